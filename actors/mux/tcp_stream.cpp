@@ -1,0 +1,223 @@
+#include "p2pd/actors/mux/tcp_stream.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "caf/actor_system_config.hpp"
+#include "caf/config_value.hpp"
+#include "caf/defaults.hpp"
+
+#include "p2pd/net/socket.hpp"
+
+namespace p2pd::actors::mux {
+
+tcp_stream::tcp_stream(caf::io::network::default_multiplexer& dm, int fd,
+                       size_t read_limit)
+  : caf::io::scribe(caf::io::connection_handle::from_int(dm.next_endpoint_id())),
+    handler_(dm, fd, *this),
+    read_limit_(read_limit == 0 ? 1 : read_limit),
+    max_reads_(caf::get_or(dm.system().config(), "middleman.max-consecutive-reads",
+                           caf::defaults::middleman::max_consecutive_reads)) {
+  if (max_reads_ == 0)
+    max_reads_ = 1;
+  if (auto ep = net::peer_endpoint(fd))
+    peer_ = *ep;
+  if (auto ep = net::local_endpoint(fd))
+    local_ = *ep;
+}
+
+tcp_stream::~tcp_stream() {
+  // ~event_handler (handler_) closes the socket.
+}
+
+void tcp_stream::configure_read(caf::io::receive_policy::config config) {
+  read_limit_ = config.second == 0 ? 1 : config.second;
+  if (!closing_)
+    want(operation::read, true);
+}
+
+void tcp_stream::ack_writes(bool enable) {
+  ack_writes_ = enable;
+}
+
+std::vector<char>& tcp_stream::wr_buf() {
+  return wr_buf_;
+}
+
+std::vector<char>& tcp_stream::rd_buf() {
+  return rd_buf_;
+}
+
+void tcp_stream::flush() {
+  if (wr_buf_.empty() || last_error_ != 0)
+    return;
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+    out_.swap(wr_buf_);
+  } else {
+    out_.insert(out_.end(), wr_buf_.begin(), wr_buf_.end());
+    wr_buf_.clear();
+  }
+  if (!want_write_)
+    on_write(false); // write now; EPOLLOUT only if the kernel buffer is full
+}
+
+void tcp_stream::on_event(operation op) {
+  switch (op) {
+    case operation::read:
+      on_read();
+      break;
+    case operation::write:
+      on_write(true);
+      break;
+    case operation::propagate_error: {
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ::getsockopt(handler_.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
+      want_read_ = want_write_ = false;
+      fail(err != 0 ? err : ECONNRESET);
+      break;
+    }
+  }
+}
+
+void tcp_stream::on_read() {
+  auto& dm = handler_.backend();
+  for (size_t i = 0; i < max_reads_; ++i) {
+    if (!want_read_ || detached())
+      return;
+    rd_buf_.resize(read_limit_);
+    auto n = ::recv(handler_.fd(), rd_buf_.data(), rd_buf_.size(), 0);
+    if (n > 0) {
+      if (!consume(&dm, rd_buf_.data(), static_cast<size_t>(n))) {
+        if (!detached())
+          want(operation::read, false); // passive until add_to_loop()
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      fail(0); // orderly close by the peer
+      return;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return;
+    fail(errno);
+    return;
+  }
+}
+
+void tcp_stream::on_write(bool from_loop) {
+  if (from_loop && last_error_ != 0) {
+    fail(last_error_);
+    return;
+  }
+  size_t written = 0;
+  while (out_pos_ < out_.size()) {
+    auto n = ::send(handler_.fd(), out_.data() + out_pos_, out_.size() - out_pos_,
+                    MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        want(operation::write, true);
+        break;
+      }
+      auto err = errno;
+      out_.clear();
+      out_pos_ = 0;
+      if (from_loop) {
+        fail(err);
+      } else {
+        // Called from a broker handler: reporting now would re-enter the
+        // broker. The next epoll round reports it (the socket is writable).
+        last_error_ = err;
+        want(operation::write, true);
+      }
+      return;
+    }
+    out_pos_ += static_cast<size_t>(n);
+    written += static_cast<size_t>(n);
+  }
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+    want(operation::write, false);
+  }
+  if (ack_writes_ && written > 0 && from_loop && !detached())
+    data_transferred(&handler_.backend(), written, pending());
+}
+
+void tcp_stream::fail(int err) {
+  if (last_error_ == 0)
+    last_error_ = err;
+  want(operation::read, false);
+  want(operation::write, false);
+  if (!detached())
+    io_failure(&handler_.backend(), operation::read); // -> connection_closed_msg
+}
+
+void tcp_stream::graceful_shutdown() {
+  closing_ = true;
+  want(operation::read, false);
+  if (!wr_buf_.empty() && last_error_ == 0)
+    flush();
+  // What the kernel did not take by now is dropped: a peer that never reads
+  // must not keep the socket, and the actor system, alive.
+  out_.clear();
+  out_pos_ = 0;
+  want(operation::write, false);
+  ::shutdown(handler_.fd(), SHUT_WR);
+  if (!detached())
+    detach(&handler_.backend(), false);
+}
+
+std::string tcp_stream::addr() const {
+  return peer_.ip.to_string();
+}
+
+uint16_t tcp_stream::port() const {
+  return peer_.port;
+}
+
+void tcp_stream::add_to_loop() {
+  if (!closing_ && last_error_ == 0)
+    want(operation::read, true);
+}
+
+void tcp_stream::remove_from_loop() {
+  want(operation::read, false);
+}
+
+// default_multiplexer::add/del are applied after the current epoll batch; an
+// add and a del within one batch cancel out without removed_from_loop(), so
+// the self reference is dropped on either path (see maybe_release).
+void tcp_stream::want(operation op, bool on) {
+  bool& flag = op == operation::read ? want_read_ : want_write_;
+  if (flag == on)
+    return;
+  flag = on;
+  auto& dm = handler_.backend();
+  if (on) {
+    if (!keep_alive_)
+      keep_alive_.reset(this);
+    dm.add(op, handler_.fd(), &handler_);
+  } else {
+    dm.del(op, handler_.fd(), &handler_);
+    maybe_release();
+  }
+}
+
+void tcp_stream::maybe_release() {
+  if (!keep_alive_ || want_read_ || want_write_ || handler_.eventbf() != 0)
+    return;
+  auto ref = std::move(keep_alive_);
+  handler_.backend().post([ref] {});
+}
+
+} // namespace p2pd::actors::mux

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caf/actor.hpp"
+
+#include "p2pd/messages/pipe.hpp"
+#include "p2pd/net/resolver.hpp"
+
+namespace p2pd {
+
+/// What an inline message handler can do while it runs.
+class pipe_io {
+public:
+  virtual ~pipe_io() = default;
+  /// Sends to the sender of the message being handled.
+  virtual caf::error reply(std::string_view data) = 0;
+  /// Sends to `to` (UDP) or to that client (TCP server).
+  virtual caf::error send(std::string_view data, const endpoint& to) = 0;
+  /// The pipe the message arrived on.
+  virtual const pipe_actor& pipe() const = 0;
+};
+
+/// A message handler that runs inside the pipe, on the I/O thread, as each
+/// message arrives (the seed's msg_cb without a hop to another actor). It
+/// must not block: a blocking handler stalls every socket of the system.
+using msg_handler = std::function<void(pipe_io& io, std::string_view data,
+                                       const endpoint& from)>;
+
+/// Resolves host names; blocking, so pipes call it off the I/O thread.
+using resolver_fn = std::function<net::result<std::vector<net::ip_address>>(
+  const std::string& host, std::optional<net::family> fam)>;
+
+/// An actor that gets a pipe's events from the start (the seed's msg_cb,
+/// up_cb and end_cb registered before a server starts).
+struct subscriber {
+  caf::actor hdl;
+  uint8_t events = events::all;
+};
+
+/// Everything needed to open a pipe.
+struct pipe_spec {
+  net::protocol proto = net::protocol::tcp;
+
+  /// Client pipes: the destination, a host name or an IP literal, and port.
+  /// Empty host: a server pipe.
+  std::string host;
+  uint16_t port = 0;
+  /// Only addresses of this family are used for `host`.
+  std::optional<net::family> fam;
+
+  /// The local address to bind; port 0 takes a free port. Default: servers
+  /// bind 127.0.0.1 (nothing listens beyond what the user asked), clients the
+  /// any-address of the destination's family.
+  std::optional<endpoint> local;
+
+  /// Adopt an existing socket instead: a listening TCP socket (server), a
+  /// connected TCP socket (client), or a bound UDP socket (a server; with
+  /// host/port set, a client with that default destination).
+  int adopt_fd = -1;
+
+  net_conf conf;
+  std::vector<subscriber> subscribers;
+  msg_handler on_msg;
+  /// Default: net::resolve_host.
+  resolver_fn resolver;
+
+  bool is_client() const { return !host.empty(); }
+};
+
+/// A TCP or UDP server spec bound to `local`.
+pipe_spec server_spec(net::protocol proto, endpoint local, msg_handler on_msg = {});
+
+/// A TCP or UDP client spec toward host:port.
+pipe_spec client_spec(net::protocol proto, std::string host, uint16_t port);
+
+} // namespace p2pd

@@ -1,0 +1,269 @@
+#include "p2pd/actors/pipe/pipe_state.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "caf/actor_cast.hpp"
+#include "caf/io/receive_policy.hpp"
+
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd::actors {
+
+namespace {
+
+caf::error conn_error(int err, const endpoint& peer) {
+  if (err == 0)
+    return caf::none;
+  if (err == ECONNRESET || err == EPIPE)
+    return make_error(errc::connection_reset,
+                      "connection with " + peer.to_string() + " reset by the peer ("
+                        + net::errno_text(err) + ")");
+  return make_error(net::sys_error(errc::io_failed,
+                                   "connection with " + peer.to_string() + " failed", err));
+}
+
+} // namespace
+
+pipe_state::pipe_state(caf::io::broker* ptr) : self(ptr) {}
+
+caf::error pipe_state::closed_error() const {
+  return make_error(errc::pipe_closed, "the " + std::string{net::to_string(spec.proto)}
+                                         + " pipe on " + info.local.to_string()
+                                         + " is closed");
+}
+
+caf::error pipe_state::reply(std::string_view data) {
+  return send_to(data.data(), data.size(), &current_from);
+}
+
+caf::error pipe_state::send(std::string_view data, const endpoint& to) {
+  return send_to(data.data(), data.size(), &to);
+}
+
+caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to) {
+  auto refuse = [&](caf::error err) {
+    ++stats.dropped_send;
+    return err;
+  };
+  if (ph != phase::open)
+    return refuse(ph == phase::idle || ph == phase::opening
+                    ? make_error(errc::pipe_closed, "the pipe is not open yet")
+                    : closed_error());
+  if (udp) {
+    const endpoint* dest = to != nullptr ? to : (spec.is_client() ? &info.remote : nullptr);
+    if (dest == nullptr)
+      return refuse(make_error(errc::invalid_argument,
+                               "a UDP server pipe needs a destination for each send"));
+    if (dest->fam() != info.local.fam())
+      return refuse(make_error(errc::invalid_argument,
+                               "cannot send to " + dest->to_string() + " from the "
+                                 + net::to_string(info.local.fam()) + " socket on "
+                                 + info.local.to_string()));
+    if (size > 65507)
+      return refuse(make_error(errc::message_too_large,
+                               std::to_string(size)
+                                 + " bytes do not fit in one UDP datagram"));
+    if (auto err = udp->send_to(*dest, data, size); err != 0)
+      return refuse(make_error(
+        net::sys_error(errc::send_failed, "send to " + dest->to_string() + " failed", err)));
+    ++stats.tx_msgs;
+    stats.tx_bytes += size;
+    return caf::none;
+  }
+  // TCP: the client's connection, or a server's client by endpoint.
+  conn* c = nullptr;
+  if (to == nullptr || spec.is_client()) {
+    auto i = conns.find(client_conn);
+    if (i != conns.end() && (to == nullptr || i->second.peer == *to))
+      c = &i->second;
+    else if (to == nullptr)
+      return refuse(make_error(errc::invalid_argument,
+                               "a TCP server pipe needs the client to send to"));
+  } else if (auto i = by_peer.find(*to); i != by_peer.end()) {
+    c = &conns[i->second];
+  }
+  if (c == nullptr)
+    return refuse(make_error(errc::unknown_peer,
+                             "no client " + to->to_string() + " on the pipe on "
+                               + info.local.to_string()));
+  if (c->stream->last_error() != 0)
+    return refuse(conn_error(c->stream->last_error(), c->peer));
+  if (c->stream->pending() + size > spec.conf.max_write_buffer)
+    return refuse(make_error(errc::send_failed,
+                             "send buffer toward " + c->peer.to_string() + " is full ("
+                               + std::to_string(c->stream->pending()) + " of "
+                               + std::to_string(spec.conf.max_write_buffer)
+                               + " bytes waiting)"));
+  auto& buf = c->stream->wr_buf();
+  buf.insert(buf.end(), data, data + size);
+  c->stream->flush();
+  ++stats.tx_msgs;
+  stats.tx_bytes += size;
+  return caf::none;
+}
+
+void pipe_state::deliver(const char* data, size_t size, const endpoint& from) {
+  ++stats.rx_msgs;
+  stats.rx_bytes += size;
+  if (dedupe && dedupe->seen(from, data, size)) {
+    ++stats.dropped_duplicate;
+    return;
+  }
+  current_from = from;
+  bool claimed = false;
+  if (spec.on_msg) {
+    spec.on_msg(*this, std::string_view{data, size}, from);
+    claimed = true;
+  }
+  if (!subs.empty()) {
+    caf::message msg;
+    for (auto& s : subs) {
+      if ((s.events & events::msgs) == 0)
+        continue;
+      if (msg.empty())
+        msg = caf::make_message(pipe_msg{bytes(data, data + size), from, hdl});
+      self->send(s.hdl, msg);
+      claimed = true;
+    }
+  }
+  if (queues->push(data, size, from, hdl, stats.dropped_queue_full))
+    claimed = true;
+  for (auto& l : links) {
+    self->send(l, send_atom::value, bytes(data, data + size));
+    claimed = true;
+  }
+  if (!claimed)
+    ++stats.dropped_unclaimed;
+}
+
+void pipe_state::notify(uint8_t ev, const caf::message& msg) {
+  for (auto& s : subs)
+    if ((s.events & ev) != 0)
+      self->send(s.hdl, msg);
+}
+
+void pipe_state::track_udp_peer(const endpoint& from) {
+  if (spec.is_client() || !udp_peer_set.insert(from).second)
+    return;
+  udp_peers.push_back(from);
+  if (udp_peers.size() > spec.conf.max_clients) {
+    udp_peer_set.erase(udp_peers.front());
+    udp_peers.pop_front();
+  }
+}
+
+void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
+  auto h = stream->hdl();
+  conns[h] = conn{stream, stream->peer()};
+  by_peer[stream->peer()] = h;
+  if (spec.conf.linger >= 0) {
+    net::socket_options opts;
+    opts.linger = spec.conf.linger;
+    net::apply_late_options(stream->native_fd(), net::protocol::tcp, opts);
+  }
+  stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
+}
+
+void pipe_state::drop_conn(caf::io::connection_handle h, int err) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  auto peer = i->second.peer;
+  by_peer.erase(peer);
+  conns.erase(i);
+  auto reason = conn_error(err, peer);
+  if (spec.is_client()) {
+    // The connection was the pipe: it ends, but stays for queued messages.
+    finish_close(reason, false);
+    return;
+  }
+  notify(events::end, caf::make_message(pipe_end{hdl, peer, false, reason}));
+}
+
+void pipe_state::opened() {
+  ph = phase::open;
+  for (auto& rp : open_waiters)
+    rp.deliver(info);
+  open_waiters.clear();
+  if (spec.is_client() || spec.proto == net::protocol::udp)
+    notify(events::up, caf::make_message(pipe_up{hdl, info.remote}));
+}
+
+void pipe_state::open_failed(const caf::error& reason) {
+  for (auto& rp : open_waiters)
+    rp.deliver(reason);
+  open_waiters.clear();
+  finish_close(reason, true);
+}
+
+bool pipe_state::writes_pending() const {
+  return std::any_of(conns.begin(), conns.end(), [](const auto& kvp) {
+    return kvp.second.stream->pending() > 0 && kvp.second.stream->last_error() == 0;
+  });
+}
+
+void pipe_state::begin_close(caf::error reason) {
+  if (ph == phase::closing)
+    return;
+  if (ph != phase::open || !writes_pending()) {
+    finish_close(reason, true);
+    return;
+  }
+  ph = phase::closing;
+  if (acceptor)
+    acceptor->remove_from_loop();
+  for (auto& kvp : conns)
+    kvp.second.stream->ack_writes(true); // data_transferred_msg tells when drained
+}
+
+void pipe_state::finish_close(const caf::error& reason, bool quit) {
+  bool was_closed = ph == phase::closed;
+  ph = phase::closed;
+  if (!was_closed) {
+    if (!spec.is_client())
+      for (auto& kvp : conns)
+        notify(events::end, caf::make_message(pipe_end{hdl, kvp.second.peer, false,
+                                                        caf::error{}}));
+    conns.clear();
+    by_peer.clear();
+    self->close_all();
+    udp.reset();
+    acceptor.reset();
+    connector.reset();
+    queues->fail_all(closed_error());
+    notify(events::end, caf::make_message(pipe_end{hdl, info.remote, true, reason}));
+  }
+  for (auto& rp : close_waiters)
+    rp.deliver(caf::ok_atom::value);
+  close_waiters.clear();
+  if (quit) {
+    hdl = nullptr; // no self reference may outlive the actor
+    self->quit(reason);
+  }
+}
+
+void pipe_state::fill_stats(pipe_stats& out) const {
+  out = stats;
+  if (udp) {
+    auto& s = udp->stats();
+    out.rx_errors = s.rx_errors;
+    out.dropped_send += s.tx_dropped;
+  }
+  if (acceptor) {
+    out.clients_shed += acceptor->stats().shed;
+    out.rx_errors += acceptor->stats().errors;
+  }
+}
+
+std::vector<endpoint> pipe_state::clients() const {
+  if (udp)
+    return {udp_peers.begin(), udp_peers.end()};
+  std::vector<endpoint> out;
+  for (auto& kvp : conns)
+    out.push_back(kvp.second.peer);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+} // namespace p2pd::actors

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "caf/io/broker.hpp"
+#include "caf/io/connection_handle.hpp"
+#include "caf/response_promise.hpp"
+
+#include "p2pd/actors/mux/tcp_acceptor.hpp"
+#include "p2pd/actors/mux/tcp_connector.hpp"
+#include "p2pd/actors/mux/tcp_stream.hpp"
+#include "p2pd/actors/mux/udp_servant.hpp"
+#include "p2pd/actors/pipe/dedupe_cache.hpp"
+#include "p2pd/actors/pipe/pipe_spec.hpp"
+#include "p2pd/actors/pipe/receive_queues.hpp"
+
+namespace p2pd::actors {
+
+/// The state of one pipe broker: its sockets, subscribers, queues and links.
+/// Everything here runs on the multiplexer thread.
+struct pipe_state : pipe_io {
+  enum class phase : uint8_t { idle, opening, open, closing, closed };
+
+  struct conn {
+    mux::tcp_stream_ptr stream;
+    endpoint peer;
+  };
+
+  static inline const char* name = "p2pd.pipe";
+
+  explicit pipe_state(caf::io::broker* self);
+
+  caf::io::broker* self;
+  pipe_spec spec;
+  phase ph = phase::idle;
+  pipe_actor hdl;                 ///< set while open: the pipe's own handle
+  caf::actor_addr owner;
+  std::vector<caf::response_promise> open_waiters;
+  std::vector<caf::response_promise> close_waiters;
+  pipe_info info;
+  pipe_stats stats;
+  std::unique_ptr<receive_queues> queues;
+  std::unique_ptr<dedupe_cache> dedupe;
+  std::vector<subscriber> subs;
+  std::vector<caf::actor> links;
+
+  mux::udp_servant_ptr udp;
+  mux::tcp_acceptor_ptr acceptor;
+  std::unordered_map<caf::io::connection_handle, conn> conns;
+  std::unordered_map<endpoint, caf::io::connection_handle> by_peer;
+  caf::io::connection_handle client_conn;
+  std::unique_ptr<mux::tcp_connector> connector;
+  uint64_t connect_id = 0;
+  std::vector<net::ip_address> candidates; ///< resolved destination addresses
+  size_t next_candidate = 0;
+  caf::error last_connect_error;
+  std::deque<endpoint> udp_peers; ///< recent UDP senders, oldest first
+  std::unordered_set<endpoint> udp_peer_set;
+
+  endpoint current_from; ///< sender of the message being delivered
+
+  // pipe_io, for inline handlers
+  caf::error reply(std::string_view data) override;
+  caf::error send(std::string_view data, const endpoint& to) override;
+  const pipe_actor& pipe() const override { return hdl; }
+
+  /// Sends to `to`, or to the peer / default destination if `to` is null.
+  caf::error send_to(const char* data, size_t size, const endpoint* to);
+
+  /// Hands a received message to the handler, subscribers, queues and links.
+  void deliver(const char* data, size_t size, const endpoint& from);
+
+  /// Sends `msg` to every subscriber that asked for `ev`.
+  void notify(uint8_t ev, const caf::message& msg);
+
+  void track_udp_peer(const endpoint& from);
+  void add_conn(const mux::tcp_stream_ptr& stream);
+  /// A connection ended; `err` is the errno (0 = orderly close).
+  void drop_conn(caf::io::connection_handle hdl, int err);
+
+  /// Marks the pipe open and answers the open requests.
+  void opened();
+  /// Opening failed: answers the open requests and ends the pipe.
+  void open_failed(const caf::error& reason);
+  /// Starts closing: pending writes get a moment to drain.
+  void begin_close(caf::error reason);
+  /// Closes every socket, tells subscribers, answers close requests; the
+  /// actor quits if `quit`, else it stays for its queued messages.
+  void finish_close(const caf::error& reason, bool quit);
+
+  /// Whether writes are still waiting for the kernel.
+  bool writes_pending() const;
+  void fill_stats(pipe_stats& out) const;
+  std::vector<endpoint> clients() const;
+
+  caf::error closed_error() const;
+};
+
+} // namespace p2pd::actors

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "caf/actor_system.hpp"
+
+#include "p2pd/actors/pipe/pipe_spec.hpp"
+#include "p2pd/messages/pipe.hpp"
+
+namespace p2pd {
+
+/// Spawns a pipe actor for `spec`. It opens on its first open request, whose
+/// sender becomes its owner; see pipe_actor for the interface. The system
+/// must have loaded the middleman (caf::io::middleman) with its default
+/// (epoll) multiplexer.
+pipe_actor spawn_pipe(caf::actor_system& sys, pipe_spec spec);
+
+/// How long an open request may take: name resolution, then a connect to each
+/// resolved address, plus a margin. The pipe answers within it.
+caf::timespan open_timeout(const pipe_spec& spec);
+
+} // namespace p2pd

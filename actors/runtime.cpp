@@ -1,0 +1,160 @@
+#include "p2pd/actors/runtime.hpp"
+
+#include "caf/io/middleman.hpp"
+
+#include "p2pd/messages/register.hpp"
+
+namespace p2pd {
+
+namespace {
+
+// Administrative requests answer at once; this only bounds a lost pipe.
+constexpr auto admin_timeout = std::chrono::seconds(10);
+
+// Runs a request from the runtime's blocking actor and waits for its answer.
+template <class T, class... Ts>
+caf::expected<T> call(caf::scoped_actor& self, const pipe_actor& p, caf::timespan timeout,
+                      Ts&&... xs) {
+  caf::expected<T> out{caf::make_error(caf::sec::request_timeout)};
+  self->request(p, timeout, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+template <class T>
+caf::error error_of(const caf::expected<T>& x) {
+  return x ? caf::error{} : x.error();
+}
+
+template <class... Ts>
+caf::error call_void(caf::scoped_actor& self, const pipe_actor& p, caf::timespan timeout,
+                     Ts&&... xs) {
+  caf::error out;
+  self->request(p, timeout, std::forward<Ts>(xs)...)
+    .receive([] {}, [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+} // namespace
+
+config::config(size_t threads) {
+  load<caf::io::middleman>();
+  set("scheduler.max-threads", threads == 0 ? 1 : threads);
+  // BASP is not used: no deserializer threads.
+  set("middleman.workers", 0);
+  register_types(*this);
+}
+
+runtime::core::core(size_t threads) : cfg(threads), sys(cfg), self(sys) {}
+
+runtime::runtime(size_t threads) : core_(std::make_shared<core>(threads)) {}
+
+runtime::~runtime() {
+  for (auto& p : core_->pipes)
+    core_->self->send_exit(p, caf::exit_reason::user_shutdown);
+  core_->pipes.clear();
+}
+
+caf::expected<pipe> runtime::open(pipe_spec spec) {
+  auto conf = spec.conf;
+  auto timeout = open_timeout(spec);
+  auto hdl = spawn_pipe(core_->sys, std::move(spec));
+  auto info = call<pipe_info>(core_->self, hdl, timeout, caf::open_atom::value);
+  if (!info)
+    return info.error();
+  core_->pipes.push_back(hdl);
+  return pipe{core_, std::move(*info), conf};
+}
+
+caf::expected<pipe> runtime::listen(net::protocol proto, endpoint local, msg_handler on_msg,
+                                    net_conf conf) {
+  auto spec = server_spec(proto, local, std::move(on_msg));
+  if (local == endpoint{})
+    spec.local.reset(); // the default: 127.0.0.1 and a free port
+  spec.conf = conf;
+  return open(std::move(spec));
+}
+
+caf::expected<pipe> runtime::connect(net::protocol proto, const std::string& host,
+                                     uint16_t port, net_conf conf) {
+  auto spec = client_spec(proto, host, port);
+  spec.conf = conf;
+  return open(std::move(spec));
+}
+
+caf::expected<pipe> runtime::connect(net::protocol proto, const endpoint& dest,
+                                     net_conf conf) {
+  return connect(proto, dest.ip.to_string(), dest.port, conf);
+}
+
+pipe::pipe(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf)
+  : core_(std::move(core)), info_(std::move(info)), conf_(conf) {}
+
+caf::timespan pipe::call_timeout(caf::timespan wait) const {
+  return wait + std::chrono::seconds(2);
+}
+
+caf::error pipe::send(std::string_view data) {
+  return call_void(core_->self, info_.pipe, admin_timeout, send_atom::value, to_bytes(data));
+}
+
+caf::error pipe::send(std::string_view data, const endpoint& to) {
+  return call_void(core_->self, info_.pipe, admin_timeout, send_atom::value, to_bytes(data),
+                   to);
+}
+
+caf::expected<pipe_msg> pipe::recv(caf::timespan timeout, msg_filter f) {
+  auto wait = timeout.count() > 0 ? timeout : conf_.recv_timeout;
+  return call<pipe_msg>(core_->self, info_.pipe, call_timeout(wait), recv_atom::value,
+                        std::move(f), wait);
+}
+
+caf::expected<pipe_msg> pipe::ask(std::string_view data, msg_filter f) {
+  auto wait = conf_.recv_timeout * (conf_.send_retry + 1);
+  return call<pipe_msg>(core_->self, info_.pipe, call_timeout(wait), ask_atom::value,
+                        to_bytes(data), std::move(f));
+}
+
+caf::error pipe::subscribe(const caf::actor& sub, uint8_t evs) {
+  return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout,
+                            caf::subscribe_atom::value, sub, evs));
+}
+
+caf::error pipe::unsubscribe(const caf::actor& sub) {
+  return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout,
+                            caf::unsubscribe_atom::value, sub));
+}
+
+caf::error pipe::link(const pipe& other) {
+  return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::link_atom::value,
+                            caf::actor_cast<caf::actor>(other.handle())));
+}
+
+caf::error pipe::unlink(const pipe& other) {
+  return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::unlink_atom::value,
+                            caf::actor_cast<caf::actor>(other.handle())));
+}
+
+caf::expected<pipe_stats> pipe::stats() {
+  return call<pipe_stats>(core_->self, info_.pipe, admin_timeout, stats_atom::value);
+}
+
+caf::expected<std::vector<endpoint>> pipe::clients() {
+  return call<std::vector<endpoint>>(core_->self, info_.pipe, admin_timeout,
+                                     clients_atom::value);
+}
+
+caf::error pipe::close(const endpoint& client) {
+  return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::close_atom::value,
+                            client));
+}
+
+caf::error pipe::close() {
+  auto res = call<caf::ok_atom>(core_->self, info_.pipe, call_timeout(conf_.con_timeout),
+                                caf::close_atom::value);
+  auto& ps = core_->pipes;
+  ps.erase(std::remove(ps.begin(), ps.end(), info_.pipe), ps.end());
+  return error_of(res);
+}
+
+} // namespace p2pd

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/expected.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include "p2pd/actors/pipe/pipe_spec.hpp"
+#include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/messages/pipe.hpp"
+
+namespace p2pd {
+
+constexpr auto tcp = net::protocol::tcp;
+constexpr auto udp = net::protocol::udp;
+
+/// An actor_system_config with what p2pd needs: the middleman, p2pd's types,
+/// and `threads` scheduler threads (CAF's default of 4 is too many on small
+/// machines).
+class config : public caf::actor_system_config {
+public:
+  explicit config(size_t threads = 2);
+};
+
+class pipe;
+
+/// p2pd for code outside actors: an actor system and one blocking actor that
+/// owns the pipes it opens. Use it from one thread. Destroying it closes
+/// every pipe it opened and stops the system.
+class runtime {
+public:
+  explicit runtime(size_t threads = 2);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  caf::actor_system& system() { return core_->sys; }
+
+  /// Opens a pipe as `spec` says (the seed's pipe_open).
+  caf::expected<pipe> open(pipe_spec spec);
+  /// A server on `local` (default 127.0.0.1, a free port); `on_msg` runs for
+  /// each message, on the I/O thread.
+  caf::expected<pipe> listen(net::protocol proto, endpoint local = {},
+                             msg_handler on_msg = {}, net_conf conf = {});
+  /// A client toward host:port (a name or an IP literal).
+  caf::expected<pipe> connect(net::protocol proto, const std::string& host, uint16_t port,
+                              net_conf conf = {});
+  caf::expected<pipe> connect(net::protocol proto, const endpoint& dest, net_conf conf = {});
+
+  struct core {
+    explicit core(size_t threads);
+    p2pd::config cfg;
+    caf::actor_system sys;
+    caf::scoped_actor self;
+    std::vector<pipe_actor> pipes;
+  };
+
+private:
+  std::shared_ptr<core> core_;
+};
+
+/// A pipe seen from outside actors: blocking calls on a pipe actor.
+class pipe {
+public:
+  pipe(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf);
+
+  const pipe_info& info() const { return info_; }
+  const endpoint& local() const { return info_.local; }
+  const endpoint& remote() const { return info_.remote; }
+  const pipe_actor& handle() const { return info_.pipe; }
+
+  /// Sends to the peer (client) or default destination (UDP client).
+  caf::error send(std::string_view data);
+  /// Sends to `to`: a UDP destination or a TCP server's client.
+  caf::error send(std::string_view data, const endpoint& to);
+
+  /// The next message matching `f` (default: any), waiting at most `timeout`
+  /// (0: net_conf::recv_timeout).
+  caf::expected<pipe_msg> recv(caf::timespan timeout = {}, msg_filter f = msg_filter::any());
+
+  /// Sends `data` and waits for a reply matching `f`, resending up to
+  /// net_conf::send_retry times (the seed's UDP request with retries).
+  caf::expected<pipe_msg> ask(std::string_view data, msg_filter f = msg_filter::any());
+
+  caf::error subscribe(const caf::actor& sub, uint8_t evs = events::all);
+  caf::error unsubscribe(const caf::actor& sub);
+  /// What this pipe receives is sent down `other` (the seed's add_pipe).
+  caf::error link(const pipe& other);
+  caf::error unlink(const pipe& other);
+
+  caf::expected<pipe_stats> stats();
+  caf::expected<std::vector<endpoint>> clients();
+  /// Closes one client of a TCP server.
+  caf::error close(const endpoint& client);
+  /// Closes the pipe; a server closes all its clients.
+  caf::error close();
+
+private:
+  caf::timespan call_timeout(caf::timespan wait) const;
+
+  std::shared_ptr<runtime::core> core_;
+  pipe_info info_;
+  net_conf conf_;
+};
+
+} // namespace p2pd

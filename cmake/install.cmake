@@ -1,0 +1,28 @@
+# install() rules and a CMake package config, so that another project can
+# find_package(p2pd) and link p2pd::p2pd.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(P2PD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/p2pd)
+
+install(TARGETS p2pd_net p2pd EXPORT p2pd-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+foreach(dir net messages actors node)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}
+    FILES_MATCHING PATTERN "*.hpp")
+endforeach()
+install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd)
+install(EXPORT p2pd-targets NAMESPACE p2pd:: DESTINATION ${P2PD_CMAKE_DIR})
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/p2pdConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/p2pdConfig.cmake INSTALL_DESTINATION ${P2PD_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/p2pdConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES
+  ${PROJECT_BINARY_DIR}/p2pdConfig.cmake
+  ${PROJECT_BINARY_DIR}/p2pdConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
+  DESTINATION ${P2PD_CMAKE_DIR})

@@ -1,0 +1,44 @@
+#pragma once
+
+// inspect() overloads that let net/ value types travel in CAF messages. They
+// live here, not in net/, because net/ does not include CAF; ADL finds them
+// in namespace p2pd::net all the same.
+
+#include <string>
+
+#include "caf/error.hpp"
+#include "caf/meta/load_callback.hpp"
+#include "caf/meta/save_callback.hpp"
+#include "caf/meta/type_name.hpp"
+#include "caf/sec.hpp"
+
+#include "p2pd/net/address.hpp"
+#include "p2pd/net/socket.hpp"
+
+namespace p2pd::net {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ip_address& x) {
+  std::string text;
+  auto save = caf::meta::save_callback([&]() -> caf::error {
+    text = x.to_string();
+    return caf::none;
+  });
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    auto ip = ip_address::parse(text);
+    if (!ip)
+      return caf::make_error(caf::sec::invalid_argument, ip.error().what);
+    x = *ip;
+    return caf::none;
+  });
+  return f(caf::meta::type_name("p2pd::ip_address"), save, text, load);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
+  return f(caf::meta::type_name("p2pd::endpoint"), x.ip, x.port);
+}
+
+// family and protocol are enums, which CAF serializes by itself.
+
+} // namespace p2pd::net

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "caf/meta/type_name.hpp"
+#include "caf/timespan.hpp"
+
+namespace p2pd {
+
+/// Options of a pipe: the seed's NET_CONF, typed. Left out, with the reason:
+/// sock_proto (the protocol follows from TCP/UDP), sock_only (adopt or take a
+/// socket through pipe_spec instead), loop (CAF's multiplexer is the loop),
+/// use_ssl and ssl_handshake (TLS pipes come with the daemons).
+struct net_conf {
+  /// Time allowed to resolve a host name.
+  caf::timespan dns_timeout = std::chrono::seconds(2);
+  /// Default wait of recv and of each try of ask.
+  caf::timespan recv_timeout = std::chrono::seconds(2);
+  /// Time allowed for a TCP connect.
+  caf::timespan con_timeout = std::chrono::seconds(2);
+  /// Messages each receive queue holds; when full the oldest is dropped and
+  /// counted. The seed's 0 (unbounded) is not offered: queues are bounded.
+  uint32_t max_qsize = 1000;
+  /// Drop a message seen before from the same sender.
+  bool enable_msg_ids = false;
+  /// How many message ids are remembered (oldest forgotten first).
+  uint32_t max_msg_ids = 1000;
+  /// SO_REUSEADDR and SO_REUSEPORT.
+  bool reuse_addr = false;
+  /// SO_BROADCAST (UDP).
+  bool broadcast = false;
+  /// Largest TCP read and largest UDP datagram delivered, in bytes; a larger
+  /// datagram is dropped, counted and reported, never delivered cut short.
+  uint32_t reader_limit = 65536;
+  /// Close the pipe when its socket fails; off, a TCP server keeps serving
+  /// after a client error and an adopted socket is handed back on failure.
+  bool do_close = true;
+  /// SO_LINGER seconds for TCP sockets; negative = off, 0 = close with RST.
+  int32_t linger = -1;
+  /// How many times ask resends a request whose reply did not come.
+  uint32_t send_retry = 2;
+  /// Bytes a TCP connection may have waiting for the kernel; sends beyond are
+  /// refused and counted.
+  uint32_t max_write_buffer = 4 * 1024 * 1024;
+  /// Clients a server tracks: TCP connections beyond are shed, UDP senders
+  /// beyond replace the oldest.
+  uint32_t max_clients = 4096;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, net_conf& x) {
+  return f(caf::meta::type_name("p2pd::net_conf"), x.dns_timeout, x.recv_timeout,
+           x.con_timeout, x.max_qsize, x.enable_msg_ids, x.max_msg_ids, x.reuse_addr,
+           x.broadcast, x.reader_limit, x.do_close, x.linger, x.send_retry,
+           x.max_write_buffer, x.max_clients);
+}
+
+} // namespace p2pd

@@ -1,0 +1,24 @@
+#include "p2pd/messages/register.hpp"
+
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/messages/pipe.hpp"
+
+namespace p2pd {
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<net::ip_address>("p2pd::ip_address");
+  cfg.add_message_type<net::endpoint>("p2pd::endpoint");
+  cfg.add_message_type<net::family>("p2pd::family");
+  cfg.add_message_type<net::protocol>("p2pd::protocol");
+  cfg.add_message_type<net_conf>("p2pd::net_conf");
+  cfg.add_message_type<msg_filter>("p2pd::msg_filter");
+  cfg.add_message_type<pipe_msg>("p2pd::pipe_msg");
+  cfg.add_message_type<pipe_up>("p2pd::pipe_up");
+  cfg.add_message_type<pipe_end>("p2pd::pipe_end");
+  cfg.add_message_type<pipe_error>("p2pd::pipe_error");
+  cfg.add_message_type<pipe_info>("p2pd::pipe_info");
+  cfg.add_message_type<pipe_stats>("p2pd::pipe_stats");
+  add_error_category(cfg);
+}
+
+} // namespace p2pd

@@ -1,0 +1,59 @@
+#include "p2pd/net/error.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace p2pd::net {
+
+const char* to_string(errc x) {
+  switch (x) {
+    case errc::none: return "none";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::socket_failed: return "socket_failed";
+    case errc::bind_failed: return "bind_failed";
+    case errc::listen_failed: return "listen_failed";
+    case errc::connect_refused: return "connect_refused";
+    case errc::connect_timeout: return "connect_timeout";
+    case errc::connect_failed: return "connect_failed";
+    case errc::resolve_failed: return "resolve_failed";
+    case errc::resolve_timeout: return "resolve_timeout";
+    case errc::recv_timeout: return "recv_timeout";
+    case errc::connection_reset: return "connection_reset";
+    case errc::message_too_large: return "message_too_large";
+    case errc::pipe_closed: return "pipe_closed";
+    case errc::send_failed: return "send_failed";
+    case errc::unknown_peer: return "unknown_peer";
+    case errc::unknown_subscription: return "unknown_subscription";
+    case errc::link_rejected: return "link_rejected";
+    case errc::interface_not_found: return "interface_not_found";
+    case errc::family_unsupported: return "family_unsupported";
+    case errc::netlink_failed: return "netlink_failed";
+    case errc::io_failed: return "io_failed";
+  }
+  return "unknown";
+}
+
+std::string to_string(const error& x) {
+  std::string out = "p2pd::";
+  out += to_string(x.code);
+  if (!x.what.empty()) {
+    out += ": ";
+    out += x.what;
+  }
+  return out;
+}
+
+std::string errno_text(int err) {
+  const char* name = strerrorname_np(err);
+  std::string out = name != nullptr ? name : "E" + std::to_string(err);
+  out += " (";
+  out += strerror(err);
+  out += ')';
+  return out;
+}
+
+error sys_error(errc code, const std::string& what, int err) {
+  return error{code, what + ": " + errno_text(err)};
+}
+
+} // namespace p2pd::net

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace p2pd::net {
+
+/// The project's error codes. net/ is CAF-free; messages/errors.hpp turns an
+/// error into a caf::error of the "p2pd" category with the same code.
+enum class errc : uint8_t {
+  none = 0,
+  invalid_argument,     ///< malformed input: address text, port, option
+  socket_failed,        ///< socket() or setsockopt() failed
+  bind_failed,          ///< bind(): address not on this host, port in use
+  listen_failed,
+  connect_refused,      ///< the peer answered with RST
+  connect_timeout,      ///< no answer within con_timeout
+  connect_failed,       ///< other connect errors: unreachable, ...
+  resolve_failed,       ///< a host name that does not resolve
+  resolve_timeout,      ///< no answer within dns_timeout
+  recv_timeout,         ///< nothing matching arrived within the timeout
+  connection_reset,     ///< the peer reset the connection mid-stream
+  message_too_large,    ///< a datagram larger than the read buffer, an oversized send
+  pipe_closed,          ///< the pipe is closed or closing
+  send_failed,          ///< the kernel refused a send
+  unknown_peer,         ///< no client with that endpoint
+  unknown_subscription, ///< no queue with that id
+  link_rejected,        ///< a pipe link that would loop
+  interface_not_found,
+  family_unsupported,   ///< the interface or route has no address of that family
+  netlink_failed,
+  io_failed,            ///< any other socket error
+};
+
+/// The code's name, e.g. "connect_refused".
+const char* to_string(errc x);
+
+/// An error value: a code and a message that says what failed and why.
+struct error {
+  errc code = errc::none;
+  std::string what;
+
+  error() = default;
+  error(errc c, std::string msg) : code(c), what(std::move(msg)) {}
+
+  explicit operator bool() const { return code != errc::none; }
+};
+
+/// "p2pd::connect_refused: connect to 127.0.0.1:9 failed: ..."
+std::string to_string(const error& x);
+
+/// errno as text: "ECONNREFUSED (Connection refused)".
+std::string errno_text(int err);
+
+/// An error whose message ends with the errno text: `what: ECONNREFUSED (...)`.
+error sys_error(errc code, const std::string& what, int err);
+
+/// A value or an error, for CAF-free code (actors use caf::expected).
+template <class T>
+class result {
+public:
+  result(T value) : data_(std::move(value)) {}
+  result(net::error err) : data_(std::move(err)) {}
+
+  bool has_value() const { return data_.index() == 0; }
+  explicit operator bool() const { return has_value(); }
+
+  T& value() { return std::get<0>(data_); }
+  const T& value() const { return std::get<0>(data_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  const net::error& error() const { return std::get<1>(data_); }
+
+private:
+  std::variant<T, net::error> data_;
+};
+
+} // namespace p2pd::net

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what p2pd needs from Debian 12's packages, and nothing that is
+# already there. Idempotent; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config   # toolchain
+  libcaf-dev                                            # CAF 0.17.6: core + io
+  libssl-dev libminiupnpc-dev libpaho-mqttpp-dev libpaho-mqtt-dev
+  libprotobuf-dev protobuf-compiler
+  libgtest-dev                                          # GoogleTest + CTest
+  iproute2                                              # tests build namespaces
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

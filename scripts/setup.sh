@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The README's two set-up commands:
+#   scripts/setup.sh demo   install what is missing, build, run the demo
+#   scripts/setup.sh test   install what is missing, build, run every test
+#                           (a normal build, then an ASan + UBSan build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-demo}"
+
+scripts/install-deps.sh
+
+build() { # build <dir> <extra cmake args...>
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+case "$what" in
+  demo)
+    build build -DP2PD_BUILD_TESTS=OFF -DP2PD_BUILD_BENCH=OFF
+    exec build/examples/demo
+    ;;
+  test)
+    build build -DP2PD_WERROR=ON
+    (cd build && ctest --output-on-failure -j "$(nproc)" --timeout 120)
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DP2PD_SANITIZE=address,undefined \
+      -DP2PD_WERROR=ON -DP2PD_BUILD_BENCH=OFF -DP2PD_BUILD_EXAMPLES=OFF
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --output-on-failure -j "$(nproc)" --timeout 240)
+    ;;
+  *)
+    echo "usage: scripts/setup.sh demo|test" >&2
+    exit 2
+    ;;
+esac
