@@ -11,13 +11,21 @@ namespace {
 // Administrative requests answer at once; this only bounds a lost pipe.
 constexpr auto admin_timeout = std::chrono::seconds(10);
 
+// A request to a pipe whose actor is gone means the pipe is closed.
+caf::error closed_if_gone(caf::error err) {
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::pipe_closed, "the pipe is closed (its actor has terminated)");
+  return err;
+}
+
 // Runs a request from the runtime's blocking actor and waits for its answer.
 template <class T, class... Ts>
 caf::expected<T> call(caf::scoped_actor& self, const pipe_actor& p, caf::timespan timeout,
                       Ts&&... xs) {
   caf::expected<T> out{caf::make_error(caf::sec::request_timeout)};
   self->request(p, timeout, std::forward<Ts>(xs)...)
-    .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { out = std::move(err); });
+    .receive([&](T& x) { out = std::move(x); },
+             [&](caf::error& err) { out = closed_if_gone(std::move(err)); });
   return out;
 }
 
@@ -31,7 +39,7 @@ caf::error call_void(caf::scoped_actor& self, const pipe_actor& p, caf::timespan
                      Ts&&... xs) {
   caf::error out;
   self->request(p, timeout, std::forward<Ts>(xs)...)
-    .receive([] {}, [&](caf::error& err) { out = std::move(err); });
+    .receive([] {}, [&](caf::error& err) { out = closed_if_gone(std::move(err)); });
   return out;
 }
 
@@ -90,66 +98,97 @@ caf::expected<pipe> runtime::connect(net::protocol proto, const endpoint& dest,
 pipe::pipe(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf)
   : core_(std::move(core)), info_(std::move(info)), conf_(conf) {}
 
+caf::error pipe::closed_error() const {
+  return make_error(errc::pipe_closed, "the " + std::string{net::to_string(info_.proto)}
+                                         + " pipe on " + info_.local.to_string()
+                                         + " was closed");
+}
+
 caf::timespan pipe::call_timeout(caf::timespan wait) const {
   return wait + std::chrono::seconds(2);
 }
 
 caf::error pipe::send(std::string_view data) {
+  if (*closed_)
+    return closed_error();
   return call_void(core_->self, info_.pipe, admin_timeout, send_atom::value, to_bytes(data));
 }
 
 caf::error pipe::send(std::string_view data, const endpoint& to) {
+  if (*closed_)
+    return closed_error();
   return call_void(core_->self, info_.pipe, admin_timeout, send_atom::value, to_bytes(data),
                    to);
 }
 
 caf::expected<pipe_msg> pipe::recv(caf::timespan timeout, msg_filter f) {
+  if (*closed_)
+    return closed_error();
   auto wait = timeout.count() > 0 ? timeout : conf_.recv_timeout;
   return call<pipe_msg>(core_->self, info_.pipe, call_timeout(wait), recv_atom::value,
                         std::move(f), wait);
 }
 
 caf::expected<pipe_msg> pipe::ask(std::string_view data, msg_filter f) {
+  if (*closed_)
+    return closed_error();
   auto wait = conf_.recv_timeout * (conf_.send_retry + 1);
   return call<pipe_msg>(core_->self, info_.pipe, call_timeout(wait), ask_atom::value,
                         to_bytes(data), std::move(f));
 }
 
 caf::error pipe::subscribe(const caf::actor& sub, uint8_t evs) {
+  if (*closed_)
+    return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout,
                             caf::subscribe_atom::value, sub, evs));
 }
 
 caf::error pipe::unsubscribe(const caf::actor& sub) {
+  if (*closed_)
+    return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout,
                             caf::unsubscribe_atom::value, sub));
 }
 
 caf::error pipe::link(const pipe& other) {
+  if (*closed_)
+    return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::link_atom::value,
                             caf::actor_cast<caf::actor>(other.handle())));
 }
 
 caf::error pipe::unlink(const pipe& other) {
+  if (*closed_)
+    return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::unlink_atom::value,
                             caf::actor_cast<caf::actor>(other.handle())));
 }
 
 caf::expected<pipe_stats> pipe::stats() {
+  if (*closed_)
+    return closed_error();
   return call<pipe_stats>(core_->self, info_.pipe, admin_timeout, stats_atom::value);
 }
 
 caf::expected<std::vector<endpoint>> pipe::clients() {
+  if (*closed_)
+    return closed_error();
   return call<std::vector<endpoint>>(core_->self, info_.pipe, admin_timeout,
                                      clients_atom::value);
 }
 
 caf::error pipe::close(const endpoint& client) {
+  if (*closed_)
+    return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::close_atom::value,
                             client));
 }
 
 caf::error pipe::close() {
+  if (*closed_)
+    return caf::none;
+  *closed_ = true;
   auto res = call<caf::ok_atom>(core_->self, info_.pipe, call_timeout(conf_.con_timeout),
                                 caf::close_atom::value);
   auto& ps = core_->pipes;

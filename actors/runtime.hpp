@@ -103,10 +103,14 @@ public:
 
 private:
   caf::timespan call_timeout(caf::timespan wait) const;
+  /// The error for calls after close(): CAF 0.17 does not answer requests
+  /// to a terminated broker, they would only time out.
+  caf::error closed_error() const;
 
   std::shared_ptr<runtime::core> core_;
   pipe_info info_;
   net_conf conf_;
+  std::shared_ptr<bool> closed_ = std::make_shared<bool>(false);
 };
 
 } // namespace p2pd

@@ -172,7 +172,14 @@ void tcp_stream::graceful_shutdown() {
   out_.clear();
   out_pos_ = 0;
   want(operation::write, false);
-  ::shutdown(handler_.fd(), SHUT_WR);
+  // With SO_LINGER 0 the close is meant to be abortive (RST); a FIN first
+  // would let the peer see an orderly end.
+  linger l{};
+  socklen_t len = sizeof(l);
+  bool abortive = ::getsockopt(handler_.fd(), SOL_SOCKET, SO_LINGER, &l, &len) == 0
+                  && l.l_onoff != 0 && l.l_linger == 0;
+  if (!abortive)
+    ::shutdown(handler_.fd(), SHUT_WR);
   if (!detached())
     detach(&handler_.backend(), false);
 }

@@ -10,7 +10,19 @@ uint64_t receive_queues::find_or_add(const msg_filter& f) {
     if (q.shared && q.filter == f)
       return id;
   auto id = next_id_++;
-  queues_[id].filter = f;
+  auto& q = queues_[id];
+  q.filter = f;
+  // A filter asked for now still sees what arrived before it was asked for:
+  // the default queue (filter "any") holds everything not yet received.
+  if (default_id_ == 0 && f == msg_filter::any()) {
+    default_id_ = id;
+  } else if (auto d = queues_.find(default_id_); d != queues_.end()) {
+    for (auto& m : d->second.msgs)
+      if (f.matches(m.data.data(), m.data.size(), m.from))
+        q.msgs.push_back(m);
+    while (q.msgs.size() > max_qsize_)
+      q.msgs.pop_front();
+  }
   return id;
 }
 
@@ -29,6 +41,8 @@ bool receive_queues::remove(uint64_t id, const caf::error& reason) {
   for (auto& w : i->second.waiters)
     w.rp.deliver(reason);
   queues_.erase(i);
+  if (id == default_id_)
+    default_id_ = 0;
   return true;
 }
 

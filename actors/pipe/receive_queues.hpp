@@ -18,7 +18,9 @@ class receive_queues {
 public:
   explicit receive_queues(size_t max_qsize) : max_qsize_(max_qsize == 0 ? 1 : max_qsize) {}
 
-  /// The id of the queue with an equal filter, created if there is none.
+  /// The id of the queue with an equal filter, created if there is none. The
+  /// first "any" queue is the default queue; a queue created later starts
+  /// with the matching messages the default queue holds.
   uint64_t find_or_add(const msg_filter& f);
   /// A queue of its own that no other request shares (ask); it goes away
   /// once its request is answered or expires.
@@ -63,6 +65,7 @@ private:
 
   size_t max_qsize_;
   uint64_t next_id_ = 1;
+  uint64_t default_id_ = 0;
   std::unordered_map<uint64_t, queue> queues_;
 };
 

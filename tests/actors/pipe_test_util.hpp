@@ -1,0 +1,95 @@
+#pragma once
+
+// Helpers shared by the pipe tests: loopback endpoints, an echo handler, a
+// subscriber actor for the test thread, and raw sockets for peers that
+// misbehave on purpose.
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "caf/all.hpp"
+
+#include "p2pd/p2pd.hpp"
+
+namespace p2pd::test {
+
+using namespace std::chrono_literals;
+
+inline endpoint any_port(const char* ip) {
+  return endpoint{*net::ip_address::parse(ip), 0};
+}
+
+inline msg_handler echo_handler() {
+  return [](pipe_io& io, std::string_view data, const endpoint&) { io.reply(data); };
+}
+
+inline caf::actor as_actor(caf::scoped_actor& self) {
+  return caf::actor_cast<caf::actor>(self.ptr());
+}
+
+/// Waits up to `timeout` for a message of type T; nullopt if none came.
+template <class T>
+std::optional<T> next(caf::scoped_actor& self, caf::timespan timeout = 5s) {
+  std::optional<T> out;
+  self->receive([&](T& x) { out = std::move(x); },
+                caf::after(timeout) >> [] {});
+  return out;
+}
+
+/// A blocking TCP connection from a plain socket (a peer outside p2pd).
+inline net::unique_fd raw_connect(const endpoint& to) {
+  net::unique_fd fd{::socket(net::to_af(to.fam()), SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  sockaddr_storage ss;
+  auto len = to.to_sockaddr(ss);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
+    return net::unique_fd{};
+  return fd;
+}
+
+/// A UDP socket from a plain socket, bound to a free loopback port.
+inline net::unique_fd raw_udp(const endpoint& local) {
+  net::unique_fd fd{::socket(net::to_af(local.fam()), SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  sockaddr_storage ss;
+  auto len = local.to_sockaddr(ss);
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  return fd;
+}
+
+inline bool raw_send_to(int fd, const endpoint& to, const std::string& data) {
+  sockaddr_storage ss;
+  auto len = to.to_sockaddr(ss);
+  return ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len)
+         == static_cast<ssize_t>(data.size());
+}
+
+/// Closes with SO_LINGER 0: the peer sees a reset, not an orderly close.
+inline void reset_close(net::unique_fd fd) {
+  linger l{1, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+} // namespace p2pd::test
+
+#define ASSERT_OK(expr)                                                                  \
+  do {                                                                                   \
+    auto&& assert_ok_res = (expr);                                                       \
+    ASSERT_TRUE(assert_ok_res) << ::p2pd::render(assert_ok_res.error());                \
+  } while (false)
+
+#define EXPECT_NO_ERR(expr)                                                              \
+  do {                                                                                   \
+    auto assert_no_err = (expr);                                                         \
+    EXPECT_FALSE(assert_no_err) << ::p2pd::render(assert_no_err);                       \
+  } while (false)
+
+#define EXPECT_ERRC(err_expr, code)                                                      \
+  do {                                                                                   \
+    auto expect_errc_err = (err_expr);                                                   \
+    EXPECT_EQ(::p2pd::code_of(expect_errc_err), code) << ::p2pd::render(expect_errc_err); \
+  } while (false)
