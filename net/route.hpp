@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "p2pd/net/address.hpp"
+#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/ip_range.hpp"
+
+namespace p2pd::net {
+
+/// One way out of an interface for one family: the NIC addresses that leave
+/// through the same external address. External addresses come from STUN
+/// later; until then a route knows only its NIC addresses and `ext_ips` is
+/// empty.
+struct route {
+  std::string interface;
+  uint32_t if_index = 0;
+  family fam = family::v4;
+  /// Single hosts: an interface owns addresses, not its on-link block.
+  std::vector<ip_range> nic_ips;
+  std::vector<ip_range> ext_ips;
+  /// IPv6 link-local addresses of the interface, scope id = if_index; the
+  /// same in every IPv6 route of the interface.
+  std::vector<ip_address> link_locals;
+
+  /// The first NIC address.
+  std::optional<ip_address> nic() const;
+  /// The first external address.
+  std::optional<ip_address> ext() const;
+  /// The first link-local address.
+  std::optional<ip_address> link_local() const;
+
+  /// True if `ip` lies in one of nic_ips.
+  bool has_nic_ip(const ip_address& ip) const;
+  /// True if `ip` is one of link_locals (its scope id, if set, must be ours).
+  bool has_link_local(const ip_address& ip) const;
+
+  /// "eth0 IPv4 nic [192.168.1.5] ext [203.0.113.7] link-local []".
+  std::string to_string() const;
+};
+
+/// The routes of `nic` for `fam`, following the original P2PD:
+///   - every non-public address (RFC 1918, CGNAT, unique-local, IPv4
+///     link-local, ...) goes into one route: one NAT maps them all to the
+///     same external address;
+///   - every public address is a route of its own: it may be its own
+///     external address (STUN will tell);
+///   - IPv6 link-local addresses are no route of their own; they go into
+///     `link_locals` of every IPv6 route;
+///   - addresses not usable yet (tentative, DAD failed) and multicast,
+///     broadcast and unspecified ones are left out.
+/// Routes come in the order of their first address on the interface. An
+/// interface with no address of the family but link-locals has no route: a
+/// link-local bind goes through the interface (resolve_bind()).
+std::vector<route> routes_for(const interface_info& nic, family fam);
+
+} // namespace p2pd::net

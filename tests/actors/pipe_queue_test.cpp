@@ -1,0 +1,146 @@
+#include "pipe_test_util.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+// Waits until a subscriber has seen `n` messages: the pipe has handled them.
+void await_msgs(caf::scoped_actor& sub, int n) {
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(next<pipe_msg>(sub));
+}
+
+} // namespace
+
+TEST(PipeQueue, FullQueueDropsTheOldestAndCountsIt) {
+  runtime rt;
+  caf::scoped_actor sub{rt.system()};
+  net_conf conf;
+  conf.max_qsize = 2;
+  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  ASSERT_OK(server);
+  EXPECT_NO_ERR(server->subscribe(as_actor(sub), events::msgs));
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  for (auto m : {"1", "2", "3"})
+    EXPECT_NO_ERR(client->send(m));
+  await_msgs(sub, 3);
+  auto first = server->recv();
+  auto second = server->recv();
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  EXPECT_EQ(to_string(first->data), "2");
+  EXPECT_EQ(to_string(second->data), "3");
+  EXPECT_ERRC(server->recv(50ms).error(), errc::recv_timeout);
+  auto stats = server->stats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->dropped_queue_full, 1u);
+}
+
+TEST(PipeQueue, RecvFiltersByPatternAndBySender) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto a = rt.connect(udp, server->local());
+  auto b = rt.connect(udp, server->local());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_NO_ERR(a->send("apple from a"));
+  EXPECT_NO_ERR(b->send("banana from b"));
+  auto banana = server->recv(5s, msg_filter::contains("banana"));
+  ASSERT_OK(banana);
+  EXPECT_EQ(banana->from.port, b->local().port);
+  auto from_a = server->recv(5s, msg_filter::sender({server->local().ip, a->local().port}));
+  ASSERT_OK(from_a);
+  EXPECT_EQ(to_string(from_a->data), "apple from a");
+}
+
+TEST(PipeQueue, SenderFilterWithPortZeroMatchesAnyPort) {
+  msg_filter f = msg_filter::sender(*endpoint::parse("127.0.0.1:0"));
+  auto data = std::string{"x"};
+  EXPECT_TRUE(f.matches(data.data(), data.size(), *endpoint::parse("127.0.0.1:4000")));
+  EXPECT_FALSE(f.matches(data.data(), data.size(), *endpoint::parse("127.0.0.2:4000")));
+}
+
+TEST(PipeQueue, RepeatedMessagesAreDroppedWithMsgIds) {
+  runtime rt;
+  caf::scoped_actor sub{rt.system()};
+  net_conf conf;
+  conf.enable_msg_ids = true;
+  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  ASSERT_OK(server);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  for (auto m : {"same", "same", "other"})
+    EXPECT_NO_ERR(client->send(m));
+  auto one = server->recv();
+  auto two = server->recv();
+  ASSERT_OK(one);
+  ASSERT_OK(two);
+  EXPECT_EQ(to_string(one->data), "same");
+  EXPECT_EQ(to_string(two->data), "other");
+  auto stats = server->stats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->dropped_duplicate, 1u);
+}
+
+TEST(PipeQueue, NamedQueueCollectsOnlyItsMessages) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  caf::scoped_actor self{rt.system()};
+  uint64_t id = 0;
+  self->request(server->handle(), 5s, queue_atom::value, msg_filter::contains("keep"))
+    .receive([&](uint64_t x) { id = x; }, [](caf::error&) {});
+  ASSERT_NE(id, 0u);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  EXPECT_NO_ERR(client->send("drop me"));
+  EXPECT_NO_ERR(client->send("keep me"));
+  std::string got;
+  self->request(server->handle(), 5s, recv_atom::value, id, caf::timespan{2s})
+    .receive([&](pipe_msg& m) { got = to_string(m.data); }, [](caf::error&) {});
+  EXPECT_EQ(got, "keep me");
+  caf::error removed;
+  self->request(server->handle(), 5s, caf::unsubscribe_atom::value, id)
+    .receive([](caf::ok_atom) {}, [&](caf::error& e) { removed = e; });
+  EXPECT_NO_ERR(removed);
+}
+
+TEST(PipeQueue, MessagesWithNoTakerAreCounted) {
+  runtime rt;
+  caf::scoped_actor sub{rt.system()};
+  // A message subscriber at open means no default queue; once it leaves,
+  // nothing takes messages.
+  auto spec = server_spec(udp, any_port("127.0.0.1"));
+  spec.subscribers.push_back({as_actor(sub), events::msgs});
+  auto server = rt.open(spec);
+  ASSERT_OK(server);
+  EXPECT_NO_ERR(server->unsubscribe(as_actor(sub)));
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  EXPECT_NO_ERR(client->send("nobody wants me"));
+  EXPECT_NO_ERR(server->subscribe(as_actor(sub), events::msgs));
+  EXPECT_NO_ERR(client->send("wanted"));
+  ASSERT_TRUE(next<pipe_msg>(sub));
+  auto stats = server->stats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->dropped_unclaimed, 1u);
+}
+
+TEST(PipeQueue, UnsubscribedActorGetsNothingMore) {
+  runtime rt;
+  caf::scoped_actor sub{rt.system()};
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  EXPECT_NO_ERR(server->subscribe(as_actor(sub), events::msgs));
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  EXPECT_NO_ERR(client->send("one"));
+  ASSERT_TRUE(next<pipe_msg>(sub));
+  EXPECT_NO_ERR(server->unsubscribe(as_actor(sub)));
+  EXPECT_NO_ERR(client->send("two"));
+  ASSERT_OK(server->recv(5s, msg_filter::contains("two"))); // the pipe has it ...
+  EXPECT_FALSE(next<pipe_msg>(sub, 50ms));                 // ... the actor does not
+}

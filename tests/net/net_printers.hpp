@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <ostream>
+
+#include "p2pd/net/address.hpp"
+#include "p2pd/net/error.hpp"
+#include "p2pd/net/ip_class.hpp"
+#include "p2pd/net/ip_range.hpp"
+
+// GoogleTest prints values it has no printer for as raw bytes; these make
+// failure messages show addresses as text. Found by argument-dependent lookup.
+
+namespace p2pd::net {
+
+inline void PrintTo(const ip_address& x, std::ostream* os) {
+  *os << x.to_string();
+}
+
+inline void PrintTo(const endpoint& x, std::ostream* os) {
+  *os << x.to_string();
+}
+
+inline void PrintTo(const ip_range& x, std::ostream* os) {
+  *os << x.to_string();
+}
+
+inline void PrintTo(ip_scope x, std::ostream* os) {
+  *os << to_string(x);
+}
+
+inline void PrintTo(errc x, std::ostream* os) {
+  *os << to_string(x);
+}
+
+inline void PrintTo(family x, std::ostream* os) {
+  *os << to_string(x);
+}
+
+} // namespace p2pd::net
