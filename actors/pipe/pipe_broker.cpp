@@ -49,9 +49,11 @@ caf::error recv_timeout_error(caf::timespan t) {
                     "no matching message within " + std::to_string(ms.count()) + " ms");
 }
 
-void remove_actor(std::vector<caf::actor>& xs, const caf::actor_addr& a) {
+void remove_link(std::vector<caf::weak_actor_ptr>& xs, const caf::actor_addr& a) {
   xs.erase(std::remove_if(xs.begin(), xs.end(),
-                          [&](const caf::actor& x) { return x.address() == a; }),
+                          [&](const caf::weak_actor_ptr& x) {
+                            return caf::actor_cast<caf::actor_addr>(x) == a;
+                          }),
            xs.end());
 }
 
@@ -88,7 +90,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
                                  [&](const subscriber& s) { return s.hdl.address() == dm.source; }),
                   st.subs.end());
     st.stats.dead_subscribers += n - st.subs.size();
-    remove_actor(st.links, dm.source);
+    remove_link(st.links, dm.source);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {
     self->state.finish_close(em.reason, true);
@@ -185,14 +187,15 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
         return make_error(errc::link_rejected, "a pipe cannot be linked to itself");
       if (!other)
         return make_error(errc::link_rejected, "cannot link to an invalid actor");
-      if (std::find(st.links.begin(), st.links.end(), other) == st.links.end()) {
-        self->monitor(other);
-        st.links.push_back(other);
+      auto weak = caf::actor_cast<caf::weak_actor_ptr>(other);
+      if (std::find(st.links.begin(), st.links.end(), weak) == st.links.end()) {
+        self->monitor(other); // to forget the link when the other pipe ends
+        st.links.push_back(std::move(weak));
       }
       return caf::ok_atom::value;
     },
     [self](caf::unlink_atom, const caf::actor& other) -> caf::ok_atom {
-      remove_actor(self->state.links, other.address());
+      remove_link(self->state.links, other.address());
       return caf::ok_atom::value;
     },
     [self](info_atom) -> caf::result<pipe_info> {

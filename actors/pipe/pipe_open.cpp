@@ -152,6 +152,20 @@ void on_resolved(pipe_broker_ptr self, std::vector<net::ip_address> ips) {
   connect_next(self);
 }
 
+// Runs one blocking resolution on a thread of its own, then quits.
+caf::behavior resolver_worker(caf::event_based_actor* self, resolver_fn fn,
+                              std::optional<net::family> fam) {
+  return {
+    [=](resolve_atom, const std::string& name) -> caf::result<std::vector<net::ip_address>> {
+      self->quit();
+      auto r = fn(name, fam);
+      if (!r)
+        return make_error(r.error());
+      return std::move(*r);
+    },
+  };
+}
+
 void resolve(pipe_broker_ptr self) {
   auto& st = self->state;
   auto fn = st.spec.resolver ? st.spec.resolver : resolver_fn{net::resolve_host};
@@ -166,17 +180,9 @@ void resolve(pipe_broker_ptr self) {
   }
   // getaddrinfo blocks: it runs in an actor with a thread of its own, and
   // the pipe waits at most dns_timeout for its answer.
-  auto worker = self->home_system().spawn<caf::detached>([fn, fam](caf::event_based_actor* w) {
-    return caf::behavior{
-      [=](resolve_atom, const std::string& name) -> caf::result<std::vector<net::ip_address>> {
-        w->quit();
-        auto r = fn(name, fam);
-        if (!r)
-          return make_error(r.error());
-        return std::move(*r);
-      },
-    };
-  });
+  // (Arguments go to spawn rather than into the lambda: CAF 0.17 dereferences
+  // a null pointer for function-based spawns without arguments.)
+  auto worker = self->home_system().spawn<caf::detached>(resolver_worker, fn, fam);
   auto dns_timeout = st.spec.conf.dns_timeout;
   self->request(worker, dns_timeout, resolve_atom::value, host)
     .then([self](std::vector<net::ip_address>& ips) { on_resolved(self, std::move(ips)); },
@@ -262,6 +268,16 @@ void start_open(pipe_broker_ptr self) {
   if (mux::default_mpx(self) == nullptr)
     return st.open_failed(make_error(errc::invalid_argument,
                                      "pipes need the middleman's default multiplexer"));
+  if (spec.route || spec.bind) {
+    auto ep = spec.route
+                ? net::resolve_bind(spec.bind.value_or(net::bind_spec{
+                                      net::bind_spec::nic, spec.route->fam, {}, 0}),
+                                    *spec.route)
+                : net::resolve_bind(*spec.bind);
+    if (!ep)
+      return st.open_failed(make_error(ep.error()));
+    spec.local = *ep;
+  }
   if (spec.adopt_fd >= 0)
     return adopt(self);
   if (!spec.is_client())

@@ -10,7 +10,9 @@
 #include "caf/actor.hpp"
 
 #include "p2pd/messages/pipe.hpp"
+#include "p2pd/net/bind_spec.hpp"
 #include "p2pd/net/resolver.hpp"
+#include "p2pd/net/route.hpp"
 
 namespace p2pd {
 
@@ -58,6 +60,11 @@ struct pipe_spec {
   /// bind 127.0.0.1 (nothing listens beyond what the user asked), clients the
   /// any-address of the destination's family.
   std::optional<endpoint> local;
+  /// Or bind on a route: `bind` picks the address (default: the route's
+  /// first NIC address; a link-local one gets the interface's scope id).
+  /// Without a route, `bind` alone resolves any-address, loopback or an IP.
+  std::optional<net::route> route;
+  std::optional<net::bind_spec> bind;
 
   /// Adopt an existing socket instead: a listening TCP socket (server), a
   /// connected TCP socket (client), or a bound UDP socket (a server; with

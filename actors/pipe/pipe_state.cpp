@@ -4,8 +4,10 @@
 #include <cerrno>
 
 #include "caf/actor_cast.hpp"
+#include "caf/send.hpp"
 #include "caf/io/receive_policy.hpp"
 
+#include "p2pd/actors/mux/close_mailbox.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {
@@ -130,8 +132,11 @@ void pipe_state::deliver(const char* data, size_t size, const endpoint& from) {
   if (queues->push(data, size, from, hdl, stats.dropped_queue_full))
     claimed = true;
   for (auto& l : links) {
-    self->send(l, send_atom::value, bytes(data, data + size));
-    claimed = true;
+    if (auto other = caf::actor_cast<caf::actor>(l.lock())) {
+      // Without a sender, for the same reason the link is weak.
+      caf::anon_send(other, send_atom::value, bytes(data, data + size));
+      claimed = true;
+    }
   }
   if (!claimed)
     ++stats.dropped_unclaimed;
@@ -239,6 +244,7 @@ void pipe_state::finish_close(const caf::error& reason, bool quit) {
   close_waiters.clear();
   if (quit) {
     hdl = nullptr; // no self reference may outlive the actor
+    mux::close_mailbox(self, reason);
     self->quit(reason);
   }
 }

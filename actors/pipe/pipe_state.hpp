@@ -47,7 +47,9 @@ struct pipe_state : pipe_io {
   std::unique_ptr<receive_queues> queues;
   std::unique_ptr<dedupe_cache> dedupe;
   std::vector<subscriber> subs;
-  std::vector<caf::actor> links;
+  /// Weak: a link must not keep the other pipe alive, and two pipes linked
+  /// both ways would keep each other.
+  std::vector<caf::weak_actor_ptr> links;
 
   mux::udp_servant_ptr udp;
   mux::tcp_acceptor_ptr acceptor;

@@ -111,19 +111,20 @@ TEST(PipeQueue, NamedQueueCollectsOnlyItsMessages) {
 TEST(PipeQueue, MessagesWithNoTakerAreCounted) {
   runtime rt;
   caf::scoped_actor sub{rt.system()};
-  // A message subscriber at open means no default queue; once it leaves,
-  // nothing takes messages.
+  // A message subscriber at open means no default queue; switched to error
+  // reports only, nothing takes messages any more.
   auto spec = server_spec(udp, any_port("127.0.0.1"));
+  spec.conf.reader_limit = 64;
   spec.subscribers.push_back({as_actor(sub), events::msgs});
   auto server = rt.open(spec);
   ASSERT_OK(server);
-  EXPECT_NO_ERR(server->unsubscribe(as_actor(sub)));
+  EXPECT_NO_ERR(server->subscribe(as_actor(sub), events::errors));
   auto client = rt.connect(udp, server->local());
   ASSERT_OK(client);
   EXPECT_NO_ERR(client->send("nobody wants me"));
-  EXPECT_NO_ERR(server->subscribe(as_actor(sub), events::msgs));
-  EXPECT_NO_ERR(client->send("wanted"));
-  ASSERT_TRUE(next<pipe_msg>(sub));
+  // The pipe reports an oversized datagram after handling the one before it.
+  EXPECT_NO_ERR(client->send(std::string(100, 'x')));
+  ASSERT_TRUE(next<pipe_error>(sub));
   auto stats = server->stats();
   ASSERT_OK(stats);
   EXPECT_EQ(stats->dropped_unclaimed, 1u);
@@ -143,4 +144,42 @@ TEST(PipeQueue, UnsubscribedActorGetsNothingMore) {
   EXPECT_NO_ERR(client->send("two"));
   ASSERT_OK(server->recv(5s, msg_filter::contains("two"))); // the pipe has it ...
   EXPECT_FALSE(next<pipe_msg>(sub, 50ms));                 // ... the actor does not
+}
+
+TEST(PipeQueue, MaxMsgIdsForgetsTheOldestId) {
+  runtime rt;
+  net_conf conf;
+  conf.enable_msg_ids = true;
+  conf.max_msg_ids = 1;
+  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  ASSERT_OK(server);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  for (auto m : {"a", "b", "a"}) // "a" is forgotten once "b" is remembered
+    EXPECT_NO_ERR(client->send(m));
+  for (auto m : {"a", "b", "a"}) {
+    auto got = server->recv();
+    ASSERT_OK(got);
+    EXPECT_EQ(to_string(got->data), m);
+  }
+}
+
+TEST(PipeQueue, UdpServerTracksAtMostMaxClientsSenders) {
+  runtime rt;
+  net_conf conf;
+  conf.max_clients = 1;
+  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  ASSERT_OK(server);
+  auto a = rt.connect(udp, server->local());
+  auto b = rt.connect(udp, server->local());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_NO_ERR(a->send("a"));
+  ASSERT_OK(server->recv());
+  EXPECT_NO_ERR(b->send("b"));
+  ASSERT_OK(server->recv());
+  auto clients = server->clients();
+  ASSERT_OK(clients);
+  ASSERT_EQ(clients->size(), 1u);
+  EXPECT_EQ(clients->front().port, b->local().port); // the newest replaced the oldest
 }
