@@ -48,11 +48,11 @@ bool tcp_acceptor::new_connection() {
 void tcp_acceptor::on_event(operation op) {
   if (op != operation::read) {
     // EPOLLERR on a listening socket: it is gone; tell the broker.
-    want_read_ = false;
+    handler_.forget();
     io_failure(&handler_.backend(), operation::read);
     return;
   }
-  for (size_t i = 0; i < max_accepts_ && want_read_ && !detached(); ++i) {
+  for (size_t i = 0; i < max_accepts_ && handler_.wants(operation::read) && !detached(); ++i) {
     bool more = false;
     if (!accept_one(more)) {
       if (!detached())
@@ -129,28 +129,6 @@ void tcp_acceptor::add_to_loop() {
 
 void tcp_acceptor::remove_from_loop() {
   want_read(false);
-}
-
-void tcp_acceptor::want_read(bool on) {
-  if (want_read_ == on)
-    return;
-  want_read_ = on;
-  auto& dm = handler_.backend();
-  if (on) {
-    if (!keep_alive_)
-      keep_alive_.reset(this);
-    dm.add(operation::read, handler_.fd(), &handler_);
-  } else {
-    dm.del(operation::read, handler_.fd(), &handler_);
-    maybe_release();
-  }
-}
-
-void tcp_acceptor::maybe_release() {
-  if (!keep_alive_ || want_read_ || handler_.eventbf() != 0)
-    return;
-  auto ref = std::move(keep_alive_);
-  handler_.backend().post([ref] {});
 }
 
 } // namespace p2pd::actors::mux

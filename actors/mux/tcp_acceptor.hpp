@@ -4,8 +4,8 @@
 
 #include "caf/io/doorman.hpp"
 #include "caf/io/network/default_multiplexer.hpp"
-#include "caf/io/network/event_handler.hpp"
 
+#include "p2pd/actors/mux/loop_handler.hpp"
 #include "p2pd/actors/mux/tcp_stream.hpp"
 #include "p2pd/net/address.hpp"
 
@@ -47,32 +47,19 @@ public:
   void remove_from_loop() override;
 
 private:
-  class handler final : public caf::io::network::event_handler {
-  public:
-    handler(caf::io::network::default_multiplexer& dm, int fd, tcp_acceptor& parent)
-      : event_handler(dm, fd), parent_(parent) {}
-    void handle_event(operation op) override { parent_.on_event(op); }
-    void removed_from_loop(operation) override { parent_.maybe_release(); }
-    void graceful_shutdown() override { parent_.want_read(false); }
-
-  private:
-    tcp_acceptor& parent_;
-  };
+  friend class loop_handler<tcp_acceptor>;
 
   void on_event(operation op);
   bool accept_one(bool& more);
-  void want_read(bool on);
-  void maybe_release();
+  void want_read(bool on) { handler_.want(operation::read, on); }
 
-  handler handler_;
+  loop_handler<tcp_acceptor> handler_;
   size_t read_limit_;
   size_t max_accepts_;
   net::endpoint local_;
   tcp_stream_ptr last_;
   counters stats_;
   int spare_fd_ = -1;
-  bool want_read_ = false;
-  caf::intrusive_ptr<tcp_acceptor> keep_alive_;
 };
 
 using tcp_acceptor_ptr = caf::intrusive_ptr<tcp_acceptor>;

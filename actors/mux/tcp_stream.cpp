@@ -61,7 +61,7 @@ void tcp_stream::flush() {
     out_.insert(out_.end(), wr_buf_.begin(), wr_buf_.end());
     wr_buf_.clear();
   }
-  if (!want_write_)
+  if (!handler_.wants(operation::write))
     on_write(false); // write now; EPOLLOUT only if the kernel buffer is full
 }
 
@@ -77,7 +77,7 @@ void tcp_stream::on_event(operation op) {
       int err = 0;
       socklen_t len = sizeof(err);
       ::getsockopt(handler_.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
-      want_read_ = want_write_ = false;
+      handler_.forget();
       fail(err != 0 ? err : ECONNRESET);
       break;
     }
@@ -87,7 +87,7 @@ void tcp_stream::on_event(operation op) {
 void tcp_stream::on_read() {
   auto& dm = handler_.backend();
   for (size_t i = 0; i < max_reads_; ++i) {
-    if (!want_read_ || detached())
+    if (!handler_.wants(operation::read) || detached())
       return;
     rd_buf_.resize(read_limit_);
     auto n = ::recv(handler_.fd(), rd_buf_.data(), rd_buf_.size(), 0);
@@ -199,32 +199,6 @@ void tcp_stream::add_to_loop() {
 
 void tcp_stream::remove_from_loop() {
   want(operation::read, false);
-}
-
-// default_multiplexer::add/del are applied after the current epoll batch; an
-// add and a del within one batch cancel out without removed_from_loop(), so
-// the self reference is dropped on either path (see maybe_release).
-void tcp_stream::want(operation op, bool on) {
-  bool& flag = op == operation::read ? want_read_ : want_write_;
-  if (flag == on)
-    return;
-  flag = on;
-  auto& dm = handler_.backend();
-  if (on) {
-    if (!keep_alive_)
-      keep_alive_.reset(this);
-    dm.add(op, handler_.fd(), &handler_);
-  } else {
-    dm.del(op, handler_.fd(), &handler_);
-    maybe_release();
-  }
-}
-
-void tcp_stream::maybe_release() {
-  if (!keep_alive_ || want_read_ || want_write_ || handler_.eventbf() != 0)
-    return;
-  auto ref = std::move(keep_alive_);
-  handler_.backend().post([ref] {});
 }
 
 } // namespace p2pd::actors::mux

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "caf/io/network/default_multiplexer.hpp"
-#include "caf/io/network/event_handler.hpp"
 #include "caf/io/scribe.hpp"
 
+#include "p2pd/actors/mux/loop_handler.hpp"
 #include "p2pd/net/address.hpp"
 
 namespace p2pd::actors::mux {
@@ -48,26 +48,15 @@ public:
   void remove_from_loop() override;
 
 private:
-  class handler final : public caf::io::network::event_handler {
-  public:
-    handler(caf::io::network::default_multiplexer& dm, int fd, tcp_stream& parent)
-      : event_handler(dm, fd), parent_(parent) {}
-    void handle_event(operation op) override { parent_.on_event(op); }
-    void removed_from_loop(operation) override { parent_.maybe_release(); }
-    void graceful_shutdown() override { parent_.want(operation::read, false); }
-
-  private:
-    tcp_stream& parent_;
-  };
+  friend class loop_handler<tcp_stream>;
 
   void on_event(operation op);
   void on_read();
   void on_write(bool from_loop);
   void fail(int err);
-  void want(operation op, bool on);
-  void maybe_release();
+  void want(operation op, bool on) { handler_.want(op, on); }
 
-  handler handler_;
+  loop_handler<tcp_stream> handler_;
   std::vector<char> rd_buf_;
   std::vector<char> wr_buf_; // filled by the broker, moved to out_ on flush()
   std::vector<char> out_;    // accepted, not yet written
@@ -77,11 +66,8 @@ private:
   net::endpoint peer_;
   net::endpoint local_;
   int last_error_ = 0;
-  bool want_read_ = false;
-  bool want_write_ = false;
   bool ack_writes_ = false;
   bool closing_ = false;
-  caf::intrusive_ptr<tcp_stream> keep_alive_;
 };
 
 using tcp_stream_ptr = caf::intrusive_ptr<tcp_stream>;

@@ -78,7 +78,7 @@ int udp_servant::send_to(const net::endpoint& to, const char* data, size_t size)
   }
   queue_.push_back(job{to, std::vector<char>(data, data + size)});
   ++stats_.tx_queued;
-  want(operation::write, true);
+  handler_.want(operation::write, true);
   return 0;
 }
 
@@ -92,7 +92,7 @@ void udp_servant::on_event(operation op) {
       break;
     case operation::propagate_error:
       // EPOLLERR/EPOLLHUP without IN/OUT; the multiplexer drops the fd after.
-      want_read_ = want_write_ = false;
+      handler_.forget();
       io_failure(&handler_.backend(), operation::read);
       break;
   }
@@ -101,7 +101,7 @@ void udp_servant::on_event(operation op) {
 void udp_servant::on_read() {
   auto& dm = handler_.backend();
   for (size_t i = 0; i < max_reads_; ++i) {
-    if (!want_read_ || detached())
+    if (!handler_.wants(operation::read) || detached())
       return;
     rd_buf_.resize(read_limit_);
     sockaddr_storage ss;
@@ -118,7 +118,7 @@ void udp_servant::on_read() {
         ++stats_.rx_errors;
         continue;
       }
-      want(operation::read, false);
+      handler_.want(operation::read, false);
       io_failure(&dm, operation::read);
       return;
     }
@@ -140,7 +140,7 @@ void udp_servant::on_read() {
     // ran out of activity tokens or detached us.
     if (!consume(&dm, hdl(), rd_buf_)) {
       if (!detached())
-        want(operation::read, false);
+        handler_.want(operation::read, false);
       return;
     }
   }
@@ -157,7 +157,7 @@ void udp_servant::drain() {
       if (errno == EINTR)
         continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-        want(operation::write, true);
+        handler_.want(operation::write, true);
         return;
       }
       ++stats_.tx_dropped;
@@ -168,39 +168,7 @@ void udp_servant::drain() {
     }
     queue_.pop_front();
   }
-  want(operation::write, false);
-}
-
-// default_multiplexer::add/del only queue an event that is applied after the
-// current epoll batch, when removed_from_loop() is called. An add followed by
-// a del in one batch cancels out without any callback, so the self reference
-// cannot rely on removed_from_loop() alone.
-void udp_servant::want(operation op, bool on) {
-  bool& flag = op == operation::read ? want_read_ : want_write_;
-  if (flag == on)
-    return;
-  flag = on;
-  auto& dm = handler_.backend();
-  if (on) {
-    if (!keep_alive_)
-      keep_alive_.reset(this);
-    dm.add(op, handler_.fd(), &handler_);
-  } else {
-    dm.del(op, handler_.fd(), &handler_);
-    maybe_release();
-  }
-}
-
-void udp_servant::on_removed(operation) {
-  maybe_release();
-}
-
-void udp_servant::maybe_release() {
-  if (!keep_alive_ || want_read_ || want_write_ || handler_.eventbf() != 0)
-    return;
-  // Released in the next loop iteration, never while a member of ours runs.
-  auto ref = std::move(keep_alive_);
-  handler_.backend().post([ref] {});
+  handler_.want(operation::write, false);
 }
 
 bool udp_servant::new_endpoint(caf::io::network::receive_buffer&) {
@@ -225,17 +193,17 @@ caf::io::network::receive_buffer& udp_servant::rd_buf() {
 }
 
 void udp_servant::graceful_shutdown() {
-  want(operation::read, false);
+  handler_.want(operation::read, false);
   if (!queue_.empty())
     drain(); // best effort: what the socket buffer does not take is dropped
   stats_.tx_dropped += queue_.size();
   queue_.clear();
-  want(operation::write, false);
+  handler_.want(operation::write, false);
   detach(&handler_.backend(), false);
 }
 
 void udp_servant::flush() {
-  if (!queue_.empty() && !want_write_)
+  if (!queue_.empty() && !handler_.wants(operation::write))
     drain();
 }
 
@@ -269,15 +237,15 @@ void udp_servant::launch() {
   if (launched_)
     return;
   launched_ = true;
-  want(operation::read, true);
+  handler_.want(operation::read, true);
 }
 
 void udp_servant::add_to_loop() {
-  want(operation::read, true);
+  handler_.want(operation::read, true);
 }
 
 void udp_servant::remove_from_loop() {
-  want(operation::read, false);
+  handler_.want(operation::read, false);
 }
 
 void udp_servant::detach_handles() {

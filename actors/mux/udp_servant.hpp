@@ -8,9 +8,9 @@
 #include "caf/io/abstract_broker.hpp"
 #include "caf/io/datagram_servant.hpp"
 #include "caf/io/network/default_multiplexer.hpp"
-#include "caf/io/network/event_handler.hpp"
 #include "caf/io/network/receive_buffer.hpp"
 
+#include "p2pd/actors/mux/loop_handler.hpp"
 #include "p2pd/net/address.hpp"
 #include "p2pd/net/socket.hpp"
 
@@ -77,17 +77,7 @@ public:
   void detach_handles() override;
 
 private:
-  class handler final : public caf::io::network::event_handler {
-  public:
-    handler(caf::io::network::default_multiplexer& dm, int fd, udp_servant& parent)
-      : event_handler(dm, fd), parent_(parent) {}
-    void handle_event(operation op) override { parent_.on_event(op); }
-    void removed_from_loop(operation op) override { parent_.on_removed(op); }
-    void graceful_shutdown() override { parent_.want(operation::read, false); }
-
-  private:
-    udp_servant& parent_;
-  };
+  friend class loop_handler<udp_servant>;
 
   struct job {
     net::endpoint to;
@@ -95,13 +85,10 @@ private:
   };
 
   void on_event(operation op);
-  void on_removed(operation op);
   void on_read();
   void drain();
-  void want(operation op, bool on);
-  void maybe_release();
 
-  handler handler_;
+  loop_handler<udp_servant> handler_;
   caf::io::network::receive_buffer rd_buf_;
   net::endpoint sender_;
   std::deque<job> queue_;
@@ -110,13 +97,8 @@ private:
   size_t max_queued_;
   size_t max_reads_;
   bool launched_ = false;
-  bool want_read_ = false;
-  bool want_write_ = false;
   bool ack_writes_ = false;
   oversized_hook on_oversized_;
-  // Keeps this servant (and handler_) alive while the multiplexer may still
-  // reference handler_: registered, or a registration pending.
-  caf::intrusive_ptr<udp_servant> keep_alive_;
 };
 
 using udp_servant_ptr = caf::intrusive_ptr<udp_servant>;
