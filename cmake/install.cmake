@@ -8,10 +8,13 @@ set(P2PD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/p2pd)
 install(TARGETS p2pd_net p2pd EXPORT p2pd-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# node/ may not exist yet (git keeps no empty folder).
 foreach(dir net messages actors node)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
-    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}
-    FILES_MATCHING PATTERN "*.hpp")
+  if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
+      DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}
+      FILES_MATCHING PATTERN "*.hpp")
+  endif()
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd)

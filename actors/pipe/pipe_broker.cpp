@@ -243,7 +243,13 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       if (!st.queues->waiting(q, wid))
         return; // answered
       if (tries_left == 0 || st.ph != pipe_state::phase::open) {
-        st.queues->expire(q, wid, recv_timeout_error(st.spec.conf.recv_timeout));
+        auto tries = st.spec.conf.send_retry - tries_left + 1;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          st.spec.conf.recv_timeout);
+        st.queues->expire(q, wid,
+                          make_error(errc::recv_timeout,
+                                     "no reply after " + std::to_string(tries) + " tries, "
+                                       + std::to_string(ms.count()) + " ms each"));
         return;
       }
       st.send_to(data.data(), data.size(), nullptr);
