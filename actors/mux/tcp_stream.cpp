@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -34,6 +35,7 @@ tcp_stream::~tcp_stream() {
 
 void tcp_stream::configure_read(caf::io::receive_policy::config config) {
   read_limit_ = config.second == 0 ? 1 : config.second;
+  read_size_ = std::min(read_size_, read_limit_);
   if (!closing_)
     want(operation::read, true);
 }
@@ -89,14 +91,25 @@ void tcp_stream::on_read() {
   for (size_t i = 0; i < max_reads_; ++i) {
     if (!handler_.wants(operation::read) || detached())
       return;
-    rd_buf_.resize(read_limit_);
-    auto n = ::recv(handler_.fd(), rd_buf_.data(), rd_buf_.size(), 0);
+    // CAF's scribe delivers rd_buf_ cut to the bytes read, so each read grows
+    // it again, zero-filling the growth: the read size follows the traffic
+    // instead of always being reader_limit (64 KiB of memset per small message).
+    auto ask = std::min(read_size_, read_limit_);
+    rd_buf_.resize(ask);
+    auto n = ::recv(handler_.fd(), rd_buf_.data(), ask, 0);
     if (n > 0) {
-      if (!consume(&dm, rd_buf_.data(), static_cast<size_t>(n))) {
+      auto got = static_cast<size_t>(n);
+      if (got == ask)
+        read_size_ = std::min(read_size_ * 2, read_limit_);
+      else if (got < ask / 4)
+        read_size_ = std::max(read_size_ / 2, min_read_size);
+      if (!consume(&dm, rd_buf_.data(), got)) {
         if (!detached())
           want(operation::read, false); // passive until add_to_loop()
         return;
       }
+      if (got < ask)
+        return; // drained; epoll is level-triggered and reports what comes next
       continue;
     }
     if (n == 0) {

@@ -61,7 +61,10 @@ private:
   std::vector<char> wr_buf_; // filled by the broker, moved to out_ on flush()
   std::vector<char> out_;    // accepted, not yet written
   size_t out_pos_ = 0;
+  static constexpr size_t min_read_size = 2048;
+
   size_t read_limit_;
+  size_t read_size_ = min_read_size; ///< adapts to the traffic, up to read_limit_
   size_t max_reads_;
   net::endpoint peer_;
   net::endpoint local_;
