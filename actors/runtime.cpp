@@ -11,7 +11,7 @@ namespace {
 // Administrative requests answer at once; this only bounds a lost pipe.
 constexpr auto admin_timeout = std::chrono::seconds(10);
 
-// A request to a pipe whose actor is gone means the pipe is closed.
+// A request to a pipe (or daemon) whose actor is gone means it is closed.
 caf::error closed_if_gone(caf::error err) {
   if (err == caf::sec::request_receiver_down)
     return make_error(errc::pipe_closed, "the pipe is closed (its actor has terminated)");
@@ -19,8 +19,8 @@ caf::error closed_if_gone(caf::error err) {
 }
 
 // Runs a request from the runtime's blocking actor and waits for its answer.
-template <class T, class... Ts>
-caf::expected<T> call(caf::scoped_actor& self, const pipe_actor& p, caf::timespan timeout,
+template <class T, class Handle, class... Ts>
+caf::expected<T> call(caf::scoped_actor& self, const Handle& p, caf::timespan timeout,
                       Ts&&... xs) {
   caf::expected<T> out{caf::make_error(caf::sec::request_timeout)};
   self->request(p, timeout, std::forward<Ts>(xs)...)
@@ -58,9 +58,24 @@ runtime::core::core(size_t threads) : cfg(threads), sys(cfg), self(sys) {}
 runtime::runtime(size_t threads) : core_(std::make_shared<core>(threads)) {}
 
 runtime::~runtime() {
+  for (auto& d : core_->daemons)
+    core_->self->send_exit(d, caf::exit_reason::user_shutdown);
   for (auto& p : core_->pipes)
     core_->self->send_exit(p, caf::exit_reason::user_shutdown);
+  core_->daemons.clear();
   core_->pipes.clear();
+}
+
+caf::expected<daemon> runtime::start_daemon(daemon_spec spec) {
+  auto hdl = spawn_daemon(core_->sys, std::move(spec));
+  core_->daemons.push_back(hdl);
+  return daemon{core_, hdl};
+}
+
+caf::expected<daemon> runtime::start_daemon(msg_handler on_msg) {
+  daemon_spec spec;
+  spec.on_msg = std::move(on_msg);
+  return start_daemon(std::move(spec));
 }
 
 caf::expected<pipe> runtime::open(pipe_spec spec) {
@@ -193,6 +208,55 @@ caf::error pipe::close() {
                                 caf::close_atom::value);
   auto& ps = core_->pipes;
   ps.erase(std::remove(ps.begin(), ps.end(), info_.pipe), ps.end());
+  return error_of(res);
+}
+
+} // namespace p2pd
+
+namespace p2pd {
+
+namespace {
+
+// Opening thousands of listeners takes a while; each answers within its own
+// open timeout, which the daemon applies.
+constexpr auto listen_timeout = std::chrono::seconds(60);
+
+} // namespace
+
+daemon::daemon(std::shared_ptr<runtime::core> core, daemon_actor hdl)
+  : core_(std::move(core)), hdl_(std::move(hdl)) {}
+
+caf::expected<std::vector<listener_info>>
+daemon::listen_all(const std::vector<net::listen_target>& targets,
+                   const std::vector<net::port_range>& ports,
+                   const std::vector<net::protocol>& protos, net::family_choice af,
+                   bool error_on_af) {
+  auto plan = net::plan_listen_all(targets, ports, protos, af, error_on_af);
+  if (!plan)
+    return make_error(plan.error());
+  return listen_specific(*plan);
+}
+
+caf::expected<std::vector<listener_info>>
+daemon::listen_specific(const std::vector<listen_addr>& targets) {
+  return call<std::vector<listener_info>>(core_->self, hdl_, listen_timeout,
+                                          listen_atom::value, targets);
+}
+
+caf::expected<std::vector<listener_info>> daemon::listeners() {
+  return call<std::vector<listener_info>>(core_->self, hdl_, admin_timeout,
+                                          listeners_atom::value);
+}
+
+caf::error daemon::remove(uint64_t listener_id) {
+  return error_of(call<caf::ok_atom>(core_->self, hdl_, admin_timeout,
+                                     caf::delete_atom::value, listener_id));
+}
+
+caf::error daemon::close() {
+  auto res = call<caf::ok_atom>(core_->self, hdl_, listen_timeout, caf::close_atom::value);
+  auto& ds = core_->daemons;
+  ds.erase(std::remove(ds.begin(), ds.end(), hdl_), ds.end());
   return error_of(res);
 }
 

@@ -10,8 +10,10 @@
 #include "caf/expected.hpp"
 #include "caf/scoped_actor.hpp"
 
+#include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/pipe.hpp"
 
@@ -29,6 +31,7 @@ public:
 };
 
 class pipe;
+class daemon;
 
 /// p2pd for code outside actors: an actor system and one blocking actor that
 /// owns the pipes it opens. Use it from one thread. Destroying it closes
@@ -53,12 +56,18 @@ public:
                               net_conf conf = {});
   caf::expected<pipe> connect(net::protocol proto, const endpoint& dest, net_conf conf = {});
 
+  /// A daemon whose listeners share `spec` (handler, options, restarts).
+  caf::expected<daemon> start_daemon(daemon_spec spec);
+  /// A daemon whose listeners run `on_msg`, with the default options.
+  caf::expected<daemon> start_daemon(msg_handler on_msg);
+
   struct core {
     explicit core(size_t threads);
     p2pd::config cfg;
     caf::actor_system sys;
     caf::scoped_actor self;
     std::vector<pipe_actor> pipes;
+    std::vector<daemon_actor> daemons;
   };
 
 private:
@@ -111,6 +120,35 @@ private:
   pipe_info info_;
   net_conf conf_;
   std::shared_ptr<bool> closed_ = std::make_shared<bool>(false);
+};
+
+/// A daemon seen from outside actors (the seed's Daemon).
+class daemon {
+public:
+  daemon(std::shared_ptr<runtime::core> core, daemon_actor hdl);
+
+  const daemon_actor& handle() const { return hdl_; }
+
+  /// The seed's listen_all: a listener for every target, port (single ports
+  /// and inclusive ranges), protocol and family (IPv6: global and link-local).
+  caf::expected<std::vector<listener_info>>
+  listen_all(const std::vector<net::listen_target>& targets,
+             const std::vector<net::port_range>& ports,
+             const std::vector<net::protocol>& protos,
+             net::family_choice af = net::family_choice::any, bool error_on_af = false);
+
+  /// The seed's listen_specific: listeners on bound addresses as they are.
+  caf::expected<std::vector<listener_info>>
+  listen_specific(const std::vector<listen_addr>& targets);
+
+  caf::expected<std::vector<listener_info>> listeners();
+  caf::error remove(uint64_t listener_id);
+  /// Closes every listener and its clients; returns once they are gone.
+  caf::error close();
+
+private:
+  std::shared_ptr<runtime::core> core_;
+  daemon_actor hdl_;
 };
 
 } // namespace p2pd

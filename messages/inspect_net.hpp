@@ -13,6 +13,7 @@
 #include "caf/sec.hpp"
 
 #include "p2pd/net/address.hpp"
+#include "p2pd/net/listen_plan.hpp"
 #include "p2pd/net/socket.hpp"
 
 namespace p2pd::net {
@@ -37,6 +38,11 @@ typename Inspector::result_type inspect(Inspector& f, ip_address& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
   return f(caf::meta::type_name("p2pd::endpoint"), x.ip, x.port);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, listen_addr& x) {
+  return f(caf::meta::type_name("p2pd::listen_addr"), x.proto, x.local);
 }
 
 // family and protocol are enums, which CAF serializes by itself.

@@ -1,5 +1,6 @@
 #include "p2pd/messages/register.hpp"
 
+#include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/pipe.hpp"
 
@@ -18,6 +19,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pipe_error>("p2pd::pipe_error");
   cfg.add_message_type<pipe_info>("p2pd::pipe_info");
   cfg.add_message_type<pipe_stats>("p2pd::pipe_stats");
+  cfg.add_message_type<listen_addr>("p2pd::listen_addr");
+  cfg.add_message_type<listener_info>("p2pd::listener_info");
   add_error_category(cfg);
 }
 

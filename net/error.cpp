@@ -29,6 +29,10 @@ const char* to_string(errc x) {
     case errc::family_unsupported: return "family_unsupported";
     case errc::netlink_failed: return "netlink_failed";
     case errc::io_failed: return "io_failed";
+    case errc::listener_failed: return "listener_failed";
+    case errc::port_locked: return "port_locked";
+    case errc::tls_failed: return "tls_failed";
+    case errc::tls_verify_failed: return "tls_verify_failed";
   }
   return "unknown";
 }

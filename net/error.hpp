@@ -32,6 +32,10 @@ enum class errc : uint8_t {
   family_unsupported,   ///< the interface or route has no address of that family
   netlink_failed,
   io_failed,            ///< any other socket error
+  listener_failed,      ///< a listener failed more often than its restart budget allows
+  port_locked,          ///< a port lock is held by another process (or another lock in this one)
+  tls_failed,           ///< a TLS handshake or record failed: bad data, an alert, no common cipher
+  tls_verify_failed,    ///< a TLS peer's certificate was refused: untrusted, expired, wrong host name
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -10,6 +10,7 @@ pkgs=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev                                          # GoogleTest + CTest
   iproute2                                              # tests build namespaces
+  openssl                                               # tests: s_server as a TLS peer
 )
 
 missing=()
