@@ -10,8 +10,7 @@ namespace p2pd {
 
 /// Options of a pipe: the seed's NET_CONF, typed. Left out, with the reason:
 /// sock_proto (the protocol follows from TCP/UDP), sock_only (adopt or take a
-/// socket through pipe_spec instead), loop (CAF's multiplexer is the loop),
-/// use_ssl and ssl_handshake (TLS pipes come with the daemons).
+/// socket through pipe_spec instead), loop (CAF's multiplexer is the loop).
 struct net_conf {
   /// Time allowed to resolve a host name.
   caf::timespan dns_timeout = std::chrono::seconds(2);
@@ -46,6 +45,12 @@ struct net_conf {
   /// Clients a server tracks: TCP connections beyond are shed, UDP senders
   /// beyond replace the oldest.
   uint32_t max_clients = 4096;
+  /// TLS over TCP. A client verifies the server's certificate and name by
+  /// default (pipe_spec::tls to change that); a server needs pipe_spec::tls
+  /// with its certificate and key.
+  bool use_ssl = false;
+  /// Time allowed for a TLS handshake.
+  caf::timespan ssl_handshake = std::chrono::seconds(4);
 };
 
 template <class Inspector>
@@ -53,7 +58,7 @@ typename Inspector::result_type inspect(Inspector& f, net_conf& x) {
   return f(caf::meta::type_name("p2pd::net_conf"), x.dns_timeout, x.recv_timeout,
            x.con_timeout, x.max_qsize, x.enable_msg_ids, x.max_msg_ids, x.reuse_addr,
            x.broadcast, x.reader_limit, x.do_close, x.linger, x.send_retry,
-           x.max_write_buffer, x.max_clients);
+           x.max_write_buffer, x.max_clients, x.use_ssl, x.ssl_handshake);
 }
 
 } // namespace p2pd

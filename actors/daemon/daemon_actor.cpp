@@ -30,6 +30,10 @@ pipe_spec listener_spec(const daemon_spec& d, const listen_addr& a) {
   s.conf.reuse_addr = true; // a restart binds the same port at once
   s.on_msg = d.on_msg;
   s.subscribers = d.subscribers;
+  if (a.proto == net::protocol::tcp)
+    s.tls = d.tls;
+  else
+    s.conf.use_ssl = false; // TLS is for the TCP listeners
   return s;
 }
 

@@ -18,6 +18,8 @@ struct daemon_spec {
   /// Options of every listener; reuse_addr is always on, so that a restarted
   /// listener binds its port again at once.
   net_conf conf;
+  /// TLS for every TCP listener: the server certificate and key.
+  std::optional<net::tls_config> tls;
   restart_policy policy;
   /// Lock each listen port in `<data_dir>/locks`, so that two processes do
   /// not serve one port by accident (with SO_REUSEPORT both binds would

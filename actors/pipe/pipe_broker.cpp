@@ -287,15 +287,12 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
         return;
       }
       ++st.stats.clients_accepted;
-      st.add_conn(stream);
-      st.notify(events::up, caf::make_message(pipe_up{st.hdl, stream->peer()}));
+      st.add_conn(stream); // up now, or once its TLS handshake is done
     },
     [self](const caf::io::new_data_msg& msg) {
-      auto& st = self->state;
-      auto i = st.conns.find(msg.handle);
-      if (i != st.conns.end())
-        st.deliver(msg.buf.data(), msg.buf.size(), i->second.peer);
+      self->state.on_stream_data(msg.handle, msg.buf.data(), msg.buf.size());
     },
+    [self](tls_tmo_atom, caf::io::connection_handle h) { self->state.tls_timeout(h); },
     [self](const caf::io::new_datagram_msg& msg) {
       auto& st = self->state;
       auto& from = st.udp->sender();

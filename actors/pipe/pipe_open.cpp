@@ -71,9 +71,9 @@ void add_client_stream(pipe_broker_ptr self, net::unique_fd fd) {
                                                    st.spec.conf.reader_limit);
   self->add_scribe(stream);
   st.client_conn = stream->hdl();
-  st.add_conn(stream);
   st.info.local = stream->local();
   st.info.remote = stream->peer();
+  st.add_conn(stream); // opens the pipe now, or after the TLS handshake
 }
 
 void open_server(pipe_broker_ptr self) {
@@ -251,8 +251,10 @@ void adopt(pipe_broker_ptr self) {
     spec.host = peer->ip.to_string(); // an adopted connection is a client pipe
   spec.port = peer->port;
   st.info.server = false;
+  if (spec.use_tls())
+    if (auto err = st.make_tls_context())
+      return st.open_failed(err);
   add_client_stream(self, net::unique_fd{fd});
-  st.opened();
 }
 
 } // namespace
@@ -278,6 +280,9 @@ void start_open(pipe_broker_ptr self) {
       return st.open_failed(make_error(ep.error()));
     spec.local = *ep;
   }
+  if (spec.use_tls() && spec.adopt_fd < 0)
+    if (auto err = st.make_tls_context())
+      return st.open_failed(err);
   if (spec.adopt_fd >= 0)
     return adopt(self);
   if (!spec.is_client())
@@ -297,7 +302,6 @@ void on_connect_result(pipe_broker_ptr self, mux::connect_result& r) {
     return connect_next(self);
   }
   add_client_stream(self, std::move(*r.fd));
-  st.opened();
 }
 
 } // namespace p2pd::actors

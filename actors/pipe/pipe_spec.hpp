@@ -13,6 +13,7 @@
 #include "p2pd/net/bind_spec.hpp"
 #include "p2pd/net/resolver.hpp"
 #include "p2pd/net/route.hpp"
+#include "p2pd/net/tls_context.hpp"
 
 namespace p2pd {
 
@@ -72,12 +73,16 @@ struct pipe_spec {
   int adopt_fd = -1;
 
   net_conf conf;
+  /// TLS settings; setting them turns TLS on (as conf.use_ssl does with the
+  /// defaults: a client that verifies against the system's CAs and `host`).
+  std::optional<net::tls_config> tls;
   std::vector<subscriber> subscribers;
   msg_handler on_msg;
   /// Default: net::resolve_host.
   resolver_fn resolver;
 
   bool is_client() const { return !host.empty(); }
+  bool use_tls() const { return conf.use_ssl || tls.has_value(); }
 };
 
 /// A TCP or UDP server spec bound to `local`.

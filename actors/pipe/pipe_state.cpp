@@ -97,9 +97,15 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
                                + std::to_string(c->stream->pending()) + " of "
                                + std::to_string(spec.conf.max_write_buffer)
                                + " bytes waiting)"));
-  auto& buf = c->stream->wr_buf();
-  buf.insert(buf.end(), data, data + size);
-  c->stream->flush();
+  if (c->tls) {
+    if (auto err = c->tls->write(data, size))
+      return refuse(make_error(err));
+    flush_tls(*c); // records now, or after the handshake
+  } else {
+    auto& buf = c->stream->wr_buf();
+    buf.insert(buf.end(), data, data + size);
+    c->stream->flush();
+  }
   ++stats.tx_msgs;
   stats.tx_bytes += size;
   return caf::none;
@@ -168,6 +174,51 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
     net::apply_late_options(stream->native_fd(), net::protocol::tcp, opts);
   }
   stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
+  auto& c = conns[h];
+  if (!tls_ctx) {
+    c.secure = true;
+    return conn_up(c);
+  }
+  if (auto err = start_tls(c))
+    tls_failed(h, err);
+}
+
+void pipe_state::conn_up(const conn& c) {
+  if (spec.is_client()) {
+    info.remote = c.peer;
+    if (ph == phase::opening)
+      opened();
+    return;
+  }
+  notify(events::up, caf::make_message(pipe_up{hdl, c.peer}));
+}
+
+void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, size_t size) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  auto& c = i->second;
+  if (!c.tls) {
+    deliver(data, size, c.peer);
+    return;
+  }
+  std::vector<char> plain;
+  auto err = c.tls->feed(data, size, plain);
+  flush_tls(c); // handshake records, alerts
+  if (err)
+    return tls_failed(h, make_error(err));
+  auto peer = c.peer;
+  bool closed = c.tls->peer_closed();
+  if (!c.secure && c.tls->handshake_done()) {
+    c.secure = true;
+    conn_up(c);
+  }
+  if (!plain.empty())
+    deliver(plain.data(), plain.size(), peer);
+  if (closed && conns.count(h) > 0) {
+    self->close(h); // close_notify: an orderly end
+    drop_conn(h, 0);
+  }
 }
 
 void pipe_state::drop_conn(caf::io::connection_handle h, int err) {
@@ -226,6 +277,7 @@ void pipe_state::finish_close(const caf::error& reason, bool quit) {
   bool was_closed = ph == phase::closed;
   ph = phase::closed;
   if (!was_closed) {
+    close_tls();
     if (!spec.is_client())
       for (auto& kvp : conns)
         notify(events::end, caf::make_message(pipe_end{hdl, kvp.second.peer, false,

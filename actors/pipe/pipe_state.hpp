@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "p2pd/actors/pipe/dedupe_cache.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/receive_queues.hpp"
+#include "p2pd/net/tls.hpp"
 
 namespace p2pd::actors {
 
@@ -29,6 +31,8 @@ struct pipe_state : pipe_io {
   struct conn {
     mux::tcp_stream_ptr stream;
     endpoint peer;
+    std::optional<net::tls_session> tls; ///< with use_ssl
+    bool secure = false;                 ///< the TLS handshake is done
   };
 
   static inline const char* name = "p2pd.pipe";
@@ -61,6 +65,7 @@ struct pipe_state : pipe_io {
   std::vector<net::ip_address> candidates; ///< resolved destination addresses
   size_t next_candidate = 0;
   caf::error last_connect_error;
+  std::shared_ptr<net::tls_context> tls_ctx; ///< with use_ssl
   std::deque<endpoint> udp_peers; ///< recent UDP senders, oldest first
   std::unordered_set<endpoint> udp_peer_set;
 
@@ -81,7 +86,23 @@ struct pipe_state : pipe_io {
   void notify(uint8_t ev, const caf::message& msg);
 
   void track_udp_peer(const endpoint& from);
+  /// Adds a connection; with TLS its handshake starts and it is up (up
+  /// notification, or the client pipe open) only once the handshake is done.
   void add_conn(const mux::tcp_stream_ptr& stream);
+  /// The connection is ready for data: the pipe opens or a client is up.
+  void conn_up(const conn& c);
+  /// Bytes read from a connection: plaintext delivered, TLS records fed.
+  void on_stream_data(caf::io::connection_handle h, const char* data, size_t size);
+
+  // TLS (pipe_tls.cpp)
+  caf::error make_tls_context();
+  caf::error start_tls(conn& c);
+  /// Writes what the TLS session has for the socket.
+  void flush_tls(conn& c);
+  void tls_failed(caf::io::connection_handle h, caf::error err);
+  void tls_timeout(caf::io::connection_handle h);
+  /// Sends close_notify on every secure connection.
+  void close_tls();
   /// A connection ended; `err` is the errno (0 = orderly close).
   void drop_conn(caf::io::connection_handle hdl, int err);
 
