@@ -166,7 +166,7 @@ void pipe_state::track_udp_peer(const endpoint& from) {
 
 void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto h = stream->hdl();
-  conns[h] = conn{stream, stream->peer()};
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false};
   by_peer[stream->peer()] = h;
   if (spec.conf.linger >= 0) {
     net::socket_options opts;
