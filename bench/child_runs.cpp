@@ -1,23 +1,12 @@
 #include "child_runs.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <exception>
-#include <iostream>
-#include <thread>
-#include <type_traits>
 
 #include "p2pd/actors/runtime.hpp"
 
 #include "echo_load.hpp"
+#include "fork_child.hpp"
 #include "servers.hpp"
 #include "sys_util.hpp"
 
@@ -107,114 +96,6 @@ soak_result soak(const server_factory& make, const options& o) {
   r.corrupt = out.corrupt;
   r.dead_clients = out.dead_clients;
   set_text(r.problems, srv->problems());
-  return r;
-}
-
-// -- children -----------------------------------------------------------------
-
-void write_all(int fd, const void* data, size_t size) {
-  auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    auto n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
-// Reads one Result from `fd` within `limit`; false on EOF or timeout.
-template <class Result>
-bool read_result(int fd, Result& r, seconds_d limit) {
-  auto deadline = clk::now() + std::chrono::duration_cast<clk::duration>(limit);
-  auto* p = reinterpret_cast<char*>(&r);
-  size_t got = 0;
-  while (got < sizeof(Result)) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clk::now());
-    if (left.count() <= 0)
-      return false;
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0)
-      continue;
-    auto n = ::read(fd, p + got, sizeof(Result) - got);
-    if (n <= 0)
-      return false;
-    got += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// Waits up to `limit` for the child to exit, then kills it. Returns a
-// description of anything but a clean exit.
-std::string reap(pid_t pid, seconds_d limit) {
-  auto deadline = clk::now() + std::chrono::duration_cast<clk::duration>(limit);
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (clk::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return "did not exit within " + std::to_string(static_cast<int>(limit.count()))
-             + " s of reporting; killed";
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (WIFSIGNALED(status))
-    return "killed by signal " + std::to_string(WTERMSIG(status));
-  if (WEXITSTATUS(status) != 0)
-    return "exit status " + std::to_string(WEXITSTATUS(status));
-  return {};
-}
-
-/// Runs `body(send)` in a forked child; `send(result)` hands the result to
-/// the parent. The child's teardown after that is watched too: a hang there
-/// is reported, and the child killed. Error text ends up in Result::error.
-template <class Result, class Body>
-Result run_in_child(const std::string& label, seconds_d limit, Body&& body) {
-  static_assert(std::is_trivially_copyable_v<Result>);
-  std::fflush(stdout); // else the child would print the parent's buffer again
-  std::cout.flush();
-  int fds[2];
-  check(::pipe2(fds, O_CLOEXEC), "pipe2");
-  pid_t pid = check(::fork(), "fork");
-  if (pid == 0) {
-    ::close(fds[0]);
-    bool sent = false;
-    int status = 0;
-    auto send = [&](const Result& r) {
-      write_all(fds[1], &r, sizeof(r));
-      sent = true;
-    };
-    try {
-      body(send);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: %s\n", label.c_str(), e.what());
-      status = 1;
-      if (!sent) {
-        Result r;
-        set_text(r.error, e.what());
-        send(r);
-      }
-    }
-    ::close(fds[1]);
-    std::fflush(stdout);
-    std::cout.flush();
-    ::_exit(status);
-  }
-  ::close(fds[1]);
-  Result r;
-  bool got = read_result(fds[0], r, limit);
-  ::close(fds[0]);
-  if (!got) {
-    ::kill(pid, SIGKILL);
-    set_text(r.error, label + ": no result within "
-                        + std::to_string(static_cast<int>(limit.count()))
-                        + " s (hang or crash)");
-  }
-  auto exit_problem = reap(pid, seconds_d{10});
-  if (got && !exit_problem.empty())
-    add_text(r.error, label + ": child " + exit_problem);
   return r;
 }
 

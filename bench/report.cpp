@@ -11,14 +11,6 @@ namespace p2pd::bench {
 
 namespace {
 
-double median(std::vector<double> xs) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  auto mid = xs.size() / 2;
-  return xs.size() % 2 == 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
-}
-
 std::string verdict(double ratio, double target, bool higher_is_better = true) {
   if (target <= 0)
     return "";

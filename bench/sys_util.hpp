@@ -1,7 +1,7 @@
 #pragma once
 
 // Small system helpers of the benchmark: errno checks, socket and epoll
-// one-liners, and readers of /proc.
+// one-liners, readers of /proc, a median.
 
 #include <chrono>
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "p2pd/net/address.hpp"
 #include "p2pd/net/error.hpp"
@@ -46,6 +47,9 @@ net::unique_fd connect_loopback(int type, uint16_t port);
 long proc_status_kib(const std::string& key);
 
 double mib(long kib);
+
+/// The median; 0 for none.
+double median(std::vector<double> xs);
 
 /// The first three fields of /proc/loadavg.
 std::string load_average();
