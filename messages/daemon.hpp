@@ -21,7 +21,9 @@ struct listener_info {
   uint64_t id = 0;
   net::protocol proto = net::protocol::tcp;
   endpoint local;         ///< the bound address (the real port, also after restarts)
-  pipe_actor pipe;        ///< the current incarnation; changes when restarted
+  /// The current incarnation; changes when restarted. A strong handle: keeping
+  /// the infos of closed listeners keeps their (small) actors in memory.
+  pipe_actor pipe;
   uint64_t restarts = 0;  ///< restarts completed (the listener was up again)
 };
 

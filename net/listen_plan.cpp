@@ -1,6 +1,7 @@
 #include "p2pd/net/listen_plan.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "p2pd/net/ip_class.hpp"
 
@@ -71,7 +72,6 @@ result<std::vector<listen_addr>> plan_listen_all(const std::vector<listen_target
     fams.push_back(family::v6);
   std::vector<listen_addr> out;
   for (auto& t : targets) {
-    size_t before = out.size();
     for (auto f : fams) {
       auto ips = bind_ips(t, f);
       if (ips.empty()) {
@@ -86,9 +86,14 @@ result<std::vector<listen_addr>> plan_listen_all(const std::vector<listen_target
             for (auto& ip : ips)
               out.push_back(listen_addr{proto, endpoint{ip, static_cast<uint16_t>(port)}});
     }
-    if (out.size() == before)
-      return error{errc::family_unsupported,
-                   target_name(t) + " has no address of the families asked for"};
+  }
+  if (out.empty()) {
+    std::string names;
+    for (auto& t : targets)
+      names += (names.empty() ? "" : ", ") + target_name(t);
+    return error{errc::family_unsupported,
+                 names + (targets.size() == 1 ? " has" : " have")
+                   + " no address of the families asked for"};
   }
   return out;
 }
@@ -96,17 +101,15 @@ result<std::vector<listen_addr>> plan_listen_all(const std::vector<listen_target
 error check_listen_specific(const std::vector<listen_addr>& targets) {
   if (targets.empty())
     return error{errc::invalid_argument, "listen_specific needs at least one target"};
-  for (size_t i = 0; i < targets.size(); ++i) {
-    auto& t = targets[i];
+  std::unordered_set<endpoint> seen[2]; // per protocol
+  for (auto& t : targets) {
     if (t.local.ip.is_v6() && classify(t.local.ip) == ip_scope::link_local
         && t.local.ip.scope_id() == 0)
       return error{errc::invalid_argument, "link-local address " + t.local.to_string()
                                              + " needs its interface (a scope id)"};
-    for (size_t j = 0; j < i; ++j)
-      if (targets[j] == t && t.local.port != 0)
-        return error{errc::invalid_argument, std::string{"listener "} + to_string(t.proto)
-                                               + " " + t.local.to_string()
-                                               + " is asked for twice"};
+    if (t.local.port != 0 && !seen[static_cast<int>(t.proto)].insert(t.local).second)
+      return error{errc::invalid_argument, std::string{"listener "} + to_string(t.proto) + " "
+                                             + t.local.to_string() + " is asked for twice"};
   }
   return {};
 }

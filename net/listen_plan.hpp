@@ -45,8 +45,8 @@ using listen_target = std::variant<interface_info, route>;
 /// the target's first NIC address of that family and, for IPv6, also its
 /// link-local address (the seed's doubling). A target lacking a requested
 /// family is an error with `error_on_af`, and skipped otherwise.
-/// Errors: a range with start > stop, port 0, an empty list, a target with no
-/// address at all.
+/// Errors: a range with start > stop, port 0, an empty list, nothing left to
+/// listen on.
 result<std::vector<listen_addr>> plan_listen_all(const std::vector<listen_target>& targets,
                                                  const std::vector<port_range>& ports,
                                                  const std::vector<protocol>& protos,

@@ -134,12 +134,32 @@ result<port_lock> port_lock::acquire(const std::string& data_dir, family fam, pr
     return error{errc::invalid_argument, std::string{"cannot lock an "} + to_string(fam)
                                            + " port on " + to_string(ip.fam())
                                            + " address " + ip.to_string()};
+  auto locks = open_lock_dir(data_dir);
+  if (!locks)
+    return locks.error();
+  return acquire_in(*locks, fam, proto, ip, port);
+}
+
+result<std::string> port_lock::open_lock_dir(const std::string& data_dir) {
   auto dir = open_data_dir(data_dir);
   if (!dir)
     return dir.error();
   std::string locks = *dir + "/locks";
   if (auto err = ensure_private_dir(locks, "lock directory"))
     return err;
+  return locks;
+}
+
+result<port_lock> port_lock::acquire_in(const std::string& locks, family fam, protocol proto,
+                                        const ip_address& ip, uint16_t port) {
+  if (port == 0)
+    return error{errc::invalid_argument,
+                 "cannot lock port 0 on " + ip.to_string()
+                   + ": lock after binding, with the port the socket got"};
+  if (fam != ip.fam())
+    return error{errc::invalid_argument, std::string{"cannot lock an "} + to_string(fam)
+                                           + " port on " + to_string(ip.fam())
+                                           + " address " + ip.to_string()};
   std::string path = locks + "/" + file_name(fam, proto, ip, port);
   auto fd = open_lock_file(path);
   if (!fd)

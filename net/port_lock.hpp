@@ -59,6 +59,14 @@ public:
   static result<port_lock> acquire(const std::string& data_dir, family fam, protocol proto,
                                    const ip_address& ip, uint16_t port);
 
+  /// Creates and checks `data_dir` and its `locks/` once; returns the path of
+  /// `locks/` for acquire_in (many locks, one check).
+  static result<std::string> open_lock_dir(const std::string& data_dir);
+
+  /// Like acquire, in a lock directory from open_lock_dir.
+  static result<port_lock> acquire_in(const std::string& lock_dir, family fam, protocol proto,
+                                      const ip_address& ip, uint16_t port);
+
   /// The lock file's name: "v4_tcp_127.0.0.1_8000.lock". IPv6 text has ':'
   /// replaced by '-' and a scope id as "-scope<index>", so that names use only
   /// POSIX portable characters: "v6_udp_fe80--1-scope3_8000.lock".

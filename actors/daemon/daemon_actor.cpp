@@ -81,8 +81,8 @@ net::result<lock_ptr> lock_port(daemon_ptr self, const listen_addr& a) {
     return lock_ptr{};
   if (!st.lock_dir)
     return st.lock_dir.error();
-  auto lk = net::port_lock::acquire(*st.lock_dir, a.local.fam(), a.proto, a.local.ip,
-                                    a.local.port);
+  auto lk = net::port_lock::acquire_in(*st.lock_dir, a.local.fam(), a.proto, a.local.ip,
+                                       a.local.port);
   if (!lk)
     return lk.error();
   return std::make_shared<net::port_lock>(std::move(*lk));
@@ -170,8 +170,11 @@ std::vector<listener_info> daemon_state::infos() const {
 
 caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
   self->state.spec = std::move(spec);
-  if (self->state.spec.lock_ports)
-    self->state.lock_dir = net::open_data_dir(self->state.spec.data_dir);
+  if (self->state.spec.lock_ports) {
+    // The directory is checked once; each lock is then one open() + flock().
+    auto dir = net::open_data_dir(self->state.spec.data_dir);
+    self->state.lock_dir = dir ? net::port_lock::open_lock_dir(*dir) : dir;
+  }
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     auto i = st.by_pipe.find(dm.source);

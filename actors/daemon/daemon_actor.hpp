@@ -31,7 +31,7 @@ struct daemon_state {
   static inline const char* name = "p2pd.daemon";
 
   daemon_spec spec;
-  /// The opened data directory for port locks, or why it could not be used.
+  /// The checked lock directory, or why it could not be used.
   net::result<std::string> lock_dir{std::string{}};
   std::map<uint64_t, listener> listeners;
   std::unordered_map<caf::actor_addr, uint64_t> by_pipe;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 
 #include "caf/io/abstract_broker.hpp"
 
@@ -14,9 +15,36 @@ namespace p2pd::actors::mux {
 
 namespace {
 
-int open_spare() {
-  return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
+// One descriptor kept in reserve for the whole process: when accept() fails
+// with EMFILE, it is given up to accept and shed the pending connection, so
+// that level-triggered epoll does not report it forever. Every multiplexer
+// of the process shares it.
+class spare_descriptor {
+public:
+  // Accepts one connection on `listener` and closes it; true if it did.
+  bool shed(int listener) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (fd_ < 0)
+      return false;
+    ::close(fd_);
+    int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn >= 0)
+      ::close(conn);
+    fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return conn >= 0;
+  }
+
+  static spare_descriptor& instance() {
+    static spare_descriptor x;
+    return x;
+  }
+
+private:
+  spare_descriptor() : fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+
+  std::mutex mtx_;
+  int fd_;
+};
 
 } // namespace
 
@@ -25,15 +53,14 @@ tcp_acceptor::tcp_acceptor(caf::io::network::default_multiplexer& dm, int fd,
   : caf::io::doorman(caf::io::accept_handle::from_int(dm.next_endpoint_id())),
     handler_(dm, fd, *this),
     read_limit_(read_limit),
-    max_accepts_(64),
-    spare_fd_(open_spare()) {
+    max_accepts_(64) {
   if (auto ep = net::local_endpoint(fd))
     local_ = *ep;
+  spare_descriptor::instance(); // reserved before descriptors can run out
 }
 
 tcp_acceptor::~tcp_acceptor() {
-  if (spare_fd_ >= 0)
-    ::close(spare_fd_);
+  // ~loop_handler closes the socket.
 }
 
 void tcp_acceptor::launch() {
@@ -78,24 +105,27 @@ bool tcp_acceptor::accept_one(bool& more) {
         return true;
       case EMFILE:
       case ENFILE:
-        // Level-triggered epoll would report the pending connection forever:
-        // free the reserved descriptor, accept, and close the connection.
-        if (spare_fd_ >= 0) {
-          ::close(spare_fd_);
-          int shed = ::accept4(handler_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
-          if (shed >= 0) {
-            ::close(shed);
-            ++stats_.shed;
-          }
-          spare_fd_ = open_spare();
-          more = shed >= 0;
+        if (spare_descriptor::instance().shed(handler_.fd())) {
+          ++stats_.shed;
+          more = true;
           return true;
         }
         ++stats_.errors;
         return true;
-      default:
-        ++stats_.errors;
+      case ENOBUFS:
+      case ENOMEM:
+      case EPROTO:
+      case EPERM:
+        ++stats_.errors; // transient or about that one connection
         return true;
+      default:
+        // EINVAL (the socket no longer listens), EBADF, ENOTSOCK ...: the
+        // listener is broken and level-triggered epoll would report it
+        // forever; the pipe ends with an error, and its supervisor decides.
+        ++stats_.errors;
+        handler_.want(operation::read, false);
+        io_failure(&handler_.backend(), operation::read);
+        return false;
     }
   }
   ++stats_.accepted;
@@ -110,6 +140,10 @@ bool tcp_acceptor::accept_one(bool& more) {
 }
 
 void tcp_acceptor::graceful_shutdown() {
+  // The descriptor closes only when the multiplexer lets go of the handler,
+  // an epoll round later; shutting the listener down refuses new connections
+  // now, so a closed listener is closed when its pipe says so.
+  ::shutdown(handler_.fd(), SHUT_RD);
   want_read(false);
   if (!detached())
     detach(&handler_.backend(), false);

@@ -13,8 +13,8 @@ namespace p2pd::actors::mux {
 
 /// A listening TCP socket served by CAF's epoll multiplexer that hands each
 /// accepted connection to the broker as a tcp_stream (new_connection_msg).
-/// Running out of file descriptors does not make it spin: a reserved
-/// descriptor is given up to accept and shed the connection.
+/// Running out of file descriptors does not make it spin: a descriptor the
+/// process keeps in reserve is given up to accept and shed the connection.
 ///
 /// All members: multiplexer thread only, i.e. from the owning broker.
 class tcp_acceptor : public caf::io::doorman {
@@ -59,7 +59,6 @@ private:
   net::endpoint local_;
   tcp_stream_ptr last_;
   counters stats_;
-  int spare_fd_ = -1;
 };
 
 using tcp_acceptor_ptr = caf::intrusive_ptr<tcp_acceptor>;
