@@ -231,7 +231,10 @@ caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
               if (o.pipe)
                 started.push_back(o.pipe);
             auto err = b->err ? b->err : make_error(errc::pipe_closed, "the daemon is closing");
-            close_all(self, started, [b, err] { b->rp.deliver(err); });
+            close_all(self, started, [b, err] {
+              b->locks.clear(); // released before the caller learns of the failure
+              b->rp.deliver(err);
+            });
             return;
           }
           // Ports the kernel chose are locked now that they are known.
@@ -244,7 +247,10 @@ caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
               for (auto& o : b->opened)
                 started.push_back(o.pipe);
               auto err = make_error(lk.error());
-              close_all(self, started, [b, err] { b->rp.deliver(err); });
+              close_all(self, started, [b, err] {
+              b->locks.clear(); // released before the caller learns of the failure
+              b->rp.deliver(err);
+            });
               return;
             }
             b->locks[k] = std::move(*lk);

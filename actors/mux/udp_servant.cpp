@@ -1,5 +1,6 @@
 #include "p2pd/actors/mux/udp_servant.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -98,6 +99,16 @@ void udp_servant::on_event(operation op) {
   }
 }
 
+namespace {
+
+bool hung_up(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  // Not POLLERR: a pending ICMP error is transient, and recvfrom() reports it.
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0;
+}
+
+} // namespace
+
 void udp_servant::on_read() {
   auto& dm = handler_.backend();
   for (size_t i = 0; i < max_reads_; ++i) {
@@ -112,8 +123,16 @@ void udp_servant::on_read() {
                         reinterpret_cast<sockaddr*>(&ss), &len);
     if (n < 0) {
       auto err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK)
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        // Readable, yet nothing to read on the first try: epoll may report
+        // EPOLLIN with EPOLLHUP (the socket was shut down), which CAF's
+        // multiplexer passes on as a read event only, again and again.
+        if (i == 0 && hung_up(handler_.fd())) {
+          handler_.want(operation::read, false);
+          io_failure(&dm, operation::read);
+        }
         return;
+      }
       if (transient_rx_error(err)) {
         ++stats_.rx_errors;
         continue;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "pipe_test_util.hpp"
+#include "temp_dir.hpp"
 
 #include "p2pd/net/interfaces.hpp"
 
@@ -12,8 +13,12 @@ using namespace p2pd::test;
 
 namespace {
 
-msg_handler echo() {
-  return echo_handler();
+// An echo daemon whose port locks go to `dir`, not to ~/.p2pd.
+daemon_spec echo(const temp_dir& dir) {
+  daemon_spec spec;
+  spec.on_msg = echo_handler();
+  spec.data_dir = dir.path();
+  return spec;
 }
 
 // A route on loopback for one family (the "lo" interface's addresses).
@@ -29,6 +34,24 @@ net::route loopback_route(net::family f) {
 uint16_t free_port(net::protocol proto, const char* ip = "127.0.0.1") {
   auto fd = net::open_bound_socket(proto, any_port(ip));
   return fd ? net::local_endpoint(fd->get())->port : 0;
+}
+
+// A port p such that p and p + 1 are both free for TCP and UDP now: the
+// neighbour of a free port may be any socket's (a client's, in TIME_WAIT).
+uint16_t free_pair() {
+  for (int i = 0; i < 100; ++i) {
+    auto base = free_port(net::protocol::tcp);
+    if (base == 0 || base == 65535)
+      continue;
+    auto lo = *net::ip_address::parse("127.0.0.1");
+    bool ok = true;
+    for (auto proto : {tcp, udp})
+      for (uint16_t p : {base, uint16_t(base + 1)})
+        ok = ok && net::open_bound_socket(proto, endpoint{lo, p});
+    if (ok)
+      return base;
+  }
+  return 0;
 }
 
 caf::expected<pipe_msg> echo_once(runtime& rt, net::protocol proto, const endpoint& at,
@@ -58,10 +81,12 @@ bool await_restarts(p2pd::daemon& d, uint64_t n) {
 } // namespace
 
 TEST(Daemon, EchoesOnEveryListenerOfAListenAll) {
+  temp_dir dir;
   runtime rt;
-  auto d = rt.start_daemon(echo());
+  auto d = rt.start_daemon(echo(dir));
   ASSERT_OK(d);
-  auto base = free_port(net::protocol::tcp);
+  auto base = free_pair();
+  ASSERT_NE(base, 0);
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {{base, uint16_t(base + 1)}},
                           {tcp, udp});
   ASSERT_OK(ls);
@@ -75,8 +100,9 @@ TEST(Daemon, EchoesOnEveryListenerOfAListenAll) {
 }
 
 TEST(Daemon, ListenSpecificUsesBoundAddressesAsTheyAre) {
+  temp_dir dir;
   runtime rt;
-  auto d = rt.start_daemon(echo());
+  auto d = rt.start_daemon(echo(dir));
   ASSERT_OK(d);
   auto ls = d->listen_specific({{tcp, any_port("127.0.0.1")},
                                 {udp, any_port("::1")},
@@ -90,8 +116,9 @@ TEST(Daemon, ListenSpecificUsesBoundAddressesAsTheyAre) {
 }
 
 TEST(Daemon, ListsAddsAndRemovesListeners) {
+  temp_dir dir;
   runtime rt;
-  auto d = rt.start_daemon(echo());
+  auto d = rt.start_daemon(echo(dir));
   ASSERT_OK(d);
   auto first = d->listen_specific({{tcp, any_port("127.0.0.1")}});
   auto second = d->listen_specific({{udp, any_port("127.0.0.1")}});
@@ -111,8 +138,9 @@ TEST(Daemon, ListsAddsAndRemovesListeners) {
 }
 
 TEST(Daemon, CloseStopsListenersAndTheirClients) {
+  temp_dir dir;
   runtime rt;
-  auto d = rt.start_daemon(echo());
+  auto d = rt.start_daemon(echo(dir));
   ASSERT_OK(d);
   auto ls = d->listen_specific({{tcp, any_port("127.0.0.1")}});
   ASSERT_OK(ls);
@@ -126,8 +154,9 @@ TEST(Daemon, CloseStopsListenersAndTheirClients) {
 }
 
 TEST(Daemon, KilledListenerComesBackOnTheSamePort) {
+  temp_dir dir;
   runtime rt;
-  auto d = rt.start_daemon(echo());
+  auto d = rt.start_daemon(echo(dir));
   ASSERT_OK(d);
   auto ls = d->listen_specific({{tcp, any_port("127.0.0.1")}, {udp, any_port("127.0.0.1")}});
   ASSERT_OK(ls);

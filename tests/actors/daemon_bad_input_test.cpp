@@ -1,0 +1,340 @@
+// Daemons refuse bad input with clear errors and leave no half-started
+// listener behind: bad ports and ranges, families a target lacks, addresses
+// not on this host, ports locked by another process or daemon, and a
+// listener killed in the middle of a transfer.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon_test_util.hpp"
+
+#include "../net/netns_helper.hpp"
+#include "p2pd/net/port_lock.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+bool no_listeners(p2pd::daemon& d) {
+  auto ls = d.listeners();
+  return ls && ls->empty();
+}
+
+// A forked child that holds the port lock of (tcp, 127.0.0.1, port) in `dir`
+// until the parent tells it to go (a byte on a pipe) or the test ends (the
+// destructor kills and reaps it). Forked before any runtime exists.
+class lock_holder {
+public:
+  lock_holder(const std::string& dir, uint16_t port) {
+    int ready[2];
+    int go[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0)
+      return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      ::close(go[1]);
+      auto lk = net::port_lock::acquire(dir, net::family::v4, net::protocol::tcp,
+                                        *net::ip_address::parse("127.0.0.1"), port);
+      char c = lk ? '1' : '0';
+      (void) !::write(ready[1], &c, 1);
+      (void) !::read(go[0], &c, 1); // until the parent says so, or dies
+      ::_exit(lk ? 0 : 1);
+    }
+    ::close(ready[1]);
+    ::close(go[0]);
+    go_ = go[1];
+    char c = 0;
+    locked_ = pid_ > 0 && ::read(ready[0], &c, 1) == 1 && c == '1';
+    ::close(ready[0]);
+  }
+
+  ~lock_holder() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (go_ >= 0)
+      ::close(go_);
+  }
+
+  lock_holder(const lock_holder&) = delete;
+  lock_holder& operator=(const lock_holder&) = delete;
+
+  pid_t pid() const { return pid_; }
+  /// The child took the lock.
+  bool locked() const { return locked_; }
+
+  /// Tells the child to exit and reaps it; true if it exited cleanly.
+  bool release() {
+    char c = 'x';
+    if (::write(go_, &c, 1) != 1)
+      return false;
+    int status = 0;
+    bool ok = ::waitpid(pid_, &status, 0) == pid_ && WIFEXITED(status)
+              && WEXITSTATUS(status) == 0;
+    pid_ = -1;
+    return ok;
+  }
+
+private:
+  pid_t pid_ = -1;
+  int go_ = -1;
+  bool locked_ = false;
+};
+
+} // namespace
+
+// --- ports and ranges -------------------------------------------------------------------------
+
+TEST(DaemonBadInput, RangeStartingAfterItStopsIsInvalidAndStartsNothing) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto ls = d->listen_all({loopback_route(net::family::v4)}, {{9100, 9000}}, {tcp});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_TRUE(contains(what_of(ls.error()), "[9100, 9000]")) << render(ls.error());
+  EXPECT_TRUE(no_listeners(*d));
+}
+
+TEST(DaemonBadInput, PortZeroInListenAllIsInvalidAndStartsNothing) {
+  // Port 0 is the only port outside 1..65535 a uint16_t can hold.
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto good = free_port(tcp);
+  auto ls = d->listen_all({loopback_route(net::family::v4)}, {good, 0}, {tcp});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_TRUE(no_listeners(*d));
+  EXPECT_TRUE(bindable(tcp, at("127.0.0.1", good)));
+}
+
+TEST(DaemonBadInput, SameListenerTwiceInOneRequestIsInvalidAndStartsNothing) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto port = free_port(tcp);
+  auto ls = d->listen_all({loopback_route(net::family::v4)}, {port, {port, port}}, {tcp});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_TRUE(contains(what_of(ls.error()), "twice")) << render(ls.error());
+  EXPECT_TRUE(no_listeners(*d));
+}
+
+TEST(DaemonBadInput, LinkLocalAddressWithoutScopeIsInvalid) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto ls = d->listen_specific({{udp, any_port("127.0.0.1")}, {udp, any_port("fe80::1")}});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_TRUE(no_listeners(*d));
+}
+
+// --- addresses and families -------------------------------------------------------------------
+
+TEST(DaemonBadInput, AddressNotOnThisHostFailsToBindAndClosesTheOthersOfTheRequest) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto good = free_port(tcp);
+  // 192.0.2.1 (TEST-NET-1) is on no interface here: bind() fails after the
+  // listener on `good` has opened, so that one must be closed again.
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at("192.0.2.1", good)}});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::bind_failed);
+  EXPECT_TRUE(contains(what_of(ls.error()), "192.0.2.1")) << render(ls.error());
+  EXPECT_TRUE(no_listeners(*d));
+  EXPECT_TRUE(bindable(tcp, at("127.0.0.1", good)));
+}
+
+TEST(DaemonBadInput, FailedRequestReleasesThePortLocksOfItsOtherListeners) {
+  // The locks of a failed request are released before the error is
+  // answered: a caller that retries at once must find its port free.
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto good = free_port(tcp);
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at("192.0.2.1", good)}});
+  ASSERT_FALSE(ls);
+  // Checked at once after the error: the lock must be gone when it comes.
+  auto lk = net::port_lock::acquire(dir.path(), net::family::v4, tcp,
+                                    *net::ip_address::parse("127.0.0.1"), good);
+  EXPECT_TRUE(lk) << net::to_string(lk.error());
+}
+
+TEST(DaemonBadInput, FamilyTheTargetLacksWithErrorOnAfIsFamilyUnsupported) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto ls = d->listen_all({loopback_route(net::family::v4)}, {free_port(tcp)}, {tcp},
+                          net::family_choice::v6, true);
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::family_unsupported);
+  EXPECT_TRUE(no_listeners(*d));
+}
+
+TEST(DaemonBadInput, FamilyTheOnlyTargetLacksWithoutErrorOnAfLeavesNothingToOpen) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto ls = d->listen_all({loopback_route(net::family::v4)}, {free_port(tcp)}, {tcp},
+                          net::family_choice::v6, false);
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::family_unsupported);
+  EXPECT_TRUE(no_listeners(*d));
+}
+
+TEST(DaemonBadInput, FamilyATargetLacksWithoutErrorOnAfSkipsThatTarget) {
+  P2PD_SKIP_UNLESS_IPV6();
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto port = free_port(tcp, "::1");
+  auto ls = d->listen_all({loopback_route(net::family::v4), loopback_route(net::family::v6)},
+                          {port}, {tcp}, net::family_choice::v6, false);
+  ASSERT_OK(ls);
+  ASSERT_EQ(ls->size(), 1u);
+  EXPECT_EQ(ls->front().local, at("::1", port));
+}
+
+TEST(DaemonBadInput, AnyFamilyOnAV4OnlyTargetOpensOnlyV4EvenWithErrorOnAf) {
+  temp_dir dir;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto port = free_port(tcp);
+  auto ls = d->listen_all({loopback_route(net::family::v4)}, {port}, {tcp, udp},
+                          net::family_choice::any, true);
+  ASSERT_OK(ls);
+  ASSERT_EQ(ls->size(), 2u);
+  for (auto& l : *ls)
+    EXPECT_TRUE(l.local.ip.is_v4()) << l.local.to_string();
+}
+
+// --- ports held by someone else ---------------------------------------------------------------
+
+TEST(DaemonBadInput, PortLockedByAnotherProcessFailsNamingItsPidAndStartsNothing) {
+  temp_dir dir;
+  auto free = free_port(tcp);
+  auto held = free_port(tcp);
+  while (held == free) // the kernel may hand out the same free port twice
+    held = free_port(tcp);
+  lock_holder holder{dir.path(), held}; // before the runtime: fork with one thread
+  ASSERT_TRUE(holder.locked());
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", free)}, {tcp, at("127.0.0.1", held)}});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::port_locked);
+  EXPECT_TRUE(contains(what_of(ls.error()), "pid " + std::to_string(holder.pid())))
+    << render(ls.error());
+  EXPECT_TRUE(no_listeners(*d));
+  EXPECT_TRUE(bindable(tcp, at("127.0.0.1", free)));
+  EXPECT_TRUE(holder.release());
+}
+
+TEST(DaemonBadInput, PortLockedByAnotherProcessIsFreeOnceThatProcessExits) {
+  temp_dir dir;
+  auto port = free_port(tcp);
+  lock_holder holder{dir.path(), port};
+  ASSERT_TRUE(holder.locked());
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  EXPECT_ERRC(d->listen_specific({{tcp, at("127.0.0.1", port)}}).error(), errc::port_locked);
+  ASSERT_TRUE(holder.release());
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", port)}});
+  ASSERT_OK(ls);
+  ASSERT_OK(echo_once(rt, tcp, ls->front().local, "mine now"));
+}
+
+TEST(DaemonBadInput, SecondDaemonOnTheSamePortFailsWithPortLocked) {
+  temp_dir dir;
+  runtime rt;
+  auto first = rt.start_daemon(daemon_in(dir));
+  auto second = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  auto port = free_port(tcp);
+  ASSERT_OK(first->listen_specific({{tcp, at("127.0.0.1", port)}}));
+  auto ls = second->listen_specific({{tcp, at("127.0.0.1", port)}});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::port_locked);
+  EXPECT_TRUE(contains(what_of(ls.error()), "pid " + std::to_string(::getpid())))
+    << render(ls.error());
+  EXPECT_TRUE(no_listeners(*second));
+  ASSERT_OK(echo_once(rt, tcp, at("127.0.0.1", port), "still the first"));
+}
+
+TEST(DaemonBadInput, SecondDaemonGetsThePortOnceTheFirstHasClosed) {
+  temp_dir dir;
+  runtime rt;
+  auto first = rt.start_daemon(daemon_in(dir));
+  auto second = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  auto port = free_port(tcp);
+  ASSERT_OK(first->listen_specific({{tcp, at("127.0.0.1", port)}}));
+  EXPECT_ERRC(second->listen_specific({{tcp, at("127.0.0.1", port)}}).error(),
+              errc::port_locked);
+  EXPECT_NO_ERR(first->close());
+  auto ls = second->listen_specific({{tcp, at("127.0.0.1", port)}});
+  ASSERT_OK(ls);
+  ASSERT_OK(echo_once(rt, tcp, at("127.0.0.1", port), "the second"));
+}
+
+// --- a listener killed mid-transfer -----------------------------------------------------------
+
+TEST(DaemonBadInput, ListenerKilledMidTransferEndsItsClientAndServesNewOnes) {
+  temp_dir dir;
+  runtime rt;
+  // Acknowledges each chunk: the client knows the server has part of its
+  // transfer before the listener is killed.
+  auto ack = [](pipe_io& io, std::string_view data, const endpoint&) {
+    io.reply("got " + std::to_string(data.size()));
+  };
+  auto d = rt.start_daemon(daemon_in(dir, ack));
+  ASSERT_OK(d);
+  auto ls = d->listen_specific({{tcp, any_port("127.0.0.1")}});
+  ASSERT_OK(ls);
+  auto client = rt.connect(tcp, ls->front().local);
+  ASSERT_OK(client);
+  std::string part(1000, 'x');
+  EXPECT_NO_ERR(client->send(part));
+  auto got = client->recv(5s);
+  ASSERT_OK(got);
+  EXPECT_EQ(to_string(got->data), "got 1000");
+  ASSERT_TRUE(kill_and_wait(rt, ls->front().pipe)); // mid-transfer
+  (void) client->send(part); // may fail: the connection is going away
+  auto end = client->recv(5s);
+  ASSERT_FALSE(end) << "got " << to_string(end->data);
+  EXPECT_TRUE(code_of(end.error()) == errc::pipe_closed
+              || code_of(end.error()) == errc::connection_reset)
+    << render(end.error());
+  ASSERT_TRUE(await_restarts(*d, 1));
+  auto again = rt.connect(tcp, ls->front().local);
+  ASSERT_OK(again);
+  EXPECT_NO_ERR(again->send(part));
+  got = again->recv(5s);
+  ASSERT_OK(got);
+  EXPECT_EQ(to_string(got->data), "got 1000");
+}
