@@ -296,9 +296,9 @@ fd_limit raise_fd_limit(uint64_t want) {
 }
 
 uint64_t fds_needed(listener_variant v, int n) {
-  // A listener; p2pd's acceptors also keep a spare descriptor each (for
-  // EMFILE), and a port lock is an open file.
-  auto per = v == listener_variant::baseline ? 1u : v == listener_variant::p2pd ? 2u : 3u;
+  // A listener; a port lock is an open file too. (The descriptor p2pd keeps
+  // in reserve for EMFILE is one per process, inside the slack.)
+  auto per = v == listener_variant::p2pd_locks ? 2u : 1u;
   return per * static_cast<uint64_t>(n) + 1024;
 }
 
