@@ -1,14 +1,23 @@
 #pragma once
 
-/// Everything a p2pd user needs: addresses, pipes, the typed pipe interface,
-/// and the runtime facade for code outside actors.
+/// Everything a p2pd user needs: addresses, interfaces and routes, pipes and
+/// their typed interface, daemons, TLS settings, and the runtime facade for
+/// code outside actors.
 
+#include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/actors/runtime.hpp"
+#include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/messages/register.hpp"
 #include "p2pd/net/address.hpp"
+#include "p2pd/net/bind_spec.hpp"
+#include "p2pd/net/if_filter.hpp"
+#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/listen_plan.hpp"
 #include "p2pd/net/resolver.hpp"
+#include "p2pd/net/route.hpp"
 #include "p2pd/net/socket.hpp"
+#include "p2pd/net/tls_context.hpp"
