@@ -151,12 +151,12 @@ TEST(DaemonBadInput, AddressNotOnThisHostFailsToBindAndClosesTheOthersOfTheReque
   auto d = rt.start_daemon(daemon_in(dir));
   ASSERT_OK(d);
   auto good = free_port(tcp);
-  // 192.0.2.1 (TEST-NET-1) is on no interface here: bind() fails after the
+  // foreign_ipv4() is on no interface here: bind() fails after the
   // listener on `good` has opened, so that one must be closed again.
-  auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at("192.0.2.1", good)}});
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at(foreign_ipv4().c_str(), good)}});
   ASSERT_FALSE(ls);
   EXPECT_ERRC(ls.error(), errc::bind_failed);
-  EXPECT_TRUE(contains(what_of(ls.error()), "192.0.2.1")) << render(ls.error());
+  EXPECT_TRUE(contains(what_of(ls.error()), foreign_ipv4())) << render(ls.error());
   EXPECT_TRUE(no_listeners(*d));
   EXPECT_TRUE(bindable(tcp, at("127.0.0.1", good)));
 }
@@ -169,7 +169,7 @@ TEST(DaemonBadInput, FailedRequestReleasesThePortLocksOfItsOtherListeners) {
   auto d = rt.start_daemon(daemon_in(dir));
   ASSERT_OK(d);
   auto good = free_port(tcp);
-  auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at("192.0.2.1", good)}});
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at(foreign_ipv4().c_str(), good)}});
   ASSERT_FALSE(ls);
   // Checked at once after the error: the lock must be gone when it comes.
   auto lk = net::port_lock::acquire(dir.path(), net::family::v4, tcp,

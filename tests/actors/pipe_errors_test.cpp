@@ -66,8 +66,8 @@ TEST_F(PipeErrors, ConnectThatGetsNoAnswerTimesOut) {
 }
 
 TEST_F(PipeErrors, BindToAnAddressNotOnThisHostFails) {
-  // 192.0.2.1 is a documentation address: no host has it. Binding sends nothing.
-  auto server = rt.listen(tcp, any_port("192.0.2.1"));
+  // A documentation address this host does not have. Binding sends nothing.
+  auto server = rt.listen(tcp, any_port(foreign_ipv4().c_str()));
   ASSERT_FALSE(server);
   EXPECT_ERRC(server.error(), errc::bind_failed);
   EXPECT_NE(what_of(server.error()).find("not on this host"), std::string::npos)

@@ -15,6 +15,7 @@
 
 #include "caf/all.hpp"
 
+#include "p2pd/net/interfaces.hpp"
 #include "p2pd/p2pd.hpp"
 
 namespace p2pd::test {
@@ -23,6 +24,23 @@ using namespace std::chrono_literals;
 
 inline endpoint any_port(const char* ip) {
   return endpoint{*net::ip_address::parse(ip), 0};
+}
+
+/// An IPv4 address no interface of this host has (binding to it must fail):
+/// documentation and benchmarking addresses, checked against the host's own.
+inline std::string foreign_ipv4() {
+  auto table = net::list_interfaces();
+  for (auto candidate : {"192.0.2.1", "198.51.100.254", "203.0.113.254", "198.18.0.1"}) {
+    auto ip = *net::ip_address::parse(candidate);
+    bool local = false;
+    if (table)
+      for (auto& nic : table->interfaces)
+        for (auto& a : nic.addrs)
+          local = local || a.ip == ip;
+    if (!local)
+      return candidate;
+  }
+  return "198.18.0.1";
 }
 
 inline msg_handler echo_handler() {
