@@ -124,8 +124,10 @@ std::string port_lock::file_name(family fam, protocol proto, const ip_address& i
          + "_" + std::to_string(port) + ".lock";
 }
 
-result<port_lock> port_lock::acquire(const std::string& data_dir, family fam, protocol proto,
-                                     const ip_address& ip, uint16_t port) {
+namespace {
+
+// What can be wrong with a lock's key, before anything touches the disk.
+error check_key(family fam, const ip_address& ip, uint16_t port) {
   if (port == 0)
     return error{errc::invalid_argument,
                  "cannot lock port 0 on " + ip.to_string()
@@ -134,6 +136,15 @@ result<port_lock> port_lock::acquire(const std::string& data_dir, family fam, pr
     return error{errc::invalid_argument, std::string{"cannot lock an "} + to_string(fam)
                                            + " port on " + to_string(ip.fam())
                                            + " address " + ip.to_string()};
+  return {};
+}
+
+} // namespace
+
+result<port_lock> port_lock::acquire(const std::string& data_dir, family fam, protocol proto,
+                                     const ip_address& ip, uint16_t port) {
+  if (auto err = check_key(fam, ip, port))
+    return err;
   auto locks = open_lock_dir(data_dir);
   if (!locks)
     return locks.error();
@@ -152,14 +163,8 @@ result<std::string> port_lock::open_lock_dir(const std::string& data_dir) {
 
 result<port_lock> port_lock::acquire_in(const std::string& locks, family fam, protocol proto,
                                         const ip_address& ip, uint16_t port) {
-  if (port == 0)
-    return error{errc::invalid_argument,
-                 "cannot lock port 0 on " + ip.to_string()
-                   + ": lock after binding, with the port the socket got"};
-  if (fam != ip.fam())
-    return error{errc::invalid_argument, std::string{"cannot lock an "} + to_string(fam)
-                                           + " port on " + to_string(ip.fam())
-                                           + " address " + ip.to_string()};
+  if (auto err = check_key(fam, ip, port))
+    return err;
   std::string path = locks + "/" + file_name(fam, proto, ip, port);
   auto fd = open_lock_file(path);
   if (!fd)
