@@ -79,14 +79,16 @@ caf::expected<daemon> runtime::start_daemon(msg_handler on_msg) {
 }
 
 caf::expected<pipe> runtime::open(pipe_spec spec) {
-  auto conf = spec.conf;
-  auto timeout = open_timeout(spec);
-  auto hdl = spawn_pipe(core_->sys, std::move(spec));
-  auto info = call<pipe_info>(core_->self, hdl, timeout, caf::open_atom::value);
+  auto hdl = spawn_pipe(core_->sys, spec);
+  return open(hdl, spec);
+}
+
+caf::expected<pipe> runtime::open(const pipe_actor& spawned, const pipe_spec& spec) {
+  auto info = call<pipe_info>(core_->self, spawned, open_timeout(spec), caf::open_atom::value);
   if (!info)
     return info.error();
-  core_->pipes.push_back(hdl);
-  return pipe{core_, std::move(*info), conf};
+  core_->pipes.push_back(spawned);
+  return pipe{core_, std::move(*info), spec.conf};
 }
 
 caf::expected<pipe> runtime::listen(net::protocol proto, endpoint local, msg_handler on_msg,

@@ -47,6 +47,9 @@ public:
 
   /// Opens a pipe as `spec` says (the seed's pipe_open).
   caf::expected<pipe> open(pipe_spec spec);
+  /// Opens a pipe spawned from `spec` with spawn_pipe (whose handle is
+  /// known before it opens, e.g. to give it to its siblings' handlers).
+  caf::expected<pipe> open(const pipe_actor& spawned, const pipe_spec& spec);
   /// A server on `local` (default 127.0.0.1, a free port); `on_msg` runs for
   /// each message, on the I/O thread.
   caf::expected<pipe> listen(net::protocol proto, endpoint local = {},

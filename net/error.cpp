@@ -33,6 +33,7 @@ const char* to_string(errc x) {
     case errc::port_locked: return "port_locked";
     case errc::tls_failed: return "tls_failed";
     case errc::tls_verify_failed: return "tls_verify_failed";
+    case errc::malformed: return "malformed";
   }
   return "unknown";
 }

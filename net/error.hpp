@@ -36,6 +36,7 @@ enum class errc : uint8_t {
   port_locked,          ///< a port lock is held by another process (or another lock in this one)
   tls_failed,           ///< a TLS handshake or record failed: bad data, an alert, no common cipher
   tls_verify_failed,    ///< a TLS peer's certificate was refused: untrusted, expired, wrong host name
+  malformed,            ///< received bytes that break their wire format: a STUN message with lying lengths, ...
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -10,7 +10,9 @@ pkgs=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev                                          # GoogleTest + CTest
   iproute2                                              # tests build namespaces
+  nftables conntrack coturn stun-client                 # tests/lab: NAT routers, STUN servers/client
   openssl                                               # tests: s_server as a TLS peer
+  clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
 )
 
 missing=()

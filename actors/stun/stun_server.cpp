@@ -1,0 +1,150 @@
+#include "p2pd/actors/stun/stun_server.hpp"
+
+#include <array>
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "caf/send.hpp"
+
+#include "p2pd/net/stun_message.hpp"
+
+namespace p2pd {
+
+namespace {
+
+// What a server's handlers share. Written before any pipe opens, read only
+// afterwards, by handlers that all run on the one I/O thread.
+struct server_context {
+  net::stun_server_addrs addrs;
+  std::string software;
+  std::array<pipe_actor, 4> udp; // index: alt_ip * 2 + alt_port
+};
+
+size_t index_of(net::stun_socket_id s) {
+  return (s.alt_ip ? 2 : 0) + (s.alt_port ? 1 : 0);
+}
+
+msg_handler udp_handler(std::shared_ptr<const server_context> ctx, net::stun_socket_id at) {
+  return [ctx, at](pipe_io& io, std::string_view data, const endpoint& from) {
+    auto reply = net::stun_respond(reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                                   from, at, ctx->addrs, ctx->software);
+    if (!reply || !*reply)
+      return; // not a request, or garbage: nothing to answer
+    auto& r = **reply;
+    if (r.via == at) {
+      io.send(std::string_view{reinterpret_cast<const char*>(r.bytes.data()), r.bytes.size()},
+              r.to);
+      return;
+    }
+    // A change request: the sibling socket on the other IP and/or port answers.
+    caf::anon_send(ctx->udp[index_of(r.via)], send_atom::value,
+                   bytes(r.bytes.begin(), r.bytes.end()), r.to);
+  };
+}
+
+// STUN over TCP comes as a stream: messages are cut out of each client's
+// bytes by their length field.
+msg_handler tcp_handler(std::shared_ptr<const server_context> ctx, net::stun_socket_id at) {
+  struct streams {
+    std::map<endpoint, std::vector<uint8_t>> pending;
+    std::deque<endpoint> order; // oldest first: the map is bounded
+  };
+  auto st = std::make_shared<streams>();
+  return [ctx, at, st](pipe_io& io, std::string_view data, const endpoint& from) {
+    auto& buf = st->pending[from];
+    if (buf.empty())
+      st->order.push_back(from);
+    buf.insert(buf.end(), data.begin(), data.end());
+    for (;;) {
+      auto need = net::stun_message_size(buf.data(), buf.size());
+      if (!need)
+        break; // not a whole header yet
+      if (*need > net::stun_max_message || (buf[0] & 0xC0) != 0) {
+        buf.clear(); // not STUN: drop what this client sent
+        break;
+      }
+      if (buf.size() < *need)
+        break;
+      auto reply = net::stun_respond(buf.data(), *need, from, at, ctx->addrs, ctx->software,
+                                     true);
+      if (reply && *reply)
+        io.reply(std::string_view{reinterpret_cast<const char*>((*reply)->bytes.data()),
+                                  (*reply)->bytes.size()});
+      buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*need));
+    }
+    while (st->order.size() > 1024) { // clients that went quiet
+      st->pending.erase(st->order.front());
+      st->order.pop_front();
+    }
+  };
+}
+
+} // namespace
+
+caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec) {
+  auto& a = spec.addrs;
+  if (!spec.udp && !spec.tcp)
+    return make_error(errc::invalid_argument, "a STUN server needs UDP, TCP or both");
+  if (a.alt_ip && a.alt_ip->fam() != a.primary_ip.fam())
+    return make_error(errc::invalid_argument, "the alternate IP must be of the primary's family");
+  caf::error last;
+  // Free ports come from the primary IP and must be free on the alternate
+  // one too: a few tries make that likely.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto pick = [&](uint16_t port) -> uint16_t {
+      if (port != 0)
+        return port;
+      auto fd = net::open_bound_socket(net::protocol::udp, {a.primary_ip, 0});
+      return fd ? net::local_endpoint(fd->get())->port : 0;
+    };
+    auto ctx = std::make_shared<server_context>();
+    ctx->software = spec.software;
+    ctx->addrs = a;
+    ctx->addrs.primary_port = pick(a.primary_port);
+    if (a.alt_port)
+      ctx->addrs.alt_port = pick(*a.alt_port);
+    // Spawned first, so that every handler can reach its siblings; opened after.
+    std::vector<std::pair<pipe_actor, pipe_spec>> todo;
+    for (bool alt_ip : {false, true})
+      for (bool alt_port : {false, true}) {
+        net::stun_socket_id id{alt_ip, alt_port};
+        if (!ctx->addrs.has(id))
+          continue;
+        auto local = ctx->addrs.address_of(id);
+        if (spec.udp) {
+          auto s = server_spec(udp, local, udp_handler(ctx, id));
+          auto h = spawn_pipe(rt.system(), s);
+          ctx->udp[index_of(id)] = h;
+          todo.emplace_back(h, std::move(s));
+        }
+        if (spec.tcp && !alt_port) { // no change requests over TCP: one port per IP
+          auto s = server_spec(tcp, local, tcp_handler(ctx, id));
+          todo.emplace_back(spawn_pipe(rt.system(), s), std::move(s));
+        }
+      }
+    stun_server out;
+    out.addrs = ctx->addrs;
+    std::vector<p2pd::pipe> opened;
+    for (auto& [h, s] : todo) {
+      auto p = rt.open(h, s);
+      if (!p) {
+        last = p.error();
+        break;
+      }
+      out.pipes.push_back(p->info());
+      opened.push_back(*p);
+    }
+    if (out.pipes.size() == todo.size())
+      return out;
+    for (auto& p : opened)
+      p.close();
+    for (auto& [h, s] : todo)
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown); // those not opened
+    if (a.primary_port != 0 && (!a.alt_port || *a.alt_port != 0))
+      break; // fixed ports: trying again changes nothing
+  }
+  return last;
+}
+
+} // namespace p2pd

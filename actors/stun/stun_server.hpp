@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "caf/actor_system.hpp"
+#include "caf/expected.hpp"
+
+#include "p2pd/actors/runtime.hpp"
+#include "p2pd/messages/pipe.hpp"
+#include "p2pd/net/stun_responder.hpp"
+
+namespace p2pd {
+
+/// A STUN server (RFC 8489 binding, RFC 5780 / RFC 3489 change requests when
+/// given an alternate IP and port), as pipes: a UDP pipe per address and port,
+/// and a TCP one per address for binding over TCP. The embedded default for
+/// machines and simulations without public servers.
+struct stun_server_spec {
+  /// Ports 0: free ports are picked (the same port on both IPs).
+  net::stun_server_addrs addrs;
+  bool udp = true;
+  bool tcp = true;
+  std::string software = "p2pd";
+};
+
+/// A running STUN server: its pipes and the addresses they serve.
+struct stun_server {
+  net::stun_server_addrs addrs; ///< with the bound ports
+  std::vector<pipe_info> pipes;
+};
+
+/// Opens a STUN server from code outside actors; its pipes belong to `rt`.
+caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec);
+
+} // namespace p2pd
