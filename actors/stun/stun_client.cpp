@@ -40,7 +40,7 @@ using txn_ptr = std::shared_ptr<transaction>;
 using client_ptr = caf::typed_event_based_actor<
   caf::replies_to<stun_atom, stun_query>::with<stun_binding>>*;
 
-void finish(client_ptr self, const txn_ptr& t, caf::expected<stun_binding> res) {
+void finish(const txn_ptr& t, caf::expected<stun_binding> res) {
   if (t->queue != 0) // no answer wanted: anonymous
     caf::anon_send(t->q.pipe, caf::unsubscribe_atom::value, t->queue);
   if (res)
@@ -99,20 +99,20 @@ void receive(client_ptr self, txn_ptr t) {
           auto need = net::stun_message_size(t->stream.data(), t->stream.size());
           if (!need || t->stream.size() < *need)
             return receive(self, t); // more of the answer is on its way
-          return finish(self, t, read_answer(t, t->stream.data(), *need, m.from));
+          return finish(t, read_answer(t, t->stream.data(), *need, m.from));
         }
         auto b = read_answer(t, reinterpret_cast<const uint8_t*>(m.data.data()), m.data.size(),
                              m.from);
         if (!b && code_of(b.error()) != errc::invalid_argument)
           return receive(self, t); // garbage that happened to match: keep waiting
-        finish(self, t, std::move(b));
+        finish(t, std::move(b));
       },
       [self, t](caf::error& err) {
         if (code_of(err) != errc::recv_timeout || t->tcp)
-          return finish(self, t, std::move(err));
+          return finish(t, std::move(err));
         const auto& timing = t->timing;
         if (t->sends >= timing.max_sends)
-          return finish(self, t, make_error(errc::recv_timeout,
+          return finish(t, make_error(errc::recv_timeout,
                                             "no answer from STUN server "
                                               + t->q.server.to_string() + " after "
                                               + std::to_string(t->sends) + " sends"));
