@@ -1,0 +1,445 @@
+#!/usr/bin/env bash
+# lab.sh - p2pd's NAT lab: network namespaces with NAT routers and a STUN/TURN
+# server (coturn, RFC 5780), for tests that need real NAT behaviour.
+#
+#   lab.sh up                  build the lab (idempotent; resets sites to their configured mode)
+#   lab.sh down                stop coturn, kill what runs in the lab, delete its namespaces
+#                              (idempotent, also cleans up after a failed or partial up)
+#   lab.sh status              namespaces, coturn, site modes; exit 0 iff the lab is healthy
+#   lab.sh nat <site> <mode>   switch a site's NAT mode (flushes its conntrack table)
+#   lab.sh exec <ns> cmd...    run cmd in a lab namespace (core, srv, r<i>, h<i> or full name)
+#   lab.sh env                 print the lab's addresses as shell variables (KEY=value)
+#
+# Modes: open udp-firewall full-cone restricted port-restricted symmetric
+#        symmetric-sequential udp-blocked          (see tests/lab/README.md)
+#
+# Environment:
+#   P2PDLAB_PREFIX  namespace name prefix   (default "p2pdlab-")
+#   P2PDLAB_DIR     logs, configs, state    (default /tmp/<prefix without trailing -> )
+#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode)
+#
+# Network rule: every address lives in a namespace this script creates; no
+# interface is added to the root namespace, nothing is bridged to a real NIC
+# and the core router has no default route.
+set -euo pipefail
+
+PFX=${P2PDLAB_PREFIX:-p2pdlab-}
+LAB_DIR=${P2PDLAB_DIR:-/tmp/${PFX%-}}
+MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked"
+SITES=${P2PDLAB_SITES:-$MODES}
+read -r -a SITE_MODES <<< "$SITES"
+NSITES=${#SITE_MODES[@]}
+
+LOG=$LAB_DIR/log; RUN=$LAB_DIR/run; CONF=$LAB_DIR/conf; STATE=$LAB_DIR/state
+ENV_FILE=$LAB_DIR/lab.env
+
+# ------------------------------------------------------------------ addresses
+# Documentation ranges only (RFC 5737 / RFC 3849) and 10/8. The machine's own
+# network (192.0.2.0/24 here) is not used.
+CORE_ISP4=198.51.100.1;  CORE_ISP6=2001:db8:100::1      # core side of the ISP bridge
+CORE_SRV4=203.0.113.1;   CORE_SRV6=2001:db8:113::1      # core side of the server link
+STUN1_4=203.0.113.10;    STUN1_6=2001:db8:113::10       # coturn primary address
+STUN2_4=203.0.113.11;    STUN2_6=2001:db8:113::11       # coturn alternate address (RFC 5780)
+STUN_PORT=3478;          STUN_ALT_PORT=3479
+TURN_USER=p2pd; TURN_PASS=p2pdpass; TURN_REALM=p2pdlab.test
+TURN_MIN_PORT=49152;     TURN_MAX_PORT=49999
+SEQ_BASE=40000; SEQ_N=2048          # symmetric-sequential: ports 40000, 40001, ... (wraps)
+
+NS_CORE=${PFX}core; NS_SRV=${PFX}srv
+ns_r() { echo "${PFX}r$1"; }
+ns_h() { echo "${PFX}h$1"; }
+wan4() { echo "198.51.100.$((10 + $1))"; }
+wan6() { echo "2001:db8:100::$((10 + $1))"; }
+priv_net4() { echo "10.0.$1.0/24"; }
+priv_gw4() { echo "10.0.$1.1"; }
+priv_host4() { echo "10.0.$1.2"; }
+pub_base() { echo $((128 + 8 * ($1 - 1))); }                 # site i owns 203.0.113.<base>/29
+pub_net4() { echo "203.0.113.$(pub_base "$1")/29"; }
+pub_gw4() { echo "203.0.113.$(( $(pub_base "$1") + 1 ))"; }
+pub_host4() { echo "203.0.113.$(( $(pub_base "$1") + 2 ))"; }
+lan6_net() { echo "2001:db8:1:$1::/64"; }
+lan6_gw() { echo "2001:db8:1:$1::1"; }
+lan6_host() { echo "2001:db8:1:$1::2"; }
+is_public() { [ "$1" = open ] || [ "$1" = udp-firewall ]; }  # host has a public address
+host4() { if is_public "$2"; then pub_host4 "$1"; else priv_host4 "$1"; fi; }
+gw4() { if is_public "$2"; then pub_gw4 "$1"; else priv_gw4 "$1"; fi; }
+plen4() { if is_public "$2"; then echo 29; else echo 24; fi; }
+
+# What a correct classifier reports for each mode (P2PD's constant names).
+expect_nat() {
+  case $1 in
+    open) echo OPEN_INTERNET;; udp-firewall) echo SYMMETRIC_UDP_FIREWALL;;
+    full-cone) echo FULL_CONE;; restricted) echo RESTRICT_NAT;;
+    port-restricted) echo RESTRICT_PORT_NAT;; symmetric|symmetric-sequential) echo SYMMETRIC_NAT;;
+    udp-blocked) echo BLOCKED_NAT;;
+  esac
+}
+expect_delta() {   # "<type> <value>"
+  case $1 in
+    open|udp-firewall) echo "NA_DELTA 0";; full-cone|restricted|port-restricted) echo "EQUAL_DELTA 0";;
+    symmetric) echo "RANDOM_DELTA 0";; symmetric-sequential) echo "INDEPENDENT_DELTA 1";;
+    udp-blocked) echo "NA_DELTA 0";;
+  esac
+}
+expect_nat6() {   # IPv6 has no NAT: open site = open, others = stateful firewall
+  case $1 in open) echo OPEN_INTERNET;; udp-blocked) echo BLOCKED_NAT;; *) echo SYMMETRIC_UDP_FIREWALL;; esac
+}
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
+nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
+ns_exists() { [ -e "/run/netns/$1" ]; }
+all_ns() { local i; echo "$NS_CORE $NS_SRV"; for ((i = 1; i <= NSITES; i++)); do echo "$(ns_r $i) $(ns_h $i)"; done; }
+# every namespace of *this* prefix, also ones from an earlier run with more sites;
+# names of other prefixes (even "p2pdlab-ci-...") never match
+lab_ns_present() {
+  local f n
+  for f in /run/netns/"$PFX"*; do
+    [ -e "$f" ] || continue
+    n=${f#/run/netns/}
+    [[ ${n#"$PFX"} =~ ^(core|srv|r[0-9]+|h[0-9]+)$ ]] && echo "$n"
+  done
+  return 0
+}
+site_mode() { cat "$STATE/site$1.mode" 2>/dev/null || echo "${SITE_MODES[$(( $1 - 1 ))]}"; }
+need() { command -v "$1" >/dev/null 2>&1 || die "missing '$1' (Debian package $2; see scripts/install-deps.sh)"; }
+valid_mode() { case " $MODES " in *" $1 "*) return 0;; esac; return 1; }
+
+# ------------------------------------------------------------------ topology
+mkns() {
+  ip netns add "$1"
+  # before any link exists, so "default" covers the veths: no DAD delay, no RAs
+  nsx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  nsx "$1" ip link set lo up
+}
+router_sysctls() {
+  # the router's own ephemeral ports stay clear of the hosts' (32768-60999), so a
+  # router socket can never take a tuple a host mapping wants to keep
+  nsx "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+      net.ipv4.ip_local_port_range="61000 65000"
+}
+# veth <nsA> <ifA> <nsB> <ifB>: both ends are created inside the namespaces
+veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"; }
+
+build() {
+  local i n r h
+  for n in $(all_ns); do mkns "$n"; done
+
+  # core router: ISP bridge (all site WANs) + routed link to the servers
+  router_sysctls "$NS_CORE"
+  nsx "$NS_CORE" ip link add br0 type bridge stp_state 0 forward_delay 0
+  nsx "$NS_CORE" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+      net.bridge.bridge-nf-call-ip6tables=0 2>/dev/null || true
+  nsx "$NS_CORE" ip addr add "$CORE_ISP4/24" dev br0
+  nsx "$NS_CORE" ip addr add "$CORE_ISP6/64" dev br0 nodad
+  nsx "$NS_CORE" ip link set br0 up
+  veth "$NS_CORE" srv "$NS_SRV" eth0
+  nsx "$NS_CORE" ip addr add "$CORE_SRV4/25" dev srv
+  nsx "$NS_CORE" ip addr add "$CORE_SRV6/64" dev srv nodad
+  nsx "$NS_CORE" ip link set srv up
+
+  # servers: two IPv4 + two IPv6 addresses for coturn
+  nsx "$NS_SRV" ip addr add "$STUN1_4/25" dev eth0
+  nsx "$NS_SRV" ip addr add "$STUN2_4/25" dev eth0
+  nsx "$NS_SRV" ip addr add "$STUN1_6/64" dev eth0 nodad
+  nsx "$NS_SRV" ip addr add "$STUN2_6/64" dev eth0 nodad
+  nsx "$NS_SRV" ip link set eth0 up
+  nsx "$NS_SRV" ip route add default via "$CORE_SRV4"
+  nsx "$NS_SRV" ip -6 route add default via "$CORE_SRV6"
+
+  for ((i = 1; i <= NSITES; i++)); do
+    r=$(ns_r $i); h=$(ns_h $i)
+    router_sysctls "$r"
+    veth "$NS_CORE" "r$i" "$r" wan0
+    nsx "$NS_CORE" ip link set "r$i" master br0 up
+    nsx "$r" ip addr add "$(wan4 $i)/24" dev wan0
+    nsx "$r" ip addr add "$(wan6 $i)/64" dev wan0 nodad
+    nsx "$r" ip link set wan0 up
+    nsx "$r" ip route add default via "$CORE_ISP4"
+    nsx "$r" ip -6 route add default via "$CORE_ISP6"
+    veth "$r" lan0 "$h" eth0
+    # the LAN carries both the private /24 and the site's public /29
+    nsx "$r" ip addr add "$(priv_gw4 $i)/24" dev lan0
+    nsx "$r" ip addr add "$(pub_gw4 $i)/29" dev lan0
+    nsx "$r" ip addr add "$(lan6_gw $i)/64" dev lan0 nodad
+    nsx "$r" ip link set lan0 up
+    nsx "$h" ip link set eth0 up
+    nsx "$h" ip addr add "$(lan6_host $i)/64" dev eth0 nodad
+    nsx "$h" ip -6 route add default via "$(lan6_gw $i)"
+    nsx "$NS_CORE" ip route add "$(pub_net4 $i)" via "$(wan4 $i)"
+    nsx "$NS_CORE" ip -6 route add "$(lan6_net $i)" via "$(wan6 $i)"
+  done
+}
+
+# ------------------------------------------------------------------ NAT modes
+# One nft table "inet p2pdlab" per router, rebuilt on every mode change.
+router_nft() {
+  local i=$1 mode=$2 p
+  local WAN; WAN=$(wan4 "$i"); local PRIV; PRIV=$(priv_net4 "$i")
+  echo "table inet p2pdlab"
+  echo "delete table inet p2pdlab"
+  echo "table inet p2pdlab {"
+  case $mode in
+    full-cone) for p in udp tcp; do   # external port -> internal address . port
+      echo "  map cone_$p { type inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout 300s; }"; done ;;
+    restricted) for p in udp tcp; do  # remote address . external port -> internal address . port
+      echo "  map cone_$p { type ipv4_addr . inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout 300s; }"; done ;;
+    symmetric-sequential)
+      # numgen yields a host-endian number, so it is mapped to ports explicitly
+      printf '  map seq { typeof numgen inc mod %d : udp dport; elements = { %s } }\n' "$SEQ_N" \
+        "$(awk -v b=$SEQ_BASE -v n=$SEQ_N 'BEGIN { for (k = 0; k < n; k++) printf "%s%d : %d", (k ? ", " : ""), k, b + k }')" ;;
+  esac
+  cat <<EOF
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iif "lo" accept
+    ct state established,related accept
+    iifname "lan0" accept
+    meta l4proto { icmp, ipv6-icmp } accept
+    iifname "wan0" drop
+  }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+EOF
+  [ "$mode" = udp-blocked ] && echo '    iifname "lan0" oifname "wan0" meta l4proto udp drop'
+  echo '    iifname "lan0" oifname "wan0" accept'
+  echo '    ct status dnat accept'
+  # open: no NAT and no filter (v4 and v6); every other mode: stateful IPv6 firewall
+  [ "$mode" = open ] && echo '    iifname "wan0" accept'
+  echo "  }"
+  echo "  chain nat_pre {"
+  echo "    type nat hook prerouting priority dstnat; policy accept;"
+  for p in udp tcp; do
+    case $mode in
+      full-cone)  echo "    iifname \"wan0\" ip daddr $WAN $p dport @cone_$p dnat ip to $p dport map @cone_$p" ;;
+      restricted) echo "    iifname \"wan0\" ip daddr $WAN ip saddr . $p dport @cone_$p dnat ip to ip saddr . $p dport map @cone_$p" ;;
+    esac
+  done
+  echo "  }"
+  echo "  chain nat_post {"
+  echo "    type nat hook postrouting priority srcnat; policy accept;"
+  case $mode in
+    open|udp-firewall) ;;
+    symmetric) echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN fully-random" ;;
+    symmetric-sequential)
+      echo "    oifname \"wan0\" ip saddr $PRIV meta l4proto { tcp, udp } snat ip to $WAN : numgen inc mod $SEQ_N map @seq"
+      echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN" ;;
+    *) # Linux keeps the source port when it can: endpoint-independent mapping
+      echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN" ;;
+  esac
+  echo "  }"
+  # cone modes learn each mapping after SNAT (srcnat + 10 sees the external port)
+  echo "  chain learn {"
+  echo "    type filter hook postrouting priority srcnat + 10; policy accept;"
+  for p in udp tcp; do
+    case $mode in
+      full-cone)  echo "    oifname \"wan0\" ct direction original ct status snat meta l4proto $p update @cone_$p { $p sport : ct original ip saddr . ct original proto-src }" ;;
+      restricted) echo "    oifname \"wan0\" ct direction original ct status snat meta l4proto $p update @cone_$p { ip daddr . $p sport : ct original ip saddr . ct original proto-src }" ;;
+    esac
+  done
+  echo "  }"
+  echo "}"
+}
+
+set_mode() {
+  local i=$1 mode=$2 h; h=$(ns_h "$i")
+  valid_mode "$mode" || die "unknown mode '$mode' (one of: $MODES)"
+  router_nft "$i" "$mode" > "$CONF/r$i.nft"
+  nsx "$(ns_r "$i")" nft -f "$CONF/r$i.nft"
+  # public modes give the host an address from the site's /29, NAT modes a 10/8 one
+  local want; want=$(host4 "$i" "$mode")
+  if ! nsx "$h" ip -4 -o addr show dev eth0 | grep -q " $want/"; then
+    nsx "$h" ip -4 addr flush dev eth0
+    nsx "$h" ip addr add "$want/$(plen4 "$i" "$mode")" dev eth0
+  fi
+  nsx "$h" ip route replace default via "$(gw4 "$i" "$mode")" dev eth0
+  # old mappings must not survive a mode change
+  nsx "$(ns_r "$i")" conntrack -F >/dev/null 2>&1 || true
+  nsx "$h" conntrack -F >/dev/null 2>&1 || true
+  echo "$mode" > "$STATE/site$i.mode"
+}
+
+# ------------------------------------------------------------------ coturn
+proc_alive() {   # running and not a zombie (PID 1 may reap slowly)
+  local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+coturn_pid() {   # prints coturn's pid if it is ours and alive
+  local pid; pid=$(cat "$RUN/coturn.pid" 2>/dev/null) || return 1
+  proc_alive "$pid" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q '^turnserver ' || return 1
+  echo "$pid"
+}
+listening() {    # listening <proto u|t> <addr> <port>
+  local pat="^\\[?${2//./\\.}\\]?:$3\$"
+  nsx "$NS_SRV" ss -H -ln"$1" 2>/dev/null | awk '{print $4}' | grep -qE "$pat"
+}
+start_coturn() {
+  rm -f "$RUN/coturn.pid"
+  # the subshell writes its own pid, then becomes turnserver (exec keeps the pid)
+  setsid bash -c 'echo $$ > "$0"; exec ip netns exec "$1" "${@:2}"' "$RUN/coturn.pid" "$NS_SRV" \
+    turnserver -n \
+    --listening-ip="$STUN1_4" --listening-ip="$STUN2_4" \
+    --listening-ip="$STUN1_6" --listening-ip="$STUN2_6" \
+    --listening-port=$STUN_PORT --alt-listening-port=$STUN_ALT_PORT \
+    --relay-ip="$STUN1_4" --relay-ip="$STUN1_6" \
+    --min-port=$TURN_MIN_PORT --max-port=$TURN_MAX_PORT \
+    --lt-cred-mech --user="$TURN_USER:$TURN_PASS" --realm="$TURN_REALM" --fingerprint \
+    --no-tls --no-dtls --no-cli --userdb="$RUN/turndb" --pidfile="$RUN/coturn.ownpid" \
+    --log-file=stdout --simple-log </dev/null >>"$LOG/coturn.log" 2>&1 &
+  local t a p ok
+  for ((t = 0; t < 200; t++)); do            # 10 s at most
+    ok=1
+    for a in "$STUN1_4" "$STUN2_4" "$STUN1_6" "$STUN2_6"; do
+      for p in $STUN_PORT $STUN_ALT_PORT; do listening u "$a" "$p" || { ok=0; break 2; }; done
+    done
+    [ $ok = 1 ] && [ -n "$(coturn_pid)" ] && return 0
+    sleep 0.05
+  done
+  tail -n 20 "$LOG/coturn.log" >&2 || true
+  die "coturn did not listen on all 8 UDP endpoints within 10 s (log: $LOG/coturn.log)"
+}
+stop_coturn() {
+  local pid t
+  pid=$(coturn_pid) || { rm -f "$RUN/coturn.pid"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
+  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  rm -f "$RUN/coturn.pid"
+}
+
+# ------------------------------------------------------------------ env
+print_env() {
+  local i mode d
+  echo "P2PDLAB_PREFIX=$PFX"
+  echo "P2PDLAB_DIR=$LAB_DIR"
+  echo "P2PDLAB_NSITES=$NSITES"
+  echo "P2PDLAB_NS_CORE=$NS_CORE"
+  echo "P2PDLAB_NS_SRV=$NS_SRV"
+  echo "P2PDLAB_STUN1=$STUN1_4"; echo "P2PDLAB_STUN2=$STUN2_4"
+  echo "P2PDLAB_STUN1_6=$STUN1_6"; echo "P2PDLAB_STUN2_6=$STUN2_6"
+  echo "P2PDLAB_STUN_PORT=$STUN_PORT"; echo "P2PDLAB_STUN_ALT_PORT=$STUN_ALT_PORT"
+  echo "P2PDLAB_TURN=$STUN1_4"; echo "P2PDLAB_TURN6=$STUN1_6"; echo "P2PDLAB_TURN_PORT=$STUN_PORT"
+  echo "P2PDLAB_TURN_USER=$TURN_USER"; echo "P2PDLAB_TURN_PASS=$TURN_PASS"; echo "P2PDLAB_TURN_REALM=$TURN_REALM"
+  echo "P2PDLAB_SEQ_BASE=$SEQ_BASE"
+  for ((i = 1; i <= NSITES; i++)); do
+    mode=$(site_mode "$i"); read -r -a d <<< "$(expect_delta "$mode")"
+    echo "P2PDLAB_SITE${i}_MODE=$mode"
+    echo "P2PDLAB_SITE${i}_NS_ROUTER=$(ns_r "$i")"
+    echo "P2PDLAB_SITE${i}_NS_HOST=$(ns_h "$i")"
+    echo "P2PDLAB_SITE${i}_WAN=$(wan4 "$i")"
+    echo "P2PDLAB_SITE${i}_WAN6=$(wan6 "$i")"
+    echo "P2PDLAB_SITE${i}_HOST=$(host4 "$i" "$mode")"
+    echo "P2PDLAB_SITE${i}_HOST6=$(lan6_host "$i")"
+    echo "P2PDLAB_SITE${i}_GW=$(gw4 "$i" "$mode")"
+    echo "P2PDLAB_SITE${i}_GW6=$(lan6_gw "$i")"
+    echo "P2PDLAB_SITE${i}_EXPECT_NAT=$(expect_nat "$mode")"
+    echo "P2PDLAB_SITE${i}_EXPECT_DELTA=${d[0]}"
+    echo "P2PDLAB_SITE${i}_EXPECT_DELTA_VALUE=${d[1]}"
+    echo "P2PDLAB_SITE${i}_EXPECT_NAT6=$(expect_nat6 "$mode")"
+  done
+}
+write_env() { print_env > "$ENV_FILE.tmp" && mv "$ENV_FILE.tmp" "$ENV_FILE"; }
+
+# ------------------------------------------------------------------ commands
+config_sig() { echo "$PFX|$SITES"; }
+healthy() {
+  local n
+  [ "$(cat "$STATE/up" 2>/dev/null)" = "$(config_sig)" ] || return 1
+  for n in $(all_ns); do ns_exists "$n" || return 1; done
+  [ "$(lab_ns_present | wc -l)" -eq $((2 + 2 * NSITES)) ] || return 1
+  coturn_pid >/dev/null
+}
+check_config() {
+  local m
+  [[ $PFX =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$ ]] || die "P2PDLAB_PREFIX must match [A-Za-z0-9][A-Za-z0-9_.-]{0,30}"
+  [ "$NSITES" -ge 1 ] && [ "$NSITES" -le 16 ] || die "P2PDLAB_SITES must name 1..16 modes"
+  for m in "${SITE_MODES[@]}"; do valid_mode "$m" || die "unknown mode '$m' in P2PDLAB_SITES (one of: $MODES)"; done
+}
+need_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, nftables)"; }
+
+cmd_up() {
+  need_root; check_config
+  need ip iproute2; need nft nftables; need conntrack conntrack; need turnserver coturn
+  local i t0; t0=$(date +%s%N)
+  if healthy; then
+    for ((i = 1; i <= NSITES; i++)); do
+      [ "$(site_mode "$i")" = "${SITE_MODES[$((i - 1))]}" ] || set_mode "$i" "${SITE_MODES[$((i - 1))]}"
+    done
+    write_env; log "already up; sites reset to their configured modes"; return 0
+  fi
+  cmd_down quiet
+  mkdir -p "$LOG" "$RUN" "$CONF" "$STATE"
+  : > "$LOG/coturn.log"
+  # a failed up leaves nothing behind
+  # shellcheck disable=SC2154  # rc is set inside the trap
+  trap 'rc=$?; if [ $rc != 0 ]; then log "up failed (rc $rc); cleaning up"; cmd_down quiet; fi' EXIT
+  build
+  for ((i = 1; i <= NSITES; i++)); do set_mode "$i" "${SITE_MODES[$((i - 1))]}"; done
+  start_coturn
+  config_sig > "$STATE/up"
+  write_env
+  trap - EXIT
+  log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $NSITES sites ($SITES); env: $ENV_FILE"
+}
+
+cmd_down() {
+  local quiet=${1:-} n p
+  [ "$(id -u)" = 0 ] || die "the lab needs root"
+  stop_coturn
+  # whatever else still runs inside a lab namespace (a test that hung, ...)
+  for n in $(lab_ns_present); do
+    for p in $(ip netns pids "$n" 2>/dev/null); do
+      proc_alive "$p" || continue
+      log "killing pid $p left in $n: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-80)"
+      kill -KILL "$p" 2>/dev/null || true
+    done
+  done
+  for n in $(lab_ns_present); do ip netns del "$n" 2>/dev/null || log "could not delete namespace $n"; done
+  rm -rf "$STATE" "$RUN" "$ENV_FILE"
+  [ -z "$(lab_ns_present)" ] || die "namespaces left: $(lab_ns_present | tr '\n' ' ')"
+  [ -n "$quiet" ] || log "down"
+}
+
+cmd_status() {
+  local i n pid mode
+  if healthy; then echo "lab: up ($LAB_DIR)"; else echo "lab: NOT healthy/up ($LAB_DIR)"; fi
+  for n in $(all_ns); do
+    if ns_exists "$n"; then printf '  ns %-20s present\n' "$n"; else printf '  ns %-20s missing\n' "$n"; fi
+  done
+  if pid=$(coturn_pid); then echo "  coturn: pid $pid, $STUN1_4/$STUN2_4 and $STUN1_6/$STUN2_6 ports $STUN_PORT/$STUN_ALT_PORT"
+  else echo "  coturn: not running"; fi
+  for ((i = 1; i <= NSITES; i++)); do
+    mode=$(site_mode "$i")
+    printf '  site %-2d %-21s wan %-15s host %-15s %s\n' "$i" "$mode" "$(wan4 "$i")" "$(host4 "$i" "$mode")" "$(lan6_host "$i")"
+  done
+  healthy
+}
+
+ns_arg() {   # short (core, srv, r1, h1) or full name of a lab namespace
+  local n=$1
+  case $n in core|srv|r[0-9]*|h[0-9]*) n=$PFX$n;; esac
+  case " $(all_ns | tr '\n' ' ') " in *" $n "*) ;; *) die "'$1' is not a lab namespace ($(all_ns | tr '\n' ' '))";; esac
+  ns_exists "$n" || die "namespace $n does not exist (run: $0 up)"
+  echo "$n"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  nat)
+    need_root
+    [[ ${2:-} =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le "$NSITES" ] || die "usage: nat <site 1..$NSITES> <mode>"
+    [ -n "${3:-}" ] || die "usage: nat <site> <mode> (one of: $MODES)"
+    ns_exists "$(ns_r "$2")" || die "lab is not up"
+    set_mode "$2" "$3"; write_env; log "site $2 -> $3" ;;
+  exec)
+    [ -n "${2:-}" ] && [ -n "${3:-}" ] || die "usage: exec <ns> cmd..."
+    n=$(ns_arg "$2"); shift 2; exec ip netns exec "$n" "$@" ;;
+  env) print_env ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
+esac
