@@ -19,8 +19,8 @@ error check_ascii_password(std::string_view password) {
     if (c < 0x20 || c > 0x7E) {
       char buf[256];
       std::snprintf(buf, sizeof(buf),
-                    "STUN password byte 0x%02x at %zu is not printable ASCII: SASLprep "
-                    "of other text is not implemented, pass its prepared form",
+                    "STUN password byte 0x%02x at %zu is not printable ASCII: only ASCII "
+                    "passwords are prepared here; pass the SASLprep form of others",
                     c, i);
       return error{errc::invalid_argument, buf};
     }

@@ -105,7 +105,7 @@ caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec)
     if (a.alt_port)
       ctx->addrs.alt_port = pick(*a.alt_port);
     // Spawned first, so that every handler can reach its siblings; opened after.
-    std::vector<std::pair<pipe_actor, pipe_spec>> todo;
+    std::vector<std::pair<pipe_actor, pipe_spec>> pending;
     for (bool alt_ip : {false, true})
       for (bool alt_port : {false, true}) {
         net::stun_socket_id id{alt_ip, alt_port};
@@ -116,17 +116,17 @@ caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec)
           auto s = server_spec(udp, local, udp_handler(ctx, id));
           auto h = spawn_pipe(rt.system(), s);
           ctx->udp[index_of(id)] = h;
-          todo.emplace_back(h, std::move(s));
+          pending.emplace_back(h, std::move(s));
         }
         if (spec.tcp && !alt_port) { // no change requests over TCP: one port per IP
           auto s = server_spec(tcp, local, tcp_handler(ctx, id));
-          todo.emplace_back(spawn_pipe(rt.system(), s), std::move(s));
+          pending.emplace_back(spawn_pipe(rt.system(), s), std::move(s));
         }
       }
     stun_server out;
     out.addrs = ctx->addrs;
     std::vector<p2pd::pipe> opened;
-    for (auto& [h, s] : todo) {
+    for (auto& [h, s] : pending) {
       auto p = rt.open(h, s);
       if (!p) {
         last = p.error();
@@ -135,11 +135,11 @@ caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec)
       out.pipes.push_back(p->info());
       opened.push_back(*p);
     }
-    if (out.pipes.size() == todo.size())
+    if (out.pipes.size() == pending.size())
       return out;
     for (auto& p : opened)
       p.close();
-    for (auto& [h, s] : todo)
+    for (auto& [h, s] : pending)
       caf::anon_send_exit(h, caf::exit_reason::user_shutdown); // those not opened
     if (a.primary_port != 0 && (!a.alt_port || *a.alt_port != 0))
       break; // fixed ports: trying again changes nothing

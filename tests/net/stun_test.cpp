@@ -155,8 +155,8 @@ TEST(StunRfc5769, sample_request_with_long_term_auth) {
 }
 
 TEST(StunRfc5769, non_ascii_passwords_need_their_saslprep_form) {
-  // "The<U+00AD>M<U+00AA>tr<U+2168>": SASLprep is not implemented (see
-  // stun_auth.hpp); the caller passes "TheMatrIX".
+  // "The<U+00AD>M<U+00AA>tr<U+2168>": only ASCII passwords are prepared here
+  // (see stun_auth.hpp); the caller passes the SASLprep form "TheMatrIX".
   auto key = stun_key::long_term(katakana, "example.org", "The\xc2\xad" "M\xc2\xaatr\xe2\x85\xa8");
   ASSERT_FALSE(key.has_value());
   EXPECT_EQ(key.error().code, errc::invalid_argument);
