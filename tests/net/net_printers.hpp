@@ -7,6 +7,8 @@
 #include "p2pd/net/error.hpp"
 #include "p2pd/net/ip_class.hpp"
 #include "p2pd/net/ip_range.hpp"
+#include "p2pd/net/nat_type.hpp"
+#include "p2pd/net/port_delta.hpp"
 
 // GoogleTest prints values it has no printer for as raw bytes; these make
 // failure messages show addresses as text. Found by argument-dependent lookup.
@@ -35,6 +37,14 @@ inline void PrintTo(errc x, std::ostream* os) {
 
 inline void PrintTo(family x, std::ostream* os) {
   *os << to_string(x);
+}
+
+inline void PrintTo(nat_type x, std::ostream* os) {
+  *os << to_string(x);
+}
+
+inline void PrintTo(const delta_result& x, std::ostream* os) {
+  *os << to_string(x.type) << "(" << x.value << ")";
 }
 
 } // namespace p2pd::net

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "p2pd/net/address.hpp"
+
+namespace p2pd::net {
+
+/// What sits between a socket and the Internet, in RFC 3489 terms. The STUN
+/// transactions that measure it run elsewhere (actors); this is the verdict.
+enum class nat_type : uint8_t {
+  unknown,         ///< a test the decision needs was not run or could not be
+  open_internet,   ///< no NAT, no inbound filter
+  udp_firewall,    ///< no NAT, but inbound UDP only for flows we started (symmetric UDP firewall)
+  full_cone,       ///< one mapping per local port; anyone may send to it
+  restricted,      ///< one mapping per local port; only IPs we sent to may reply
+  port_restricted, ///< one mapping per local port; only IP:ports we sent to may reply
+  symmetric,       ///< a new mapping per destination
+  blocked,         ///< no UDP gets through at all
+};
+
+/// The type's name, e.g. "port_restricted".
+const char* to_string(nat_type x);
+
+/// The original's EASY_NATS: a peer can reach us without any punching.
+bool is_easy(nat_type x);
+
+/// The original's PREDICTABLE_NATS (open, full cone, restricted, port
+/// restricted), plus udp_firewall: the original never produced that type, but
+/// its mapping is our own address, which is as predictable as it gets.
+bool is_predictable(nat_type x);
+
+/// Whether a test got an answer. "Not run" differs from "no reply": a test that
+/// was never tried (no alternate server address, cut short) proves nothing.
+enum class test_reply : uint8_t { not_run, no_reply, replied };
+
+const char* to_string(test_reply x);
+
+/// The outcome of one STUN test.
+struct stun_test {
+  test_reply reply = test_reply::not_run;
+  /// The (XOR-)MAPPED-ADDRESS of the reply, if it had one.
+  std::optional<endpoint> mapped;
+
+  static stun_test not_run() { return {}; }
+  static stun_test no_reply() { return {test_reply::no_reply, std::nullopt}; }
+  static stun_test replied(endpoint mapped) { return {test_reply::replied, mapped}; }
+  /// A reply whose mapping does not matter (tests II and III).
+  static stun_test replied() { return {test_reply::replied, std::nullopt}; }
+};
+
+/// The RFC 3489 / RFC 5780 tests, all from one local socket.
+struct nat_tests {
+  /// Test I: binding request to the primary address and port.
+  stun_test test1;
+  /// Test II: binding request to the primary address with CHANGE-REQUEST
+  /// (change IP and port); the reply comes from the alternate address and port.
+  stun_test test2;
+  /// Test I': binding request to the alternate address (RFC 5780:
+  /// OTHER-ADDRESS; RFC 3489: CHANGED-ADDRESS).
+  stun_test test1_alt;
+  /// Test III: binding request with CHANGE-REQUEST (change port only).
+  stun_test test3;
+  /// The socket's local addresses: its bound address, or every address of the
+  /// interface when bound to the wildcard. A mapping to one of these means no NAT.
+  std::vector<ip_address> local_ips;
+  /// The socket's local port; 0 compares addresses only. With a port, a
+  /// mapping to our own IP but another port counts as a NAT (one on this host).
+  uint16_t local_port = 0;
+};
+
+/// The RFC 3489 decision tree (§10.1), with the cases the original got wrong:
+/// - test I not run → unknown; test I unanswered → blocked;
+/// - mapped address is local: test II answered → open_internet, unanswered →
+///   udp_firewall (the original never reported it);
+/// - behind a NAT: test II answered → full_cone; else mapping(I') differs from
+///   mapping(I) → symmetric; else test III answered → restricted, unanswered →
+///   port_restricted.
+/// Whenever the next step needs a test that was not run, lacks a mapping, or
+/// (test I') got no reply, the answer is unknown rather than a guess.
+nat_type classify_nat(const nat_tests& tests);
+
+} // namespace p2pd::net
