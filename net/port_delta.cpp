@@ -120,7 +120,8 @@ delta_result classify_delta(const std::vector<port_sample>& samples, const delta
 
 delta_result classify_delta(nat_type nat, const std::vector<port_sample>& samples,
                             const delta_options& opts) {
-  if (nat == nat_type::open_internet || nat == nat_type::udp_firewall)
+  if (nat == nat_type::open_internet || nat == nat_type::udp_firewall
+      || nat == nat_type::blocked)
     return {delta_type::not_applicable, 0};
   return classify_delta(samples, opts);
 }

@@ -13,7 +13,7 @@ namespace p2pd::net {
 /// How a NAT picks the external port of a new mapping (the original's "delta").
 enum class delta_type : uint8_t {
   unknown,        ///< too few samples to say
-  not_applicable, ///< no NAT (open_internet, udp_firewall): nothing is translated
+  not_applicable, ///< no port allocation: no NAT (open_internet, udp_firewall), or blocked
   equal,          ///< mapped port == local port
   preserving,     ///< the distance between local ports is kept between mapped ports
   independent,    ///< each new mapping = the last + value, whatever the local port
@@ -79,11 +79,11 @@ struct delta_options {
 delta_result classify_delta(const std::vector<port_sample>& samples,
                             const delta_options& opts = {});
 
-/// Like classify_delta(samples, opts), but not_applicable without a NAT
-/// (open_internet, udp_firewall), whatever the samples say. There the ports
-/// are kept, so the samples would say equal, but there is no allocator to
-/// describe, and not_applicable is what the original (NA_DELTA) and the lab
-/// report.
+/// Like classify_delta(samples, opts), but not_applicable where no port is
+/// allocated: without a NAT (open_internet, udp_firewall), whatever the
+/// samples say (the ports are kept, so they would say equal), and with UDP
+/// blocked (nothing gets through to sample). That is what the original
+/// (NA_DELTA) and the lab report.
 delta_result classify_delta(nat_type nat, const std::vector<port_sample>& samples,
                             const delta_options& opts = {});
 

@@ -372,3 +372,10 @@ TEST(Delta, mapped_port_range) {
   EXPECT_EQ(r->first, 40000);
   EXPECT_EQ(r->last, 49999);
 }
+
+TEST(Delta, blocked_has_no_port_allocation_to_describe) {
+  // With UDP blocked nothing can be sampled; like the original (NA_DELTA)
+  // and the lab, that is not_applicable rather than unknown.
+  EXPECT_EQ(classify_delta(nat_type::blocked, {}),
+            (delta_result{delta_type::not_applicable, 0}));
+}

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caf/expected.hpp"
+
+#include "p2pd/actors/runtime.hpp"
+#include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/net/address.hpp"
+#include "p2pd/net/nat_type.hpp"
+#include "p2pd/net/port_delta.hpp"
+
+namespace p2pd {
+
+/// Timing for probes in a LAN or lab: sends at 0, 100, 300, 700 ms, then a
+/// last wait of 400 ms (an unanswered test costs 1.1 s).
+stun_timing fast_stun_timing();
+
+/// What probe_nat() measures and how.
+struct nat_probe_spec {
+  /// The RFC 5780 server's primary address and port. Its alternate address
+  /// comes from OTHER-ADDRESS (or CHANGED-ADDRESS) of test I.
+  endpoint server;
+  /// Where the probe socket binds; default: the any-address of the server's
+  /// family and a free port.
+  std::optional<endpoint> local;
+  stun_timing timing = fast_stun_timing();
+  /// How many mappings the port delta test makes (one socket each); 0 skips it.
+  size_t delta_samples = 8;
+  /// The inclusive range the delta sockets' explicit, random local ports are
+  /// drawn from (random so that consecutive local ports do not make an
+  /// independent allocator look dependent).
+  uint16_t sample_port_min = 20000;
+  uint16_t sample_port_max = 60000;
+  /// How often binding a random port may fail (in use) before giving up.
+  size_t bind_retries = 20;
+};
+
+/// What probe_nat() found.
+struct nat_report {
+  net::nat_type nat = net::nat_type::unknown;
+  net::delta_result delta;
+  /// Test I's mapping (none when test I got no answer).
+  std::optional<endpoint> mapped;
+  /// The raw test outcomes, local_ips and local_port included.
+  net::nat_tests tests;
+  /// The probe socket's bound address.
+  endpoint local;
+  /// The server's alternate address (OTHER-ADDRESS), if it sent one.
+  std::optional<endpoint> alternate;
+  /// The delta samples, in the order they were taken.
+  std::vector<net::port_sample> samples;
+  /// The lowest and highest mapped port of the samples.
+  std::optional<net::mapped_range> mapped_ports;
+  /// Why tests were not run or samples are missing (error responses, bind
+  /// failures); empty when everything ran.
+  std::vector<std::string> notes;
+};
+
+/// Classifies the NAT between this host and `spec.server` (RFC 3489 §10.1
+/// with RFC 5780's OTHER-ADDRESS) and its port allocation.
+///
+/// One UDP server pipe (so it can receive from any address) runs test I
+/// (binding to the primary), then tests II (change IP and port) and III
+/// (change port) at the same time, and only after both test I' (binding to
+/// the alternate address). I' must come last: its request opens the NAT's
+/// filter for the alternate address, so a test II reply that arrived after
+/// it would make a (port-)restricted NAT look like a full cone. II and III
+/// both go to the primary and open nothing for each other; each has its own
+/// transaction id.
+///
+/// The delta test then opens `delta_samples` pipes on random, explicit,
+/// non-consecutive local ports and makes one binding to the primary from
+/// each, one after the other (the order is what the step checks compare).
+/// It is skipped when test I got no answer (blocked): no sample could come
+/// back, and the delta is then classify_delta(blocked, {}).
+///
+/// Errors: opening the probe socket fails, test I fails with anything but a
+/// timeout (an error response, a malformed answer).
+caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec);
+
+} // namespace p2pd
