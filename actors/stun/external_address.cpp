@@ -1,0 +1,73 @@
+#include "p2pd/actors/stun/external_address.hpp"
+
+#include "caf/scoped_actor.hpp"
+
+#include "p2pd/net/consensus.hpp"
+
+namespace p2pd {
+
+namespace {
+
+// Asks every server about the socket of `pipe`, all at once; the mapped
+// addresses that came back, and a tally of what did not.
+std::vector<net::ip_address> ask_all(runtime& rt, const stun_client_actor& client,
+                                     const pipe_actor& pipe, const external_spec& spec,
+                                     std::string& failures) {
+  caf::scoped_actor self{rt.system()};
+  std::vector<decltype(self->request(client, caf::infinite, stun_atom::value, stun_query{}))>
+    pending;
+  for (auto& s : spec.servers)
+    pending.push_back(self->request(client, stun_deadline(spec.timing, net::protocol::udp),
+                                    stun_atom::value, stun_query{pipe, s, {}, false}));
+  std::vector<net::ip_address> out;
+  for (size_t i = 0; i < pending.size(); ++i)
+    pending[i].receive([&](stun_binding& b) { out.push_back(b.mapped.ip); },
+                       [&](caf::error& err) {
+                         failures += "; " + spec.servers[i].to_string() + ": " + render(err);
+                       });
+  return out;
+}
+
+} // namespace
+
+caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
+                                            const external_spec& spec) {
+  std::vector<endpoint> servers;
+  for (auto& s : spec.servers)
+    if (s.fam() == r.fam)
+      servers.push_back(s);
+  if (servers.size() < spec.min_agree)
+    return make_error(errc::invalid_argument,
+                      std::to_string(servers.size()) + " " + net::to_string(r.fam)
+                        + " STUN servers cannot make " + std::to_string(spec.min_agree)
+                        + " agree");
+  auto only_family = spec;
+  only_family.servers = servers;
+  auto client = spawn_stun_client(rt.system(), spec.timing);
+  auto out = r;
+  out.ext_ips.clear();
+  std::string why;
+  for (auto& nic : r.nic_ips) {
+    auto spec_pipe = server_spec(udp, endpoint{nic.network(), 0});
+    auto p = rt.open(spec_pipe);
+    if (!p) {
+      why += "; " + nic.to_string() + ": " + render(p.error());
+      continue;
+    }
+    std::string failures;
+    auto answers = ask_all(rt, client, p->handle(), only_family, failures);
+    p->close();
+    if (auto agreed = net::agreed_address(answers, spec.min_agree))
+      out.ext_ips.push_back(net::ip_range::single(*agreed));
+    else
+      why += "; from " + nic.to_string() + " " + std::to_string(answers.size()) + " of "
+             + std::to_string(servers.size()) + " servers answered and fewer than "
+             + std::to_string(spec.min_agree) + " agreed" + failures;
+  }
+  if (out.ext_ips.empty())
+    return make_error(errc::recv_timeout, std::string{"no external address for the "} + net::to_string(r.fam)
+                                            + " route on '" + r.interface + "'" + why);
+  return out;
+}
+
+} // namespace p2pd

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "caf/expected.hpp"
+
+#include "p2pd/actors/runtime.hpp"
+#include "p2pd/actors/stun/nat_probe.hpp"
+#include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/net/route.hpp"
+
+namespace p2pd {
+
+/// How to learn a route's external addresses.
+struct external_spec {
+  /// STUN servers of the route's family; all are asked at once.
+  std::vector<endpoint> servers;
+  /// How many must name the same address for it to count.
+  size_t min_agree = 2;
+  stun_timing timing = fast_stun_timing();
+};
+
+/// Asks every server from a socket bound to each NIC address of `r` and
+/// returns `r` with ext_ips filled: for each NIC address, the external
+/// address `min_agree` servers agree on. Fails when no NIC address gets an
+/// agreed answer, saying how many servers answered what.
+caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
+                                            const external_spec& spec);
+
+} // namespace p2pd

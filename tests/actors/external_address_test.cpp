@@ -1,0 +1,109 @@
+// External addresses of a route: several STUN servers asked at once, the
+// answer min_agree of them give accepted.
+#include "pipe_test_util.hpp"
+
+#include "p2pd/actors/stun/external_address.hpp"
+#include "p2pd/actors/stun/stun_server.hpp"
+#include "p2pd/net/stun_builder.hpp"
+#include "p2pd/net/stun_message.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+net::route loopback_route() {
+  net::route r;
+  r.interface = "lo";
+  r.fam = net::family::v4;
+  r.nic_ips.push_back(net::ip_range::single(*net::ip_address::parse("127.0.0.1")));
+  return r;
+}
+
+endpoint honest_server(runtime& rt) {
+  stun_server_spec spec;
+  spec.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
+  spec.addrs.primary_port = 0;
+  spec.tcp = false;
+  auto srv = start_stun_server(rt, spec);
+  EXPECT_TRUE(srv);
+  return srv ? srv->addrs.address_of({}) : endpoint{};
+}
+
+// A server that says every client is 198.51.100.7.
+endpoint lying_server(runtime& rt) {
+  auto p = rt.listen(udp, any_port("127.0.0.1"), [](pipe_io& io, std::string_view data,
+                                                    const endpoint& from) {
+    auto req = net::decode_stun(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    if (!req)
+      return;
+    net::stun_builder b{net::stun_class::success, net::stun_method::binding, req->txid()};
+    b.add_xor_address(net::stun_attr::xor_mapped_address,
+                      endpoint{*net::ip_address::parse("198.51.100.7"), from.port});
+    if (auto bytes = b.finish())
+      io.reply({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+  });
+  EXPECT_TRUE(p);
+  return p ? p->local() : endpoint{};
+}
+
+endpoint silent_server(runtime& rt) {
+  auto p = rt.listen(udp, any_port("127.0.0.1"), [](pipe_io&, std::string_view,
+                                                    const endpoint&) {});
+  EXPECT_TRUE(p);
+  return p ? p->local() : endpoint{};
+}
+
+stun_timing quick() {
+  stun_timing t;
+  t.rto = std::chrono::milliseconds(20);
+  t.max_sends = 2;
+  t.last_wait_factor = 2;
+  return t;
+}
+
+} // namespace
+
+TEST(ExternalAddress, ServersThatAgreeFillTheRoute) {
+  runtime rt;
+  external_spec spec;
+  spec.servers = {honest_server(rt), honest_server(rt), honest_server(rt)};
+  spec.timing = quick();
+  auto r = discover_external(rt, loopback_route(), spec);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->ext_ips.size(), 1u);
+  EXPECT_EQ(r->ext_ips.front().network().to_string(), "127.0.0.1");
+}
+
+TEST(ExternalAddress, ALyingServerIsOutvoted) {
+  runtime rt;
+  external_spec spec;
+  spec.servers = {lying_server(rt), honest_server(rt), honest_server(rt)};
+  spec.timing = quick();
+  auto r = discover_external(rt, loopback_route(), spec);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->ext_ips.size(), 1u);
+  EXPECT_EQ(r->ext_ips.front().network().to_string(), "127.0.0.1");
+}
+
+TEST(ExternalAddress, TooFewAnswersToAgreeIsAnError) {
+  runtime rt;
+  external_spec spec;
+  spec.servers = {honest_server(rt), silent_server(rt), silent_server(rt)};
+  spec.timing = quick();
+  auto r = discover_external(rt, loopback_route(), spec);
+  ASSERT_FALSE(r);
+  EXPECT_ERRC(r.error(), errc::recv_timeout);
+  EXPECT_NE(what_of(r.error()).find("1 of 3 servers answered"), std::string::npos)
+    << render(r.error());
+}
+
+TEST(ExternalAddress, TooFewServersOfTheFamilyIsAnError) {
+  runtime rt;
+  external_spec spec;
+  spec.servers = {honest_server(rt), *endpoint::parse("[::1]:3478")};
+  spec.timing = quick();
+  auto r = discover_external(rt, loopback_route(), spec);
+  ASSERT_FALSE(r);
+  EXPECT_ERRC(r.error(), errc::invalid_argument);
+}
