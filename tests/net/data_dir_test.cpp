@@ -183,7 +183,7 @@ TEST_F(DataDir, AnExplicitPathBeatsTheEnvironment) {
   EXPECT_EQ(*dir, tmp_ + "/explicit");
 }
 
-TEST_F(DataDir, DefaultsToDotP2pdInHome) {
+TEST_F(DataDir, HomeDotP2pdIsTheDefault) {
   scoped_env env{data_dir_env, std::nullopt};
   scoped_env home{"HOME", tmp_};
   auto dir = open_data_dir();
