@@ -5,11 +5,13 @@
 /// code outside actors.
 
 #include "p2pd/actors/daemon/daemon_actor.hpp"
+#include "p2pd/actors/interface/interface_actor.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/actors/runtime.hpp"
 #include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/messages/register.hpp"
 #include "p2pd/net/address.hpp"

@@ -13,7 +13,9 @@
 #include "caf/sec.hpp"
 
 #include "p2pd/net/address.hpp"
+#include "p2pd/net/ip_range.hpp"
 #include "p2pd/net/listen_plan.hpp"
+#include "p2pd/net/route.hpp"
 #include "p2pd/net/socket.hpp"
 
 namespace p2pd::net {
@@ -45,6 +47,29 @@ typename Inspector::result_type inspect(Inspector& f, listen_addr& x) {
   return f(caf::meta::type_name("p2pd::listen_addr"), x.proto, x.local);
 }
 
-// family and protocol are enums, which CAF serializes by itself.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ip_range& x) {
+  std::string text;
+  auto save = caf::meta::save_callback([&]() -> caf::error {
+    text = x.to_string();
+    return caf::none;
+  });
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    auto r = ip_range::parse(text);
+    if (!r)
+      return caf::make_error(caf::sec::invalid_argument, r.error().what);
+    x = *r;
+    return caf::none;
+  });
+  return f(caf::meta::type_name("p2pd::ip_range"), save, text, load);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route& x) {
+  return f(caf::meta::type_name("p2pd::route"), x.interface, x.if_index, x.fam, x.nic_ips,
+           x.ext_ips, x.link_locals);
+}
+
+// family, protocol, nat_type and delta_type are enums, which CAF serializes by itself.
 
 } // namespace p2pd::net

@@ -2,6 +2,7 @@
 
 #include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/pipe.hpp"
 
 namespace p2pd {
@@ -21,6 +22,11 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pipe_stats>("p2pd::pipe_stats");
   cfg.add_message_type<listen_addr>("p2pd::listen_addr");
   cfg.add_message_type<listener_info>("p2pd::listener_info");
+  cfg.add_message_type<net::ip_range>("p2pd::ip_range");
+  cfg.add_message_type<net::route>("p2pd::route");
+  cfg.add_message_type<std::vector<net::route>>("std::vector<p2pd::route>");
+  cfg.add_message_type<nat_summary>("p2pd::nat_summary");
+  cfg.add_message_type<interface_snapshot>("p2pd::interface_snapshot");
   add_error_category(cfg);
 }
 

@@ -252,4 +252,24 @@ result<interface_info> find_interface(const interface_table& table, std::string_
   return error{errc::interface_not_found, "no interface '" + std::string{name} + "' on this host"};
 }
 
+result<interface_info> choose_interface(const interface_table& table, std::string_view name) {
+  if (!name.empty())
+    return find_interface(table, name);
+  for (auto f : {family::v4, family::v6})
+    if (auto* i = table.default_interface(f))
+      return *i;
+  auto usable = [](const interface_info& i) {
+    return i.flags.up && std::any_of(i.addrs.begin(), i.addrs.end(),
+                                     [](const interface_addr& a) { return a.usable(); });
+  };
+  for (const auto& i : table.interfaces)
+    if (!i.flags.loopback && usable(i))
+      return i;
+  for (const auto& i : table.interfaces)
+    if (usable(i))
+      return i;
+  return error{errc::interface_not_found,
+               "no interface is up with an address (and no default route)"};
+}
+
 } // namespace p2pd::net

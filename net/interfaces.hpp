@@ -100,4 +100,10 @@ result<interface_table> list_interfaces();
 /// ("no interface 'meow' on this host") if there is none.
 result<interface_info> find_interface(const interface_table& table, std::string_view name);
 
+/// The interface `name` names; with an empty name, the one a program would
+/// use: the interface of the IPv4 default route, else of the IPv6 one, else
+/// the first one that is up with a usable address, loopback last (an offline
+/// host or a namespace without uplink still gets an interface).
+result<interface_info> choose_interface(const interface_table& table, std::string_view name);
+
 } // namespace p2pd::net

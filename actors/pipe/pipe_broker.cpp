@@ -337,6 +337,16 @@ caf::timespan open_timeout(const pipe_spec& spec) {
   return spec.conf.dns_timeout + 4 * spec.conf.con_timeout + std::chrono::seconds(1);
 }
 
+caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, pipe_spec spec) {
+  auto timeout = open_timeout(spec);
+  auto hdl = spawn_pipe(self->system(), std::move(spec));
+  caf::expected<pipe_info> out{caf::make_error(caf::sec::request_timeout)};
+  self->request(hdl, timeout, caf::open_atom::value)
+    .receive([&](pipe_info& info) { out = std::move(info); },
+             [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
 pipe_spec server_spec(net::protocol proto, endpoint local, msg_handler on_msg) {
   pipe_spec s;
   s.proto = proto;

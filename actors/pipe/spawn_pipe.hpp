@@ -1,6 +1,8 @@
 #pragma once
 
 #include "caf/actor_system.hpp"
+#include "caf/expected.hpp"
+#include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/messages/pipe.hpp"
@@ -16,5 +18,11 @@ pipe_actor spawn_pipe(caf::actor_system& sys, pipe_spec spec);
 /// How long an open request may take: name resolution, then a connect to each
 /// resolved address, plus a margin. The pipe answers within it.
 caf::timespan open_timeout(const pipe_spec& spec);
+
+/// Spawns a pipe for `spec` and opens it from `self`, which becomes its owner:
+/// the pipe closes when `self` ends. Blocks `self` until the pipe is open or
+/// has failed; for blocking code (workers, the runtime facade), not for
+/// event-based actors.
+caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, pipe_spec spec);
 
 } // namespace p2pd

@@ -2,6 +2,7 @@
 
 #include "caf/scoped_actor.hpp"
 
+#include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/net/consensus.hpp"
 
 namespace p2pd {
@@ -10,10 +11,9 @@ namespace {
 
 // Asks every server about the socket of `pipe`, all at once; the mapped
 // addresses that came back, and a tally of what did not.
-std::vector<net::ip_address> ask_all(runtime& rt, const stun_client_actor& client,
+std::vector<net::ip_address> ask_all(caf::scoped_actor& self, const stun_client_actor& client,
                                      const pipe_actor& pipe, const external_spec& spec,
                                      std::string& failures) {
-  caf::scoped_actor self{rt.system()};
   std::vector<decltype(self->request(client, caf::infinite, stun_atom::value, stun_query{}))>
     pending;
   for (auto& s : spec.servers)
@@ -32,6 +32,11 @@ std::vector<net::ip_address> ask_all(runtime& rt, const stun_client_actor& clien
 
 caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
                                             const external_spec& spec) {
+  return discover_external(rt.system(), r, spec);
+}
+
+caf::expected<net::route> discover_external(caf::actor_system& sys, const net::route& r,
+                                            const external_spec& spec) {
   std::vector<endpoint> servers;
   for (auto& s : spec.servers)
     if (s.fam() == r.fam)
@@ -43,20 +48,20 @@ caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
                         + " agree");
   auto only_family = spec;
   only_family.servers = servers;
-  auto client = spawn_stun_client(rt.system(), spec.timing);
+  caf::scoped_actor self{sys};
+  auto client = spawn_stun_client(sys, spec.timing);
   auto out = r;
   out.ext_ips.clear();
   std::string why;
   for (auto& nic : r.nic_ips) {
-    auto spec_pipe = server_spec(udp, endpoint{nic.network(), 0});
-    auto p = rt.open(spec_pipe);
+    auto p = open_pipe(self, server_spec(udp, endpoint{nic.network(), 0}));
     if (!p) {
       why += "; " + nic.to_string() + ": " + render(p.error());
       continue;
     }
     std::string failures;
-    auto answers = ask_all(rt, client, p->handle(), only_family, failures);
-    p->close();
+    auto answers = ask_all(self, client, p->pipe, only_family, failures);
+    caf::anon_send(p->pipe, caf::close_atom::value);
     if (auto agreed = net::agreed_address(answers, spec.min_agree))
       out.ext_ips.push_back(net::ip_range::single(*agreed));
     else
@@ -64,6 +69,7 @@ caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
              + std::to_string(servers.size()) + " servers answered and fewer than "
              + std::to_string(spec.min_agree) + " agreed" + failures;
   }
+  self->send_exit(client, caf::exit_reason::user_shutdown);
   if (out.ext_ips.empty())
     return make_error(errc::recv_timeout, std::string{"no external address for the "} + net::to_string(r.fam)
                                             + " route on '" + r.interface + "'" + why);

@@ -28,4 +28,8 @@ struct external_spec {
 caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
                                             const external_spec& spec);
 
+/// The same from any thread that may block (a detached actor, a worker).
+caf::expected<net::route> discover_external(caf::actor_system& sys, const net::route& r,
+                                            const external_spec& spec);
+
 } // namespace p2pd

@@ -6,6 +6,7 @@
 #include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
+#include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/interfaces.hpp"
 
@@ -81,6 +82,10 @@ std::vector<net::ip_address> local_ips_of(const endpoint& local, std::vector<std
 } // namespace
 
 caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
+  return probe_nat(rt.system(), spec);
+}
+
+caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec& spec) {
   if (spec.server.port == 0)
     return make_error(errc::invalid_argument, "nat probe: the server needs a port");
   if (spec.sample_port_min == 0 || spec.sample_port_min > spec.sample_port_max)
@@ -91,24 +96,25 @@ caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
     return make_error(errc::invalid_argument, "nat probe: local address " + bind_at.to_string()
                                                 + " and server " + spec.server.to_string()
                                                 + " differ in family");
-  // rt.listen() would turn 0.0.0.0:0 into its 127.0.0.1 default; open the
-  // server spec as it is.
-  auto probe = rt.open(server_spec(udp, bind_at));
+  // The probe's pipes are owned by `self`: they close when it ends, on every
+  // return path.
+  caf::scoped_actor self{sys};
+  auto close = [](const pipe_info& p) { caf::anon_send(p.pipe, caf::close_atom::value); };
+  auto probe = open_pipe(self, server_spec(udp, bind_at));
   if (!probe)
     return std::move(probe.error());
-  rep.local = probe->local();
+  rep.local = probe->local;
   rep.tests.local_port = rep.local.port;
   rep.tests.local_ips = local_ips_of(rep.local, rep.notes);
 
-  auto client = spawn_stun_client(rt.system(), spec.timing);
-  caf::scoped_actor self{rt.system()};
+  auto client = spawn_stun_client(sys, spec.timing);
   auto finish = [&] {
-    probe->close();
+    close(*probe);
     self->send_exit(client, caf::exit_reason::user_shutdown);
   };
 
   // Test I.
-  auto t1 = ask(self, client, spec.timing, {probe->handle(), spec.server, {}, false});
+  auto t1 = ask(self, client, spec.timing, {probe->pipe, spec.server, {}, false});
   if (!t1 && code_of(t1.error()) != errc::recv_timeout) {
     finish();
     return std::move(t1.error());
@@ -121,17 +127,17 @@ caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
     else
       rep.notes.push_back("test I': the server sent no OTHER-ADDRESS");
     // Tests II and III together, then I' (see the header for why).
-    pending_query q2{self, client, spec.timing, {probe->handle(), spec.server, {true, true}, false}};
-    pending_query q3{self, client, spec.timing, {probe->handle(), spec.server, {false, true}, false}};
+    pending_query q2{self, client, spec.timing, {probe->pipe, spec.server, {true, true}, false}};
+    pending_query q3{self, client, spec.timing, {probe->pipe, spec.server, {false, true}, false}};
     rep.tests.test2 = outcome(q2.take(), "test II", rep.notes);
     rep.tests.test3 = outcome(q3.take(), "test III", rep.notes);
     if (rep.alternate)
       rep.tests.test1_alt =
-        outcome(ask(self, client, spec.timing, {probe->handle(), *rep.alternate, {}, false}),
+        outcome(ask(self, client, spec.timing, {probe->pipe, *rep.alternate, {}, false}),
                 "test I'", rep.notes);
   }
   rep.nat = net::classify_nat(rep.tests);
-  probe->close();
+  close(*probe);
 
   // Port delta: one fresh socket per sample, random non-consecutive ports.
   if (t1 && spec.delta_samples > 0) {
@@ -146,13 +152,13 @@ caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
     };
     uint32_t order = 0;
     for (size_t i = 0; i < spec.delta_samples; ++i) {
-      std::optional<pipe> sock;
+      std::optional<pipe_info> sock;
       caf::error last;
       for (size_t attempt = 0; attempt <= spec.bind_retries && !sock; ++attempt) {
         auto port = static_cast<uint16_t>(pick(rng));
         if (!acceptable(port))
           continue;
-        auto p = rt.open(server_spec(udp, endpoint{bind_at.ip, port}));
+        auto p = open_pipe(self, server_spec(udp, endpoint{bind_at.ip, port}));
         if (p)
           sock.emplace(std::move(*p));
         else
@@ -163,11 +169,11 @@ caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
                             + (last ? render(last) : std::string{"none acceptable"}));
         continue;
       }
-      used.push_back(sock->local().port);
-      auto b = ask(self, client, spec.timing, {sock->handle(), spec.server, {}, false});
+      used.push_back(sock->local.port);
+      auto b = ask(self, client, spec.timing, {sock->pipe, spec.server, {}, false});
       if (b) {
         net::port_sample s;
-        s.local_port = sock->local().port;
+        s.local_port = sock->local.port;
         s.mapped_port = b->mapped.port;
         s.destination = spec.server;
         s.order = order++;
@@ -175,7 +181,7 @@ caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
       } else {
         rep.notes.push_back("delta sample " + std::to_string(i) + ": " + render(b.error()));
       }
-      sock->close();
+      close(*sock);
     }
   }
   rep.delta = net::classify_delta(rep.nat, rep.samples);

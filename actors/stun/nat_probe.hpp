@@ -83,4 +83,8 @@ struct nat_report {
 /// timeout (an error response, a malformed answer).
 caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec);
 
+/// The same from any thread that may block (a detached actor, a worker):
+/// its pipes and STUN client are actors of `sys`.
+caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec& spec);
+
 } // namespace p2pd

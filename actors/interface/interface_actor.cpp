@@ -1,0 +1,263 @@
+#include "p2pd/actors/interface/interface_actor.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "caf/actor_cast.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/scoped_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "p2pd/actors/interface/interface_tasks.hpp"
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd {
+
+stun_timing interface_stun_timing() {
+  stun_timing t;
+  t.rto = std::chrono::milliseconds(80);
+  t.max_sends = 3;
+  t.last_wait_factor = 4;
+  return t;
+}
+
+namespace actors {
+
+namespace {
+
+using work_atom = caf::atom_constant<caf::atom("p2ifwork")>;
+using tick_atom = caf::atom_constant<caf::atom("p2iftick")>;
+
+// A STUN task on a thread of its own (it blocks on the network): answers one
+// work request, then ends.
+caf::behavior external_worker(caf::event_based_actor* self, net::route r,
+                              interface_spec spec) {
+  return {[=](work_atom) -> caf::result<net::route> {
+    self->quit();
+    auto out = learn_external(self->system(), r, spec);
+    if (!out)
+      return std::move(out.error());
+    return std::move(*out);
+  }};
+}
+
+caf::behavior nat_worker(caf::event_based_actor* self, net::ip_address local,
+                         interface_spec spec) {
+  return {[=](work_atom) -> nat_summary {
+    self->quit();
+    return probe_family(self->system(), local, spec);
+  }};
+}
+
+// Sends `target` a refresh every `interval`. It holds only a weak address, so
+// that the periodic refresh does not keep the interface actor alive (a
+// delayed message holds its receiver), and ends when the target is gone; the
+// interface actor also stops it when it ends, so that the system does not
+// wait for the next tick to shut down.
+caf::behavior ticker(caf::event_based_actor* self, caf::actor_addr target,
+                     caf::timespan interval) {
+  self->delayed_send(self, interval, tick_atom::value);
+  return {[=](tick_atom) {
+    auto strong = caf::actor_cast<caf::strong_actor_ptr>(target);
+    if (!strong) {
+      self->quit();
+      return;
+    }
+    caf::anon_send(caf::actor_cast<interface_actor>(strong), refresh_atom::value);
+    self->delayed_send(self, interval, tick_atom::value);
+  }};
+}
+
+struct interface_state {
+  interface_spec spec;
+  interface_snapshot snap;
+  /// The refresh under way: its snapshot so far and what it still waits for.
+  bool running = false;
+  interface_snapshot next;
+  size_t pending = 0;
+  std::vector<caf::typed_response_promise<interface_snapshot>> waiters;
+  std::vector<caf::actor> subscribers;
+  uint64_t refreshes = 0;
+};
+
+using interface_impl = interface_actor::stateful_pointer<interface_state>;
+
+void finish(interface_impl self) {
+  auto& st = self->state;
+  st.running = false;
+  st.next.refreshes = ++st.refreshes;
+  st.snap = std::move(st.next);
+  st.next = {};
+  for (auto& rp : st.waiters)
+    rp.deliver(st.snap);
+  st.waiters.clear();
+  for (auto& s : st.subscribers)
+    caf::anon_send(s, st.snap);
+}
+
+void fail(interface_impl self, caf::error err) {
+  auto& st = self->state;
+  st.running = false;
+  for (auto& rp : st.waiters)
+    rp.deliver(err);
+  st.waiters.clear();
+}
+
+void task_done(interface_impl self) {
+  if (--self->state.pending == 0)
+    finish(self);
+}
+
+caf::expected<net::interface_info> find_nic(const std::string& name) {
+  auto table = net::list_interfaces();
+  if (!table)
+    return make_error(table.error());
+  auto nic = net::choose_interface(*table, name);
+  if (!nic)
+    return make_error(nic.error());
+  return std::move(*nic);
+}
+
+void start_refresh(interface_impl self) {
+  auto& st = self->state;
+  // A netlink dump: a local, bounded kernel call, like a socket option.
+  auto nic = find_nic(st.spec.name);
+  if (!nic) {
+    fail(self, std::move(nic.error()));
+    return;
+  }
+  st.running = true;
+  st.next = read_nic(*nic);
+  st.pending = 0;
+  if (st.spec.stun_servers.empty())
+    st.next.notes.emplace_back("no STUN servers configured: external addresses unknown");
+  if (st.spec.nat_servers.empty())
+    st.next.notes.emplace_back("no NAT servers configured: NAT type unknown");
+  auto& routes = st.next.routes;
+  for (size_t i = 0; i < routes.size() && !st.spec.stun_servers.empty(); ++i) {
+    auto w = self->spawn<caf::detached>(external_worker, routes[i], st.spec);
+    ++st.pending;
+    auto what = routes[i].to_string();
+    self->request(w, caf::infinite, work_atom::value)
+      .then(
+        [self, i](net::route& r) {
+          self->state.next.routes[i].ext_ips = std::move(r.ext_ips);
+          task_done(self);
+        },
+        [self, what](caf::error& err) {
+          self->state.next.notes.push_back("external address of " + what + ": "
+                                           + render(err));
+          task_done(self);
+        });
+  }
+  for (size_t i = 0; i < st.next.nats.size() && !st.spec.nat_servers.empty(); ++i) {
+    auto fam = st.next.nats[i].fam;
+    auto r = st.next.route(fam);
+    auto local = r ? r->nic() : std::nullopt;
+    if (!local)
+      continue;
+    auto w = self->spawn<caf::detached>(nat_worker, *local, st.spec);
+    ++st.pending;
+    self->request(w, caf::infinite, work_atom::value)
+      .then(
+        [self, i](nat_summary& n) {
+          self->state.next.nats[i] = std::move(n);
+          task_done(self);
+        },
+        [self, i](caf::error& err) {
+          self->state.next.nats[i].notes.push_back("NAT probe: " + render(err));
+          task_done(self);
+        });
+  }
+  if (st.pending == 0)
+    finish(self);
+}
+
+interface_actor::behavior_type interface_fn(interface_impl self, interface_spec spec) {
+  self->state.spec = std::move(spec);
+  // On failure the actor quits with the reason once this function returns
+  // (a typed behavior cannot be empty).
+  auto nic = find_nic(self->state.spec.name);
+  if (!nic)
+    self->quit(std::move(nic.error()));
+  else {
+    self->state.snap = read_nic(*nic);
+    start_refresh(self);
+  }
+  if (nic && self->state.spec.refresh_interval > caf::timespan{0}) {
+    auto t = self->spawn(ticker, caf::actor_cast<caf::actor_addr>(self),
+                         self->state.spec.refresh_interval);
+    self->attach_functor([t] { caf::anon_send_exit(t, caf::exit_reason::user_shutdown); });
+  }
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& subs = self->state.subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(),
+                              [&](const caf::actor& s) { return s.address() == dm.source; }),
+               subs.end());
+  });
+  return {
+    [self](caf::get_atom) -> interface_snapshot { return self->state.snap; },
+    [self](ready_atom) -> caf::result<interface_snapshot> {
+      if (self->state.refreshes > 0)
+        return self->state.snap;
+      // The first refresh is under way (the actor starts it at once).
+      auto rp = self->make_response_promise<interface_snapshot>();
+      self->state.waiters.push_back(rp);
+      if (!self->state.running)
+        start_refresh(self);
+      return rp;
+    },
+    [self](refresh_atom) -> caf::result<interface_snapshot> {
+      auto rp = self->make_response_promise<interface_snapshot>();
+      self->state.waiters.push_back(rp);
+      if (!self->state.running)
+        start_refresh(self);
+      return rp;
+    },
+    [self](route_atom, net::family fam) -> caf::result<net::route> {
+      if (auto* r = self->state.snap.route(fam))
+        return *r;
+      return make_error(errc::invalid_argument, "interface '" + self->state.snap.name
+                                                  + "' has no " + net::to_string(fam)
+                                                  + " route");
+    },
+    [self](caf::subscribe_atom, caf::actor& sub) -> caf::ok_atom {
+      auto& subs = self->state.subscribers;
+      if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
+        self->monitor(sub);
+        subs.push_back(std::move(sub));
+      }
+      return caf::ok_atom::value;
+    },
+    [self](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
+      auto& subs = self->state.subscribers;
+      subs.erase(std::remove(subs.begin(), subs.end(), sub), subs.end());
+      self->demonitor(sub);
+      return caf::ok_atom::value;
+    },
+  };
+}
+
+} // namespace
+
+} // namespace actors
+
+interface_actor spawn_interface(caf::actor_system& sys, interface_spec spec) {
+  return sys.spawn(actors::interface_fn, std::move(spec));
+}
+
+caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface_spec spec) {
+  // Checked here too, so that the caller gets the reason, not a dead actor.
+  if (auto nic = actors::find_nic(spec.name); !nic)
+    return std::move(nic.error());
+  caf::scoped_actor self{sys};
+  auto hdl = spawn_interface(sys, std::move(spec));
+  caf::expected<loaded_interface> out{caf::make_error(caf::sec::request_timeout)};
+  self->request(hdl, caf::infinite, ready_atom::value)
+    .receive([&](interface_snapshot& s) { out = loaded_interface{hdl, std::move(s)}; },
+             [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+} // namespace p2pd

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "caf/fwd.hpp"
+#include "caf/timespan.hpp"
+
+#include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/net/address.hpp"
+
+namespace p2pd {
+
+/// STUN timing for an interface's start: sends at 0, 80 and 240 ms, then a
+/// last wait of 320 ms, so an unanswered test costs 560 ms and a whole start
+/// (tests I, II+III, I', the delta samples, external addresses) stays under
+/// a second when the servers answer.
+stun_timing interface_stun_timing();
+
+/// What an interface actor watches and how it learns the rest.
+struct interface_spec {
+  /// The NIC's name; empty: the interface of the IPv4 default route, else of
+  /// the IPv6 one, else the first interface that is up and has an address
+  /// (loopback last), so that an offline host still gets one.
+  std::string name;
+  /// STUN servers for external addresses, of either family; a route asks all
+  /// of its family at once. Empty: no external addresses (offline).
+  std::vector<endpoint> stun_servers;
+  /// RFC 5780 servers (two addresses, two ports) for NAT classification; the
+  /// first of a family is used, the next one only when the first gave no
+  /// answer at all. Empty: NAT type unknown.
+  std::vector<endpoint> nat_servers;
+  /// How many servers must name the same external address.
+  size_t min_agree = 2;
+  stun_timing timing = interface_stun_timing();
+  /// Mappings the port delta test makes; 0 skips it.
+  size_t delta_samples = 8;
+  /// How often the actor refreshes by itself; 0 only on request.
+  caf::timespan refresh_interval = std::chrono::minutes(5);
+};
+
+} // namespace p2pd

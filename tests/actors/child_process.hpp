@@ -1,0 +1,45 @@
+#pragma once
+
+// A server program a test starts and stops: coturn, mosquitto. Started with
+// posix_spawn (no shell), its output into a log file, killed (SIGTERM, then
+// SIGKILL after a bounded wait) when the object goes.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace p2pd::test {
+
+class child_process {
+public:
+  child_process() = default;
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  child_process(child_process&& other) noexcept;
+  child_process& operator=(child_process&& other) noexcept;
+  ~child_process();
+
+  /// Starts `argv[0]` (a path, or a name looked up in PATH) with `argv`, its
+  /// stdout and stderr appended to `log_path`. Returns false (and `why`) if
+  /// it could not be started.
+  bool start(const std::vector<std::string>& argv, const std::string& log_path,
+             std::string& why);
+
+  /// True while the process has not exited.
+  bool alive();
+  /// SIGTERM, waits up to 5 s, then SIGKILL. Idempotent.
+  void stop();
+  pid_t pid() const { return pid_; }
+
+private:
+  pid_t pid_ = -1;
+};
+
+/// True if `tool` is found in PATH (or is an executable path).
+bool have_program(const std::string& tool);
+
+/// The file's contents (a server's log, for failure messages).
+std::string read_file(const std::string& path);
+
+} // namespace p2pd::test

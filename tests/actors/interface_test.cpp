@@ -1,0 +1,180 @@
+// The interface actor: a NIC's addresses, routes, external addresses and NAT,
+// on loopback, against the project's own STUN server and against coturn.
+#include "coturn_fixture.hpp"
+#include "pipe_test_util.hpp"
+
+#include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/actors/stun/stun_server.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+const auto v4 = net::family::v4;
+
+net::ip_address ip(const char* text) {
+  return *net::ip_address::parse(text);
+}
+
+// The project's STUN server on 127.0.0.1 and 127.0.0.2, two ports each.
+stun_server own_server(runtime& rt) {
+  stun_server_spec spec;
+  spec.addrs.primary_ip = ip("127.0.0.1");
+  spec.addrs.primary_port = 0;
+  spec.addrs.alt_ip = ip("127.0.0.2");
+  spec.addrs.alt_port = 0;
+  spec.tcp = false;
+  auto srv = start_stun_server(rt, spec);
+  EXPECT_TRUE(srv) << render(srv.error());
+  return srv ? *srv : stun_server{};
+}
+
+interface_spec loopback_spec(const endpoint& primary, const endpoint& other_ip) {
+  interface_spec spec;
+  spec.name = "lo";
+  spec.stun_servers = {primary, other_ip};
+  spec.nat_servers = {primary};
+  spec.refresh_interval = {};
+  return spec;
+}
+
+} // namespace
+
+TEST(Interface, OfflineStartHasRoutesAndNatUnknown) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_OK(li);
+  auto& s = li->state;
+  EXPECT_EQ(s.name, "lo");
+  EXPECT_EQ(s.refreshes, 1u);
+  auto* r = s.route(v4);
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->has_nic_ip(ip("127.0.0.1")));
+  EXPECT_TRUE(r->ext_ips.empty());
+  EXPECT_EQ(s.nat(v4).nat, net::nat_type::unknown);
+  EXPECT_EQ(s.notes.size(), 2u) << s.to_string(); // no STUN and no NAT servers
+}
+
+TEST(Interface, UnknownInterfaceIsAnError) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "nosuchnic0";
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_FALSE(li);
+  EXPECT_ERRC(li.error(), errc::interface_not_found);
+  EXPECT_NE(render(li.error()).find("nosuchnic0"), std::string::npos);
+}
+
+TEST(Interface, SpawnedForAMissingNicQuitsWithTheReason) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "nosuchnic0";
+  caf::scoped_actor self{rt.system()};
+  auto hdl = spawn_interface(rt.system(), spec);
+  self->monitor(hdl);
+  auto down = next<caf::down_msg>(self);
+  ASSERT_TRUE(down);
+  EXPECT_ERRC(down->reason, errc::interface_not_found);
+}
+
+TEST(Interface, OwnServerOnLoopbackGivesExternalAddressAndOpenNat) {
+  runtime rt;
+  auto srv = own_server(rt);
+  auto li = load_interface(rt.system(), loopback_spec(srv.addrs.address_of({}),
+                                                      srv.addrs.address_of({true, false})));
+  ASSERT_OK(li);
+  auto& s = li->state;
+  auto* r = s.route(v4);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->ext_ips.size(), 1u) << s.to_string();
+  EXPECT_EQ(r->ext_ips[0].network(), ip("127.0.0.1"));
+  auto n = s.nat(v4);
+  EXPECT_EQ(n.nat, net::nat_type::open_internet) << s.to_string();
+  EXPECT_EQ(n.delta, net::delta_type::not_applicable) << s.to_string();
+  EXPECT_EQ(n.server, srv.addrs.address_of({}));
+}
+
+TEST(Interface, CoturnOnLoopbackGivesExternalAddressAndOpenNat) {
+  std::string why;
+  auto turn = coturn_server::start(why);
+  if (!turn && why.rfind("not installed", 0) == 0)
+    GTEST_SKIP() << why;
+  ASSERT_TRUE(turn) << why;
+  runtime rt;
+  auto li = load_interface(rt.system(), loopback_spec(turn->primary(), turn->other_ip()));
+  ASSERT_OK(li);
+  auto& s = li->state;
+  auto* r = s.route(v4);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->ext_ips.size(), 1u) << s.to_string();
+  EXPECT_EQ(r->ext_ips[0].network(), ip("127.0.0.1"));
+  EXPECT_EQ(s.nat(v4).nat, net::nat_type::open_internet) << s.to_string() << turn->log();
+  EXPECT_EQ(s.nat(v4).delta, net::delta_type::not_applicable) << s.to_string();
+}
+
+TEST(Interface, SilentServersLeaveNatBlockedAndSayWhy) {
+  runtime rt;
+  auto silent = rt.listen(udp, any_port("127.0.0.1"), [](pipe_io&, std::string_view,
+                                                         const endpoint&) {});
+  ASSERT_OK(silent);
+  auto li = load_interface(rt.system(), loopback_spec(silent->local(), silent->local()));
+  ASSERT_OK(li);
+  auto& s = li->state;
+  EXPECT_TRUE(s.route(v4)->ext_ips.empty());
+  EXPECT_EQ(s.nat(v4).nat, net::nat_type::blocked) << s.to_string();
+  ASSERT_FALSE(s.notes.empty());
+  EXPECT_NE(s.to_string().find("external address"), std::string::npos) << s.to_string();
+}
+
+TEST(Interface, RefreshOnRequestCountsAndRouteQueryAnswers) {
+  runtime rt;
+  auto srv = own_server(rt);
+  auto hdl = spawn_interface(rt.system(), loopback_spec(srv.addrs.address_of({}),
+                                                        srv.addrs.address_of({true, false})));
+  caf::scoped_actor self{rt.system()};
+  uint64_t first = 0;
+  self->request(hdl, caf::infinite, refresh_atom::value)
+    .receive([&](interface_snapshot& s) { first = s.refreshes; },
+             [&](caf::error& e) { FAIL() << render(e); });
+  self->request(hdl, caf::infinite, refresh_atom::value)
+    .receive([&](interface_snapshot& s) { EXPECT_EQ(s.refreshes, first + 1); },
+             [&](caf::error& e) { FAIL() << render(e); });
+  self->request(hdl, caf::infinite, route_atom::value, v4)
+    .receive([&](net::route& r) { EXPECT_EQ(r.ext(), ip("127.0.0.1")); },
+             [&](caf::error& e) { FAIL() << render(e); });
+}
+
+TEST(Interface, PeriodicRefreshesReachSubscribers) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = std::chrono::milliseconds(20);
+  auto hdl = spawn_interface(rt.system(), spec);
+  caf::scoped_actor self{rt.system()};
+  self->request(hdl, caf::infinite, caf::subscribe_atom::value, as_actor(self))
+    .receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL() << render(e); });
+  uint64_t last = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto s = next<interface_snapshot>(self);
+    ASSERT_TRUE(s) << "no periodic refresh";
+    EXPECT_GT(s->refreshes, last);
+    last = s->refreshes;
+  }
+}
+
+TEST(Interface, ActorEndsWhenItsLastHandleGoesDespiteItsTimer) {
+  runtime rt;
+  caf::scoped_actor self{rt.system()};
+  {
+    interface_spec spec;
+    spec.name = "lo";
+    spec.refresh_interval = std::chrono::hours(1);
+    auto hdl = spawn_interface(rt.system(), spec);
+    self->monitor(hdl);
+  }
+  auto down = next<caf::down_msg>(self);
+  EXPECT_TRUE(down) << "the interface actor outlived its last handle";
+}
