@@ -5,11 +5,11 @@ include(CMakePackageConfigHelpers)
 
 set(P2PD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/p2pd)
 
-install(TARGETS p2pd_net p2pd EXPORT p2pd-targets
+install(TARGETS p2pd_net p2pd_proto p2pd EXPORT p2pd-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # node/ may not exist yet (git keeps no empty folder).
-foreach(dir net messages actors node)
+foreach(dir net proto messages actors node)
   if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
       DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}
@@ -18,6 +18,13 @@ foreach(dir net messages actors node)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd)
+# The wire format: the protos (for other languages' generators, which import
+# them as "p2pd/proto/...") and the C++ generated from them, beside the codec.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/proto/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/proto
+  FILES_MATCHING PATTERN "*.proto")
+install(FILES ${P2PD_PROTO_HEADERS}
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/proto)
 install(EXPORT p2pd-targets NAMESPACE p2pd:: DESTINATION ${P2PD_CMAKE_DIR})
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/p2pdConfig.cmake.in

@@ -34,6 +34,13 @@ const char* to_string(errc x) {
     case errc::tls_failed: return "tls_failed";
     case errc::tls_verify_failed: return "tls_verify_failed";
     case errc::malformed: return "malformed";
+    case errc::crypto_failed: return "crypto_failed";
+    case errc::bad_key_file: return "bad_key_file";
+    case errc::unsupported_version: return "unsupported_version";
+    case errc::queue_full: return "queue_full";
+    case errc::ack_timeout: return "ack_timeout";
+    case errc::channel_closed: return "channel_closed";
+    case errc::subscribe_refused: return "subscribe_refused";
   }
   return "unknown";
 }

@@ -37,6 +37,13 @@ enum class errc : uint8_t {
   tls_failed,           ///< a TLS handshake or record failed: bad data, an alert, no common cipher
   tls_verify_failed,    ///< a TLS peer's certificate was refused: untrusted, expired, wrong host name
   malformed,            ///< received bytes that break their wire format: a STUN message with lying lengths, ...
+  crypto_failed,        ///< a signature or sealed message that does not check out, or OpenSSL refused a key or operation
+  bad_key_file,         ///< a key file refused: loose mode, not ours, a symlink, truncated, corrupt
+  unsupported_version,  ///< a message that needs a newer reader than this build (its min_version is above ours)
+  queue_full,           ///< a bounded queue of sends is full (a signalling channel's outbox): the send is refused
+  ack_timeout,          ///< a send was not acknowledged in time (no PUBACK from an MQTT broker)
+  channel_closed,       ///< the signalling channel is closed or closing
+  subscribe_refused,    ///< a broker refused a subscription (SUBACK failure)
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -12,6 +12,7 @@ pkgs=(
   iproute2                                              # tests build namespaces
   nftables conntrack coturn stun-client                 # tests/lab: NAT routers, STUN servers/client
   openssl                                               # tests: s_server as a TLS peer
+  mosquitto mosquitto-clients                           # tests: a throw-away MQTT broker, mosquitto_sub
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
 )
 

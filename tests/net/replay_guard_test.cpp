@@ -1,0 +1,264 @@
+#include "p2pd/net/replay_guard.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <ostream>
+
+#include <gtest/gtest.h>
+
+using namespace p2pd::net;
+
+namespace p2pd::net {
+
+inline void PrintTo(replay_verdict x, std::ostream* os) {
+  *os << to_string(x);
+}
+
+} // namespace p2pd::net
+
+namespace {
+
+using verdict = replay_verdict;
+
+constexpr int64_t t0 = 1'700'000'000'000; // ms since the epoch, a plausible "now"
+
+node_id sender(uint8_t n) {
+  node_id id;
+  id.bytes[0] = n;
+  return id;
+}
+
+message_id msg(uint32_t n) {
+  message_id id{};
+  id[0] = static_cast<uint8_t>(n);
+  id[1] = static_cast<uint8_t>(n >> 8);
+  id[2] = static_cast<uint8_t>(n >> 16);
+  id[3] = static_cast<uint8_t>(n >> 24);
+  return id;
+}
+
+replay_config small(size_t capacity) {
+  replay_config cfg;
+  cfg.capacity = capacity;
+  return cfg;
+}
+
+} // namespace
+
+TEST(ReplayGuard, AcceptsAFreshMessage) {
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.size(), 1u);
+}
+
+TEST(ReplayGuard, RefusesTheSameIdFromTheSameSenderAgain) {
+  replay_guard g;
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 5), verdict::replayed);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 10'000), verdict::replayed);
+}
+
+TEST(ReplayGuard, AcceptsTheSameIdFromAnotherSender) {
+  replay_guard g;
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.check(sender(2), msg(1), t0, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 10'000, t0), verdict::accepted);
+}
+
+TEST(ReplayGuard, RefusesAMessageWhoseTtlHasPassed) {
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 10'001), verdict::expired);
+  EXPECT_EQ(g.size(), 0u);
+}
+
+TEST(ReplayGuard, AcceptsAMessageInTheLastMillisecondOfItsTtl) {
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 10'000), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 10'000), verdict::replayed);
+}
+
+TEST(ReplayGuard, ZeroTtlIsValidOnlyAtItsTimestamp) {
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 0, t0), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 0, t0 + 1), verdict::expired);
+}
+
+TEST(ReplayGuard, RefusesAMessageFromBeyondTheAllowedSkew) {
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), t0 + 30'001, 10'000, t0), verdict::from_future);
+  EXPECT_EQ(g.size(), 0u);
+}
+
+TEST(ReplayGuard, AcceptsAMessageWithinTheAllowedSkew) {
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), t0 + 30'000, 10'000, t0), verdict::accepted);
+}
+
+TEST(ReplayGuard, SkewIsConfigurable) {
+  replay_config cfg;
+  cfg.max_skew_ms = 0;
+  replay_guard g{cfg};
+  EXPECT_EQ(g.check(sender(1), msg(1), t0 + 1, 10'000, t0), verdict::from_future);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 10'000, t0), verdict::accepted);
+}
+
+TEST(ReplayGuard, CapsTheTtlAtTheConfiguredMaximum) {
+  replay_config cfg;
+  cfg.max_ttl_ms = 60'000;
+  replay_guard g{cfg};
+  // Asks for an hour, gets a minute.
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 3'600'000, t0 + 60'001), verdict::expired);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 3'600'000, t0 + 60'000), verdict::accepted);
+}
+
+TEST(ReplayGuard, DefaultLimitsAreThirtySecondsFiveMinutesAnd65536Entries) {
+  replay_guard g;
+  EXPECT_EQ(g.config().max_skew_ms, 30'000u);
+  EXPECT_EQ(g.config().max_ttl_ms, 300'000u);
+  EXPECT_EQ(g.config().capacity, 65'536u);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 0xffff'ffffu, t0 + 300'001), verdict::expired);
+}
+
+TEST(ReplayGuard, ForgetsEntriesOnceTheyExpireAndStillRefusesTheirCopies) {
+  replay_guard g;
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 1'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 5'000, t0), verdict::accepted);
+  EXPECT_EQ(g.size(), 2u);
+  EXPECT_EQ(g.check(sender(1), msg(3), t0 + 2'000, 5'000, t0 + 2'000), verdict::accepted);
+  EXPECT_EQ(g.size(), 2u) << "the first entry expired at t0 + 1000";
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 1'000, t0 + 2'000), verdict::expired);
+}
+
+TEST(ReplayGuard, FullCacheDropsTheEntryThatExpiresFirst) {
+  replay_guard g{small(3)};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 50'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 10'000, t0), verdict::accepted); // expires first
+  ASSERT_EQ(g.check(sender(1), msg(3), t0, 30'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(4), t0, 40'000, t0), verdict::accepted);
+  EXPECT_EQ(g.size(), 3u);
+  EXPECT_EQ(g.counters().evicted, 1u);
+  EXPECT_EQ(g.floor(), t0 + 10'000);
+  // The survivors are still known as such.
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 50'000, t0), verdict::replayed);
+  EXPECT_EQ(g.check(sender(1), msg(3), t0, 30'000, t0), verdict::replayed);
+  EXPECT_EQ(g.check(sender(1), msg(4), t0, 40'000, t0), verdict::replayed);
+}
+
+TEST(ReplayGuard, EvictedIdCannotBeReplayed) {
+  replay_guard g{small(1)};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 20'000, t0), verdict::accepted); // pushes msg 1 out
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 1), verdict::too_old);
+}
+
+TEST(ReplayGuard, FloorRefusesMessagesExpiringNoLaterThanTheEvictedEntry) {
+  replay_guard g{small(1)};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 20'000, t0), verdict::accepted);
+  ASSERT_EQ(g.floor(), t0 + 10'000);
+  // Expires exactly at the floor, and before it: refused, never seen or not.
+  EXPECT_EQ(g.check(sender(2), msg(9), t0, 10'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(2), msg(9), t0 + 5'000, 1'000, t0), verdict::too_old);
+  // One millisecond later is beyond the floor.
+  EXPECT_EQ(g.check(sender(2), msg(9), t0, 10'001, t0), verdict::accepted);
+}
+
+TEST(ReplayGuard, NewMessageThatWouldExpireFirstIsAcceptedButItsCopyIsNot) {
+  replay_guard g{small(2)};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 50'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 60'000, t0), verdict::accepted);
+  // The cache is full and this one expires before both: it is the one dropped.
+  EXPECT_EQ(g.check(sender(1), msg(3), t0, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.floor(), t0 + 10'000);
+  EXPECT_EQ(g.size(), 2u);
+  EXPECT_EQ(g.check(sender(1), msg(3), t0, 10'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 50'000, t0), verdict::replayed);
+}
+
+TEST(ReplayGuard, EntriesAtTheNewFloorAreDroppedWithTheEvictedOne) {
+  replay_guard g{small(3)};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(2), msg(1), t0, 10'000, t0), verdict::accepted); // same expiry
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 20'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(3), t0, 30'000, t0), verdict::accepted);
+  // Both entries expiring at t0 + 10000 went: the floor covers them both.
+  EXPECT_EQ(g.size(), 2u);
+  EXPECT_EQ(g.counters().evicted, 2u);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(2), msg(1), t0, 10'000, t0), verdict::too_old);
+}
+
+TEST(ReplayGuard, SizeNeverExceedsTheCapacityUnderAFlood) {
+  replay_guard g{small(100)};
+  uint64_t accepted = 0;
+  for (uint32_t i = 0; i < 10'000; ++i) {
+    // Expiries rise with i, so every message is fresh and beyond the floor.
+    auto v = g.check(sender(static_cast<uint8_t>(i % 7)), msg(i), t0 + i, 60'000, t0);
+    accepted += v == verdict::accepted;
+    ASSERT_LE(g.size(), 100u) << "after message " << i;
+  }
+  EXPECT_EQ(accepted, 10'000u);
+  EXPECT_EQ(g.size(), 100u);
+  EXPECT_EQ(g.counters().evicted, 9'900u);
+  // Every id pushed out is still refused.
+  for (uint32_t i = 0; i < 10'000; ++i) {
+    auto v = g.check(sender(static_cast<uint8_t>(i % 7)), msg(i), t0 + i, 60'000, t0);
+    EXPECT_NE(v, verdict::accepted) << "message " << i;
+  }
+}
+
+TEST(ReplayGuard, ZeroCapacityStillRefusesEveryReplay) {
+  replay_guard g{small(0)};
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.size(), 0u);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 10'001, t0), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 10'001, t0), verdict::too_old);
+}
+
+TEST(ReplayGuard, ClockSteppingBackDoesNotReopenForgottenIds) {
+  replay_guard g;
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  // Much later: the entry expired and is forgotten.
+  ASSERT_EQ(g.check(sender(1), msg(2), t0 + 20'000, 10'000, t0 + 20'000), verdict::accepted);
+  ASSERT_EQ(g.size(), 1u);
+  // The clock steps back to where message 1 would be valid again.
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 1), verdict::too_old);
+}
+
+TEST(ReplayGuard, ExtremeTimesDoNotOverflow) {
+  constexpr auto max = std::numeric_limits<int64_t>::max();
+  constexpr auto min = std::numeric_limits<int64_t>::min();
+  replay_guard g;
+  EXPECT_EQ(g.check(sender(1), msg(1), max, 300'000, t0), verdict::from_future);
+  EXPECT_EQ(g.check(sender(1), msg(2), min, 300'000, t0), verdict::expired);
+  EXPECT_EQ(g.check(sender(1), msg(3), max, 300'000, max), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(3), max, 300'000, max), verdict::replayed);
+  EXPECT_EQ(g.check(sender(1), msg(4), max - 1, 1, max), verdict::accepted);
+}
+
+TEST(ReplayGuard, CountsEachVerdict) {
+  replay_guard g{small(1)};
+  g.check(sender(1), msg(1), t0, 10'000, t0);          // accepted
+  g.check(sender(1), msg(1), t0, 10'000, t0);          // replayed
+  g.check(sender(1), msg(2), t0, 10'000, t0 + 20'000); // expired
+  g.check(sender(1), msg(3), t0 + 60'000, 1'000, t0);  // from the future
+  g.check(sender(1), msg(4), t0, 20'000, t0);          // accepted, evicts msg 1
+  g.check(sender(1), msg(1), t0, 10'000, t0);          // too old
+  g.check(sender(1), msg(5), t0, 5'000, t0);           // too old
+  const auto& c = g.counters();
+  EXPECT_EQ(c.accepted, 2u);
+  EXPECT_EQ(c.replayed, 1u);
+  EXPECT_EQ(c.expired, 1u);
+  EXPECT_EQ(c.from_future, 1u);
+  EXPECT_EQ(c.too_old, 2u);
+  EXPECT_EQ(c.evicted, 1u);
+}
+
+TEST(ReplayGuard, VerdictsHaveNames) {
+  EXPECT_STREQ(to_string(verdict::accepted), "accepted");
+  EXPECT_STREQ(to_string(verdict::replayed), "replayed");
+  EXPECT_STREQ(to_string(verdict::expired), "expired");
+  EXPECT_STREQ(to_string(verdict::from_future), "from_future");
+  EXPECT_STREQ(to_string(verdict::too_old), "too_old");
+}
