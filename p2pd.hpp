@@ -21,5 +21,6 @@
 #include "p2pd/net/listen_plan.hpp"
 #include "p2pd/net/resolver.hpp"
 #include "p2pd/net/route.hpp"
+#include "p2pd/net/server_list.hpp"
 #include "p2pd/net/socket.hpp"
 #include "p2pd/net/tls_context.hpp"

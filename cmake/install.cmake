@@ -18,6 +18,9 @@ foreach(dir net proto messages actors node)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd)
+# The default server list: configuration, not code (net/server_list.hpp).
+install(FILES ${PROJECT_SOURCE_DIR}/config/servers.conf
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/p2pd)
 # The wire format: the protos (for other languages' generators, which import
 # them as "p2pd/proto/...") and the C++ generated from them, beside the codec.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/proto/

@@ -22,6 +22,14 @@ stun_timing interface_stun_timing() {
   return t;
 }
 
+void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list,
+                 std::vector<std::string>* skipped) {
+  for (auto& ep : net::resolve_servers(list, net::server_kind::stun, skipped))
+    spec.stun_servers.push_back(ep);
+  for (auto& ep : net::resolve_servers(list, net::server_kind::nat, skipped))
+    spec.nat_servers.push_back(ep);
+}
+
 namespace actors {
 
 namespace {

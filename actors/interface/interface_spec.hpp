@@ -9,6 +9,7 @@
 
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/net/address.hpp"
+#include "p2pd/net/server_list.hpp"
 
 namespace p2pd {
 
@@ -39,5 +40,11 @@ struct interface_spec {
   /// How often the actor refreshes by itself; 0 only on request.
   caf::timespan refresh_interval = std::chrono::minutes(5);
 };
+
+/// Adds the stun and nat servers of a server list (net/server_list.hpp) to
+/// `spec`, resolving names (blocking: not on an actor's thread). Names that
+/// do not resolve are told in `skipped`.
+void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list,
+                 std::vector<std::string>* skipped = nullptr);
 
 } // namespace p2pd
