@@ -41,6 +41,11 @@ const char* to_string(errc x) {
     case errc::ack_timeout: return "ack_timeout";
     case errc::channel_closed: return "channel_closed";
     case errc::subscribe_refused: return "subscribe_refused";
+    case errc::not_for_us: return "not_for_us";
+    case errc::forged: return "forged";
+    case errc::replayed: return "replayed";
+    case errc::expired: return "expired";
+    case errc::from_future: return "from_future";
   }
   return "unknown";
 }

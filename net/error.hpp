@@ -44,6 +44,11 @@ enum class errc : uint8_t {
   ack_timeout,          ///< a send was not acknowledged in time (no PUBACK from an MQTT broker)
   channel_closed,       ///< the signalling channel is closed or closing
   subscribe_refused,    ///< a broker refused a subscription (SUBACK failure)
+  not_for_us,           ///< a message addressed to another node
+  forged,               ///< a message whose signature or sender key does not match the sender id it claims
+  replayed,             ///< a message accepted before (same sender and message id)
+  expired,              ///< a message past its ttl, or too old for the replay cache to vouch for
+  from_future,          ///< a message stamped further ahead than clocks may drift
 };
 
 /// The code's name, e.g. "connect_refused".
