@@ -33,6 +33,7 @@ struct transaction {
   caf::timespan wait{};
   clock_type::time_point sent_at;
   std::vector<uint8_t> stream; // TCP: what came so far
+  uint32_t ignored = 0;        // UDP answers from an unexpected address
   caf::response_promise rp;
 };
 
@@ -78,6 +79,16 @@ caf::expected<stun_binding> read_answer(const txn_ptr& t, const uint8_t* data, s
   return b;
 }
 
+// Where a UDP binding may come from: the server itself, or for a change
+// request the address and port it was asked to change to. Anything else is
+// not this server's answer (a spoofed or stray packet that guessed the
+// transaction id) and is ignored.
+bool expected_responder(const stun_query& q, const endpoint& from) {
+  bool same_ip = from.ip == q.server.ip;
+  bool same_port = from.port == q.server.port;
+  return same_ip != q.change.change_ip && same_port != q.change.change_port;
+}
+
 void receive(client_ptr self, txn_ptr t);
 
 void send_request(client_ptr self, const txn_ptr& t) {
@@ -105,6 +116,12 @@ void receive(client_ptr self, txn_ptr t) {
                              m.from);
         if (!b && code_of(b.error()) != errc::invalid_argument)
           return receive(self, t); // garbage that happened to match: keep waiting
+        // A binding must come from where it was asked to; an error response
+        // (e.g. 420 to a change request) from the server itself.
+        if (b ? !expected_responder(t->q, m.from) : m.from != t->q.server) {
+          ++t->ignored;
+          return receive(self, t);
+        }
         finish(t, std::move(b));
       },
       [self, t](caf::error& err) {
@@ -115,7 +132,10 @@ void receive(client_ptr self, txn_ptr t) {
           return finish(t, make_error(errc::recv_timeout,
                                             "no answer from STUN server "
                                               + t->q.server.to_string() + " after "
-                                              + std::to_string(t->sends) + " sends"));
+                                              + std::to_string(t->sends) + " sends"
+                                              + (t->ignored == 0 ? std::string{}
+                                                 : " (" + std::to_string(t->ignored)
+                                                     + " answers from unexpected addresses ignored)")));
         t->wait = t->sends + 1 == timing.max_sends ? timing.rto * timing.last_wait_factor
                                                      : t->wait * 2;
         send_request(self, t);

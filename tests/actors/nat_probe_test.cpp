@@ -107,3 +107,24 @@ TEST_F(NatProbe, BadArguments) {
   ASSERT_FALSE(rep);
   EXPECT_ERRC(rep.error(), errc::invalid_argument);
 }
+
+TEST_F(NatProbe, ServerWithoutOtherAddressLeavesTheTypeUnknown) {
+  // One address only: it cannot answer change requests, so their silence
+  // would prove nothing; the probe does not send them.
+  stun_server_spec one;
+  one.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
+  one.addrs.primary_port = 0;
+  one.tcp = false;
+  auto srv = start_stun_server(rt, one);
+  ASSERT_OK(srv);
+  auto spec = probe_spec(srv->addrs.address_of({}));
+  spec.local = any_port("127.0.0.1");
+  auto rep = probe_nat(rt, spec);
+  ASSERT_OK(rep);
+  EXPECT_EQ(rep->nat, net::nat_type::unknown);
+  EXPECT_EQ(rep->tests.test1.reply, net::test_reply::replied);
+  EXPECT_EQ(rep->tests.test2.reply, net::test_reply::not_run);
+  EXPECT_EQ(rep->tests.test1_alt.reply, net::test_reply::not_run);
+  ASSERT_FALSE(rep->notes.empty());
+  EXPECT_NE(rep->notes[0].find("OTHER-ADDRESS"), std::string::npos) << rep->notes[0];
+}

@@ -5,6 +5,8 @@
 
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
+#include "p2pd/net/stun_builder.hpp"
+#include "p2pd/net/stun_message.hpp"
 #include "p2pd/net/stun_responder.hpp"
 
 using namespace p2pd;
@@ -156,4 +158,77 @@ TEST_F(StunClient, ErrorResponseIsAnError) {
   ASSERT_FALSE(refused);
   EXPECT_ERRC(refused.error(), errc::invalid_argument);
   EXPECT_NE(what_of(refused.error()).find("420"), std::string::npos) << render(refused.error());
+}
+
+namespace {
+
+// A server that answers a binding request with `answer(request, from)`, sent
+// from `out` (a raw socket) instead of the socket the request came to.
+template <class F>
+caf::expected<p2pd::pipe> odd_server(runtime& rt, std::shared_ptr<net::unique_fd> out, F answer) {
+  return rt.listen(udp, any_port("127.0.0.1"),
+                   [out, answer](pipe_io& io, std::string_view data, const endpoint& from) {
+                     auto req = net::decode_stun(reinterpret_cast<const uint8_t*>(data.data()),
+                                                 data.size());
+                     if (!req)
+                       return;
+                     auto bytes = answer(*req, from);
+                     std::string wire{reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+                     if (out)
+                       raw_send_to(out->get(), from, wire);
+                     else
+                       io.reply(wire);
+                   });
+}
+
+std::vector<uint8_t> binding_answer(const net::stun_txid& id, const endpoint& mapped) {
+  net::stun_builder b{net::stun_class::success, net::stun_method::binding, id};
+  b.add_xor_address(net::stun_attr::xor_mapped_address, mapped);
+  auto bytes = b.finish();
+  return bytes ? std::vector<uint8_t>(bytes->begin(), bytes->end()) : std::vector<uint8_t>{};
+}
+
+} // namespace
+
+TEST_F(StunClient, AnswerFromAnUnexpectedAddressIsIgnored) {
+  // The right transaction id, but from another port than the one asked: a
+  // spoofed or stray answer, not the server's.
+  auto other = std::make_shared<net::unique_fd>(raw_udp(any_port("127.0.0.1")));
+  auto srv = odd_server(rt, other, [](const net::stun_message& req, const endpoint& from) {
+    return binding_answer(req.txid(), from);
+  });
+  ASSERT_OK(srv);
+  auto p = rt.connect(udp, srv->local());
+  ASSERT_OK(p);
+  auto b = query({p->handle(), srv->local(), {}, false});
+  ASSERT_FALSE(b);
+  EXPECT_ERRC(b.error(), errc::recv_timeout);
+  EXPECT_NE(what_of(b.error()).find("unexpected addresses ignored"), std::string::npos)
+    << render(b.error());
+}
+
+TEST_F(StunClient, AnswerWithAnotherTransactionIdIsIgnored) {
+  auto srv = odd_server(rt, nullptr, [](const net::stun_message&, const endpoint& from) {
+    return binding_answer(net::stun_txid::random(), from);
+  });
+  ASSERT_OK(srv);
+  auto p = rt.connect(udp, srv->local());
+  ASSERT_OK(p);
+  auto b = query({p->handle(), srv->local(), {}, false});
+  ASSERT_FALSE(b);
+  EXPECT_ERRC(b.error(), errc::recv_timeout);
+}
+
+TEST_F(StunClient, ChangeRequestAnsweredFromTheSameAddressIsIgnored) {
+  // A server that ignores CHANGE-REQUEST and answers from where it was asked:
+  // taken at face value it would make every NAT look like a full cone.
+  auto srv = odd_server(rt, nullptr, [](const net::stun_message& req, const endpoint& from) {
+    return binding_answer(req.txid(), from);
+  });
+  ASSERT_OK(srv);
+  auto p = rt.connect(udp, srv->local());
+  ASSERT_OK(p);
+  auto b = query({p->handle(), srv->local(), {true, true}, false});
+  ASSERT_FALSE(b);
+  EXPECT_ERRC(b.error(), errc::recv_timeout);
 }
