@@ -22,23 +22,8 @@ fi
 cleanup() { "$LAB" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-# The lab's names are the original's constants; nat_probe prints p2pd's.
-nat_name() {
-  case $1 in
-    OPEN_INTERNET) echo open_internet;; SYMMETRIC_UDP_FIREWALL) echo udp_firewall;;
-    FULL_CONE) echo full_cone;; RESTRICT_NAT) echo restricted;;
-    RESTRICT_PORT_NAT) echo port_restricted;; SYMMETRIC_NAT) echo symmetric;;
-    BLOCKED_NAT) echo blocked;; *) echo "?$1";;
-  esac
-}
-delta_name() {
-  case $1 in
-    NA_DELTA) echo not_applicable;; EQUAL_DELTA) echo equal;; PRESERV_DELTA) echo preserving;;
-    INDEPENDENT_DELTA) echo independent;; DEPENDENT_DELTA) echo dependent;;
-    RANDOM_DELTA) echo random;; *) echo "?$1";;
-  esac
-}
-field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<< "$2" | head -n1; }
+# shellcheck source=expect.sh
+. "$HERE/expect.sh"
 
 echo "== lab.sh up"
 if ! timeout 60 "$LAB" up; then echo "FAIL: lab.sh up"; exit 1; fi
