@@ -16,51 +16,15 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "p2pd/net/openssl_util.hpp"
 #include "p2pd/net/socket.hpp"
 #include "p2pd/net/tls_context.hpp"
 
 namespace p2pd::net {
 
+using namespace detail;
+
 namespace {
-
-// Leaves this thread's OpenSSL error queue empty on the way out: OpenSSL keeps
-// one queue per thread, and a TLS session on the same thread would otherwise
-// report our leftovers as its own failure.
-struct clear_errors_on_exit {
-  clear_errors_on_exit() { ERR_clear_error(); }
-  ~clear_errors_on_exit() { ERR_clear_error(); }
-};
-
-struct pkey_deleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-
-struct pkey_ctx_deleter {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
-
-struct md_ctx_deleter {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
-
-// Clears a secret when it goes out of scope, whichever way that is.
-template <size_t N>
-struct secret_bytes {
-  std::array<uint8_t, N> bytes{};
-  secret_bytes() = default;
-  secret_bytes(const secret_bytes&) = delete;
-  secret_bytes& operator=(const secret_bytes&) = delete;
-  ~secret_bytes() { OPENSSL_cleanse(bytes.data(), N); }
-};
-
-// `what` and OpenSSL's reason for the failure that just happened.
-error crypto_error(const std::string& what) {
-  auto why = take_openssl_errors();
-  return error{errc::crypto_failed, what + ": " + (why.empty() ? "OpenSSL gave no reason" : why)};
-}
 
 // OpenSSL wants a valid pointer even for zero bytes in some code paths.
 const uint8_t* nonnull(byte_view x) {

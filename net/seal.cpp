@@ -13,60 +13,26 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "p2pd/net/openssl_util.hpp"
 #include "p2pd/net/tls_context.hpp"
 
 namespace p2pd::net {
 
+using namespace detail;
+
 namespace {
-
-// See identity.cpp: OpenSSL's per-thread error queue must not carry our
-// leftovers into a TLS session on the same thread.
-struct clear_errors_on_exit {
-  clear_errors_on_exit() { ERR_clear_error(); }
-  ~clear_errors_on_exit() { ERR_clear_error(); }
-};
-
-struct pkey_deleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-
-struct kdf_deleter {
-  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
-};
-struct kdf_ctx_deleter {
-  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
-};
-struct cipher_ctx_deleter {
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-};
-using cipher_ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_deleter>;
-
-// A key or shared secret, cleared when it goes out of scope.
-struct secret32 {
-  std::array<uint8_t, 32> bytes{};
-  secret32() = default;
-  secret32(const secret32&) = delete;
-  secret32& operator=(const secret32&) = delete;
-  ~secret32() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
-};
 
 constexpr char seal_info[] = "p2pd seal v1";
 
 const char* auth_failed = "cannot decrypt: authentication failed";
 
-error crypto_error(const std::string& what) {
-  auto why = take_openssl_errors();
-  return error{errc::crypto_failed, what + ": " + (why.empty() ? "OpenSSL gave no reason" : why)};
-}
-
 // HKDF-SHA256(shared, salt = ephemeral || recipient, info = "p2pd seal v1").
 bool derive_key(const std::array<uint8_t, 32>& shared, const std::array<uint8_t, 32>& ephemeral,
                 const std::array<uint8_t, 32>& recipient, std::array<uint8_t, 32>& key) {
-  std::unique_ptr<EVP_KDF, kdf_deleter> kdf{EVP_KDF_fetch(nullptr, "HKDF", nullptr)};
+  kdf_ptr kdf{EVP_KDF_fetch(nullptr, "HKDF", nullptr)};
   if (!kdf)
     return false;
-  std::unique_ptr<EVP_KDF_CTX, kdf_ctx_deleter> ctx{EVP_KDF_CTX_new(kdf.get())};
+  kdf_ctx_ptr ctx{EVP_KDF_CTX_new(kdf.get())};
   if (!ctx)
     return false;
   std::array<uint8_t, 64> salt{};
@@ -108,7 +74,7 @@ result<sealed> seal(const std::array<uint8_t, 32>& recipient_agree_key, byte_vie
   if (EVP_PKEY_get_raw_public_key(eph.get(), out.ephemeral.data(), &len) != 1
       || len != out.ephemeral.size())
     return crypto_error("cannot seal: cannot read the ephemeral X25519 key");
-  secret32 shared;
+  secret_bytes<32> shared;
   {
     auto s = detail::x25519(eph.get(), recipient_agree_key);
     if (!s)
@@ -116,7 +82,7 @@ result<sealed> seal(const std::array<uint8_t, 32>& recipient_agree_key, byte_vie
     shared.bytes = *s;
     OPENSSL_cleanse(s->data(), s->size());
   }
-  secret32 key;
+  secret_bytes<32> key;
   if (!derive_key(shared.bytes, out.ephemeral, recipient_agree_key, key.bytes))
     return crypto_error("cannot seal: HKDF failed");
   if (RAND_bytes(out.nonce.data(), static_cast<int>(out.nonce.size())) != 1)
@@ -158,7 +124,7 @@ result<std::vector<uint8_t>> open(const identity& me, const sealed& box, byte_vi
   if (box.ciphertext.size() < seal_tag_size || !fits_int(aad)
       || box.ciphertext.size() > static_cast<size_t>(INT_MAX))
     return failed;
-  secret32 shared;
+  secret_bytes<32> shared;
   {
     auto s = me.agree(box.ephemeral);
     if (!s)
@@ -166,7 +132,7 @@ result<std::vector<uint8_t>> open(const identity& me, const sealed& box, byte_vi
     shared.bytes = *s;
     OPENSSL_cleanse(s->data(), s->size());
   }
-  secret32 key;
+  secret_bytes<32> key;
   if (!derive_key(shared.bytes, box.ephemeral, me.pub().agree, key.bytes))
     return crypto_error("cannot decrypt: HKDF failed");
 

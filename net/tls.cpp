@@ -8,17 +8,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "p2pd/net/openssl_util.hpp"
+
 namespace p2pd::net {
 
-namespace {
+using namespace detail;
 
-// Every entry point clears OpenSSL's per-thread error queue on entry (so
-// SSL_get_error sees only what this call caused) and on exit (so nothing
-// leaks into another session on the same thread).
-struct clear_errors_on_exit {
-  clear_errors_on_exit() { ERR_clear_error(); }
-  ~clear_errors_on_exit() { ERR_clear_error(); }
-};
+namespace {
 
 // The largest TLS record's plaintext: what one SSL_read can return.
 constexpr size_t read_chunk = 16 * 1024;

@@ -7,16 +7,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "p2pd/net/openssl_util.hpp"
+
 namespace p2pd::net {
 
-namespace {
+using namespace detail;
 
-// Leaves this thread's OpenSSL error queue empty on the way out, whichever
-// way that is, so nothing from building this context leaks into a session.
-struct clear_errors_on_exit {
-  clear_errors_on_exit() { ERR_clear_error(); }
-  ~clear_errors_on_exit() { ERR_clear_error(); }
-};
+namespace {
 
 struct ctx_deleter {
   void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
