@@ -4,6 +4,8 @@
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/pipe.hpp"
+#include "p2pd/messages/signal.hpp"
+#include "p2pd/messages/signal_node.hpp"
 
 namespace p2pd {
 
@@ -27,6 +29,13 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<net::route>>("std::vector<p2pd::route>");
   cfg.add_message_type<nat_summary>("p2pd::nat_summary");
   cfg.add_message_type<interface_snapshot>("p2pd::interface_snapshot");
+  cfg.add_message_type<signal_in>("p2pd::signal_in");
+  cfg.add_message_type<signal_stats>("p2pd::signal_stats");
+  cfg.add_message_type<net::public_keys>("p2pd::public_keys");
+  cfg.add_message_type<net::message_id>("p2pd::message_id");
+  cfg.add_message_type<signal_message>("p2pd::signal_message");
+  cfg.add_message_type<signal_node_info>("p2pd::signal_node_info");
+  cfg.add_message_type<signal_node_stats>("p2pd::signal_node_stats");
   add_error_category(cfg);
 }
 

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/expected.hpp"
+#include "caf/timespan.hpp"
+
+#include "p2pd/messages/signal.hpp"
+
+namespace p2pd {
+
+/// One MQTT broker as a signalling channel (MQTT 3.1.1, QoS 1, clean
+/// sessions).
+///
+/// Delivery is at least once while the broker is up: a publish waits in the
+/// outbox until the broker acknowledges it and is sent again after every
+/// reconnect. What MQTT cannot do with clean sessions: the broker drops a
+/// message to a topic nobody is subscribed to at that moment, so a message
+/// accepted while its receiver is still reconnecting is lost on that broker.
+/// A node publishes over several brokers for that reason.
+struct mqtt_channel_spec {
+  /// "tcp://host:port" or "mqtt://host:port".
+  std::string broker_uri;
+  /// The MQTT client id; the broker drops an older connection with the same
+  /// id. Empty: "p2pd-" and random hex.
+  std::string client_id;
+  /// The channel's name in signal_in and stats. Empty: the broker URI.
+  std::string name;
+  /// Subscribed on every connect (e.g. the node's own topic, signal_topic()).
+  std::vector<std::string> topics;
+  /// Get a signal_in for every message on `topics` from the first one on,
+  /// with no window before a subscribe request would take effect. Held weakly.
+  std::vector<caf::actor> subscribers;
+  /// MQTT keep-alive (whole seconds; at least 1 s): how fast a silent broker
+  /// is noticed.
+  caf::timespan keep_alive = std::chrono::seconds(30);
+  /// Time allowed for a connect (whole seconds; at least 1 s).
+  caf::timespan connect_timeout = std::chrono::seconds(5);
+  /// Wait before the first reconnect; doubled on every failed try up to
+  /// backoff_max, back to backoff_min once connected.
+  caf::timespan backoff_min = std::chrono::milliseconds(100);
+  caf::timespan backoff_max = std::chrono::seconds(10);
+  /// Publishes kept until acknowledged (for resending); a publish beyond is
+  /// refused with errc::queue_full and counted.
+  uint32_t max_outbox = 1000;
+  /// Largest message published or delivered; larger ones are refused
+  /// (errc::message_too_large) or dropped, and counted.
+  uint32_t max_message_size = 64 * 1024;
+  /// A publish not acknowledged within this time is answered with
+  /// errc::ack_timeout and leaves the outbox; so is a subscribe request.
+  caf::timespan ack_timeout = std::chrono::seconds(60);
+  /// Longest wait for the broker to take the DISCONNECT on close.
+  caf::timespan close_timeout = std::chrono::seconds(2);
+};
+
+/// Spawns a channel for one broker; it connects at once and keeps
+/// reconnecting until closed. Errors: errc::invalid_argument for a spec that
+/// cannot work (URI, topics, limits). The channel ends on close, on an exit
+/// message, or when nobody holds its handle and no request waits on it
+/// (its reconnect timer and paho's callbacks hold it only weakly).
+caf::expected<signal_channel_actor> spawn_mqtt_channel(caf::actor_system& sys,
+                                                       mqtt_channel_spec spec);
+
+} // namespace p2pd
