@@ -69,6 +69,18 @@ bool child_process::alive() {
   return true;
 }
 
+bool child_process::wait_exit(int timeout_ms) {
+  if (pid_ <= 0)
+    return true;
+  int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pfd >= 0) {
+    pollfd p{pfd, POLLIN, 0};
+    ::poll(&p, 1, timeout_ms);
+    ::close(pfd);
+  }
+  return !alive();
+}
+
 void child_process::stop() {
   if (pid_ <= 0)
     return;

@@ -28,6 +28,9 @@ public:
 
   /// True while the process has not exited.
   bool alive();
+  /// Waits up to `timeout_ms` for the process to exit (a pidfd, no polling);
+  /// true if it did.
+  bool wait_exit(int timeout_ms);
   /// SIGTERM, waits up to 5 s, then SIGKILL. Idempotent.
   void stop();
   pid_t pid() const { return pid_; }
