@@ -4,10 +4,12 @@
 #include <signal.h>
 #include <spawn.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -79,6 +81,42 @@ bool child_process::wait_exit(int timeout_ms) {
     ::close(pfd);
   }
   return !alive();
+}
+
+bool child_process::wait_for_text(const std::string& path, const std::string& needle,
+                                  size_t from, int timeout_ms) {
+  auto found = [&] {
+    auto text = read_file(path);
+    return text.size() > from && text.find(needle, from) != std::string::npos;
+  };
+  int ino = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (ino < 0)
+    return found();
+  ::inotify_add_watch(ino, path.c_str(), IN_MODIFY);
+  int pfd = pid_ > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)) : -1;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool ok = false;
+  // The watch comes before the first look, so no write between them is missed.
+  while (!(ok = found())) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    pollfd fds[2] = {{ino, POLLIN, 0}, {pfd, POLLIN, 0}};
+    if (::poll(fds, pfd >= 0 ? 2 : 1, static_cast<int>(left.count())) <= 0)
+      continue;
+    if (fds[1].revents != 0) {
+      ok = found();
+      break;
+    }
+    char buf[4096];
+    while (::read(ino, buf, sizeof(buf)) > 0) {
+    }
+  }
+  if (pfd >= 0)
+    ::close(pfd);
+  ::close(ino);
+  return ok;
 }
 
 void child_process::stop() {

@@ -31,6 +31,12 @@ public:
   /// Waits up to `timeout_ms` for the process to exit (a pidfd, no polling);
   /// true if it did.
   bool wait_exit(int timeout_ms);
+  /// Waits up to `timeout_ms` until the file at `path` contains `needle` past
+  /// byte `from` (a server's log line saying it is ready), woken by inotify
+  /// when the file changes and by the pidfd when the process exits. False on
+  /// timeout or exit.
+  bool wait_for_text(const std::string& path, const std::string& needle, size_t from,
+                     int timeout_ms);
   /// SIGTERM, waits up to 5 s, then SIGKILL. Idempotent.
   void stop();
   pid_t pid() const { return pid_; }

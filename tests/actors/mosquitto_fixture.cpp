@@ -114,26 +114,22 @@ std::string mosquitto_broker::uri() const {
 
 bool mosquitto_broker::restart(std::string& why) {
   stop();
+  // The log is appended to: only what this start writes counts.
+  auto from = log().size();
   if (!proc_.start({mosquitto_path(), "-c", dir() + "/mosquitto.conf"},
                    dir() + "/mosquitto.log", why))
     return false;
-  return wait_until_up(why);
+  return wait_until_up(from, why);
 }
 
-bool mosquitto_broker::wait_until_up(std::string& why) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!proc_.alive()) {
-      why = "mosquitto exited: " + log();
-      return false;
-    }
-    if (accepts(port_))
-      return true;
-    // Polls the port, a few ms apart, until it opens (typically 10-50 ms).
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  why = "mosquitto did not accept connections on port " + std::to_string(port_)
-        + " within 10 s: " + log();
+bool mosquitto_broker::wait_until_up(size_t log_from, std::string& why) {
+  // "mosquitto version X running" comes once its listeners are open.
+  if (proc_.wait_for_text(dir() + "/mosquitto.log", " running", log_from, 10000)
+      && accepts(port_))
+    return true;
+  why = proc_.alive() ? "mosquitto did not accept connections on port " + std::to_string(port_)
+                          + " within 10 s: " + log()
+                      : "mosquitto exited: " + log();
   return false;
 }
 

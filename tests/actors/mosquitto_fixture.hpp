@@ -47,7 +47,7 @@ public:
 
 private:
   mosquitto_broker() = default;
-  bool wait_until_up(std::string& why);
+  bool wait_until_up(size_t log_from, std::string& why);
 
   temp_dir dir_{"p2pd-mosquitto-"};
   child_process proc_;

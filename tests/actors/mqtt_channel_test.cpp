@@ -140,20 +140,18 @@ TEST_F(MqttChannel, PublishIsAnsweredOnlyAfterTheBrokerAcknowledged) {
   EXPECT_EQ(calls.stats(a).acked, 0u);
 
   broker->resume();
+  // Once the channel counts the PUBACK it has answered the probe: that
+  // answer is ahead of the question below in the probe's mailbox.
+  ASSERT_TRUE(calls.wait_stats(a, [](const signal_stats& s) { return s.acked == 1; }));
   caf::error result;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
   answered = false;
-  while (!answered && std::chrono::steady_clock::now() < deadline) {
-    calls.self()->request(p, 5s, caf::get_atom::value)
-      .receive(
-        [&](bool x, caf::error& err) {
-          answered = x;
-          result = std::move(err);
-        },
-        [&](caf::error& err) { ADD_FAILURE() << render(err); });
-    if (!answered)
-      std::this_thread::sleep_for(5ms);
-  }
+  calls.self()->request(p, 5s, caf::get_atom::value)
+    .receive(
+      [&](bool x, caf::error& err) {
+        answered = x;
+        result = std::move(err);
+      },
+      [&](caf::error& err) { ADD_FAILURE() << render(err); });
   ASSERT_TRUE(answered);
   EXPECT_FALSE(result) << render(result);
   EXPECT_EQ(calls.stats(a).acked, 1u);
@@ -430,11 +428,8 @@ TEST_F(MqttChannel, MosquittoSubReceivesExactlyThePublishedBytes) {
                         log, why))
     << why;
   auto subscribed = "p2pd-test-sub 1 " + topic_of("x");
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (broker->log().find(subscribed) == std::string::npos
-         && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
-  ASSERT_NE(broker->log().find(subscribed), std::string::npos) << broker->log();
+  ASSERT_TRUE(sub.wait_for_text(broker->dir() + "/mosquitto.log", subscribed, 0, 10000))
+    << broker->log();
 
   std::string payload{"\x00\x01 signal\n\xff\xfe", 12};
   EXPECT_OK(calls.publish(a, topic_of("x"), payload));
