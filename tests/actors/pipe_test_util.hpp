@@ -60,6 +60,23 @@ std::optional<T> next(caf::scoped_actor& self, caf::timespan timeout = 5s) {
   return out;
 }
 
+/// Receives messages of type T, calling `done` on each, until it returns true
+/// or `timeout` has passed in all. False on timeout.
+template <class T, class F>
+bool receive_until(caf::scoped_actor& self, caf::timespan timeout, F done) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= left.zero())
+      return false;
+    auto m = next<T>(self, std::chrono::duration_cast<caf::timespan>(left));
+    if (!m)
+      return false;
+    if (done(*m))
+      return true;
+  }
+}
+
 /// A blocking TCP connection from a plain socket (a peer outside p2pd).
 inline net::unique_fd raw_connect(const endpoint& to) {
   net::unique_fd fd{::socket(net::to_af(to.fam()), SOCK_STREAM | SOCK_CLOEXEC, 0)};

@@ -16,6 +16,8 @@
 #include "caf/all.hpp"
 
 #include "p2pd/actors/signal/signal_node.hpp"
+#include "pipe_test_util.hpp"
+
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/signal_node.hpp"
 
@@ -70,26 +72,18 @@ public:
 
   /// The next signal_message, waiting at most `timeout`.
   std::optional<signal_message> next(caf::timespan timeout = 5s) {
-    std::optional<signal_message> out;
-    self_->receive([&](signal_message& m) { out = std::move(m); },
-                   caf::after(timeout) >> [] {});
-    return out;
+    return test::next<signal_message>(self_, timeout);
   }
 
   /// Receives until `want` messages came or `timeout` passed; their texts in
   /// the order they came.
   std::vector<std::string> texts(size_t want, caf::timespan timeout = 10s) {
     std::vector<std::string> out;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (out.size() < want) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= left.zero())
-        break;
-      auto m = next(std::chrono::duration_cast<caf::timespan>(left));
-      if (!m)
-        break;
-      out.push_back(to_string(m->plaintext));
-    }
+    if (want > 0)
+      receive_until<signal_message>(self_, timeout, [&](signal_message& m) {
+        out.push_back(to_string(m.plaintext));
+        return out.size() >= want;
+      });
     return out;
   }
 

@@ -16,6 +16,8 @@
 
 #include "caf/all.hpp"
 
+#include "pipe_test_util.hpp"
+
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/signal.hpp"
 
@@ -95,25 +97,18 @@ public:
 
   /// The next signal_in for this actor, waiting at most `timeout`.
   std::optional<signal_in> next(caf::timespan timeout = 5s) {
-    std::optional<signal_in> out;
-    self_->receive([&](signal_in& m) { out = std::move(m); }, caf::after(timeout) >> [] {});
-    return out;
+    return test::next<signal_in>(self_, timeout);
   }
 
   /// Receives until `want` distinct payloads came, at most `timeout` in all;
   /// returns the distinct payloads seen.
   std::set<std::string> distinct(size_t want, caf::timespan timeout = 10s) {
     std::set<std::string> seen;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (seen.size() < want) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= left.zero())
-        break;
-      auto m = next(std::chrono::duration_cast<caf::timespan>(left));
-      if (!m)
-        break;
-      seen.insert(to_string(m->data));
-    }
+    if (want > 0)
+      receive_until<signal_in>(self_, timeout, [&](signal_in& m) {
+        seen.insert(to_string(m.data));
+        return seen.size() >= want;
+      });
     return seen;
   }
 
