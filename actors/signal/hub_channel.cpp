@@ -9,9 +9,9 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/actors/signal/signal_hub.hpp"
 #include "p2pd/actors/signal/subscriber_table.hpp"
-#include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {
@@ -86,11 +86,8 @@ caf::result<caf::ok_atom> subscribe(hub_channel_ptr self, std::string& filter,
   auto& st = self->state;
   if (st.closing)
     return closing_error(self, "subscribe to " + filter);
-  if (!valid_topic_filter(filter))
-    return make_error(errc::invalid_argument,
-                      "subscribe to \"" + filter + "\": not a valid MQTT topic filter");
-  if (!target)
-    return make_error(errc::invalid_argument, "subscribe to " + filter + ": no target actor");
+  if (auto err = check_subscription(filter, target))
+    return err;
   st.targets.add(filter, target.address());
   self->monitor(target);
   if (st.at_hub.count(filter) > 0)

@@ -8,6 +8,7 @@
 #include "caf/send.hpp"
 
 #include "p2pd/actors/signal/mqtt_channel_state.hpp"
+#include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/messages/errors.hpp"
 
@@ -84,11 +85,8 @@ caf::result<caf::ok_atom> subscribe(mqtt_channel_ptr self, std::string& filter,
   if (st.closing)
     return make_error(errc::channel_closed, "subscribe to " + filter + ": the channel to "
                                               + st.spec.broker_uri + " is closing");
-  if (!valid_topic_filter(filter))
-    return make_error(errc::invalid_argument,
-                      "subscribe to \"" + filter + "\": not a valid MQTT topic filter");
-  if (!target)
-    return make_error(errc::invalid_argument, "subscribe to " + filter + ": no target actor");
+  if (auto err = check_subscription(filter, target))
+    return err;
   st.targets.add(filter, target.address());
   self->monitor(target);
   if (st.live.count(filter) > 0)

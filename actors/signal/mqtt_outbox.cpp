@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "p2pd/actors/signal/mqtt_channel_state.hpp"
-#include "p2pd/actors/signal/topic_filter.hpp"
+#include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {
@@ -42,11 +42,8 @@ caf::result<caf::ok_atom> publish(mqtt_channel_ptr self, std::string& topic, byt
     return make_error(errc::channel_closed,
                       "publish to " + topic + ": the channel to " + st.spec.broker_uri
                         + " is closing");
-  if (!valid_topic_name(topic))
-    return make_error(errc::invalid_argument,
-                      "publish to \"" + topic
-                        + "\": not a topic one can publish to (empty, a wildcard + or #, "
-                          "or over 65535 bytes)");
+  if (auto err = check_publish_topic(topic))
+    return err;
   if (data.size() > st.spec.max_message_size) {
     ++st.stats.dropped_oversized;
     return make_error(errc::message_too_large,

@@ -5,6 +5,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/actors/signal/subscriber_table.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -24,11 +25,8 @@ using hub_ptr = signal_hub_actor::stateful_pointer<hub_state>;
 
 caf::result<uint64_t> hub_publish(hub_ptr self, std::string& topic, bytes& data) {
   auto& st = self->state;
-  if (!valid_topic_name(topic))
-    return make_error(errc::invalid_argument,
-                      "publish to \"" + topic
-                        + "\": not a topic one can publish to (empty, a wildcard + or #, "
-                          "or over 65535 bytes)");
+  if (auto err = check_publish_topic(topic))
+    return err;
   if (data.size() > st.spec.max_message_size) {
     ++st.stats.dropped_oversized;
     return make_error(errc::message_too_large,
