@@ -11,7 +11,7 @@
 #   lab.sh env                 print the lab's addresses as shell variables (KEY=value)
 #
 # Modes: open udp-firewall full-cone restricted port-restricted symmetric
-#        symmetric-sequential udp-blocked          (see tests/lab/README.md)
+#        symmetric-sequential udp-blocked masquerade   (see tests/lab/README.md)
 #
 # Environment:
 #   P2PDLAB_PREFIX  namespace name prefix   (default "p2pdlab-")
@@ -25,7 +25,7 @@ set -euo pipefail
 
 PFX=${P2PDLAB_PREFIX:-p2pdlab-}
 LAB_DIR=${P2PDLAB_DIR:-/tmp/${PFX%-}}
-MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked"
+MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade"
 SITES=${P2PDLAB_SITES:-$MODES}
 read -r -a SITE_MODES <<< "$SITES"
 NSITES=${#SITE_MODES[@]}
@@ -70,13 +70,13 @@ expect_nat() {
   case $1 in
     open) echo OPEN_INTERNET;; udp-firewall) echo SYMMETRIC_UDP_FIREWALL;;
     full-cone) echo FULL_CONE;; restricted) echo RESTRICT_NAT;;
-    port-restricted) echo RESTRICT_PORT_NAT;; symmetric|symmetric-sequential) echo SYMMETRIC_NAT;;
+    port-restricted|masquerade) echo RESTRICT_PORT_NAT;; symmetric|symmetric-sequential) echo SYMMETRIC_NAT;;
     udp-blocked) echo BLOCKED_NAT;;
   esac
 }
 expect_delta() {   # "<type> <value>"
   case $1 in
-    open|udp-firewall) echo "NA_DELTA 0";; full-cone|restricted|port-restricted) echo "EQUAL_DELTA 0";;
+    open|udp-firewall) echo "NA_DELTA 0";; full-cone|restricted|port-restricted|masquerade) echo "EQUAL_DELTA 0";;
     symmetric) echo "RANDOM_DELTA 0";; symmetric-sequential) echo "INDEPENDENT_DELTA 1";;
     udp-blocked) echo "NA_DELTA 0";;
   esac
@@ -191,15 +191,24 @@ router_nft() {
       printf '  map seq { typeof numgen inc mod %d : udp dport; elements = { %s } }\n' "$SEQ_N" \
         "$(awk -v b=$SEQ_BASE -v n=$SEQ_N 'BEGIN { for (k = 0; k < n; k++) printf "%s%d : %d", (k ? ", " : ""), k, b + k }')" ;;
   esac
-  cat <<EOF
-  chain input {
-    type filter hook input priority filter; policy accept;
+  # The router's own input: every mode but masquerade drops what comes in
+  # unsolicited on the WAN. masquerade accepts it, as most home and cloud
+  # routers do: an unanswered packet to the router then leaves a conntrack
+  # entry that a later mapping to the same remote address and port collides
+  # with (masquerade then picks another port).
+  echo "  chain input {"
+  echo "    type filter hook input priority filter; policy accept;"
+  if [ "$mode" != masquerade ]; then
+    cat <<EOF
     iif "lo" accept
     ct state established,related accept
     iifname "lan0" accept
     meta l4proto { icmp, ipv6-icmp } accept
     iifname "wan0" drop
-  }
+EOF
+  fi
+  echo "  }"
+  cat <<EOF
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
@@ -227,6 +236,7 @@ EOF
     symmetric-sequential)
       echo "    oifname \"wan0\" ip saddr $PRIV meta l4proto { tcp, udp } snat ip to $WAN : numgen inc mod $SEQ_N map @seq"
       echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN" ;;
+    masquerade) echo "    oifname \"wan0\" ip saddr $PRIV masquerade" ;;
     *) # Linux keeps the source port when it can: endpoint-independent mapping
       echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN" ;;
   esac

@@ -57,7 +57,8 @@ declare -A VERDICT=(
   [port-restricted]="Independent Mapping, Port Dependent Filter, preserves ports, no hairpin"
   [symmetric]="Dependent Mapping, random port, no hairpin"
   [symmetric-sequential]="Dependent Mapping, random port, no hairpin"
-  [udp-blocked]="Blocked or could not reach STUN server")
+  [udp-blocked]="Blocked or could not reach STUN server"
+  [masquerade]="Independent Mapping, Port Dependent Filter, preserves ports, no hairpin")
 
 site_checks() {   # site_checks <site> <mode>
   local i=$1 mode=$2 h="h$1" v w host wan host6 m1 m2 m3 lp out
