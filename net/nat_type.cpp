@@ -56,6 +56,37 @@ bool is_local(const endpoint& mapped, const nat_tests& t) {
 
 } // namespace
 
+nat_test_plan plan_nat_tests(const endpoint& primary, const std::optional<endpoint>& other) {
+  nat_test_plan p;
+  if (!other) {
+    p.notes.push_back("the server sent no OTHER-ADDRESS: it cannot answer change requests, "
+                      "tests II, III and I' not run");
+    return p;
+  }
+  if (other->fam() != primary.fam()) {
+    p.notes.push_back("the server's OTHER-ADDRESS " + other->to_string()
+                      + " is of another family than " + primary.to_string()
+                      + ": tests II, III and I' not run");
+    return p;
+  }
+  bool other_ip = other->ip.unmapped() != primary.ip.unmapped();
+  bool other_port = other->port != primary.port;
+  const auto named = "the server's OTHER-ADDRESS " + other->to_string();
+  p.test3 = other_port;
+  p.test2 = other_ip && other_port;
+  if (other_ip)
+    p.test1_alt = endpoint{other->ip, primary.port};
+  if (!other_ip) {
+    p.notes.push_back(named + " shares its IP: it cannot answer from another IP, so test II "
+                      "(change IP and port) cannot tell an address filter and test I' "
+                      "(mapping toward another IP) has no other IP to go to; not run");
+  } else if (!other_port) {
+    p.notes.push_back(named + " shares its port: it cannot answer from another port, so "
+                      "test II (change IP and port) and test III (change port) are not run");
+  }
+  return p;
+}
+
 nat_type classify_nat(const nat_tests& t) {
   switch (t.test1.reply) {
     case test_reply::not_run: return nat_type::unknown;

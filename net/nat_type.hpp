@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "p2pd/net/address.hpp"
@@ -70,6 +71,30 @@ struct nat_tests {
   /// mapping to our own IP but another port counts as a NAT (one on this host).
   uint16_t local_port = 0;
 };
+
+/// Which of tests II, III and I' a server can run, and where I' goes, from
+/// its primary address (where test I went) and its OTHER-ADDRESS.
+struct nat_test_plan {
+  /// Test II asks for a reply from the other IP and port: the alternate must
+  /// differ from the primary in both, or its reply (from wherever the server
+  /// can send it) proves nothing about the filter.
+  bool test2 = false;
+  /// Test III asks for a reply from the other port: the alternate's port
+  /// must differ.
+  bool test3 = false;
+  /// Test I': the alternate IP on the primary port (RFC 5780 section 4.3),
+  /// never the alternate port, where test II's reply came from: a NAT that
+  /// kept state for that unanswered reply (Linux masquerade with its own
+  /// input open) gives a new flow toward it another port, which looks like a
+  /// mapping per destination. None when the server has no other IP.
+  std::optional<endpoint> test1_alt;
+  /// Why a test is not run; empty when all are.
+  std::vector<std::string> notes;
+};
+
+/// The plan for a server at `primary` whose answer to test I named `other`
+/// (none: it sent no OTHER-ADDRESS or CHANGED-ADDRESS).
+nat_test_plan plan_nat_tests(const endpoint& primary, const std::optional<endpoint>& other);
 
 /// The RFC 3489 decision tree (§10.1), with the cases the original got wrong:
 /// - test I not run → unknown; test I unanswered → blocked;

@@ -17,7 +17,7 @@ std::vector<endpoint> of_family(const std::vector<endpoint>& xs, net::family fam
 }
 
 // At most this many NAT servers are tried: each unanswered one costs a whole
-// STUN timeout, and a blocked network answers none of them.
+// STUN timeout, and a network that blocks UDP and TCP answers none of them.
 constexpr size_t max_nat_servers = 2;
 
 } // namespace
@@ -61,30 +61,25 @@ nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
   }
   if (servers.size() > max_nat_servers)
     servers.resize(max_nat_servers);
-  for (const auto& server : servers) {
-    nat_probe_spec ps;
-    ps.server = server;
-    ps.local = endpoint{local, 0};
-    ps.timing = spec.timing;
-    ps.delta_samples = spec.delta_samples;
-    auto rep = probe_nat(sys, ps);
-    out.server = server;
-    if (!rep) {
-      out.notes.push_back("probe via " + server.to_string() + ": " + render(rep.error()));
-      continue;
-    }
-    out.nat = rep->nat;
-    out.delta = rep->delta.type;
-    out.delta_value = rep->delta.value;
-    if (rep->mapped_ports) {
-      out.port_first = rep->mapped_ports->first;
-      out.port_last = rep->mapped_ports->last;
-    }
-    for (auto& n : rep->notes)
-      out.notes.push_back("probe via " + server.to_string() + ": " + n);
-    if (rep->tests.test1.reply == net::test_reply::replied)
-      break;
+  nat_probe_spec ps;
+  ps.local = endpoint{local, 0};
+  ps.timing = spec.timing;
+  ps.delta_samples = spec.delta_samples;
+  auto rep = probe_nat_any(sys, servers, ps);
+  if (!rep) {
+    out.notes.push_back("NAT probe: " + render(rep.error()));
+    return out;
   }
+  out.server = rep->server;
+  out.nat = rep->nat;
+  out.delta = rep->delta.type;
+  out.delta_value = rep->delta.value;
+  if (rep->mapped_ports) {
+    out.port_first = rep->mapped_ports->first;
+    out.port_last = rep->mapped_ports->last;
+  }
+  for (auto& n : rep->notes)
+    out.notes.push_back("probe via " + rep->server.to_string() + ": " + n);
   return out;
 }
 

@@ -24,8 +24,10 @@ caf::expected<net::route> learn_external(caf::actor_system& sys, const net::rout
 
 /// Probes the NAT in front of `local` (a NIC address) with the RFC 5780
 /// servers of its family in `spec.nat_servers`: the first, and the second
-/// only when the first gave no answer at all (it may be down). Never fails:
-/// what went wrong is in the summary's notes, its type then unknown.
+/// only when the first could not tell (it may be down, or unable to run every
+/// test); see probe_nat_any(). Never fails: what went wrong is in the
+/// summary's notes, its type then unknown (never "blocked" when no server
+/// answered at all: that proves nothing about the network).
 nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
                          const interface_spec& spec);
 

@@ -17,6 +17,7 @@ stun_timing fast_stun_timing() {
   t.rto = std::chrono::milliseconds(100);
   t.max_sends = 4;
   t.last_wait_factor = 4;
+  t.tcp_timeout = std::chrono::seconds(2);
   return t;
 }
 
@@ -28,8 +29,9 @@ using binding_result = caf::expected<stun_binding>;
 class pending_query {
 public:
   pending_query(caf::scoped_actor& self, const stun_client_actor& client,
-                const stun_timing& timing, stun_query q)
-    : hdl_(self->request(client, stun_deadline(timing, net::protocol::udp), stun_atom::value,
+                const stun_timing& timing, stun_query q,
+                net::protocol proto = net::protocol::udp)
+    : hdl_(self->request(client, stun_deadline(timing, proto), stun_atom::value,
                          std::move(q))) {}
 
   binding_result take() {
@@ -48,6 +50,21 @@ private:
 binding_result ask(caf::scoped_actor& self, const stun_client_actor& client,
                    const stun_timing& timing, stun_query q) {
   return pending_query{self, client, timing, std::move(q)}.take();
+}
+
+/// One binding to `server` over TCP from `local_ip`: whether the server is
+/// there at all when UDP gets no answer.
+binding_result ask_over_tcp(caf::scoped_actor& self, const stun_client_actor& client,
+                            const stun_timing& timing, const endpoint& server,
+                            const net::ip_address& local_ip) {
+  auto spec = client_spec(tcp, server.ip.to_string(), server.port);
+  spec.local = endpoint{local_ip, 0};
+  auto conn = open_pipe(self, std::move(spec));
+  if (!conn)
+    return std::move(conn.error());
+  auto b = pending_query{self, client, timing, {conn->pipe, server, {}, false}, tcp}.take();
+  caf::anon_send(conn->pipe, caf::close_atom::value);
+  return b;
 }
 
 /// replied / no_reply (a timeout) / not_run (any other error: an error
@@ -91,6 +108,7 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
   if (spec.sample_port_min == 0 || spec.sample_port_min > spec.sample_port_max)
     return make_error(errc::invalid_argument, "nat probe: bad sample port range");
   nat_report rep;
+  rep.server = spec.server;
   auto bind_at = spec.local.value_or(endpoint{net::ip_address::any(spec.server.fam()), 0});
   if (bind_at.fam() != spec.server.fam())
     return make_error(errc::invalid_argument, "nat probe: local address " + bind_at.to_string()
@@ -120,32 +138,58 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
     return std::move(t1.error());
   }
   rep.tests.test1 = outcome(t1, "test I", rep.notes);
-  if (t1) {
-    rep.mapped = t1->mapped;
-    if (t1->other_address.port != 0)
-      rep.alternate = t1->other_address;
-    else
-      // A server without a second address cannot answer change requests, so
-      // their silence would say nothing about our filter: not run, and the
-      // type stays unknown where it depends on them.
-      rep.notes.push_back("the server sent no OTHER-ADDRESS: it cannot answer change "
-                          "requests, tests II, III and I' not run");
+  if (!t1) {
+    // Silence over UDP is "blocked" only if the server is there at all.
+    auto over_tcp = ask_over_tcp(self, client, spec.timing, spec.server, bind_at.ip);
+    finish();
+    if (!over_tcp)
+      return make_error(errc::recv_timeout,
+                        "server unreachable: " + spec.server.to_string()
+                          + " answered neither over UDP (" + what_of(t1.error())
+                          + ") nor over TCP (" + render(over_tcp.error()) + ")");
+    rep.notes.push_back("no answer over UDP from " + spec.server.to_string()
+                        + ", but it answered over TCP: UDP is blocked on the way");
+    rep.nat = net::classify_nat(rep.tests);
+    rep.delta = net::classify_delta(rep.nat, rep.samples);
+    return rep;
   }
-  if (rep.alternate) {
+  rep.mapped = t1->mapped;
+  if (t1->other_address.port != 0)
+    rep.alternate = t1->other_address;
+  // A test the server cannot run would go unanswered for reasons that have
+  // nothing to do with the NAT: not run, and the type stays unknown where it
+  // depends on it.
+  auto plan = net::plan_nat_tests(spec.server, rep.alternate);
+  rep.notes.insert(rep.notes.end(), plan.notes.begin(), plan.notes.end());
+  rep.test1_alt_to = plan.test1_alt;
+  {
     // Tests II and III together, then I' (see the header for why).
-    pending_query q2{self, client, spec.timing, {probe->pipe, spec.server, {true, true}, false}};
-    pending_query q3{self, client, spec.timing, {probe->pipe, spec.server, {false, true}, false}};
-    rep.tests.test2 = outcome(q2.take(), "test II", rep.notes);
-    rep.tests.test3 = outcome(q3.take(), "test III", rep.notes);
-    rep.tests.test1_alt =
-      outcome(ask(self, client, spec.timing, {probe->pipe, *rep.alternate, {}, false}),
-              "test I'", rep.notes);
+    std::optional<pending_query> q2;
+    std::optional<pending_query> q3;
+    if (plan.test2)
+      q2.emplace(self, client, spec.timing,
+                 stun_query{probe->pipe, spec.server, {true, true}, false});
+    if (plan.test3)
+      q3.emplace(self, client, spec.timing,
+                 stun_query{probe->pipe, spec.server, {false, true}, false});
+    if (q2)
+      rep.tests.test2 = outcome(q2->take(), "test II", rep.notes);
+    if (q3)
+      rep.tests.test3 = outcome(q3->take(), "test III", rep.notes);
+  }
+  if (plan.test1_alt) {
+    rep.tests.test1_alt = outcome(ask(self, client, spec.timing,
+                                      {probe->pipe, *plan.test1_alt, {}, false}),
+                                  "test I'", rep.notes);
+    if (rep.tests.test1_alt.reply == net::test_reply::no_reply)
+      rep.notes.push_back("test I': no answer from " + plan.test1_alt->to_string()
+                          + " (the server's other IP on its primary port)");
   }
   rep.nat = net::classify_nat(rep.tests);
   close(*probe);
 
   // Port delta: one fresh socket per sample, random non-consecutive ports.
-  if (t1 && spec.delta_samples > 0) {
+  if (spec.delta_samples > 0) {
     std::mt19937 rng{std::random_device{}()};
     std::uniform_int_distribution<uint32_t> pick{spec.sample_port_min, spec.sample_port_max};
     std::vector<uint16_t> used;
@@ -193,6 +237,54 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
   rep.mapped_ports = net::mapped_port_range(rep.samples);
   self->send_exit(client, caf::exit_reason::user_shutdown);
   return rep;
+}
+
+caf::expected<nat_report> probe_nat_any(caf::actor_system& sys,
+                                        const std::vector<endpoint>& servers,
+                                        const nat_probe_spec& spec) {
+  if (servers.empty())
+    return make_error(errc::invalid_argument, "nat probe: no servers given");
+  std::vector<caf::expected<nat_report>> tried;
+  std::optional<size_t> chosen; // the first with a type, else the first report
+  for (const auto& server : servers) {
+    auto s = spec;
+    s.server = server;
+    tried.push_back(probe_nat(sys, s));
+    const auto& rep = tried.back();
+    if (rep && (!chosen || rep->nat != net::nat_type::unknown))
+      chosen = tried.size() - 1;
+    if (rep && rep->nat != net::nat_type::unknown)
+      break;
+  }
+  // What each server said, in order; the chosen report's own notes unprefixed.
+  std::vector<std::string> notes;
+  std::string failures;
+  std::optional<caf::error> other_error; // the first that is not "unreachable"
+  for (size_t i = 0; i < tried.size(); ++i) {
+    const auto prefix = servers[i].to_string() + ": ";
+    if (!tried[i]) {
+      const auto& err = tried[i].error();
+      notes.push_back(prefix + render(err));
+      failures += (failures.empty() ? "" : "; ") + render(err);
+      if (!other_error && code_of(err) != errc::recv_timeout)
+        other_error = err;
+      continue;
+    }
+    for (const auto& n : tried[i]->notes)
+      notes.push_back(chosen == i ? n : prefix + n);
+  }
+  if (chosen) {
+    auto rep = std::move(*tried[*chosen]);
+    rep.notes = std::move(notes);
+    return rep;
+  }
+  if (tried.size() == 1)
+    return std::move(tried[0].error());
+  if (other_error)
+    return make_error(code_of(*other_error), "nat probe: no server could be used: " + failures);
+  return make_error(errc::recv_timeout, "server unreachable: none of the "
+                                          + std::to_string(servers.size())
+                                          + " servers answered: " + failures);
 }
 
 } // namespace p2pd

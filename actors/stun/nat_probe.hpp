@@ -17,7 +17,7 @@
 namespace p2pd {
 
 /// Timing for probes in a LAN or lab: sends at 0, 100, 300, 700 ms, then a
-/// last wait of 400 ms (an unanswered test costs 1.1 s).
+/// last wait of 400 ms (an unanswered test costs 1.1 s); over TCP, 2 s.
 stun_timing fast_stun_timing();
 
 /// What probe_nat() measures and how.
@@ -50,8 +50,13 @@ struct nat_report {
   net::nat_tests tests;
   /// The probe socket's bound address.
   endpoint local;
+  /// The server the tests ran against (spec.server).
+  endpoint server;
   /// The server's alternate address (OTHER-ADDRESS), if it sent one.
   std::optional<endpoint> alternate;
+  /// Where test I' went: the alternate IP on the primary port (none when
+  /// the server has no other IP).
+  std::optional<endpoint> test1_alt_to;
   /// The delta samples, in the order they were taken.
   std::vector<net::port_sample> samples;
   /// The lowest and highest mapped port of the samples.
@@ -67,11 +72,18 @@ struct nat_report {
 /// One UDP server pipe (so it can receive from any address) runs test I
 /// (binding to the primary), then tests II (change IP and port) and III
 /// (change port) at the same time, and only after both test I' (binding to
-/// the alternate address). I' must come last: its request opens the NAT's
-/// filter for the alternate address, so a test II reply that arrived after
-/// it would make a (port-)restricted NAT look like a full cone. II and III
-/// both go to the primary and open nothing for each other; each has its own
-/// transaction id.
+/// the alternate IP on the primary port). I' must come last: its request
+/// opens the NAT's filter for the alternate address, so a test II reply that
+/// arrived after it would make a (port-)restricted NAT look like a full cone.
+/// II and III both go to the primary and open nothing for each other; each
+/// has its own transaction id. No test's request goes where an earlier test's
+/// unanswered reply came from (net::plan_nat_tests says why), and a test the
+/// server cannot run (its OTHER-ADDRESS shares its IP or port) is not run,
+/// with a note: the type is then unknown rather than a guess.
+///
+/// When test I gets no answer over UDP, one binding over TCP tells a blocked
+/// network from a server that is down: an answer gives nat_type::blocked
+/// (with a note), none the error "server unreachable".
 ///
 /// The delta test then opens `delta_samples` pipes on random, explicit,
 /// non-consecutive local ports and makes one binding to the primary from
@@ -79,12 +91,26 @@ struct nat_report {
 /// It is skipped when test I got no answer (blocked): no sample could come
 /// back, and the delta is then classify_delta(blocked, {}).
 ///
-/// Errors: opening the probe socket fails, test I fails with anything but a
-/// timeout (an error response, a malformed answer).
+/// Errors: opening the probe socket fails; test I fails with anything but a
+/// timeout (an error response, a malformed answer); errc::recv_timeout
+/// "server unreachable" when the server answers neither over UDP nor TCP.
 caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec);
 
 /// The same from any thread that may block (a detached actor, a worker):
 /// its pipes and STUN client are actors of `sys`.
 caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec& spec);
+
+/// probe_nat() with each of `servers` in turn (spec.server is ignored) until
+/// one gives a type other than unknown: a server that is down, or one that
+/// cannot run every test, does not decide alone. The report is the first
+/// with a type, else the first that ran; its notes say first what went wrong
+/// with the servers before it ("<server>: <why>").
+///
+/// Errors: no servers (errc::invalid_argument); none of them gave a report:
+/// errc::recv_timeout "server unreachable" when none answered at all, else
+/// the first other error. The message names every server and why.
+caf::expected<nat_report> probe_nat_any(caf::actor_system& sys,
+                                        const std::vector<endpoint>& servers,
+                                        const nat_probe_spec& spec);
 
 } // namespace p2pd

@@ -115,7 +115,7 @@ TEST(Interface, CoturnOnLoopbackGivesExternalAddressAndOpenNat) {
   EXPECT_EQ(s.nat(v4).delta, net::delta_type::not_applicable) << s.to_string();
 }
 
-TEST(Interface, SilentServersLeaveNatBlockedAndSayWhy) {
+TEST(Interface, SilentServersLeaveNatUnknownAndSayWhy) {
   runtime rt;
   auto silent = rt.listen(udp, any_port("127.0.0.1"), [](pipe_io&, std::string_view,
                                                          const endpoint&) {});
@@ -124,7 +124,10 @@ TEST(Interface, SilentServersLeaveNatBlockedAndSayWhy) {
   ASSERT_OK(li);
   auto& s = li->state;
   EXPECT_TRUE(s.route(v4)->ext_ips.empty());
-  EXPECT_EQ(s.nat(v4).nat, net::nat_type::blocked) << s.to_string();
+  // No answer at all proves nothing about the network (the servers may be
+  // down): unknown, not blocked.
+  EXPECT_EQ(s.nat(v4).nat, net::nat_type::unknown) << s.to_string();
+  EXPECT_NE(s.to_string().find("server unreachable"), std::string::npos) << s.to_string();
   ASSERT_FALSE(s.notes.empty());
   EXPECT_NE(s.to_string().find("external address"), std::string::npos) << s.to_string();
 }

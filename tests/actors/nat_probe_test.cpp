@@ -1,7 +1,10 @@
 // probe_nat against the project's STUN server on loopback (127.0.0.1 with
 // 127.0.0.2 as the alternate): no NAT there, so the verdict is open_internet;
 // NAT modes are checked in the lab (tests/lab/nat_classification.sh).
+#include "coturn_fixture.hpp"
 #include "pipe_test_util.hpp"
+
+#include <map>
 
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
@@ -37,8 +40,34 @@ protected:
 
   endpoint primary() const { return server.addrs.address_of({false, false}); }
 
+  /// A UDP socket on loopback that never answers.
+  caf::expected<p2pd::pipe> mute_udp() {
+    return rt.listen(udp, any_port("127.0.0.1"), [](pipe_io&, std::string_view, const endpoint&) {});
+  }
+
+  /// A STUN server that answers over TCP only, on a port where UDP is held
+  /// by a socket that never answers: to the probe, UDP looks blocked.
+  std::optional<stun_server> tcp_only_server() {
+    for (int i = 0; i < 20; ++i) { // the TCP port may be taken; another try
+      auto mute = mute_udp();
+      if (!mute)
+        continue;
+      stun_server_spec spec;
+      spec.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
+      spec.addrs.primary_port = mute->local().port;
+      spec.udp = false;
+      auto srv = start_stun_server(rt, spec);
+      if (srv) {
+        mutes.push_back(std::move(*mute));
+        return std::move(*srv);
+      }
+    }
+    return std::nullopt;
+  }
+
   runtime rt;
   stun_server server;
+  std::vector<p2pd::pipe> mutes; // sockets held for tcp_only_server()
 };
 
 } // namespace
@@ -80,11 +109,26 @@ TEST_F(NatProbe, AnyAddressBindSeesItsInterfaceAddresses) {
   EXPECT_EQ(rep->nat, net::nat_type::open_internet);
 }
 
-TEST_F(NatProbe, SilentServerIsBlocked) {
-  auto mute = rt.listen(udp, any_port("127.0.0.1"),
-                        [](pipe_io&, std::string_view, const endpoint&) {});
+TEST_F(NatProbe, SilentServerIsAnErrorNamedServerUnreachable) {
+  // Nothing answers over UDP or TCP: that says nothing about our network, so
+  // it is an error, not "blocked".
+  auto mute = mute_udp();
   ASSERT_OK(mute);
   auto spec = probe_spec(mute->local());
+  spec.local = any_port("127.0.0.1");
+  auto rep = probe_nat(rt, spec);
+  ASSERT_FALSE(rep) << net::to_string(rep->nat);
+  EXPECT_ERRC(rep.error(), errc::recv_timeout);
+  EXPECT_NE(render(rep.error()).find("server unreachable"), std::string::npos)
+    << render(rep.error());
+  EXPECT_NE(render(rep.error()).find(mute->local().to_string()), std::string::npos)
+    << render(rep.error());
+}
+
+TEST_F(NatProbe, ServerAnsweringOnlyOverTcpMeansUdpIsBlocked) {
+  auto tcp_only = tcp_only_server();
+  ASSERT_TRUE(tcp_only);
+  auto spec = probe_spec(tcp_only->addrs.address_of({}));
   spec.local = any_port("127.0.0.1");
   auto rep = probe_nat(rt, spec);
   ASSERT_OK(rep);
@@ -94,6 +138,8 @@ TEST_F(NatProbe, SilentServerIsBlocked) {
   EXPECT_FALSE(rep->mapped);
   EXPECT_TRUE(rep->samples.empty());
   EXPECT_EQ(rep->delta.type, net::delta_type::not_applicable); // nothing is allocated
+  ASSERT_EQ(rep->notes.size(), 1u);
+  EXPECT_NE(rep->notes[0].find("TCP"), std::string::npos) << rep->notes[0];
 }
 
 TEST_F(NatProbe, BadArguments) {
@@ -127,4 +173,137 @@ TEST_F(NatProbe, ServerWithoutOtherAddressLeavesTheTypeUnknown) {
   EXPECT_EQ(rep->tests.test1_alt.reply, net::test_reply::not_run);
   ASSERT_FALSE(rep->notes.empty());
   EXPECT_NE(rep->notes[0].find("OTHER-ADDRESS"), std::string::npos) << rep->notes[0];
+}
+
+TEST_F(NatProbe, ServerWhoseOtherAddressSharesItsIpLeavesTheTypeUnknownAndSaysWhy) {
+  // coturn asked on its second address names that same address (another
+  // port) as OTHER-ADDRESS: it cannot answer from another IP, so test II
+  // cannot tell whether a firewall filters by address.
+  std::string why;
+  auto turn = coturn_server::start(why);
+  if (!turn && why.rfind("not installed", 0) == 0)
+    GTEST_SKIP() << why;
+  ASSERT_TRUE(turn) << why;
+  auto spec = probe_spec(turn->other_ip());
+  spec.local = any_port("127.0.0.1");
+  auto rep = probe_nat(rt, spec);
+  ASSERT_OK(rep);
+  ASSERT_TRUE(rep->alternate);
+  ASSERT_EQ(rep->alternate->ip, turn->other_ip().ip) << "coturn changed its OTHER-ADDRESS";
+  EXPECT_EQ(rep->nat, net::nat_type::unknown) << turn->log();
+  EXPECT_EQ(rep->tests.test1.reply, net::test_reply::replied);
+  EXPECT_EQ(rep->tests.test2.reply, net::test_reply::not_run);
+  bool said = false;
+  for (const auto& n : rep->notes)
+    said = said || (n.find("test II") != std::string::npos && n.find("IP") != std::string::npos);
+  EXPECT_TRUE(said) << "no note says why test II did not run";
+}
+
+TEST_F(NatProbe, MappingTestGoesToTheAlternateIpOnThePrimaryPort) {
+  // RFC 5780 section 4.3. Test II's unanswered reply came from the alternate
+  // IP *and* port; a NAT that keeps state for it (a router whose own input
+  // is open) would give I' another mapping there, a false "symmetric".
+  caf::scoped_actor self{rt.system()};
+  std::map<caf::actor_addr, endpoint> where;
+  for (const auto& p : server.pipes) {
+    if (p.proto != net::protocol::udp)
+      continue;
+    where[p.pipe.address()] = p.local;
+    bool ok = false;
+    self->request(p.pipe, caf::infinite, caf::subscribe_atom::value, as_actor(self), events::msgs)
+      .receive([&](caf::ok_atom) { ok = true; }, [](caf::error&) {});
+    ASSERT_TRUE(ok);
+  }
+  auto spec = probe_spec(primary());
+  spec.local = any_port("127.0.0.1");
+  spec.delta_samples = 0;
+  auto rep = probe_nat(rt, spec);
+  ASSERT_OK(rep);
+  EXPECT_EQ(rep->nat, net::nat_type::open_internet);
+  std::map<endpoint, int> requests; // per server socket, from the probe's socket
+  // The probe has returned: every request it sent has been answered, so the
+  // pipes have delivered them; a short wait collects them.
+  while (auto m = next<pipe_msg>(self, 200ms))
+    if (m->from == rep->local)
+      ++requests[where[m->pipe.address()]];
+  EXPECT_GE(requests[server.addrs.address_of({true, false})], 1);
+  EXPECT_EQ(requests[server.addrs.address_of({true, true})], 0);
+}
+
+// --- probe_nat_any: several servers ----------------------------------------------
+
+TEST_F(NatProbe, AnyServerSkipsOneThatIsDownAndSaysSo) {
+  auto mute = mute_udp();
+  ASSERT_OK(mute);
+  auto spec = probe_spec(primary());
+  spec.local = any_port("127.0.0.1");
+  auto rep = probe_nat_any(rt.system(), {mute->local(), primary()}, spec);
+  ASSERT_OK(rep);
+  EXPECT_EQ(rep->nat, net::nat_type::open_internet);
+  EXPECT_EQ(rep->server, primary());
+  ASSERT_FALSE(rep->notes.empty());
+  EXPECT_EQ(rep->notes[0].rfind(mute->local().to_string() + ": ", 0), 0u) << rep->notes[0];
+  EXPECT_NE(rep->notes[0].find("server unreachable"), std::string::npos) << rep->notes[0];
+}
+
+TEST_F(NatProbe, AnyServerTriesTheNextWhenOneCannotTell) {
+  stun_server_spec one; // one address: no change requests, type unknown
+  one.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
+  one.addrs.primary_port = 0;
+  one.tcp = false;
+  auto srv = start_stun_server(rt, one);
+  ASSERT_OK(srv);
+  auto spec = probe_spec(primary());
+  spec.local = any_port("127.0.0.1");
+  spec.delta_samples = 0;
+  auto rep = probe_nat_any(rt.system(), {srv->addrs.address_of({}), primary()}, spec);
+  ASSERT_OK(rep);
+  EXPECT_EQ(rep->nat, net::nat_type::open_internet);
+  EXPECT_EQ(rep->server, primary());
+  ASSERT_FALSE(rep->notes.empty()); // why the first could not tell
+  EXPECT_EQ(rep->notes[0].rfind(srv->addrs.address_of({}).to_string() + ": ", 0), 0u)
+    << rep->notes[0];
+}
+
+TEST_F(NatProbe, AnyServerKeepsTheFirstReportWhenNoneCanTell) {
+  stun_server_spec one;
+  one.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
+  one.addrs.primary_port = 0;
+  one.tcp = false;
+  auto srv = start_stun_server(rt, one);
+  ASSERT_OK(srv);
+  auto mute = mute_udp();
+  ASSERT_OK(mute);
+  auto spec = probe_spec(primary());
+  spec.local = any_port("127.0.0.1");
+  spec.delta_samples = 0;
+  auto rep = probe_nat_any(rt.system(), {srv->addrs.address_of({}), mute->local()}, spec);
+  ASSERT_OK(rep);
+  EXPECT_EQ(rep->nat, net::nat_type::unknown);
+  EXPECT_EQ(rep->server, srv->addrs.address_of({}));
+  ASSERT_EQ(rep->notes.size(), 2u) << ::testing::PrintToString(rep->notes);
+  EXPECT_NE(rep->notes[0].find("OTHER-ADDRESS"), std::string::npos) << rep->notes[0];
+  EXPECT_EQ(rep->notes[1].rfind(mute->local().to_string() + ": ", 0), 0u) << rep->notes[1];
+}
+
+TEST_F(NatProbe, AnyServerWithNoAnswerAtAllIsServerUnreachable) {
+  auto mute1 = mute_udp();
+  auto mute2 = mute_udp();
+  ASSERT_OK(mute1);
+  ASSERT_OK(mute2);
+  auto spec = probe_spec(primary());
+  spec.local = any_port("127.0.0.1");
+  auto rep = probe_nat_any(rt.system(), {mute1->local(), mute2->local()}, spec);
+  ASSERT_FALSE(rep) << net::to_string(rep->nat);
+  EXPECT_ERRC(rep.error(), errc::recv_timeout);
+  auto text = render(rep.error());
+  EXPECT_NE(text.find("server unreachable"), std::string::npos) << text;
+  EXPECT_NE(text.find(mute1->local().to_string()), std::string::npos) << text;
+  EXPECT_NE(text.find(mute2->local().to_string()), std::string::npos) << text;
+}
+
+TEST_F(NatProbe, AnyServerNeedsAServer) {
+  auto rep = probe_nat_any(rt.system(), {}, probe_spec(primary()));
+  ASSERT_FALSE(rep);
+  EXPECT_ERRC(rep.error(), errc::invalid_argument);
 }

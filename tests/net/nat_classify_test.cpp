@@ -182,6 +182,70 @@ TEST(NatType, names_and_groups) {
     EXPECT_FALSE(is_predictable(x)) << to_string(x);
 }
 
+// --- Which tests a server can run -------------------------------------------------
+
+namespace {
+
+bool notes_mention(const nat_test_plan& p, const char* test, const char* why) {
+  for (const auto& n : p.notes)
+    if (n.find(test) != std::string::npos && n.find(why) != std::string::npos)
+      return true;
+  return false;
+}
+
+} // namespace
+
+TEST(NatPlan, other_address_on_another_ip_and_port_runs_every_test) {
+  auto p = plan_nat_tests(ep("203.0.113.10:3478"), ep("203.0.113.11:3479"));
+  EXPECT_TRUE(p.test2);
+  EXPECT_TRUE(p.test3);
+  EXPECT_TRUE(p.notes.empty());
+}
+
+TEST(NatPlan, mapping_test_goes_to_the_alternate_ip_on_the_primary_port) {
+  // RFC 5780 section 4.3. Not the alternate port: test II's reply came from
+  // there, and a router that kept state for that unanswered reply would give
+  // this flow another mapping (a false "symmetric").
+  auto p = plan_nat_tests(ep("203.0.113.10:3478"), ep("203.0.113.11:3479"));
+  ASSERT_TRUE(p.test1_alt);
+  EXPECT_EQ(*p.test1_alt, ep("203.0.113.11:3478"));
+}
+
+TEST(NatPlan, other_address_on_the_same_ip_cannot_change_ip) {
+  auto p = plan_nat_tests(ep("127.0.0.2:3478"), ep("127.0.0.2:3479"));
+  EXPECT_FALSE(p.test2);
+  EXPECT_TRUE(p.test3);
+  EXPECT_FALSE(p.test1_alt); // it would be the primary itself
+  EXPECT_TRUE(notes_mention(p, "test II", "IP")) << ::testing::PrintToString(p.notes);
+  EXPECT_TRUE(notes_mention(p, "test I'", "IP")) << ::testing::PrintToString(p.notes);
+}
+
+TEST(NatPlan, other_address_on_the_same_port_cannot_change_port) {
+  auto p = plan_nat_tests(ep("203.0.113.10:3478"), ep("203.0.113.11:3478"));
+  EXPECT_FALSE(p.test2);
+  EXPECT_FALSE(p.test3);
+  ASSERT_TRUE(p.test1_alt);
+  EXPECT_EQ(*p.test1_alt, ep("203.0.113.11:3478"));
+  EXPECT_TRUE(notes_mention(p, "test II", "port")) << ::testing::PrintToString(p.notes);
+  EXPECT_TRUE(notes_mention(p, "test III", "port")) << ::testing::PrintToString(p.notes);
+}
+
+TEST(NatPlan, no_other_address_runs_no_change_or_mapping_test) {
+  auto p = plan_nat_tests(ep("203.0.113.10:3478"), std::nullopt);
+  EXPECT_FALSE(p.test2);
+  EXPECT_FALSE(p.test3);
+  EXPECT_FALSE(p.test1_alt);
+  EXPECT_TRUE(notes_mention(p, "OTHER-ADDRESS", "change")) << ::testing::PrintToString(p.notes);
+}
+
+TEST(NatPlan, other_address_of_another_family_is_not_used) {
+  auto p = plan_nat_tests(ep("203.0.113.10:3478"), ep("[2001:db8::11]:3479"));
+  EXPECT_FALSE(p.test2);
+  EXPECT_FALSE(p.test3);
+  EXPECT_FALSE(p.test1_alt);
+  EXPECT_FALSE(p.notes.empty());
+}
+
 // --- Delta ------------------------------------------------------------------------
 
 namespace {
