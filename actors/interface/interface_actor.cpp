@@ -19,6 +19,9 @@ stun_timing interface_stun_timing() {
   t.rto = std::chrono::milliseconds(80);
   t.max_sends = 3;
   t.last_wait_factor = 4;
+  // Only the NAT probe's check for blocked UDP uses TCP; it must not hold a
+  // start for RFC 8489's 39.5 s.
+  t.tcp_timeout = std::chrono::seconds(2);
   return t;
 }
 

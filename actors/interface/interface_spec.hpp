@@ -16,7 +16,8 @@ namespace p2pd {
 /// STUN timing for an interface's start: sends at 0, 80 and 240 ms, then a
 /// last wait of 320 ms, so an unanswered test costs 560 ms and a whole start
 /// (tests I, II+III, I', the delta samples, external addresses) stays under
-/// a second when the servers answer.
+/// a second when the servers answer. A binding over TCP (when UDP gets no
+/// answer at all) waits 2 s.
 stun_timing interface_stun_timing();
 
 /// What an interface actor watches and how it learns the rest.
