@@ -39,8 +39,10 @@ struct net_conf {
   int32_t linger = -1;
   /// How many times ask resends a request whose reply did not come.
   uint32_t send_retry = 2;
-  /// Bytes a TCP connection may have waiting for the kernel; sends beyond are
-  /// refused and counted.
+  /// Bytes a TCP connection may have waiting for the kernel. Past half of it
+  /// the connection stops reading (backpressure) until a quarter is left; a
+  /// send that still does not fit is refused, counted, and ends that
+  /// connection with a reset and `send_failed`, so a stream never has a gap.
   uint32_t max_write_buffer = 4 * 1024 * 1024;
   /// Clients a server tracks: TCP connections beyond are shed, UDP senders
   /// beyond replace the oldest.

@@ -36,7 +36,7 @@ tcp_stream::~tcp_stream() {
 void tcp_stream::configure_read(caf::io::receive_policy::config config) {
   read_limit_ = config.second == 0 ? 1 : config.second;
   read_size_ = std::min(read_size_, read_limit_);
-  if (!closing_)
+  if (!closing_ && !paused_)
     want(operation::read, true);
 }
 
@@ -65,6 +65,15 @@ void tcp_stream::flush() {
   }
   if (!handler_.wants(operation::write))
     on_write(false); // write now; EPOLLOUT only if the kernel buffer is full
+  check_high();
+}
+
+bool tcp_stream::check_high() {
+  if (high_ == 0 || paused_ || pending() <= high_)
+    return false;
+  paused_ = true;
+  want(operation::read, false);
+  return true;
 }
 
 void tcp_stream::on_event(operation op) {
@@ -108,6 +117,9 @@ void tcp_stream::on_read() {
           want(operation::read, false); // passive until add_to_loop()
         return;
       }
+      if (paused_ || check_high())
+        return; // the replies to what was read wait for the peer to read
+
       if (got < ask)
         return; // drained; epoll is level-triggered and reports what comes next
       continue;
@@ -162,6 +174,11 @@ void tcp_stream::on_write(bool from_loop) {
     out_pos_ = 0;
     want(operation::write, false);
   }
+  if (paused_ && pending() <= low_) {
+    paused_ = false;
+    if (!closing_ && last_error_ == 0 && !detached())
+      want(operation::read, true);
+  }
   if (ack_writes_ && written > 0 && from_loop && !detached())
     data_transferred(&handler_.backend(), written, pending());
 }
@@ -206,7 +223,7 @@ uint16_t tcp_stream::port() const {
 }
 
 void tcp_stream::add_to_loop() {
-  if (!closing_ && last_error_ == 0)
+  if (!closing_ && !paused_ && last_error_ == 0)
     want(operation::read, true);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -28,6 +29,18 @@ public:
   /// Bytes accepted by flush() that the kernel has not taken yet.
   size_t pending() const { return out_.size() - out_pos_ + wr_buf_.size(); }
 
+  /// Backpressure: reading stops while more than `high` bytes wait to be
+  /// written and resumes once they drain to `low`, so a peer that sends but
+  /// does not read is slowed by TCP's own flow control instead of filling
+  /// our buffer. `high` 0 turns it off.
+  void set_watermarks(size_t high, size_t low) {
+    high_ = high;
+    low_ = std::min(low, high);
+  }
+
+  /// Whether reading is stopped until the write buffer drains.
+  bool read_paused() const { return paused_; }
+
   /// The errno that ended the stream: 0 for an orderly close by the peer.
   int last_error() const { return last_error_; }
 
@@ -55,6 +68,8 @@ private:
   void on_write(bool from_loop);
   void fail(int err);
   void want(operation op, bool on) { handler_.want(op, on); }
+  /// Pauses reading when past the high watermark; true if it did.
+  bool check_high();
 
   loop_handler<tcp_stream> handler_;
   std::vector<char> rd_buf_;
@@ -71,6 +86,9 @@ private:
   int last_error_ = 0;
   bool ack_writes_ = false;
   bool closing_ = false;
+  bool paused_ = false; ///< reading stopped by backpressure
+  size_t high_ = 0;
+  size_t low_ = 0;
 };
 
 using tcp_stream_ptr = caf::intrusive_ptr<tcp_stream>;

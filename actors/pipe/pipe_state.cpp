@@ -91,12 +91,19 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
                                + info.local.to_string()));
   if (c->stream->last_error() != 0)
     return refuse(conn_error(c->stream->last_error(), c->peer));
-  if (c->stream->pending() + size > spec.conf.max_write_buffer)
-    return refuse(make_error(errc::send_failed,
-                             "send buffer toward " + c->peer.to_string() + " is full ("
-                               + std::to_string(c->stream->pending()) + " of "
-                               + std::to_string(spec.conf.max_write_buffer)
-                               + " bytes waiting)"));
+  if (c->stream->pending() + size > spec.conf.max_write_buffer) {
+    // Refusing this send and going on would leave a hole in the stream: the
+    // peer would get what came before and after but not this. The connection
+    // ends instead, with a reset and a reason its subscribers see.
+    auto err = make_error(errc::send_failed,
+                          "send buffer toward " + c->peer.to_string() + " is full ("
+                            + std::to_string(c->stream->pending()) + " of "
+                            + std::to_string(spec.conf.max_write_buffer)
+                            + " bytes waiting); the connection is reset so that "
+                              "no gap is left in the stream");
+    reset_conn(c->stream->hdl(), err);
+    return refuse(std::move(err));
+  }
   if (c->tls) {
     if (auto err = c->tls->write(data, size))
       return refuse(make_error(err));
@@ -173,6 +180,7 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
     opts.linger = spec.conf.linger;
     net::apply_late_options(stream->native_fd(), net::protocol::tcp, opts);
   }
+  stream->set_watermarks(spec.conf.max_write_buffer / 2, spec.conf.max_write_buffer / 4);
   stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
   auto& c = conns[h];
   if (!tls_ctx) {
@@ -199,7 +207,8 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
     return;
   auto& c = i->second;
   if (!c.tls) {
-    deliver(data, size, c.peer);
+    auto peer = c.peer; // a handler may end the connection, and c with it
+    deliver(data, size, peer);
     return;
   }
   std::vector<char> plain;
@@ -225,10 +234,27 @@ void pipe_state::drop_conn(caf::io::connection_handle h, int err) {
   auto i = conns.find(h);
   if (i == conns.end())
     return;
+  drop_conn(h, conn_error(err, i->second.peer));
+}
+
+void pipe_state::reset_conn(caf::io::connection_handle h, caf::error reason) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  net::socket_options opts;
+  opts.linger = 0; // RST: the peer must not take the end for an orderly one
+  net::apply_late_options(i->second.stream->native_fd(), net::protocol::tcp, opts);
+  self->close(h);
+  drop_conn(h, std::move(reason));
+}
+
+void pipe_state::drop_conn(caf::io::connection_handle h, caf::error reason) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
   auto peer = i->second.peer;
   by_peer.erase(peer);
   conns.erase(i);
-  auto reason = conn_error(err, peer);
   if (spec.is_client()) {
     // The connection was the pipe: it ends, but stays for queued messages.
     finish_close(reason, false);

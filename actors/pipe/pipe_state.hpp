@@ -105,6 +105,10 @@ struct pipe_state : pipe_io {
   void close_tls();
   /// A connection ended; `err` is the errno (0 = orderly close).
   void drop_conn(caf::io::connection_handle hdl, int err);
+  /// A connection ended for `reason` (none: an orderly end).
+  void drop_conn(caf::io::connection_handle hdl, caf::error reason);
+  /// Ends a connection with a reset, for `reason`.
+  void reset_conn(caf::io::connection_handle hdl, caf::error reason);
 
   /// Marks the pipe open and answers the open requests.
   void opened();
