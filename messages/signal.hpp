@@ -36,6 +36,9 @@ struct signal_in {
   std::string channel; ///< the name of the channel it came through
   std::string topic;
   bytes data;
+  /// Non-zero: a message of this many bytes came, over the channel's size
+  /// limit, and was dropped unread (`data` is empty); receivers count it.
+  uint64_t oversized = 0;
 };
 
 /// What a signalling channel did; every refusal and drop has a counter.
@@ -58,7 +61,8 @@ struct signal_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, signal_in& x) {
-  return f(caf::meta::type_name("p2pd::signal_in"), x.channel, x.topic, x.data);
+  return f(caf::meta::type_name("p2pd::signal_in"), x.channel, x.topic, x.data,
+           x.oversized);
 }
 
 template <class Inspector>

@@ -85,6 +85,10 @@ struct signal_node_stats {
   uint64_t expired = 0;
   uint64_t too_old = 0;
   uint64_t from_future = 0;
+  /// Message ids the replay guard dropped for room (each raised its sender's floor).
+  uint64_t replay_evicted = 0;
+  /// Senders the replay guard forgot for room (strangers first).
+  uint64_t replay_senders_evicted = 0;
   uint32_t channels = 0;         ///< channels the node publishes on and listens to
   uint32_t channels_listening = 0; ///< of those, the ones that confirmed its subscription
   uint32_t subscribers = 0;
@@ -102,7 +106,8 @@ typename Inspector::result_type inspect(Inspector& f, signal_node_stats& x) {
   return f(caf::meta::type_name("p2pd::signal_node_stats"), x.sent, x.send_failed,
            x.channel_failures, x.delivered, x.unclaimed, x.duplicates, x.malformed, x.too_large,
            x.unsupported_version, x.not_for_us, x.wrong_sender_key, x.bad_signature,
-           x.undecryptable, x.replayed, x.expired, x.too_old, x.from_future, x.channels,
+           x.undecryptable, x.replayed, x.expired, x.too_old, x.from_future, x.replay_evicted,
+           x.replay_senders_evicted, x.channels,
            x.channels_listening, x.subscribers, x.pending_sends);
 }
 

@@ -8,10 +8,16 @@ namespace p2pd::net {
 namespace {
 
 constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t int64_min = std::numeric_limits<int64_t>::min();
 
 // x + d without overflow: timestamps come from the network and can be anything.
 int64_t saturating_add(int64_t x, uint32_t d) {
   return x > int64_max - static_cast<int64_t>(d) ? int64_max : x + static_cast<int64_t>(d);
+}
+
+template <class T>
+bool later(const T& x, const T& y) {
+  return x.expiry > y.expiry;
 }
 
 } // namespace
@@ -27,16 +33,60 @@ const char* to_string(replay_verdict x) {
   return "unknown";
 }
 
-replay_guard::replay_guard(const replay_config& cfg)
-  : cfg_(cfg), floor_(std::numeric_limits<int64_t>::min()) {}
+replay_guard::replay_guard(const replay_config& cfg) : cfg_(cfg), strangers_floor_(int64_min) {
+  cfg_.per_sender = std::max<size_t>(cfg_.per_sender, 1);
+  cfg_.max_senders = std::max<size_t>(cfg_.max_senders, 1);
+}
 
-void replay_guard::drop_first() {
-  auto later = [](const entry& x, const entry& y) { return x.expiry > y.expiry; };
-  std::pop_heap(by_expiry_.begin(), by_expiry_.end(), later);
-  const entry& e = by_expiry_.back();
-  floor_ = std::max(floor_, e.expiry);
-  seen_.erase(e.k);
-  by_expiry_.pop_back();
+int64_t replay_guard::floor(const node_id& sender) const {
+  auto i = senders_.find(sender);
+  return i == senders_.end() ? strangers_floor_ : i->second.floor;
+}
+
+void replay_guard::drop_first(sender_state& s) {
+  std::pop_heap(s.by_expiry.begin(), s.by_expiry.end(), later<entry>);
+  const entry& e = s.by_expiry.back();
+  s.floor = std::max(s.floor, e.expiry);
+  s.ids.erase(e.id);
+  s.by_expiry.pop_back();
+  --entries_;
+}
+
+void replay_guard::forget_one_sender() {
+  // Strangers go first: a flood of new identities must not push out the
+  // peers the node talks to.
+  auto& from = strangers_.empty() ? known_ : strangers_;
+  auto i = senders_.find(from.front());
+  // What it may still have in flight is covered by the strangers' floor.
+  strangers_floor_ = std::max({strangers_floor_, i->second.last_expiry, i->second.floor});
+  entries_ -= i->second.ids.size();
+  from.pop_front();
+  senders_.erase(i);
+  ++counters_.senders_evicted;
+}
+
+replay_guard::sender_state& replay_guard::touch(const node_id& sender) {
+  auto i = senders_.find(sender);
+  if (i != senders_.end()) {
+    auto& list = i->second.known ? known_ : strangers_;
+    list.splice(list.end(), list, i->second.lru);
+    return i->second;
+  }
+  if (senders_.size() >= cfg_.max_senders)
+    forget_one_sender();
+  auto& s = senders_[sender];
+  s.floor = strangers_floor_;
+  s.last_expiry = int64_min;
+  s.lru = strangers_.insert(strangers_.end(), sender);
+  return s;
+}
+
+void replay_guard::mark_known(const node_id& sender) {
+  auto& s = touch(sender);
+  if (s.known)
+    return;
+  s.known = true;
+  known_.splice(known_.end(), strangers_, s.lru);
 }
 
 replay_verdict replay_guard::check(const node_id& sender, const message_id& id,
@@ -58,28 +108,37 @@ replay_verdict replay_guard::check(const node_id& sender, const message_id& id,
   int64_t expiry = saturating_add(timestamp_ms, std::min(ttl_ms, cfg_.max_ttl_ms));
   if (now_ms > expiry)
     return give(replay_verdict::expired);
+  // Stamped before the start: it may have been accepted by the guard that
+  // was lost with the last run.
+  if (timestamp_ms < cfg_.not_before_ms)
+    return give(replay_verdict::too_old);
+  // A stranger whose message the strangers' floor refuses does not get a
+  // place in the table (and cannot push anyone out with it).
+  if (senders_.count(sender) == 0 && expiry <= strangers_floor_)
+    return give(replay_verdict::too_old);
+  auto& s = touch(sender);
   // Forget what has expired: a copy of it is refused by the rule above. The
   // floor rises with it in case `now_ms` ever goes back.
-  while (!by_expiry_.empty() && by_expiry_.front().expiry < now_ms)
-    drop_first();
-  key k{sender, id};
-  if (seen_.count(k) != 0)
+  while (!s.by_expiry.empty() && s.by_expiry.front().expiry < now_ms)
+    drop_first(s);
+  if (s.ids.count(id) != 0)
     return give(replay_verdict::replayed);
   // We may have forgotten this message: refuse rather than risk a replay.
-  if (expiry <= floor_)
+  if (expiry <= s.floor)
     return give(replay_verdict::too_old);
-  auto later = [](const entry& x, const entry& y) { return x.expiry > y.expiry; };
-  seen_.insert(k);
-  by_expiry_.push_back(entry{expiry, k});
-  std::push_heap(by_expiry_.begin(), by_expiry_.end(), later);
-  // Over capacity: drop what expires first, which may be this message itself
-  // (then the floor covers it). Entries at or below the new floor are dropped
-  // too: the floor refuses their copies already.
-  if (seen_.size() > cfg_.capacity) {
-    drop_first();
+  s.ids.insert(id);
+  s.by_expiry.push_back(entry{expiry, id});
+  std::push_heap(s.by_expiry.begin(), s.by_expiry.end(), later<entry>);
+  s.last_expiry = std::max(s.last_expiry, expiry);
+  ++entries_;
+  // Over this sender's capacity: drop what expires first, which may be this
+  // message itself (then the floor covers it). Ids at or below the new floor
+  // go too: the floor refuses their copies already.
+  if (s.ids.size() > cfg_.per_sender) {
+    drop_first(s);
     ++counters_.evicted;
-    while (!by_expiry_.empty() && by_expiry_.front().expiry <= floor_) {
-      drop_first();
+    while (!s.by_expiry.empty() && s.by_expiry.front().expiry <= s.floor) {
+      drop_first(s);
       ++counters_.evicted;
     }
   }

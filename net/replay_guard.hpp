@@ -3,27 +3,34 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <list>
+#include <map>
 #include <set>
 #include <vector>
 
 #include "p2pd/net/identity.hpp"
 
 // Rejects messages that are too old, from the future, or seen before, in
-// bounded memory.
+// bounded memory, so that no sender can push another sender's messages out.
 //
-// Each accepted message is remembered by (sender, message id) until it
-// expires: from then on any copy of it is refused as expired anyway, so
-// remembering it longer buys nothing. The ttl is capped, so an entry lives at
-// most max_skew + max_ttl.
+// Each sender has a cache of its own: an accepted message is remembered by
+// its id until it expires (from then on any copy is refused as expired
+// anyway). When a sender's cache is full, its entry that expires first is
+// dropped and that expiry becomes the sender's floor: the sender's messages
+// that expire at or before it are refused (too_old). Without the floor a
+// flood could push a real message's id out and the message could be replayed
+// within its ttl; with it, a flood costs the flooder its own deliveries and
+// nobody else's.
 //
-// When the cache is full, the entry that expires first is dropped and its
-// expiry becomes the "floor": every message that expires at or before the
-// floor is refused from then on (too_old). Without the floor, a flood of fresh
-// messages could push a real message's id out of the cache and the message
-// could then be replayed while still within its ttl. With it, a flood costs
-// short-lived honest messages their delivery (counted as too_old), never
-// safety. Entries removed because they expired raise the floor too, which
-// keeps the guard safe when the caller's clock steps back.
+// The table of senders is bounded too. When it is full the sender seen least
+// lately is forgotten, strangers before known peers (those the node marked,
+// e.g. because it sent to them), and the latest expiry it had raises the
+// floor for every sender not in the table. A flood of minted identities thus
+// delays only senders the node has not heard from lately, never its peers.
+//
+// A message stamped before `not_before_ms` (the node's start) is refused:
+// the guard lives in memory, and without this a message captured before a
+// restart could be accepted again within its ttl.
 //
 // The guard trusts `timestamp_ms` and `ttl_ms` to be what the sender signed:
 // if a relay could change them it could give an old message a new life.
@@ -40,32 +47,36 @@ enum class replay_verdict : uint8_t {
   replayed,    ///< the same (sender, id) was accepted before and has not expired
   expired,     ///< now > timestamp + ttl
   from_future, ///< timestamp > now + max_skew
-  too_old,     ///< expires no later than an entry the full cache had to drop
+  too_old,     ///< stamped before the start, or expires no later than a floor
 };
 
 /// "accepted", "replayed", ...
 const char* to_string(replay_verdict x);
 
-/// Limits of a replay_guard.
+/// Limits of a replay_guard. The defaults match what nodes send (a 60 s ttl,
+/// a few messages per peer and second).
 struct replay_config {
   /// How far a sender's clock may be ahead of ours.
   uint32_t max_skew_ms = 30'000;
   /// The largest ttl honoured; a larger one counts as this.
-  uint32_t max_ttl_ms = 300'000;
-  /// The most (sender, id) pairs remembered. 0 is allowed: then every message
-  /// must expire later than every message before it.
-  size_t capacity = 65'536;
+  uint32_t max_ttl_ms = 60'000;
+  /// The most message ids remembered per sender.
+  size_t per_sender = 128;
+  /// The most senders remembered.
+  size_t max_senders = 1024;
+  /// Messages stamped before this (Unix ms) are refused as too_old.
+  int64_t not_before_ms = INT64_MIN;
 };
 
-/// How often each verdict was given, and how many entries the full cache
-/// dropped.
+/// How often each verdict was given, and what the bounds cost.
 struct replay_counters {
   uint64_t accepted = 0;
   uint64_t replayed = 0;
   uint64_t expired = 0;
   uint64_t from_future = 0;
   uint64_t too_old = 0;
-  uint64_t evicted = 0; ///< entries dropped for room (each raised the floor)
+  uint64_t evicted = 0;         ///< ids dropped for room (each raised its sender's floor)
+  uint64_t senders_evicted = 0; ///< senders forgotten for room (each raised the strangers' floor)
 };
 
 /// See the comment at the top of this header. Not thread-safe: one owner
@@ -82,43 +93,57 @@ public:
   replay_verdict check(const node_id& sender, const message_id& id, int64_t timestamp_ms,
                        uint32_t ttl_ms, int64_t now_ms);
 
+  /// Marks a sender as a known peer: it is forgotten only when the table
+  /// holds no stranger. Known or not, its messages pass the same checks.
+  void mark_known(const node_id& sender);
+
   /// The verdicts given so far.
   const replay_counters& counters() const { return counters_; }
 
-  /// The pairs remembered now (at most capacity).
-  size_t size() const { return seen_.size(); }
+  /// The ids remembered now, over all senders.
+  size_t size() const { return entries_; }
 
-  /// Messages that expire at or before this time are refused (too_old, or
-  /// expired when that applies too). INT64_MIN while nothing was dropped.
-  int64_t floor() const { return floor_; }
+  /// The senders remembered now.
+  size_t senders() const { return senders_.size(); }
+
+  /// The floor of `sender`: its messages that expire at or before it are
+  /// refused. For a sender not in the table, the strangers' floor.
+  int64_t floor(const node_id& sender) const;
+
+  /// The floor of senders not in the table (INT64_MIN while none was forgotten).
+  int64_t strangers_floor() const { return strangers_floor_; }
 
   const replay_config& config() const { return cfg_; }
 
 private:
-  struct key {
-    node_id sender;
-    message_id id;
-    friend bool operator<(const key& x, const key& y) {
-      return x.sender != y.sender ? x.sender < y.sender : x.id < y.id;
-    }
-  };
   struct entry {
     int64_t expiry;
-    key k;
+    message_id id;
+  };
+  struct sender_state {
+    int64_t floor;
+    int64_t last_expiry; ///< the latest expiry it ever had remembered
+    bool known = false;
+    // An ordered set, not a hash table: ids are chosen by senders, and a
+    // tree's O(log n) cannot be turned into O(n) by picking colliding ids.
+    std::set<message_id> ids;
+    // A min-heap by expiry of the same ids: ids leave only from its top.
+    std::vector<entry> by_expiry;
+    std::list<node_id>::iterator lru; ///< in strangers_ or known_
   };
 
-  // Drops the entry that expires first and raises the floor to its expiry.
-  void drop_first();
+  sender_state& touch(const node_id& sender);
+  void forget_one_sender();
+  // Drops the sender's id that expires first and raises its floor to it.
+  void drop_first(sender_state& s);
 
   replay_config cfg_;
   replay_counters counters_;
-  int64_t floor_;
-  // An ordered set, not a hash table: ids are chosen by senders, and a tree's
-  // O(log n) cannot be turned into O(n) by picking colliding ids.
-  std::set<key> seen_;
-  // A min-heap by expiry of the same entries: entries leave only from its top
-  // (expired, or dropped for room), so no other removal is needed.
-  std::vector<entry> by_expiry_;
+  int64_t strangers_floor_;
+  size_t entries_ = 0;
+  std::map<node_id, sender_state> senders_;
+  std::list<node_id> strangers_; ///< least lately seen first
+  std::list<node_id> known_;     ///< least lately seen first
 };
 
 } // namespace p2pd::net

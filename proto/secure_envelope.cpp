@@ -180,8 +180,9 @@ result<opened_message> inbox::open(net::byte_view envelope, int64_t now_ms) {
     case net::replay_verdict::too_old:
       return refuse(counters_.too_old,
                     error{errc::expired, "too old: " + about + stamp
-                                           + "; it expires no later than messages the full "
-                                             "replay cache forgot"});
+                                           + "; it was stamped before this node started, or "
+                                             "expires no later than messages the replay "
+                                             "guard had to forget"});
   }
   ++counters_.accepted;
   opened_message out;

@@ -170,6 +170,10 @@ public:
   /// The replay guard, for its size, floor and eviction count.
   const net::replay_guard& replay() const { return guard_; }
 
+  /// Keeps `peer` apart from strangers in the replay guard (see
+  /// net::replay_guard::mark_known): the node calls it for peers it sends to.
+  void mark_known(const net::node_id& peer) { guard_.mark_known(peer); }
+
   /// This node's id: what recipient_id must be.
   const net::node_id& id() const { return id_; }
 

@@ -79,6 +79,17 @@ void deliver(mqtt_channel_ptr self, std::string& topic, bytes& data) {
   caf::anon_send(to.back(), signal_in{st.stats.name, std::move(topic), std::move(data)});
 }
 
+// A message over the size limit was dropped unread: counted here, and told
+// to its receivers so that their counters show the refusal too.
+void oversized(mqtt_channel_ptr self, const std::string& topic, uint64_t size) {
+  auto& st = self->state;
+  ++st.stats.dropped_oversized;
+  if (st.closing)
+    return;
+  for (auto& to : st.targets.match(topic))
+    caf::anon_send(to, signal_in{st.stats.name, topic, {}, size});
+}
+
 caf::result<caf::ok_atom> subscribe(mqtt_channel_ptr self, std::string& filter,
                                     const caf::actor& target) {
   auto& st = self->state;
@@ -169,7 +180,7 @@ mqtt_channel_actor::behavior_type mqtt_channel(mqtt_channel_ptr self, mqtt_chann
         on_publish_done(self, token, rc);
     },
     [self](mqtt_in_atom, std::string& topic, bytes& data) { deliver(self, topic, data); },
-    [self](mqtt_big_atom, std::string&, uint64_t) { ++self->state.stats.dropped_oversized; },
+    [self](mqtt_big_atom, std::string& topic, uint64_t size) { oversized(self, topic, size); },
     [self](mqtt_lost_atom, uint64_t connection, std::string& cause) {
       on_lost(self, connection, cause);
     },

@@ -30,6 +30,11 @@ void on_signal_in(node_ptr self, signal_in& in) {
   auto& st = self->state;
   if (st.closing)
     return;
+  if (in.oversized > 0) {
+    // The channel dropped it unread; it still counts as refused here.
+    ++st.channel_too_large;
+    return;
+  }
   auto now = st.spec.clock();
   net::byte_view view{reinterpret_cast<const uint8_t*>(in.data.data()), in.data.size()};
   auto opened = st.inbox->open(view, now);
@@ -64,7 +69,7 @@ signal_node_stats current_stats(const signal_node_state& st) {
   auto out = st.counts;
   auto& c = st.inbox->counters();
   out.malformed = c.malformed;
-  out.too_large = c.too_large;
+  out.too_large = c.too_large + st.channel_too_large;
   out.unsupported_version = c.unsupported_version;
   out.not_for_us = c.not_for_us;
   out.wrong_sender_key = c.wrong_sender_key;
@@ -74,6 +79,8 @@ signal_node_stats current_stats(const signal_node_state& st) {
   out.expired = c.expired;
   out.too_old = c.too_old;
   out.from_future = c.from_future;
+  out.replay_evicted = st.inbox->replay().counters().evicted;
+  out.replay_senders_evicted = st.inbox->replay().counters().senders_evicted;
   out.channels = static_cast<uint32_t>(st.channels.size());
   out.channels_listening = 0;
   for (auto& ch : st.channels)

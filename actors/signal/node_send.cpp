@@ -98,7 +98,8 @@ caf::error refuse(node_ptr self, errc code, std::string what) {
 caf::result<net::message_id> send_message(node_ptr self, const net::public_keys& peer,
                                           uint32_t type, const bytes& plaintext) {
   auto& st = self->state;
-  auto peer_id = net::node_id::of(peer).to_string();
+  auto peer_node = net::node_id::of(peer);
+  auto peer_id = peer_node.to_string();
   if (st.closing)
     return refuse(self, errc::channel_closed, "send to " + peer_id + ": the node is closing");
   // Protobuf keeps enum values as int32; 0 means "no type" on the wire.
@@ -119,6 +120,9 @@ caf::result<net::message_id> send_message(node_ptr self, const net::public_keys&
                                     st.spec.clock(), st.spec.ttl_ms, st.spec.max_message_size);
   if (!sealed)
     return refuse(self, sealed.error().code, "send to " + peer_id + ": " + sealed.error().what);
+  // A peer this node writes to is no stranger: a flood of new identities
+  // must not make the replay guard forget it.
+  st.inbox->mark_known(peer_node);
   auto seq = st.next_send++;
   auto& p = st.pending[seq];
   p.rp = self->make_response_promise<net::message_id>();

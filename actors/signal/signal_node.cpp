@@ -176,7 +176,12 @@ signal_node_impl::behavior_type signal_node_fn(node_ptr self, signal_node_spec s
   auto& st = self->state;
   st.spec = std::move(spec);
   st.me = std::move(me);
-  st.inbox = std::make_unique<wire::inbox>(*st.me, st.spec.replay, st.spec.max_message_size);
+  // The replay guard is not kept across runs: what was stamped before this
+  // start may have been accepted by the last run, so it is refused.
+  auto replay = st.spec.replay;
+  if (replay.not_before_ms == INT64_MIN)
+    replay.not_before_ms = st.spec.clock();
+  st.inbox = std::make_unique<wire::inbox>(*st.me, replay, st.spec.max_message_size);
   st.delivered = std::make_unique<delivered_ids>(st.spec.duplicate_memory,
                                                  st.spec.duplicate_window_ms);
   st.topic = signal_topic(st.me->id().to_string(), st.spec.topic_prefix);

@@ -76,6 +76,8 @@ struct signal_node_state {
 
   /// The counters the node keeps itself; the refusals come from the inbox.
   signal_node_stats counts;
+  /// Messages a channel dropped for their size before the inbox saw them.
+  uint64_t channel_too_large = 0;
 
   bool closing = false;
   size_t closes_left = 0; ///< owned channels whose close has not been answered

@@ -67,6 +67,10 @@ std::string mosquitto_sub_path() {
   return find_program("mosquitto_sub");
 }
 
+std::string mosquitto_pub_path() {
+  return find_program("mosquitto_pub");
+}
+
 std::unique_ptr<mosquitto_broker> mosquitto_broker::prepare(std::string& why) {
   if (mosquitto_path().empty()) {
     why = "not installed: mosquitto (Debian package mosquitto; scripts/install-deps.sh)";

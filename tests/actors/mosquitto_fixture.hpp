@@ -58,5 +58,6 @@ private:
 /// Where mosquitto and its clients are; empty if not installed.
 std::string mosquitto_path();
 std::string mosquitto_sub_path();
+std::string mosquitto_pub_path();
 
 } // namespace p2pd::test

@@ -216,11 +216,16 @@ TEST_F(MqttChannel, IncomingMessageOverTheSizeLimitIsDroppedAndCounted) {
 
   EXPECT_OK(calls.publish(big, topic_of("small"), std::string(101, 'x')));
   EXPECT_OK(calls.publish(big, topic_of("small"), "fits"));
-  // Messages of one publisher arrive in order: the small one comes after
-  // the big one was dropped.
+  // Messages of one publisher arrive in order: first the notice that the big
+  // one was dropped unread (so the receiver can count it), then the small one.
+  auto notice = calls.next();
+  ASSERT_TRUE(notice);
+  EXPECT_EQ(notice->oversized, 101u);
+  EXPECT_TRUE(notice->data.empty());
   auto m = calls.next();
   ASSERT_TRUE(m);
   EXPECT_EQ(to_string(m->data), "fits");
+  EXPECT_EQ(m->oversized, 0u);
   auto st = calls.stats(small);
   EXPECT_EQ(st.dropped_oversized, 1u);
   EXPECT_EQ(st.received, 1u);

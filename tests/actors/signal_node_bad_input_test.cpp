@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "signal_node_test_util.hpp"
 #include "temp_dir.hpp"
@@ -73,11 +74,37 @@ protected:
 
   /// An envelope from alice (sealed here with her keys), to `to`.
   wire::bytes sealed(const net::public_keys& to, int64_t now_ms, uint32_t ttl_ms = 60'000) {
+    return sealed_by(*alice_id, to, now_ms, ttl_ms);
+  }
+
+  /// An envelope from `from`, to `to`.
+  static wire::bytes sealed_by(const net::identity& from, const net::public_keys& to,
+                               int64_t now_ms, uint32_t ttl_ms) {
     std::string text = "sealed by the test";
-    auto s = wire::seal_envelope(*alice_id, to, wire::PAYLOAD_TYPE_CONNECT_REQUEST,
+    auto s = wire::seal_envelope(from, to, wire::PAYLOAD_TYPE_CONNECT_REQUEST,
                                  net::byte_view{text}, now_ms, ttl_ms);
     EXPECT_TRUE(s) << s.error().what;
     return s ? s->envelope : wire::bytes{};
+  }
+
+  /// Alice's node sends `n` messages; all arrive, in order. What the victim
+  /// accepted from others before (a flooder's messages are authentic too)
+  /// is skipped.
+  void expect_alice_gets_through(size_t n) {
+    auto alice_node = alice_id->id().to_string();
+    for (size_t i = 0; i < n; ++i) {
+      auto text = "genuine " + std::to_string(i);
+      auto id = calls.send(alice, victim_info.keys, text);
+      ASSERT_TRUE(id) << render(id.error());
+      std::optional<signal_message> m;
+      for (int skipped = 0; skipped < 5000; ++skipped) {
+        m = calls.next();
+        if (!m || m->sender == alice_node)
+          break;
+      }
+      ASSERT_TRUE(m) << "message " << i << " of alice did not arrive";
+      EXPECT_EQ(to_string(m->plaintext), text);
+    }
   }
 
   wire::bytes sealed_for_victim() { return sealed(victim_info.keys, system_clock_ms()); }
@@ -239,4 +266,64 @@ TEST_F(SignalNodeBadInput, EnvelopeNeedingANewerReaderIsRefused) {
   ASSERT_TRUE(newer);
   inject(*newer);
   expect_refused_as(&signal_node_stats::unsupported_version);
+}
+
+// The black-out of issue 9: one identity floods the victim with envelopes
+// stamped at the edge of the allowed skew with the largest ttl. Its own
+// messages are refused and counted once its cache is full; alice's messages,
+// with a much shorter life, keep arriving.
+TEST_F(SignalNodeBadInput, FloodFromOneIdentityDoesNotStopAGenuinePeer) {
+  auto edge = system_clock_ms() + 29'000;
+  for (int i = 0; i < 1000; ++i)
+    inject(sealed_by(*mallory, victim_info.keys, edge, UINT32_MAX));
+  expect_alice_gets_through(5);
+  auto st = calls.stats(victim);
+  EXPECT_GT(st.replay_evicted, 0u);
+  EXPECT_GT(st.too_old, 0u) << "mallory's messages past its own cache are refused";
+  EXPECT_EQ(st.too_old + st.unclaimed + st.delivered, 1005u) << "each one judged once";
+}
+
+// Many minted identities, one message each: more senders than the replay
+// guard holds. The victim wrote to alice, so she is a known peer and is not
+// forgotten for the strangers.
+TEST_F(SignalNodeBadInput, FloodOfMintedIdentitiesDoesNotPushOutAKnownPeer) {
+  auto alice_keys = alice_id->pub();
+  ASSERT_TRUE(calls.send(victim, alice_keys, "hello alice"));
+  expect_alice_gets_through(1);
+  auto edge = system_clock_ms() + 29'000;
+  for (int i = 0; i < 1100; ++i) {
+    auto minted = net::identity::generate();
+    ASSERT_TRUE(minted);
+    inject(sealed_by(*minted, victim_info.keys, edge, UINT32_MAX));
+  }
+  expect_alice_gets_through(3);
+  auto st = calls.stats(victim);
+  EXPECT_GT(st.replay_senders_evicted, 0u);
+}
+
+// The replay guard lives in memory: after a restart, what was stamped before
+// the start is refused, so an envelope captured before it cannot be replayed.
+TEST_F(SignalNodeBadInput, EnvelopeCapturedBeforeARestartIsRefusedAfterIt) {
+  auto stamp = system_clock_ms();
+  auto captured = sealed(victim_info.keys, stamp);
+  inject(captured);
+  auto m = calls.next();
+  ASSERT_TRUE(m);
+  ASSERT_FALSE(calls.close(victim));
+  // The restart comes later than the stamp (by milliseconds, well within the ttl).
+  for (int i = 0; i < 100 && system_clock_ms() <= stamp; ++i)
+    std::this_thread::sleep_for(1ms);
+  signal_node_spec vs;
+  vs.data_dir = dir.path() + "/victim";
+  vs.hub = hub;
+  vs.max_message_size = 4096;
+  auto offset = clock_offset;
+  vs.clock = [offset] { return system_clock_ms() + offset->load(); };
+  auto v = start_signal_node(rt.system(), vs);
+  ASSERT_TRUE(v) << render(v.error());
+  victim = *v;
+  ASSERT_FALSE(calls.subscribe(victim));
+  ASSERT_EQ(calls.info(victim).id, victim_info.id) << "the same identity, from the data dir";
+  inject(captured);
+  expect_refused_as(&signal_node_stats::too_old);
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
@@ -268,4 +270,47 @@ TEST_F(SignalNodeMqtt, OutsideSubscriberSeesOnlyCiphertext) {
   EXPECT_EQ(out.rfind("p2pd/v1/" + ib.id + " ", 0), 0u) << out.substr(0, 80);
   EXPECT_EQ(out.find(marker), std::string::npos);
   EXPECT_GT(out.size(), 100u); // an envelope: keys, signature, ciphertext
+}
+
+// Messages over the node's size limit, published by a client no one here
+// wrote: each is dropped unread by the channel and shows in the node's own
+// counters as too_large; the node keeps working.
+TEST_F(SignalNodeMqtt, OversizedMessagesFromOutsideCountAsTooLargeInTheNode) {
+  start_brokers(1);
+  if (mosquitto_pub_path().empty())
+    GTEST_SKIP() << "not installed: mosquitto_pub (Debian package mosquitto-clients)";
+  auto ab = start_all({"a", "b"});
+  ASSERT_EQ(ab.size(), 2u);
+  auto a = ab[0];
+  auto b = ab[1];
+  node_calls calls{rt.system()};
+  ASSERT_FALSE(calls.subscribe(b));
+  auto ib = calls.info(b);
+  for (size_t size : {size_t{64 * 1024 + 1}, size_t{1'000'000}, size_t{10'000'000}}) {
+    auto file = dir.path() + "/big-" + std::to_string(size);
+    {
+      FILE* f = ::fopen(file.c_str(), "wb");
+      ASSERT_NE(f, nullptr);
+      std::string chunk(64 * 1024, 'z');
+      for (size_t left = size; left > 0;) {
+        auto n = std::min(left, chunk.size());
+        ASSERT_EQ(::fwrite(chunk.data(), 1, n, f), n);
+        left -= n;
+      }
+      ::fclose(f);
+    }
+    std::string cmd = mosquitto_pub_path() + " -h 127.0.0.1 -p "
+                      + std::to_string(brokers[0]->port()) + " -q 1 -t '" + ib.topic
+                      + "' -f '" + file + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  // A genuine message published after them arrives after them.
+  ASSERT_TRUE(calls.send(a, ib.keys, "still here"));
+  auto m = calls.next(10s);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(to_string(m->plaintext), "still here");
+  auto st = calls.stats(b);
+  EXPECT_EQ(st.too_large, 3u);
+  EXPECT_EQ(st.refused(), 3u);
+  EXPECT_EQ(st.delivered, 1u);
 }

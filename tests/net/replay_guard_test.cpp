@@ -37,9 +37,9 @@ message_id msg(uint32_t n) {
   return id;
 }
 
-replay_config small(size_t capacity) {
+replay_config small(size_t per_sender) {
   replay_config cfg;
-  cfg.capacity = capacity;
+  cfg.per_sender = per_sender;
   return cfg;
 }
 
@@ -111,12 +111,13 @@ TEST(ReplayGuard, CapsTheTtlAtTheConfiguredMaximum) {
   EXPECT_EQ(g.check(sender(1), msg(2), t0, 3'600'000, t0 + 60'000), verdict::accepted);
 }
 
-TEST(ReplayGuard, DefaultLimitsAreThirtySecondsFiveMinutesAnd65536Entries) {
+TEST(ReplayGuard, DefaultLimitsMatchWhatNodesSend) {
   replay_guard g;
   EXPECT_EQ(g.config().max_skew_ms, 30'000u);
-  EXPECT_EQ(g.config().max_ttl_ms, 300'000u);
-  EXPECT_EQ(g.config().capacity, 65'536u);
-  EXPECT_EQ(g.check(sender(1), msg(1), t0, 0xffff'ffffu, t0 + 300'001), verdict::expired);
+  EXPECT_EQ(g.config().max_ttl_ms, 60'000u);
+  EXPECT_EQ(g.config().per_sender, 128u);
+  EXPECT_EQ(g.config().max_senders, 1024u);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 0xffff'ffffu, t0 + 60'001), verdict::expired);
 }
 
 TEST(ReplayGuard, ForgetsEntriesOnceTheyExpireAndStillRefusesTheirCopies) {
@@ -137,7 +138,7 @@ TEST(ReplayGuard, FullCacheDropsTheEntryThatExpiresFirst) {
   ASSERT_EQ(g.check(sender(1), msg(4), t0, 40'000, t0), verdict::accepted);
   EXPECT_EQ(g.size(), 3u);
   EXPECT_EQ(g.counters().evicted, 1u);
-  EXPECT_EQ(g.floor(), t0 + 10'000);
+  EXPECT_EQ(g.floor(sender(1)), t0 + 10'000);
   // The survivors are still known as such.
   EXPECT_EQ(g.check(sender(1), msg(1), t0, 50'000, t0), verdict::replayed);
   EXPECT_EQ(g.check(sender(1), msg(3), t0, 30'000, t0), verdict::replayed);
@@ -155,12 +156,20 @@ TEST(ReplayGuard, FloorRefusesMessagesExpiringNoLaterThanTheEvictedEntry) {
   replay_guard g{small(1)};
   ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
   ASSERT_EQ(g.check(sender(1), msg(2), t0, 20'000, t0), verdict::accepted);
-  ASSERT_EQ(g.floor(), t0 + 10'000);
+  ASSERT_EQ(g.floor(sender(1)), t0 + 10'000);
   // Expires exactly at the floor, and before it: refused, never seen or not.
-  EXPECT_EQ(g.check(sender(2), msg(9), t0, 10'000, t0), verdict::too_old);
-  EXPECT_EQ(g.check(sender(2), msg(9), t0 + 5'000, 1'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(9), t0, 10'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(9), t0 + 5'000, 1'000, t0), verdict::too_old);
   // One millisecond later is beyond the floor.
-  EXPECT_EQ(g.check(sender(2), msg(9), t0, 10'001, t0), verdict::accepted);
+  EXPECT_EQ(g.check(sender(1), msg(9), t0, 10'001, t0), verdict::accepted);
+}
+
+TEST(ReplayGuard, OneSendersFloorDoesNotApplyToAnother) {
+  replay_guard g{small(1)};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(1), msg(2), t0, 20'000, t0), verdict::accepted);
+  ASSERT_EQ(g.floor(sender(1)), t0 + 10'000);
+  EXPECT_EQ(g.check(sender(2), msg(9), t0, 1'000, t0), verdict::accepted);
 }
 
 TEST(ReplayGuard, NewMessageThatWouldExpireFirstIsAcceptedButItsCopyIsNot) {
@@ -169,7 +178,7 @@ TEST(ReplayGuard, NewMessageThatWouldExpireFirstIsAcceptedButItsCopyIsNot) {
   ASSERT_EQ(g.check(sender(1), msg(2), t0, 60'000, t0), verdict::accepted);
   // The cache is full and this one expires before both: it is the one dropped.
   EXPECT_EQ(g.check(sender(1), msg(3), t0, 10'000, t0), verdict::accepted);
-  EXPECT_EQ(g.floor(), t0 + 10'000);
+  EXPECT_EQ(g.floor(sender(1)), t0 + 10'000);
   EXPECT_EQ(g.size(), 2u);
   EXPECT_EQ(g.check(sender(1), msg(3), t0, 10'000, t0), verdict::too_old);
   EXPECT_EQ(g.check(sender(1), msg(1), t0, 50'000, t0), verdict::replayed);
@@ -178,14 +187,14 @@ TEST(ReplayGuard, NewMessageThatWouldExpireFirstIsAcceptedButItsCopyIsNot) {
 TEST(ReplayGuard, EntriesAtTheNewFloorAreDroppedWithTheEvictedOne) {
   replay_guard g{small(3)};
   ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
-  ASSERT_EQ(g.check(sender(2), msg(1), t0, 10'000, t0), verdict::accepted); // same expiry
+  ASSERT_EQ(g.check(sender(1), msg(5), t0, 10'000, t0), verdict::accepted); // same expiry
   ASSERT_EQ(g.check(sender(1), msg(2), t0, 20'000, t0), verdict::accepted);
   ASSERT_EQ(g.check(sender(1), msg(3), t0, 30'000, t0), verdict::accepted);
   // Both entries expiring at t0 + 10000 went: the floor covers them both.
   EXPECT_EQ(g.size(), 2u);
   EXPECT_EQ(g.counters().evicted, 2u);
   EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::too_old);
-  EXPECT_EQ(g.check(sender(2), msg(1), t0, 10'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(5), t0, 10'000, t0), verdict::too_old);
 }
 
 TEST(ReplayGuard, SizeNeverExceedsTheCapacityUnderAFlood) {
@@ -193,7 +202,7 @@ TEST(ReplayGuard, SizeNeverExceedsTheCapacityUnderAFlood) {
   uint64_t accepted = 0;
   for (uint32_t i = 0; i < 10'000; ++i) {
     // Expiries rise with i, so every message is fresh and beyond the floor.
-    auto v = g.check(sender(static_cast<uint8_t>(i % 7)), msg(i), t0 + i, 60'000, t0);
+    auto v = g.check(sender(1), msg(i), t0 + i, 60'000, t0);
     accepted += v == verdict::accepted;
     ASSERT_LE(g.size(), 100u) << "after message " << i;
   }
@@ -202,18 +211,76 @@ TEST(ReplayGuard, SizeNeverExceedsTheCapacityUnderAFlood) {
   EXPECT_EQ(g.counters().evicted, 9'900u);
   // Every id pushed out is still refused.
   for (uint32_t i = 0; i < 10'000; ++i) {
-    auto v = g.check(sender(static_cast<uint8_t>(i % 7)), msg(i), t0 + i, 60'000, t0);
+    auto v = g.check(sender(1), msg(i), t0 + i, 60'000, t0);
     EXPECT_NE(v, verdict::accepted) << "message " << i;
   }
 }
 
-TEST(ReplayGuard, ZeroCapacityStillRefusesEveryReplay) {
+TEST(ReplayGuard, PerSenderCapacityIsAtLeastOne) {
   replay_guard g{small(0)};
+  EXPECT_EQ(g.config().per_sender, 1u);
   EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
-  EXPECT_EQ(g.size(), 0u);
-  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::too_old);
-  EXPECT_EQ(g.check(sender(1), msg(2), t0, 10'001, t0), verdict::accepted);
-  EXPECT_EQ(g.check(sender(1), msg(2), t0, 10'001, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::replayed);
+}
+
+// The black-out of issue 9: one identity floods envelopes stamped at the edge
+// of the skew with the largest ttl; a peer's short-lived messages still pass.
+TEST(ReplayGuard, OneSenderFloodingCannotBlackOutAnother) {
+  replay_guard g;
+  for (uint32_t i = 0; i < 100'000; ++i)
+    g.check(sender(9), msg(i), t0 + 30'000, 0xffff'ffffu, t0);
+  EXPECT_LE(g.size(), g.config().per_sender);
+  for (uint32_t i = 0; i < 100; ++i)
+    EXPECT_EQ(g.check(sender(1), msg(i), t0 + i, 5'000, t0 + i), verdict::accepted) << i;
+}
+
+TEST(ReplayGuard, TableOfSendersStaysBounded) {
+  replay_config cfg;
+  cfg.max_senders = 8;
+  replay_guard g{cfg};
+  // Each later than the last, so no stranger falls under the floor.
+  for (uint8_t i = 0; i < 100; ++i)
+    ASSERT_EQ(g.check(sender(i), msg(1), t0 + i, 10'000, t0), verdict::accepted);
+  EXPECT_EQ(g.senders(), 8u);
+  EXPECT_EQ(g.counters().senders_evicted, 92u);
+}
+
+TEST(ReplayGuard, ForgottenSenderCannotReplay) {
+  replay_config cfg;
+  cfg.max_senders = 2;
+  replay_guard g{cfg};
+  ASSERT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(2), msg(1), t0, 1'000, t0), verdict::accepted);
+  ASSERT_EQ(g.check(sender(3), msg(1), t0, 20'000, t0), verdict::accepted); // sender 1 goes
+  EXPECT_EQ(g.strangers_floor(), t0 + 10'000);
+  EXPECT_EQ(g.check(sender(1), msg(1), t0, 10'000, t0 + 1), verdict::too_old);
+  // A sender whose message outlives the floor is welcome.
+  EXPECT_EQ(g.check(sender(4), msg(1), t0 + 1, 10'000, t0 + 1), verdict::accepted);
+}
+
+TEST(ReplayGuard, MintedIdentitiesCannotPushOutAKnownPeer) {
+  replay_config cfg;
+  cfg.max_senders = 8;
+  replay_guard g{cfg};
+  g.mark_known(sender(200));
+  ASSERT_EQ(g.check(sender(200), msg(1), t0, 10'000, t0), verdict::accepted);
+  for (uint32_t i = 0; i < 1000; ++i) {
+    node_id minted;
+    minted.bytes[1] = static_cast<uint8_t>(i);
+    minted.bytes[2] = static_cast<uint8_t>(i >> 8);
+    g.check(minted, msg(1), t0 + 30'000, 60'000, t0);
+  }
+  EXPECT_EQ(g.senders(), 8u);
+  EXPECT_EQ(g.check(sender(200), msg(1), t0, 10'000, t0), verdict::replayed);
+  EXPECT_EQ(g.check(sender(200), msg(2), t0, 1'000, t0), verdict::accepted);
+}
+
+TEST(ReplayGuard, RefusesWhatWasStampedBeforeTheStart) {
+  replay_config cfg;
+  cfg.not_before_ms = t0;
+  replay_guard g{cfg};
+  EXPECT_EQ(g.check(sender(1), msg(1), t0 - 1, 60'000, t0), verdict::too_old);
+  EXPECT_EQ(g.check(sender(1), msg(2), t0, 60'000, t0), verdict::accepted);
 }
 
 TEST(ReplayGuard, ClockSteppingBackDoesNotReopenForgottenIds) {

@@ -344,7 +344,7 @@ TEST_F(secure_envelope, message_from_the_future_is_refused) {
 
 TEST_F(secure_envelope, message_older_than_what_a_full_replay_cache_forgot_is_refused_as_too_old) {
   net::replay_config cfg;
-  cfg.capacity = 1;
+  cfg.per_sender = 1;
   inbox box{b, cfg};
   expect_opens(box, seal_ok(a, b, t0, 20'000));
   // Room for one: the first message is forgotten, and whatever expires no
@@ -423,7 +423,7 @@ TEST_F(secure_envelope, damaged_envelopes_never_open_to_other_content) {
 
 TEST_F(secure_envelope, counters_count_each_case_once) {
   net::replay_config cfg;
-  cfg.capacity = 1;
+  cfg.per_sender = 1;
   inbox box{b, cfg};
   auto msg = seal_ok(a, b, t0, 30'000);
   auto h = body_of(msg.envelope);
