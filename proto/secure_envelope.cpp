@@ -1,5 +1,7 @@
 #include "p2pd/proto/secure_envelope.hpp"
 
+#include "p2pd/net/key_check.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -64,6 +66,8 @@ result<sealed_message> seal_envelope(const net::identity& me, const net::public_
                                      uint32_t ttl_ms, size_t max_bytes) {
   if (type == PAYLOAD_TYPE_UNSPECIFIED)
     return error{errc::invalid_argument, "cannot seal an envelope without a payload type"};
+  if (auto err = net::check_public_keys(recipient))
+    return error{errc::invalid_argument, "cannot seal to these keys: " + err.what};
   // Checked before any cryptography: the envelope can only be larger.
   if (plaintext.size() > max_bytes)
     return error{errc::message_too_large,
@@ -138,6 +142,11 @@ result<opened_message> inbox::open(net::byte_view envelope, int64_t now_ms) {
   // 5. The keys are the claimed sender's: the id commits to both of them.
   auto sender = as_node_id(b->sender_id);
   net::public_keys keys{b->sender_sign_key, b->sender_agree_key};
+  // A small-order signing key verifies signatures anyone can make.
+  if (auto err = net::check_public_keys(keys))
+    return refuse(counters_.wrong_sender_key,
+                  error{errc::forged, "message claiming node " + sender.to_string()
+                                        + " has a weak key: " + err.what});
   auto keys_id = net::node_id::of(keys);
   if (keys_id != sender)
     return refuse(counters_.wrong_sender_key,

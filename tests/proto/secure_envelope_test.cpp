@@ -180,7 +180,28 @@ TEST_F(secure_envelope, seal_refuses_a_recipient_key_of_small_order) {
   auto keys = b.pub();
   keys.agree = {}; // the all-zero point: every shared secret with it is zero
   auto r = seal_envelope(a, keys, PAYLOAD_TYPE_ADDRESS_REQUEST, sample_plaintext(), t0, ttl);
-  EXPECT_EQ(error_of(r).code, errc::crypto_failed) << to_string(error_of(r));
+  EXPECT_EQ(error_of(r).code, errc::invalid_argument) << to_string(error_of(r));
+  EXPECT_NE(error_of(r).what.find("small order"), std::string::npos) << error_of(r).what;
+}
+
+// The identity point as a signing key verifies (R = identity, S = 0) for any
+// message: with it anyone could speak for the node id it makes. Refused
+// before the signature is looked at.
+TEST_F(secure_envelope, sender_with_a_small_order_signing_key_is_refused_as_forged) {
+  auto h = body_of(seal_ok(a, b).envelope);
+  h.sender_sign_key = {};
+  h.sender_sign_key[0] = 1; // y = 1: the identity point
+  h.sender_id = net::node_id::of({h.sender_sign_key, h.sender_agree_key}).bytes;
+  auto body_bytes = encode_body(h);
+  ASSERT_TRUE(body_bytes);
+  signature forged{};
+  forged[0] = 1;
+  auto env = encode_envelope(*body_bytes, forged);
+  ASSERT_TRUE(env);
+  inbox box{b};
+  expect_refused(box, *env, t0, errc::forged, "weak key");
+  EXPECT_EQ(box.counters().wrong_sender_key, 1u);
+  EXPECT_EQ(box.counters().accepted, 0u);
 }
 
 TEST_F(secure_envelope, seal_refuses_a_payload_over_the_size_limit) {
