@@ -485,8 +485,38 @@ result<identity> identity::from_private_keys(const std::array<uint8_t, 32>& sign
                   public_keys{*sign_pub, *agree_pub}};
 }
 
-std::array<uint8_t, 64> identity::sign(byte_view msg) const {
+const char* context_of(sign_purpose p) {
+  switch (p) {
+    case sign_purpose::envelope: return "p2pd/envelope/v2";
+  }
+  return "p2pd/unknown";
+}
+
+namespace {
+
+// The context string, its 0 terminator, then the message.
+std::vector<uint8_t> in_context(sign_purpose p, byte_view msg) {
+  std::string_view ctx{context_of(p)};
+  std::vector<uint8_t> out;
+  out.reserve(ctx.size() + 1 + msg.size());
+  out.insert(out.end(), ctx.begin(), ctx.end());
+  out.push_back(0);
+  if (msg.size() > 0)
+    out.insert(out.end(), msg.data(), msg.data() + msg.size());
+  return out;
+}
+
+} // namespace
+
+bool verify(sign_purpose purpose, const std::array<uint8_t, 32>& sign_key, byte_view msg,
+            const std::array<uint8_t, 64>& sig) {
+  return verify(sign_key, in_context(purpose, msg), sig);
+}
+
+std::array<uint8_t, 64> identity::sign(sign_purpose purpose, byte_view raw) const {
   clear_errors_on_exit guard;
+  auto full = in_context(purpose, raw);
+  byte_view msg{full};
   std::array<uint8_t, 64> sig{};
   md_ctx_ptr ctx{EVP_MD_CTX_new()};
   size_t len = sig.size();

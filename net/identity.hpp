@@ -92,6 +92,17 @@ struct node_id {
   friend bool operator<(const node_id& x, const node_id& y) { return x.bytes < y.bytes; }
 };
 
+/// What a signature is for. Each purpose signs under a context string of its
+/// own ("p2pd/<purpose>/v<n>" and a 0 byte, before the message), so that a
+/// signature made for one use can never be taken for another; there is no
+/// way to sign raw bytes. (OpenSSL 3.0 has no Ed25519ctx, hence the prefix.)
+enum class sign_purpose : uint8_t {
+  envelope, ///< a signalling envelope (proto/envelope.proto): "p2pd/envelope/v2"
+};
+
+/// The context string of `p`.
+const char* context_of(sign_purpose p);
+
 /// A node's private keys: Ed25519 for signing, X25519 for key agreement.
 /// Movable, not copyable: there is one owner of the secrets. A moved-from
 /// identity holds no keys and may only be assigned to or destroyed. The const
@@ -120,10 +131,11 @@ public:
   /// node_id::of(pub()), computed once.
   node_id id() const { return id_; }
 
-  /// The Ed25519 signature of `msg` (64 bytes, deterministic). Cannot fail for
-  /// keys that generate() or from_private_keys() accepted except by running
-  /// out of memory, which throws std::bad_alloc as containers do.
-  std::array<uint8_t, 64> sign(byte_view msg) const;
+  /// The Ed25519 signature of `msg` for `purpose` (64 bytes, deterministic),
+  /// i.e. over its context string and `msg`. Cannot fail for keys that
+  /// generate() or from_private_keys() accepted except by running out of
+  /// memory, which throws std::bad_alloc as containers do.
+  std::array<uint8_t, 64> sign(sign_purpose purpose, byte_view msg) const;
 
   /// The X25519 shared secret with a peer's agreement key (RFC 7748). A key
   /// of small order gives the all-zero secret, which anyone can compute: that
@@ -160,9 +172,15 @@ result<std::array<uint8_t, 32>> x25519(evp_pkey_st* mine,
 bool verify(const std::array<uint8_t, 32>& sign_key, byte_view msg,
             const std::array<uint8_t, 64>& sig);
 
-/// verify(keys.sign, msg, sig).
-inline bool verify(const public_keys& keys, byte_view msg, const std::array<uint8_t, 64>& sig) {
-  return verify(keys.sign, msg, sig);
+/// Whether `sig` is a valid signature of `msg` for `purpose` by `sign_key`
+/// (identity::sign with the same purpose).
+bool verify(sign_purpose purpose, const std::array<uint8_t, 32>& sign_key, byte_view msg,
+            const std::array<uint8_t, 64>& sig);
+
+/// verify(purpose, keys.sign, msg, sig).
+inline bool verify(sign_purpose purpose, const public_keys& keys, byte_view msg,
+                   const std::array<uint8_t, 64>& sig) {
+  return verify(purpose, keys.sign, msg, sig);
 }
 
 /// The key file's name in the data directory.

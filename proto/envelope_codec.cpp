@@ -120,13 +120,30 @@ result<bytes> encode_body(const body& b, size_t max_bytes) {
   return out;
 }
 
+bytes signed_bytes(uint32_t version, uint32_t min_version, const sign_key& key,
+                   const bytes& body_bytes) {
+  bytes out;
+  out.reserve(8 + key.size() + body_bytes.size());
+  for (auto v : {version, min_version})
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<uint8_t>(v >> shift));
+  out.insert(out.end(), key.begin(), key.end());
+  out.insert(out.end(), body_bytes.begin(), body_bytes.end());
+  return out;
+}
+
 result<bytes> encode_envelope(const bytes& body_bytes, const signature& sig, uint32_t version,
                               uint32_t min_version, size_t max_bytes) {
   if (auto err = check_versions(version, min_version, errc::invalid_argument))
     return err;
   if (body_bytes.empty())
     return error{errc::invalid_argument, "envelope without a body"};
+  auto b = decode_body(body_bytes, max_bytes);
+  if (!b)
+    return error{errc::invalid_argument, "envelope around a body that does not decode: "
+                                           + b.error().what};
   envelope msg;
+  msg.set_sender_sign_key(as_string(b->sender_sign_key));
   msg.set_version(version);
   msg.set_min_version(min_version);
   msg.set_signed_body(as_string(body_bytes.data(), body_bytes.size()));
@@ -155,14 +172,25 @@ result<decoded_envelope> decode_envelope(const uint8_t* data, size_t size, size_
     return error{errc::unsupported_version,
                  "envelope needs reader version " + std::to_string(msg.min_version())
                    + ", this is version " + std::to_string(current_version)};
+  if (msg.version() < oldest_accepted_version)
+    return error{errc::unsupported_version,
+                 "envelope version " + std::to_string(msg.version())
+                   + " is no longer accepted: its signature does not cover its version "
+                     "fields (this reader accepts version "
+                   + std::to_string(oldest_accepted_version) + " and later)"};
   if (msg.signed_body().empty())
     return error{errc::malformed, "envelope has no body"};
+  if (msg.sender_sign_key().size() != sign_key_size)
+    return error{errc::malformed, "envelope signing key has "
+                                    + std::to_string(msg.sender_sign_key().size())
+                                    + " bytes, must have " + std::to_string(sign_key_size)};
   if (msg.signature().size() != signature_size)
     return error{errc::malformed, "envelope signature has " + std::to_string(msg.signature().size())
                                     + " bytes, must have " + std::to_string(signature_size)};
   decoded_envelope out;
   out.version = msg.version();
   out.min_version = msg.min_version();
+  std::copy(msg.sender_sign_key().begin(), msg.sender_sign_key().end(), out.sign_key.begin());
   const auto& sb = msg.signed_body();
   out.body_bytes.assign(sb.begin(), sb.end());
   std::copy(msg.signature().begin(), msg.signature().end(), out.signature.begin());

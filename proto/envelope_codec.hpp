@@ -13,18 +13,20 @@
 /// payloads.proto). It does no cryptography: the caller signs the bytes
 /// encode_body() returns and verifies the bytes decode_envelope() returns.
 ///
-/// Sending:   body -> encode_body() -> sign -> encode_envelope(bytes, signature)
-/// Receiving: decode_envelope() -> verify signature over body_bytes -> decode_body()
+/// Sending:   body -> encode_body() -> sign signed_bytes() -> encode_envelope(bytes, signature)
+/// Receiving: decode_envelope() -> verify over signed_bytes() -> decode_body()
 namespace p2pd::wire {
 
 using net::error;
 using net::result;
 
 /// The format version this build writes and reads.
-inline constexpr uint32_t current_version = 1;
+inline constexpr uint32_t current_version = 2;
 /// The lowest reader version that understands what this build writes: a
 /// writer raises it only when older readers would misread its messages.
-inline constexpr uint32_t oldest_reader_version = 1;
+inline constexpr uint32_t oldest_reader_version = 2;
+/// Envelopes older than this are refused: format 1 signed the body alone.
+inline constexpr uint32_t oldest_accepted_version = 2;
 
 /// The default size limit of an envelope. Signalling messages are a few
 /// hundred bytes; the limit stops a peer (or a broker) from making us parse
@@ -84,6 +86,8 @@ struct envelope_parts {
 struct decoded_envelope {
   uint32_t version = 0;
   uint32_t min_version = 0;
+  /// The key to verify with; the body must name the same one.
+  wire::sign_key sign_key{};
   /// The signed_body field exactly as received: verify the signature over
   /// these bytes, then hand them to decode_body().
   bytes body_bytes;
@@ -96,10 +100,17 @@ struct decoded_envelope {
 /// errc::message_too_large when the bytes exceed `max_bytes`.
 result<bytes> encode_body(const body& b, size_t max_bytes = max_envelope_bytes);
 
+/// The bytes a signature covers (to sign or verify under the envelope
+/// purpose): version and min_version big-endian, the signing key, the body.
+bytes signed_bytes(uint32_t version, uint32_t min_version, const sign_key& key,
+                   const bytes& body_bytes);
+
 /// The envelope around already signed body bytes, written as `version`
-/// with `min_version`.
+/// with `min_version`; the signing key is the one the body names (these are
+/// the caller's own bytes, from encode_body()).
 /// Errors: errc::invalid_argument for versions a reader would refuse (0, or
-/// min_version > version), errc::message_too_large beyond `max_bytes`.
+/// min_version > version) and for body bytes that do not decode,
+/// errc::message_too_large beyond `max_bytes`.
 result<bytes> encode_envelope(const bytes& body_bytes, const signature& sig,
                               uint32_t version = current_version,
                               uint32_t min_version = oldest_reader_version,
@@ -117,7 +128,9 @@ result<bytes> encode_envelope(const envelope_parts& parts, size_t max_bytes = ma
 /// - errc::unsupported_version: min_version above current_version
 ///   ("envelope needs reader version 3, this is version 1"); checked before
 ///   the fields below, whose rules a future version may change;
-/// - errc::malformed: no body, a signature that is not signature_size bytes.
+/// - errc::unsupported_version: a version below oldest_accepted_version;
+/// - errc::malformed: no body, a signature that is not signature_size bytes,
+///   a signing key that is not sign_key_size bytes.
 /// A newer version whose min_version we meet decodes; fields we do not know
 /// are ignored.
 result<decoded_envelope> decode_envelope(const uint8_t* data, size_t size,

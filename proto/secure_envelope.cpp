@@ -97,11 +97,17 @@ result<sealed_message> seal_envelope(const net::identity& me, const net::public_
   auto body_bytes = encode_body(b, max_bytes);
   if (!body_bytes)
     return body_bytes.error();
-  auto env = encode_envelope(*body_bytes, me.sign(*body_bytes), current_version,
+  auto env = encode_envelope(*body_bytes, sign_body(me, *body_bytes), current_version,
                              oldest_reader_version, max_bytes);
   if (!env)
     return env.error();
   return sealed_message{std::move(*env), b.message_id};
+}
+
+signature sign_body(const net::identity& me, const bytes& body_bytes, uint32_t version,
+                    uint32_t min_version) {
+  return me.sign(net::sign_purpose::envelope,
+                 signed_bytes(version, min_version, me.pub().sign, body_bytes));
 }
 
 inbox::inbox(const net::identity& me, const net::replay_config& replay, size_t max_bytes)
@@ -128,22 +134,32 @@ result<opened_message> inbox::open(net::byte_view envelope, int64_t now_ms) {
       default: return refuse(counters_.malformed, dec.error());
     }
   }
-  // 3. The body. Parsing before verifying is safe (the codec checks every
-  // field) and tells us whose key to verify with.
+  // 3. The signing key, before it vouches for anything: a small-order key
+  // verifies signatures anyone can make.
+  if (auto err = net::check_sign_key(dec->sign_key))
+    return refuse(counters_.wrong_sender_key, error{errc::forged, "envelope with a weak "
+                                                                  "signing key: " + err.what});
+  // 4. The signature, over everything the receiver acts on, before a byte of
+  // the body is parsed.
+  if (!net::verify(net::sign_purpose::envelope, dec->sign_key,
+                   signed_bytes(dec->version, dec->min_version, dec->sign_key, dec->body_bytes),
+                   dec->signature))
+    return refuse(counters_.bad_signature,
+                  error{errc::forged, "forged: bad signature on an envelope"});
+  // 5. The body, now known to be what the key's holder wrote.
   auto b = decode_body(dec->body_bytes, max_bytes_);
   if (!b)
     return refuse(counters_.malformed, b.error());
-  // 4. Addressed to us: a relay or broker mix-up costs no signature check.
-  auto recipient = as_node_id(b->recipient_id);
-  if (recipient != id_)
-    return refuse(counters_.not_for_us,
-                  error{errc::not_for_us, "message for node " + recipient.to_string()
-                                            + ", this is node " + id_.to_string()});
-  // 5. The keys are the claimed sender's: the id commits to both of them.
+  // 6. The keys are the claimed sender's: the body names the key that signed
+  // it, and the id commits to both keys.
   auto sender = as_node_id(b->sender_id);
   net::public_keys keys{b->sender_sign_key, b->sender_agree_key};
-  // A small-order signing key verifies signatures anyone can make.
-  if (auto err = net::check_public_keys(keys))
+  if (keys.sign != dec->sign_key)
+    return refuse(counters_.wrong_sender_key,
+                  error{errc::forged, "message claiming node " + sender.to_string()
+                                        + " names another signing key than the one that "
+                                          "signed it"});
+  if (auto err = net::check_agree_key(keys.agree))
     return refuse(counters_.wrong_sender_key,
                   error{errc::forged, "message claiming node " + sender.to_string()
                                         + " has a weak key: " + err.what});
@@ -153,12 +169,13 @@ result<opened_message> inbox::open(net::byte_view envelope, int64_t now_ms) {
                   error{errc::forged, "sender key does not belong to its id: message claims node "
                                         + sender.to_string() + ", its keys are node "
                                         + keys_id.to_string() + "'s"});
-  // 6. The signature over the bytes as received, never re-serialized ones.
-  if (!net::verify(keys.sign, dec->body_bytes, dec->signature))
-    return refuse(counters_.bad_signature,
-                  error{errc::forged, "forged: bad signature on a message claiming node "
-                                        + sender.to_string()});
-  // 7. The payload, under the header it was sealed with. Before the replay
+  // 7. Addressed to us.
+  auto recipient = as_node_id(b->recipient_id);
+  if (recipient != id_)
+    return refuse(counters_.not_for_us,
+                  error{errc::not_for_us, "message for node " + recipient.to_string()
+                                            + ", this is node " + id_.to_string()});
+  // 8. The payload, under the header it was sealed with. Before the replay
   // guard, which would remember the id of a message we then refuse.
   net::sealed box;
   box.ephemeral = b->ephemeral_key;
@@ -170,7 +187,7 @@ result<opened_message> inbox::open(net::byte_view envelope, int64_t now_ms) {
                   error{errc::crypto_failed, "message " + hex(b->message_id) + " from node "
                                                + sender.to_string() + ": "
                                                + plain.error().what});
-  // 8. Fresh and not seen before; accepting it remembers it.
+  // 9. Fresh and not seen before; accepting it remembers it.
   auto about = "message " + hex(b->message_id) + " from node " + sender.to_string();
   auto stamp = " stamped " + std::to_string(b->timestamp_ms) + " ms with ttl "
                + std::to_string(b->ttl_ms) + " ms, now is " + std::to_string(now_ms) + " ms";

@@ -20,7 +20,9 @@
 //   2. the plaintext sealed to the recipient's X25519 key (net::seal) with
 //      envelope_aad() of that header as associated data;
 //   3. the body serialized (encode_body), signed with the sender's Ed25519 key
-//      and wrapped in an envelope (encode_envelope).
+//      for sign_purpose::envelope over signed_bytes() (the versions, the
+//      signing key and the body: everything a receiver acts on) and wrapped
+//      in an envelope (encode_envelope).
 //
 // The signature proves who wrote the body; the AAD ties the ciphertext to the
 // header it was sealed under. Without the AAD, anyone able to sign a body
@@ -62,11 +64,18 @@ inline constexpr size_t envelope_aad_size =
 /// recipient's key are bound by net::seal's key derivation already.
 std::array<uint8_t, envelope_aad_size> envelope_aad(const body& b);
 
+/// The envelope signature of `body_bytes` by `me`, written as `version` with
+/// `min_version`: identity::sign(sign_purpose::envelope, signed_bytes(...)).
+signature sign_body(const net::identity& me, const bytes& body_bytes,
+                    uint32_t version = current_version,
+                    uint32_t min_version = oldest_reader_version);
+
 /// Seals `plaintext` (a payload of type `type`, e.g. encode_payload(x)) from
 /// `me` to the node with public keys `recipient`, stamped `now_ms` (Unix time
 /// in ms) and valid for `ttl_ms` after that. Every call chooses a new message
 /// id and a new ephemeral key, so two calls never give the same bytes.
-/// Errors: errc::invalid_argument for PAYLOAD_TYPE_UNSPECIFIED;
+/// Errors: errc::invalid_argument for PAYLOAD_TYPE_UNSPECIFIED and for
+/// recipient keys that net::check_public_keys refuses;
 /// errc::message_too_large when the plaintext or the envelope exceeds
 /// `max_bytes`; errc::crypto_failed when the random generator fails or the
 /// recipient's agreement key is of small order (no secret can be agreed with
@@ -130,12 +139,15 @@ struct inbox_counters {
 /// open() checks, cheapest first, and stops at the first failure:
 ///  1. size <= max_bytes                       (errc::message_too_large)
 ///  2. decode_envelope: format, version        (errc::malformed, errc::unsupported_version)
-///  3. decode_body                             (errc::malformed)
-///  4. recipient id is this node's             (errc::not_for_us)
-///  5. node_id::of(sender keys) == sender id   (errc::forged)
-///  6. Ed25519 signature over the body bytes as received (errc::forged)
-///  7. the payload decrypts with envelope_aad() (errc::crypto_failed)
-///  8. the replay guard: not expired, not from the future, not seen before
+///  3. the envelope's signing key is not weak  (errc::forged, wrong_sender_key)
+///  4. the signature over signed_bytes() of the bytes as received, before
+///     anything of the body is parsed          (errc::forged, bad_signature)
+///  5. decode_body                             (errc::malformed)
+///  6. the body names the envelope's signing key, its agreement key is not
+///     weak, node_id::of(sender keys) == sender id (errc::forged, wrong_sender_key)
+///  7. recipient id is this node's             (errc::not_for_us)
+///  8. the payload decrypts with envelope_aad() (errc::crypto_failed)
+///  9. the replay guard: not expired, not from the future, not seen before
 ///     (errc::expired, errc::from_future, errc::replayed)
 ///
 /// The replay guard comes last because it remembers what it accepts: a

@@ -160,7 +160,7 @@ TEST_F(SignalNodeBadInput, SenderKeyThatDoesNotMatchTheIdIsRefused) {
   body->sender_sign_key = mallory->pub().sign;
   auto body_bytes = wire::encode_body(*body);
   ASSERT_TRUE(body_bytes);
-  auto forged = wire::encode_envelope(*body_bytes, mallory->sign(*body_bytes));
+  auto forged = wire::encode_envelope(*body_bytes, wire::sign_body(*mallory, *body_bytes));
   ASSERT_TRUE(forged);
   inject(*forged);
   expect_refused_as(&signal_node_stats::wrong_sender_key);
@@ -175,7 +175,7 @@ TEST_F(SignalNodeBadInput, DamagedCiphertextIsRefusedAsUndecryptable) {
   body->ciphertext[0] ^= 0x01;
   auto body_bytes = wire::encode_body(*body);
   ASSERT_TRUE(body_bytes);
-  auto damaged = wire::encode_envelope(*body_bytes, alice_id->sign(*body_bytes));
+  auto damaged = wire::encode_envelope(*body_bytes, wire::sign_body(*alice_id, *body_bytes));
   ASSERT_TRUE(damaged);
   inject(*damaged);
   expect_refused_as(&signal_node_stats::undecryptable);
@@ -262,7 +262,7 @@ TEST_F(SignalNodeBadInput, MessageSealedForAnotherNodeIsRefusedAsNotForUs) {
 TEST_F(SignalNodeBadInput, EnvelopeNeedingANewerReaderIsRefused) {
   auto env = wire::decode_envelope(sealed_for_victim());
   ASSERT_TRUE(env);
-  auto newer = wire::encode_envelope(env->body_bytes, env->signature, 2, 2);
+  auto newer = wire::encode_envelope(env->body_bytes, env->signature, 3, 3);
   ASSERT_TRUE(newer);
   inject(*newer);
   expect_refused_as(&signal_node_stats::unsupported_version);

@@ -23,6 +23,8 @@
 using namespace p2pd::net;
 using p2pd::test::temp_dir;
 
+constexpr auto env = sign_purpose::envelope;
+
 namespace {
 
 template <size_t N>
@@ -177,32 +179,32 @@ TEST(Identity, GeneratedIdentitiesDiffer) {
 TEST(Identity, SignatureVerifiesWithItsKey) {
   auto me = make_identity();
   std::string msg = "hello, peers";
-  auto sig = me.sign(msg);
-  EXPECT_TRUE(verify(me.pub(), msg, sig));
-  EXPECT_TRUE(verify(me.pub().sign, msg, sig));
-  auto empty_sig = me.sign(byte_view{});
-  EXPECT_TRUE(verify(me.pub(), byte_view{}, empty_sig));
+  auto sig = me.sign(env, msg);
+  EXPECT_TRUE(verify(env, me.pub(), msg, sig));
+  EXPECT_TRUE(verify(env, me.pub().sign, msg, sig));
+  auto empty_sig = me.sign(env, byte_view{});
+  EXPECT_TRUE(verify(env, me.pub(), byte_view{}, empty_sig));
 }
 
 TEST(Identity, VerifyFailsOnAFlippedMessageBit) {
   auto me = make_identity();
   std::vector<uint8_t> msg(40, 0x5a);
-  auto sig = me.sign(msg);
+  auto sig = me.sign(env, msg);
   for (size_t bit = 0; bit < msg.size() * 8; ++bit) {
     auto changed = msg;
     changed[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    EXPECT_FALSE(verify(me.pub(), changed, sig)) << "bit " << bit;
+    EXPECT_FALSE(verify(env, me.pub(), changed, sig)) << "bit " << bit;
   }
 }
 
 TEST(Identity, VerifyFailsOnAFlippedSignatureBit) {
   auto me = make_identity();
   std::string msg = "signed";
-  auto sig = me.sign(msg);
+  auto sig = me.sign(env, msg);
   for (size_t bit = 0; bit < sig.size() * 8; ++bit) {
     auto changed = sig;
     changed[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    EXPECT_FALSE(verify(me.pub(), msg, changed)) << "bit " << bit;
+    EXPECT_FALSE(verify(env, me.pub(), msg, changed)) << "bit " << bit;
   }
 }
 
@@ -210,13 +212,13 @@ TEST(Identity, VerifyFailsWithAnotherKey) {
   auto me = make_identity();
   auto other = make_identity();
   std::string msg = "from me";
-  EXPECT_FALSE(verify(other.pub(), msg, me.sign(msg)));
+  EXPECT_FALSE(verify(env, other.pub(), msg, me.sign(env, msg)));
   std::array<uint8_t, 32> not_a_point{};
   not_a_point.fill(0xff);
-  EXPECT_FALSE(verify(not_a_point, msg, me.sign(msg)));
+  EXPECT_FALSE(verify(env, not_a_point, msg, me.sign(env, msg)));
 }
 
-TEST(Identity, SignaturesMatchRfc8032TestVectors) {
+TEST(Identity, KeysAndVerifyMatchRfc8032TestVectors) {
   std::array<uint8_t, 32> agree{}; // any: only the Ed25519 half is checked
   agree[0] = 1;
   auto one = identity::from_private_keys(
@@ -224,18 +226,38 @@ TEST(Identity, SignaturesMatchRfc8032TestVectors) {
   ASSERT_TRUE(one) << to_string(one.error());
   EXPECT_EQ(one->pub().sign,
             from_hex<32>("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
-  EXPECT_EQ(one->sign(byte_view{}),
-            from_hex<64>("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
-                         "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"));
+  EXPECT_TRUE(verify(one->pub().sign, byte_view{},
+                     from_hex<64>("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+                                  "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")));
   auto two = identity::from_private_keys(
     from_hex<32>("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"), agree);
   ASSERT_TRUE(two) << to_string(two.error());
   std::array<uint8_t, 1> msg{0x72};
   auto sig = from_hex<64>("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
                           "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
-  EXPECT_EQ(two->sign(msg), sig);
   EXPECT_TRUE(verify(
     from_hex<32>("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"), msg, sig));
+  EXPECT_FALSE(verify(env, two->pub(), msg, sig)) << "a raw signature passed for a purpose";
+}
+
+TEST(Identity, APurposeSignatureIsPlainEd25519OverItsContextAndTheMessage) {
+  auto me = make_identity();
+  std::string msg = "in context";
+  std::string ctx = context_of(env);
+  EXPECT_EQ(ctx, "p2pd/envelope/v2");
+  std::string full = ctx + std::string(1, '\0') + msg;
+  auto sig = me.sign(env, msg);
+  EXPECT_TRUE(verify(me.pub().sign, full, sig));
+  EXPECT_FALSE(verify(me.pub().sign, msg, sig)) << "the context was not signed";
+}
+
+TEST(Identity, ASignatureOverTheContextBytesIsNotOneOverTheMessage) {
+  // Whoever can get "p2pd/envelope/v2\0" + m signed as a message cannot pass
+  // it off for m: the prefix sits once, in front.
+  auto me = make_identity();
+  std::string msg = "m";
+  auto sig = me.sign(env, std::string(context_of(env)) + std::string(1, '\0') + msg);
+  EXPECT_FALSE(verify(env, me.pub(), msg, sig));
 }
 
 TEST(Identity, AgreementMatchesRfc7748TestVector) {
@@ -283,11 +305,11 @@ TEST(Identity, MovedIdentityKeepsItsKeys) {
   identity b = std::move(a);
   EXPECT_EQ(b.id(), id);
   std::string msg = "after the move";
-  EXPECT_TRUE(verify(b.pub(), msg, b.sign(msg)));
+  EXPECT_TRUE(verify(env, b.pub(), msg, b.sign(env, msg)));
   auto c = make_identity();
   c = std::move(b);
   EXPECT_EQ(c.id(), id);
-  EXPECT_TRUE(verify(c.pub(), msg, c.sign(msg)));
+  EXPECT_TRUE(verify(env, c.pub(), msg, c.sign(env, msg)));
 }
 
 TEST(Identity, SameKeysGiveTheSameIdentity) {
@@ -343,7 +365,7 @@ TEST_F(IdentityFile, CreatedOnFirstStartAndReloadedWithTheSameId) {
   EXPECT_EQ(second->id(), first->id());
   EXPECT_EQ(second->pub(), first->pub());
   std::string msg = "signed before the restart";
-  EXPECT_TRUE(verify(second->pub(), msg, first->sign(msg)));
+  EXPECT_TRUE(verify(env, second->pub(), msg, first->sign(env, msg)));
 }
 
 TEST_F(IdentityFile, AnotherDirectoryGetsAnotherIdentity) {

@@ -34,10 +34,10 @@ bytes sample_envelope() {
   return r ? *r : bytes{};
 }
 
-/// decode_body() of `b` as the version 2 message after `change` edited it.
+/// decode_body() of `b` as the "version 3" message after `change` edited it.
 template <class F>
 p2pd::net::error decode_changed(F change) {
-  auto m = as_v2(sample_body());
+  auto m = as_future(sample_body());
   change(m);
   return error_of(decode_body(to_bytes(m.SerializeAsString())));
 }
@@ -47,13 +47,13 @@ p2pd::net::error decode_changed(F change) {
 template <class F>
 void expect_wrong_length_refused(const char* name, size_t want, F set_field) {
   for (size_t size : {want - 1, want + 1, size_t{1}, 2 * want}) {
-    auto err = decode_changed([&](v2test::envelope_body& m) { set_field(m, std::string(size, 'x')); });
+    auto err = decode_changed([&](future_test::envelope_body& m) { set_field(m, std::string(size, 'x')); });
     EXPECT_EQ(err.code, errc::malformed) << name << " of " << size << " bytes: " << to_string(err);
     auto expected = std::string{name} + " has " + std::to_string(size) + " bytes, must have "
                     + std::to_string(want);
     EXPECT_NE(err.what.find(expected), std::string::npos) << to_string(err);
   }
-  auto err = decode_changed([&](v2test::envelope_body& m) { set_field(m, std::string{}); });
+  auto err = decode_changed([&](future_test::envelope_body& m) { set_field(m, std::string{}); });
   EXPECT_EQ(err.code, errc::malformed) << name << " missing: " << to_string(err);
   EXPECT_NE(err.what.find(std::string{"has no "} + name), std::string::npos) << to_string(err);
 }
@@ -127,7 +127,9 @@ TEST(envelope, a_changed_body_byte_reaches_the_verifier) {
   ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
   // The last byte of the envelope's body is the last ciphertext byte: change
   // it in transit and the receiver verifies the changed bytes.
-  auto body_end = env.size() - signature_size - 2; // signature tag and length precede it
+  // The signature (field 4) and the signing key (field 5) follow the body,
+  // each after a tag and a length byte.
+  auto body_end = env.size() - (sign_key_size + 2) - (signature_size + 2);
   env[body_end - 1] ^= 0x01;
   auto tampered = decode_envelope(env);
   ASSERT_TRUE(tampered.has_value()) << to_string(tampered.error());
@@ -138,27 +140,29 @@ TEST(envelope, a_changed_body_byte_reaches_the_verifier) {
 // -- versions -----------------------------------------------------------------
 
 TEST(envelope, newer_version_with_new_fields_decodes_when_min_version_is_met) {
-  auto body_v2 = as_v2(sample_body());
-  body_v2.set_sender_certificate(std::string(300, 'c'));
-  body_v2.mutable_note()->set_text("via broker 2");
-  body_v2.mutable_note()->set_weight(-7);
-  body_v2.set_flags(0xdeadbeefcafef00dull);
-  auto body_bytes = to_bytes(body_v2.SerializeAsString());
+  auto body_v3 = as_future(sample_body());
+  body_v3.set_sender_certificate(std::string(300, 'c'));
+  body_v3.mutable_note()->set_text("via broker 2");
+  body_v3.mutable_note()->set_weight(-7);
+  body_v3.set_flags(0xdeadbeefcafef00dull);
+  auto body_bytes = to_bytes(body_v3.SerializeAsString());
 
-  v2test::envelope env_v2;
-  env_v2.set_version(2);
-  env_v2.set_min_version(1);
-  env_v2.set_signed_body(std::string(body_bytes.begin(), body_bytes.end()));
+  future_test::envelope env_v3;
+  env_v3.set_version(3);
+  env_v3.set_min_version(2);
+  env_v3.set_sender_sign_key(to_string(sample_body().sender_sign_key));
+  env_v3.set_signed_body(std::string(body_bytes.begin(), body_bytes.end()));
   auto sig = fake_sign(body_bytes);
-  env_v2.set_signature(to_string(sig));
-  env_v2.set_routing_hint("eu-west");
-  env_v2.add_broker_hops(1);
-  env_v2.add_broker_hops(2);
+  env_v3.set_signature(to_string(sig));
+  env_v3.set_routing_hint("eu-west");
+  env_v3.add_broker_hops(1);
+  env_v3.add_broker_hops(2);
 
-  auto dec = decode_envelope(to_bytes(env_v2.SerializeAsString()));
+  auto dec = decode_envelope(to_bytes(env_v3.SerializeAsString()));
   ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
-  EXPECT_EQ(dec->version, 2u);
-  EXPECT_EQ(dec->min_version, 1u);
+  EXPECT_EQ(dec->version, 3u);
+  EXPECT_EQ(dec->min_version, 2u);
+  EXPECT_EQ(dec->sign_key, sample_body().sender_sign_key);
   EXPECT_EQ(dec->body_bytes, body_bytes);
   EXPECT_TRUE(fake_verify(dec->body_bytes, dec->signature));
   auto b = decode_body(dec->body_bytes);
@@ -169,7 +173,7 @@ TEST(envelope, newer_version_with_new_fields_decodes_when_min_version_is_met) {
 TEST(envelope, raw_unknown_fields_are_ignored_in_envelope_and_body) {
   auto body_bytes = encode_ok(sample_body());
   put_unknown_fields(body_bytes);
-  auto env = encode_envelope(body_bytes, fake_sign(body_bytes), 5, 1);
+  auto env = encode_envelope(body_bytes, fake_sign(body_bytes), 5, 2);
   ASSERT_TRUE(env.has_value()) << to_string(env.error());
   put_unknown_fields(*env);
 
@@ -184,22 +188,54 @@ TEST(envelope, raw_unknown_fields_are_ignored_in_envelope_and_body) {
 
 TEST(envelope, min_version_above_ours_is_refused_as_unsupported_version) {
   auto body_bytes = encode_ok(sample_body());
-  for (uint32_t min : {2u, 3u}) {
-    auto env = encode_envelope(body_bytes, fake_sign(body_bytes), 3, min);
+  for (uint32_t min : {3u, 4u}) {
+    auto env = encode_envelope(body_bytes, fake_sign(body_bytes), 4, min);
     ASSERT_TRUE(env.has_value()) << to_string(env.error());
     auto err = error_of(decode_envelope(*env));
     EXPECT_EQ(err.code, errc::unsupported_version) << to_string(err);
     EXPECT_EQ(err.what, "envelope needs reader version " + std::to_string(min)
-                          + ", this is version 1");
+                          + ", this is version 2");
+  }
+}
+
+TEST(envelope, version_1_is_refused_as_unsupported_version) {
+  // Format 1 signed the body alone: its version fields could be changed in
+  // transit. Its signature means nothing to this reader.
+  auto body_bytes = encode_ok(sample_body());
+  auto env = raw_envelope(body_bytes, to_string(fake_sign(body_bytes)), 1, 1);
+  auto err = error_of(decode_envelope(env));
+  EXPECT_EQ(err.code, errc::unsupported_version) << to_string(err);
+  EXPECT_NE(err.what.find("version 1 is no longer accepted"), std::string::npos) << err.what;
+}
+
+TEST(envelope, signed_bytes_are_the_versions_big_endian_the_key_and_the_body) {
+  sign_key key{};
+  for (size_t i = 0; i < key.size(); ++i)
+    key[i] = static_cast<uint8_t>(0xa0 + i);
+  bytes body_bytes{0x01, 0x02, 0x03};
+  auto out = signed_bytes(0x01020304, 0x00000002, key, body_bytes);
+  bytes expected{0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x02};
+  expected.insert(expected.end(), key.begin(), key.end());
+  expected.insert(expected.end(), body_bytes.begin(), body_bytes.end());
+  EXPECT_EQ(out, expected);
+}
+
+TEST(envelope, signing_key_of_wrong_length_is_refused) {
+  auto body_bytes = encode_ok(sample_body());
+  auto sig = to_string(fake_sign(body_bytes));
+  for (size_t size : {size_t{0}, size_t{31}, size_t{33}}) {
+    auto err = error_of(decode_envelope(raw_envelope(body_bytes, sig, 2, 2, std::string(size, 'k'))));
+    EXPECT_EQ(err.code, errc::malformed) << size << " bytes: " << to_string(err);
+    EXPECT_EQ(err.what, "envelope signing key has " + std::to_string(size) + " bytes, must have 32");
   }
 }
 
 TEST(envelope, unsupported_version_is_reported_before_field_checks) {
   // A future format may sign differently: a reader that cannot read it must
   // say "too new", not "bad signature length".
-  auto env = raw_envelope(encode_ok(sample_body()), std::string(100, 's'), 2, 2);
+  auto env = raw_envelope(encode_ok(sample_body()), std::string(100, 's'), 3, 3);
   EXPECT_EQ(error_of(decode_envelope(env)).code, errc::unsupported_version);
-  auto no_body = raw_envelope({}, "", 4, 3);
+  auto no_body = raw_envelope({}, "", 4, 3, "");
   EXPECT_EQ(error_of(decode_envelope(no_body)).code, errc::unsupported_version);
 }
 
@@ -389,30 +425,30 @@ TEST(envelope_body, nonce_of_wrong_length_is_refused) {
 }
 
 TEST(envelope_body, missing_message_id_is_refused) {
-  auto err = decode_changed([](v2test::envelope_body& m) { m.clear_message_id(); });
+  auto err = decode_changed([](future_test::envelope_body& m) { m.clear_message_id(); });
   EXPECT_EQ(err.code, errc::malformed) << to_string(err);
   EXPECT_EQ(err.what, "envelope body has no message_id");
 }
 
 TEST(envelope_body, all_zero_message_id_is_refused) {
   auto err = decode_changed(
-    [](v2test::envelope_body& m) { m.set_message_id(std::string(message_id_size, '\0')); });
+    [](future_test::envelope_body& m) { m.set_message_id(std::string(message_id_size, '\0')); });
   EXPECT_EQ(err.code, errc::malformed) << to_string(err);
   EXPECT_EQ(err.what, "envelope body: message_id is all zero");
 }
 
 TEST(envelope_body, missing_payload_type_is_refused) {
-  auto err = decode_changed([](v2test::envelope_body& m) { m.clear_type(); });
+  auto err = decode_changed([](future_test::envelope_body& m) { m.clear_type(); });
   EXPECT_EQ(err.code, errc::malformed) << to_string(err);
   EXPECT_EQ(err.what, "envelope body has no payload type");
 }
 
 TEST(envelope_body, ciphertext_shorter_than_its_tag_is_refused) {
   auto err = decode_changed(
-    [](v2test::envelope_body& m) { m.set_ciphertext(std::string(aead_tag_size - 1, 'c')); });
+    [](future_test::envelope_body& m) { m.set_ciphertext(std::string(aead_tag_size - 1, 'c')); });
   EXPECT_EQ(err.code, errc::malformed) << to_string(err);
   auto ok = decode_changed(
-    [](v2test::envelope_body& m) { m.set_ciphertext(std::string(aead_tag_size, 'c')); });
+    [](future_test::envelope_body& m) { m.set_ciphertext(std::string(aead_tag_size, 'c')); });
   EXPECT_FALSE(ok) << to_string(ok);
 }
 

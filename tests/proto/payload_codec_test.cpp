@@ -177,7 +177,7 @@ TEST(payload, payload_travels_in_an_envelope) {
 // -- compatibility ------------------------------------------------------------
 
 TEST(payload, newer_payload_fields_are_ignored) {
-  v2test::connect_request newer;
+  future_test::connect_request newer;
   newer.set_request_id(77);
   newer.set_protocol(TRANSPORT_TCP);
   newer.set_preferred_relay("relay-3");

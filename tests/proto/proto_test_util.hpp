@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "p2pd/proto/envelope_codec.hpp"
-#include "p2pd/tests/proto/envelope_v2_test.pb.h"
+#include "p2pd/tests/proto/envelope_future_test.pb.h"
 
 // Shared by the proto tests: sample values, a stand-in for the signature
 // (the codec does no crypto, the tests only need bytes that depend on every
@@ -68,9 +68,9 @@ std::string to_string(const std::array<uint8_t, N>& x) {
   return std::string(x.begin(), x.end());
 }
 
-/// `b` as the "version 2" body message, to change or add fields freely.
-inline v2test::envelope_body as_v2(const body& b) {
-  v2test::envelope_body m;
+/// `b` as the "version 3" body message, to change or add fields freely.
+inline future_test::envelope_body as_future(const body& b) {
+  future_test::envelope_body m;
   m.set_sender_id(to_string(b.sender_id));
   m.set_sender_sign_key(to_string(b.sender_sign_key));
   m.set_sender_agree_key(to_string(b.sender_agree_key));
@@ -86,14 +86,16 @@ inline v2test::envelope_body as_v2(const body& b) {
 }
 
 /// An envelope around `body_bytes` with the given fields, written by the
-/// "version 2" class so that the codec's own checks do not stand in the way.
-inline bytes raw_envelope(const bytes& body_bytes, const std::string& sig, uint32_t version = 1,
-                          uint32_t min_version = 1) {
-  v2test::envelope e;
+/// "version 3" class so that the codec's own checks do not stand in the way.
+inline bytes raw_envelope(const bytes& body_bytes, const std::string& sig, uint32_t version = 2,
+                          uint32_t min_version = 2,
+                          const std::string& sign_key = std::string(32, 'k')) {
+  future_test::envelope e;
   e.set_version(version);
   e.set_min_version(min_version);
   e.set_signed_body(std::string(body_bytes.begin(), body_bytes.end()));
   e.set_signature(sig);
+  e.set_sender_sign_key(sign_key);
   return to_bytes(e.SerializeAsString());
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "net/net_printers.hpp"
 #include "proto/proto_test_util.hpp"
@@ -30,6 +31,21 @@ net::identity new_identity() {
 template <class T>
 net::error error_of(const result<T>& r) {
   return r ? net::error{} : r.error();
+}
+
+// Plain RFC 8032 Ed25519, no context: what identity::sign never produces.
+std::array<uint8_t, 64> raw_ed25519_sign(const std::array<uint8_t, 32>& priv, const bytes& msg) {
+  std::array<uint8_t, 64> sig{};
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, priv.data(), priv.size());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t len = sig.size();
+  bool ok = key && ctx && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key) == 1
+            && EVP_DigestSign(ctx, sig.data(), &len, msg.data(), msg.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  if (!ok)
+    throw std::runtime_error("raw Ed25519 signing failed");
+  return sig;
 }
 
 bytes sample_plaintext() {
@@ -63,7 +79,7 @@ bytes signed_by(const body& b, const net::identity& signer) {
   auto body_bytes = encode_body(b);
   if (!body_bytes)
     throw std::runtime_error(to_string(body_bytes.error()));
-  auto env = encode_envelope(*body_bytes, signer.sign(*body_bytes));
+  auto env = encode_envelope(*body_bytes, sign_body(signer, *body_bytes));
   if (!env)
     throw std::runtime_error(to_string(env.error()));
   return std::move(*env);
@@ -199,7 +215,7 @@ TEST_F(secure_envelope, sender_with_a_small_order_signing_key_is_refused_as_forg
   auto env = encode_envelope(*body_bytes, forged);
   ASSERT_TRUE(env);
   inbox box{b};
-  expect_refused(box, *env, t0, errc::forged, "weak key");
+  expect_refused(box, *env, t0, errc::forged, "envelope with a weak signing key");
   EXPECT_EQ(box.counters().wrong_sender_key, 1u);
   EXPECT_EQ(box.counters().accepted, 0u);
 }
@@ -246,15 +262,97 @@ TEST(secure_envelope_aad, encodes_the_documented_fixed_layout) {
 TEST_F(secure_envelope, any_flipped_signature_byte_is_refused_as_forged) {
   auto msg = seal_ok(a, b);
   inbox box{b};
-  // The signature is the envelope's last field: its last 64 bytes.
+  // The signature is the envelope's field 4, followed only by field 5 (the
+  // signing key with its tag and length byte).
+  auto sig_end = msg.envelope.size() - (sign_key_size + 2);
   for (size_t i = 1; i <= signature_size; ++i) {
     auto env = msg.envelope;
-    env[env.size() - i] ^= 0x01;
+    env[sig_end - i] ^= 0x01;
     expect_refused(box, env, t0, errc::forged, "forged: bad signature");
   }
   EXPECT_EQ(box.counters().bad_signature, signature_size);
   EXPECT_EQ(box.replay().size(), 0u);
   expect_opens(box, msg);
+}
+
+TEST_F(secure_envelope, versions_changed_under_the_same_signature_are_refused_as_forged) {
+  auto msg = seal_ok(a, b);
+  auto dec = decode_envelope(msg.envelope);
+  ASSERT_TRUE(dec);
+  inbox box{b};
+  for (auto [version, min_version] : {std::pair{3u, 2u}, std::pair{2u, 1u}, std::pair{9u, 2u}}) {
+    auto changed = encode_envelope(dec->body_bytes, dec->signature, version, min_version);
+    ASSERT_TRUE(changed) << to_string(changed.error());
+    expect_refused(box, *changed, t0, errc::forged, "forged: bad signature");
+  }
+  EXPECT_EQ(box.counters().bad_signature, 3u);
+  expect_opens(box, msg);
+}
+
+TEST_F(secure_envelope, a_signature_over_the_body_alone_is_refused_as_forged) {
+  // What format 1 signed: the body without the versions and the key.
+  auto msg = seal_ok(a, b);
+  auto dec = decode_envelope(msg.envelope);
+  ASSERT_TRUE(dec);
+  auto env = encode_envelope(dec->body_bytes, a.sign(net::sign_purpose::envelope, dec->body_bytes));
+  ASSERT_TRUE(env);
+  inbox box{b};
+  expect_refused(box, *env, t0, errc::forged, "forged: bad signature");
+  EXPECT_EQ(box.counters().bad_signature, 1u);
+}
+
+TEST(secure_envelope_raw, a_raw_ed25519_signature_without_the_context_is_refused) {
+  // The sender's key signs exactly the covered bytes, but as plain Ed25519
+  // with no context: a signature made for another protocol under the same key.
+  std::array<uint8_t, 32> sign_priv{}, agree_priv{};
+  std::mt19937 rng{7};
+  for (auto& x : sign_priv)
+    x = static_cast<uint8_t>(rng());
+  for (auto& x : agree_priv)
+    x = static_cast<uint8_t>(rng());
+  auto a = net::identity::from_private_keys(sign_priv, agree_priv);
+  ASSERT_TRUE(a) << to_string(a.error());
+  auto b = new_identity();
+  auto sealed = seal_ok(*a, b);
+  auto dec = decode_envelope(sealed.envelope);
+  ASSERT_TRUE(dec);
+  auto covered = signed_bytes(dec->version, dec->min_version, dec->sign_key, dec->body_bytes);
+  auto raw = raw_ed25519_sign(sign_priv, covered);
+  ASSERT_TRUE(net::verify(a->pub().sign, covered, raw)) << "the raw signature itself is good";
+  auto env = test::raw_envelope(dec->body_bytes, test::to_string(raw), dec->version,
+                                dec->min_version, test::to_string(dec->sign_key));
+  inbox box{b};
+  auto r = box.open(env, t0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::forged);
+  EXPECT_EQ(box.counters().bad_signature, 1u);
+}
+
+TEST_F(secure_envelope, garbage_body_under_a_bad_signature_is_refused_before_parsing) {
+  // The body is not parsed until the signature holds: garbage under a bad
+  // signature counts as forged, never reaches the protobuf parser.
+  bytes garbage(200, 0xff);
+  auto env = test::raw_envelope(garbage, std::string(signature_size, 's'), 2, 2,
+                                test::to_string(a.pub().sign));
+  inbox box{b};
+  expect_refused(box, env, t0, errc::forged, "forged: bad signature");
+  EXPECT_EQ(box.counters().bad_signature, 1u);
+  EXPECT_EQ(box.counters().malformed, 0u);
+}
+
+TEST_F(secure_envelope, a_body_naming_another_key_than_the_one_that_signed_it_is_refused) {
+  // C signs A's body (A's id and keys) with C's own key in the envelope.
+  auto h = body_of(seal_ok(a, b).envelope);
+  auto body_bytes = encode_body(h);
+  ASSERT_TRUE(body_bytes);
+  auto sig = c.sign(net::sign_purpose::envelope,
+                    signed_bytes(current_version, oldest_reader_version, c.pub().sign, *body_bytes));
+  auto env = test::raw_envelope(*body_bytes, test::to_string(sig), current_version,
+                                oldest_reader_version, test::to_string(c.pub().sign));
+  inbox box{b};
+  expect_refused(box, env, t0, errc::forged, "names another signing key than the one that signed it");
+  EXPECT_EQ(box.counters().wrong_sender_key, 1u);
+  EXPECT_EQ(box.counters().accepted, 0u);
 }
 
 TEST_F(secure_envelope, body_resigned_by_another_key_under_the_senders_id_is_refused) {
