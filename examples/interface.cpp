@@ -23,10 +23,7 @@ int main(int argc, char** argv) {
         std::cerr << "interface: " << list.error().what << '\n';
         return 1;
       }
-      std::vector<std::string> skipped;
-      add_servers(spec, *list, &skipped);
-      for (auto& s : skipped)
-        std::cerr << "interface: skipped " << s << '\n';
+      add_servers(spec, *list); // resolved by the actor, within spec.dns_timeout
     } else if (!arg.empty() && arg[0] != '-' && spec.name.empty()) {
       spec.name = arg;
     } else {
@@ -44,6 +41,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& s = li->state;
+  for (const auto& u : s.unresolved)
+    std::cerr << "interface: unresolved server " << u << '\n';
   for (auto fam : {net::family::v4, net::family::v6}) {
     auto* r = s.route(fam);
     if (!r)
