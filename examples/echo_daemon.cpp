@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iostream>
 
+#include "args.hpp"
+
 #include "p2pd/p2pd.hpp"
 #include "p2pd/net/interfaces.hpp"
 
@@ -37,7 +39,10 @@ static caf::expected<std::string> exchange(runtime& rt, const listener_info& ser
   return to_string(out->data);
 }
 
-int main() {
+int main(int argc, char** argv) {
+  examples::args cli{"echo_daemon", "an echo daemon on loopback"};
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   // The user code: the seed's EchoServer, its msg_cb and listen_all.
   runtime rt;
   auto echod = rt.start_daemon([](pipe_io& io, std::string_view msg, const endpoint& from) {
