@@ -6,6 +6,8 @@
 #include <iostream>
 #include <vector>
 
+#include "args.hpp"
+
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
@@ -44,7 +46,11 @@ caf::expected<std::string> round_trip(pipe& cli, const std::string& msg) {
 
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // No arguments: a stray one is refused rather than ignored.
+  examples::args cli{"demo", "echo servers and clients over TCP and UDP, IPv4 and IPv6, on loopback"};
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   runtime rt;
   std::cout << std::fixed << std::setprecision(2);
 

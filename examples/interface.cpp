@@ -1,38 +1,47 @@
-// interface [--servers FILE] [NIC]: the seed's `await Interface().start()`.
+// interface [--servers FILE] [--dns-timeout MS] [NIC]: the seed's
+// `await Interface().start()`.
 // Loads a NIC (default: the one of the default route) with the STUN and NAT
 // servers of FILE (see config/servers.conf; none: offline, NAT unknown) and
 // prints what it learnt: one machine-readable line per family, e.g.
 //   v4 nat=port_restricted delta=equal delta_value=0 nic=10.0.1.2 ext=198.51.100.11
-// then a line with the start time and the full description.
+// then a line with the start time (name resolution included) and the full
+// description. Servers whose names did not resolve are named on stderr.
+// Exit 0, 1 when the NIC or the server file cannot be read, 2 on bad arguments.
 #include <chrono>
 #include <iostream>
 #include <string>
+
+#include "args.hpp"
 
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
 
 int main(int argc, char** argv) {
+  examples::args cli{"interface", "loads a NIC (default: the default route's) and prints its NAT and "
+                                  "external addresses"};
+  cli.option("--servers", "FILE", "STUN and NAT servers (see config/servers.conf); none: offline")
+    .option("--dns-timeout", "MS", "time allowed to resolve the servers' names (default 2000)")
+    .positional("[NIC]", 0, 1);
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   interface_spec spec;
   spec.refresh_interval = {};
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--servers" && i + 1 < argc) {
-      auto list = net::load_server_list(argv[++i]);
-      if (!list) {
-        std::cerr << "interface: " << list.error().what << '\n';
-        return 1;
-      }
-      std::vector<std::string> skipped;
-      add_servers(spec, *list, &skipped);
-      for (auto& s : skipped)
-        std::cerr << "interface: skipped " << s << '\n';
-    } else if (!arg.empty() && arg[0] != '-' && spec.name.empty()) {
-      spec.name = arg;
-    } else {
-      std::cerr << "usage: " << argv[0] << " [--servers FILE] [NIC]\n";
+  if (!cli.positionals().empty())
+    spec.name = cli.positionals()[0];
+  if (auto ms = cli.value("--dns-timeout")) {
+    auto n = examples::parse_count(*ms, 1, 600000);
+    if (!n)
+      return cli.fail("--dns-timeout: '" + *ms + "' is not a number of milliseconds in 1..600000");
+    spec.dns_timeout = std::chrono::milliseconds(*n);
+  }
+  if (auto file = cli.value("--servers")) {
+    auto list = net::load_server_list(*file);
+    if (!list) {
+      std::cerr << "interface: " << list.error().what << '\n';
       return 1;
     }
+    add_servers(spec, *list); // resolved by the actor, within spec.dns_timeout
   }
   runtime rt;
   auto t0 = std::chrono::steady_clock::now();
@@ -44,6 +53,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto& s = li->state;
+  for (const auto& u : s.unresolved)
+    std::cerr << "interface: unresolved server " << u << '\n';
   for (auto fam : {net::family::v4, net::family::v6}) {
     auto* r = s.route(fam);
     if (!r)

@@ -11,25 +11,14 @@
 #include <string_view>
 #include <vector>
 
+#include "args.hpp"
+
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
 
 namespace {
-
-constexpr int exit_usage = 2;
-
-void usage(std::ostream& out, const char* argv0) {
-  out << "usage: " << argv0 << " <server-ip>:<port> [<server-ip>:<port> ...]\n"
-      << "  e.g. " << argv0 << " 203.0.113.10:3478 or " << argv0 << " [2001:db8::10]:3478\n";
-}
-
-int bad_usage(const char* argv0, const std::string& why) {
-  std::cerr << "nat_probe: " << why << '\n';
-  usage(std::cerr, argv0);
-  return exit_usage;
-}
 
 void print(const nat_report& rep) {
   std::cout << "nat=" << net::to_string(rep.nat) << " delta=" << net::to_string(rep.delta.type)
@@ -65,25 +54,20 @@ void print(const nat_report& rep) {
 } // namespace
 
 int main(int argc, char** argv) {
+  examples::args cli{"nat_probe", "classifies the NAT between this host and RFC 5780 STUN servers,\n"
+                                  "  e.g. nat_probe 203.0.113.10:3478 or nat_probe [2001:db8::10]:3478"};
+  cli.positional("<server-ip>:<port> [<server-ip>:<port> ...]", 1, 64);
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   std::vector<endpoint> servers;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg{argv[i]};
-    if (arg == "-h" || arg == "--help") {
-      usage(std::cout, argv[0]);
-      return 0;
-    }
-    if (!arg.empty() && arg[0] == '-')
-      return bad_usage(argv[0], "unknown option '" + std::string{arg} + "'");
-    auto server = endpoint::parse(argv[i]);
+  for (const auto& arg : cli.positionals()) {
+    auto server = endpoint::parse(arg);
     if (!server)
-      return bad_usage(argv[0], "'" + std::string{arg}
-                                  + "' is not <ip>:<port>: " + net::to_string(server.error()));
+      return cli.fail("'" + arg + "' is not <ip>:<port>: " + net::to_string(server.error()));
     if (server->port == 0)
-      return bad_usage(argv[0], "'" + std::string{arg} + "' has no port (or port 0)");
+      return cli.fail("'" + arg + "' has no port (or port 0)");
     servers.push_back(*server);
   }
-  if (servers.empty())
-    return bad_usage(argv[0], "no server given");
   runtime rt;
   auto rep = probe_nat_any(rt.system(), servers, nat_probe_spec{});
   if (!rep) {

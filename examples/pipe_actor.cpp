@@ -5,6 +5,8 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
+#include "args.hpp"
+
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
@@ -50,7 +52,11 @@ caf::behavior user(caf::event_based_actor* self, int rounds) {
   };
 }
 
-int main() {
+int main(int argc, char** argv) {
+  // No arguments: a stray one is refused rather than ignored.
+  examples::args cli{"pipe_actor", "pipes from inside a CAF actor, on loopback"};
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   p2pd::config cfg;
   caf::actor_system sys{cfg};
   sys.spawn(user, 3);

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "args.hpp"
+
 #include "p2pd/actors/runtime.hpp"
 #include "p2pd/actors/signal/signal_hub.hpp"
 #include "p2pd/actors/signal/signal_node.hpp"
@@ -29,10 +31,17 @@ std::string text_of(const bytes& b) {
 } // namespace
 
 int main(int argc, char** argv) {
+  examples::args cli{"signal_chat", "two nodes exchange a sealed, signed message on the in-process "
+                                    "hub or an MQTT broker"};
+  cli.positional("[BROKER_URI, e.g. tcp://127.0.0.1:1883]", 0, 1);
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
+  if (!cli.positionals().empty() && cli.positionals()[0].find("://") == std::string::npos)
+    return cli.fail("'" + cli.positionals()[0] + "' is not a broker URI (tcp://host:port)");
   runtime rt;
   signal_node_spec spec;
-  if (argc > 1) {
-    spec.brokers.push_back(argv[1]);
+  if (!cli.positionals().empty()) {
+    spec.brokers.push_back(cli.positionals()[0]);
     spec.mqtt.ack_timeout = 5s; // a broker that is down shows within 5 s
   } else {
     spec.hub = spawn_signal_hub(rt.system());

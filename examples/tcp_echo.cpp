@@ -2,6 +2,8 @@
 // it receives, a client that sends "test msg." and checks the echo.
 #include <iostream>
 
+#include "args.hpp"
+
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
@@ -11,7 +13,11 @@ static int fail(const char* what, const caf::error& err) {
   return 1;
 }
 
-int main() {
+int main(int argc, char** argv) {
+  // No arguments: a stray one is refused rather than ignored.
+  examples::args cli{"tcp_echo", "a TCP echo server and a client on loopback"};
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   runtime rt;
   // Start the server (127.0.0.1, a free port); the handler replies to the sender.
   auto server = rt.listen(tcp, {}, [](pipe_io& io, std::string_view msg, const endpoint&) {

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <random>
 
+#include "args.hpp"
+
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
@@ -16,7 +18,11 @@ static int fail(const char* what, const caf::error& err) {
   return 1;
 }
 
-int main() {
+int main(int argc, char** argv) {
+  // No arguments: a stray one is refused rather than ignored.
+  examples::args cli{"udp_request", "a UDP request with retries to a local server"};
+  if (auto rc = cli.parse(argc, argv))
+    return *rc;
   std::atomic<int> requests = 0; // outlives the runtime, and so the handler
   runtime rt;
   auto server = rt.listen(udp, {}, [&](pipe_io& io, std::string_view msg, const endpoint&) {

@@ -36,6 +36,10 @@ std::string interface_snapshot::to_string() const {
     for (const auto& note : n.notes)
       out += "    note: " + note + "\n";
   }
+  if (resolve_ms > 0 || !unresolved.empty())
+    out += "  server names resolved in " + std::to_string(resolve_ms) + " ms\n";
+  for (const auto& u : unresolved)
+    out += "  unresolved: " + u + "\n";
   for (const auto& note : notes)
     out += "  note: " + note + "\n";
   return out;

@@ -60,6 +60,11 @@ struct interface_snapshot {
   /// Why something is missing: no servers of a family, servers that did not
   /// agree, a failed probe.
   std::vector<std::string> notes;
+  /// Configured servers whose names did not resolve in this refresh, with
+  /// why ("line 3: stun stun.example.org:3478: ... no answer within 2000 ms").
+  std::vector<std::string> unresolved;
+  /// Milliseconds this refresh spent resolving server names (0: none to resolve).
+  int64_t resolve_ms = 0;
 
   /// The first route of `fam`, if any.
   const net::route* route(net::family fam) const;
@@ -72,7 +77,7 @@ struct interface_snapshot {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, interface_snapshot& x) {
   return f(caf::meta::type_name("p2pd::interface_snapshot"), x.name, x.index, x.mac, x.mtu,
-           x.routes, x.nats, x.refreshes, x.notes);
+           x.routes, x.nats, x.refreshes, x.notes, x.unresolved, x.resolve_ms);
 }
 
 /// The typed interface of an interface actor (the original's Interface).

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,5 +21,22 @@ result<std::vector<ip_address>> resolve_host(const std::string& host,
 
 /// True if `host` is answered without a query (a literal or a special-use name).
 bool resolves_locally(const std::string& host);
+
+/// At most this many resolver threads run at once for one resolve_hosts().
+constexpr size_t max_resolver_threads = 32;
+
+/// Resolves `hosts` in parallel (up to max_resolver_threads getaddrinfo calls
+/// at once, each on a thread of its own) and returns within about `timeout`
+/// however the resolver behaves: one result per host, in the same order. A
+/// host without an answer by then gets errc::resolve_timeout ("no answer
+/// within 2000 ms"); a name the resolver denies gets errc::resolve_failed
+/// with its reason (NXDOMAIN, no address of the family, ...). Names answered
+/// locally (resolves_locally) use no thread. Blocking: call it off the
+/// actors' threads. getaddrinfo cannot be cancelled, so a thread still
+/// waiting at the deadline is left to end by itself (the system resolver's
+/// own timeout) and its answer is dropped.
+std::vector<result<std::vector<ip_address>>>
+resolve_hosts(const std::vector<std::string>& hosts, std::chrono::milliseconds timeout,
+              std::optional<family> fam = std::nullopt);
 
 } // namespace p2pd::net

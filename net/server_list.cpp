@@ -1,5 +1,6 @@
 #include "p2pd/net/server_list.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -118,21 +119,53 @@ result<std::vector<server_entry>> load_server_list(const std::string& path) {
   return out;
 }
 
-std::vector<endpoint> resolve_servers(const std::vector<server_entry>& entries,
-                                      server_kind kind, std::vector<std::string>* skipped) {
+std::string unresolved_server::to_string() const {
+  auto port = std::to_string(entry.port);
+  auto addr = entry.host.find(':') != std::string::npos ? "[" + entry.host + "]:" + port
+                                                          : entry.host + ":" + port;
+  return "line " + std::to_string(entry.line) + ": " + net::to_string(entry.kind) + " " + addr
+         + ": " + why.what;
+}
+
+std::vector<endpoint> resolved_servers::of(server_kind kind) const {
   std::vector<endpoint> out;
-  for (const auto& e : entries) {
-    if (e.kind != kind)
-      continue;
-    auto ips = resolve_host(e.host);
-    if (!ips) {
-      if (skipped)
-        skipped->push_back(e.host + ": " + ips.error().what);
+  for (const auto& [k, ep] : endpoints)
+    if (k == kind)
+      out.push_back(ep);
+  return out;
+}
+
+size_t resolved_servers::unresolved_count(server_kind kind) const {
+  size_t n = 0;
+  for (const auto& u : unresolved)
+    n += u.entry.kind == kind ? 1 : 0;
+  return n;
+}
+
+resolved_servers resolve_servers(const std::vector<server_entry>& entries,
+                                 std::chrono::milliseconds dns_timeout,
+                                 const std::vector<server_kind>& kinds) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<const server_entry*> picked;
+  std::vector<std::string> hosts;
+  for (const auto& e : entries)
+    if (e.kind != server_kind::mqtt
+        && std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end()) {
+      picked.push_back(&e);
+      hosts.push_back(e.host);
+    }
+  auto ips = resolve_hosts(hosts, dns_timeout);
+  resolved_servers out;
+  for (size_t i = 0; i < picked.size(); ++i) {
+    if (!ips[i]) {
+      out.unresolved.push_back({*picked[i], ips[i].error()});
       continue;
     }
-    for (const auto& ip : *ips)
-      out.push_back(endpoint{ip, e.port});
+    for (const auto& ip : *ips[i])
+      out.endpoints.emplace_back(picked[i]->kind, endpoint{ip, picked[i]->port});
   }
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - t0);
   return out;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -46,11 +48,39 @@ result<std::vector<server_entry>> parse_server_list(std::string_view text);
 /// Reads and parses the file at `path`.
 result<std::vector<server_entry>> load_server_list(const std::string& path);
 
-/// The entries of `kind` as endpoints: IP literals as they are, names
-/// resolved to all their addresses, IPv4 and IPv6 (blocking: call it off the
-/// actors' threads). Names that do not resolve are left out and told in
-/// `skipped`.
-std::vector<endpoint> resolve_servers(const std::vector<server_entry>& entries,
-                                      server_kind kind, std::vector<std::string>* skipped = nullptr);
+/// A server of the file that could not be resolved, and why.
+struct unresolved_server {
+  server_entry entry;
+  /// errc::resolve_timeout (no answer within dns_timeout) or
+  /// errc::resolve_failed with the resolver's reason (NXDOMAIN, ...).
+  error why;
+  /// "line 3: stun stun.example.org:3478: no answer within 2000 ms"
+  std::string to_string() const;
+};
+
+/// What resolve_servers() made of a server list.
+struct resolved_servers {
+  /// Every address of every entry that resolved, with its kind, in file
+  /// order (a name with several addresses gives several endpoints).
+  std::vector<std::pair<server_kind, endpoint>> endpoints;
+  std::vector<unresolved_server> unresolved;
+  /// The time resolution truly took (at most about dns_timeout).
+  std::chrono::milliseconds took{0};
+
+  /// The endpoints of `kind`.
+  std::vector<endpoint> of(server_kind kind) const;
+  /// How many entries of `kind` could not be resolved.
+  size_t unresolved_count(server_kind kind) const;
+};
+
+/// Resolves the entries whose kind is in `kinds` (mqtt entries are URIs:
+/// their client resolves them): IP literals as they are, names to all their
+/// addresses, IPv4 and IPv6, every name at once (net::resolve_hosts) within
+/// `dns_timeout`. Blocking for at most about `dns_timeout`: call it off the
+/// actors' threads.
+resolved_servers resolve_servers(const std::vector<server_entry>& entries,
+                                 std::chrono::milliseconds dns_timeout,
+                                 const std::vector<server_kind>& kinds = {server_kind::stun,
+                                                                          server_kind::nat});
 
 } // namespace p2pd::net

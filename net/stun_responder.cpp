@@ -46,6 +46,11 @@ result<std::optional<stun_reply>> stun_respond(const uint8_t* data, size_t size,
     return error{errc::invalid_argument,
                  std::string{"a STUN "} + to_string(req->cls()) + " from " + from.to_string()
                    + " needs no answer"};
+  // RFC 5780 section 7.5: PADDING with RESPONSE-PORT is a Bad Request (a
+  // padded answer sent to another port would amplify). Refused to the
+  // sender, never to the requested port.
+  if (req->find(stun_attr::padding) != nullptr && req->find(stun_attr::response_port) != nullptr)
+    return refuse(*req, at, from, 400, "PADDING and RESPONSE-PORT together (RFC 5780 7.5)");
   auto to = from;
   if (auto port = response_port(*req); port && !stream && *port != 0)
     to.port = *port;
@@ -55,9 +60,13 @@ result<std::optional<stun_reply>> stun_respond(const uint8_t* data, size_t size,
     return refuse(*req, at, to, 420, "Unknown Attribute", req->unknown_comprehension_required());
   stun_socket_id via = at;
   if (auto change = req->change_request(); change && (change->change_ip || change->change_port)) {
+    // RFC 5780: a change request over TCP is a Bad Request; over
+    // UDP a change this server lacks the address for is refused with 420.
+    if (stream)
+      return refuse(*req, at, to, 400, "CHANGE-REQUEST is for UDP only (RFC 5780)");
     via.alt_ip = change->change_ip ? !at.alt_ip : at.alt_ip;
     via.alt_port = change->change_port ? !at.alt_port : at.alt_port;
-    if (stream || !addrs.has(via) || !addrs.has(at))
+    if (!addrs.has(via) || !addrs.has(at))
       return refuse(*req, at, to, 420, "this server cannot change its address for the reply",
                     {stun_attr::change_request});
   }

@@ -49,14 +49,15 @@ struct stun_reply {
 /// - a binding request: XOR-MAPPED-ADDRESS (and MAPPED-ADDRESS), RESPONSE-ORIGIN,
 ///   OTHER-ADDRESS when the server has both alternates, SOFTWARE, FINGERPRINT;
 ///   an RFC 3489 request gets MAPPED-ADDRESS, SOURCE-ADDRESS and CHANGED-ADDRESS;
-/// - CHANGE-REQUEST: the reply goes out from the changed IP and/or port; a
-///   change the server cannot make is refused with 420 (Unknown Attribute);
+/// - CHANGE-REQUEST (UDP): the reply goes out from the changed IP and/or port;
+///   a change the server cannot make is refused with 420 (Unknown Attribute);
 /// - RESPONSE-PORT (RFC 5780, UDP): the reply goes to that port of the client;
+///   with PADDING as well: 400 to the sender (RFC 5780 section 7.5);
 /// - an unknown comprehension-required attribute: 420 listing it;
 /// - another method: 400 (Bad Request).
 /// Indications, responses and messages that do not decode get no answer: the
-/// error says why, for the caller's counters. Over TCP (`stream`) change
-/// requests are refused, as RFC 5780 allows them over UDP only.
+/// error says why, for the caller's counters. Over TCP (`stream`) a change
+/// request gets 400, as RFC 5780 allows it over UDP only.
 result<std::optional<stun_reply>> stun_respond(const uint8_t* data, size_t size,
                                                const endpoint& from, stun_socket_id at,
                                                const stun_server_addrs& addrs,

@@ -5,12 +5,16 @@
 #include <vector>
 
 #include "caf/actor_cast.hpp"
+#include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/scoped_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/interface/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/server_list.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(p2pd::net::resolved_servers)
 
 namespace p2pd {
 
@@ -25,12 +29,10 @@ stun_timing interface_stun_timing() {
   return t;
 }
 
-void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list,
-                 std::vector<std::string>* skipped) {
-  for (auto& ep : net::resolve_servers(list, net::server_kind::stun, skipped))
-    spec.stun_servers.push_back(ep);
-  for (auto& ep : net::resolve_servers(list, net::server_kind::nat, skipped))
-    spec.nat_servers.push_back(ep);
+void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list) {
+  for (const auto& e : list)
+    if (e.kind == net::server_kind::stun || e.kind == net::server_kind::nat)
+      spec.servers.push_back(e);
 }
 
 namespace actors {
@@ -50,6 +52,17 @@ caf::behavior external_worker(caf::event_based_actor* self, net::route r,
     if (!out)
       return std::move(out.error());
     return std::move(*out);
+  }};
+}
+
+// Resolves the server file's names (getaddrinfo blocks, on threads of its
+// own) within the spec's dns_timeout: answers one work request, then ends.
+caf::behavior resolve_worker(caf::event_based_actor* self,
+                             std::vector<net::server_entry> servers, caf::timespan timeout) {
+  return {[=](work_atom) -> net::resolved_servers {
+    self->quit();
+    return net::resolve_servers(servers,
+                                std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   }};
 }
 
@@ -82,6 +95,9 @@ caf::behavior ticker(caf::event_based_actor* self, caf::actor_addr target,
 
 struct interface_state {
   interface_spec spec;
+  /// The spec of the refresh under way: `spec` with the servers' names
+  /// resolved into stun_servers and nat_servers.
+  interface_spec run;
   interface_snapshot snap;
   /// The refresh under way: its snapshot so far and what it still waits for.
   bool running = false;
@@ -130,24 +146,28 @@ caf::expected<net::interface_info> find_nic(const std::string& name) {
   return std::move(*nic);
 }
 
-void start_refresh(interface_impl self) {
+// Why a kind of server is missing: none configured, or none resolved.
+std::string missing(const interface_state& st, net::server_kind kind, const char* what) {
+  size_t unresolved = 0;
+  for (const auto& e : st.spec.servers)
+    unresolved += e.kind == kind ? 1 : 0;
+  if (unresolved == 0)
+    return std::string{"no "} + net::to_string(kind) + " servers configured: " + what;
+  return "none of the " + std::to_string(unresolved) + " " + net::to_string(kind)
+         + " servers configured could be resolved (see unresolved): " + what;
+}
+
+// The STUN part of a refresh, once the servers' addresses are known.
+void run_tasks(interface_impl self) {
   auto& st = self->state;
-  // A netlink dump: a local, bounded kernel call, like a socket option.
-  auto nic = find_nic(st.spec.name);
-  if (!nic) {
-    fail(self, std::move(nic.error()));
-    return;
-  }
-  st.running = true;
-  st.next = read_nic(*nic);
-  st.pending = 0;
-  if (st.spec.stun_servers.empty())
-    st.next.notes.emplace_back("no STUN servers configured: external addresses unknown");
-  if (st.spec.nat_servers.empty())
-    st.next.notes.emplace_back("no NAT servers configured: NAT type unknown");
+  const auto& spec = st.run;
+  if (spec.stun_servers.empty())
+    st.next.notes.push_back(missing(st, net::server_kind::stun, "external addresses unknown"));
+  if (spec.nat_servers.empty())
+    st.next.notes.push_back(missing(st, net::server_kind::nat, "NAT type unknown"));
   auto& routes = st.next.routes;
-  for (size_t i = 0; i < routes.size() && !st.spec.stun_servers.empty(); ++i) {
-    auto w = self->spawn<caf::detached>(external_worker, routes[i], st.spec);
+  for (size_t i = 0; i < routes.size() && !spec.stun_servers.empty(); ++i) {
+    auto w = self->spawn<caf::detached>(external_worker, routes[i], spec);
     ++st.pending;
     auto what = routes[i].to_string();
     self->request(w, caf::infinite, work_atom::value)
@@ -162,13 +182,13 @@ void start_refresh(interface_impl self) {
           task_done(self);
         });
   }
-  for (size_t i = 0; i < st.next.nats.size() && !st.spec.nat_servers.empty(); ++i) {
+  for (size_t i = 0; i < st.next.nats.size() && !spec.nat_servers.empty(); ++i) {
     auto fam = st.next.nats[i].fam;
     auto r = st.next.route(fam);
     auto local = r ? r->nic() : std::nullopt;
     if (!local)
       continue;
-    auto w = self->spawn<caf::detached>(nat_worker, *local, st.spec);
+    auto w = self->spawn<caf::detached>(nat_worker, *local, spec);
     ++st.pending;
     self->request(w, caf::infinite, work_atom::value)
       .then(
@@ -183,6 +203,44 @@ void start_refresh(interface_impl self) {
   }
   if (st.pending == 0)
     finish(self);
+}
+
+void start_refresh(interface_impl self) {
+  auto& st = self->state;
+  // A netlink dump: a local, bounded kernel call, like a socket option.
+  auto nic = find_nic(st.spec.name);
+  if (!nic) {
+    fail(self, std::move(nic.error()));
+    return;
+  }
+  st.running = true;
+  st.next = read_nic(*nic);
+  st.pending = 0;
+  st.run = st.spec;
+  if (st.spec.servers.empty()) {
+    run_tasks(self);
+    return;
+  }
+  // Names are resolved again at every refresh (addresses change, a resolver
+  // that failed may answer now), on a worker: getaddrinfo blocks. The worker
+  // answers within about dns_timeout whatever the resolver does.
+  auto w = self->spawn<caf::detached>(resolve_worker, st.spec.servers, st.spec.dns_timeout);
+  self->request(w, caf::infinite, work_atom::value)
+    .then(
+      [self](net::resolved_servers& rs) {
+        auto& st = self->state;
+        for (const auto& [kind, ep] : rs.endpoints)
+          (kind == net::server_kind::stun ? st.run.stun_servers : st.run.nat_servers)
+            .push_back(ep);
+        for (const auto& u : rs.unresolved)
+          st.next.unresolved.push_back(u.to_string());
+        st.next.resolve_ms = rs.took.count();
+        run_tasks(self);
+      },
+      [self](caf::error& err) {
+        self->state.next.notes.push_back("resolving server names: " + render(err));
+        run_tasks(self);
+      });
 }
 
 interface_actor::behavior_type interface_fn(interface_impl self, interface_spec spec) {

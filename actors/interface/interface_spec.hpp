@@ -33,6 +33,14 @@ struct interface_spec {
   /// first of a family is used, the next one only when the first gave no
   /// answer at all. Empty: NAT type unknown.
   std::vector<endpoint> nat_servers;
+  /// Servers of a server file (stun and nat entries; mqtt ones are ignored)
+  /// that the actor resolves itself at the start of every refresh: on a
+  /// worker thread, all names at once, within dns_timeout. Their addresses
+  /// join stun_servers and nat_servers for that refresh; those that do not
+  /// resolve are named in the snapshot (interface_snapshot::unresolved).
+  std::vector<net::server_entry> servers;
+  /// Time allowed to resolve `servers`.
+  caf::timespan dns_timeout = std::chrono::seconds(2);
   /// How many servers must name the same external address.
   size_t min_agree = 2;
   stun_timing timing = interface_stun_timing();
@@ -43,9 +51,7 @@ struct interface_spec {
 };
 
 /// Adds the stun and nat servers of a server list (net/server_list.hpp) to
-/// `spec`, resolving names (blocking: not on an actor's thread). Names that
-/// do not resolve are told in `skipped`.
-void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list,
-                 std::vector<std::string>* skipped = nullptr);
+/// `spec.servers`, for the actor to resolve (it does not block here).
+void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list);
 
 } // namespace p2pd

@@ -80,6 +80,13 @@ msg_handler tcp_handler(std::shared_ptr<const server_context> ctx, net::stun_soc
   };
 }
 
+// The spec of the TCP pipe serving socket `at`: every TCP pipe of a server
+// is built here, so what all of them need (framing, limits) is set once.
+pipe_spec tcp_pipe_spec(const std::shared_ptr<const server_context>& ctx,
+                        net::stun_socket_id at) {
+  return server_spec(tcp, ctx->addrs.address_of(at), tcp_handler(ctx, at));
+}
+
 } // namespace
 
 caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec) {
@@ -118,8 +125,11 @@ caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec)
           ctx->udp[index_of(id)] = h;
           pending.emplace_back(h, std::move(s));
         }
-        if (spec.tcp && !alt_port) { // no change requests over TCP: one port per IP
-          auto s = server_spec(tcp, local, tcp_handler(ctx, id));
+        // TCP on every address and port too, although change requests are
+        // UDP only: OTHER-ADDRESS names the same transport's alternate, so
+        // a TCP client sent there must find a server (RFC 5780 section 7.3).
+        if (spec.tcp) {
+          auto s = tcp_pipe_spec(ctx, id);
           pending.emplace_back(spawn_pipe(rt.system(), s), std::move(s));
         }
       }

@@ -13,8 +13,9 @@
 namespace p2pd {
 
 /// A STUN server (RFC 8489 binding, RFC 5780 / RFC 3489 change requests when
-/// given an alternate IP and port), as pipes: a UDP pipe per address and port,
-/// and a TCP one per address for binding over TCP. The embedded default for
+/// given an alternate IP and port), as pipes: a UDP and a TCP pipe per address
+/// and port (four of each with two IPs and two ports), so that OTHER-ADDRESS
+/// names a socket of the asking transport. The embedded default for
 /// machines and simulations without public servers.
 struct stun_server_spec {
   /// Ports 0: free ports are picked (the same port on both IPs).

@@ -3,6 +3,9 @@
 #include "coturn_fixture.hpp"
 #include "pipe_test_util.hpp"
 
+#include "../net/fake_dns.hpp"
+#include "../net/netns_helper.hpp"
+
 #include "p2pd/actors/interface/interface_actor.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 
@@ -95,6 +98,82 @@ TEST(Interface, OwnServerOnLoopbackGivesExternalAddressAndOpenNat) {
   EXPECT_EQ(n.nat, net::nat_type::open_internet) << s.to_string();
   EXPECT_EQ(n.delta, net::delta_type::not_applicable) << s.to_string();
   EXPECT_EQ(n.server, srv.addrs.address_of({}));
+}
+
+TEST(Interface, ServersOfAServerFileAreResolvedByTheActor) {
+  runtime rt;
+  auto srv = own_server(rt);
+  auto primary = srv.addrs.address_of({});
+  auto port = std::to_string(primary.port);
+  auto list = net::parse_server_list("stun 127.0.0.1:" + port + "\nstun 127.0.0.2:" + port
+                                     + "\nnat localhost:" + port + "\nstun nowhere.invalid:1\n");
+  ASSERT_TRUE(list) << list.error().what;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = {};
+  add_servers(spec, *list);
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_OK(li);
+  auto& s = li->state;
+  auto* r = s.route(v4);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->ext_ips.size(), 1u) << s.to_string();
+  EXPECT_EQ(s.nat(v4).nat, net::nat_type::open_internet) << s.to_string();
+  ASSERT_EQ(s.unresolved.size(), 1u) << s.to_string();
+  EXPECT_NE(s.unresolved[0].find("line 4: stun nowhere.invalid:1"), std::string::npos)
+    << s.unresolved[0];
+}
+
+// A resolver that never answers: the start takes about dns_timeout (not one
+// timeout per name, not 60 s), names every server that did not resolve and
+// why, and does not claim that no servers were configured.
+TEST(Interface, SilentResolverCostsOneDnsTimeoutAndIsReported) {
+  P2PD_SKIP_UNLESS_NETNS();
+  auto out = run_in_new_netns([]() -> std::string {
+    if (auto err = sh("ip link set lo up"); !err.empty())
+      return err;
+    if (auto err = use_resolv_conf("nameserver 127.0.0.1\noptions timeout:5 attempts:2\n");
+        !err.empty())
+      return err;
+    fake_dns dns{{"gone.example"}};
+    if (!dns.error().empty())
+      return dns.error();
+    auto list = net::parse_server_list("stun silent-a.example:3478\n"
+                                       "stun silent-b.example:3478\n"
+                                       "stun gone.example:3478\n"
+                                       "nat silent-c.example:3478\n");
+    if (!list)
+      return list.error().what;
+    child_checks checks;
+    interface_spec spec;
+    spec.name = "lo";
+    spec.refresh_interval = {};
+    spec.dns_timeout = std::chrono::milliseconds(500);
+    add_servers(spec, *list);
+    runtime rt;
+    auto t0 = std::chrono::steady_clock::now();
+    auto li = load_interface(rt.system(), spec);
+    auto took = std::chrono::steady_clock::now() - t0;
+    if (!li)
+      return "load_interface: " + render(li.error());
+    auto& s = li->state;
+    NETNS_EXPECT(checks, took >= std::chrono::milliseconds(450));
+    NETNS_EXPECT(checks, took < std::chrono::milliseconds(2000));
+    NETNS_EXPECT(checks, s.resolve_ms >= 450 && s.resolve_ms < 2000);
+    NETNS_EXPECT_EQ(checks, s.unresolved.size(), size_t{4});
+    auto text = s.to_string();
+    NETNS_EXPECT(checks, text.find("no answer within 500 ms") != std::string::npos);
+    NETNS_EXPECT(checks, text.find("NXDOMAIN") != std::string::npos);
+    NETNS_EXPECT(checks, text.find("none of the 3 stun servers configured could be resolved")
+                           != std::string::npos);
+    NETNS_EXPECT(checks, text.find("none of the 1 nat servers configured could be resolved")
+                           != std::string::npos);
+    NETNS_EXPECT(checks, text.find("servers configured:") == std::string::npos);
+    if (!checks.failures().empty())
+      return checks.failures() + "\n" + text;
+    return "";
+  });
+  EXPECT_TRUE(out.ok) << out.report;
 }
 
 TEST(Interface, CoturnOnLoopbackGivesExternalAddressAndOpenNat) {

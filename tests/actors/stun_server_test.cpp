@@ -199,3 +199,76 @@ TEST_F(StunServer, ClassicStunClientClassifiesAnOpenHost) {
   auto out = run("timeout 30 stun 127.0.0.1:" + std::to_string(primary().port) + " -v");
   EXPECT_NE(out.find("Open"), std::string::npos) << out;
 }
+
+namespace {
+
+// Sends `req` over a new TCP connection to `to` and reads one whole answer.
+stun_message ask_tcp(runtime& rt, const endpoint& to, stun_builder req, const stun_txid& id) {
+  auto client = rt.connect(tcp, to);
+  EXPECT_TRUE(client) << (client ? "" : render(client.error()));
+  if (!client)
+    return {};
+  auto bytes = req.finish();
+  EXPECT_TRUE(bytes);
+  EXPECT_NO_ERR(client->send({reinterpret_cast<const char*>(bytes->data()), bytes->size()}));
+  std::vector<uint8_t> got;
+  for (int i = 0; i < 10; ++i) {
+    auto need = stun_message_size(got.data(), got.size());
+    if (need && got.size() >= *need)
+      break;
+    auto part = client->recv(5s);
+    EXPECT_TRUE(part) << (part ? "" : render(part.error()));
+    if (!part)
+      return {};
+    got.insert(got.end(), part->data.begin(), part->data.end());
+  }
+  stun_decode_options opts;
+  opts.expect_txid = id;
+  auto msg = decode_stun(got, opts);
+  EXPECT_TRUE(msg) << msg.error().what;
+  return msg ? *msg : stun_message{};
+}
+
+} // namespace
+
+TEST_F(StunServer, PaddingWithResponsePortIsRefusedWith400ToTheSender) {
+  auto id = stun_txid::random();
+  stun_builder req{stun_class::request, stun_method::binding, id};
+  req.add_raw(stun_attr::padding, std::string(64, '\0'));
+  const char port[4] = {0x30, 0x39, 0, 0}; // 12345: not the client's port
+  req.add_raw(stun_attr::response_port, std::string_view{port, 4});
+  auto [msg, from] = ask(req, id);
+  EXPECT_EQ(msg.cls(), stun_class::error);
+  ASSERT_TRUE(msg.error_code());
+  EXPECT_EQ(msg.error_code()->code, 400);
+  EXPECT_EQ(from, primary());
+}
+
+TEST_F(StunServer, ChangeRequestOverTcpIsRefusedWith400) {
+  auto id = stun_txid::random();
+  stun_builder req{stun_class::request, stun_method::binding, id};
+  req.add_change_request({true, true});
+  auto msg = ask_tcp(rt, primary(), req, id);
+  EXPECT_EQ(msg.cls(), stun_class::error);
+  ASSERT_TRUE(msg.error_code());
+  EXPECT_EQ(msg.error_code()->code, 400);
+}
+
+TEST_F(StunServer, TcpIsServedWhereOtherAddressPoints) {
+  EXPECT_EQ(server.pipes.size(), 8u); // UDP and TCP on two IPs x two ports
+  auto id = stun_txid::random();
+  auto first = ask_tcp(rt, primary(), stun_builder{stun_class::request, stun_method::binding, id},
+                       id);
+  auto other = first.other_address();
+  ASSERT_TRUE(other);
+  EXPECT_EQ(*other, server.addrs.address_of({true, true}));
+  // Each of the other sockets answers over TCP, from where it was asked.
+  for (auto s : {net::stun_socket_id{true, true}, net::stun_socket_id{false, true},
+                 net::stun_socket_id{true, false}}) {
+    auto to = server.addrs.address_of(s);
+    auto id2 = stun_txid::random();
+    auto msg = ask_tcp(rt, to, stun_builder{stun_class::request, stun_method::binding, id2}, id2);
+    EXPECT_EQ(msg.cls(), stun_class::success) << to.to_string();
+    EXPECT_EQ(msg.response_origin(), to);
+  }
+}

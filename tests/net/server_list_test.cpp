@@ -52,16 +52,24 @@ TEST(ServerList, BadLinesAreRefusedWithTheirLineNumber) {
 
 TEST(ServerList, ResolvesLiteralsAndSkipsNamesThatDoNotResolve) {
   auto xs = parse_server_list("stun 127.0.0.1:3478\nstun [::1]:3478\n"
-                              "stun nothing.invalid:3478\nnat 127.0.0.2:3479\n");
+                              "stun nothing.invalid:3478\nnat 127.0.0.2:3479\n"
+                              "mqtt tcp://127.0.0.1:1883\n");
   ASSERT_TRUE(xs);
-  std::vector<std::string> skipped;
-  auto eps = resolve_servers(*xs, server_kind::stun, &skipped);
+  auto rs = resolve_servers(*xs, std::chrono::milliseconds{2000});
+  auto eps = rs.of(server_kind::stun);
   ASSERT_EQ(eps.size(), 2u);
   EXPECT_EQ(eps[0].to_string(), "127.0.0.1:3478");
   EXPECT_EQ(eps[1].to_string(), "[::1]:3478");
-  ASSERT_EQ(skipped.size(), 1u);
-  EXPECT_NE(skipped[0].find("nothing.invalid"), std::string::npos);
-  EXPECT_EQ(resolve_servers(*xs, server_kind::nat).size(), 1u);
+  ASSERT_EQ(rs.unresolved.size(), 1u);
+  EXPECT_EQ(rs.unresolved[0].entry.line, 3u);
+  EXPECT_EQ(rs.unresolved[0].why.code, errc::resolve_failed);
+  EXPECT_NE(rs.unresolved[0].to_string().find("line 3: stun nothing.invalid:3478"),
+            std::string::npos)
+    << rs.unresolved[0].to_string();
+  EXPECT_EQ(rs.unresolved_count(server_kind::stun), 1u);
+  EXPECT_EQ(rs.of(server_kind::nat).size(), 1u);
+  EXPECT_TRUE(rs.of(server_kind::mqtt).empty());
+  EXPECT_LT(rs.took.count(), 1000); // no query: literals and .invalid
 }
 
 TEST(ServerList, MissingFileIsAnError) {
