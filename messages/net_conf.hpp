@@ -44,9 +44,17 @@ struct net_conf {
   /// send that still does not fit is refused, counted, and ends that
   /// connection with a reset and `send_failed`, so a stream never has a gap.
   uint32_t max_write_buffer = 4 * 1024 * 1024;
-  /// Clients a server tracks: TCP connections beyond are shed, UDP senders
-  /// beyond replace the oldest.
+  /// Clients a server tracks. A TCP client beyond makes room: the longest
+  /// idle connection is reset (so idle clients cannot deny the service to
+  /// new ones); UDP senders beyond replace the oldest.
   uint32_t max_clients = 4096;
+  /// A TCP server resets a client that sent nothing for this long (coturn's
+  /// 60 s); 0 = never. Client pipes are never timed out: the program that
+  /// opened one decides when it ends.
+  caf::timespan idle_timeout = std::chrono::seconds(60);
+  /// With a pipe_spec::framer, a TCP server resets a client whose message
+  /// is not complete this long after its first byte; 0 = never.
+  caf::timespan msg_deadline = std::chrono::seconds(10);
   /// TLS over TCP. A client verifies the server's certificate and name by
   /// default (pipe_spec::tls to change that); a server needs pipe_spec::tls
   /// with its certificate and key.
@@ -60,7 +68,8 @@ typename Inspector::result_type inspect(Inspector& f, net_conf& x) {
   return f(caf::meta::type_name("p2pd::net_conf"), x.dns_timeout, x.recv_timeout,
            x.con_timeout, x.max_qsize, x.enable_msg_ids, x.max_msg_ids, x.reuse_addr,
            x.broadcast, x.reader_limit, x.do_close, x.linger, x.send_retry,
-           x.max_write_buffer, x.max_clients, x.use_ssl, x.ssl_handshake);
+           x.max_write_buffer, x.max_clients, x.idle_timeout, x.msg_deadline, x.use_ssl,
+           x.ssl_handshake);
 }
 
 } // namespace p2pd

@@ -152,7 +152,9 @@ struct pipe_stats {
   uint64_t tx_msgs = 0;
   uint64_t tx_bytes = 0;
   uint64_t clients_accepted = 0;
-  uint64_t clients_shed = 0;        ///< over max_clients or no descriptor left
+  uint64_t clients_shed = 0;        ///< reset to make room (max_clients) or no descriptor left
+  uint64_t clients_timed_out = 0;   ///< reset after idle_timeout or msg_deadline
+  uint64_t clients_malformed = 0;   ///< reset: bytes the framer refused
   uint64_t dropped_unclaimed = 0;   ///< no handler, subscriber, queue or link
   uint64_t dropped_queue_full = 0;  ///< oldest queued message pushed out
   uint64_t dropped_duplicate = 0;   ///< enable_msg_ids
@@ -186,7 +188,8 @@ typename Inspector::result_type inspect(Inspector& f, pipe_info& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipe_stats& x) {
   return f(caf::meta::type_name("p2pd::pipe_stats"), x.rx_msgs, x.rx_bytes, x.tx_msgs,
-           x.tx_bytes, x.clients_accepted, x.clients_shed, x.dropped_unclaimed,
+           x.tx_bytes, x.clients_accepted, x.clients_shed, x.clients_timed_out,
+           x.clients_malformed, x.dropped_unclaimed,
            x.dropped_queue_full, x.dropped_duplicate, x.dropped_oversized, x.dropped_send,
            x.dead_subscribers, x.rx_errors);
 }

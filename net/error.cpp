@@ -46,6 +46,8 @@ const char* to_string(errc x) {
     case errc::replayed: return "replayed";
     case errc::expired: return "expired";
     case errc::from_future: return "from_future";
+    case errc::idle_timeout: return "idle_timeout";
+    case errc::connection_shed: return "connection_shed";
   }
   return "unknown";
 }

@@ -49,6 +49,8 @@ enum class errc : uint8_t {
   replayed,             ///< a message accepted before (same sender and message id)
   expired,              ///< a message past its ttl, or too old for the replay cache to vouch for
   from_future,          ///< a message stamped further ahead than clocks may drift
+  idle_timeout,         ///< a server's client sent nothing within idle_timeout, or not a whole message within msg_deadline
+  connection_shed,      ///< a server's client table was full and this connection, the longest idle, made room
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -281,7 +281,10 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       auto stream = st.acceptor ? st.acceptor->last_accepted() : nullptr;
       if (!stream)
         return;
-      if (st.conns.size() >= st.spec.conf.max_clients || st.ph != pipe_state::phase::open) {
+      // A full table makes room by resetting its longest idle client: a
+      // newcomer refused instead would let idle clients hold every slot.
+      if (st.ph != pipe_state::phase::open
+          || (st.conns.size() >= st.spec.conf.max_clients && !st.shed_longest_idle())) {
         ++st.stats.clients_shed;
         self->close(msg.handle);
         return;
@@ -293,6 +296,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       self->state.on_stream_data(msg.handle, msg.buf.data(), msg.buf.size());
     },
     [self](tls_tmo_atom, caf::io::connection_handle h) { self->state.tls_timeout(h); },
+    [self](sweep_atom) { self->state.sweep(); },
     [self](const caf::io::new_datagram_msg& msg) {
       auto& st = self->state;
       auto& from = st.udp->sender();

@@ -15,6 +15,7 @@ using conn_tmo_atom = caf::atom_constant<caf::atom("p2ctmo")>;
 using close_tmo_atom = caf::atom_constant<caf::atom("p2cltmo")>;
 using oversized_atom = caf::atom_constant<caf::atom("p2big")>;
 using tls_tmo_atom = caf::atom_constant<caf::atom("p2tlstmo")>;
+using sweep_atom = caf::atom_constant<caf::atom("p2sweep")>;
 
 /// Opens the pipe as its spec says: adopts, binds, or resolves and connects.
 /// Ends in st.opened() or st.open_failed(), now or after messages.

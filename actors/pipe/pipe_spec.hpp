@@ -35,6 +35,15 @@ public:
 using msg_handler = std::function<void(pipe_io& io, std::string_view data,
                                        const endpoint& from)>;
 
+/// Cuts a TCP byte stream into messages, so that a handler and subscribers
+/// get whole ones. Given the bytes buffered so far, which begin a message,
+/// it returns that message's size (it may be more than is buffered), 0 while
+/// too few bytes have come to tell, or an error when they cannot begin a
+/// message: the connection is then reset and counted as malformed. Messages
+/// above net_conf::reader_limit are refused the same way, and a server
+/// resets a client whose message is not whole within net_conf::msg_deadline.
+using framer_fn = std::function<net::result<size_t>(std::string_view buffered)>;
+
 /// Resolves host names; blocking, so pipes call it off the I/O thread.
 using resolver_fn = std::function<net::result<std::vector<net::ip_address>>(
   const std::string& host, std::optional<net::family> fam)>;
@@ -78,6 +87,9 @@ struct pipe_spec {
   std::optional<net::tls_config> tls;
   std::vector<subscriber> subscribers;
   msg_handler on_msg;
+  /// TCP only. Unset, each read is delivered as it came (a stream has no
+  /// message boundaries of its own).
+  framer_fn framer;
   /// Default: net::resolve_host.
   resolver_fn resolver;
 

@@ -173,7 +173,7 @@ void pipe_state::track_udp_peer(const endpoint& from) {
 
 void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto h = stream->hdl();
-  conns[h] = conn{stream, stream->peer(), std::nullopt, false};
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false, self->clock().now(), {}, {}};
   by_peer[stream->peer()] = h;
   if (spec.conf.linger >= 0) {
     net::socket_options opts;
@@ -183,6 +183,7 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   stream->set_watermarks(spec.conf.max_write_buffer / 2, spec.conf.max_write_buffer / 4);
   stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
   auto& c = conns[h];
+  arm_sweep();
   if (!tls_ctx) {
     c.secure = true;
     return conn_up(c);
@@ -206,24 +207,21 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
   if (i == conns.end())
     return;
   auto& c = i->second;
-  if (!c.tls) {
-    auto peer = c.peer; // a handler may end the connection, and c with it
-    deliver(data, size, peer);
-    return;
-  }
+  c.last_rx = self->clock().now();
+  if (!c.tls)
+    return on_plaintext(h, data, size);
   std::vector<char> plain;
   auto err = c.tls->feed(data, size, plain);
   flush_tls(c); // handshake records, alerts
   if (err)
     return tls_failed(h, make_error(err));
-  auto peer = c.peer;
   bool closed = c.tls->peer_closed();
   if (!c.secure && c.tls->handshake_done()) {
     c.secure = true;
     conn_up(c);
   }
   if (!plain.empty())
-    deliver(plain.data(), plain.size(), peer);
+    on_plaintext(h, plain.data(), plain.size());
   if (closed && conns.count(h) > 0) {
     self->close(h); // close_notify: an orderly end
     drop_conn(h, 0);

@@ -4,11 +4,13 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "caf/io/broker.hpp"
+#include "caf/actor_clock.hpp"
 #include "caf/io/connection_handle.hpp"
 #include "caf/response_promise.hpp"
 
@@ -33,6 +35,9 @@ struct pipe_state : pipe_io {
     endpoint peer;
     std::optional<net::tls_session> tls; ///< with use_ssl
     bool secure = false;                 ///< the TLS handshake is done
+    caf::actor_clock::time_point last_rx; ///< when the peer last sent (or connected)
+    std::string partial;                  ///< framer: an incomplete message's start
+    caf::actor_clock::time_point partial_since; ///< when that message began
   };
 
   static inline const char* name = "p2pd.pipe";
@@ -70,6 +75,7 @@ struct pipe_state : pipe_io {
   std::unordered_set<endpoint> udp_peer_set;
 
   endpoint current_from; ///< sender of the message being delivered
+  bool sweeping = false; ///< a sweep_atom is on its way
 
   // pipe_io, for inline handlers
   caf::error reply(std::string_view data) override;
@@ -93,6 +99,19 @@ struct pipe_state : pipe_io {
   void conn_up(const conn& c);
   /// Bytes read from a connection: plaintext delivered, TLS records fed.
   void on_stream_data(caf::io::connection_handle h, const char* data, size_t size);
+
+  // Limits on a server's clients (conn_limits.cpp)
+  /// Plaintext from a connection: delivered as it came, or cut into whole
+  /// messages by the framer.
+  void on_plaintext(caf::io::connection_handle h, const char* data, size_t size);
+  /// Resets the longest idle connection to make room for a new one; false
+  /// when there is none.
+  bool shed_longest_idle();
+  /// Resets the clients past idle_timeout or msg_deadline, and schedules
+  /// the next sweep while clients remain.
+  void sweep();
+  /// Schedules a sweep if limits apply and none is on its way.
+  void arm_sweep();
 
   // TLS (pipe_tls.cpp)
   caf::error make_tls_context();

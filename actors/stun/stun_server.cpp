@@ -1,8 +1,6 @@
 #include "p2pd/actors/stun/stun_server.hpp"
 
 #include <array>
-#include <deque>
-#include <map>
 #include <memory>
 
 #include "caf/send.hpp"
@@ -43,48 +41,41 @@ msg_handler udp_handler(std::shared_ptr<const server_context> ctx, net::stun_soc
   };
 }
 
-// STUN over TCP comes as a stream: messages are cut out of each client's
-// bytes by their length field.
+// STUN over TCP comes as a stream: the pipe cuts it into messages by their
+// length field, resets a client that sends something else, and times out one
+// that sends half a message (pipe_spec::framer, net_conf::msg_deadline).
+net::result<size_t> stun_framer(std::string_view buffered) {
+  auto data = reinterpret_cast<const uint8_t*>(buffered.data());
+  if ((data[0] & 0xC0) != 0)
+    return net::error{errc::malformed, "not STUN: the first two bits of a STUN message are 0"};
+  auto need = net::stun_message_size(data, buffered.size());
+  if (!need)
+    return size_t{0}; // not a whole header yet
+  if (*need > net::stun_max_message)
+    return net::error{errc::malformed, "a STUN message of " + std::to_string(*need)
+                                         + " bytes is above the largest accepted ("
+                                         + std::to_string(net::stun_max_message) + ")"};
+  return *need;
+}
+
 msg_handler tcp_handler(std::shared_ptr<const server_context> ctx, net::stun_socket_id at) {
-  struct streams {
-    std::map<endpoint, std::vector<uint8_t>> pending;
-    std::deque<endpoint> order; // oldest first: the map is bounded
-  };
-  auto st = std::make_shared<streams>();
-  return [ctx, at, st](pipe_io& io, std::string_view data, const endpoint& from) {
-    auto& buf = st->pending[from];
-    if (buf.empty())
-      st->order.push_back(from);
-    buf.insert(buf.end(), data.begin(), data.end());
-    for (;;) {
-      auto need = net::stun_message_size(buf.data(), buf.size());
-      if (!need)
-        break; // not a whole header yet
-      if (*need > net::stun_max_message || (buf[0] & 0xC0) != 0) {
-        buf.clear(); // not STUN: drop what this client sent
-        break;
-      }
-      if (buf.size() < *need)
-        break;
-      auto reply = net::stun_respond(buf.data(), *need, from, at, ctx->addrs, ctx->software,
-                                     true);
-      if (reply && *reply)
-        io.reply(std::string_view{reinterpret_cast<const char*>((*reply)->bytes.data()),
-                                  (*reply)->bytes.size()});
-      buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*need));
-    }
-    while (st->order.size() > 1024) { // clients that went quiet
-      st->pending.erase(st->order.front());
-      st->order.pop_front();
-    }
+  return [ctx, at](pipe_io& io, std::string_view msg, const endpoint& from) {
+    auto reply = net::stun_respond(reinterpret_cast<const uint8_t*>(msg.data()), msg.size(), from,
+                                   at, ctx->addrs, ctx->software, true);
+    if (reply && *reply)
+      io.reply(std::string_view{reinterpret_cast<const char*>((*reply)->bytes.data()),
+                                (*reply)->bytes.size()});
   };
 }
 
 // The spec of the TCP pipe serving socket `at`: every TCP pipe of a server
 // is built here, so what all of them need (framing, limits) is set once.
 pipe_spec tcp_pipe_spec(const std::shared_ptr<const server_context>& ctx,
-                        net::stun_socket_id at) {
-  return server_spec(tcp, ctx->addrs.address_of(at), tcp_handler(ctx, at));
+                        net::stun_socket_id at, const net_conf& conf) {
+  auto s = server_spec(tcp, ctx->addrs.address_of(at), tcp_handler(ctx, at));
+  s.conf = conf;
+  s.framer = stun_framer;
+  return s;
 }
 
 } // namespace
@@ -129,7 +120,7 @@ caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec)
         // UDP only: OTHER-ADDRESS names the same transport's alternate, so
         // a TCP client sent there must find a server (RFC 5780 section 7.3).
         if (spec.tcp) {
-          auto s = tcp_pipe_spec(ctx, id);
+          auto s = tcp_pipe_spec(ctx, id, spec.tcp_conf);
           pending.emplace_back(spawn_pipe(rt.system(), s), std::move(s));
         }
       }

@@ -23,6 +23,9 @@ struct stun_server_spec {
   bool udp = true;
   bool tcp = true;
   std::string software = "p2pd";
+  /// Options of the TCP pipes; what matters most are the limits on clients
+  /// (max_clients, idle_timeout, msg_deadline) and reader_limit.
+  net_conf tcp_conf;
 };
 
 /// A running STUN server: its pipes and the addresses they serve.

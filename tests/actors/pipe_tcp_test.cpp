@@ -264,22 +264,4 @@ TEST_P(PipeTcp, ReuseAddrLetsTwoServersShareAPort) {
   EXPECT_EQ(a->local(), b->local());
 }
 
-TEST_P(PipeTcp, MaxClientsShedsTheConnectionsBeyond) {
-  net_conf conf;
-  conf.max_clients = 1;
-  auto server = rt.listen(tcp, loopback(), {}, conf);
-  ASSERT_OK(server);
-  auto first = rt.connect(tcp, server->local());
-  ASSERT_OK(first);
-  EXPECT_NO_ERR(first->send("1"));
-  ASSERT_OK(server->recv());
-  auto second = rt.connect(tcp, server->local());
-  ASSERT_OK(second); // the kernel accepted it; the server sheds it at once
-  EXPECT_ERRC(second->recv(5s).error(), errc::pipe_closed);
-  auto stats = server->stats();
-  ASSERT_OK(stats);
-  EXPECT_EQ(stats->clients_shed, 1u);
-  EXPECT_EQ(stats->clients_accepted, 1u);
-}
-
 INSTANTIATE_TEST_SUITE_P(Loopback, PipeTcp, ::testing::Values("127.0.0.1", "::1"));

@@ -4,9 +4,11 @@
 // subscriber actor for the test thread, and raw sockets for peers that
 // misbehave on purpose.
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -101,6 +103,25 @@ inline bool raw_send_to(int fd, const endpoint& to, const std::string& data) {
   auto len = to.to_sockaddr(ss);
   return ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len)
          == static_cast<ssize_t>(data.size());
+}
+
+/// Waits up to `timeout` for the peer to end a raw connection, reading and
+/// dropping what it sends; true once it ended (orderly or with a reset).
+inline bool raw_wait_closed(int fd, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      continue;
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+      return true;
+  }
 }
 
 /// Closes with SO_LINGER 0: the peer sees a reset, not an orderly close.

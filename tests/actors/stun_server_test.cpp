@@ -272,3 +272,115 @@ TEST_F(StunServer, TcpIsServedWhereOtherAddressPoints) {
     EXPECT_EQ(msg.response_origin(), to);
   }
 }
+
+namespace {
+
+// A STUN server on 127.0.0.1 alone (no change requests), with `conf` on its
+// TCP pipes.
+class StunServerTcpLimits : public ::testing::Test {
+protected:
+  void start(net_conf conf) {
+    stun_server_spec spec;
+    spec.addrs.primary_ip = *ip_address::parse("127.0.0.1");
+    spec.addrs.primary_port = 0;
+    spec.tcp_conf = conf;
+    auto srv = start_stun_server(rt, spec);
+    ASSERT_OK(srv);
+    server = *srv;
+  }
+
+  endpoint primary() const { return server.addrs.address_of({false, false}); }
+
+  stun_message binding() {
+    auto id = stun_txid::random();
+    return ask_tcp(rt, primary(), stun_builder{stun_class::request, stun_method::binding, id}, id);
+  }
+
+  runtime rt;
+  stun_server server;
+};
+
+} // namespace
+
+TEST_F(StunServerTcpLimits, AnIdleFloodAtTheLimitStillLetsALegitimateQueryThrough) {
+  net_conf conf;
+  conf.max_clients = 64;
+  ASSERT_NO_FATAL_FAILURE(start(conf));
+  std::vector<net::unique_fd> flood;
+  for (int i = 0; i < 64; ++i) {
+    flood.push_back(raw_connect(primary()));
+    ASSERT_GE(flood.back().get(), 0);
+  }
+  // Half a message on some: they hold a slot as well as silent ones do.
+  for (int i = 0; i < 64; i += 4)
+    ASSERT_EQ(::send(flood[i].get(), "\x00\x01\x00\x00", 4, 0), 4);
+  auto msg = binding();
+  EXPECT_EQ(msg.cls(), stun_class::success);
+  EXPECT_TRUE(msg.xor_mapped_address());
+  EXPECT_TRUE(raw_wait_closed(flood[1].get(), 5000ms)) << "the longest idle made room";
+}
+
+TEST_F(StunServerTcpLimits, IdleClientsAreResetAfterIdleTimeout) {
+  net_conf conf;
+  conf.idle_timeout = 200ms;
+  ASSERT_NO_FATAL_FAILURE(start(conf));
+  auto fd = raw_connect(primary());
+  ASSERT_GE(fd.get(), 0);
+  EXPECT_TRUE(raw_wait_closed(fd.get(), 5000ms));
+  EXPECT_EQ(binding().cls(), stun_class::success) << "the server still serves";
+}
+
+TEST_F(StunServerTcpLimits, HalfAMessageIsResetAfterMsgDeadline) {
+  net_conf conf;
+  conf.msg_deadline = 200ms;
+  ASSERT_NO_FATAL_FAILURE(start(conf));
+  auto fd = raw_connect(primary());
+  ASSERT_GE(fd.get(), 0);
+  auto bytes = stun_builder{stun_class::request, stun_method::binding, stun_txid::random()}.finish();
+  ASSERT_TRUE(bytes);
+  ASSERT_EQ(::send(fd.get(), bytes->data(), 10, 0), 10);
+  EXPECT_TRUE(raw_wait_closed(fd.get(), 5000ms));
+}
+
+TEST_F(StunServerTcpLimits, GarbageOverTcpResetsTheClient) {
+  ASSERT_NO_FATAL_FAILURE(start({}));
+  auto fd = raw_connect(primary());
+  ASSERT_GE(fd.get(), 0);
+  std::string http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd.get(), http.data(), http.size(), 0), static_cast<ssize_t>(http.size()));
+  EXPECT_TRUE(raw_wait_closed(fd.get(), 5000ms));
+  EXPECT_EQ(binding().cls(), stun_class::success);
+}
+
+TEST_F(StunServerTcpLimits, TwoRequestsInOneWriteAreBothAnswered) {
+  ASSERT_NO_FATAL_FAILURE(start({}));
+  auto fd = raw_connect(primary());
+  ASSERT_GE(fd.get(), 0);
+  auto a = stun_builder{stun_class::request, stun_method::binding, stun_txid::random()}.finish();
+  auto b = stun_builder{stun_class::request, stun_method::binding, stun_txid::random()}.finish();
+  ASSERT_TRUE(a && b);
+  std::vector<uint8_t> both(a->begin(), a->end());
+  both.insert(both.end(), b->begin(), b->end());
+  ASSERT_EQ(::send(fd.get(), both.data(), both.size(), 0), static_cast<ssize_t>(both.size()));
+  std::vector<uint8_t> got;
+  int answers = 0;
+  for (int i = 0; i < 50 && answers < 2; ++i) {
+    pollfd p{fd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0)
+      continue;
+    uint8_t buf[1024];
+    auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
+    ASSERT_GT(n, 0);
+    got.insert(got.end(), buf, buf + n);
+    while (auto need = stun_message_size(got.data(), got.size())) {
+      if (got.size() < *need)
+        break;
+      auto msg = decode_stun(got.data(), *need);
+      ASSERT_TRUE(msg) << msg.error().what;
+      EXPECT_EQ(msg->cls(), stun_class::success);
+      got.erase(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(*need));
+      ++answers;
+    }
+  }
+  EXPECT_EQ(answers, 2);
+}

@@ -1,0 +1,139 @@
+// What a TCP server allows its clients: whole messages (with a framer), a
+// bounded wait for them, and a table from which the longest idle client is
+// shed first. Without these, clients that send nothing, half a message or
+// garbage could hold every slot forever and deny the service to others.
+
+#include <algorithm>
+#include <chrono>
+#include <string_view>
+
+#include "p2pd/actors/pipe/pipe_open.hpp"
+#include "p2pd/actors/pipe/pipe_state.hpp"
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd::actors {
+
+namespace {
+
+std::string ms_text(caf::timespan t) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count())
+         + " ms";
+}
+
+bool positive(caf::timespan t) {
+  return t.count() > 0;
+}
+
+} // namespace
+
+void pipe_state::on_plaintext(caf::io::connection_handle h, const char* data, size_t size) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  auto peer = i->second.peer; // a handler may end the connection, and i with it
+  if (!spec.framer)
+    return deliver(data, size, peer);
+  auto malformed = [&](const std::string& why) {
+    ++stats.clients_malformed;
+    reset_conn(h, make_error(errc::malformed, "bytes from " + peer.to_string()
+                                                + " do not frame as this pipe's messages ("
+                                                + why + "); the connection is reset"));
+  };
+  // Frame straight from the read buffer when nothing is pending: no copy.
+  std::string buf = std::move(i->second.partial);
+  bool was_partial = !buf.empty();
+  std::string_view rest{data, size};
+  if (was_partial) {
+    buf.append(data, size);
+    rest = buf;
+  }
+  bool consumed = false;
+  while (!rest.empty()) {
+    auto need = spec.framer(rest);
+    if (!need)
+      return malformed(need.error().what);
+    auto limit = spec.conf.reader_limit;
+    if (*need > limit)
+      return malformed("a message of " + std::to_string(*need) + " bytes exceeds reader_limit ("
+                       + std::to_string(limit) + " bytes)");
+    if (*need == 0 && rest.size() > limit)
+      return malformed("no message boundary within reader_limit (" + std::to_string(limit)
+                       + " bytes)");
+    if (*need == 0 || *need > rest.size())
+      break;
+    deliver(rest.data(), *need, peer);
+    rest.remove_prefix(*need);
+    consumed = true;
+    if (conns.count(h) == 0)
+      return; // the handler ended the connection
+  }
+  auto& c = conns[h];
+  if (!rest.empty() && (!was_partial || consumed))
+    c.partial_since = self->clock().now(); // a new message began
+  c.partial.assign(rest.data(), rest.size());
+}
+
+bool pipe_state::shed_longest_idle() {
+  if (conns.empty())
+    return false;
+  auto oldest = std::min_element(conns.begin(), conns.end(), [](const auto& x, const auto& y) {
+    return x.second.last_rx < y.second.last_rx;
+  });
+  auto idle = self->clock().now() - oldest->second.last_rx;
+  ++stats.clients_shed;
+  reset_conn(oldest->first,
+             make_error(errc::connection_shed,
+                        "the client table is full (max_clients "
+                          + std::to_string(spec.conf.max_clients) + ") and "
+                          + oldest->second.peer.to_string() + ", idle for "
+                          + ms_text(std::chrono::duration_cast<caf::timespan>(idle))
+                          + ", was the longest idle; reset to make room"));
+  return true;
+}
+
+void pipe_state::arm_sweep() {
+  if (sweeping || spec.is_client() || ph == phase::closed)
+    return;
+  auto idle = spec.conf.idle_timeout;
+  auto deadline = spec.framer ? spec.conf.msg_deadline : caf::timespan{0};
+  if (!positive(idle) && !positive(deadline))
+    return;
+  auto limit = !positive(idle) ? deadline : !positive(deadline) ? idle : std::min(idle, deadline);
+  // A quarter of the limit: a client is reset at most 25 % late, and a
+  // table of thousands is walked a few times per limit, not per message.
+  auto tick = std::clamp<caf::timespan>(limit / 4, std::chrono::milliseconds(10),
+                                        std::chrono::seconds(1));
+  sweeping = true;
+  self->delayed_send(self, tick, sweep_atom::value);
+}
+
+void pipe_state::sweep() {
+  sweeping = false;
+  if (ph != phase::open)
+    return;
+  auto now = self->clock().now();
+  auto idle = spec.conf.idle_timeout;
+  auto deadline = spec.conf.msg_deadline;
+  std::vector<std::pair<caf::io::connection_handle, caf::error>> expired;
+  for (auto& [h, c] : conns) {
+    if (positive(idle) && now - c.last_rx >= idle)
+      expired.emplace_back(h, make_error(errc::idle_timeout,
+                                         c.peer.to_string() + " sent nothing for "
+                                           + ms_text(idle) + " (idle_timeout); reset"));
+    else if (spec.framer && positive(deadline) && !c.partial.empty()
+             && now - c.partial_since >= deadline)
+      expired.emplace_back(
+        h, make_error(errc::idle_timeout,
+                      "a message from " + c.peer.to_string() + " was not whole within "
+                        + ms_text(deadline) + " (msg_deadline; " + std::to_string(c.partial.size())
+                        + " bytes of it came); reset"));
+  }
+  for (auto& [h, reason] : expired) {
+    ++stats.clients_timed_out;
+    reset_conn(h, std::move(reason));
+  }
+  if (!conns.empty())
+    arm_sweep();
+}
+
+} // namespace p2pd::actors
