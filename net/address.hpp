@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -18,6 +19,13 @@ enum class family : uint8_t { v4 = 4, v6 = 6 };
 
 /// AF_INET or AF_INET6.
 int to_af(family f);
+
+/// The largest UDP payload one datagram carries: 65,535 less the headers
+/// the length field counts (IPv4: 20 of IP and 8 of UDP; IPv6: 8 of UDP,
+/// its IP header is outside the payload length). Jumbograms aside.
+constexpr size_t max_udp_payload(family f) {
+  return f == family::v4 ? 65535 - 20 - 8 : 65535 - 8;
+}
 const char* to_string(family f);
 
 /// An IPv4 or IPv6 address; IPv6 addresses carry a scope id (the interface

@@ -62,10 +62,11 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
                                "cannot send to " + dest->to_string() + " from the "
                                  + net::to_string(info.local.fam()) + " socket on "
                                  + info.local.to_string()));
-    if (size > 65507)
+    if (auto most = net::max_udp_payload(dest->fam()); size > most)
       return refuse(make_error(errc::message_too_large,
-                               std::to_string(size)
-                                 + " bytes do not fit in one UDP datagram"));
+                               std::to_string(size) + " bytes do not fit in one "
+                                 + net::to_string(dest->fam()) + " UDP datagram (at most "
+                                 + std::to_string(most) + ")"));
     if (auto err = udp->send_to(*dest, data, size); err != 0)
       return refuse(make_error(
         net::sys_error(errc::send_failed, "send to " + dest->to_string() + " failed", err)));
