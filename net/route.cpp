@@ -50,6 +50,31 @@ bool route::has_link_local(const ip_address& ip) const {
   return std::find(link_locals.begin(), link_locals.end(), want) != link_locals.end();
 }
 
+error check_external(family fam, const ip_address& ip) {
+  auto bad = [&](const std::string& why) {
+    return error{errc::invalid_argument,
+                 ip.to_string() + " cannot be the external address of an " + net::to_string(fam)
+                   + " route: " + why};
+  };
+  if (ip.fam() != fam)
+    return bad("it is an " + std::string{net::to_string(ip.fam())} + " address");
+  switch (classify(ip)) {
+    case ip_scope::unspecified: return bad("it is the any-address, no host's own");
+    case ip_scope::multicast: return bad("it is a multicast address");
+    case ip_scope::broadcast: return bad("it is the broadcast address");
+    default: return {};
+  }
+}
+
+error route::add_ext(const ip_address& ip) {
+  if (auto err = check_external(fam, ip))
+    return err;
+  auto one = ip_range::single(ip);
+  if (std::find(ext_ips.begin(), ext_ips.end(), one) == ext_ips.end())
+    ext_ips.push_back(one);
+  return {};
+}
+
 std::string route::to_string() const {
   std::string ll;
   for (const auto& x : link_locals)
@@ -102,3 +127,18 @@ std::vector<route> routes_for(const interface_info& nic, family fam) {
 }
 
 } // namespace p2pd::net
+
+size_t std::hash<p2pd::net::route>::operator()(const p2pd::net::route& r) const noexcept {
+  // Boost's hash_combine: order matters, as it does for equality.
+  size_t h = std::hash<std::string>{}(r.interface);
+  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(r.if_index);
+  mix(static_cast<size_t>(r.fam));
+  for (const auto& x : r.nic_ips)
+    mix(std::hash<p2pd::net::ip_range>{}(x));
+  for (const auto& x : r.ext_ips)
+    mix(std::hash<p2pd::net::ip_range>{}(x));
+  for (const auto& x : r.link_locals)
+    mix(std::hash<p2pd::net::ip_address>{}(x));
+  return h;
+}

@@ -7,6 +7,7 @@
 
 #include "p2pd/net/address.hpp"
 #include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/error.hpp"
 #include "p2pd/net/ip_range.hpp"
 
 namespace p2pd::net {
@@ -38,9 +39,25 @@ struct route {
   /// True if `ip` is one of link_locals (its scope id, if set, must be ours).
   bool has_link_local(const ip_address& ip) const;
 
+  /// Adds `ip` as an external address. Refused (invalid_argument) if it is
+  /// of the other family or can be no host's address: the any-address
+  /// (0.0.0.0, ::), multicast or broadcast, as a lying or broken STUN server
+  /// might report. Adding one already there changes nothing.
+  error add_ext(const ip_address& ip);
+
   /// "eth0 IPv4 nic [192.168.1.5] ext [203.0.113.7] link-local []".
   std::string to_string() const;
+
+  /// Routes are values: equal when every field is.
+  friend bool operator==(const route& x, const route& y) {
+    return x.interface == y.interface && x.if_index == y.if_index && x.fam == y.fam
+           && x.nic_ips == y.nic_ips && x.ext_ips == y.ext_ips && x.link_locals == y.link_locals;
+  }
+  friend bool operator!=(const route& x, const route& y) { return !(x == y); }
 };
+
+/// Why `ip` cannot be an external address of a `fam` route, or none.
+error check_external(family fam, const ip_address& ip);
 
 /// The routes of `nic` for `fam`, following the original P2PD:
 ///   - every non-public address (RFC 1918, CGNAT, unique-local, IPv4
@@ -58,3 +75,8 @@ struct route {
 std::vector<route> routes_for(const interface_info& nic, family fam);
 
 } // namespace p2pd::net
+
+template <>
+struct std::hash<p2pd::net::route> {
+  size_t operator()(const p2pd::net::route& r) const noexcept;
+};

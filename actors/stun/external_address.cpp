@@ -1,5 +1,7 @@
 #include "p2pd/actors/stun/external_address.hpp"
 
+#include <algorithm>
+
 #include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
@@ -62,8 +64,19 @@ caf::expected<net::route> discover_external(caf::actor_system& sys, const net::r
     std::string failures;
     auto answers = ask_all(self, client, p->pipe, only_family, failures);
     caf::anon_send(p->pipe, caf::close_atom::value);
+    // An address no host can have (0.0.0.0, ::, multicast) is no answer:
+    // it must not count toward the agreement.
+    answers.erase(std::remove_if(answers.begin(), answers.end(),
+                                 [&](const net::ip_address& ip) {
+                                   if (auto err = net::check_external(r.fam, ip)) {
+                                     failures += "; refused: " + err.what;
+                                     return true;
+                                   }
+                                   return false;
+                                 }),
+                  answers.end());
     if (auto agreed = net::agreed_address(answers, spec.min_agree))
-      out.ext_ips.push_back(net::ip_range::single(*agreed));
+      out.add_ext(*agreed);
     else
       why += "; from " + nic.to_string() + " " + std::to_string(answers.size()) + " of "
              + std::to_string(servers.size()) + " servers answered and fewer than "

@@ -30,16 +30,17 @@ endpoint honest_server(runtime& rt) {
   return srv ? srv->addrs.address_of({}) : endpoint{};
 }
 
-// A server that says every client is 198.51.100.7.
-endpoint lying_server(runtime& rt) {
-  auto p = rt.listen(udp, any_port("127.0.0.1"), [](pipe_io& io, std::string_view data,
-                                                    const endpoint& from) {
+// A server that says every client is `claim` (198.51.100.7 by default).
+endpoint lying_server(runtime& rt, const char* claim = "198.51.100.7") {
+  auto ip = *net::ip_address::parse(claim);
+  auto p = rt.listen(udp, any_port("127.0.0.1"), [ip](pipe_io& io, std::string_view data,
+                                                      const endpoint& from) {
     auto req = net::decode_stun(reinterpret_cast<const uint8_t*>(data.data()), data.size());
     if (!req)
       return;
     net::stun_builder b{net::stun_class::success, net::stun_method::binding, req->txid()};
     b.add_xor_address(net::stun_attr::xor_mapped_address,
-                      endpoint{*net::ip_address::parse("198.51.100.7"), from.port});
+                      endpoint{ip, from.port});
     if (auto bytes = b.finish())
       io.reply({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
   });
@@ -106,4 +107,14 @@ TEST(ExternalAddress, TooFewServersOfTheFamilyIsAnError) {
   auto r = discover_external(rt, loopback_route(), spec);
   ASSERT_FALSE(r);
   EXPECT_ERRC(r.error(), errc::invalid_argument);
+}
+
+TEST(ExternalAddress, ServersAgreeingOnTheAnyAddressGiveNoExternalAddress) {
+  runtime rt;
+  external_spec spec;
+  spec.servers = {lying_server(rt, "0.0.0.0"), lying_server(rt, "0.0.0.0"), honest_server(rt)};
+  spec.timing = quick();
+  auto r = discover_external(rt, loopback_route(), spec);
+  ASSERT_FALSE(r);
+  EXPECT_NE(what_of(r.error()).find("any-address"), std::string::npos) << render(r.error());
 }

@@ -1,5 +1,7 @@
 #include "p2pd/net/route.hpp"
 
+#include <unordered_set>
+
 #include <gtest/gtest.h>
 
 #include "net/net_printers.hpp"
@@ -204,4 +206,53 @@ TEST(route, routes_of_a_real_interface_with_global_ipv6_and_link_local) {
     return c.failures();
   });
   EXPECT_TRUE(out.ok) << out.report;
+}
+
+TEST(route, the_any_address_is_refused_as_external) {
+  auto r = routes_for(eth0({addr("192.168.1.5", 24)}), family::v4).at(0);
+  auto err = r.add_ext(ip("0.0.0.0"));
+  EXPECT_EQ(err.code, errc::invalid_argument);
+  EXPECT_NE(err.what.find("any-address"), std::string::npos) << err.what;
+  EXPECT_TRUE(r.ext_ips.empty());
+  auto r6 = routes_for(eth0({addr("fd00::5", 64)}), family::v6).at(0);
+  EXPECT_EQ(r6.add_ext(ip("::")).code, errc::invalid_argument);
+  EXPECT_TRUE(r6.ext_ips.empty());
+}
+
+TEST(route, multicast_broadcast_and_the_other_family_are_refused_as_external) {
+  auto r = routes_for(eth0({addr("192.168.1.5", 24)}), family::v4).at(0);
+  EXPECT_EQ(r.add_ext(ip("224.0.0.1")).code, errc::invalid_argument);
+  EXPECT_EQ(r.add_ext(ip("255.255.255.255")).code, errc::invalid_argument);
+  EXPECT_EQ(r.add_ext(ip("2001:db8::1")).code, errc::invalid_argument);
+  EXPECT_TRUE(r.ext_ips.empty());
+}
+
+TEST(route, an_external_address_is_added_once) {
+  auto r = routes_for(eth0({addr("192.168.1.5", 24)}), family::v4).at(0);
+  EXPECT_FALSE(r.add_ext(ip("203.0.113.7")));
+  EXPECT_FALSE(r.add_ext(ip("203.0.113.7")));
+  EXPECT_EQ(r.ext_ips, singles({"203.0.113.7"}));
+  EXPECT_EQ(r.ext(), ip("203.0.113.7"));
+}
+
+TEST(route, routes_are_equal_when_every_field_is) {
+  auto nic = eth0({addr("192.168.1.5", 24)});
+  auto a = routes_for(nic, family::v4).at(0);
+  auto b = routes_for(nic, family::v4).at(0);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(std::hash<route>{}(a), std::hash<route>{}(b));
+  ASSERT_FALSE(b.add_ext(ip("203.0.113.7")));
+  EXPECT_NE(a, b);
+  auto c = a;
+  c.if_index = 4;
+  EXPECT_NE(a, c);
+}
+
+TEST(route, routes_work_as_keys_of_a_hash_set) {
+  auto nic = eth0({addr("8.8.8.8", 24), addr("192.168.1.5", 24)});
+  auto routes = routes_for(nic, family::v4);
+  ASSERT_EQ(routes.size(), 2u);
+  std::unordered_set<route> set(routes.begin(), routes.end());
+  set.insert(routes_for(nic, family::v4).at(0));
+  EXPECT_EQ(set.size(), 2u);
 }
