@@ -85,6 +85,9 @@ result<unique_fd> open_bound_socket(protocol proto, const endpoint& local,
   if (opts.reuse_addr && !reuse_after_bind)
     if (auto err = set_reuse(fd.get()))
       return err;
+  if (opts.reuse_time_wait && !opts.reuse_addr && proto == protocol::tcp
+      && set_int(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1) != 0)
+    return sys_error(errc::socket_failed, "setting SO_REUSEADDR failed", errno);
   if (auto err = apply_late_options(fd.get(), proto, opts))
     return err;
   sockaddr_storage ss;
@@ -104,7 +107,9 @@ result<unique_fd> open_bound_socket(protocol proto, const endpoint& local,
 
 result<unique_fd> open_listener(const endpoint& local, const socket_options& opts,
                                 int backlog) {
-  auto fd = open_bound_socket(protocol::tcp, local, opts);
+  auto with = opts;
+  with.reuse_time_wait = true;
+  auto fd = open_bound_socket(protocol::tcp, local, with);
   if (!fd)
     return fd;
   if (::listen(fd->get(), backlog) != 0)

@@ -15,11 +15,16 @@ const char* to_string(protocol p);
 
 /// Options applied to a socket before bind().
 struct socket_options {
-  /// SO_REUSEADDR and SO_REUSEPORT: several sockets on one ip:port (restarted
-  /// servers, TCP hole punching). For a UDP socket bound to port 0 they are set
+  /// SO_REUSEADDR and SO_REUSEPORT: several sockets on one ip:port, shared
+  /// on purpose (TCP hole punching, a port split between processes); a
+  /// restart does not need it (reuse_time_wait). For a UDP socket bound to port 0 they are set
   /// after bind(): set before, the kernel may hand out a port that another
   /// such socket already holds, and the two then share it silently.
   bool reuse_addr = false;
+  /// SO_REUSEADDR alone (TCP): bind a port whose old connections linger in
+  /// TIME_WAIT, so that a restarted listener comes back at once, but never
+  /// a port another socket listens on. open_listener() sets it.
+  bool reuse_time_wait = false;
   /// SO_BROADCAST (UDP).
   bool broadcast = false;
   /// SO_LINGER on with this many seconds (TCP); 0 makes close() send RST.

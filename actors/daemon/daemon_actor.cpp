@@ -27,7 +27,11 @@ pipe_spec listener_spec(const daemon_spec& d, const listen_addr& a) {
   s.proto = a.proto;
   s.local = a.local;
   s.conf = d.conf;
-  s.conf.reuse_addr = true; // a restart binds the same port at once
+  // No SO_REUSEPORT unless the user asked for it: with it, a second daemon
+  // (another data directory, so another set of port locks) would bind the
+  // same port silently and the kernel would split the clients between them.
+  // A restart binds at once all the same: TCP listeners set SO_REUSEADDR,
+  // and UDP has no TIME_WAIT.
   s.on_msg = d.on_msg;
   s.subscribers = d.subscribers;
   if (a.proto == net::protocol::tcp)

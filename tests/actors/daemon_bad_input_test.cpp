@@ -234,6 +234,39 @@ TEST(DaemonBadInput, AnyFamilyOnAV4OnlyTargetOpensOnlyV4EvenWithErrorOnAf) {
 
 // --- ports held by someone else ---------------------------------------------------------------
 
+TEST(DaemonBadInput, APortAnotherDaemonServesIsRefusedWhateverTheDataDirectory) {
+  // Two data directories: two sets of port locks that cannot see each other.
+  // Without SO_REUSEPORT the kernel refuses the second bind.
+  temp_dir dir_a, dir_b;
+  runtime rt;
+  auto a = rt.start_daemon(daemon_in(dir_a));
+  auto b = rt.start_daemon(daemon_in(dir_b));
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  for (auto proto : {tcp, udp}) {
+    auto port = free_port(proto);
+    ASSERT_OK(a->listen_specific({{proto, at("127.0.0.1", port)}}));
+    auto second = b->listen_specific({{proto, at("127.0.0.1", port)}});
+    ASSERT_FALSE(second) << net::to_string(proto);
+    EXPECT_ERRC(second.error(), errc::bind_failed);
+    EXPECT_TRUE(contains(what_of(second.error()), "port in use")) << render(second.error());
+  }
+  EXPECT_TRUE(no_listeners(*b));
+}
+
+TEST(DaemonBadInput, APortAPlainProgramListensOnIsRefused) {
+  temp_dir dir;
+  auto fd = net::open_listener(at("127.0.0.1", 0), {}, 16);
+  ASSERT_TRUE(fd);
+  auto port = net::local_endpoint(fd->get())->port;
+  runtime rt;
+  auto d = rt.start_daemon(daemon_in(dir));
+  ASSERT_OK(d);
+  auto ls = d->listen_specific({{tcp, at("127.0.0.1", port)}});
+  ASSERT_FALSE(ls);
+  EXPECT_ERRC(ls.error(), errc::bind_failed);
+}
+
 TEST(DaemonBadInput, PortLockedByAnotherProcessFailsNamingItsPidAndStartsNothing) {
   temp_dir dir;
   auto free = free_port(tcp);
