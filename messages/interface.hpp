@@ -19,6 +19,7 @@ namespace p2pd {
 using refresh_atom = caf::atom_constant<caf::atom("p2refresh")>;
 using route_atom = caf::atom_constant<caf::atom("p2route")>;
 using ready_atom = caf::atom_constant<caf::atom("p2ready")>;
+using nat_atom = caf::atom_constant<caf::atom("p2nat")>;
 
 /// The NAT in front of one family of an interface, as its last probe saw it.
 struct nat_summary {
@@ -91,6 +92,10 @@ typename Inspector::result_type inspect(Inspector& f, interface_snapshot& x) {
 ///   joins it. Errors: the interface is gone (errc::interface_not_found).
 /// - route (family): the first route of the family with what is known of its
 ///   external address; errc::invalid_argument when the NIC has none.
+/// - nat (nat_summary): gives the NAT of nat_summary::fam (the original's
+///   set_nat), as interface_spec::nats does at the start: it is in the
+///   snapshot at once, subscribers get the new snapshot, and no refresh
+///   probes that family's NAT again.
 /// - subscribe (actor) / unsubscribe (actor): the actor is sent every new
 ///   interface_snapshot when a refresh ends, periodic ones included (to see
 ///   an external address or NAT change).
@@ -99,6 +104,7 @@ using interface_actor = caf::typed_actor<
   caf::replies_to<ready_atom>::with<interface_snapshot>,
   caf::replies_to<refresh_atom>::with<interface_snapshot>,
   caf::replies_to<route_atom, net::family>::with<net::route>,
+  caf::replies_to<nat_atom, nat_summary>::with<caf::ok_atom>,
   caf::replies_to<caf::subscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::unsubscribe_atom, caf::actor>::with<caf::ok_atom>>;
 

@@ -18,6 +18,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(p2pd::net::resolved_servers)
 
 namespace p2pd {
 
+const nat_summary* interface_spec::given_nat(net::family fam) const {
+  auto i = std::find_if(nats.begin(), nats.end(), [fam](const nat_summary& n) { return n.fam == fam; });
+  return i != nats.end() ? &*i : nullptr;
+}
+
 stun_timing interface_stun_timing() {
   stun_timing t;
   t.rto = std::chrono::milliseconds(80);
@@ -110,6 +115,16 @@ struct interface_state {
 
 using interface_impl = interface_actor::stateful_pointer<interface_state>;
 
+// Puts the given NATs into a snapshot, in place of the unknown ones of
+// their families (a family without a route has no entry, and gets none).
+void apply_given_nats(const interface_spec& spec, interface_snapshot& s) {
+  for (auto& n : s.nats)
+    if (auto* given = spec.given_nat(n.fam)) {
+      n = *given;
+      n.notes.push_back("given, not probed");
+    }
+}
+
 void finish(interface_impl self) {
   auto& st = self->state;
   st.running = false;
@@ -163,7 +178,9 @@ void run_tasks(interface_impl self) {
   const auto& spec = st.run;
   if (spec.stun_servers.empty())
     st.next.notes.push_back(missing(st, net::server_kind::stun, "external addresses unknown"));
-  if (spec.nat_servers.empty())
+  bool to_probe = std::any_of(st.next.nats.begin(), st.next.nats.end(),
+                              [&](const nat_summary& n) { return !spec.given_nat(n.fam); });
+  if (spec.nat_servers.empty() && to_probe)
     st.next.notes.push_back(missing(st, net::server_kind::nat, "NAT type unknown"));
   auto& routes = st.next.routes;
   for (size_t i = 0; i < routes.size() && !spec.stun_servers.empty(); ++i) {
@@ -184,6 +201,8 @@ void run_tasks(interface_impl self) {
   }
   for (size_t i = 0; i < st.next.nats.size() && !spec.nat_servers.empty(); ++i) {
     auto fam = st.next.nats[i].fam;
+    if (spec.given_nat(fam))
+      continue;
     auto r = st.next.route(fam);
     auto local = r ? r->nic() : std::nullopt;
     if (!local)
@@ -193,7 +212,9 @@ void run_tasks(interface_impl self) {
     self->request(w, caf::infinite, work_atom::value)
       .then(
         [self, i](nat_summary& n) {
-          self->state.next.nats[i] = std::move(n);
+          // Given while the probe ran: what was given wins.
+          if (!self->state.spec.given_nat(self->state.next.nats[i].fam))
+            self->state.next.nats[i] = std::move(n);
           task_done(self);
         },
         [self, i](caf::error& err) {
@@ -215,6 +236,7 @@ void start_refresh(interface_impl self) {
   }
   st.running = true;
   st.next = read_nic(*nic);
+  apply_given_nats(st.spec, st.next);
   st.pending = 0;
   st.run = st.spec;
   if (st.spec.servers.empty()) {
@@ -252,6 +274,7 @@ interface_actor::behavior_type interface_fn(interface_impl self, interface_spec 
     self->quit(std::move(nic.error()));
   else {
     self->state.snap = read_nic(*nic);
+    apply_given_nats(self->state.spec, self->state.snap);
     start_refresh(self);
   }
   if (nic && self->state.spec.refresh_interval > caf::timespan{0}) {
@@ -290,6 +313,21 @@ interface_actor::behavior_type interface_fn(interface_impl self, interface_spec 
       return make_error(errc::invalid_argument, "interface '" + self->state.snap.name
                                                   + "' has no " + net::to_string(fam)
                                                   + " route");
+    },
+    [self](nat_atom, nat_summary& n) -> caf::ok_atom {
+      auto& st = self->state;
+      auto& given = st.spec.nats;
+      given.erase(std::remove_if(given.begin(), given.end(),
+                                 [&](const nat_summary& x) { return x.fam == n.fam; }),
+                  given.end());
+      given.push_back(std::move(n));
+      st.run.nats = given;
+      apply_given_nats(st.spec, st.snap);
+      if (st.running)
+        apply_given_nats(st.spec, st.next);
+      for (auto& s : st.subscribers)
+        caf::anon_send(s, st.snap);
+      return caf::ok_atom::value;
     },
     [self](caf::subscribe_atom, caf::actor& sub) -> caf::ok_atom {
       auto& subs = self->state.subscribers;

@@ -8,6 +8,7 @@
 #include "caf/timespan.hpp"
 
 #include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/messages/interface.hpp"
 #include "p2pd/net/address.hpp"
 #include "p2pd/net/server_list.hpp"
 
@@ -48,6 +49,15 @@ struct interface_spec {
   size_t delta_samples = 8;
   /// How often the actor refreshes by itself; 0 only on request.
   caf::timespan refresh_interval = std::chrono::minutes(5);
+  /// NATs given, at most one per family (the original's Interface(nat=...)):
+  /// the actor reports each as it is, with a note that it was given, and
+  /// probes no NAT of that family; nat_servers serve the other family only.
+  /// For a program that knows its network, and for tests and simulations.
+  /// External addresses are still asked of stun_servers.
+  std::vector<nat_summary> nats;
+
+  /// The given NAT of `fam`, if any.
+  const nat_summary* given_nat(net::family fam) const;
 };
 
 /// Adds the stun and nat servers of a server list (net/server_list.hpp) to

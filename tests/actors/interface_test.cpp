@@ -1,5 +1,8 @@
 // The interface actor: a NIC's addresses, routes, external addresses and NAT,
 // on loopback, against the project's own STUN server and against coturn.
+#include <atomic>
+#include <memory>
+
 #include "coturn_fixture.hpp"
 #include "pipe_test_util.hpp"
 
@@ -259,4 +262,75 @@ TEST(Interface, ActorEndsWhenItsLastHandleGoesDespiteItsTimer) {
   }
   auto down = next<caf::down_msg>(self);
   EXPECT_TRUE(down) << "the interface actor outlived its last handle";
+}
+
+namespace {
+
+nat_summary given_v4_nat() {
+  nat_summary n;
+  n.fam = v4;
+  n.nat = net::nat_type::port_restricted;
+  n.delta = net::delta_type::equal;
+  return n;
+}
+
+} // namespace
+
+TEST(Interface, AGivenNatIsReportedAndNeverProbed) {
+  runtime rt;
+  // A "NAT server" that counts what reaches it: a probe would send to it.
+  auto probes = std::make_shared<std::atomic<int>>(0);
+  auto counter = rt.listen(udp, any_port("127.0.0.1"),
+                           [probes](pipe_io&, std::string_view, const endpoint&) { ++*probes; });
+  ASSERT_OK(counter);
+  auto srv = own_server(rt);
+  auto spec = loopback_spec(srv.addrs.address_of({}), srv.addrs.address_of({true, false}));
+  spec.nat_servers = {counter->local()};
+  spec.nats = {given_v4_nat()};
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_OK(li);
+  auto n = li->state.nat(v4);
+  EXPECT_EQ(n.nat, net::nat_type::port_restricted);
+  EXPECT_EQ(n.delta, net::delta_type::equal);
+  ASSERT_FALSE(n.notes.empty());
+  EXPECT_EQ(n.notes.back(), "given, not probed");
+  EXPECT_EQ(li->state.route(v4)->ext(), ip("127.0.0.1")) << "external addresses are still asked";
+  EXPECT_EQ(probes->load(), 0);
+}
+
+TEST(Interface, AGivenNatNeedsNoNatServers) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = {};
+  spec.nats = {given_v4_nat()};
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_OK(li);
+  EXPECT_EQ(li->state.nat(v4).nat, net::nat_type::port_restricted);
+  for (auto& note : li->state.notes) { // lo may have IPv6 too, whose NAT is unknown
+    if (note.find("NAT type unknown") != std::string::npos) {
+      EXPECT_NE(li->state.route(net::family::v6), nullptr) << note;
+    }
+  }
+}
+
+TEST(Interface, ANatSetOnARunningActorReachesSubscribersAndOutlivesRefreshes) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = {};
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_OK(li);
+  EXPECT_EQ(li->state.nat(v4).nat, net::nat_type::unknown);
+  caf::scoped_actor self{rt.system()};
+  self->request(li->hdl, caf::infinite, caf::subscribe_atom::value, as_actor(self))
+    .receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL() << render(e); });
+  self->request(li->hdl, caf::infinite, nat_atom::value, given_v4_nat())
+    .receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL() << render(e); });
+  auto pushed = next<interface_snapshot>(self);
+  ASSERT_TRUE(pushed);
+  EXPECT_EQ(pushed->nat(v4).nat, net::nat_type::port_restricted);
+  self->request(li->hdl, caf::infinite, refresh_atom::value)
+    .receive([](interface_snapshot& s) { EXPECT_EQ(s.nat(v4).nat, net::nat_type::port_restricted); },
+             [](caf::error& e) { FAIL() << render(e); });
 }
