@@ -37,27 +37,46 @@ constexpr uint8_t all = 15;
 } // namespace events
 
 /// Selects messages for a receive queue: those containing `pattern` (empty:
-/// any) and, if `match_from`, sent from `from` (port 0: any port).
+/// any), matching `expr` (empty: any) and, if `match_from`, sent from `from`
+/// (port 0: any port).
+///
+/// `expr` is an RE2 regular expression (https://github.com/google/re2/wiki/Syntax,
+/// about POSIX ERE plus Perl's \d, \w, (?i) and non-greedy repeats; no
+/// backreferences or lookaround), searched anywhere in the message, whose
+/// bytes are taken as Latin-1 so that binary messages match byte by byte.
+/// RE2 runs in time linear in the message, so a pattern cannot cost more
+/// than a bounded amount per message; an expression that does not compile,
+/// or whose program is above 1 MiB, is refused when the queue is asked for.
 struct msg_filter {
   bytes pattern;
   endpoint from;
   bool match_from = false;
+  std::string expr;
 
+  /// The literal and sender parts; `expr` is matched by the pipe, which
+  /// compiled it (actors/pipe/receive_queues).
   bool matches(const char* data, size_t size, const endpoint& sender) const;
 
   static msg_filter any() { return {}; }
-  static msg_filter sender(const endpoint& ep) { return {{}, ep, true}; }
-  static msg_filter contains(std::string_view s) { return {to_bytes(s), {}, false}; }
+  static msg_filter sender(const endpoint& ep) { return {{}, ep, true, {}}; }
+  static msg_filter contains(std::string_view s) { return {to_bytes(s), {}, false, {}}; }
+  /// Messages in which the RE2 expression `re` finds a match.
+  static msg_filter regex(std::string_view re) { return {{}, {}, false, std::string{re}}; }
+  /// Messages from `ep` in which `re` finds a match (the original's
+  /// subscription: a pattern plus a sender).
+  static msg_filter regex_from(std::string_view re, const endpoint& ep) {
+    return {{}, ep, true, std::string{re}};
+  }
 
   friend bool operator==(const msg_filter& x, const msg_filter& y) {
-    return x.pattern == y.pattern && x.match_from == y.match_from
+    return x.pattern == y.pattern && x.expr == y.expr && x.match_from == y.match_from
            && (!x.match_from || x.from == y.from);
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, msg_filter& x) {
-  return f(caf::meta::type_name("p2pd::msg_filter"), x.pattern, x.from, x.match_from);
+  return f(caf::meta::type_name("p2pd::msg_filter"), x.pattern, x.from, x.match_from, x.expr);
 }
 
 struct pipe_msg;

@@ -8,6 +8,7 @@ pkgs=(
   libcaf-dev                                            # CAF 0.17.6: core + io
   libssl-dev libminiupnpc-dev libpaho-mqttpp-dev libpaho-mqtt-dev
   libprotobuf-dev protobuf-compiler
+  libre2-dev                                            # pattern filters of receive queues
   libgtest-dev                                          # GoogleTest + CTest
   iproute2                                              # tests build namespaces
   nftables conntrack coturn stun-client                 # tests/lab: NAT routers, STUN servers/client

@@ -147,8 +147,11 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
                     st.subs.end());
       return caf::ok_atom::value;
     },
-    [self](queue_atom, const msg_filter& f) -> uint64_t {
-      return self->state.queues->find_or_add(f);
+    [self](queue_atom, const msg_filter& f) -> caf::result<uint64_t> {
+      auto id = self->state.queues->find_or_add(f);
+      if (!id)
+        return std::move(id.error());
+      return *id;
     },
     [self](caf::unsubscribe_atom, uint64_t id) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
@@ -165,19 +168,26 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       return recv_from(self, id, t);
     },
     [self](recv_atom, const msg_filter& f, caf::timespan t) -> caf::result<pipe_msg> {
-      return recv_from(self, self->state.queues->find_or_add(f), t);
+      auto id = self->state.queues->find_or_add(f);
+      if (!id)
+        return std::move(id.error());
+      return recv_from(self, *id, t);
     },
     [self](ask_atom, bytes& data, const msg_filter& f) -> caf::result<pipe_msg> {
       auto& st = self->state;
       if (!st.spec.is_client())
         return make_error(errc::invalid_argument,
                           "ask needs a client pipe: a server has no default destination");
-      if (auto err = st.send_to(data.data(), data.size(), nullptr))
+      auto q = st.queues->add_private(f); // before the send: a bad filter sends nothing
+      if (!q)
+        return std::move(q.error());
+      if (auto err = st.send_to(data.data(), data.size(), nullptr)) {
+        st.queues->remove(*q, err);
         return err;
-      auto q = st.queues->add_private(f);
+      }
       auto rp = self->make_response_promise();
-      auto wid = st.queues->recv(q, rp);
-      self->delayed_send(self, st.spec.conf.recv_timeout, ask_tmo_atom::value, q, wid,
+      auto wid = st.queues->recv(*q, rp);
+      self->delayed_send(self, st.spec.conf.recv_timeout, ask_tmo_atom::value, *q, wid,
                          std::move(data), st.spec.conf.send_retry);
       return rp;
     },

@@ -3,22 +3,63 @@
 #include <algorithm>
 #include <vector>
 
+#include <re2/re2.h>
+
+#include "p2pd/messages/errors.hpp"
+
 namespace p2pd::actors {
 
-uint64_t receive_queues::find_or_add(const msg_filter& f) {
+namespace {
+
+// Longer expressions are refused before RE2 parses them.
+constexpr size_t max_expr_size = 4096;
+
+caf::expected<std::shared_ptr<const re2::RE2>> compile(const std::string& expr) {
+  if (expr.empty())
+    return std::shared_ptr<const re2::RE2>{};
+  if (expr.size() > max_expr_size)
+    return make_error(errc::invalid_argument,
+                      "a message pattern of " + std::to_string(expr.size())
+                        + " characters is above the " + std::to_string(max_expr_size)
+                        + " allowed");
+  re2::RE2::Options opts;
+  opts.set_encoding(re2::RE2::Options::EncodingLatin1); // bytes, not UTF-8
+  opts.set_log_errors(false);
+  opts.set_max_mem(1 << 20);
+  auto re = std::make_shared<const re2::RE2>(expr, opts);
+  if (!re->ok())
+    return make_error(errc::invalid_argument,
+                      "message pattern '" + expr + "' is not a valid RE2 expression: "
+                        + re->error());
+  return re;
+}
+
+} // namespace
+
+bool receive_queues::queue::matches(const char* data, size_t size, const endpoint& from) const {
+  if (!filter.matches(data, size, from))
+    return false;
+  return !re || re2::RE2::PartialMatch(re2::StringPiece{data, size}, *re);
+}
+
+caf::expected<uint64_t> receive_queues::find_or_add(const msg_filter& f) {
   for (auto& [id, q] : queues_)
     if (q.shared && q.filter == f)
       return id;
+  auto re = compile(f.expr);
+  if (!re)
+    return std::move(re.error());
   auto id = next_id_++;
   auto& q = queues_[id];
   q.filter = f;
+  q.re = std::move(*re);
   // A filter asked for now still sees what arrived before it was asked for:
   // the default queue (filter "any") holds everything not yet received.
   if (default_id_ == 0 && f == msg_filter::any()) {
     default_id_ = id;
   } else if (auto d = queues_.find(default_id_); d != queues_.end()) {
     for (auto& m : d->second.msgs)
-      if (f.matches(m.data.data(), m.data.size(), m.from))
+      if (q.matches(m.data.data(), m.data.size(), m.from))
         q.msgs.push_back(m);
     while (q.msgs.size() > max_qsize_)
       q.msgs.pop_front();
@@ -26,10 +67,14 @@ uint64_t receive_queues::find_or_add(const msg_filter& f) {
   return id;
 }
 
-uint64_t receive_queues::add_private(const msg_filter& f) {
+caf::expected<uint64_t> receive_queues::add_private(const msg_filter& f) {
+  auto re = compile(f.expr);
+  if (!re)
+    return std::move(re.error());
   auto id = next_id_++;
   auto& q = queues_[id];
   q.filter = f;
+  q.re = std::move(*re);
   q.shared = false;
   return id;
 }
@@ -51,7 +96,7 @@ bool receive_queues::push(const char* data, size_t size, const endpoint& from,
   bool matched = false;
   std::vector<uint64_t> done_private;
   for (auto& [id, q] : queues_) {
-    if (!q.filter.matches(data, size, from))
+    if (!q.matches(data, size, from))
       continue;
     matched = true;
     pipe_msg m{bytes(data, data + size), from, pipe};

@@ -2,12 +2,18 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <unordered_map>
 
 #include "caf/error.hpp"
+#include "caf/expected.hpp"
 #include "caf/response_promise.hpp"
 
 #include "p2pd/messages/pipe.hpp"
+
+namespace re2 {
+class RE2;
+} // namespace re2
 
 namespace p2pd::actors {
 
@@ -20,11 +26,12 @@ public:
 
   /// The id of the queue with an equal filter, created if there is none. The
   /// first "any" queue is the default queue; a queue created later starts
-  /// with the matching messages the default queue holds.
-  uint64_t find_or_add(const msg_filter& f);
+  /// with the matching messages the default queue holds. Errors: the
+  /// filter's expression does not compile (errc::invalid_argument).
+  caf::expected<uint64_t> find_or_add(const msg_filter& f);
   /// A queue of its own that no other request shares (ask); it goes away
-  /// once its request is answered or expires.
-  uint64_t add_private(const msg_filter& f);
+  /// once its request is answered or expires. Errors as find_or_add.
+  caf::expected<uint64_t> add_private(const msg_filter& f);
   bool contains(uint64_t id) const { return queues_.count(id) > 0; }
   /// Removes a queue; its waiting requests fail with `reason`.
   bool remove(uint64_t id, const caf::error& reason);
@@ -58,6 +65,9 @@ private:
   };
   struct queue {
     msg_filter filter;
+    std::shared_ptr<const re2::RE2> re; ///< filter.expr compiled; null when empty
+
+    bool matches(const char* data, size_t size, const endpoint& from) const;
     std::deque<pipe_msg> msgs;
     std::deque<waiter> waiters;
     bool shared = true;

@@ -174,7 +174,7 @@ stun_client_actor spawn_stun_client(caf::actor_system& sys, stun_timing timing) 
                 // pipe to a server carries this transaction only.
                 auto f = t->tcp ? msg_filter::any()
                                 : msg_filter{bytes(t->id.data(), t->id.data() + t->id.size()),
-                                             {}, false};
+                                             {}, false, {}};
                 self->request(t->q.pipe, pipe_timeout, queue_atom::value, f)
                   .then(
                     [self, t](uint64_t queue) {

@@ -183,3 +183,93 @@ TEST(PipeQueue, UdpServerTracksAtMostMaxClientsSenders) {
   ASSERT_EQ(clients->size(), 1u);
   EXPECT_EQ(clients->front().port, b->local().port); // the newest replaced the oldest
 }
+
+TEST(PipeQueue, RegexFilterTakesOnlyMatchingMessages) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  for (auto m : {"PING 12", "ping", "PONG 7", "PING x"})
+    EXPECT_NO_ERR(client->send(m));
+  auto f = msg_filter::regex(R"(^P[IO]NG \d+$)");
+  auto first = server->recv(5s, f);
+  auto second = server->recv(5s, f);
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  EXPECT_EQ(to_string(first->data), "PING 12");
+  EXPECT_EQ(to_string(second->data), "PONG 7");
+  EXPECT_ERRC(server->recv(100ms, f).error(), errc::recv_timeout);
+}
+
+TEST(PipeQueue, RegexFilterMatchesBinaryBytesOneByOne) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  EXPECT_NO_ERR(client->send(std::string("\x00\xff\x01", 3))); // not UTF-8
+  EXPECT_NO_ERR(client->send(std::string("\x00\x01", 2)));
+  auto got = server->recv(5s, msg_filter::regex(R"(\x00\xff)"));
+  ASSERT_OK(got);
+  EXPECT_EQ(got->data.size(), 3u);
+}
+
+TEST(PipeQueue, RegexWithASenderTakesOnlyThatSendersMatches) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto a = rt.connect(udp, server->local());
+  auto b = rt.connect(udp, server->local());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_NO_ERR(b->send("hello from b"));
+  EXPECT_NO_ERR(a->send("bye from a"));
+  EXPECT_NO_ERR(a->send("hello from a"));
+  auto got = server->recv(5s, msg_filter::regex_from("^hello",
+                                                     {server->local().ip, a->local().port}));
+  ASSERT_OK(got);
+  EXPECT_EQ(to_string(got->data), "hello from a");
+}
+
+TEST(PipeQueue, AnInvalidRegexIsRefusedWhenAskedFor) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto got = server->recv(5s, msg_filter::regex("(unclosed"));
+  ASSERT_FALSE(got);
+  EXPECT_ERRC(got.error(), errc::invalid_argument);
+  EXPECT_NE(what_of(got.error()).find("not a valid RE2 expression"), std::string::npos)
+    << render(got.error());
+  // Backreferences are not RE2 (they would make matching exponential).
+  EXPECT_ERRC(server->recv(5s, msg_filter::regex(R"((a)\1)")).error(), errc::invalid_argument);
+  EXPECT_ERRC(server->recv(5s, msg_filter::regex(std::string(5000, 'a'))).error(),
+              errc::invalid_argument);
+}
+
+TEST(PipeQueue, AskWithAnInvalidRegexSendsNothing) {
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  auto got = client->ask("question", msg_filter::regex("[z-a]"));
+  ASSERT_FALSE(got);
+  EXPECT_ERRC(got.error(), errc::invalid_argument);
+  EXPECT_ERRC(server->recv(200ms).error(), errc::recv_timeout);
+}
+
+TEST(PipeQueue, ARegexThatWouldBacktrackExponentiallyStaysLinear) {
+  // (a+)+$ against "aaaa...b" takes exponential time with a backtracking
+  // engine; RE2 answers at once whatever the length.
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  auto client = rt.connect(udp, server->local());
+  ASSERT_OK(client);
+  EXPECT_NO_ERR(client->send(std::string(60000, 'a') + "b"));
+  EXPECT_NO_ERR(client->send("aaa"));
+  auto got = server->recv(5s, msg_filter::regex("^(a+)+$"));
+  ASSERT_OK(got);
+  EXPECT_EQ(to_string(got->data), "aaa");
+}
