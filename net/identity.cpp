@@ -226,30 +226,7 @@ result<identity> read_key_file(int fd, const std::string& path) {
                              + " bytes while being read");
     got += static_cast<size_t>(n);
   }
-  const uint8_t* data = buf.bytes.data();
-  if (std::memcmp(data, key_file_magic, magic_size) != 0) {
-    // Same family, other version: say so rather than "garbage".
-    if (std::memcmp(data, key_file_magic, magic_size - 1) == 0) {
-      char version = static_cast<char>(data[magic_size - 1]);
-      return refused(path, "has format version " + printable(version)
-                             + ", this program reads version '1' only");
-    }
-    return refused(path, std::string{"is not a p2pd identity key (it does not start with \""}
-                           + key_file_magic + "\")");
-  }
-  auto sum = checksum(data, checksum_offset);
-  if (!sum)
-    return sum.error();
-  if (CRYPTO_memcmp(sum->data(), data + checksum_offset, sum->size()) != 0)
-    return refused(path, "is corrupt: its SHA-256 checksum does not match its content");
-  secret_bytes<32> sign_key;
-  secret_bytes<32> agree_key;
-  std::memcpy(sign_key.bytes.data(), data + sign_offset, 32);
-  std::memcpy(agree_key.bytes.data(), data + agree_offset, 32);
-  auto id = identity::from_private_keys(sign_key.bytes, agree_key.bytes);
-  if (!id)
-    return refused(path, "holds keys OpenSSL refuses: " + id.error().what);
-  return id;
+  return parse_identity_key(buf.bytes.data(), buf.bytes.size(), path);
 }
 
 // Removes the temporary file unless told it was renamed.
@@ -577,6 +554,36 @@ bool verify(const std::array<uint8_t, 32>& sign_key, byte_view msg,
                                     nullptr)
               == 1
          && EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), nonnull(msg), msg.size()) == 1;
+}
+
+result<identity> parse_identity_key(const uint8_t* data, size_t size, const std::string& path) {
+  clear_errors_on_exit guard;
+  if (size != identity_file_size)
+    return refused(path, "has " + std::to_string(size) + " bytes, an identity key has "
+                           + std::to_string(identity_file_size));
+  if (std::memcmp(data, key_file_magic, magic_size) != 0) {
+    // Same family, other version: say so rather than "garbage".
+    if (std::memcmp(data, key_file_magic, magic_size - 1) == 0) {
+      char version = static_cast<char>(data[magic_size - 1]);
+      return refused(path, "has format version " + printable(version)
+                             + ", this program reads version '1' only");
+    }
+    return refused(path, std::string{"is not a p2pd identity key (it does not start with \""}
+                           + key_file_magic + "\")");
+  }
+  auto sum = checksum(data, checksum_offset);
+  if (!sum)
+    return sum.error();
+  if (CRYPTO_memcmp(sum->data(), data + checksum_offset, sum->size()) != 0)
+    return refused(path, "is corrupt: its SHA-256 checksum does not match its content");
+  secret_bytes<32> sign_key;
+  secret_bytes<32> agree_key;
+  std::memcpy(sign_key.bytes.data(), data + sign_offset, 32);
+  std::memcpy(agree_key.bytes.data(), data + agree_offset, 32);
+  auto id = identity::from_private_keys(sign_key.bytes, agree_key.bytes);
+  if (!id)
+    return refused(path, "holds keys OpenSSL refuses: " + id.error().what);
+  return id;
 }
 
 result<identity> load_or_create_identity(const std::string& data_dir) {

@@ -220,6 +220,12 @@ inline constexpr size_t identity_file_size = 112;
 /// refusals (a missing directory, a failed write) are errc::io_failed.
 result<identity> load_or_create_identity(const std::string& data_dir);
 
+/// The content checks of a key file (size, format, checksum, keys), without
+/// the file system's (owner, mode, symbolic links): the bytes of
+/// `<path>` as load_or_create_identity reads them. Errors: errc::bad_key_file
+/// naming `path` and the reason.
+result<identity> parse_identity_key(const uint8_t* data, size_t size, const std::string& path);
+
 } // namespace p2pd::net
 
 namespace std {

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Builds the STUN fuzz target with clang++ and libFuzzer (plus ASan and UBSan)
-# and runs it for a fixed number of inputs from the seed corpus.
+# Builds one fuzz target with clang++ and libFuzzer (plus ASan and UBSan) and
+# runs it for a bounded number of inputs and time from its seed corpus.
 #
-#   run_fuzz.sh <source dir> <include root> <work dir> [runs] [seconds]
+#   run_fuzz.sh <target> <source dir> <include root> <proto_gen dir> <work dir> [runs] [seconds]
 #
-# The project builds with g++, which has no libFuzzer, so this compiles the
-# target and the codec's sources itself. Exits 77 (CTest: skipped) when clang++
-# or its libFuzzer runtime (Debian: clang-14, libclang-rt-14-dev) is missing.
+# <target> is the stem of tests/fuzz/<target>_fuzz.cpp; its seeds are
+# tests/fuzz/corpus/<target>. The project builds with g++, which has no
+# libFuzzer, so this compiles net/, proto/ and the generated protobuf code
+# itself, once, into an instrumented archive that every target links (under
+# a lock: CTest may start several targets at once). Exits 77 (CTest: skipped)
+# when clang++ or its libFuzzer runtime (Debian: clang-14, libclang-rt-14-dev)
+# is missing.
 set -euo pipefail
 
-src=$1
-inc=$2
-work=$3
-runs=${4:-200000}
-secs=${5:-60}
+target=$1
+src=$2
+inc=$3
+gen=$4
+work=$5
+runs=${6:-50000}
+secs=${7:-30}
 
 cxx=""
 for c in clang++ clang++-14; do
@@ -24,9 +30,12 @@ if [ -z "$cxx" ]; then
   exit 77
 fi
 
-mkdir -p "$work/corpus"
-flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -DP2PD_LIBFUZZER -I"$inc")
+mkdir -p "$work/obj" "$work/corpus-$target"
+flags=(-std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined
+       -DP2PD_LIBFUZZER -I"$inc" -isystem "$gen")
+
+exec 9>"$work/build.lock"
+flock 9
 
 # libFuzzer's runtime is a separate package; probe it before the real build so
 # that its absence is a skip, not a failure.
@@ -41,23 +50,38 @@ if [ ! -x "$probe" ]; then
   fi
 fi
 
-sources=("$src/tests/fuzz/stun_fuzz.cpp" "$src/net/stun_attrs.cpp" "$src/net/stun_auth.cpp"
-         "$src/net/stun_message.cpp" "$src/net/stun_builder.cpp" "$src/net/address.cpp"
-         "$src/net/error.cpp")
-bin=$work/stun_fuzz
+# The library, instrumented for coverage (fuzzer-no-link) and the sanitizers.
+# An object is rebuilt when its source or any project header is newer.
+newest_header=$(ls -t "$src"/net/*.hpp "$src"/proto/*.hpp "$gen"/p2pd/proto/*.pb.h | head -1)
+lib_sources=("$src"/net/*.cpp "$src"/proto/*.cpp "$gen"/p2pd/proto/*.pb.cc)
+objs=()
+for f in "${lib_sources[@]}"; do
+  o="$work/obj/$(basename "$f").o"
+  objs+=("$o")
+  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$newest_header" -nt "$o" ]; then
+    echo "run_fuzz: compiling $(basename "$f")"
+    "$cxx" "${flags[@]}" -fsanitize=fuzzer-no-link -c "$f" -o "$o"
+  fi
+done
+
+bin=$work/${target}_fuzz
 stale=0
 [ -x "$bin" ] || stale=1
-for f in "${sources[@]}" "$src"/net/stun*.hpp "$src/net/address.hpp" "$src/net/error.hpp"; do
+for f in "$src/tests/fuzz/${target}_fuzz.cpp" "$src/tests/fuzz/fuzz_main.hpp" "${objs[@]}"; do
   [ "$f" -nt "$bin" ] && stale=1
 done
 if [ $stale -eq 1 ]; then
-  echo "run_fuzz: building $bin with $cxx"
-  "$cxx" "${flags[@]}" "${sources[@]}" -lcrypto -o "$bin"
+  echo "run_fuzz: linking $bin"
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/${target}_fuzz.cpp" "${objs[@]}" \
+    -lprotobuf -lssl -lcrypto -lpthread -o "$bin"
 fi
+flock -u 9
 
 # The first corpus directory is where libFuzzer adds what it finds: keep that
 # in the build tree, and the seeds in the source tree read-only.
-echo "run_fuzz: $runs runs, at most $secs s"
+echo "run_fuzz: $target: $runs runs, at most $secs s"
 cd "$work"
-"$bin" -runs="$runs" -max_len=1024 -max_total_time="$secs" -print_final_stats=1 \
-  -artifact_prefix="$work/" "$work/corpus" "$src/tests/fuzz/corpus"
+# libFuzzer's default error exit code is 77, which CTest would read as a
+# skip: a crash must fail the test.
+"$bin" -error_exitcode=1 -runs="$runs" -max_len=4096 -max_total_time="$secs" -print_final_stats=1 \
+  -artifact_prefix="$work/${target}-" "$work/corpus-$target" "$src/tests/fuzz/corpus/$target"

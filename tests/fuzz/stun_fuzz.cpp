@@ -8,29 +8,22 @@
 //   (P2PD_LIBFUZZER defined: libFuzzer provides main);
 // - by CMake with the project's compiler as stun_fuzz_corpus, whose main()
 //   below feeds it each file it is given, so the target always compiles and
-//   the seed corpus is always checked.
+//   the seed corpus is always checked (fuzz_main.hpp).
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
+#include "fuzz_main.hpp"
 #include "p2pd/net/stun.hpp"
 
 using namespace p2pd::net;
 
 namespace {
 
-[[noreturn]] void broken(const char* what) {
-  std::fprintf(stderr, "stun_fuzz: invariant broken: %s\n", what);
-  std::abort();
-}
-
 void check(bool ok, const char* what) {
   if (!ok)
-    broken(what);
+    p2pd::fuzz::broken("stun_fuzz", what);
 }
 
 bool is_integrity(uint16_t t) {
@@ -113,28 +106,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-#ifndef P2PD_LIBFUZZER
-// Feeds every file named, or every file in every directory named.
-int main(int argc, char** argv) {
-  namespace fs = std::filesystem;
-  size_t n = 0;
-  auto run = [&](const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
-    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
-    ++n;
-  };
-  for (int i = 1; i < argc; ++i) {
-    if (fs::is_directory(argv[i])) {
-      for (auto& e : fs::directory_iterator(argv[i]))
-        if (e.is_regular_file())
-          run(e.path());
-    } else {
-      run(argv[i]);
-    }
-  }
-  std::printf("stun_fuzz: %zu inputs, no invariant broken\n", n);
-  return n > 0 ? 0 : 1;
-}
-#endif
+P2PD_FUZZ_MAIN("stun_fuzz")
