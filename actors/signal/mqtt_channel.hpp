@@ -49,7 +49,11 @@ struct mqtt_channel_spec {
   /// refused with errc::queue_full and counted.
   uint32_t max_outbox = 1000;
   /// Largest message published or delivered; larger ones are refused
-  /// (errc::message_too_large) or dropped, and counted.
+  /// (errc::message_too_large) or dropped, and counted. The broker is told
+  /// (MQTT 5 Maximum Packet Size, max_packet_size()) to drop, unsent, any
+  /// packet above this plus mqtt_packet_overhead: those never reach this
+  /// process, so they are neither read nor counted here; the broker counts
+  /// them (mosquitto logs "Dropping too large outgoing packet").
   uint32_t max_message_size = 64 * 1024;
   /// A publish not acknowledged within this time is answered with
   /// errc::ack_timeout and leaves the outbox; so is a subscribe request.
@@ -57,6 +61,17 @@ struct mqtt_channel_spec {
   /// Longest wait for the broker to take the DISCONNECT on close.
   caf::timespan close_timeout = std::chrono::seconds(2);
 };
+
+/// Room in a PUBLISH packet besides the message: fixed header (5), topic
+/// length and topic (a p2pd topic is far shorter than this), packet id (2),
+/// and MQTT 5 properties.
+inline constexpr uint32_t mqtt_packet_overhead = 4096;
+
+/// The Maximum Packet Size a channel announces: max_message_size plus
+/// mqtt_packet_overhead.
+inline uint32_t max_packet_size(const mqtt_channel_spec& spec) {
+  return spec.max_message_size + mqtt_packet_overhead;
+}
 
 /// Spawns a channel for one broker; it connects at once and keeps
 /// reconnecting until closed. Errors: errc::invalid_argument for a spec that

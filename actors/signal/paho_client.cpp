@@ -52,7 +52,8 @@ void paho_relay::on_lost(const std::string& cause) {
 paho_client::paho_client(const std::string& uri, const std::string& client_id,
                          caf::weak_actor_ptr channel, uint32_t max_message_size)
   : relay(std::move(channel), max_message_size),
-    cli(uri, client_id, static_cast<mqtt::iclient_persistence*>(nullptr)) {
+    cli(uri, client_id, mqtt::create_options(MQTTVERSION_5),
+        static_cast<mqtt::iclient_persistence*>(nullptr)) {
   // No persistence: the outbox lives in the channel, and clean sessions keep
   // nothing at the broker either.
   auto* r = &relay;

@@ -231,6 +231,36 @@ TEST_F(MqttChannel, IncomingMessageOverTheSizeLimitIsDroppedAndCounted) {
   EXPECT_EQ(st.received, 1u);
 }
 
+TEST_F(MqttChannel, PacketsAboveTheAnnouncedMaximumAreDroppedByTheBroker) {
+  // The receiver announces max_message_size + mqtt_packet_overhead as its
+  // MQTT 5 Maximum Packet Size: a message between the two still reaches it
+  // (and is counted as oversized); a larger one is never sent to it, so it
+  // is neither read nor allocated here.
+  channel_calls calls{rt.system()};
+  auto bs = spec_for("big", {});
+  bs.max_message_size = 1'000'000;
+  auto big = open(bs);
+  auto s = spec_for("small", {topic_of("small")});
+  s.max_message_size = 100;
+  auto small = open(s);
+  ASSERT_NO_ERR(calls.subscribe(small, topic_of("small"), calls.me()));
+  EXPECT_EQ(max_packet_size(s), 100 + mqtt_packet_overhead);
+
+  EXPECT_OK(calls.publish(big, topic_of("small"), std::string(2000, 'x')));
+  EXPECT_OK(calls.publish(big, topic_of("small"), std::string(500'000, 'y')));
+  EXPECT_OK(calls.publish(big, topic_of("small"), "fits"));
+  auto notice = calls.next();
+  ASSERT_TRUE(notice);
+  EXPECT_EQ(notice->oversized, 2000u);
+  auto m = calls.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->oversized, 0u) << "the 500,000-byte packet reached the client";
+  EXPECT_EQ(to_string(m->data), "fits");
+  auto st = calls.stats(small);
+  EXPECT_EQ(st.dropped_oversized, 1u);
+  EXPECT_EQ(st.received, 1u);
+}
+
 TEST_F(MqttChannel, PublishWhileTheBrokerIsDownIsSentOnceItStarts) {
   // The channel comes up first and keeps retrying.
   broker->stop();
