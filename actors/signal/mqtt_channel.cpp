@@ -54,22 +54,13 @@ std::chrono::seconds whole_seconds(caf::timespan t) {
                   std::chrono::ceil<std::chrono::seconds>(t));
 }
 
-mqtt::properties packet_size_properties(const mqtt_channel_spec& spec) {
-  mqtt::properties props;
-  props.add(mqtt::property(mqtt::property::MAXIMUM_PACKET_SIZE,
-                           static_cast<int32_t>(max_packet_size(spec))));
-  return props;
-}
-
 mqtt::connect_options make_options(const mqtt_channel_spec& spec) {
-  // MQTT 5, for its Maximum Packet Size: the broker learns how large a
-  // packet this client reads and drops larger ones unsent (MQTT 5.0 section
-  // 3.1.2.11.4), so a 256 MB PUBLISH is never read whole to be refused after.
+  // MQTT 5, for its Maximum Packet Size (set at each connect, see
+  // start_connect in mqtt_link.cpp).
   return mqtt::connect_options_builder()
     .mqtt_version(MQTTVERSION_5) // no silent second try with an older version
     .clean_session(false)        // MQTT 5 has clean_start instead
     .clean_start(true)
-    .properties(packet_size_properties(spec))
     .keep_alive_interval(whole_seconds(spec.keep_alive))
     .connect_timeout(whole_seconds(spec.connect_timeout))
     .automatic_reconnect(false)
@@ -126,9 +117,6 @@ mqtt_channel_actor::behavior_type mqtt_channel(mqtt_channel_ptr self, mqtt_chann
   st.sys = &self->home_system();
   st.spec = std::move(spec);
   st.opts = make_options(st.spec);
-  // Set again on the options kept: paho.mqtt.cpp 1.2.0 copies and moves
-  // connect_options without pointing the C struct at the copy's properties.
-  st.opts.set_properties(packet_size_properties(st.spec));
   st.backoff = st.spec.backoff_min;
   st.stats.name = st.spec.name;
   st.last_failure = "no connect tried yet";

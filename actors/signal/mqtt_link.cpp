@@ -110,7 +110,20 @@ void start_connect(mqtt_channel_ptr self) {
   st.client->relay.connection = token;
   st.phase = link_phase::connecting;
   try {
-    st.client->cli.connect(st.opts, as_context(token), st.client->relay);
+    // The MQTT 5 Maximum Packet Size: the broker learns how large a packet
+    // this client reads and drops larger ones unsent (MQTT 5.0 section
+    // 3.1.2.11.4), so a 256 MB PUBLISH is never read whole to be refused
+    // after. Set on a copy made here, while the client lives, and passed as
+    // an lvalue: paho.mqtt.cpp 1.2.0 moves connect_options without
+    // repointing the C struct at the moved properties (a crash in
+    // MQTTProperties_copy), and paho.mqtt.c 1.3.12 leaks the bookkeeping of
+    // properties freed while no client exists.
+    mqtt::connect_options opts{st.opts};
+    mqtt::properties props;
+    props.add(mqtt::property(mqtt::property::MAXIMUM_PACKET_SIZE,
+                             static_cast<int32_t>(max_packet_size(st.spec))));
+    opts.set_properties(props);
+    st.client->cli.connect(opts, as_context(token), st.client->relay);
   } catch (const mqtt::exception& e) {
     go_idle(self, std::string{"connect to "} + st.spec.broker_uri + ": " + e.what());
   }

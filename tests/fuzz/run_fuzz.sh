@@ -52,7 +52,7 @@ fi
 
 # The library, instrumented for coverage (fuzzer-no-link) and the sanitizers.
 # An object is rebuilt when its source or any project header is newer.
-newest_header=$(ls -t "$src"/net/*.hpp "$src"/proto/*.hpp "$gen"/p2pd/proto/*.pb.h | head -1)
+newest_header=$(ls -t "$src"/net/*.hpp "$src"/proto/*.hpp "$gen"/p2pd/proto/*.pb.h | head -1 || true)
 lib_sources=("$src"/net/*.cpp "$src"/proto/*.cpp "$gen"/p2pd/proto/*.pb.cc)
 objs=()
 for f in "${lib_sources[@]}"; do
