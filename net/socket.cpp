@@ -1,5 +1,8 @@
 #include "p2pd/net/socket.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -116,6 +119,11 @@ result<unique_fd> open_listener(const endpoint& local, const socket_options& opt
     return sys_error(errc::listen_failed, "listen on " + local.to_string() + " failed",
                      errno);
   return fd;
+}
+
+size_t unacked_bytes(int fd) {
+  int n = 0;
+  return ::ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 result<endpoint> local_endpoint(int fd) {

@@ -33,6 +33,11 @@ struct socket_options {
   bool v6only = true;
 };
 
+/// Bytes a TCP socket has sent or still has to send that the peer has not
+/// acknowledged (SIOCOUTQ): it goes down as the peer takes data. 0 when
+/// the kernel cannot tell.
+size_t unacked_bytes(int fd);
+
 /// Owns a file descriptor; closes it unless released.
 class unique_fd {
 public:

@@ -24,6 +24,20 @@ bool positive(caf::timespan t) {
   return t.count() > 0;
 }
 
+// Whether the peer took some of our bytes since we last looked: a client
+// that sends a lot and reads slowly is read from only as it takes our
+// replies (backpressure), so silence from it is not idleness while our
+// bytes still move. Looked at only when a client seems idle, and compared
+// with the last look, so a stalled client goes at most one idle_timeout late.
+bool took_bytes(pipe_state::conn& c, caf::actor_clock::time_point now) {
+  auto queued = c.stream->pending() + net::unacked_bytes(c.stream->native_fd());
+  if (queued == c.last_pending)
+    return false;
+  c.last_pending = queued;
+  c.last_rx = now;
+  return true;
+}
+
 } // namespace
 
 void pipe_state::on_plaintext(caf::io::connection_handle h, const char* data, size_t size) {
@@ -116,9 +130,9 @@ void pipe_state::sweep() {
   auto deadline = spec.conf.msg_deadline;
   std::vector<std::pair<caf::io::connection_handle, caf::error>> expired;
   for (auto& [h, c] : conns) {
-    if (positive(idle) && now - c.last_rx >= idle)
+    if (positive(idle) && now - c.last_rx >= idle && !took_bytes(c, now))
       expired.emplace_back(h, make_error(errc::idle_timeout,
-                                         c.peer.to_string() + " sent nothing for "
+                                         c.peer.to_string() + " sent nothing and took nothing for "
                                            + ms_text(idle) + " (idle_timeout); reset"));
     else if (spec.framer && positive(deadline) && !c.partial.empty()
              && now - c.partial_since >= deadline)

@@ -174,7 +174,7 @@ void pipe_state::track_udp_peer(const endpoint& from) {
 
 void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto h = stream->hdl();
-  conns[h] = conn{stream, stream->peer(), std::nullopt, false, self->clock().now(), {}, {}};
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false, self->clock().now(), 0, {}, {}};
   by_peer[stream->peer()] = h;
   if (spec.conf.linger >= 0) {
     net::socket_options opts;

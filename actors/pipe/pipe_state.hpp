@@ -35,7 +35,11 @@ struct pipe_state : pipe_io {
     endpoint peer;
     std::optional<net::tls_session> tls; ///< with use_ssl
     bool secure = false;                 ///< the TLS handshake is done
-    caf::actor_clock::time_point last_rx; ///< when the peer last sent (or connected)
+    /// When bytes last moved: the peer sent some or took some of ours (or
+    /// connected). A client held back by backpressure is not idle while it
+    /// still takes our replies.
+    caf::actor_clock::time_point last_rx;
+    size_t last_pending = 0; ///< bytes not yet taken by the peer when last looked
     std::string partial;                  ///< framer: an incomplete message's start
     caf::actor_clock::time_point partial_since; ///< when that message began
   };

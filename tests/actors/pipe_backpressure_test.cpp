@@ -78,6 +78,47 @@ TEST_P(PipeBackpressure, SlowReaderGetsEveryByteBackInOrder) {
   EXPECT_EQ(stats->dropped_send, 0u);
 }
 
+TEST_P(PipeBackpressure, AClientHeldBackByBackpressureIsNotTakenForIdle) {
+  // The server stops reading this client for as long as its replies drain
+  // (here longer than idle_timeout); the client is still taking bytes, so
+  // it is not idle and must not be reset.
+  constexpr size_t total = 2 * 1024 * 1024;
+  net_conf conf;
+  conf.idle_timeout = std::chrono::milliseconds(200);
+  conf.max_write_buffer = 1024 * 1024;
+  auto server = rt.listen(tcp, loopback(), echo_handler(), conf);
+  ASSERT_OK(server);
+  auto raw = raw_connect(server->local());
+  ASSERT_TRUE(raw);
+  int small = 64 * 1024;
+  ::setsockopt(raw.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  set_timeouts(raw.get(), std::chrono::seconds(20));
+  std::atomic<size_t> sent{0};
+  std::thread writer{[&] {
+    std::vector<char> chunk(64 * 1024, 'b');
+    while (sent < total) {
+      auto w = ::send(raw.get(), chunk.data(), std::min(chunk.size(), total - sent), MSG_NOSIGNAL);
+      if (w <= 0)
+        return;
+      sent += static_cast<size_t>(w);
+    }
+  }};
+  std::vector<char> buf(16 * 1024);
+  size_t got = 0;
+  while (got < total) { // about 640 KiB/s: each drain of 512 KiB takes 0.8 s
+    auto n = ::recv(raw.get(), buf.data(), buf.size(), 0);
+    if (n <= 0)
+      break;
+    got += static_cast<size_t>(n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  writer.join();
+  EXPECT_EQ(got, total);
+  auto stats = server->stats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->clients_timed_out, 0u);
+}
+
 TEST_P(PipeBackpressure, RefusedSendResetsTheConnectionAndSubscribersSeeWhy) {
   caf::scoped_actor sub{rt.system()};
   auto spec = server_spec(tcp, loopback());
