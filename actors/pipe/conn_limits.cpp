@@ -40,11 +40,9 @@ bool took_bytes(pipe_state::conn& c, caf::actor_clock::time_point now) {
 
 } // namespace
 
-void pipe_state::on_plaintext(caf::io::connection_handle h, const char* data, size_t size) {
-  auto i = conns.find(h);
-  if (i == conns.end())
-    return;
-  auto peer = i->second.peer; // a handler may end the connection, and i with it
+void pipe_state::on_plaintext(caf::io::connection_handle h, conn& c, const char* data,
+                              size_t size) {
+  auto peer = c.peer; // a handler may end the connection, and c with it
   if (!spec.framer)
     return deliver(data, size, peer);
   auto malformed = [&](const std::string& why) {
@@ -54,7 +52,7 @@ void pipe_state::on_plaintext(caf::io::connection_handle h, const char* data, si
                                                 + why + "); the connection is reset"));
   };
   // Frame straight from the read buffer when nothing is pending: no copy.
-  std::string buf = std::move(i->second.partial);
+  std::string buf = std::move(c.partial);
   bool was_partial = !buf.empty();
   std::string_view rest{data, size};
   if (was_partial) {
@@ -81,26 +79,30 @@ void pipe_state::on_plaintext(caf::io::connection_handle h, const char* data, si
     if (conns.count(h) == 0)
       return; // the handler ended the connection
   }
-  auto& c = conns[h];
+  auto& still = conns[h];
   if (!rest.empty() && (!was_partial || consumed))
-    c.partial_since = self->clock().now(); // a new message began
-  c.partial.assign(rest.data(), rest.size());
+    still.partial_since = self->clock().now(); // a new message began
+  still.partial.assign(rest.data(), rest.size());
 }
 
 bool pipe_state::shed_longest_idle() {
   if (conns.empty())
     return false;
   auto oldest = std::min_element(conns.begin(), conns.end(), [](const auto& x, const auto& y) {
-    return x.second.last_rx < y.second.last_rx;
+    return x.second.rx_seq < y.second.rx_seq;
   });
-  auto idle = self->clock().now() - oldest->second.last_rx;
+  // How long is known only from sweeps: since the last read a sweep saw.
+  std::string idle;
+  if (oldest->second.rx_seq == oldest->second.swept_seq)
+    idle = ", idle for at least "
+           + ms_text(std::chrono::duration_cast<caf::timespan>(self->clock().now()
+                                                                - oldest->second.last_rx));
   ++stats.clients_shed;
   reset_conn(oldest->first,
              make_error(errc::connection_shed,
                         "the client table is full (max_clients "
                           + std::to_string(spec.conf.max_clients) + ") and "
-                          + oldest->second.peer.to_string() + ", idle for "
-                          + ms_text(std::chrono::duration_cast<caf::timespan>(idle))
+                          + oldest->second.peer.to_string() + idle
                           + ", was the longest idle; reset to make room"));
   return true;
 }
@@ -130,6 +132,10 @@ void pipe_state::sweep() {
   auto deadline = spec.conf.msg_deadline;
   std::vector<std::pair<caf::io::connection_handle, caf::error>> expired;
   for (auto& [h, c] : conns) {
+    if (c.rx_seq != c.swept_seq) { // it sent since the last sweep
+      c.swept_seq = c.rx_seq;
+      c.last_rx = now;
+    }
     if (positive(idle) && now - c.last_rx >= idle && !took_bytes(c, now))
       expired.emplace_back(h, make_error(errc::idle_timeout,
                                          c.peer.to_string() + " sent nothing and took nothing for "

@@ -174,7 +174,9 @@ void pipe_state::track_udp_peer(const endpoint& from) {
 
 void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto h = stream->hdl();
-  conns[h] = conn{stream, stream->peer(), std::nullopt, false, self->clock().now(), 0, {}, {}};
+  auto now = self->clock().now();
+  auto seq = ++rx_count;
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false, now, seq, seq, 0, {}, {}};
   by_peer[stream->peer()] = h;
   if (spec.conf.linger >= 0) {
     net::socket_options opts;
@@ -208,9 +210,9 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
   if (i == conns.end())
     return;
   auto& c = i->second;
-  c.last_rx = self->clock().now();
+  c.rx_seq = ++rx_count;
   if (!c.tls)
-    return on_plaintext(h, data, size);
+    return on_plaintext(h, c, data, size);
   std::vector<char> plain;
   auto err = c.tls->feed(data, size, plain);
   flush_tls(c); // handshake records, alerts
@@ -222,7 +224,7 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
     conn_up(c);
   }
   if (!plain.empty())
-    on_plaintext(h, plain.data(), plain.size());
+    on_plaintext(h, c, plain.data(), plain.size());
   if (closed && conns.count(h) > 0) {
     self->close(h); // close_notify: an orderly end
     drop_conn(h, 0);

@@ -35,10 +35,15 @@ struct pipe_state : pipe_io {
     endpoint peer;
     std::optional<net::tls_session> tls; ///< with use_ssl
     bool secure = false;                 ///< the TLS handshake is done
-    /// When bytes last moved: the peer sent some or took some of ours (or
-    /// connected). A client held back by backpressure is not idle while it
-    /// still takes our replies.
+    /// When bytes were last seen moving (by a sweep): the peer sent some or
+    /// took some of ours, or connected. A client held back by backpressure
+    /// is not idle while it still takes our replies.
     caf::actor_clock::time_point last_rx;
+    /// pipe_state::rx_count when the peer last sent (or connected): orders
+    /// clients by idleness at the cost of one increment per read, where a
+    /// clock read per read would cost more; sweeps turn it into time.
+    uint64_t rx_seq = 0;
+    uint64_t swept_seq = 0; ///< rx_seq at the last sweep
     size_t last_pending = 0; ///< bytes not yet taken by the peer when last looked
     std::string partial;                  ///< framer: an incomplete message's start
     caf::actor_clock::time_point partial_since; ///< when that message began
@@ -80,6 +85,7 @@ struct pipe_state : pipe_io {
 
   endpoint current_from; ///< sender of the message being delivered
   bool sweeping = false; ///< a sweep_atom is on its way
+  uint64_t rx_count = 0; ///< reads from TCP clients so far (conn::rx_seq)
 
   // pipe_io, for inline handlers
   caf::error reply(std::string_view data) override;
@@ -107,7 +113,7 @@ struct pipe_state : pipe_io {
   // Limits on a server's clients (conn_limits.cpp)
   /// Plaintext from a connection: delivered as it came, or cut into whole
   /// messages by the framer.
-  void on_plaintext(caf::io::connection_handle h, const char* data, size_t size);
+  void on_plaintext(caf::io::connection_handle h, conn& c, const char* data, size_t size);
   /// Resets the longest idle connection to make room for a new one; false
   /// when there is none.
   bool shed_longest_idle();
