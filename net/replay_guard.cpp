@@ -35,6 +35,7 @@ const char* to_string(replay_verdict x) {
 
 replay_guard::replay_guard(const replay_config& cfg) : cfg_(cfg), strangers_floor_(int64_min) {
   cfg_.per_sender = std::max<size_t>(cfg_.per_sender, 1);
+  cfg_.max_entries = std::max<size_t>(cfg_.max_entries, 1);
   cfg_.max_senders = std::max<size_t>(cfg_.max_senders, 1);
 }
 
@@ -50,6 +51,16 @@ void replay_guard::drop_first(sender_state& s) {
   s.ids.erase(e.id);
   s.by_expiry.pop_back();
   --entries_;
+}
+
+void replay_guard::evict_from(sender_state& s) {
+  drop_first(s);
+  ++counters_.evicted;
+  // Ids at or below the new floor go too: the floor refuses their copies.
+  while (!s.by_expiry.empty() && s.by_expiry.front().expiry <= s.floor) {
+    drop_first(s);
+    ++counters_.evicted;
+  }
 }
 
 void replay_guard::forget_one_sender() {
@@ -134,13 +145,17 @@ replay_verdict replay_guard::check(const node_id& sender, const message_id& id,
   // Over this sender's capacity: drop what expires first, which may be this
   // message itself (then the floor covers it). Ids at or below the new floor
   // go too: the floor refuses their copies already.
-  if (s.ids.size() > cfg_.per_sender) {
-    drop_first(s);
-    ++counters_.evicted;
-    while (!s.by_expiry.empty() && s.by_expiry.front().expiry <= s.floor) {
-      drop_first(s);
-      ++counters_.evicted;
-    }
+  if (s.ids.size() > cfg_.per_sender)
+    evict_from(s);
+  // Over the shared budget: the largest cache gives one up. A scan of at
+  // most max_senders, only while the budget is exceeded (a flood, whose
+  // signature checks cost far more per message).
+  if (entries_ > cfg_.max_entries) {
+    auto largest = std::max_element(senders_.begin(), senders_.end(),
+                                    [](const auto& x, const auto& y) {
+                                      return x.second.ids.size() < y.second.ids.size();
+                                    });
+    evict_from(largest->second);
   }
   return give(replay_verdict::accepted);
 }

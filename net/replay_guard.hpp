@@ -20,7 +20,10 @@
 // that expire at or before it are refused (too_old). Without the floor a
 // flood could push a real message's id out and the message could be replayed
 // within its ttl; with it, a flood costs the flooder its own deliveries and
-// nobody else's.
+// nobody else's. All caches share one budget of entries as well; over it,
+// the sender holding the most entries gives one up, so a genuine burst (a
+// few hundred messages in flight, arriving out of order through several
+// brokers) fits, and only the largest cache, a flooder's, pays.
 //
 // The table of senders is bounded too. When it is full the sender seen least
 // lately is forgotten, strangers before known peers (those the node marked,
@@ -61,7 +64,10 @@ struct replay_config {
   /// The largest ttl honoured; a larger one counts as this.
   uint32_t max_ttl_ms = 60'000;
   /// The most message ids remembered per sender.
-  size_t per_sender = 128;
+  size_t per_sender = 4096;
+  /// The most message ids remembered over all senders (about 100 bytes
+  /// each); over it, the sender with the most gives one up.
+  size_t max_entries = 65536;
   /// The most senders remembered.
   size_t max_senders = 1024;
   /// Messages stamped before this (Unix ms) are refused as too_old.
@@ -136,6 +142,8 @@ private:
   void forget_one_sender();
   // Drops the sender's id that expires first and raises its floor to it.
   void drop_first(sender_state& s);
+  // drop_first for room, counted, with the ids the new floor covers.
+  void evict_from(sender_state& s);
 
   replay_config cfg_;
   replay_counters counters_;

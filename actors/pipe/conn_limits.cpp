@@ -80,9 +80,20 @@ void pipe_state::on_plaintext(caf::io::connection_handle h, conn& c, const char*
       return; // the handler ended the connection
   }
   auto& still = conns[h];
-  if (!rest.empty() && (!was_partial || consumed))
+  if (rest.empty()) {
+    still.partial.clear();
+    return;
+  }
+  if (!was_partial || consumed)
     still.partial_since = self->clock().now(); // a new message began
-  still.partial.assign(rest.data(), rest.size());
+  if (was_partial) {
+    // The buffer goes back as it is, less what was delivered: a message
+    // trickled in byte by byte must not be copied whole at every byte.
+    buf.erase(0, static_cast<size_t>(rest.data() - buf.data()));
+    still.partial = std::move(buf);
+  } else {
+    still.partial.assign(rest.data(), rest.size());
+  }
 }
 
 bool pipe_state::shed_longest_idle() {

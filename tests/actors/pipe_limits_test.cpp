@@ -2,6 +2,9 @@
 // sheds its longest idle client, and with a framer only whole messages are
 // delivered while half messages and garbage end the connection.
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "pipe_test_util.hpp"
 
 using namespace p2pd;
@@ -147,6 +150,26 @@ TEST_P(PipeLimits, AFramerDeliversWholeMessagesHoweverTheBytesArrive) {
   auto c = server->recv();
   ASSERT_OK(c);
   EXPECT_EQ(to_string(c->data), "\x05" "defg");
+}
+
+TEST_P(PipeLimits, AMessageTrickledByteByByteIsDeliveredWhole) {
+  auto server = listen({}, length_byte_framer);
+  ASSERT_OK(server);
+  auto fd = raw_connect(server->local());
+  ASSERT_GE(fd.get(), 0);
+  int one = 1;
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  std::string msg(200, 'q');
+  msg[0] = static_cast<char>(200);
+  msg += "\x02z"; // and a second message, in the same trickle
+  for (char c : msg)
+    ASSERT_EQ(::send(fd.get(), &c, 1, 0), 1);
+  auto a = server->recv();
+  ASSERT_OK(a);
+  EXPECT_EQ(to_string(a->data), msg.substr(0, 200));
+  auto b = server->recv();
+  ASSERT_OK(b);
+  EXPECT_EQ(to_string(b->data), "\x02z");
 }
 
 TEST_P(PipeLimits, AMessageNotWholeWithinMsgDeadlineResetsTheClient) {
