@@ -14,8 +14,8 @@
 
 namespace p2pd {
 
-/// One MQTT broker as a signalling channel (MQTT 3.1.1, QoS 1, clean
-/// sessions).
+/// One MQTT broker as a signalling channel (MQTT 5, clean sessions;
+/// publishes at QoS 1, messages received at QoS 0).
 ///
 /// Delivery is at least once while the broker is up: a publish waits in the
 /// outbox until the broker acknowledges it and is sent again after every
