@@ -261,6 +261,27 @@ TEST_F(MqttChannel, PacketsAboveTheAnnouncedMaximumAreDroppedByTheBroker) {
   EXPECT_EQ(st.received, 1u);
 }
 
+TEST_F(MqttChannel, MessageOfTheLargestSizeOnTheLongestTopicIsDelivered) {
+  // The announced Maximum Packet Size counts the whole packet, topic
+  // included: a message of max_message_size bytes must reach the channel
+  // whatever legal topic (up to 65,535 bytes) it came on.
+  channel_calls calls{rt.system()};
+  auto topic = "p2pd-test/v1/" + std::string(65535 - 13, 'n');
+  ASSERT_EQ(topic.size(), 65535u);
+  auto s = spec_for("long", {topic});
+  s.max_message_size = 100;
+  auto receiver = open(s);
+  auto sender = open(spec_for("sender", {}));
+  ASSERT_NO_ERR(calls.subscribe(receiver, topic, calls.me()));
+
+  EXPECT_OK(calls.publish(sender, topic, std::string(100, 'x')));
+  auto m = calls.next(10s);
+  ASSERT_TRUE(m) << "the broker dropped a message of the allowed size";
+  EXPECT_EQ(m->data.size(), 100u);
+  EXPECT_EQ(m->oversized, 0u);
+  EXPECT_EQ(m->topic, topic);
+}
+
 TEST_F(MqttChannel, ManyPacketsAboveTheAnnouncedMaximumDoNotStallDelivery) {
   // mosquitto 2.0.11 counts a QoS 1 packet it dropped for size as in flight
   // to the receiver, waiting for a PUBACK that cannot come; after
