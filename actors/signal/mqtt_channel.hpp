@@ -14,8 +14,8 @@
 
 namespace p2pd {
 
-/// One MQTT broker as a signalling channel (MQTT 3.1.1, QoS 1, clean
-/// sessions).
+/// One MQTT broker as a signalling channel (MQTT 5, clean sessions;
+/// publishes at QoS 1, messages received at QoS 0).
 ///
 /// Delivery is at least once while the broker is up: a publish waits in the
 /// outbox until the broker acknowledges it and is sent again after every
@@ -62,10 +62,13 @@ struct mqtt_channel_spec {
   caf::timespan close_timeout = std::chrono::seconds(2);
 };
 
-/// Room in a PUBLISH packet besides the message: fixed header (5), topic
-/// length and topic (a p2pd topic is far shorter than this), packet id (2),
-/// and MQTT 5 properties.
-inline constexpr uint32_t mqtt_packet_overhead = 4096;
+/// Room in a PUBLISH packet besides the message, so that a message of
+/// max_message_size bytes reaches the channel on any topic it can subscribe
+/// to: fixed header (5), topic length (2) and the longest topic MQTT allows
+/// (65,535; wildcard subscriptions match topics of any length), packet id
+/// (2), properties length (4) and 1 KiB of properties a publisher or broker
+/// may add (message expiry, content type, user properties).
+inline constexpr uint32_t mqtt_packet_overhead = 5 + 2 + 65535 + 2 + 4 + 1024;
 
 /// The Maximum Packet Size a channel announces: max_message_size plus
 /// mqtt_packet_overhead.

@@ -22,6 +22,16 @@ namespace {
 // MQTT_BAD_SUBSCRIBE: the broker's SUBACK refused the filter.
 constexpr int32_t suback_failure = 0x80;
 
+// Messages come to the channel at QoS 0 (publishes still go out at QoS 1).
+// With clean sessions QoS 1 towards the client adds nothing: MQTT 5 sends a
+// PUBLISH again only on a reconnect into the same session (section 4.4), and
+// the session ends with the connection. It did cost a stall: mosquitto
+// 2.0.11 keeps a QoS 1 packet it dropped for exceeding our Maximum Packet
+// Size in flight, waiting for a PUBACK that cannot come, and after
+// max_inflight_messages (20) of them sends this client nothing more on that
+// connection. Anyone could do that with 20 large publishes.
+constexpr int receive_qos = 0;
+
 caf::weak_actor_ptr weak_self(mqtt_channel_ptr self) {
   return caf::weak_actor_ptr{self->ctrl()};
 }
@@ -68,7 +78,7 @@ void subscribe_op(mqtt_channel_ptr self, const std::string& filter) {
   auto& st = self->state;
   auto token = st.next_token++;
   try {
-    st.client->cli.subscribe(filter, 1, as_context(token), st.client->relay);
+    st.client->cli.subscribe(filter, receive_qos, as_context(token), st.client->relay);
     st.subscribe_ops.emplace(token, filter);
   } catch (const mqtt::exception& e) {
     // Paho refuses new operations once the connection broke; its loss is

@@ -261,6 +261,60 @@ TEST_F(MqttChannel, PacketsAboveTheAnnouncedMaximumAreDroppedByTheBroker) {
   EXPECT_EQ(st.received, 1u);
 }
 
+TEST_F(MqttChannel, MessageOfTheLargestSizeOnTheLongestTopicIsDelivered) {
+  // The announced Maximum Packet Size counts the whole packet, topic
+  // included: a message of max_message_size bytes must reach the channel
+  // whatever legal topic (up to 65,535 bytes) it came on.
+  channel_calls calls{rt.system()};
+  auto topic = "p2pd-test/v1/" + std::string(65535 - 13, 'n');
+  ASSERT_EQ(topic.size(), 65535u);
+  auto s = spec_for("long", {topic});
+  s.max_message_size = 100;
+  auto receiver = open(s);
+  auto sender = open(spec_for("sender", {}));
+  ASSERT_NO_ERR(calls.subscribe(receiver, topic, calls.me()));
+
+  EXPECT_OK(calls.publish(sender, topic, std::string(100, 'x')));
+  auto m = calls.next(10s);
+  ASSERT_TRUE(m) << "the broker dropped a message of the allowed size";
+  EXPECT_EQ(m->data.size(), 100u);
+  EXPECT_EQ(m->oversized, 0u);
+  EXPECT_EQ(m->topic, topic);
+}
+
+TEST_F(MqttChannel, ManyPacketsAboveTheAnnouncedMaximumDoNotStallDelivery) {
+  // mosquitto 2.0.11 counts a QoS 1 packet it dropped for size as in flight
+  // to the receiver, waiting for a PUBACK that cannot come; after
+  // max_inflight_messages (20) of them it sent nothing more on that
+  // connection. Receiving at QoS 0 leaves nothing in flight to wait for.
+  channel_calls calls{rt.system()};
+  auto bs = spec_for("big", {});
+  bs.max_message_size = 1'000'000;
+  auto big = open(bs);
+  auto s = spec_for("small", {topic_of("small")});
+  s.max_message_size = 100;
+  auto small = open(s);
+  ASSERT_NO_ERR(calls.subscribe(small, topic_of("small"), calls.me()));
+
+  constexpr size_t flood = 25; // more than mosquitto's 20 in flight
+  for (size_t i = 0; i < flood; ++i)
+    EXPECT_OK(calls.publish(big, topic_of("small"), std::string(200'000, 'y')));
+  EXPECT_OK(calls.publish(big, topic_of("small"), "after the flood"));
+  auto m = calls.next(10s);
+  ASSERT_TRUE(m) << "nothing reached the receiver after the oversized packets";
+  EXPECT_EQ(to_string(m->data), "after the flood");
+  auto st = calls.stats(small);
+  EXPECT_EQ(st.dropped_oversized, 0u) << "an oversized packet reached the client";
+  EXPECT_EQ(st.received, 1u);
+  // The broker, not the client, dropped them: it says so for each.
+  auto log = broker->log();
+  size_t drops = 0;
+  for (auto at = log.find("Dropping too large outgoing PUBLISH"); at != std::string::npos;
+       at = log.find("Dropping too large outgoing PUBLISH", at + 1))
+    ++drops;
+  EXPECT_EQ(drops, flood);
+}
+
 TEST_F(MqttChannel, PublishWhileTheBrokerIsDownIsSentOnceItStarts) {
   // The channel comes up first and keeps retrying.
   broker->stop();

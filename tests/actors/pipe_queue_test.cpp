@@ -247,6 +247,23 @@ TEST(PipeQueue, AnInvalidRegexIsRefusedWhenAskedFor) {
               errc::invalid_argument);
 }
 
+TEST(PipeQueue, AShortRegexWhoseProgramIsTooLargeIsRefused) {
+  // 160 characters, but twenty counted repeats of a thousand compile to a
+  // program above the 1 MiB RE2 may use: refused when asked for, so no
+  // message is ever matched against it.
+  runtime rt;
+  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  ASSERT_OK(server);
+  std::string re;
+  for (int i = 0; i < 20; ++i)
+    re += R"(\w{1000})";
+  auto got = server->recv(5s, msg_filter::regex(re));
+  ASSERT_FALSE(got);
+  EXPECT_ERRC(got.error(), errc::invalid_argument);
+  EXPECT_NE(what_of(got.error()).find("pattern too large"), std::string::npos)
+    << render(got.error());
+}
+
 TEST(PipeQueue, AskWithAnInvalidRegexSendsNothing) {
   runtime rt;
   auto server = rt.listen(udp, any_port("127.0.0.1"));
