@@ -4,6 +4,8 @@
 #include <climits>
 #include <string>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "p2pd/proto/envelope.pb.h"
 
 namespace p2pd::wire {
@@ -91,6 +93,11 @@ error parse(google::protobuf::MessageLite& out, const uint8_t* data, size_t size
             size_t max_bytes) {
   if (auto err = check_size(size, max_bytes, out.GetTypeName()))
     return err;
+  // libprotobuf logs each string field that is not UTF-8 as it refuses it:
+  // untrusted bytes must not make us write a line each (the refusal is the
+  // error returned). The silencer is process-wide while it lives, which is
+  // this one parse.
+  google::protobuf::LogSilencer quiet;
   if (!out.ParseFromArray(data, static_cast<int>(size)))
     return error{errc::malformed, std::to_string(size) + " bytes do not parse as "
                                     + out.GetTypeName() + " (garbage or truncated)"};

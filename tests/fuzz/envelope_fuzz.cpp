@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "fuzz_main.hpp"
+#include "p2pd/proto/envelope.pb.h"
 #include "p2pd/proto/secure_envelope.hpp"
 
 using namespace p2pd::wire;
@@ -24,8 +25,41 @@ bool same_body(const body& x, const body& y) {
          && x.nonce == y.nonce && x.ciphertext == y.ciphertext;
 }
 
+// An envelope as a sender that does not use our encoder may write it.
+bytes raw_envelope(uint32_t version, uint32_t min_version, const bytes& body_bytes,
+                   size_t sig_size, size_t key_size) {
+  envelope e;
+  e.set_version(version);
+  e.set_min_version(min_version);
+  e.set_signed_body(body_bytes.data(), body_bytes.size());
+  e.set_signature(std::string(sig_size, '\x11'));
+  e.set_sender_sign_key(std::string(key_size, '\x22'));
+  return p2pd::wire::detail::serialize(e);
+}
+
+// Malformed seeds, one per refusal decode_envelope() documents, each built
+// from a valid envelope so that the fuzzer starts next to the check.
+void write_malformed_seeds(const std::string& dir, const bytes& sealed) {
+  auto dec = decode_envelope(sealed);
+  if (!dec)
+    p2pd::fuzz::broken("envelope_fuzz", "a seed does not decode");
+  auto& b = dec->body_bytes;
+  auto put = [&](const std::string& name, const bytes& x) {
+    p2pd::fuzz::write_seed(dir, "bad_" + name + ".bin", x);
+  };
+  put("truncated", bytes(sealed.begin(), sealed.begin() + sealed.size() / 2));
+  put("newer_reader", raw_envelope(3, 3, b, signature_size, sign_key_size));
+  put("old_version", raw_envelope(1, 1, b, signature_size, sign_key_size));
+  put("min_above_version", raw_envelope(2, 3, b, signature_size, sign_key_size));
+  put("short_signature", raw_envelope(2, 2, b, signature_size - 1, sign_key_size));
+  put("long_key", raw_envelope(2, 2, b, signature_size, sign_key_size + 1));
+  put("no_body", raw_envelope(2, 2, {}, signature_size, sign_key_size));
+  // A body that is not one: the envelope decodes, decode_body refuses it.
+  put("garbage_body", raw_envelope(2, 2, {0x0a, 0xff, 0x01}, signature_size, sign_key_size));
+}
+
 // Seeds: sealed envelopes of each payload type (fresh keys: this target does
-// not verify), and one of each version pair the codec knows.
+// not verify), and malformed ones.
 void write_seeds(const std::string& dir) {
   auto a = p2pd::net::identity::generate();
   auto b = p2pd::net::identity::generate();
@@ -38,6 +72,8 @@ void write_seeds(const std::string& dir) {
     if (!sealed)
       p2pd::fuzz::broken("envelope_fuzz", "cannot seal a seed");
     p2pd::fuzz::write_seed(dir, "sealed_" + std::to_string(n++) + ".bin", sealed->envelope);
+    if (n == 1)
+      write_malformed_seeds(dir, sealed->envelope);
   }
 }
 

@@ -38,20 +38,31 @@ inline void write_seed(const std::string& dir, const std::string& name,
 inline int run_corpus(const char* target, int argc, char** argv) {
   namespace fs = std::filesystem;
   size_t n = 0;
+  // A path that cannot be read must fail the run: read as empty input, a
+  // renamed or misspelled corpus would pass as one seed.
   auto run = [&](const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
+    if (!fs::is_regular_file(p) || !in) {
+      std::fprintf(stderr, "%s: cannot read %s\n", target, p.c_str());
+      return false;
+    }
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
+    if (in.bad()) {
+      std::fprintf(stderr, "%s: cannot read %s\n", target, p.c_str());
+      return false;
+    }
     LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
     ++n;
+    return true;
   };
   for (int i = 1; i < argc; ++i) {
     if (fs::is_directory(argv[i])) {
       for (auto& e : fs::directory_iterator(argv[i]))
-        if (e.is_regular_file())
-          run(e.path());
-    } else {
-      run(argv[i]);
+        if (e.is_regular_file() && !run(e.path()))
+          return 1;
+    } else if (!run(argv[i])) {
+      return 1;
     }
   }
   if (n == 0) {

@@ -42,6 +42,13 @@ void write_seeds(const std::string& dir) {
   put(1, "hole_punch_request", encode_payload(hole_punch_request{}));
   put(2, "relay_offer", encode_payload(relay_offer{}));
   put(4, "address_reply", encode_payload(address_reply{}));
+  // Malformed: protobuf wire errors, each where a valid field would start.
+  auto filled = encode_payload(req);
+  put(3, "bad_truncated", bytes(filled.begin(), filled.end() - 1));
+  put(3, "bad_varint", {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01});
+  put(4, "bad_length", {0x0a, 0x7f, 0x00});
+  put(0, "bad_wire_type", {0x0f});
+  put(2, "bad_field_zero", {0x00, 0x00});
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "p2pd/proto/envelope_codec.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include <google/protobuf/util/message_differencer.h>
@@ -217,6 +218,27 @@ TEST(payload, garbage_is_refused_as_malformed) {
   auto err = error_of(decode_payload<address_reply>(bytes{0x0a, 0x05, 0x01}));
   EXPECT_EQ(err.code, errc::malformed) << to_string(err);
   EXPECT_EQ(err.what, "3 bytes do not parse as p2pd.wire.address_reply (garbage or truncated)");
+}
+
+// Found by payload_fuzz: libprotobuf logs every string field that is not
+// UTF-8 to stderr as it refuses it, so any sender could make a node write a
+// line per message, from whatever thread decodes it.
+int protobuf_log_lines = 0;
+
+TEST(payload, text_that_is_not_utf8_is_refused_without_a_log_line) {
+  relay_offer offer;
+  offer.set_password("secret");
+  auto wire_bytes = encode_payload(offer);
+  auto at = std::find(wire_bytes.begin(), wire_bytes.end(), 's');
+  ASSERT_NE(at, wire_bytes.end());
+  *at = 0xff; // no UTF-8 sequence starts with 0xff
+  protobuf_log_lines = 0;
+  auto old = google::protobuf::SetLogHandler(
+    [](google::protobuf::LogLevel, const char*, int, const std::string&) { ++protobuf_log_lines; });
+  auto err = error_of(decode_payload<relay_offer>(wire_bytes));
+  google::protobuf::SetLogHandler(old);
+  EXPECT_EQ(err.code, errc::malformed) << to_string(err);
+  EXPECT_EQ(protobuf_log_lines, 0);
 }
 
 TEST(payload, every_truncated_prefix_fails_cleanly_or_decodes) {
