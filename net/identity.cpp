@@ -167,6 +167,15 @@ error refused(const std::string& path, const std::string& why) {
   return error{errc::bad_key_file, key_name(path) + " " + why};
 }
 
+// The identity whose private keys a key file's bytes hold.
+result<identity> identity_in(const uint8_t* data) {
+  secret_bytes<32> sign_key;
+  secret_bytes<32> agree_key;
+  std::memcpy(sign_key.bytes.data(), data + sign_offset, 32);
+  std::memcpy(agree_key.bytes.data(), data + agree_offset, 32);
+  return identity::from_private_keys(sign_key.bytes, agree_key.bytes);
+}
+
 result<std::array<uint8_t, 32>> checksum(const uint8_t* data, size_t size) {
   std::array<uint8_t, 32> md{};
   unsigned int len = 0;
@@ -286,11 +295,7 @@ result<std::optional<identity>> create_key_file(int dir_fd, const std::string& p
   if (!sum)
     return sum.error();
   std::memcpy(data + checksum_offset, sum->data(), sum->size());
-  secret_bytes<32> sign_key;
-  secret_bytes<32> agree_key;
-  std::memcpy(sign_key.bytes.data(), data + sign_offset, 32);
-  std::memcpy(agree_key.bytes.data(), data + agree_offset, 32);
-  auto id = identity::from_private_keys(sign_key.bytes, agree_key.bytes);
+  auto id = identity_in(data);
   if (!id)
     return id.error();
 
@@ -576,11 +581,7 @@ result<identity> parse_identity_key(const uint8_t* data, size_t size, const std:
     return sum.error();
   if (CRYPTO_memcmp(sum->data(), data + checksum_offset, sum->size()) != 0)
     return refused(path, "is corrupt: its SHA-256 checksum does not match its content");
-  secret_bytes<32> sign_key;
-  secret_bytes<32> agree_key;
-  std::memcpy(sign_key.bytes.data(), data + sign_offset, 32);
-  std::memcpy(agree_key.bytes.data(), data + agree_offset, 32);
-  auto id = identity::from_private_keys(sign_key.bytes, agree_key.bytes);
+  auto id = identity_in(data);
   if (!id)
     return refused(path, "holds keys OpenSSL refuses: " + id.error().what);
   return id;

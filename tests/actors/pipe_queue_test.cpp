@@ -184,12 +184,28 @@ TEST(PipeQueue, UdpServerTracksAtMostMaxClientsSenders) {
   EXPECT_EQ(clients->front().port, b->local().port); // the newest replaced the oldest
 }
 
-TEST(PipeQueue, RegexFilterTakesOnlyMatchingMessages) {
+namespace {
+
+// A UDP server and a client of it, for the pattern filter tests.
+class PipeQueueRegex : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto s = rt.listen(udp, any_port("127.0.0.1"));
+    ASSERT_OK(s);
+    server = *s;
+    auto c = rt.connect(udp, server->local());
+    ASSERT_OK(c);
+    client = *c;
+  }
+
   runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
-  auto client = rt.connect(udp, server->local());
-  ASSERT_OK(client);
+  std::optional<p2pd::pipe> server;
+  std::optional<p2pd::pipe> client;
+};
+
+} // namespace
+
+TEST_F(PipeQueueRegex, RegexFilterTakesOnlyMatchingMessages) {
   for (auto m : {"PING 12", "ping", "PONG 7", "PING x"})
     EXPECT_NO_ERR(client->send(m));
   auto f = msg_filter::regex(R"(^P[IO]NG \d+$)");
@@ -202,12 +218,7 @@ TEST(PipeQueue, RegexFilterTakesOnlyMatchingMessages) {
   EXPECT_ERRC(server->recv(100ms, f).error(), errc::recv_timeout);
 }
 
-TEST(PipeQueue, RegexFilterMatchesBinaryBytesOneByOne) {
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
-  auto client = rt.connect(udp, server->local());
-  ASSERT_OK(client);
+TEST_F(PipeQueueRegex, RegexFilterMatchesBinaryBytesOneByOne) {
   EXPECT_NO_ERR(client->send(std::string("\x00\xff\x01", 3))); // not UTF-8
   EXPECT_NO_ERR(client->send(std::string("\x00\x01", 2)));
   auto got = server->recv(5s, msg_filter::regex(R"(\x00\xff)"));
@@ -215,10 +226,7 @@ TEST(PipeQueue, RegexFilterMatchesBinaryBytesOneByOne) {
   EXPECT_EQ(got->data.size(), 3u);
 }
 
-TEST(PipeQueue, RegexWithASenderTakesOnlyThatSendersMatches) {
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
+TEST_F(PipeQueueRegex, RegexWithASenderTakesOnlyThatSendersMatches) {
   auto a = rt.connect(udp, server->local());
   auto b = rt.connect(udp, server->local());
   ASSERT_OK(a);
@@ -232,10 +240,7 @@ TEST(PipeQueue, RegexWithASenderTakesOnlyThatSendersMatches) {
   EXPECT_EQ(to_string(got->data), "hello from a");
 }
 
-TEST(PipeQueue, AnInvalidRegexIsRefusedWhenAskedFor) {
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
+TEST_F(PipeQueueRegex, AnInvalidRegexIsRefusedWhenAskedFor) {
   auto got = server->recv(5s, msg_filter::regex("(unclosed"));
   ASSERT_FALSE(got);
   EXPECT_ERRC(got.error(), errc::invalid_argument);
@@ -247,13 +252,10 @@ TEST(PipeQueue, AnInvalidRegexIsRefusedWhenAskedFor) {
               errc::invalid_argument);
 }
 
-TEST(PipeQueue, AShortRegexWhoseProgramIsTooLargeIsRefused) {
+TEST_F(PipeQueueRegex, AShortRegexWhoseProgramIsTooLargeIsRefused) {
   // 160 characters, but twenty counted repeats of a thousand compile to a
   // program above the 1 MiB RE2 may use: refused when asked for, so no
   // message is ever matched against it.
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
   std::string re;
   for (int i = 0; i < 20; ++i)
     re += R"(\w{1000})";
@@ -264,26 +266,16 @@ TEST(PipeQueue, AShortRegexWhoseProgramIsTooLargeIsRefused) {
     << render(got.error());
 }
 
-TEST(PipeQueue, AskWithAnInvalidRegexSendsNothing) {
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
-  auto client = rt.connect(udp, server->local());
-  ASSERT_OK(client);
+TEST_F(PipeQueueRegex, AskWithAnInvalidRegexSendsNothing) {
   auto got = client->ask("question", msg_filter::regex("[z-a]"));
   ASSERT_FALSE(got);
   EXPECT_ERRC(got.error(), errc::invalid_argument);
   EXPECT_ERRC(server->recv(200ms).error(), errc::recv_timeout);
 }
 
-TEST(PipeQueue, ARegexThatWouldBacktrackExponentiallyStaysLinear) {
+TEST_F(PipeQueueRegex, ARegexThatWouldBacktrackExponentiallyStaysLinear) {
   // (a+)+$ against "aaaa...b" takes exponential time with a backtracking
   // engine; RE2 answers at once whatever the length.
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
-  ASSERT_OK(server);
-  auto client = rt.connect(udp, server->local());
-  ASSERT_OK(client);
   EXPECT_NO_ERR(client->send(std::string(60000, 'a') + "b"));
   EXPECT_NO_ERR(client->send("aaa"));
   auto got = server->recv(5s, msg_filter::regex("^(a+)+$"));
