@@ -66,32 +66,32 @@ runtime::~runtime() {
   core_->pipes.clear();
 }
 
-caf::expected<daemon> runtime::start_daemon(daemon_spec spec) {
+caf::expected<daemon_handle> runtime::start_daemon(daemon_spec spec) {
   auto hdl = spawn_daemon(core_->sys, std::move(spec));
   core_->daemons.push_back(hdl);
-  return daemon{core_, hdl};
+  return daemon_handle{core_, hdl};
 }
 
-caf::expected<daemon> runtime::start_daemon(msg_handler on_msg) {
+caf::expected<daemon_handle> runtime::start_daemon(msg_handler on_msg) {
   daemon_spec spec;
   spec.on_msg = std::move(on_msg);
   return start_daemon(std::move(spec));
 }
 
-caf::expected<pipe> runtime::open(pipe_spec spec) {
+caf::expected<pipe_handle> runtime::open(pipe_spec spec) {
   auto hdl = spawn_pipe(core_->sys, spec);
   return open(hdl, spec);
 }
 
-caf::expected<pipe> runtime::open(const pipe_actor& spawned, const pipe_spec& spec) {
+caf::expected<pipe_handle> runtime::open(const pipe_actor& spawned, const pipe_spec& spec) {
   auto info = call<pipe_info>(core_->self, spawned, open_timeout(spec), caf::open_atom::value);
   if (!info)
     return info.error();
   core_->pipes.push_back(spawned);
-  return pipe{core_, std::move(*info), spec.conf};
+  return pipe_handle{core_, std::move(*info), spec.conf};
 }
 
-caf::expected<pipe> runtime::listen(net::protocol proto, endpoint local, msg_handler on_msg,
+caf::expected<pipe_handle> runtime::listen(net::protocol proto, endpoint local, msg_handler on_msg,
                                     net_conf conf) {
   auto spec = server_spec(proto, local, std::move(on_msg));
   if (local == endpoint{})
@@ -100,45 +100,45 @@ caf::expected<pipe> runtime::listen(net::protocol proto, endpoint local, msg_han
   return open(std::move(spec));
 }
 
-caf::expected<pipe> runtime::connect(net::protocol proto, const std::string& host,
+caf::expected<pipe_handle> runtime::connect(net::protocol proto, const std::string& host,
                                      uint16_t port, net_conf conf) {
   auto spec = client_spec(proto, host, port);
   spec.conf = conf;
   return open(std::move(spec));
 }
 
-caf::expected<pipe> runtime::connect(net::protocol proto, const endpoint& dest,
+caf::expected<pipe_handle> runtime::connect(net::protocol proto, const endpoint& dest,
                                      net_conf conf) {
   return connect(proto, dest.ip.to_string(), dest.port, conf);
 }
 
-pipe::pipe(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf)
+pipe_handle::pipe_handle(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf)
   : core_(std::move(core)), info_(std::move(info)), conf_(conf) {}
 
-caf::error pipe::closed_error() const {
+caf::error pipe_handle::closed_error() const {
   return make_error(errc::pipe_closed, "the " + std::string{net::to_string(info_.proto)}
                                          + " pipe on " + info_.local.to_string()
                                          + " was closed");
 }
 
-caf::timespan pipe::call_timeout(caf::timespan wait) const {
+caf::timespan pipe_handle::call_timeout(caf::timespan wait) const {
   return wait + std::chrono::seconds(2);
 }
 
-caf::error pipe::send(std::string_view data) {
+caf::error pipe_handle::send(std::string_view data) {
   if (*closed_)
     return closed_error();
   return call_void(core_->self, info_.pipe, admin_timeout, send_atom::value, to_bytes(data));
 }
 
-caf::error pipe::send(std::string_view data, const endpoint& to) {
+caf::error pipe_handle::send(std::string_view data, const endpoint& to) {
   if (*closed_)
     return closed_error();
   return call_void(core_->self, info_.pipe, admin_timeout, send_atom::value, to_bytes(data),
                    to);
 }
 
-caf::expected<pipe_msg> pipe::recv(caf::timespan timeout, msg_filter f) {
+caf::expected<pipe_msg> pipe_handle::recv(caf::timespan timeout, msg_filter f) {
   if (*closed_)
     return closed_error();
   auto wait = timeout.count() > 0 ? timeout : conf_.recv_timeout;
@@ -146,7 +146,7 @@ caf::expected<pipe_msg> pipe::recv(caf::timespan timeout, msg_filter f) {
                         std::move(f), wait);
 }
 
-caf::expected<pipe_msg> pipe::ask(std::string_view data, msg_filter f) {
+caf::expected<pipe_msg> pipe_handle::ask(std::string_view data, msg_filter f) {
   if (*closed_)
     return closed_error();
   auto wait = conf_.recv_timeout * (conf_.send_retry + 1);
@@ -154,55 +154,55 @@ caf::expected<pipe_msg> pipe::ask(std::string_view data, msg_filter f) {
                         to_bytes(data), std::move(f));
 }
 
-caf::error pipe::subscribe(const caf::actor& sub, uint8_t evs) {
+caf::error pipe_handle::subscribe(const caf::actor& sub, uint8_t evs) {
   if (*closed_)
     return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout,
                             caf::subscribe_atom::value, sub, evs));
 }
 
-caf::error pipe::unsubscribe(const caf::actor& sub) {
+caf::error pipe_handle::unsubscribe(const caf::actor& sub) {
   if (*closed_)
     return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout,
                             caf::unsubscribe_atom::value, sub));
 }
 
-caf::error pipe::link(const pipe& other) {
+caf::error pipe_handle::link(const pipe_handle& other) {
   if (*closed_)
     return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::link_atom::value,
                             caf::actor_cast<caf::actor>(other.handle())));
 }
 
-caf::error pipe::unlink(const pipe& other) {
+caf::error pipe_handle::unlink(const pipe_handle& other) {
   if (*closed_)
     return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::unlink_atom::value,
                             caf::actor_cast<caf::actor>(other.handle())));
 }
 
-caf::expected<pipe_stats> pipe::stats() {
+caf::expected<pipe_stats> pipe_handle::stats() {
   if (*closed_)
     return closed_error();
   return call<pipe_stats>(core_->self, info_.pipe, admin_timeout, stats_atom::value);
 }
 
-caf::expected<std::vector<endpoint>> pipe::clients() {
+caf::expected<std::vector<endpoint>> pipe_handle::clients() {
   if (*closed_)
     return closed_error();
   return call<std::vector<endpoint>>(core_->self, info_.pipe, admin_timeout,
                                      clients_atom::value);
 }
 
-caf::error pipe::close(const endpoint& client) {
+caf::error pipe_handle::close(const endpoint& client) {
   if (*closed_)
     return closed_error();
   return error_of(call<caf::ok_atom>(core_->self, info_.pipe, admin_timeout, caf::close_atom::value,
                             client));
 }
 
-caf::error pipe::close() {
+caf::error pipe_handle::close() {
   if (*closed_)
     return caf::none;
   *closed_ = true;
@@ -225,11 +225,11 @@ constexpr auto listen_timeout = std::chrono::seconds(60);
 
 } // namespace
 
-daemon::daemon(std::shared_ptr<runtime::core> core, daemon_actor hdl)
+daemon_handle::daemon_handle(std::shared_ptr<runtime::core> core, daemon_actor hdl)
   : core_(std::move(core)), hdl_(std::move(hdl)) {}
 
 caf::expected<std::vector<listener_info>>
-daemon::listen_all(const std::vector<net::listen_target>& targets,
+daemon_handle::listen_all(const std::vector<net::listen_target>& targets,
                    const std::vector<net::port_range>& ports,
                    const std::vector<net::protocol>& protos, net::family_choice af,
                    bool error_on_af) {
@@ -240,22 +240,22 @@ daemon::listen_all(const std::vector<net::listen_target>& targets,
 }
 
 caf::expected<std::vector<listener_info>>
-daemon::listen_specific(const std::vector<listen_addr>& targets) {
+daemon_handle::listen_specific(const std::vector<listen_addr>& targets) {
   return call<std::vector<listener_info>>(core_->self, hdl_, listen_timeout,
                                           listen_atom::value, targets);
 }
 
-caf::expected<std::vector<listener_info>> daemon::listeners() {
+caf::expected<std::vector<listener_info>> daemon_handle::listeners() {
   return call<std::vector<listener_info>>(core_->self, hdl_, admin_timeout,
                                           listeners_atom::value);
 }
 
-caf::error daemon::remove(uint64_t listener_id) {
+caf::error daemon_handle::remove(uint64_t listener_id) {
   return error_of(call<caf::ok_atom>(core_->self, hdl_, admin_timeout,
                                      caf::delete_atom::value, listener_id));
 }
 
-caf::error daemon::close() {
+caf::error daemon_handle::close() {
   auto res = call<caf::ok_atom>(core_->self, hdl_, listen_timeout, caf::close_atom::value);
   auto& ds = core_->daemons;
   ds.erase(std::remove(ds.begin(), ds.end(), hdl_), ds.end());

@@ -30,8 +30,8 @@ public:
   explicit config(size_t threads = 2);
 };
 
-class pipe;
-class daemon;
+class pipe_handle;
+class daemon_handle;
 
 /// p2pd for code outside actors: an actor system and one blocking actor that
 /// owns the pipes it opens. Use it from one thread. Destroying it closes
@@ -46,23 +46,23 @@ public:
   caf::actor_system& system() { return core_->sys; }
 
   /// Opens a pipe as `spec` says (the seed's pipe_open).
-  caf::expected<pipe> open(pipe_spec spec);
+  caf::expected<pipe_handle> open(pipe_spec spec);
   /// Opens a pipe spawned from `spec` with spawn_pipe (whose handle is
   /// known before it opens, e.g. to give it to its siblings' handlers).
-  caf::expected<pipe> open(const pipe_actor& spawned, const pipe_spec& spec);
+  caf::expected<pipe_handle> open(const pipe_actor& spawned, const pipe_spec& spec);
   /// A server on `local` (default 127.0.0.1, a free port); `on_msg` runs for
   /// each message, on the I/O thread.
-  caf::expected<pipe> listen(net::protocol proto, endpoint local = {},
+  caf::expected<pipe_handle> listen(net::protocol proto, endpoint local = {},
                              msg_handler on_msg = {}, net_conf conf = {});
   /// A client toward host:port (a name or an IP literal).
-  caf::expected<pipe> connect(net::protocol proto, const std::string& host, uint16_t port,
+  caf::expected<pipe_handle> connect(net::protocol proto, const std::string& host, uint16_t port,
                               net_conf conf = {});
-  caf::expected<pipe> connect(net::protocol proto, const endpoint& dest, net_conf conf = {});
+  caf::expected<pipe_handle> connect(net::protocol proto, const endpoint& dest, net_conf conf = {});
 
   /// A daemon whose listeners share `spec` (handler, options, restarts).
-  caf::expected<daemon> start_daemon(daemon_spec spec);
+  caf::expected<daemon_handle> start_daemon(daemon_spec spec);
   /// A daemon whose listeners run `on_msg`, with the default options.
-  caf::expected<daemon> start_daemon(msg_handler on_msg);
+  caf::expected<daemon_handle> start_daemon(msg_handler on_msg);
 
   struct core {
     explicit core(size_t threads);
@@ -78,9 +78,9 @@ private:
 };
 
 /// A pipe seen from outside actors: blocking calls on a pipe actor.
-class pipe {
+class pipe_handle {
 public:
-  pipe(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf);
+  pipe_handle(std::shared_ptr<runtime::core> core, pipe_info info, net_conf conf);
 
   const pipe_info& info() const { return info_; }
   const endpoint& local() const { return info_.local; }
@@ -103,8 +103,8 @@ public:
   caf::error subscribe(const caf::actor& sub, uint8_t evs = events::all);
   caf::error unsubscribe(const caf::actor& sub);
   /// What this pipe receives is sent down `other` (the seed's add_pipe).
-  caf::error link(const pipe& other);
-  caf::error unlink(const pipe& other);
+  caf::error link(const pipe_handle& other);
+  caf::error unlink(const pipe_handle& other);
 
   caf::expected<pipe_stats> stats();
   caf::expected<std::vector<endpoint>> clients();
@@ -126,9 +126,9 @@ private:
 };
 
 /// A daemon seen from outside actors (the seed's Daemon).
-class daemon {
+class daemon_handle {
 public:
-  daemon(std::shared_ptr<runtime::core> core, daemon_actor hdl);
+  daemon_handle(std::shared_ptr<runtime::core> core, daemon_actor hdl);
 
   const daemon_actor& handle() const { return hdl_; }
 

@@ -229,7 +229,7 @@ template <class Send>
 void run_p2pd(listener_variant v, int n, uint16_t base, const std::string& data_dir,
               int extra_cycles, Send& send) {
   runtime rt;
-  std::optional<p2pd::daemon> d;
+  std::optional<p2pd::daemon_handle> d;
   auto prepare = [&] {
     daemon_spec spec;
     spec.lock_ports = v == listener_variant::p2pd_locks;

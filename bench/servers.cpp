@@ -246,7 +246,7 @@ private:
   p2pd::runtime& rt_;
   service svc_;
   counter_ptr received_ = std::make_shared<std::atomic<uint64_t>>(0);
-  std::optional<p2pd::pipe> pipe_;
+  std::optional<p2pd::pipe_handle> pipe_;
 };
 
 } // namespace

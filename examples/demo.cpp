@@ -35,7 +35,7 @@ bool ipv6_loopback_works() {
 }
 
 // Sends `msg` and waits for the echo.
-caf::expected<std::string> round_trip(pipe& cli, const std::string& msg) {
+caf::expected<std::string> round_trip(pipe_handle& cli, const std::string& msg) {
   if (auto err = cli.send(msg))
     return err;
   auto out = cli.recv();
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   if (ipv6_loopback_works())
     ips.push_back(net::ip_address::loopback(net::family::v6));
   auto echo = [](pipe_io& io, std::string_view msg, const endpoint&) { io.reply(msg); };
-  std::vector<pipe> servers;
+  std::vector<pipe_handle> servers;
   for (auto proto : {tcp, udp})
     for (auto& ip : ips) {
       auto srv = rt.listen(proto, {ip, 0}, echo);
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     }
 
   // Clients: one per server; each sends a few messages and checks the echoes.
-  std::vector<pipe> clients;
+  std::vector<pipe_handle> clients;
   int echoed = 0;
   millis total{0};
   for (auto& srv : servers) {

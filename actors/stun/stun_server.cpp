@@ -126,7 +126,7 @@ caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec)
       }
     stun_server out;
     out.addrs = ctx->addrs;
-    std::vector<p2pd::pipe> opened;
+    std::vector<p2pd::pipe_handle> opened;
     for (auto& [h, s] : pending) {
       auto p = rt.open(h, s);
       if (!p) {

@@ -21,7 +21,7 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-bool no_listeners(p2pd::daemon& d) {
+bool no_listeners(p2pd::daemon_handle& d) {
   auto ls = d.listeners();
   return ls && ls->empty();
 }

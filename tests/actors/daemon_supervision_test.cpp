@@ -39,7 +39,7 @@ TEST(DaemonSupervision, KilledTcpListenerEndsItsClientsAndNewClientsConnectToThe
   auto ls = d->listen_specific({{tcp, any_port("127.0.0.1")}});
   ASSERT_OK(ls);
   auto local = ls->front().local;
-  std::vector<p2pd::pipe> clients;
+  std::vector<p2pd::pipe_handle> clients;
   for (int i = 0; i < 5; ++i) {
     auto c = rt.connect(tcp, local);
     ASSERT_OK(c);

@@ -66,7 +66,7 @@ caf::expected<pipe_msg> echo_once(runtime& rt, net::protocol proto, const endpoi
 
 // Asks the daemon (each ask a round trip) until every listener has been
 // restarted `n` times; bounded in time.
-bool await_restarts(p2pd::daemon& d, uint64_t n) {
+bool await_restarts(p2pd::daemon_handle& d, uint64_t n) {
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     auto ls = d.listeners();

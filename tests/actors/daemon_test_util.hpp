@@ -98,7 +98,7 @@ inline std::optional<caf::error> kill_and_wait(runtime& rt, const pipe_actor& p)
 /// holds for the list, for at most `timeout`. Returns the last list seen if
 /// it satisfied `pred`, else nothing.
 inline std::optional<std::vector<listener_info>>
-await_listeners(p2pd::daemon& d, const std::function<bool(const std::vector<listener_info>&)>& pred,
+await_listeners(p2pd::daemon_handle& d, const std::function<bool(const std::vector<listener_info>&)>& pred,
                 std::chrono::steady_clock::duration timeout = 10s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -112,7 +112,7 @@ await_listeners(p2pd::daemon& d, const std::function<bool(const std::vector<list
 }
 
 /// Waits until every listener has been restarted at least `n` times.
-inline bool await_restarts(p2pd::daemon& d, uint64_t n) {
+inline bool await_restarts(p2pd::daemon_handle& d, uint64_t n) {
   return static_cast<bool>(await_listeners(d, [n](auto& ls) {
     return std::all_of(ls.begin(), ls.end(), [n](auto& l) { return l.restarts >= n; });
   }));

@@ -52,7 +52,7 @@ protected:
   }
 
   /// A UDP socket on loopback that never answers.
-  caf::expected<p2pd::pipe> mute_udp() {
+  caf::expected<p2pd::pipe_handle> mute_udp() {
     return rt.listen(udp, any_port("127.0.0.1"), [](pipe_io&, std::string_view, const endpoint&) {});
   }
 
@@ -78,7 +78,7 @@ protected:
 
   runtime rt;
   stun_server server;
-  std::vector<p2pd::pipe> mutes; // sockets held for tcp_only_server()
+  std::vector<p2pd::pipe_handle> mutes; // sockets held for tcp_only_server()
 };
 
 } // namespace

@@ -130,7 +130,7 @@ TEST(PipeBind, ManySocketsShareOneEventLoop) {
   auto server = rt.listen(tcp, any_port("127.0.0.1"), echo_handler());
   ASSERT_OK(server);
   auto before = thread_count();
-  std::vector<p2pd::pipe> pipes;
+  std::vector<p2pd::pipe_handle> pipes;
   for (int i = 0; i < 100; ++i) {
     auto u = rt.listen(udp, any_port(i % 2 == 0 ? "127.0.0.1" : "::1"));
     ASSERT_OK(u);

@@ -24,14 +24,14 @@ class PipeLimits : public ::testing::TestWithParam<const char*> {
 protected:
   endpoint loopback() const { return any_port(GetParam()); }
 
-  caf::expected<p2pd::pipe> listen(net_conf conf, framer_fn framer = {}) {
+  caf::expected<p2pd::pipe_handle> listen(net_conf conf, framer_fn framer = {}) {
     auto spec = server_spec(tcp, loopback());
     spec.conf = conf;
     spec.framer = std::move(framer);
     return rt.open(std::move(spec));
   }
 
-  pipe_stats stats_of(p2pd::pipe& p) {
+  pipe_stats stats_of(p2pd::pipe_handle& p) {
     auto st = p.stats();
     return st ? *st : pipe_stats{};
   }

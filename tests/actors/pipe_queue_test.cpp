@@ -199,8 +199,8 @@ protected:
   }
 
   runtime rt;
-  std::optional<p2pd::pipe> server;
-  std::optional<p2pd::pipe> client;
+  std::optional<p2pd::pipe_handle> server;
+  std::optional<p2pd::pipe_handle> client;
 };
 
 } // namespace

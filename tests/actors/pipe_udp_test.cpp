@@ -224,7 +224,7 @@ TEST(PipeUdpOptions, PortZeroWithReuseAddrGetsAPortOfItsOwn) {
   net_conf conf;
   conf.reuse_addr = true;
   std::set<uint16_t> ports;
-  std::vector<p2pd::pipe> pipes;
+  std::vector<p2pd::pipe_handle> pipes;
   for (int i = 0; i < 200; ++i) {
     auto p = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
     ASSERT_OK(p);

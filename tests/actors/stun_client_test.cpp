@@ -165,7 +165,7 @@ namespace {
 // A server that answers a binding request with `answer(request, from)`, sent
 // from `out` (a raw socket) instead of the socket the request came to.
 template <class F>
-caf::expected<p2pd::pipe> odd_server(runtime& rt, std::shared_ptr<net::unique_fd> out, F answer) {
+caf::expected<p2pd::pipe_handle> odd_server(runtime& rt, std::shared_ptr<net::unique_fd> out, F answer) {
   return rt.listen(udp, any_port("127.0.0.1"),
                    [out, answer](pipe_io& io, std::string_view data, const endpoint& from) {
                      auto req = net::decode_stun(reinterpret_cast<const uint8_t*>(data.data()),
