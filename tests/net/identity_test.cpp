@@ -569,6 +569,24 @@ TEST_F(IdentityFile, DamagedKeyByteIsCaughtByTheChecksum) {
   }
 }
 
+// parse_identity_key is the loader's content check, factored out for
+// key_file_fuzz: the same bytes give the same identity or the same refusal.
+TEST_F(IdentityFile, ParsingTheBytesIsWhatTheLoaderDoes) {
+  auto loaded = load_or_create_identity(dir_.path());
+  ASSERT_TRUE(loaded);
+  auto bytes = read_all(key_);
+  auto parsed = parse_identity_key(bytes.data(), bytes.size(), key_);
+  ASSERT_TRUE(parsed) << to_string(parsed.error());
+  EXPECT_EQ(parsed->id(), loaded->id());
+  bytes[20] ^= 0x01;
+  write_all(key_, bytes);
+  auto from_file = refusal();
+  auto from_bytes = parse_identity_key(bytes.data(), bytes.size(), key_);
+  ASSERT_FALSE(from_bytes);
+  EXPECT_EQ(from_bytes.error().code, from_file.code);
+  EXPECT_EQ(from_bytes.error().what, from_file.what);
+}
+
 TEST_F(IdentityFile, FileOfAnotherUserIsRefused) {
   if (::geteuid() != 0)
     GTEST_SKIP() << "needs root to give a file away";
