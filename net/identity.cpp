@@ -9,14 +9,15 @@
 #include <cstring>
 #include <new>
 #include <optional>
-#include <random>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "p2pd/net/base32.hpp"
 #include "p2pd/net/openssl_util.hpp"
+#include "p2pd/net/siphash.hpp"
 #include "p2pd/net/socket.hpp"
 #include "p2pd/net/tls_context.hpp"
 
@@ -34,17 +35,8 @@ const uint8_t* nonnull(byte_view x) {
 
 // -- node ids ----------------------------------------------------------------
 
-constexpr char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr size_t node_id_text_size = node_id::size * 8 / 5;
 static_assert(node_id::size * 8 % 5 == 0, "node ids are whole base32 characters");
-
-int base32_value(char c) {
-  if (c >= 'a' && c <= 'z')
-    return c - 'a';
-  if (c >= '2' && c <= '7')
-    return c - '2' + 26;
-  return -1;
-}
 
 std::string printable(char c) {
   if (c >= 0x20 && c < 0x7f)
@@ -52,78 +44,6 @@ std::string printable(char c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
   return buf;
-}
-
-uint64_t load_le64(const uint8_t* p) {
-  uint64_t x = 0;
-  for (int i = 7; i >= 0; --i)
-    x = (x << 8) | p[i];
-  return x;
-}
-
-uint64_t rotl(uint64_t x, int b) {
-  return (x << b) | (x >> (64 - b));
-}
-
-// SipHash-2-4 (Aumasson and Bernstein): a keyed hash made for hash tables
-// fed by an adversary, which is what node ids from the network are.
-uint64_t siphash24(const std::array<uint64_t, 2>& key, const uint8_t* in, size_t n) {
-  uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
-  uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
-  uint64_t v2 = 0x6c7967656e657261ULL ^ key[0];
-  uint64_t v3 = 0x7465646279746573ULL ^ key[1];
-  auto round = [&] {
-    v0 += v1;
-    v1 = rotl(v1, 13);
-    v1 ^= v0;
-    v0 = rotl(v0, 32);
-    v2 += v3;
-    v3 = rotl(v3, 16);
-    v3 ^= v2;
-    v0 += v3;
-    v3 = rotl(v3, 21);
-    v3 ^= v0;
-    v2 += v1;
-    v1 = rotl(v1, 17);
-    v1 ^= v2;
-    v2 = rotl(v2, 32);
-  };
-  size_t whole = n - n % 8;
-  for (size_t i = 0; i < whole; i += 8) {
-    uint64_t m = load_le64(in + i);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
-  uint64_t last = static_cast<uint64_t>(n) << 56;
-  for (size_t i = 0; i < n % 8; ++i)
-    last |= static_cast<uint64_t>(in[whole + i]) << (8 * i);
-  v3 ^= last;
-  round();
-  round();
-  v0 ^= last;
-  v2 ^= 0xff;
-  for (int i = 0; i < 4; ++i)
-    round();
-  return v0 ^ v1 ^ v2 ^ v3;
-}
-
-std::array<uint64_t, 2> make_hash_key() noexcept {
-  std::array<uint64_t, 2> key{};
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), sizeof key) == 1)
-    return key;
-  ERR_clear_error();
-  // Without OpenSSL's generator the kernel's is the next best; a hash key
-  // is no long-term secret.
-  try {
-    std::random_device rd;
-    key[0] = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-    key[1] = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  } catch (...) {
-    key[0] = reinterpret_cast<uintptr_t>(&key) ^ static_cast<uint64_t>(::getpid());
-  }
-  return key;
 }
 
 // -- keys --------------------------------------------------------------------
@@ -378,46 +298,20 @@ result<node_id> node_id::parse(std::string_view text) {
                  "node id " + quoted() + " has " + std::to_string(text.size())
                    + " characters; it must have " + std::to_string(node_id_text_size)};
   node_id out;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pos = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    int v = base32_value(text[i]);
-    if (v < 0)
-      return error{errc::invalid_argument,
-                   "node id " + quoted() + " has " + printable(text[i]) + " at position "
-                     + std::to_string(i)
-                     + "; node ids are lower-case base32 ('a' to 'z' and '2' to '7')"};
-    acc = (acc << 5) | static_cast<uint32_t>(v);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.bytes[pos++] = static_cast<uint8_t>(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
+  if (auto bad = base32_decode(text, out.bytes.data()))
+    return error{errc::invalid_argument,
+                 "node id " + quoted() + " has " + printable(text[*bad]) + " at position "
+                   + std::to_string(*bad)
+                   + "; node ids are lower-case base32 ('a' to 'z' and '2' to '7')"};
   return out;
 }
 
 std::string node_id::to_string() const {
-  std::string out;
-  out.reserve(node_id_text_size);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += base32_alphabet[(acc >> bits) & 31];
-    }
-    acc &= (1u << bits) - 1;
-  }
-  return out;
+  return base32_encode(bytes.data(), bytes.size());
 }
 
 size_t node_id::hash() const noexcept {
-  static const std::array<uint64_t, 2> key = make_hash_key();
+  static const std::array<uint64_t, 2> key = random_hash_key();
   return static_cast<size_t>(siphash24(key, bytes.data(), bytes.size()));
 }
 
