@@ -10,6 +10,7 @@
 
 #include "p2pd/actors/signal/signal_node_state.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
+#include "p2pd/net/key_file.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/data_dir.hpp"
 

@@ -16,6 +16,7 @@
 
 #include "fuzz_main.hpp"
 #include "p2pd/net/identity.hpp"
+#include "p2pd/net/key_file.hpp"
 
 using namespace p2pd::net;
 

@@ -1,4 +1,5 @@
 #include "p2pd/net/identity.hpp"
+#include "p2pd/net/key_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
