@@ -1,0 +1,30 @@
+#include "p2pd/actors/pipe/spawn_pipe.hpp"
+
+#include "caf/actor_cast.hpp"
+#include "caf/io/middleman.hpp"
+
+#include "p2pd/actors/pipe/pipe_broker.hpp"
+
+namespace p2pd {
+
+pipe_actor spawn_pipe(caf::actor_system& sys, pipe_spec spec) {
+  auto hdl = sys.middleman().spawn_broker(actors::pipe_broker, std::move(spec));
+  return caf::actor_cast<pipe_actor>(hdl);
+}
+
+caf::timespan open_timeout(const pipe_spec& spec) {
+  // Up to a few resolved addresses get a connect attempt each.
+  return spec.conf.dns_timeout + 4 * spec.conf.con_timeout + std::chrono::seconds(1);
+}
+
+caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, pipe_spec spec) {
+  auto timeout = open_timeout(spec);
+  auto hdl = spawn_pipe(self->system(), std::move(spec));
+  caf::expected<pipe_info> out{caf::make_error(caf::sec::request_timeout)};
+  self->request(hdl, timeout, caf::open_atom::value)
+    .receive([&](pipe_info& info) { out = std::move(info); },
+             [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+} // namespace p2pd
