@@ -32,10 +32,6 @@ bool transient_rx_error(int err) {
 
 } // namespace
 
-caf::io::network::default_multiplexer* default_mpx(caf::io::abstract_broker* self) {
-  return dynamic_cast<caf::io::network::default_multiplexer*>(&self->backend());
-}
-
 udp_servant::udp_servant(caf::io::network::default_multiplexer& dm, int fd,
                          size_t read_limit, size_t max_queued)
   : caf::io::datagram_servant(caf::io::datagram_handle::from_int(dm.next_endpoint_id())),

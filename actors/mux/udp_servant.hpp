@@ -103,7 +103,4 @@ private:
 
 using udp_servant_ptr = caf::intrusive_ptr<udp_servant>;
 
-/// The epoll multiplexer behind `self`, or nullptr (e.g. a test multiplexer).
-caf::io::network::default_multiplexer* default_mpx(caf::io::abstract_broker* self);
-
 } // namespace p2pd::actors::mux

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "p2pd/actors/pipe/pipe_open.hpp"
+#include "p2pd/actors/pipe/pipe_atoms.hpp"
 #include "p2pd/actors/pipe/pipe_state.hpp"
 #include "p2pd/messages/errors.hpp"
 

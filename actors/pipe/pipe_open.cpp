@@ -12,6 +12,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
+#include "p2pd/actors/mux/default_mpx.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {

@@ -2,20 +2,12 @@
 
 #include "caf/io/broker.hpp"
 
+#include "p2pd/actors/pipe/pipe_atoms.hpp"
 #include "p2pd/actors/pipe/pipe_state.hpp"
 
 namespace p2pd::actors {
 
 using pipe_broker_ptr = caf::io::stateful_broker<pipe_state>*;
-
-// Internal messages of a pipe broker.
-using recv_tmo_atom = caf::atom_constant<caf::atom("p2rtmo")>;
-using ask_tmo_atom = caf::atom_constant<caf::atom("p2atmo")>;
-using conn_tmo_atom = caf::atom_constant<caf::atom("p2ctmo")>;
-using close_tmo_atom = caf::atom_constant<caf::atom("p2cltmo")>;
-using oversized_atom = caf::atom_constant<caf::atom("p2big")>;
-using tls_tmo_atom = caf::atom_constant<caf::atom("p2tlstmo")>;
-using sweep_atom = caf::atom_constant<caf::atom("p2sweep")>;
 
 /// Opens the pipe as its spec says: adopts, binds, or resolves and connects.
 /// Ends in st.opened() or st.open_failed(), now or after messages.

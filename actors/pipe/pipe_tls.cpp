@@ -2,7 +2,7 @@
 // with what the socket reads; the pipe delivers and sends plaintext.
 #include "p2pd/actors/pipe/pipe_state.hpp"
 
-#include "p2pd/actors/pipe/pipe_open.hpp"
+#include "p2pd/actors/pipe/pipe_atoms.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {
