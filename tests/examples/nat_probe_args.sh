@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nat_probe_args.sh <nat_probe> - CTest "examples_nat_probe_args": bad
+# nat_probe_args.sh <nat_probe> - CTest "tools_nat_probe_args": bad
 # arguments give a usage message on stderr and exit 2, --help the usage on
 # stdout and exit 0, and a server that answers nothing (a loopback port
 # nobody listens on, UDP or TCP) "server unreachable" and exit 1. Only

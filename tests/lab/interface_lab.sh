@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # interface_lab.sh <interface> - CTest "lab_interface": bring the lab up and
-# start p2pd's interface actor (examples/interface.cpp) twice in every site's
+# start p2pd's interface actor (tools/interface.cpp) twice in every site's
 # host namespace, with a server file naming the lab's coturn (two IPv4 and two
 # IPv6 addresses). For each family it checks the NAT type and delta against
 # the lab's expectations and the external address: the router's WAN address

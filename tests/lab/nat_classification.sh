@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nat_classification.sh <nat_probe> - CTest "lab_nat_classification": bring the
-# lab up, run p2pd's nat_probe (examples/nat_probe.cpp) twice in every site's
+# lab up, run p2pd's nat_probe (tools/nat_probe.cpp) twice in every site's
 # host namespace against coturn, and compare its NAT type and port delta with
 # the lab's expectations (`lab.sh env`). Exit 0 = pass, 1 = fail, 77 = skipped
 # (not root).
