@@ -94,8 +94,9 @@ typename Inspector::result_type inspect(Inspector& f, interface_snapshot& x) {
 ///   external address; errc::invalid_argument when the NIC has none.
 /// - nat (nat_summary): gives the NAT of nat_summary::fam (the original's
 ///   set_nat), as interface_spec::nats does at the start: it is in the
-///   snapshot at once, subscribers get the new snapshot, and no refresh
-///   probes that family's NAT again.
+///   snapshot at once (without the note that NATs are unknown once no
+///   family is left to probe), subscribers get the new snapshot, and no
+///   refresh probes that family's NAT again.
 /// - subscribe (actor) / unsubscribe (actor): the actor is sent every new
 ///   interface_snapshot when a refresh ends, periodic ones included (to see
 ///   an external address or NAT change).

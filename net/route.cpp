@@ -62,8 +62,14 @@ error check_external(family fam, const ip_address& ip) {
     case ip_scope::unspecified: return bad("it is the any-address, no host's own");
     case ip_scope::multicast: return bad("it is a multicast address");
     case ip_scope::broadcast: return bad("it is the broadcast address");
-    default: return {};
+    default: break;
   }
+  // classify() looks inside ::ffff:a.b.c.d, so the checks above passed it as
+  // the IPv4 address it holds; as an IPv6 source it never appears on a wire.
+  if (ip.is_v4_mapped())
+    return bad("it is the IPv4 address " + ip.unmapped().to_string()
+               + " in IPv6 form, which no IPv6 packet comes from");
+  return {};
 }
 
 error route::add_ext(const ip_address& ip) {

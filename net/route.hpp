@@ -41,8 +41,9 @@ struct route {
 
   /// Adds `ip` as an external address. Refused (invalid_argument) if it is
   /// of the other family or can be no host's address: the any-address
-  /// (0.0.0.0, ::), multicast or broadcast, as a lying or broken STUN server
-  /// might report. Adding one already there changes nothing.
+  /// (0.0.0.0, ::), multicast, broadcast or IPv4-mapped (::ffff:a.b.c.d), as
+  /// a lying or broken STUN server might report. Adding one already there
+  /// changes nothing.
   error add_ext(const ip_address& ip);
 
   /// "eth0 IPv4 nic [192.168.1.5] ext [203.0.113.7] link-local []".

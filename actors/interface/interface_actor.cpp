@@ -23,6 +23,18 @@ const nat_summary* interface_spec::given_nat(net::family fam) const {
   return i != nats.end() ? &*i : nullptr;
 }
 
+caf::error interface_spec::check() const {
+  // Two NATs given for one family would leave the one that counts to their
+  // order in the vector: the caller meant one of them, we cannot tell which.
+  for (auto i = nats.begin(); i != nats.end(); ++i)
+    if (std::any_of(std::next(i), nats.end(),
+                    [&](const nat_summary& n) { return n.fam == i->fam; }))
+      return make_error(errc::invalid_argument,
+                        std::string{"interface_spec::nats gives the "} + net::to_string(i->fam)
+                          + " NAT twice: at most one NAT per family");
+  return {};
+}
+
 stun_timing interface_stun_timing() {
   stun_timing t;
   t.rto = std::chrono::milliseconds(80);
@@ -172,6 +184,22 @@ std::string missing(const interface_state& st, net::server_kind kind, const char
          + " servers configured could be resolved (see unresolved): " + what;
 }
 
+// The note a refresh leaves when it had no NAT servers for a family to probe.
+std::string no_nat_servers(const interface_state& st) {
+  return missing(st, net::server_kind::nat, "NAT type unknown");
+}
+
+// Drops the note that NATs are unknown once every family of `s` has a given
+// one: the note was true when the refresh wrote it, and a snapshot must not
+// contradict itself until the next refresh.
+void drop_stale_nat_note(const interface_state& st, interface_snapshot& s) {
+  if (std::any_of(s.nats.begin(), s.nats.end(),
+                  [&](const nat_summary& n) { return !st.spec.given_nat(n.fam); }))
+    return;
+  auto note = no_nat_servers(st);
+  s.notes.erase(std::remove(s.notes.begin(), s.notes.end(), note), s.notes.end());
+}
+
 // The STUN part of a refresh, once the servers' addresses are known.
 void run_tasks(interface_impl self) {
   auto& st = self->state;
@@ -181,7 +209,7 @@ void run_tasks(interface_impl self) {
   bool to_probe = std::any_of(st.next.nats.begin(), st.next.nats.end(),
                               [&](const nat_summary& n) { return !spec.given_nat(n.fam); });
   if (spec.nat_servers.empty() && to_probe)
-    st.next.notes.push_back(missing(st, net::server_kind::nat, "NAT type unknown"));
+    st.next.notes.push_back(no_nat_servers(st));
   auto& routes = st.next.routes;
   for (size_t i = 0; i < routes.size() && !spec.stun_servers.empty(); ++i) {
     auto w = self->spawn<caf::detached>(external_worker, routes[i], spec);
@@ -269,7 +297,11 @@ interface_actor::behavior_type interface_fn(interface_impl self, interface_spec 
   self->state.spec = std::move(spec);
   // On failure the actor quits with the reason once this function returns
   // (a typed behavior cannot be empty).
-  auto nic = find_nic(self->state.spec.name);
+  auto nic = [&]() -> caf::expected<net::interface_info> {
+    if (auto err = self->state.spec.check())
+      return err;
+    return find_nic(self->state.spec.name);
+  }();
   if (!nic)
     self->quit(std::move(nic.error()));
   else {
@@ -323,8 +355,11 @@ interface_actor::behavior_type interface_fn(interface_impl self, interface_spec 
       given.push_back(std::move(n));
       st.run.nats = given;
       apply_given_nats(st.spec, st.snap);
-      if (st.running)
+      drop_stale_nat_note(st, st.snap);
+      if (st.running) {
         apply_given_nats(st.spec, st.next);
+        drop_stale_nat_note(st, st.next);
+      }
       for (auto& s : st.subscribers)
         caf::anon_send(s, st.snap);
       return caf::ok_atom::value;
@@ -356,6 +391,8 @@ interface_actor spawn_interface(caf::actor_system& sys, interface_spec spec) {
 
 caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface_spec spec) {
   // Checked here too, so that the caller gets the reason, not a dead actor.
+  if (auto err = spec.check())
+    return err;
   if (auto nic = actors::find_nic(spec.name); !nic)
     return std::move(nic.error());
   caf::scoped_actor self{sys};

@@ -10,8 +10,9 @@ namespace p2pd {
 
 /// Spawns an interface actor (see interface_actor) for `spec`. It reads its
 /// NIC at once and starts the first refresh; `get` answers from the start,
-/// `refresh` when a refresh has ended. When the NIC cannot be found it quits
-/// with that error (monitors see it; load_interface() reports it).
+/// `refresh` when a refresh has ended. When the NIC cannot be found or the
+/// spec is refused (interface_spec::check()) it quits with that error
+/// (monitors see it; load_interface() reports it).
 ///
 /// With a refresh_interval it refreshes by itself; the timer does not keep it
 /// alive: it ends like any actor when the last handle to it is gone.
@@ -25,7 +26,8 @@ struct loaded_interface {
 
 /// The seed's `await Interface().start()`: spawns an interface actor and waits
 /// for its first refresh. Blocks the calling thread (not for actors: they
-/// request refresh from the actor instead). Errors: no such interface.
+/// request refresh from the actor instead). Errors: no such interface, a
+/// spec that check() refuses.
 caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface_spec spec);
 
 } // namespace p2pd

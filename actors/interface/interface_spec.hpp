@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "caf/error.hpp"
 #include "caf/fwd.hpp"
 #include "caf/timespan.hpp"
 
@@ -49,7 +50,8 @@ struct interface_spec {
   size_t delta_samples = 8;
   /// How often the actor refreshes by itself; 0 only on request.
   caf::timespan refresh_interval = std::chrono::minutes(5);
-  /// NATs given, at most one per family (the original's Interface(nat=...)):
+  /// NATs given, at most one per family (check() refuses two; the
+  /// original's Interface(nat=...)):
   /// the actor reports each as it is, with a note that it was given, and
   /// probes no NAT of that family; nat_servers serve the other family only.
   /// For a program that knows its network, and for tests and simulations.
@@ -58,6 +60,9 @@ struct interface_spec {
 
   /// The given NAT of `fam`, if any.
   const nat_summary* given_nat(net::family fam) const;
+  /// What makes the spec unusable, or none: two NATs given for one family
+  /// (errc::invalid_argument). spawn_interface() and load_interface() check.
+  caf::error check() const;
 };
 
 /// Adds the stun and nat servers of a server list (net/server_list.hpp) to

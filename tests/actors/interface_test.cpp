@@ -1,5 +1,6 @@
 // The interface actor: a NIC's addresses, routes, external addresses and NAT,
 // on loopback, against the project's own STUN server and against coturn.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
@@ -332,5 +333,61 @@ TEST(Interface, ANatSetOnARunningActorReachesSubscribersAndOutlivesRefreshes) {
   EXPECT_EQ(pushed->nat(v4).nat, net::nat_type::port_restricted);
   self->request(li->hdl, caf::infinite, refresh_atom::value)
     .receive([](interface_snapshot& s) { EXPECT_EQ(s.nat(v4).nat, net::nat_type::port_restricted); },
+             [](caf::error& e) { FAIL() << render(e); });
+}
+
+TEST(Interface, TwoNatsGivenForOneFamilyAreRefused) {
+  // Which of the two would count is left to their order: the caller meant one.
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = {};
+  auto other = given_v4_nat();
+  other.nat = net::nat_type::symmetric;
+  spec.nats = {given_v4_nat(), other};
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_FALSE(li);
+  EXPECT_ERRC(li.error(), errc::invalid_argument);
+  EXPECT_NE(what_of(li.error()).find("IPv4"), std::string::npos) << render(li.error());
+}
+
+TEST(Interface, AnInterfaceActorSpawnedWithTwoNatsOfOneFamilyQuitsSayingWhy) {
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = {};
+  spec.nats = {given_v4_nat(), given_v4_nat()};
+  caf::scoped_actor self{rt.system()};
+  auto hdl = spawn_interface(rt.system(), spec);
+  self->monitor(hdl);
+  auto down = next<caf::down_msg>(self);
+  ASSERT_TRUE(down);
+  EXPECT_ERRC(down->reason, errc::invalid_argument);
+}
+
+TEST(Interface, NatsGivenToARunningActorLeaveNoNoteThatTheyAreUnknown) {
+  // Without NAT servers the first refresh notes "NAT type unknown"; once
+  // every family's NAT is given, a snapshot saying so contradicts itself.
+  runtime rt;
+  interface_spec spec;
+  spec.name = "lo";
+  spec.refresh_interval = {};
+  auto li = load_interface(rt.system(), spec);
+  ASSERT_OK(li);
+  auto unknown_note = [](const interface_snapshot& s) {
+    return std::any_of(s.notes.begin(), s.notes.end(), [](const std::string& n) {
+      return n.find("NAT type unknown") != std::string::npos;
+    });
+  };
+  ASSERT_TRUE(unknown_note(li->state)) << li->state.to_string();
+  caf::scoped_actor self{rt.system()};
+  for (const auto& known : li->state.nats) {
+    auto n = given_v4_nat();
+    n.fam = known.fam;
+    self->request(li->hdl, caf::infinite, nat_atom::value, n)
+      .receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL() << render(e); });
+  }
+  self->request(li->hdl, caf::infinite, caf::get_atom::value)
+    .receive([&](interface_snapshot& s) { EXPECT_FALSE(unknown_note(s)) << s.to_string(); },
              [](caf::error& e) { FAIL() << render(e); });
 }

@@ -256,3 +256,13 @@ TEST(route, routes_work_as_keys_of_a_hash_set) {
   set.insert(routes_for(nic, family::v4).at(0));
   EXPECT_EQ(set.size(), 2u);
 }
+
+TEST(route, an_ipv4_mapped_address_is_refused_as_the_external_address_of_an_ipv6_route) {
+  // ::ffff:a.b.c.d is how a dual-stack socket names an IPv4 peer; no packet
+  // of an IPv6 route comes from one, so a server naming it is wrong.
+  auto r6 = routes_for(eth0({addr("fd00::5", 64)}), family::v6).at(0);
+  auto err = r6.add_ext(ip("::ffff:203.0.113.7"));
+  EXPECT_EQ(err.code, errc::invalid_argument);
+  EXPECT_NE(err.what.find("203.0.113.7"), std::string::npos) << err.what;
+  EXPECT_TRUE(r6.ext_ips.empty());
+}
