@@ -11,9 +11,10 @@
 
 // Port locks keep two p2pd processes from serving the same (family, protocol,
 // ip, port) by accident: the job of the seed's "zombie pid" lock files. The
-// kernel alone cannot do it, because servers bind with SO_REUSEADDR and
-// SO_REUSEPORT (so that a restarted server binds at once, not after TIME_WAIT)
-// and two such sockets share a port silently.
+// kernel refuses a second listener itself unless both asked for SO_REUSEPORT
+// (net_conf::reuse_addr); the lock still names the holder's pid, which
+// bind()'s EADDRINUSE cannot, and keeps apart two processes of one data
+// directory that both asked for sharing.
 //
 // A lock is an flock(LOCK_EX) on <data_dir>/locks/<name>.lock. The kernel drops
 // an flock when the last descriptor of its open file description closes, so a

@@ -49,7 +49,10 @@ struct route {
   /// "eth0 IPv4 nic [192.168.1.5] ext [203.0.113.7] link-local []".
   std::string to_string() const;
 
-  /// Routes are values: equal when every field is.
+  /// Routes are values: equal (and hashed alike) when every field is, lists
+  /// in order. The original compared the first external range only, which
+  /// made two NICs behind one NAT one route; for "the same way out" compare
+  /// ext(). A route that learns its external address is a new value.
   friend bool operator==(const route& x, const route& y) {
     return x.interface == y.interface && x.if_index == y.if_index && x.fam == y.fam
            && x.nic_ips == y.nic_ips && x.ext_ips == y.ext_ips && x.link_locals == y.link_locals;

@@ -210,8 +210,9 @@ caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
       auto b = std::make_shared<batch>();
       b->addrs = std::move(addrs);
       b->opened.resize(b->addrs.size());
-      // Fixed ports are locked before binding: SO_REUSEPORT would let a second
-      // process bind them too.
+      // Fixed ports are locked before binding, so that a process of the same
+      // data directory holding one is named (with reuse_addr, SO_REUSEPORT
+      // would even let it bind).
       for (auto& a : b->addrs) {
         auto lk = lock_port(self, a);
         if (!lk)

@@ -15,15 +15,18 @@ struct daemon_spec {
   msg_handler on_msg;
   /// Actors that get every listener's events.
   std::vector<subscriber> subscribers;
-  /// Options of every listener; reuse_addr is always on, so that a restarted
-  /// listener binds its port again at once.
+  /// Options of every listener. reuse_addr (SO_REUSEPORT) is off unless set
+  /// here: only then may other sockets share a listener's port. A restarted
+  /// listener binds its port again at once without it (TCP listeners set
+  /// SO_REUSEADDR, which TIME_WAIT needs; UDP has none).
   net_conf conf;
   /// TLS for every TCP listener: the server certificate and key.
   std::optional<net::tls_config> tls;
   restart_policy policy;
-  /// Lock each listen port in `<data_dir>/locks`, so that two processes do
-  /// not serve one port by accident (with SO_REUSEPORT both binds would
-  /// succeed). The kernel drops the locks when the process dies.
+  /// Lock each listen port in `<data_dir>/locks`: a process of the same
+  /// data directory that holds the port is named with its pid, which bind()
+  /// cannot do, and with reuse_addr the lock is what keeps two such
+  /// processes apart. The kernel drops the locks when the process dies.
   bool lock_ports = true;
   /// Default: $P2PD_DATA_DIR, else ~/.p2pd.
   std::optional<std::string> data_dir;

@@ -254,6 +254,26 @@ TEST(DaemonBadInput, APortAnotherDaemonServesIsRefusedWhateverTheDataDirectory) 
   EXPECT_TRUE(no_listeners(*b));
 }
 
+TEST(DaemonBadInput, DaemonsThatBothAskForReuseAddrShareAPort) {
+  // Sharing is the user's choice (net_conf::reuse_addr: SO_REUSEPORT), never
+  // the default; locks in two data directories do not see each other.
+  temp_dir dir_a, dir_b;
+  runtime rt;
+  auto spec_a = daemon_in(dir_a);
+  auto spec_b = daemon_in(dir_b);
+  spec_a.conf.reuse_addr = spec_b.conf.reuse_addr = true;
+  auto a = rt.start_daemon(spec_a);
+  auto b = rt.start_daemon(spec_b);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  for (auto proto : {tcp, udp}) {
+    auto port = free_port(proto);
+    ASSERT_OK(a->listen_specific({{proto, at("127.0.0.1", port)}}));
+    auto shared = b->listen_specific({{proto, at("127.0.0.1", port)}});
+    EXPECT_TRUE(shared) << net::to_string(proto) << ": " << render(shared.error());
+  }
+}
+
 TEST(DaemonBadInput, APortAPlainProgramListensOnIsRefused) {
   temp_dir dir;
   auto fd = net::open_listener(at("127.0.0.1", 0), {}, 16);
