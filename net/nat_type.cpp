@@ -1,6 +1,7 @@
 #include "p2pd/net/nat_type.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace p2pd::net {
 
@@ -16,6 +17,22 @@ const char* to_string(nat_type x) {
     case nat_type::blocked: return "blocked";
   }
   return "invalid";
+}
+
+result<nat_type> parse_nat_type(std::string_view name) {
+  static constexpr nat_type all[] = {
+    nat_type::unknown,    nat_type::open_internet,   nat_type::udp_firewall,
+    nat_type::full_cone,  nat_type::restricted,      nat_type::port_restricted,
+    nat_type::symmetric,  nat_type::blocked,
+  };
+  std::string names;
+  for (auto x : all) {
+    if (name == to_string(x))
+      return x;
+    names += (names.empty() ? "" : ", ") + std::string{to_string(x)};
+  }
+  return error{errc::invalid_argument,
+               "'" + std::string{name} + "' is not a NAT type (" + names + ")"};
 }
 
 const char* to_string(test_reply x) {

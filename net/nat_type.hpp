@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "p2pd/net/address.hpp"
+#include "p2pd/net/error.hpp"
 
 namespace p2pd::net {
 
@@ -24,6 +26,9 @@ enum class nat_type : uint8_t {
 
 /// The type's name, e.g. "port_restricted".
 const char* to_string(nat_type x);
+/// The type of that name (to_string's), for a NAT a user gives; otherwise
+/// invalid_argument listing the names.
+result<nat_type> parse_nat_type(std::string_view name);
 
 /// The original's EASY_NATS: a peer can reach us without any punching.
 bool is_easy(nat_type x);

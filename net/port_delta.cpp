@@ -5,6 +5,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
 
 namespace p2pd::net {
@@ -20,6 +21,22 @@ const char* to_string(delta_type x) {
     case delta_type::random: return "random";
   }
   return "invalid";
+}
+
+result<delta_type> parse_delta_type(std::string_view name) {
+  static constexpr delta_type all[] = {
+    delta_type::unknown,     delta_type::not_applicable, delta_type::equal,
+    delta_type::preserving,  delta_type::independent,    delta_type::dependent,
+    delta_type::random,
+  };
+  std::string names;
+  for (auto x : all) {
+    if (name == to_string(x))
+      return x;
+    names += (names.empty() ? "" : ", ") + std::string{to_string(x)};
+  }
+  return error{errc::invalid_argument,
+               "'" + std::string{name} + "' is not a port allocation type (" + names + ")"};
 }
 
 namespace {

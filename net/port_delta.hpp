@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "p2pd/net/address.hpp"
+#include "p2pd/net/error.hpp"
 #include "p2pd/net/nat_type.hpp"
 
 namespace p2pd::net {
@@ -23,6 +25,9 @@ enum class delta_type : uint8_t {
 
 /// The type's name, e.g. "independent".
 const char* to_string(delta_type x);
+/// The type of that name (to_string's), for a NAT a user gives; otherwise
+/// invalid_argument listing the names.
+result<delta_type> parse_delta_type(std::string_view name);
 
 /// A delta type and, for independent and dependent, the step between mappings
 /// (it may be negative). 0 for the other types.

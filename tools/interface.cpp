@@ -1,5 +1,7 @@
-// interface [--servers FILE] [--dns-timeout MS] [NIC]: the seed's
-// `await Interface().start()`.
+// interface [--servers FILE] [--dns-timeout MS] [--nat4 NAT] [--nat6 NAT] [NIC]:
+// the seed's `await Interface().start()`; --nat4 / --nat6 give that family's
+// NAT instead of probing it (the original's Interface(nat=...)), as
+// TYPE[/DELTA[:STEP]], e.g. port_restricted/equal or symmetric/independent:2.
 // Loads a NIC (default: the one of the default route) with the STUN and NAT
 // servers of FILE (see config/servers.conf; none: offline, NAT unknown) and
 // prints what it learnt: one machine-readable line per family, e.g.
@@ -10,6 +12,7 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "args.hpp"
 
@@ -17,11 +20,52 @@
 
 using namespace p2pd;
 
+namespace {
+
+// TYPE[/DELTA[:STEP]] as a given NAT of `fam`, or why not.
+net::result<nat_summary> parse_given_nat(net::family fam, const std::string& text) {
+  nat_summary n;
+  n.fam = fam;
+  auto slash = text.find('/');
+  auto type = net::parse_nat_type(text.substr(0, slash));
+  if (!type)
+    return type.error();
+  n.nat = *type;
+  if (slash == std::string::npos) {
+    // What a probe reports for a type that allocates no ports.
+    if (n.nat == net::nat_type::open_internet || n.nat == net::nat_type::udp_firewall
+        || n.nat == net::nat_type::blocked)
+      n.delta = net::delta_type::not_applicable;
+    return n;
+  }
+  auto rest = text.substr(slash + 1);
+  auto colon = rest.find(':');
+  auto delta = net::parse_delta_type(rest.substr(0, colon));
+  if (!delta)
+    return delta.error();
+  n.delta = *delta;
+  if (colon == std::string::npos)
+    return n;
+  auto step = rest.substr(colon + 1);
+  bool negative = !step.empty() && step[0] == '-';
+  auto value = examples::parse_count(negative ? step.substr(1) : step, 1, 65535);
+  if (!value || (n.delta != net::delta_type::independent && n.delta != net::delta_type::dependent))
+    return net::error{net::errc::invalid_argument,
+                      "':" + step + "': a step (1..65535, or negative) follows only "
+                        "independent or dependent"};
+  n.delta_value = negative ? -static_cast<int>(*value) : static_cast<int>(*value);
+  return n;
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
   examples::args cli{"interface", "loads a NIC (default: the default route's) and prints its NAT and "
                                   "external addresses"};
   cli.option("--servers", "FILE", "STUN and NAT servers (see config/servers.conf); none: offline")
     .option("--dns-timeout", "MS", "time allowed to resolve the servers' names (default 2000)")
+    .option("--nat4", "NAT", "the IPv4 NAT, given, not probed: TYPE[/DELTA[:STEP]]")
+    .option("--nat6", "NAT", "the IPv6 NAT, given, not probed: TYPE[/DELTA[:STEP]]")
     .positional("[NIC]", 0, 1);
   if (auto rc = cli.parse(argc, argv))
     return *rc;
@@ -35,6 +79,13 @@ int main(int argc, char** argv) {
       return cli.fail("--dns-timeout: '" + *ms + "' is not a number of milliseconds in 1..600000");
     spec.dns_timeout = std::chrono::milliseconds(*n);
   }
+  for (auto [opt, fam] : {std::pair{"--nat4", net::family::v4}, {"--nat6", net::family::v6}})
+    if (auto text = cli.value(opt)) {
+      auto n = parse_given_nat(fam, *text);
+      if (!n)
+        return cli.fail(std::string{opt} + ": " + n.error().what);
+      spec.nats.push_back(*n);
+    }
   if (auto file = cli.value("--servers")) {
     auto list = net::load_server_list(*file);
     if (!list) {

@@ -46,6 +46,18 @@ case "$NAME" in
     expect 2 err --dns-timeout abc
     expect 2 err --dns-timeout 0
     expect 2 err lo extra
+    expect 2 err --nat4 cone lo
+    expect 2 err --nat6 symmetric/sideways lo
+    expect 2 err --nat4 full_cone/equal:3 lo   # a step only for (in)dependent
+    # A given NAT is reported as given, offline (no servers, nothing sent).
+    timeout 20 "$PROG" --nat4 symmetric/independent:2 lo >"$out" 2>"$err"; rc=$?
+    if [ "$rc" != 0 ] || ! grep -q "^v4 nat=symmetric delta=independent delta_value=2 " "$out"; then
+      echo "FAIL: $NAME --nat4 symmetric/independent:2 lo -> exit $rc; stdout:"
+      cat "$out"; echo "stderr:"; cat "$err"
+      fails=$((fails + 1))
+    else
+      echo "ok: $NAME --nat4 symmetric/independent:2 lo -> $(head -1 "$out")"
+    fi
     ;;
   nat_probe)
     expect 2 err 127.0.0.1:70000

@@ -443,3 +443,32 @@ TEST(Delta, blocked_has_no_port_allocation_to_describe) {
   EXPECT_EQ(classify_delta(nat_type::blocked, {}),
             (delta_result{delta_type::not_applicable, 0}));
 }
+
+TEST(NatType, every_type_is_parsed_back_from_its_name) {
+  for (auto x : {nat_type::unknown, nat_type::open_internet, nat_type::udp_firewall,
+                 nat_type::full_cone, nat_type::restricted, nat_type::port_restricted,
+                 nat_type::symmetric, nat_type::blocked}) {
+    auto back = parse_nat_type(to_string(x));
+    ASSERT_TRUE(back) << to_string(x);
+    EXPECT_EQ(*back, x);
+  }
+}
+
+TEST(NatType, a_name_that_is_no_type_is_refused_listing_the_names) {
+  auto r = parse_nat_type("cone");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_NE(r.error().what.find("'cone'"), std::string::npos) << r.error().what;
+  EXPECT_NE(r.error().what.find("port_restricted"), std::string::npos) << r.error().what;
+}
+
+TEST(PortDelta, every_type_is_parsed_back_from_its_name) {
+  for (auto x : {delta_type::unknown, delta_type::not_applicable, delta_type::equal,
+                 delta_type::preserving, delta_type::independent, delta_type::dependent,
+                 delta_type::random}) {
+    auto back = parse_delta_type(to_string(x));
+    ASSERT_TRUE(back) << to_string(x);
+    EXPECT_EQ(*back, x);
+  }
+  EXPECT_FALSE(parse_delta_type("Equal"));
+}
