@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "p2pd/net/parse_name.hpp"
+
 namespace p2pd::net {
 
 const char* to_string(nat_type x) {
@@ -25,14 +27,7 @@ result<nat_type> parse_nat_type(std::string_view name) {
     nat_type::full_cone,  nat_type::restricted,      nat_type::port_restricted,
     nat_type::symmetric,  nat_type::blocked,
   };
-  std::string names;
-  for (auto x : all) {
-    if (name == to_string(x))
-      return x;
-    names += (names.empty() ? "" : ", ") + std::string{to_string(x)};
-  }
-  return error{errc::invalid_argument,
-               "'" + std::string{name} + "' is not a NAT type (" + names + ")"};
+  return parse_name(name, all, "NAT type");
 }
 
 const char* to_string(test_reply x) {

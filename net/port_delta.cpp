@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "p2pd/net/parse_name.hpp"
+
 namespace p2pd::net {
 
 const char* to_string(delta_type x) {
@@ -29,14 +31,7 @@ result<delta_type> parse_delta_type(std::string_view name) {
     delta_type::preserving,  delta_type::independent,    delta_type::dependent,
     delta_type::random,
   };
-  std::string names;
-  for (auto x : all) {
-    if (name == to_string(x))
-      return x;
-    names += (names.empty() ? "" : ", ") + std::string{to_string(x)};
-  }
-  return error{errc::invalid_argument,
-               "'" + std::string{name} + "' is not a port allocation type (" + names + ")"};
+  return parse_name(name, all, "port allocation type");
 }
 
 namespace {
