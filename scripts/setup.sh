@@ -21,12 +21,13 @@ case "$what" in
     exec build/examples/demo
     ;;
   test)
-    build build -DP2PD_WERROR=ON
-    (cd build && ctest --output-on-failure -j "$(nproc)" --timeout 120)
+    # Explicit: the demo configures this directory without tests and bench.
+    build build -DP2PD_WERROR=ON -DP2PD_BUILD_TESTS=ON -DP2PD_BUILD_BENCH=ON -DP2PD_BUILD_EXAMPLES=ON
+    (cd build && ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 120)
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DP2PD_SANITIZE=address,undefined -DP2PD_BUILD_TOOLS=OFF \
       -DP2PD_WERROR=ON -DP2PD_BUILD_BENCH=OFF -DP2PD_BUILD_EXAMPLES=OFF
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --output-on-failure -j "$(nproc)" --timeout 240)
+      ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 240)
     ;;
   *)
     echo "usage: scripts/setup.sh demo|test" >&2
