@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/error.hpp"
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::bench {
 

@@ -11,7 +11,7 @@
 
 #include "args.hpp"
 
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;

@@ -12,11 +12,11 @@
 #include "caf/meta/type_name.hpp"
 #include "caf/sec.hpp"
 
-#include "p2pd/net/address.hpp"
-#include "p2pd/net/ip_range.hpp"
-#include "p2pd/net/listen_plan.hpp"
-#include "p2pd/net/route.hpp"
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/addr/address.hpp"
+#include "p2pd/net/addr/ip_range.hpp"
+#include "p2pd/net/sock/listen_plan.hpp"
+#include "p2pd/net/iface/route.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::net {
 

@@ -10,9 +10,9 @@
 #include "p2pd/messages/atoms.hpp"
 #include "p2pd/messages/inspect_net.hpp"
 #include "p2pd/messages/pipe.hpp"
-#include "p2pd/net/nat_type.hpp"
-#include "p2pd/net/port_delta.hpp"
-#include "p2pd/net/route.hpp"
+#include "p2pd/net/nat/nat_type.hpp"
+#include "p2pd/net/nat/port_delta.hpp"
+#include "p2pd/net/iface/route.hpp"
 
 namespace p2pd {
 

@@ -11,8 +11,8 @@
 
 #include "p2pd/messages/atoms.hpp"
 #include "p2pd/messages/pipe.hpp"
-#include "p2pd/net/identity.hpp"
-#include "p2pd/net/replay_guard.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/crypto/replay_guard.hpp"
 
 namespace p2pd::net {
 

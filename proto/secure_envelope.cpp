@@ -1,13 +1,13 @@
 #include "p2pd/proto/secure_envelope.hpp"
 
-#include "p2pd/net/key_check.hpp"
+#include "p2pd/net/crypto/key_check.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include <openssl/rand.h>
 
-#include "p2pd/net/seal.hpp"
+#include "p2pd/net/crypto/seal.hpp"
 
 namespace p2pd::wire {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "p2pd/net/error.hpp"
-#include "p2pd/net/identity.hpp"
-#include "p2pd/net/replay_guard.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/crypto/replay_guard.hpp"
 #include "p2pd/proto/envelope_codec.hpp"
 
 // The secure envelope: a payload turned into signed bytes that only one

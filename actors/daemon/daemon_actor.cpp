@@ -7,7 +7,7 @@
 
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/data_dir.hpp"
+#include "p2pd/net/util/data_dir.hpp"
 
 namespace p2pd::actors {
 

@@ -11,7 +11,7 @@
 
 #include "p2pd/actors/daemon/daemon_spec.hpp"
 #include "p2pd/messages/daemon.hpp"
-#include "p2pd/net/port_lock.hpp"
+#include "p2pd/net/sock/port_lock.hpp"
 
 namespace p2pd::actors {
 

@@ -12,7 +12,7 @@
 
 #include "p2pd/actors/interface/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/server_list.hpp"
+#include "p2pd/net/util/server_list.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(p2pd::net::resolved_servers)
 

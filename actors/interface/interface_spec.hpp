@@ -10,8 +10,8 @@
 
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/messages/interface.hpp"
-#include "p2pd/net/address.hpp"
-#include "p2pd/net/server_list.hpp"
+#include "p2pd/net/addr/address.hpp"
+#include "p2pd/net/util/server_list.hpp"
 
 namespace p2pd {
 

@@ -5,7 +5,7 @@
 
 #include "p2pd/actors/interface/interface_spec.hpp"
 #include "p2pd/messages/interface.hpp"
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 
 namespace p2pd::actors {
 

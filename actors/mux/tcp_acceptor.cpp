@@ -9,7 +9,7 @@
 
 #include "caf/io/abstract_broker.hpp"
 
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::actors::mux {
 

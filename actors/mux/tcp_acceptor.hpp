@@ -7,7 +7,7 @@
 
 #include "p2pd/actors/mux/loop_handler.hpp"
 #include "p2pd/actors/mux/tcp_stream.hpp"
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 
 namespace p2pd::actors::mux {
 

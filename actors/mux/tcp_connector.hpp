@@ -9,8 +9,8 @@
 #include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/io/abstract_broker.hpp"
 
-#include "p2pd/net/address.hpp"
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/addr/address.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::actors::mux {
 

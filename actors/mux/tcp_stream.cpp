@@ -10,7 +10,7 @@
 #include "caf/config_value.hpp"
 #include "caf/defaults.hpp"
 
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::actors::mux {
 

@@ -8,7 +8,7 @@
 #include "caf/io/scribe.hpp"
 
 #include "p2pd/actors/mux/loop_handler.hpp"
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 
 namespace p2pd::actors::mux {
 

@@ -11,8 +11,8 @@
 #include "caf/io/network/receive_buffer.hpp"
 
 #include "p2pd/actors/mux/loop_handler.hpp"
-#include "p2pd/net/address.hpp"
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/addr/address.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::actors::mux {
 

@@ -4,7 +4,7 @@
 #include <deque>
 #include <unordered_set>
 
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 
 namespace p2pd::actors {
 

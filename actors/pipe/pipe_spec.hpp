@@ -10,10 +10,10 @@
 #include "caf/actor.hpp"
 
 #include "p2pd/messages/pipe.hpp"
-#include "p2pd/net/bind_spec.hpp"
-#include "p2pd/net/resolver.hpp"
-#include "p2pd/net/route.hpp"
-#include "p2pd/net/tls_context.hpp"
+#include "p2pd/net/sock/bind_spec.hpp"
+#include "p2pd/net/addr/resolver.hpp"
+#include "p2pd/net/iface/route.hpp"
+#include "p2pd/net/tls/tls_context.hpp"
 
 namespace p2pd {
 

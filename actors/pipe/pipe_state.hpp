@@ -21,7 +21,7 @@
 #include "p2pd/actors/pipe/dedupe_cache.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/receive_queues.hpp"
-#include "p2pd/net/tls.hpp"
+#include "p2pd/net/tls/tls.hpp"
 
 namespace p2pd::actors {
 

@@ -5,8 +5,8 @@
 #include <deque>
 #include <map>
 
-#include "p2pd/net/identity.hpp"
-#include "p2pd/net/replay_guard.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/crypto/replay_guard.hpp"
 
 namespace p2pd::actors {
 

@@ -10,9 +10,9 @@
 
 #include "p2pd/actors/signal/signal_node_state.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
-#include "p2pd/net/key_file.hpp"
+#include "p2pd/net/crypto/key_file.hpp"
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/data_dir.hpp"
+#include "p2pd/net/util/data_dir.hpp"
 
 namespace p2pd {
 

@@ -11,9 +11,9 @@
 #include "p2pd/actors/signal/mqtt_channel.hpp"
 #include "p2pd/actors/signal/signal_hub.hpp"
 #include "p2pd/messages/signal.hpp"
-#include "p2pd/net/identity.hpp"
-#include "p2pd/net/replay_guard.hpp"
-#include "p2pd/net/server_list.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/crypto/replay_guard.hpp"
+#include "p2pd/net/util/server_list.hpp"
 #include "p2pd/proto/envelope_codec.hpp"
 
 namespace p2pd {

@@ -5,7 +5,7 @@
 #include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
-#include "p2pd/net/consensus.hpp"
+#include "p2pd/net/nat/consensus.hpp"
 
 namespace p2pd {
 

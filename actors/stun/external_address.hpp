@@ -8,7 +8,7 @@
 #include "p2pd/actors/runtime.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
-#include "p2pd/net/route.hpp"
+#include "p2pd/net/iface/route.hpp"
 
 namespace p2pd {
 

@@ -8,7 +8,7 @@
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 
 namespace p2pd {
 

@@ -10,9 +10,9 @@
 
 #include "p2pd/actors/runtime.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
-#include "p2pd/net/address.hpp"
-#include "p2pd/net/nat_type.hpp"
-#include "p2pd/net/port_delta.hpp"
+#include "p2pd/net/addr/address.hpp"
+#include "p2pd/net/nat/nat_type.hpp"
+#include "p2pd/net/nat/port_delta.hpp"
 
 namespace p2pd {
 

@@ -8,7 +8,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/stun_builder.hpp"
+#include "p2pd/net/stun/stun_builder.hpp"
 
 namespace p2pd {
 

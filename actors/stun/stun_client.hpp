@@ -10,7 +10,7 @@
 #include "caf/typed_actor.hpp"
 
 #include "p2pd/messages/pipe.hpp"
-#include "p2pd/net/stun_message.hpp"
+#include "p2pd/net/stun/stun_message.hpp"
 
 namespace p2pd {
 

@@ -5,7 +5,7 @@
 
 #include "caf/send.hpp"
 
-#include "p2pd/net/stun_message.hpp"
+#include "p2pd/net/stun/stun_message.hpp"
 
 namespace p2pd {
 

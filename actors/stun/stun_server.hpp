@@ -8,7 +8,7 @@
 
 #include "p2pd/actors/runtime.hpp"
 #include "p2pd/messages/pipe.hpp"
-#include "p2pd/net/stun_responder.hpp"
+#include "p2pd/net/stun/stun_responder.hpp"
 
 namespace p2pd {
 

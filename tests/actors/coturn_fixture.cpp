@@ -5,9 +5,9 @@
 
 #include <random>
 
-#include "p2pd/net/socket.hpp"
-#include "p2pd/net/stun_builder.hpp"
-#include "p2pd/net/stun_message.hpp"
+#include "p2pd/net/sock/socket.hpp"
+#include "p2pd/net/stun/stun_builder.hpp"
+#include "p2pd/net/stun/stun_message.hpp"
 
 namespace p2pd::test {
 

@@ -11,7 +11,7 @@
 #include "child_process.hpp"
 #include "temp_dir.hpp"
 
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 
 namespace p2pd::test {
 

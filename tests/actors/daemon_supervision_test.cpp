@@ -6,7 +6,7 @@
 
 #include "daemon_test_util.hpp"
 
-#include "p2pd/net/port_lock.hpp"
+#include "p2pd/net/sock/port_lock.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

@@ -19,7 +19,7 @@
 #include "pipe_test_util.hpp"
 #include "temp_dir.hpp"
 
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 
 namespace p2pd::test {
 

@@ -5,7 +5,7 @@
 #include "pipe_test_util.hpp"
 
 #include "../net/netns_helper.hpp"
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

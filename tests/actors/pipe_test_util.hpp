@@ -17,7 +17,7 @@
 
 #include "caf/all.hpp"
 
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 #include "p2pd/p2pd.hpp"
 
 namespace p2pd::test {

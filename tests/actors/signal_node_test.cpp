@@ -12,7 +12,7 @@
 #include "p2pd/actors/runtime.hpp"
 #include "p2pd/actors/signal/mqtt_channel.hpp"
 #include "p2pd/actors/signal/signal_hub.hpp"
-#include "p2pd/net/key_file.hpp"
+#include "p2pd/net/crypto/key_file.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

@@ -5,9 +5,9 @@
 
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
-#include "p2pd/net/stun_builder.hpp"
-#include "p2pd/net/stun_message.hpp"
-#include "p2pd/net/stun_responder.hpp"
+#include "p2pd/net/stun/stun_builder.hpp"
+#include "p2pd/net/stun/stun_message.hpp"
+#include "p2pd/net/stun/stun_responder.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

@@ -5,8 +5,8 @@
 #include "pipe_test_util.hpp"
 
 #include "p2pd/actors/stun/stun_server.hpp"
-#include "p2pd/net/stun_builder.hpp"
-#include "p2pd/net/stun_message.hpp"
+#include "p2pd/net/stun/stun_builder.hpp"
+#include "p2pd/net/stun/stun_message.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

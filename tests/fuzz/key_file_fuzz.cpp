@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 
 #include "fuzz_main.hpp"
-#include "p2pd/net/identity.hpp"
-#include "p2pd/net/key_file.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/crypto/key_file.hpp"
 
 using namespace p2pd::net;
 

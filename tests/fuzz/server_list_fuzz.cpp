@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "fuzz_main.hpp"
-#include "p2pd/net/server_list.hpp"
+#include "p2pd/net/util/server_list.hpp"
 
 using namespace p2pd::net;
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "fuzz_main.hpp"
-#include "p2pd/net/stun.hpp"
+#include "p2pd/net/stun/stun.hpp"
 
 using namespace p2pd::net;
 

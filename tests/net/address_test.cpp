@@ -1,4 +1,4 @@
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 
 #include <net/if.h>
 #include <netinet/in.h>

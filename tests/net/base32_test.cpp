@@ -1,4 +1,4 @@
-#include "p2pd/net/base32.hpp"
+#include "p2pd/net/util/base32.hpp"
 
 #include <string>
 #include <vector>

@@ -1,10 +1,10 @@
-#include "p2pd/net/bind_spec.hpp"
+#include "p2pd/net/sock/bind_spec.hpp"
 
 #include <gtest/gtest.h>
 
 #include "net/net_printers.hpp"
 #include "net/netns_helper.hpp"
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::child_checks;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "p2pd/net/consensus.hpp"
+#include "p2pd/net/nat/consensus.hpp"
 
 using namespace p2pd::net;
 

@@ -1,4 +1,4 @@
-#include "p2pd/net/data_dir.hpp"
+#include "p2pd/net/util/data_dir.hpp"
 
 #include <pwd.h>
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
-#include "p2pd/net/identity.hpp"
-#include "p2pd/net/key_file.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/crypto/key_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

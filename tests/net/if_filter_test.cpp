@@ -1,4 +1,4 @@
-#include "p2pd/net/if_filter.hpp"
+#include "p2pd/net/iface/if_filter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "p2pd/net/interfaces.hpp"
+#include "p2pd/net/iface/interfaces.hpp"
 
 #include <set>
 

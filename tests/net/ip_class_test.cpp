@@ -1,4 +1,4 @@
-#include "p2pd/net/ip_class.hpp"
+#include "p2pd/net/addr/ip_class.hpp"
 
 #include <gtest/gtest.h>
 

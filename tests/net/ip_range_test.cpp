@@ -1,4 +1,4 @@
-#include "p2pd/net/ip_range.hpp"
+#include "p2pd/net/addr/ip_range.hpp"
 
 #include <unordered_set>
 

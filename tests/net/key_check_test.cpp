@@ -1,4 +1,4 @@
-#include "p2pd/net/key_check.hpp"
+#include "p2pd/net/crypto/key_check.hpp"
 
 #include <string>
 

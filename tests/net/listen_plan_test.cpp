@@ -1,7 +1,7 @@
 // net::plan_listen_all (the seed's listen_all as a list of binds) and
 // net::check_listen_specific, on hand-made interfaces and routes: no sockets,
 // no namespaces.
-#include "p2pd/net/listen_plan.hpp"
+#include "p2pd/net/sock/listen_plan.hpp"
 
 #include <algorithm>
 #include <string>

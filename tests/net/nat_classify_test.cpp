@@ -1,5 +1,5 @@
-#include "p2pd/net/nat_type.hpp"
-#include "p2pd/net/port_delta.hpp"
+#include "p2pd/net/nat/nat_type.hpp"
+#include "p2pd/net/nat/port_delta.hpp"
 
 #include <gtest/gtest.h>
 

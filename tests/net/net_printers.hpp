@@ -3,12 +3,12 @@
 #include <optional>
 #include <ostream>
 
-#include "p2pd/net/address.hpp"
+#include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/error.hpp"
-#include "p2pd/net/ip_class.hpp"
-#include "p2pd/net/ip_range.hpp"
-#include "p2pd/net/nat_type.hpp"
-#include "p2pd/net/port_delta.hpp"
+#include "p2pd/net/addr/ip_class.hpp"
+#include "p2pd/net/addr/ip_range.hpp"
+#include "p2pd/net/nat/nat_type.hpp"
+#include "p2pd/net/nat/port_delta.hpp"
 
 // GoogleTest prints values it has no printer for as raw bytes; these make
 // failure messages show addresses as text. Found by argument-dependent lookup.

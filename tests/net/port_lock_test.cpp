@@ -1,4 +1,4 @@
-#include "p2pd/net/port_lock.hpp"
+#include "p2pd/net/sock/port_lock.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "p2pd/net/replay_guard.hpp"
+#include "p2pd/net/crypto/replay_guard.hpp"
 
 #include <cstdint>
 #include <limits>

@@ -8,8 +8,8 @@
 #include "net/fake_dns.hpp"
 #include "net/netns_helper.hpp"
 
-#include "p2pd/net/resolver.hpp"
-#include "p2pd/net/server_list.hpp"
+#include "p2pd/net/addr/resolver.hpp"
+#include "p2pd/net/util/server_list.hpp"
 
 using namespace p2pd;
 using namespace p2pd::net;

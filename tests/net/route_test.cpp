@@ -1,4 +1,4 @@
-#include "p2pd/net/route.hpp"
+#include "p2pd/net/iface/route.hpp"
 
 #include <unordered_set>
 

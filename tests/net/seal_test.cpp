@@ -1,4 +1,4 @@
-#include "p2pd/net/seal.hpp"
+#include "p2pd/net/crypto/seal.hpp"
 
 #include <array>
 #include <string>

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "p2pd/net/server_list.hpp"
+#include "p2pd/net/util/server_list.hpp"
 
 using namespace p2pd::net;
 

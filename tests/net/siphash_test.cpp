@@ -1,4 +1,4 @@
-#include "p2pd/net/siphash.hpp"
+#include "p2pd/net/crypto/siphash.hpp"
 
 #include <vector>
 

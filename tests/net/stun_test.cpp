@@ -1,4 +1,4 @@
-#include "p2pd/net/stun.hpp"
+#include "p2pd/net/stun/stun.hpp"
 
 #include <cstring>
 #include <string>

@@ -1,4 +1,4 @@
-#include "p2pd/net/tls.hpp"
+#include "p2pd/net/tls/tls.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -24,7 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "net/tls_certs.hpp"
-#include "p2pd/net/socket.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 extern char** environ;
 
