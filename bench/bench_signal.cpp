@@ -26,9 +26,9 @@
 
 #include "mosquitto_fixture.hpp"
 
-#include "p2pd/actors/runtime.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
-#include "p2pd/actors/signal/signal_node.hpp"
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
+#include "p2pd/actors/signal/node/signal_node.hpp"
 #include "p2pd/proto/secure_envelope.hpp"
 
 #include "signal_cells.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "p2pd/actors/runtime.hpp"
+#include "p2pd/api/runtime.hpp"
 
 #include "echo_load.hpp"
 #include "fork_child.hpp"

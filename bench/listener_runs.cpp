@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "p2pd/actors/runtime.hpp"
+#include "p2pd/api/runtime.hpp"
 
 #include "fork_child.hpp"
 

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "p2pd/actors/runtime.hpp"
+#include "p2pd/api/runtime.hpp"
 
 #include "sys_util.hpp"
 

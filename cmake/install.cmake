@@ -5,18 +5,19 @@ include(CMakePackageConfigHelpers)
 
 set(P2PD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/p2pd)
 
-install(TARGETS p2pd_net p2pd_proto p2pd EXPORT p2pd-targets
+install(TARGETS p2pd_net p2pd_proto p2pd_core p2pd EXPORT p2pd-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # node/ may not exist yet (git keeps no empty folder).
-foreach(dir net proto messages actors node)
+foreach(dir net proto messages actors node api)
   if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
       DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}
       FILES_MATCHING PATTERN "*.hpp")
   endif()
 endforeach()
-install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp
+install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp ${PROJECT_SOURCE_DIR}/pipes.hpp
+  ${PROJECT_SOURCE_DIR}/interfaces.hpp ${PROJECT_SOURCE_DIR}/signal.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd)
 # The default server list: configuration, not code (net/server_list.hpp).
 install(FILES ${PROJECT_SOURCE_DIR}/config/servers.conf

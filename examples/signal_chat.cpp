@@ -8,9 +8,9 @@
 
 #include "args.hpp"
 
-#include "p2pd/actors/runtime.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
-#include "p2pd/actors/signal/signal_node.hpp"
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
+#include "p2pd/actors/signal/node/signal_node.hpp"
 
 using namespace p2pd;
 using namespace std::chrono_literals;

@@ -20,6 +20,9 @@ namespace p2pd {
 using bytes = std::vector<char>;
 using net::endpoint;
 
+constexpr auto tcp = net::protocol::tcp;
+constexpr auto udp = net::protocol::udp;
+
 inline bytes to_bytes(std::string_view s) {
   return bytes(s.begin(), s.end());
 }

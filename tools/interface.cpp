@@ -16,6 +16,7 @@
 
 #include "args.hpp"
 
+#include "p2pd/api/blocking.hpp"
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;

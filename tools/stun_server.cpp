@@ -9,6 +9,7 @@
 
 #include "args.hpp"
 
+#include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 #include "p2pd/p2pd.hpp"
 

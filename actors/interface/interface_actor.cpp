@@ -7,7 +7,6 @@
 #include "caf/actor_cast.hpp"
 #include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/event_based_actor.hpp"
-#include "caf/scoped_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/interface/interface_tasks.hpp"
@@ -161,16 +160,6 @@ void fail(interface_impl self, caf::error err) {
 void task_done(interface_impl self) {
   if (--self->state.pending == 0)
     finish(self);
-}
-
-caf::expected<net::interface_info> find_nic(const std::string& name) {
-  auto table = net::list_interfaces();
-  if (!table)
-    return make_error(table.error());
-  auto nic = net::choose_interface(*table, name);
-  if (!nic)
-    return make_error(nic.error());
-  return std::move(*nic);
 }
 
 // Why a kind of server is missing: none configured, or none resolved.
@@ -389,19 +378,5 @@ interface_actor spawn_interface(caf::actor_system& sys, interface_spec spec) {
   return sys.spawn(actors::interface_fn, std::move(spec));
 }
 
-caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface_spec spec) {
-  // Checked here too, so that the caller gets the reason, not a dead actor.
-  if (auto err = spec.check())
-    return err;
-  if (auto nic = actors::find_nic(spec.name); !nic)
-    return std::move(nic.error());
-  caf::scoped_actor self{sys};
-  auto hdl = spawn_interface(sys, std::move(spec));
-  caf::expected<loaded_interface> out{caf::make_error(caf::sec::request_timeout)};
-  self->request(hdl, caf::infinite, ready_atom::value)
-    .receive([&](interface_snapshot& s) { out = loaded_interface{hdl, std::move(s)}; },
-             [&](caf::error& err) { out = std::move(err); });
-  return out;
-}
 
 } // namespace p2pd

@@ -18,16 +18,4 @@ namespace p2pd {
 /// alive: it ends like any actor when the last handle to it is gone.
 interface_actor spawn_interface(caf::actor_system& sys, interface_spec spec);
 
-/// An interface actor and its first complete snapshot.
-struct loaded_interface {
-  interface_actor hdl;
-  interface_snapshot state;
-};
-
-/// The seed's `await Interface().start()`: spawns an interface actor and waits
-/// for its first refresh. Blocks the calling thread (not for actors: they
-/// request refresh from the actor instead). Errors: no such interface, a
-/// spec that check() refuses.
-caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface_spec spec);
-
 } // namespace p2pd

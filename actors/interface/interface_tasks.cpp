@@ -83,4 +83,14 @@ nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
   return out;
 }
 
+caf::expected<net::interface_info> find_nic(const std::string& name) {
+  auto table = net::list_interfaces();
+  if (!table)
+    return make_error(table.error());
+  auto nic = net::choose_interface(*table, name);
+  if (!nic)
+    return make_error(nic.error());
+  return std::move(*nic);
+}
+
 } // namespace p2pd::actors

@@ -31,4 +31,8 @@ caf::expected<net::route> learn_external(caf::actor_system& sys, const net::rout
 nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
                          const interface_spec& spec);
 
+/// The NIC named `name` (empty: the default route's), read from the kernel
+/// now. Errors: no such interface, the table cannot be read.
+caf::expected<net::interface_info> find_nic(const std::string& name);
+
 } // namespace p2pd::actors

@@ -5,6 +5,7 @@
 #include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/messages/errors.hpp"
 #include "p2pd/net/nat/consensus.hpp"
 
 namespace p2pd {
@@ -31,11 +32,6 @@ std::vector<net::ip_address> ask_all(caf::scoped_actor& self, const stun_client_
 }
 
 } // namespace
-
-caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
-                                            const external_spec& spec) {
-  return discover_external(rt.system(), r, spec);
-}
 
 caf::expected<net::route> discover_external(caf::actor_system& sys, const net::route& r,
                                             const external_spec& spec) {

@@ -5,7 +5,8 @@
 
 #include "caf/expected.hpp"
 
-#include "p2pd/actors/runtime.hpp"
+#include "caf/actor_system.hpp"
+
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/net/iface/route.hpp"
@@ -25,10 +26,9 @@ struct external_spec {
 /// returns `r` with ext_ips filled: for each NIC address, the external
 /// address `min_agree` servers agree on. Fails when no NIC address gets an
 /// agreed answer, saying how many servers answered what.
-caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
-                                            const external_spec& spec);
-
-/// The same from any thread that may block (a detached actor, a worker).
+///
+/// Blocks the calling thread: a worker procedure, run through run_blocking
+/// (never on an actor's thread) or from the facade (api/blocking.hpp).
 caf::expected<net::route> discover_external(caf::actor_system& sys, const net::route& r,
                                             const external_spec& spec);
 

@@ -98,10 +98,6 @@ std::vector<net::ip_address> local_ips_of(const endpoint& local, std::vector<std
 
 } // namespace
 
-caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec) {
-  return probe_nat(rt.system(), spec);
-}
-
 caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec& spec) {
   if (spec.server.port == 0)
     return make_error(errc::invalid_argument, "nat probe: the server needs a port");

@@ -8,7 +8,8 @@
 
 #include "caf/expected.hpp"
 
-#include "p2pd/actors/runtime.hpp"
+#include "caf/actor_system.hpp"
+
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/nat/nat_type.hpp"
@@ -94,10 +95,10 @@ struct nat_report {
 /// Errors: opening the probe socket fails; test I fails with anything but a
 /// timeout (an error response, a malformed answer); errc::recv_timeout
 /// "server unreachable" when the server answers neither over UDP nor TCP.
-caf::expected<nat_report> probe_nat(runtime& rt, const nat_probe_spec& spec);
-
-/// The same from any thread that may block (a detached actor, a worker):
-/// its pipes and STUN client are actors of `sys`.
+///
+/// Blocks the calling thread: a worker procedure, run through run_blocking
+/// (never on an actor's thread) or from the facade (api/blocking.hpp). Its
+/// pipes and STUN client are actors of `sys`.
 caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec& spec);
 
 /// probe_nat() with each of `servers` in turn (spec.server is ignored) until

@@ -5,6 +5,9 @@
 
 #include "caf/send.hpp"
 
+#include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/net/sock/socket.hpp"
 #include "p2pd/net/stun/stun_message.hpp"
 
 namespace p2pd {
@@ -80,72 +83,48 @@ pipe_spec tcp_pipe_spec(const std::shared_ptr<const server_context>& ctx,
 
 } // namespace
 
-caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec) {
+caf::expected<stun_server_plan> plan_stun_server(caf::actor_system& sys,
+                                                 const stun_server_spec& spec) {
   auto& a = spec.addrs;
   if (!spec.udp && !spec.tcp)
     return make_error(errc::invalid_argument, "a STUN server needs UDP, TCP or both");
   if (a.alt_ip && a.alt_ip->fam() != a.primary_ip.fam())
     return make_error(errc::invalid_argument, "the alternate IP must be of the primary's family");
-  caf::error last;
-  // Free ports come from the primary IP and must be free on the alternate
-  // one too: a few tries make that likely.
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    auto pick = [&](uint16_t port) -> uint16_t {
-      if (port != 0)
-        return port;
-      auto fd = net::open_bound_socket(net::protocol::udp, {a.primary_ip, 0});
-      return fd ? net::local_endpoint(fd->get())->port : 0;
-    };
-    auto ctx = std::make_shared<server_context>();
-    ctx->software = spec.software;
-    ctx->addrs = a;
-    ctx->addrs.primary_port = pick(a.primary_port);
-    if (a.alt_port)
-      ctx->addrs.alt_port = pick(*a.alt_port);
-    // Spawned first, so that every handler can reach its siblings; opened after.
-    std::vector<std::pair<pipe_actor, pipe_spec>> pending;
-    for (bool alt_ip : {false, true})
-      for (bool alt_port : {false, true}) {
-        net::stun_socket_id id{alt_ip, alt_port};
-        if (!ctx->addrs.has(id))
-          continue;
-        auto local = ctx->addrs.address_of(id);
-        if (spec.udp) {
-          auto s = server_spec(udp, local, udp_handler(ctx, id));
-          auto h = spawn_pipe(rt.system(), s);
-          ctx->udp[index_of(id)] = h;
-          pending.emplace_back(h, std::move(s));
-        }
-        // TCP on every address and port too, although change requests are
-        // UDP only: OTHER-ADDRESS names the same transport's alternate, so
-        // a TCP client sent there must find a server (RFC 5780 section 7.3).
-        if (spec.tcp) {
-          auto s = tcp_pipe_spec(ctx, id, spec.tcp_conf);
-          pending.emplace_back(spawn_pipe(rt.system(), s), std::move(s));
-        }
+  auto pick = [&](uint16_t port) -> uint16_t {
+    if (port != 0)
+      return port;
+    auto fd = net::open_bound_socket(net::protocol::udp, {a.primary_ip, 0});
+    return fd ? net::local_endpoint(fd->get())->port : 0;
+  };
+  auto ctx = std::make_shared<server_context>();
+  ctx->software = spec.software;
+  ctx->addrs = a;
+  ctx->addrs.primary_port = pick(a.primary_port);
+  if (a.alt_port)
+    ctx->addrs.alt_port = pick(*a.alt_port);
+  stun_server_plan out;
+  out.addrs = ctx->addrs;
+  for (bool alt_ip : {false, true})
+    for (bool alt_port : {false, true}) {
+      net::stun_socket_id id{alt_ip, alt_port};
+      if (!ctx->addrs.has(id))
+        continue;
+      auto local = ctx->addrs.address_of(id);
+      if (spec.udp) {
+        auto s = server_spec(udp, local, udp_handler(ctx, id));
+        auto h = spawn_pipe(sys, s);
+        ctx->udp[index_of(id)] = h;
+        out.pipes.emplace_back(h, std::move(s));
       }
-    stun_server out;
-    out.addrs = ctx->addrs;
-    std::vector<p2pd::pipe_handle> opened;
-    for (auto& [h, s] : pending) {
-      auto p = rt.open(h, s);
-      if (!p) {
-        last = p.error();
-        break;
+      // TCP on every address and port too, although change requests are
+      // UDP only: OTHER-ADDRESS names the same transport's alternate, so
+      // a TCP client sent there must find a server (RFC 5780 section 7.3).
+      if (spec.tcp) {
+        auto s = tcp_pipe_spec(ctx, id, spec.tcp_conf);
+        out.pipes.emplace_back(spawn_pipe(sys, s), std::move(s));
       }
-      out.pipes.push_back(p->info());
-      opened.push_back(*p);
     }
-    if (out.pipes.size() == pending.size())
-      return out;
-    for (auto& p : opened)
-      p.close();
-    for (auto& [h, s] : pending)
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown); // those not opened
-    if (a.primary_port != 0 && (!a.alt_port || *a.alt_port != 0))
-      break; // fixed ports: trying again changes nothing
-  }
-  return last;
+  return out;
 }
 
 } // namespace p2pd

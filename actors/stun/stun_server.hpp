@@ -1,12 +1,13 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caf/actor_system.hpp"
 #include "caf/expected.hpp"
 
-#include "p2pd/actors/runtime.hpp"
+#include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/net/stun/stun_responder.hpp"
 
@@ -34,7 +35,19 @@ struct stun_server {
   std::vector<pipe_info> pipes;
 };
 
-/// Opens a STUN server from code outside actors; its pipes belong to `rt`.
-caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec);
+/// A STUN server's pipes, spawned but not opened: every handler can reach
+/// its siblings (a change request answers from another socket) before any
+/// of them serves. Whoever opens them owns them.
+struct stun_server_plan {
+  net::stun_server_addrs addrs; ///< ports 0 of the spec replaced by free ones
+  std::vector<std::pair<pipe_actor, pipe_spec>> pipes;
+};
+
+/// Checks `spec` and spawns the server's pipes; ports 0 become free ports of
+/// the primary IP (the same port on the alternate one, where it may be taken:
+/// opening then fails, and a new plan picks other ports). Errors: neither UDP
+/// nor TCP, an alternate IP of the other family (errc::invalid_argument).
+caf::expected<stun_server_plan> plan_stun_server(caf::actor_system& sys,
+                                                 const stun_server_spec& spec);
 
 } // namespace p2pd

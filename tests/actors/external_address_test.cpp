@@ -2,6 +2,7 @@
 // answer min_agree of them give accepted.
 #include "pipe_test_util.hpp"
 
+#include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/external_address.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 #include "p2pd/net/stun/stun_builder.hpp"

@@ -10,6 +10,7 @@
 #include "../net/fake_dns.hpp"
 #include "../net/netns_helper.hpp"
 
+#include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/interface/interface_actor.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 

@@ -8,8 +8,8 @@
 #include "mosquitto_fixture.hpp"
 #include "signal_test_util.hpp"
 
-#include "p2pd/actors/runtime.hpp"
-#include "p2pd/actors/signal/mqtt_channel.hpp"
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

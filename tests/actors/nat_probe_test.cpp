@@ -8,6 +8,7 @@
 
 #include <map>
 
+#include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 

@@ -6,8 +6,8 @@
 
 #include "signal_test_util.hpp"
 
-#include "p2pd/actors/runtime.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

@@ -15,8 +15,9 @@
 #include "signal_node_test_util.hpp"
 #include "temp_dir.hpp"
 
-#include "p2pd/actors/runtime.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
+#include "p2pd/api/blocking.hpp"
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/proto/secure_envelope.hpp"
 
 using namespace p2pd;

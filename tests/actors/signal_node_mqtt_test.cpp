@@ -15,7 +15,7 @@
 #include "signal_node_test_util.hpp"
 #include "temp_dir.hpp"
 
-#include "p2pd/actors/runtime.hpp"
+#include "p2pd/api/runtime.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

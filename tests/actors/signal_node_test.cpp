@@ -9,9 +9,10 @@
 #include "signal_node_test_util.hpp"
 #include "temp_dir.hpp"
 
-#include "p2pd/actors/runtime.hpp"
-#include "p2pd/actors/signal/mqtt_channel.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
+#include "p2pd/api/blocking.hpp"
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/net/crypto/key_file.hpp"
 
 using namespace p2pd;

@@ -15,7 +15,7 @@
 
 #include "caf/all.hpp"
 
-#include "p2pd/actors/signal/signal_node.hpp"
+#include "p2pd/actors/signal/node/signal_node.hpp"
 #include "pipe_test_util.hpp"
 
 #include "p2pd/messages/errors.hpp"

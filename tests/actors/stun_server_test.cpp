@@ -4,6 +4,7 @@
 
 #include "pipe_test_util.hpp"
 
+#include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 #include "p2pd/net/stun/stun_builder.hpp"
 #include "p2pd/net/stun/stun_message.hpp"

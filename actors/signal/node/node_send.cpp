@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <climits>
 
-#include "p2pd/actors/signal/signal_node_state.hpp"
+#include "p2pd/actors/signal/node/signal_node_state.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {

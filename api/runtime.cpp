@@ -1,8 +1,4 @@
-#include "p2pd/actors/runtime.hpp"
-
-#include "caf/io/middleman.hpp"
-
-#include "p2pd/messages/register.hpp"
+#include "p2pd/api/runtime.hpp"
 
 namespace p2pd {
 
@@ -44,14 +40,6 @@ caf::error call_void(caf::scoped_actor& self, const pipe_actor& p, caf::timespan
 }
 
 } // namespace
-
-config::config(size_t threads) {
-  load<caf::io::middleman>();
-  set("scheduler.max-threads", threads == 0 ? 1 : threads);
-  // BASP is not used: no deserializer threads.
-  set("middleman.workers", 0);
-  register_types(*this);
-}
 
 runtime::core::core(size_t threads) : cfg(threads), sys(cfg), self(sys) {}
 

@@ -2,7 +2,7 @@
 // inbox's checks, and only what passes them all is delivered, once.
 #include "caf/send.hpp"
 
-#include "p2pd/actors/signal/signal_node_state.hpp"
+#include "p2pd/actors/signal/node/signal_node_state.hpp"
 
 namespace p2pd::actors {
 

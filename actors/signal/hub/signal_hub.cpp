@@ -1,4 +1,4 @@
-#include "p2pd/actors/signal/signal_hub.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 
 #include "caf/actor_cast.hpp"
 #include "caf/send.hpp"

@@ -3,7 +3,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/expected.hpp"
 
-#include "p2pd/actors/signal/signal_node_spec.hpp"
+#include "p2pd/actors/signal/node/signal_node_spec.hpp"
 #include "p2pd/messages/signal_node.hpp"
 
 namespace p2pd {
@@ -26,14 +26,6 @@ namespace p2pd {
 /// answered, at most that channel's ack timeout (CAF 0.17: a response
 /// promise holds its requester); close ends it at once.
 caf::expected<signal_node_actor> spawn_signal_node(caf::actor_system& sys,
-                                                   signal_node_spec spec);
-
-/// spawn_signal_node, then waits until the node listens on one channel
-/// (online 1). Blocks the calling thread (not for actors: they request
-/// `online` instead). Errors: spawn_signal_node's, or every channel's
-/// subscription error (a channel whose broker is down answers within its
-/// ack timeout).
-caf::expected<signal_node_actor> start_signal_node(caf::actor_system& sys,
                                                    signal_node_spec spec);
 
 } // namespace p2pd

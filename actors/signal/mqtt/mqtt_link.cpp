@@ -11,8 +11,8 @@
 
 #include "caf/send.hpp"
 
-#include "p2pd/actors/signal/mqtt_channel_state.hpp"
-#include "p2pd/actors/signal/weak_timer.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel_state.hpp"
+#include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {

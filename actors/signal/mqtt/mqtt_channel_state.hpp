@@ -15,9 +15,9 @@
 #include "caf/typed_event_based_actor.hpp"
 #include "mqtt/connect_options.h"
 
-#include "p2pd/actors/signal/mqtt_channel.hpp"
-#include "p2pd/actors/signal/mqtt_channel_actor.hpp"
-#include "p2pd/actors/signal/paho_client.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel_actor.hpp"
+#include "p2pd/actors/signal/mqtt/paho_client.hpp"
 #include "p2pd/actors/signal/subscriber_table.hpp"
 
 namespace p2pd::actors {

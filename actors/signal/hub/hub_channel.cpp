@@ -10,7 +10,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/signal/signal_checks.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/actors/signal/subscriber_table.hpp"
 #include "p2pd/messages/errors.hpp"
 

@@ -2,7 +2,7 @@
 // the acknowledgements that answer the publish requests.
 #include <algorithm>
 
-#include "p2pd/actors/signal/mqtt_channel_state.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel_state.hpp"
 #include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/messages/errors.hpp"
 

@@ -1,4 +1,4 @@
-#include "p2pd/actors/signal/mqtt_channel.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include "caf/actor_cast.hpp"
 #include "caf/send.hpp"
 
-#include "p2pd/actors/signal/mqtt_channel_state.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel_state.hpp"
 #include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/messages/errors.hpp"

@@ -1,4 +1,4 @@
-#include "p2pd/actors/signal/delivered_ids.hpp"
+#include "p2pd/actors/signal/node/delivered_ids.hpp"
 
 namespace p2pd::actors {
 

@@ -1,10 +1,10 @@
-#include "p2pd/actors/signal/paho_client.hpp"
+#include "p2pd/actors/signal/mqtt/paho_client.hpp"
 
 #include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
-#include "p2pd/actors/signal/mqtt_channel_actor.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel_actor.hpp"
 
 namespace p2pd::actors {
 

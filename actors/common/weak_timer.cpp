@@ -1,4 +1,4 @@
-#include "p2pd/actors/signal/weak_timer.hpp"
+#include "p2pd/actors/common/weak_timer.hpp"
 
 #include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"

@@ -14,8 +14,8 @@
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/typed_response_promise.hpp"
 
-#include "p2pd/actors/signal/delivered_ids.hpp"
-#include "p2pd/actors/signal/signal_node_spec.hpp"
+#include "p2pd/actors/signal/node/delivered_ids.hpp"
+#include "p2pd/actors/signal/node/signal_node_spec.hpp"
 #include "p2pd/messages/signal_node.hpp"
 #include "p2pd/proto/secure_envelope.hpp"
 

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "caf/actor_system.hpp"
-#include "caf/actor_system_config.hpp"
 #include "caf/expected.hpp"
 #include "caf/scoped_actor.hpp"
 
+#include "p2pd/actors/common/system_config.hpp"
 #include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
@@ -18,17 +18,6 @@
 #include "p2pd/messages/pipe.hpp"
 
 namespace p2pd {
-
-constexpr auto tcp = net::protocol::tcp;
-constexpr auto udp = net::protocol::udp;
-
-/// An actor_system_config with what p2pd needs: the middleman, p2pd's types,
-/// and `threads` scheduler threads (CAF's default of 4 is too many on small
-/// machines).
-class config : public caf::actor_system_config {
-public:
-  explicit config(size_t threads = 2);
-};
 
 class pipe_handle;
 class daemon_handle;

@@ -1,25 +1,19 @@
-#include "p2pd/actors/signal/signal_node.hpp"
+#include "p2pd/actors/signal/node/signal_node.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <utility>
 
 #include "caf/actor_cast.hpp"
-#include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
 
-#include "p2pd/actors/signal/signal_node_state.hpp"
+#include "p2pd/actors/signal/node/signal_node_state.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/net/crypto/key_file.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/data_dir.hpp"
 
 namespace p2pd {
-
-int64_t system_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 void add_brokers(signal_node_spec& spec, const std::vector<net::server_entry>& list) {
   for (auto& e : list)
@@ -308,20 +302,5 @@ caf::expected<signal_node_actor> spawn_signal_node(caf::actor_system& sys,
   return caf::actor_cast<signal_node_actor>(node);
 }
 
-caf::expected<signal_node_actor> start_signal_node(caf::actor_system& sys,
-                                                   signal_node_spec spec) {
-  auto node = spawn_signal_node(sys, std::move(spec));
-  if (!node)
-    return node;
-  caf::scoped_actor self{sys};
-  caf::error err;
-  self->request(*node, caf::infinite, online_atom::value, uint32_t{1})
-    .receive([](caf::ok_atom) {}, [&](caf::error& e) { err = std::move(e); });
-  if (err) {
-    caf::anon_send(*node, caf::close_atom::value);
-    return err;
-  }
-  return node;
-}
 
 } // namespace p2pd

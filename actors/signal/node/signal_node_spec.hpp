@@ -8,18 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "p2pd/actors/signal/mqtt_channel.hpp"
-#include "p2pd/actors/signal/signal_hub.hpp"
+#include "p2pd/actors/common/clock.hpp"
+#include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/messages/signal.hpp"
 #include "p2pd/net/crypto/identity.hpp"
 #include "p2pd/net/crypto/replay_guard.hpp"
 #include "p2pd/net/util/server_list.hpp"
-#include "p2pd/proto/envelope_codec.hpp"
+#include "p2pd/proto/wire_limits.hpp"
 
 namespace p2pd {
-
-/// Unix time in ms from the system clock: the default clock of a node.
-int64_t system_clock_ms();
 
 /// What a signalling node is made of. Its channels are, together:
 /// `channels` (given by the caller, left open when the node ends), one MQTT

@@ -1,0 +1,12 @@
+#include "p2pd/actors/common/clock.hpp"
+
+#include <chrono>
+
+namespace p2pd {
+
+int64_t system_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace p2pd

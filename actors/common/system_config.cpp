@@ -1,0 +1,17 @@
+#include "p2pd/actors/common/system_config.hpp"
+
+#include "caf/io/middleman.hpp"
+
+#include "p2pd/messages/register.hpp"
+
+namespace p2pd {
+
+config::config(size_t threads) {
+  load<caf::io::middleman>();
+  set("scheduler.max-threads", threads == 0 ? 1 : threads);
+  // BASP is not used: no deserializer threads.
+  set("middleman.workers", 0);
+  register_types(*this);
+}
+
+} // namespace p2pd

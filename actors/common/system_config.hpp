@@ -1,0 +1,18 @@
+#pragma once
+
+#include <cstddef>
+
+#include "caf/actor_system_config.hpp"
+
+namespace p2pd {
+
+/// An actor_system_config with what p2pd needs: the middleman, p2pd's types,
+/// and `threads` scheduler threads (CAF's default of 4 is too many on small
+/// machines). A CAF application builds its actor system from it (or calls
+/// register_types on its own config and loads the middleman).
+class config : public caf::actor_system_config {
+public:
+  explicit config(size_t threads = 2);
+};
+
+} // namespace p2pd

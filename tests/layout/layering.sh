@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# layering.sh <source root> - CTest "layout_layering": the layering rules of
+# docs/design-notes.md ("Layers"), checked on the sources:
+#  - net/ never includes CAF, proto/ or a layer above it;
+#  - actors/ and messages/ never include the facade (api/);
+#  - only the worker procedures in actors/ block on a scoped_actor;
+#  - actors/ reads the system clock in one place (actors/common/clock.cpp);
+#  - every .cpp in a library folder is listed in a CMakeLists.txt.
+set -uo pipefail
+root=${1:?usage: layering.sh <source root>}
+cd "$root" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+hits=$(grep -rlE '#include [<"](caf/|p2pd/(actors|messages|api|proto)/)' net || true)
+[ -z "$hits" ] || fail "net/ includes CAF or a layer above it: $hits"
+
+hits=$(grep -rl '#include "p2pd/api/' actors messages net proto || true)
+[ -z "$hits" ] || fail "a layer below api/ includes the facade: $hits"
+
+# Blocking procedures, each run by run_blocking or from the facade, never on
+# an actor's thread (see their headers).
+allowed='actors/pipe/spawn_pipe.hpp actors/pipe/spawn_pipe.cpp actors/stun/external_address.cpp actors/stun/nat_probe.cpp'
+for f in $(grep -rl 'scoped_actor' actors | sort); do
+  case " $allowed " in *" $f "*) ;; *) fail "$f blocks on a scoped_actor (actors/ is event-based)";; esac
+done
+
+for f in $(grep -rlE '(system|steady|high_resolution)_clock::now' actors messages | sort); do
+  [ "$f" = actors/common/clock.cpp ] || fail "$f reads a clock directly (use the actor clock or a spec's clock)"
+done
+
+for dir in net actors messages api proto; do
+  for f in $(find "$dir" -name '*.cpp' | sort); do
+    base=${f#"$dir"/}
+    grep -rqF "$base" "$dir"/CMakeLists.txt || fail "$f is in no CMakeLists.txt"
+  done
+done
+
+[ "$fails" = 0 ] && echo "PASS: layering holds" || { echo "FAIL: $fails rule(s) broken"; exit 1; }
