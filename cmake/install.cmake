@@ -5,10 +5,9 @@ include(CMakePackageConfigHelpers)
 
 set(P2PD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/p2pd)
 
-install(TARGETS p2pd_net p2pd_proto p2pd_core p2pd EXPORT p2pd-targets
+install(TARGETS p2pd_net p2pd_proto p2pd_core p2pd_node p2pd EXPORT p2pd-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-# node/ may not exist yet (git keeps no empty folder).
 foreach(dir net proto messages actors node api)
   if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/

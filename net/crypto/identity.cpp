@@ -150,6 +150,7 @@ result<identity> identity::from_private_keys(const std::array<uint8_t, 32>& sign
 const char* context_of(sign_purpose p) {
   switch (p) {
     case sign_purpose::envelope: return "p2pd/envelope/v2";
+    case sign_purpose::peer_address: return "p2pd/peer-address/v1";
   }
   return "p2pd/unknown";
 }

@@ -98,6 +98,7 @@ struct node_id {
 /// way to sign raw bytes. (OpenSSL 3.0 has no Ed25519ctx, hence the prefix.)
 enum class sign_purpose : uint8_t {
   envelope, ///< a signalling envelope (proto/envelope.proto): "p2pd/envelope/v2"
+  peer_address, ///< a node's address (node/address/peer_address.hpp): "p2pd/peer-address/v1"
 };
 
 /// The context string of `p`.

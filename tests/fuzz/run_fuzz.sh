@@ -52,11 +52,17 @@ fi
 
 # The library, instrumented for coverage (fuzzer-no-link) and the sanitizers.
 # An object is rebuilt when its source or any project header is newer.
-newest_header=$(ls -t "$src"/net/*.hpp "$src"/proto/*.hpp "$gen"/p2pd/proto/*.pb.h | head -1 || true)
-lib_sources=("$src"/net/*.cpp "$src"/proto/*.cpp "$gen"/p2pd/proto/*.pb.cc)
+# net/ and node/ have a folder per concern: every .cpp below them (node/: its
+# CAF-free codecs only, which is what the targets link).
+newest_header=$(ls -t $(find "$src"/net "$src"/proto "$src"/node -name '*.hpp' 2>/dev/null) \
+                  "$gen"/p2pd/proto/*.pb.h | head -1 || true)
+mapfile -t lib_sources < <(find "$src"/net "$src"/proto -name '*.cpp' | sort
+                           [ -d "$src"/node/address ] && find "$src"/node/address -name '*.cpp' | sort
+                           ls "$gen"/p2pd/proto/*.pb.cc)
 objs=()
 for f in "${lib_sources[@]}"; do
-  o="$work/obj/$(basename "$f").o"
+  rel=${f#"$src"/}
+  o="$work/obj/${rel//\//_}.o"
   objs+=("$o")
   if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$newest_header" -nt "$o" ]; then
     echo "run_fuzz: compiling $(basename "$f")"

@@ -2,9 +2,10 @@
 # layering.sh <source root> - CTest "layout_layering": the layering rules of
 # docs/design-notes.md ("Layers"), checked on the sources:
 #  - net/ never includes CAF, proto/ or a layer above it;
-#  - actors/ and messages/ never include the facade (api/);
+#  - actors/, messages/ and node/ never include the facade (api/);
 #  - only the worker procedures in actors/ block on a scoped_actor;
-#  - actors/ reads the system clock in one place (actors/common/clock.cpp);
+#  - nothing below node/ includes it;
+#  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
 #  - every .cpp in a library folder is listed in a CMakeLists.txt.
 set -uo pipefail
 root=${1:?usage: layering.sh <source root>}
@@ -15,7 +16,10 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 hits=$(grep -rlE '#include [<"](caf/|p2pd/(actors|messages|api|proto)/)' net || true)
 [ -z "$hits" ] || fail "net/ includes CAF or a layer above it: $hits"
 
-hits=$(grep -rl '#include "p2pd/api/' actors messages net proto || true)
+hits=$(grep -rl '#include "p2pd/node/' actors messages net proto || true)
+[ -z "$hits" ] || fail "a layer below node/ includes it: $hits"
+
+hits=$(grep -rl '#include "p2pd/api/' actors messages net proto node || true)
 [ -z "$hits" ] || fail "a layer below api/ includes the facade: $hits"
 
 # Blocking procedures, each run by run_blocking or from the facade, never on
@@ -25,11 +29,11 @@ for f in $(grep -rl 'scoped_actor' actors | sort); do
   case " $allowed " in *" $f "*) ;; *) fail "$f blocks on a scoped_actor (actors/ is event-based)";; esac
 done
 
-for f in $(grep -rlE '(system|steady|high_resolution)_clock::now' actors messages | sort); do
+for f in $(grep -rlE '(system|steady|high_resolution)_clock::now' actors messages node | sort); do
   [ "$f" = actors/common/clock.cpp ] || fail "$f reads a clock directly (use the actor clock or a spec's clock)"
 done
 
-for dir in net actors messages api proto; do
+for dir in net actors messages node api proto; do
   for f in $(find "$dir" -name '*.cpp' | sort); do
     base=${f#"$dir"/}
     grep -rqF "$base" "$dir"/CMakeLists.txt || fail "$f is in no CMakeLists.txt"
