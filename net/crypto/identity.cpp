@@ -250,4 +250,8 @@ bool verify(const std::array<uint8_t, 32>& sign_key, byte_view msg,
          && EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), nonnull(msg), msg.size()) == 1;
 }
 
+evp_pkey_st* detail::sign_key_of(const identity& me) {
+  return me.sign_key_.get();
+}
+
 } // namespace p2pd::net

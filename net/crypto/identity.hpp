@@ -104,6 +104,17 @@ enum class sign_purpose : uint8_t {
 /// The context string of `p`.
 const char* context_of(sign_purpose p);
 
+class identity;
+
+namespace detail {
+
+/// The identity's Ed25519 private key as OpenSSL holds it, owned by `me`:
+/// for the node's TLS certificate (net/tls/node_cert), which OpenSSL signs
+/// with and uses in handshakes itself.
+evp_pkey_st* sign_key_of(const identity& me);
+
+} // namespace detail
+
 /// A node's private keys: Ed25519 for signing, X25519 for key agreement.
 /// Movable, not copyable: there is one owner of the secrets. A moved-from
 /// identity holds no keys and may only be assigned to or destroyed. The const
@@ -145,6 +156,8 @@ public:
   result<std::array<uint8_t, 32>> agree(const std::array<uint8_t, 32>& peer_agree_key) const;
 
 private:
+  friend evp_pkey_st* detail::sign_key_of(const identity& me);
+
   struct pkey_free {
     void operator()(evp_pkey_st* p) const;
   };

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <optional>
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -9,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/tls/node_cert.hpp"
 
 namespace p2pd::net {
 
@@ -111,6 +114,9 @@ struct tls_session::state {
   std::string host;
   std::string label;
   std::string peer_names;    // set by verify_callback on a host name mismatch
+  std::optional<node_id> expected; // node sessions: whom the peer must be
+  std::optional<public_keys> peer_keys; // node sessions: set by node_verify_callback
+  std::string node_why;      // node sessions: why the peer's certificate was refused
   std::vector<char> pending; // plaintext not yet accepted by SSL_write
   bool handshake_done = false;
   bool peer_closed = false;
@@ -140,6 +146,34 @@ struct tls_session::state {
     }
     return ok;
   }
+
+  // Node sessions: the peer's certificate is checked by node_keys_of() (and
+  // against the expected node), not against CAs: a node certificate is
+  // self-signed and has no names or validity worth checking, so OpenSSL's
+  // chain verdict on it is overruled either way.
+  static int node_verify_callback(int, X509_STORE_CTX* store) {
+    if (X509_STORE_CTX_get_error_depth(store) != 0)
+      return 0; // a node sends its certificate alone
+    auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* st = ssl != nullptr ? static_cast<state*>(SSL_get_app_data(ssl)) : nullptr;
+    if (st == nullptr)
+      return 0;
+    auto keys = node_keys_of(X509_STORE_CTX_get0_cert(store));
+    if (!keys) {
+      st->node_why = keys.error().what;
+    } else if (st->expected && node_id::of(*keys) != *st->expected) {
+      st->node_why = "the peer is node " + node_id::of(*keys).to_string() + ", not "
+                     + st->expected->to_string();
+    } else {
+      st->peer_keys = *keys;
+      X509_STORE_CTX_set_error(store, X509_V_OK);
+      return 1;
+    }
+    st->peer_keys.reset();
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
 };
 
 namespace {
@@ -163,7 +197,7 @@ result<tls_session> tls_session::make(std::shared_ptr<tls_context> ctx, std::str
   const tls_config& cfg = ctx->config();
   if (host_name.empty())
     host_name = cfg.host_name;
-  bool verify = !cfg.server && cfg.verify_peer;
+  bool verify = !cfg.server && cfg.verify_peer && !cfg.node_auth;
   if (verify && host_name.empty())
     return error{errc::invalid_argument,
                  "a TLS client that verifies its peer needs the host name to check"
@@ -185,6 +219,9 @@ result<tls_session> tls_session::make(std::shared_ptr<tls_context> ctx, std::str
   BIO_set_mem_eof_return(st->rbio, -1);
   SSL_set_bio(ssl, st->rbio, st->wbio);
   SSL_set_app_data(ssl, st.get());
+  if (cfg.node_auth)
+    SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                   &state::node_verify_callback);
   if (cfg.server) {
     SSL_set_accept_state(ssl);
   } else {
@@ -291,6 +328,19 @@ const error& tls_session::failure() const {
   return st_ ? st_->failure : moved;
 }
 
+void tls_session::expect_peer(const node_id& id) {
+  if (st_)
+    st_->expected = id;
+}
+
+result<public_keys> tls_session::peer_node_keys() const {
+  if (!st_ || !st_->ctx->config().node_auth)
+    return error{errc::invalid_argument, "not a node TLS session"};
+  if (!st_->handshake_done || !st_->peer_keys)
+    return error{errc::invalid_argument, "the TLS handshake with " + st_->label + " is not done"};
+  return *st_->peer_keys;
+}
+
 std::string tls_session::peer_subject() const {
   clear_errors_on_exit guard;
   X509* cert = st_ ? SSL_get0_peer_certificate(st_->ssl.get()) : nullptr;
@@ -386,7 +436,9 @@ error tls_session::state::handshake_error(int ssl_err) {
   // only a verifying side fails for it.
   if ((SSL_get_verify_mode(ssl.get()) & SSL_VERIFY_PEER) != 0 && v != X509_V_OK) {
     take_openssl_errors(); // "certificate verify failed": said below, better
-    std::string why = X509_verify_cert_error_string(v);
+    std::string why = v == X509_V_ERR_APPLICATION_VERIFICATION && !node_why.empty()
+                        ? node_why
+                        : X509_verify_cert_error_string(v);
     if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
       why = "host name mismatch: certificate is for "
             + (peer_names.empty() ? std::string{"other names"} : peer_names) + ", not '" + host

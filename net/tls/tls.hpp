@@ -87,6 +87,17 @@ public:
   /// or "" without one.
   std::string peer_subject() const;
 
+  /// Node sessions (tls_context::make_node): the handshake fails unless the
+  /// peer's certificate is that of node `id` (errc::tls_verify_failed "the
+  /// peer is node X, not Y"). Call it before the peer's certificate arrives:
+  /// right after make().
+  void expect_peer(const node_id& id);
+
+  /// Node sessions, once the handshake is done: the peer's node keys (its id
+  /// is node_id::of them), which its certificate proved. Errors: not a node
+  /// session, no handshake yet (errc::invalid_argument).
+  result<public_keys> peer_node_keys() const;
+
   /// The negotiated protocol ("TLSv1.3"), once the handshake is done.
   std::string version() const;
 

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/tls/node_cert.hpp"
 
 namespace p2pd::net {
 
@@ -146,6 +147,36 @@ result<std::shared_ptr<tls_context>> tls_context::make(const tls_config& cfg) {
     SSL_CTX_set_session_id_context(ctx.get(), sid_ctx, sizeof sid_ctx - 1);
   }
   return std::shared_ptr<tls_context>{new tls_context(ctx.release(), cfg)};
+}
+
+result<std::shared_ptr<tls_context>> tls_context::make_node(const identity& me, bool server) {
+  clear_errors_on_exit guard;
+  auto cert = make_node_certificate(me);
+  if (!cert)
+    return cert.error();
+  ctx_ptr ctx{SSL_CTX_new(server ? TLS_server_method() : TLS_client_method())};
+  if (!ctx)
+    return openssl_error("cannot create a TLS context");
+  // Nodes are all this build or newer: nothing older than 1.3 to talk to,
+  // and 1.3 encrypts the certificates (who connects to whom stays private).
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate(ctx.get(), cert->get()) != 1
+      || SSL_CTX_use_PrivateKey(ctx.get(), sign_key_of(me)) != 1
+      || SSL_CTX_check_private_key(ctx.get()) != 1)
+    return openssl_error("cannot use the node certificate");
+  // Each session installs the callback that checks node certificates.
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  if (server) {
+    static const unsigned char sid_ctx[] = "p2pd-node";
+    SSL_CTX_set_session_id_context(ctx.get(), sid_ctx, sizeof sid_ctx - 1);
+  }
+  tls_config cfg;
+  cfg.server = server;
+  cfg.verify_peer = true;
+  cfg.require_client_cert = server;
+  cfg.node_auth = true;
+  return std::shared_ptr<tls_context>{new tls_context(ctx.release(), std::move(cfg))};
 }
 
 tls_context::~tls_context() {

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "p2pd/net/crypto/identity.hpp"
 #include "p2pd/net/error.hpp"
 
 // OpenSSL's own names for SSL_CTX and SSL, declared here so that this header
@@ -39,6 +40,11 @@ struct tls_config {
   /// Servers: ask for a client certificate, verify it against `ca_file` (or
   /// the system's store) and refuse clients without one (mutual TLS).
   bool require_client_cert = false;
+
+  /// Set by tls_context::make_node: both sides present node certificates
+  /// (net/tls/node_cert.hpp) and verify the other's instead of a CA chain
+  /// and a host name; the files above are unused.
+  bool node_auth = false;
 };
 
 /// An OpenSSL SSL_CTX built from a tls_config: certificates and keys loaded
@@ -49,6 +55,12 @@ public:
   /// Loads certificates, keys and trust. Errors say which file failed and
   /// why: "cannot read TLS certificate file '/x.pem': ENOENT (...)".
   static result<std::shared_ptr<tls_context>> make(const tls_config& cfg);
+
+  /// A context for connections between nodes, as `me`: TLS 1.3 only, `me`'s
+  /// node certificate, and a peer certificate required on both sides and
+  /// checked by node_keys_of() (tls_session::expect_peer() adds which node
+  /// it must be). errc::crypto_failed if the certificate cannot be made.
+  static result<std::shared_ptr<tls_context>> make_node(const identity& me, bool server);
 
   ~tls_context();
   tls_context(const tls_context&) = delete;
