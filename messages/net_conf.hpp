@@ -61,6 +61,9 @@ struct net_conf {
   bool use_ssl = false;
   /// Time allowed for a TLS handshake.
   caf::timespan ssl_handshake = std::chrono::seconds(4);
+  /// TCP keep-alive on every connection: the first probe after this much
+  /// idle time (whole seconds); 0: off.
+  caf::timespan keep_alive{0};
 };
 
 template <class Inspector>
@@ -69,7 +72,7 @@ typename Inspector::result_type inspect(Inspector& f, net_conf& x) {
            x.con_timeout, x.max_qsize, x.enable_msg_ids, x.max_msg_ids, x.reuse_addr,
            x.broadcast, x.reader_limit, x.do_close, x.linger, x.send_retry,
            x.max_write_buffer, x.max_clients, x.idle_timeout, x.msg_deadline, x.use_ssl,
-           x.ssl_handshake);
+           x.ssl_handshake, x.keep_alive);
 }
 
 } // namespace p2pd

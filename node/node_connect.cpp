@@ -72,6 +72,7 @@ void start_direct(node_actor_ptr self, std::shared_ptr<connect_job> job, const a
   spec.conf.reader_limit = static_cast<uint32_t>(st.spec.max_message + 4);
   spec.conf.con_timeout = budget_of(st.spec, strategy::direct);
   spec.conf.ssl_handshake = budget_of(st.spec, strategy::direct);
+  spec.conf.keep_alive = st.spec.keep_alive;
   spec.subscribers.push_back({caf::actor_cast<caf::actor>(self), events::msgs | events::end});
   auto pipe = st.spec.stack->spawn_pipe(self->home_system(), std::move(spec));
   job->pipes.push_back(pipe);

@@ -70,6 +70,8 @@ struct node_spec {
   caf::timespan hello_timeout = std::chrono::seconds(5);
   /// Connections that carried nothing for this long are closed; 0: never.
   caf::timespan idle_timeout = std::chrono::minutes(10);
+  /// TCP keep-alive on every connection (net_conf::keep_alive).
+  caf::timespan keep_alive = std::chrono::seconds(60);
 
   /// Peer connections at once; more are refused.
   size_t max_connections = 1024;

@@ -196,6 +196,7 @@ void start_node(node_actor_ptr self) {
   d.stack = spec.stack;
   d.conf.reader_limit = static_cast<uint32_t>(spec.max_message + 4);
   d.conf.max_clients = spec.max_connections;
+  d.conf.keep_alive = spec.keep_alive;
   d.subscribers.push_back({caf::actor_cast<caf::actor>(self),
                            events::up | events::msgs | events::end});
   d.lock_ports = false; // many nodes of one process may share a data directory

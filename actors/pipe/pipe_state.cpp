@@ -187,9 +187,13 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto seq = ++rx_count;
   conns[h] = conn{stream, stream->peer(), std::nullopt, false, {}, now, seq, seq, 0, {}, {}};
   by_peer[stream->peer()] = h;
-  if (spec.conf.linger >= 0) {
+  if (spec.conf.linger >= 0 || spec.conf.keep_alive.count() > 0) {
     net::socket_options opts;
-    opts.linger = spec.conf.linger;
+    if (spec.conf.linger >= 0)
+      opts.linger = spec.conf.linger;
+    if (spec.conf.keep_alive.count() > 0)
+      opts.keep_alive = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(spec.conf.keep_alive).count());
     net::apply_late_options(stream->native_fd(), net::protocol::tcp, opts);
   }
   stream->set_watermarks(spec.conf.max_write_buffer / 2, spec.conf.max_write_buffer / 4);

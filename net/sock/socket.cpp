@@ -5,9 +5,11 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace p2pd::net {
@@ -68,6 +70,14 @@ error apply_late_options(int fd, protocol proto, const socket_options& opts) {
     l.l_linger = *opts.linger;
     if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0)
       return sys_error(errc::socket_failed, "setting SO_LINGER failed", errno);
+  }
+  if (opts.keep_alive && proto == protocol::tcp) {
+    int idle = std::max(1, *opts.keep_alive);
+    if (set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1) != 0
+        || set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, idle) != 0
+        || set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, idle) != 0
+        || set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 5) != 0)
+      return sys_error(errc::socket_failed, "setting TCP keep-alive failed", errno);
   }
   return {};
 }

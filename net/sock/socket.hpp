@@ -31,6 +31,11 @@ struct socket_options {
   std::optional<int> linger;
   /// IPV6_V6ONLY for IPv6 sockets: an IPv6 socket does not take IPv4 too.
   bool v6only = true;
+  /// TCP keep-alive (SO_KEEPALIVE): the first probe after this many idle
+  /// seconds, then one every as many seconds, 5 unanswered ones ending the
+  /// connection (the original's set_keep_alive). NAT mappings of an idle
+  /// connection stay open, and a dead peer is noticed.
+  std::optional<int> keep_alive;
 };
 
 /// Bytes a TCP socket has sent or still has to send that the peer has not
