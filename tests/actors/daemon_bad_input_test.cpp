@@ -9,7 +9,7 @@
 
 #include "daemon_test_util.hpp"
 
-#include "../net/netns_helper.hpp"
+#include "support/netns.hpp"
 #include "p2pd/net/sock/port_lock.hpp"
 
 using namespace p2pd;

@@ -5,7 +5,7 @@
 
 #include "daemon_test_util.hpp"
 
-#include "../net/netns_helper.hpp"
+#include "support/netns.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

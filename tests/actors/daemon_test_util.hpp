@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "pipe_test_util.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include "p2pd/net/iface/interfaces.hpp"
 

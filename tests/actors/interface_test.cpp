@@ -4,11 +4,11 @@
 #include <atomic>
 #include <memory>
 
-#include "coturn_fixture.hpp"
+#include "support/coturn_fixture.hpp"
 #include "pipe_test_util.hpp"
 
-#include "../net/fake_dns.hpp"
-#include "../net/netns_helper.hpp"
+#include "support/fake_dns.hpp"
+#include "support/netns.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/interface/interface_actor.hpp"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mosquitto_fixture.hpp"
+#include "support/mosquitto_fixture.hpp"
 #include "signal_test_util.hpp"
 
 #include "p2pd/api/runtime.hpp"

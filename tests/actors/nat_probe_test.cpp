@@ -3,7 +3,7 @@
 // and coturn (whose second address names itself as OTHER-ADDRESS): no NAT
 // there, so the verdict is open_internet, unknown or an error; NAT modes are
 // checked in the lab (tests/lab/nat_classification.sh).
-#include "coturn_fixture.hpp"
+#include "support/coturn_fixture.hpp"
 #include "pipe_test_util.hpp"
 
 #include <map>

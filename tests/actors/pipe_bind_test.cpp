@@ -4,7 +4,7 @@
 
 #include "pipe_test_util.hpp"
 
-#include "../net/netns_helper.hpp"
+#include "support/netns.hpp"
 #include "p2pd/net/iface/interfaces.hpp"
 
 using namespace p2pd;

@@ -1,7 +1,7 @@
 // TLS pipes: use_ssl on TCP clients and servers, verification on by default.
 #include "pipe_test_util.hpp"
 
-#include "../net/tls_certs.hpp"
+#include "support/tls_certs.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

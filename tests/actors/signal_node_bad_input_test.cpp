@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "signal_node_test_util.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/api/runtime.hpp"

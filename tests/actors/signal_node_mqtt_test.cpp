@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "mosquitto_fixture.hpp"
+#include "support/mosquitto_fixture.hpp"
 #include "signal_node_test_util.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include "p2pd/api/runtime.hpp"
 

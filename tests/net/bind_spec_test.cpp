@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
-#include "net/netns_helper.hpp"
+#include "support/printers.hpp"
+#include "support/netns.hpp"
 #include "p2pd/net/sock/socket.hpp"
 
 using namespace p2pd::net;

@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
+#include "support/printers.hpp"
 
 using namespace p2pd::net;
 

@@ -18,8 +18,8 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/temp_dir.hpp"
-#include "net/net_printers.hpp"
+#include "support/temp_dir.hpp"
+#include "support/printers.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::temp_dir;

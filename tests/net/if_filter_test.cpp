@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "net/netns_helper.hpp"
+#include "support/netns.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::child_checks;

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
-#include "net/netns_helper.hpp"
+#include "support/printers.hpp"
+#include "support/netns.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::add_nic_cmd;

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/net_printers.hpp"
+#include "support/printers.hpp"
 
 using namespace p2pd::net;
 

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "net/fake_dns.hpp"
-#include "net/netns_helper.hpp"
+#include "support/fake_dns.hpp"
+#include "support/netns.hpp"
 
 #include "p2pd/net/addr/resolver.hpp"
 #include "p2pd/net/util/server_list.hpp"

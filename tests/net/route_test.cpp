@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
+#include "support/printers.hpp"
 
-#include "net/netns_helper.hpp"
+#include "support/netns.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::child_checks;

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
+#include "support/printers.hpp"
 #include "net/stun_vectors.hpp"
 
 using namespace p2pd::net;

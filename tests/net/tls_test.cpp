@@ -23,7 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "net/tls_certs.hpp"
+#include "support/tls_certs.hpp"
 #include "p2pd/net/sock/socket.hpp"
 
 extern char** environ;

@@ -6,7 +6,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
+#include "support/printers.hpp"
 #include "proto/proto_test_util.hpp"
 
 using namespace p2pd::wire;

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
-#include "net/net_printers.hpp"
+#include "support/printers.hpp"
 #include "proto/proto_test_util.hpp"
 
 using namespace p2pd::wire;

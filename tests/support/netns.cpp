@@ -1,4 +1,4 @@
-#include "net/netns_helper.hpp"
+#include "netns.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

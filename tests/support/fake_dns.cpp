@@ -1,4 +1,4 @@
-#include "net/fake_dns.hpp"
+#include "fake_dns.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "net/tls_certs.hpp"
+#include "tls_certs.hpp"
 
 #include <cstdlib>
 #include <filesystem>

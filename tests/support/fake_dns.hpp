@@ -6,7 +6,7 @@
 #include <thread>
 
 // A resolver that tests control, inside a network namespace of their own
-// (netns_helper.hpp): /etc/resolv.conf is replaced in a private mount
+// (netns.hpp): /etc/resolv.conf is replaced in a private mount
 // namespace, and a small DNS server on 127.0.0.1:53 answers as told. The
 // host's resolver and files are never touched.
 
