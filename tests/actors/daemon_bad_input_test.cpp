@@ -100,7 +100,7 @@ TEST(DaemonBadInput, RangeStartingAfterItStopsIsInvalidAndStartsNothing) {
   ASSERT_OK(d);
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {{9100, 9000}}, {tcp});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_ERRC(ls, errc::invalid_argument);
   EXPECT_TRUE(contains(what_of(ls.error()), "[9100, 9000]")) << render(ls.error());
   EXPECT_TRUE(no_listeners(*d));
 }
@@ -114,7 +114,7 @@ TEST(DaemonBadInput, PortZeroInListenAllIsInvalidAndStartsNothing) {
   auto good = free_port(tcp);
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {good, 0}, {tcp});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_ERRC(ls, errc::invalid_argument);
   EXPECT_TRUE(no_listeners(*d));
   EXPECT_TRUE(bindable(tcp, at("127.0.0.1", good)));
 }
@@ -127,7 +127,7 @@ TEST(DaemonBadInput, SameListenerTwiceInOneRequestIsInvalidAndStartsNothing) {
   auto port = free_port(tcp);
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {port, {port, port}}, {tcp});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_ERRC(ls, errc::invalid_argument);
   EXPECT_TRUE(contains(what_of(ls.error()), "twice")) << render(ls.error());
   EXPECT_TRUE(no_listeners(*d));
 }
@@ -139,7 +139,7 @@ TEST(DaemonBadInput, LinkLocalAddressWithoutScopeIsInvalid) {
   ASSERT_OK(d);
   auto ls = d->listen_specific({{udp, any_port("127.0.0.1")}, {udp, any_port("fe80::1")}});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::invalid_argument);
+  EXPECT_ERRC(ls, errc::invalid_argument);
   EXPECT_TRUE(no_listeners(*d));
 }
 
@@ -155,7 +155,7 @@ TEST(DaemonBadInput, AddressNotOnThisHostFailsToBindAndClosesTheOthersOfTheReque
   // listener on `good` has opened, so that one must be closed again.
   auto ls = d->listen_specific({{tcp, at("127.0.0.1", good)}, {tcp, at(foreign_ipv4().c_str(), good)}});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::bind_failed);
+  EXPECT_ERRC(ls, errc::bind_failed);
   EXPECT_TRUE(contains(what_of(ls.error()), foreign_ipv4())) << render(ls.error());
   EXPECT_TRUE(no_listeners(*d));
   // Nobody listens there any more. Whether the port is free is another
@@ -177,7 +177,7 @@ TEST(DaemonBadInput, FailedRequestReleasesThePortLocksOfItsOtherListeners) {
   // Checked at once after the error: the lock must be gone when it comes.
   auto lk = net::port_lock::acquire(dir.path(), net::family::v4, tcp,
                                     *net::ip_address::parse("127.0.0.1"), good);
-  EXPECT_TRUE(lk) << net::to_string(lk.error());
+  EXPECT_OK(lk);
 }
 
 TEST(DaemonBadInput, FamilyTheTargetLacksWithErrorOnAfIsFamilyUnsupported) {
@@ -188,7 +188,7 @@ TEST(DaemonBadInput, FamilyTheTargetLacksWithErrorOnAfIsFamilyUnsupported) {
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {free_port(tcp)}, {tcp},
                           net::family_choice::v6, true);
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::family_unsupported);
+  EXPECT_ERRC(ls, errc::family_unsupported);
   EXPECT_TRUE(no_listeners(*d));
 }
 
@@ -200,7 +200,7 @@ TEST(DaemonBadInput, FamilyTheOnlyTargetLacksWithoutErrorOnAfLeavesNothingToOpen
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {free_port(tcp)}, {tcp},
                           net::family_choice::v6, false);
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::family_unsupported);
+  EXPECT_ERRC(ls, errc::family_unsupported);
   EXPECT_TRUE(no_listeners(*d));
 }
 
@@ -248,7 +248,7 @@ TEST(DaemonBadInput, APortAnotherDaemonServesIsRefusedWhateverTheDataDirectory) 
     ASSERT_OK(a->listen_specific({{proto, at("127.0.0.1", port)}}));
     auto second = b->listen_specific({{proto, at("127.0.0.1", port)}});
     ASSERT_FALSE(second) << net::to_string(proto);
-    EXPECT_ERRC(second.error(), errc::bind_failed);
+    EXPECT_ERRC(second, errc::bind_failed);
     EXPECT_TRUE(contains(what_of(second.error()), "port in use")) << render(second.error());
   }
   EXPECT_TRUE(no_listeners(*b));
@@ -270,7 +270,7 @@ TEST(DaemonBadInput, DaemonsThatBothAskForReuseAddrShareAPort) {
     auto port = free_port(proto);
     ASSERT_OK(a->listen_specific({{proto, at("127.0.0.1", port)}}));
     auto shared = b->listen_specific({{proto, at("127.0.0.1", port)}});
-    EXPECT_TRUE(shared) << net::to_string(proto) << ": " << render(shared.error());
+    EXPECT_OK(shared) << net::to_string(proto);
   }
 }
 
@@ -284,7 +284,7 @@ TEST(DaemonBadInput, APortAPlainProgramListensOnIsRefused) {
   ASSERT_OK(d);
   auto ls = d->listen_specific({{tcp, at("127.0.0.1", port)}});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::bind_failed);
+  EXPECT_ERRC(ls, errc::bind_failed);
 }
 
 TEST(DaemonBadInput, PortLockedByAnotherProcessFailsNamingItsPidAndStartsNothing) {
@@ -300,7 +300,7 @@ TEST(DaemonBadInput, PortLockedByAnotherProcessFailsNamingItsPidAndStartsNothing
   ASSERT_OK(d);
   auto ls = d->listen_specific({{tcp, at("127.0.0.1", free)}, {tcp, at("127.0.0.1", held)}});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::port_locked);
+  EXPECT_ERRC(ls, errc::port_locked);
   EXPECT_TRUE(contains(what_of(ls.error()), "pid " + std::to_string(holder.pid())))
     << render(ls.error());
   EXPECT_TRUE(no_listeners(*d));
@@ -316,7 +316,7 @@ TEST(DaemonBadInput, PortLockedByAnotherProcessIsFreeOnceThatProcessExits) {
   runtime rt;
   auto d = rt.start_daemon(daemon_in(dir));
   ASSERT_OK(d);
-  EXPECT_ERRC(d->listen_specific({{tcp, at("127.0.0.1", port)}}).error(), errc::port_locked);
+  EXPECT_ERRC(d->listen_specific({{tcp, at("127.0.0.1", port)}}), errc::port_locked);
   ASSERT_TRUE(holder.release());
   auto ls = d->listen_specific({{tcp, at("127.0.0.1", port)}});
   ASSERT_OK(ls);
@@ -334,7 +334,7 @@ TEST(DaemonBadInput, SecondDaemonOnTheSamePortFailsWithPortLocked) {
   ASSERT_OK(first->listen_specific({{tcp, at("127.0.0.1", port)}}));
   auto ls = second->listen_specific({{tcp, at("127.0.0.1", port)}});
   ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls.error(), errc::port_locked);
+  EXPECT_ERRC(ls, errc::port_locked);
   EXPECT_TRUE(contains(what_of(ls.error()), "pid " + std::to_string(::getpid())))
     << render(ls.error());
   EXPECT_TRUE(no_listeners(*second));
@@ -350,9 +350,9 @@ TEST(DaemonBadInput, SecondDaemonGetsThePortOnceTheFirstHasClosed) {
   ASSERT_OK(second);
   auto port = free_port(tcp);
   ASSERT_OK(first->listen_specific({{tcp, at("127.0.0.1", port)}}));
-  EXPECT_ERRC(second->listen_specific({{tcp, at("127.0.0.1", port)}}).error(),
+  EXPECT_ERRC(second->listen_specific({{tcp, at("127.0.0.1", port)}}),
               errc::port_locked);
-  EXPECT_NO_ERR(first->close());
+  EXPECT_OK(first->close());
   auto ls = second->listen_specific({{tcp, at("127.0.0.1", port)}});
   ASSERT_OK(ls);
   ASSERT_OK(echo_once(rt, tcp, at("127.0.0.1", port), "the second"));
@@ -375,7 +375,7 @@ TEST(DaemonBadInput, ListenerKilledMidTransferEndsItsClientAndServesNewOnes) {
   auto client = rt.connect(tcp, ls->front().local);
   ASSERT_OK(client);
   std::string part(1000, 'x');
-  EXPECT_NO_ERR(client->send(part));
+  EXPECT_OK(client->send(part));
   auto got = client->recv(5s);
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "got 1000");
@@ -389,7 +389,7 @@ TEST(DaemonBadInput, ListenerKilledMidTransferEndsItsClientAndServesNewOnes) {
   ASSERT_TRUE(await_restarts(*d, 1));
   auto again = rt.connect(tcp, ls->front().local);
   ASSERT_OK(again);
-  EXPECT_NO_ERR(again->send(part));
+  EXPECT_OK(again->send(part));
   got = again->recv(5s);
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "got 1000");

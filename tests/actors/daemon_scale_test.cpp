@@ -135,7 +135,7 @@ TEST(DaemonScale, ThousandTcpListenersOnOneRangeOpenAcceptAndReleaseTheirPorts) 
   }
   EXPECT_TRUE(silent.empty()) << silent.size() << " listeners did not echo, the first on port "
                               << silent.front();
-  EXPECT_NO_ERR(d->close());
+  EXPECT_OK(d->close());
   // Every port is free again, and unlocked.
   size_t still_bound = 0;
   size_t still_locked = 0;

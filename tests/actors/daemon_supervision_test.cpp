@@ -47,13 +47,13 @@ TEST(DaemonSupervision, KilledTcpListenerEndsItsClientsAndNewClientsConnectToThe
   }
   for (size_t i = 0; i < clients.size(); ++i) { // everyone is talking
     auto text = "before " + std::to_string(i);
-    EXPECT_NO_ERR(clients[i].send(text));
+    EXPECT_OK(clients[i].send(text));
     auto got = clients[i].recv(5s);
     ASSERT_OK(got);
     EXPECT_EQ(to_string(got->data), text);
   }
   for (auto& c : clients) // and a message in flight when the listener dies
-    EXPECT_NO_ERR(c.send("in flight"));
+    EXPECT_OK(c.send("in flight"));
   ASSERT_TRUE(kill_and_wait(rt, ls->front().pipe));
   for (size_t i = 0; i < clients.size(); ++i) {
     // Each client sees its connection end: maybe the echo of the message in
@@ -89,7 +89,7 @@ TEST(DaemonSupervision, KilledUdpListenerComesBackAndTheSameClientIsAnsweredAgai
   auto local = ls->front().local;
   auto client = rt.connect(udp, local);
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("before"));
+  EXPECT_OK(client->send("before"));
   auto got = client->recv(5s);
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "before");
@@ -100,7 +100,7 @@ TEST(DaemonSupervision, KilledUdpListenerComesBackAndTheSameClientIsAnsweredAgai
   ASSERT_EQ(now->size(), 1u);
   EXPECT_EQ(now->front().local, local);
   // UDP has no connection to lose: the same client is answered again.
-  EXPECT_NO_ERR(client->send("after"));
+  EXPECT_OK(client->send("after"));
   got = client->recv(5s);
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "after");
@@ -123,7 +123,7 @@ TEST(DaemonSupervision, ListeningSocketInErrorEndsThePipeWithAnErrorAndItIsResta
   ASSERT_EQ(::shutdown(fd, SHUT_RDWR), 0);
   auto dm = next<caf::down_msg>(watcher, 10s);
   ASSERT_TRUE(dm) << "the pipe did not end after its listening socket failed";
-  EXPECT_EQ(code_of(dm->reason), errc::io_failed) << render(dm->reason);
+  EXPECT_ERRC(dm->reason, errc::io_failed);
   ASSERT_TRUE(await_restarts(*d, 1));
   auto got = echo_once(rt, tcp, local, "after");
   ASSERT_OK(got);
@@ -149,7 +149,7 @@ TEST(DaemonSupervision, UdpSocketShutDownEndsThePipeWithAnErrorAndItIsRestarted)
   ::shutdown(fd, SHUT_RDWR); // ENOTCONN for UDP, but both directions are shut
   auto dm = next<caf::down_msg>(watcher, 5s);
   ASSERT_TRUE(dm) << "the pipe did not end after its socket was shut down";
-  EXPECT_EQ(code_of(dm->reason), errc::io_failed) << render(dm->reason);
+  EXPECT_ERRC(dm->reason, errc::io_failed);
   ASSERT_TRUE(await_restarts(*d, 1));
   auto got = echo_once(rt, udp, local, "after");
   ASSERT_OK(got);
@@ -167,7 +167,7 @@ TEST(DaemonSupervision, OnlyTheFailedListenerIsRestarted) {
   auto& bystander = (*ls)[1];
   auto client = rt.connect(tcp, bystander.local);
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("one"));
+  EXPECT_OK(client->send("one"));
   ASSERT_OK(client->recv(5s));
   ASSERT_TRUE(kill_and_wait(rt, victim.pipe));
   auto now = await_listeners(*d, [&](auto& xs) {
@@ -180,7 +180,7 @@ TEST(DaemonSupervision, OnlyTheFailedListenerIsRestarted) {
   EXPECT_EQ(b->restarts, 0u);
   EXPECT_EQ(b->pipe, bystander.pipe); // the same incarnation
   // and its client's connection was never touched
-  EXPECT_NO_ERR(client->send("two"));
+  EXPECT_OK(client->send("two"));
   auto got = client->recv(5s);
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "two");
@@ -249,7 +249,7 @@ TEST(DaemonSupervision, SpentRestartBudgetEndsTheDaemonWithListenerFailed) {
   auto dm = next<caf::down_msg>(s, 10s);
   ASSERT_TRUE(dm) << "the daemon did not end";
   EXPECT_EQ(dm->source, d->handle().address());
-  EXPECT_EQ(code_of(dm->reason), errc::listener_failed) << render(dm->reason);
+  EXPECT_ERRC(dm->reason, errc::listener_failed);
   EXPECT_NE(what_of(dm->reason).find(ls->front().local.to_string()), std::string::npos)
     << render(dm->reason);
 }
@@ -274,17 +274,17 @@ TEST(DaemonSupervision, FailedDaemonLeavesNoListenerAndNoPortLockBehind) {
     ASSERT_TRUE(dm) << "daemon down: " << daemon_down << ", other listener down: " << other_down;
     if (dm->source == d->handle().address()) {
       daemon_down = true;
-      EXPECT_EQ(code_of(dm->reason), errc::listener_failed) << render(dm->reason);
+      EXPECT_ERRC(dm->reason, errc::listener_failed);
     } else if (dm->source == other.pipe.address()) {
       other_down = true; // its owner is gone
     }
   }
   EXPECT_TRUE(daemon_down);
   EXPECT_TRUE(other_down);
-  EXPECT_ERRC(rt.connect(tcp, failing.local).error(), errc::connect_refused);
+  EXPECT_ERRC(rt.connect(tcp, failing.local), errc::connect_refused);
   for (auto& l : *ls) {
     auto lk = net::port_lock::acquire(dir.path(), l.local.fam(), l.proto, l.local.ip,
                                       l.local.port);
-    EXPECT_TRUE(lk) << net::to_string(lk.error());
+    EXPECT_OK(lk);
   }
 }

@@ -1,6 +1,8 @@
 // External addresses of a route: several STUN servers asked at once, the
 // answer min_agree of them give accepted.
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/external_address.hpp"
@@ -95,7 +97,7 @@ TEST(ExternalAddress, TooFewAnswersToAgreeIsAnError) {
   spec.timing = quick();
   auto r = discover_external(rt, loopback_route(), spec);
   ASSERT_FALSE(r);
-  EXPECT_ERRC(r.error(), errc::recv_timeout);
+  EXPECT_ERRC(r, errc::recv_timeout);
   EXPECT_NE(what_of(r.error()).find("1 of 3 servers answered"), std::string::npos)
     << render(r.error());
 }
@@ -107,7 +109,7 @@ TEST(ExternalAddress, TooFewServersOfTheFamilyIsAnError) {
   spec.timing = quick();
   auto r = discover_external(rt, loopback_route(), spec);
   ASSERT_FALSE(r);
-  EXPECT_ERRC(r.error(), errc::invalid_argument);
+  EXPECT_ERRC(r, errc::invalid_argument);
 }
 
 TEST(ExternalAddress, ServersAgreeingOnTheAnyAddressGiveNoExternalAddress) {

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "support/coturn_fixture.hpp"
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 #include "support/fake_dns.hpp"
 #include "support/netns.hpp"
@@ -34,7 +36,7 @@ stun_server own_server(runtime& rt) {
   spec.addrs.alt_port = 0;
   spec.tcp = false;
   auto srv = start_stun_server(rt, spec);
-  EXPECT_TRUE(srv) << render(srv.error());
+  EXPECT_OK(srv);
   return srv ? *srv : stun_server{};
 }
 
@@ -72,7 +74,7 @@ TEST(Interface, UnknownInterfaceIsAnError) {
   spec.name = "nosuchnic0";
   auto li = load_interface(rt.system(), spec);
   ASSERT_FALSE(li);
-  EXPECT_ERRC(li.error(), errc::interface_not_found);
+  EXPECT_ERRC(li, errc::interface_not_found);
   EXPECT_NE(render(li.error()).find("nosuchnic0"), std::string::npos);
 }
 
@@ -348,7 +350,7 @@ TEST(Interface, TwoNatsGivenForOneFamilyAreRefused) {
   spec.nats = {given_v4_nat(), other};
   auto li = load_interface(rt.system(), spec);
   ASSERT_FALSE(li);
-  EXPECT_ERRC(li.error(), errc::invalid_argument);
+  EXPECT_ERRC(li, errc::invalid_argument);
   EXPECT_NE(what_of(li.error()).find("IPv4"), std::string::npos) << render(li.error());
 }
 

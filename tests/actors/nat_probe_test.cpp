@@ -4,7 +4,9 @@
 // there, so the verdict is open_internet, unknown or an error; NAT modes are
 // checked in the lab (tests/lab/nat_classification.sh).
 #include "support/coturn_fixture.hpp"
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 #include <map>
 
@@ -130,7 +132,7 @@ TEST_F(NatProbe, SilentServerIsAnErrorNamedServerUnreachable) {
   spec.local = any_port("127.0.0.1");
   auto rep = probe_nat(rt, spec);
   ASSERT_FALSE(rep) << net::to_string(rep->nat);
-  EXPECT_ERRC(rep.error(), errc::recv_timeout);
+  EXPECT_ERRC(rep, errc::recv_timeout);
   EXPECT_NE(render(rep.error()).find("server unreachable"), std::string::npos)
     << render(rep.error());
   EXPECT_NE(render(rep.error()).find(mute->local().to_string()), std::string::npos)
@@ -158,12 +160,12 @@ TEST_F(NatProbe, BadArguments) {
   auto spec = probe_spec(endpoint{*net::ip_address::parse("127.0.0.1"), 0});
   auto rep = probe_nat(rt, spec);
   ASSERT_FALSE(rep);
-  EXPECT_ERRC(rep.error(), errc::invalid_argument);
+  EXPECT_ERRC(rep, errc::invalid_argument);
   spec = probe_spec(primary());
   spec.local = any_port("::1");
   rep = probe_nat(rt, spec);
   ASSERT_FALSE(rep);
-  EXPECT_ERRC(rep.error(), errc::invalid_argument);
+  EXPECT_ERRC(rep, errc::invalid_argument);
 }
 
 TEST_F(NatProbe, ServerWithoutOtherAddressLeavesTheTypeUnknown) {
@@ -304,7 +306,7 @@ TEST_F(NatProbe, AnyServerWithNoAnswerAtAllIsServerUnreachable) {
   spec.local = any_port("127.0.0.1");
   auto rep = probe_nat_any(rt.system(), {mute1->local(), mute2->local()}, spec);
   ASSERT_FALSE(rep) << net::to_string(rep->nat);
-  EXPECT_ERRC(rep.error(), errc::recv_timeout);
+  EXPECT_ERRC(rep, errc::recv_timeout);
   auto text = render(rep.error());
   EXPECT_NE(text.find("server unreachable"), std::string::npos) << text;
   EXPECT_NE(text.find(mute1->local().to_string()), std::string::npos) << text;
@@ -314,5 +316,5 @@ TEST_F(NatProbe, AnyServerWithNoAnswerAtAllIsServerUnreachable) {
 TEST_F(NatProbe, AnyServerNeedsAServer) {
   auto rep = probe_nat_any(rt.system(), {}, probe_spec(primary()));
   ASSERT_FALSE(rep);
-  EXPECT_ERRC(rep.error(), errc::invalid_argument);
+  EXPECT_ERRC(rep, errc::invalid_argument);
 }

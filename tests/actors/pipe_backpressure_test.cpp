@@ -9,7 +9,10 @@
 #include <thread>
 #include <vector>
 
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/sockets.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;

@@ -2,7 +2,9 @@
 // own, and the one-event-loop property (no thread per socket).
 #include <dirent.h>
 
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 #include "support/netns.hpp"
 #include "p2pd/net/iface/interfaces.hpp"
@@ -122,7 +124,7 @@ TEST(PipeBind, RouteWithoutTheAskedFamilyFailsClearly) {
   spec.route = r;
   auto p = rt.open(spec);
   ASSERT_FALSE(p);
-  EXPECT_ERRC(p.error(), errc::family_unsupported);
+  EXPECT_ERRC(p, errc::family_unsupported);
 }
 
 TEST(PipeBind, ManySocketsShareOneEventLoop) {
@@ -142,7 +144,7 @@ TEST(PipeBind, ManySocketsShareOneEventLoop) {
   EXPECT_EQ(thread_count(), before);
   for (auto& p : pipes)
     if (p.info().proto == tcp)
-      EXPECT_NO_ERR(p.send("x"));
+      EXPECT_OK(p.send("x"));
   for (auto& p : pipes)
     if (p.info().proto == tcp)
       ASSERT_OK(p.recv());

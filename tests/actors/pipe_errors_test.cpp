@@ -5,7 +5,10 @@
 
 #include <thread>
 
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/sockets.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -36,7 +39,7 @@ TEST_F(PipeErrors, ConnectToAPortNobodyListensOnIsRefused) {
   auto port = net::local_endpoint(holder->get())->port;
   auto client = rt.connect(tcp, "127.0.0.1", port);
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::connect_refused);
+  EXPECT_ERRC(client, errc::connect_refused);
   EXPECT_NE(what_of(client.error()).find("127.0.0.1:" + std::to_string(port)),
             std::string::npos)
     << render(client.error());
@@ -62,7 +65,7 @@ TEST_F(PipeErrors, ConnectThatGetsNoAnswerTimesOut) {
   auto client = rt.connect(tcp, at, conf);
   auto took = std::chrono::steady_clock::now() - started;
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::connect_timeout);
+  EXPECT_ERRC(client, errc::connect_timeout);
   EXPECT_LT(took, 5s);
 }
 
@@ -70,7 +73,7 @@ TEST_F(PipeErrors, BindToAnAddressNotOnThisHostFails) {
   // A documentation address this host does not have. Binding sends nothing.
   auto server = rt.listen(tcp, any_port(foreign_ipv4().c_str()));
   ASSERT_FALSE(server);
-  EXPECT_ERRC(server.error(), errc::bind_failed);
+  EXPECT_ERRC(server, errc::bind_failed);
   EXPECT_NE(what_of(server.error()).find("not on this host"), std::string::npos)
     << render(server.error());
 }
@@ -80,7 +83,7 @@ TEST_F(PipeErrors, BindToAPortInUseFails) {
   ASSERT_OK(first);
   auto second = rt.listen(udp, first->local());
   ASSERT_FALSE(second);
-  EXPECT_ERRC(second.error(), errc::bind_failed);
+  EXPECT_ERRC(second, errc::bind_failed);
   EXPECT_NE(what_of(second.error()).find("port in use"), std::string::npos)
     << render(second.error());
 }
@@ -89,7 +92,7 @@ TEST_F(PipeErrors, HostNameThatDoesNotResolveFails) {
   // .invalid never resolves (RFC 6761) and is answered without a query.
   auto client = rt.connect(tcp, "no-such-host.invalid", 80);
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::resolve_failed);
+  EXPECT_ERRC(client, errc::resolve_failed);
   EXPECT_NE(what_of(client.error()).find("no-such-host.invalid"), std::string::npos);
 }
 
@@ -103,7 +106,7 @@ TEST_F(PipeErrors, ResolverSlowerThanDnsTimeoutFails) {
   };
   auto client = rt.open(spec);
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::resolve_timeout);
+  EXPECT_ERRC(client, errc::resolve_timeout);
 }
 
 TEST_F(PipeErrors, SendOnAPipeWhosePeerClosedFails) {
@@ -111,10 +114,10 @@ TEST_F(PipeErrors, SendOnAPipeWhosePeerClosedFails) {
   ASSERT_OK(server);
   auto client = rt.connect(tcp, server->local());
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("x"));
+  EXPECT_OK(client->send("x"));
   ASSERT_OK(server->recv());
-  EXPECT_NO_ERR(server->close());
-  EXPECT_ERRC(client->recv(5s).error(), errc::pipe_closed); // the end has arrived
+  EXPECT_OK(server->close());
+  EXPECT_ERRC(client->recv(5s), errc::pipe_closed); // the end has arrived
   EXPECT_ERRC(client->send("too late"), errc::pipe_closed);
 }
 
@@ -122,7 +125,7 @@ TEST_F(PipeErrors, SendOnAClosedPipeFails) {
   auto p = rt.listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(p);
   auto dest = p->local();
-  EXPECT_NO_ERR(p->close());
+  EXPECT_OK(p->close());
   EXPECT_ERRC(p->send("too late", dest), errc::pipe_closed);
 }
 
@@ -146,14 +149,14 @@ TEST_F(PipeErrors, SubscriberThatDiedIsDroppedAndCounted) {
     ASSERT_TRUE(next<caf::down_msg>(waiter));
   }
   // Subscribing a dead actor makes the pipe's monitor fire at once.
-  EXPECT_NO_ERR(server->subscribe(doomed, events::all));
+  EXPECT_OK(server->subscribe(doomed, events::all));
   auto stats = server->stats();
   ASSERT_OK(stats);
   EXPECT_EQ(stats->dead_subscribers, 1u);
   // The pipe goes on working.
   auto client = rt.connect(udp, server->local());
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("still served"));
+  EXPECT_OK(client->send("still served"));
   ASSERT_OK(server->recv());
 }
 
@@ -162,13 +165,13 @@ TEST_F(PipeErrors, SubscriberDyingWhileSubscribedDoesNotStopDelivery) {
   auto server = rt.listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(server);
   auto doomed = rt.system().spawn(idle_actor, 0);
-  EXPECT_NO_ERR(server->subscribe(doomed, events::msgs));
-  EXPECT_NO_ERR(server->subscribe(as_actor(alive), events::msgs));
+  EXPECT_OK(server->subscribe(doomed, events::msgs));
+  EXPECT_OK(server->subscribe(as_actor(alive), events::msgs));
   alive->send_exit(doomed, caf::exit_reason::kill);
   auto client = rt.connect(udp, server->local());
   ASSERT_OK(client);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_NO_ERR(client->send("m" + std::to_string(i)));
+    EXPECT_OK(client->send("m" + std::to_string(i)));
     auto got = next<pipe_msg>(alive);
     ASSERT_TRUE(got);
     EXPECT_EQ(to_string(got->data), "m" + std::to_string(i));
@@ -209,7 +212,7 @@ TEST_F(PipeErrors, AdoptingASocketOfTheWrongProtocolFails) {
   spec.conf.do_close = false; // hand the socket back on failure
   auto p = rt.open(spec);
   ASSERT_FALSE(p);
-  EXPECT_ERRC(p.error(), errc::invalid_argument);
+  EXPECT_ERRC(p, errc::invalid_argument);
   EXPECT_TRUE(fd_open(fd->get()));
 }
 
@@ -265,11 +268,11 @@ TEST_F(PipeErrors, RecvTimesOutWithAClearError) {
   ASSERT_OK(p);
   auto got = p->recv(50ms);
   ASSERT_FALSE(got);
-  EXPECT_ERRC(got.error(), errc::recv_timeout);
+  EXPECT_ERRC(got, errc::recv_timeout);
 }
 
 TEST_F(PipeErrors, ClientWithoutPortFails) {
   auto p = rt.connect(tcp, "127.0.0.1", 0);
   ASSERT_FALSE(p);
-  EXPECT_ERRC(p.error(), errc::invalid_argument);
+  EXPECT_ERRC(p, errc::invalid_argument);
 }

@@ -5,7 +5,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/sockets.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -48,20 +51,20 @@ TEST_P(PipeLimits, AFullTableResetsItsLongestIdleClientToMakeRoom) {
   ASSERT_OK(server);
   auto first = rt.connect(tcp, server->local());
   ASSERT_OK(first);
-  EXPECT_NO_ERR(first->send("1"));
+  EXPECT_OK(first->send("1"));
   ASSERT_OK(server->recv(5s, msg_filter::contains("1")));
   auto second = rt.connect(tcp, server->local());
   ASSERT_OK(second);
-  EXPECT_NO_ERR(second->send("2"));
+  EXPECT_OK(second->send("2"));
   ASSERT_OK(server->recv(5s, msg_filter::contains("2")));
   auto third = rt.connect(tcp, server->local());
   ASSERT_OK(third);
-  EXPECT_NO_ERR(third->send("3"));
+  EXPECT_OK(third->send("3"));
   // the newcomer is served
   ASSERT_OK(server->recv(5s, msg_filter::contains("3")));
   // the longest idle made room
-  EXPECT_ERRC(first->recv(5s).error(), errc::pipe_closed);
-  EXPECT_NO_ERR(second->send("still here"));
+  EXPECT_ERRC(first->recv(5s), errc::pipe_closed);
+  EXPECT_OK(second->send("still here"));
   ASSERT_OK(server->recv(5s, msg_filter::contains("still here")));
   auto st = stats_of(*server);
   EXPECT_EQ(st.clients_shed, 1u);
@@ -120,7 +123,7 @@ TEST_P(PipeLimits, AClientThatKeepsSendingIsNotTimedOut) {
   ASSERT_OK(client);
   for (int i = 0; i < 8; ++i) { // 800 ms in all: past two idle_timeouts
     auto text = "tick " + std::to_string(i);
-    EXPECT_NO_ERR(client->send(text));
+    EXPECT_OK(client->send(text));
     ASSERT_OK(server->recv(5s, msg_filter::contains(text)));
     std::this_thread::sleep_for(100ms);
   }
@@ -145,7 +148,7 @@ TEST_P(PipeLimits, AFramerDeliversWholeMessagesHoweverTheBytesArrive) {
   ASSERT_OK(b);
   EXPECT_EQ(to_string(b->data), "\x02" "c");
   // half a message delivered
-  EXPECT_ERRC(server->recv(200ms).error(), errc::recv_timeout);
+  EXPECT_ERRC(server->recv(200ms), errc::recv_timeout);
   ASSERT_EQ(::send(fd.get(), "fg", 2, 0), 2);
   auto c = server->recv();
   ASSERT_OK(c);

@@ -1,4 +1,6 @@
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -11,10 +13,10 @@ TEST(PipeLink, LinkedPipeSendsWhatItReceivesDownTheOther) {
   ASSERT_OK(entry);
   auto exit = rt.connect(udp, sink->local());
   ASSERT_OK(exit);
-  EXPECT_NO_ERR(entry->link(*exit));
+  EXPECT_OK(entry->link(*exit));
   auto sender = rt.connect(udp, entry->local());
   ASSERT_OK(sender);
-  EXPECT_NO_ERR(sender->send("pass it on"));
+  EXPECT_OK(sender->send("pass it on"));
   auto got = sink->recv();
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "pass it on");
@@ -31,18 +33,18 @@ TEST(PipeLink, TwoWayLinkRelaysBetweenTwoTcpConnections) {
   auto b = rt.connect(tcp, right->local());
   ASSERT_OK(a);
   ASSERT_OK(b);
-  EXPECT_NO_ERR(a->link(*b));
-  EXPECT_NO_ERR(b->link(*a));
-  EXPECT_NO_ERR(a->send("hello left"));
-  EXPECT_NO_ERR(b->send("hello right"));
+  EXPECT_OK(a->link(*b));
+  EXPECT_OK(b->link(*a));
+  EXPECT_OK(a->send("hello left"));
+  EXPECT_OK(b->send("hello right"));
   auto l = left->recv();
   auto r = right->recv();
   ASSERT_OK(l);
   ASSERT_OK(r);
-  EXPECT_NO_ERR(left->send("from left", l->from));
+  EXPECT_OK(left->send("from left", l->from));
   auto at_right = right->recv(5s, msg_filter::contains("from left"));
   ASSERT_OK(at_right);
-  EXPECT_NO_ERR(right->send("from right", r->from));
+  EXPECT_OK(right->send("from right", r->from));
   auto at_left = left->recv(5s, msg_filter::contains("from right"));
   ASSERT_OK(at_left);
 }
@@ -62,11 +64,11 @@ TEST(PipeLink, UnlinkStopsForwarding) {
   ASSERT_OK(entry);
   auto exit = rt.connect(udp, sink->local());
   ASSERT_OK(exit);
-  EXPECT_NO_ERR(entry->link(*exit));
-  EXPECT_NO_ERR(entry->unlink(*exit));
+  EXPECT_OK(entry->link(*exit));
+  EXPECT_OK(entry->unlink(*exit));
   auto sender = rt.connect(udp, entry->local());
   ASSERT_OK(sender);
-  EXPECT_NO_ERR(sender->send("stays here"));
+  EXPECT_OK(sender->send("stays here"));
   ASSERT_OK(entry->recv()); // arrived at the entry ...
   auto stats = exit->stats(); // ... and the exit sent nothing
   ASSERT_OK(stats);

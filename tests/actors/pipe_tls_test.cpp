@@ -1,5 +1,7 @@
 // TLS pipes: use_ssl on TCP clients and servers, verification on by default.
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 #include "support/tls_certs.hpp"
 
@@ -45,7 +47,7 @@ TEST_F(PipeTls, EchoesBothWaysOverTls) {
   auto client = rt.open(tls_client(server->local()));
   ASSERT_OK(client);
   for (auto text : {"first secret", "second secret"}) {
-    EXPECT_NO_ERR(client->send(text));
+    EXPECT_OK(client->send(text));
     auto got = client->recv();
     ASSERT_OK(got);
     EXPECT_EQ(to_string(got->data), text);
@@ -58,11 +60,11 @@ TEST_F(PipeTls, ServerSideSeesPlaintextAndRepliesByEndpoint) {
   ASSERT_OK(server);
   auto client = rt.open(tls_client(server->local()));
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("hello server"));
+  EXPECT_OK(client->send("hello server"));
   auto got = server->recv();
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "hello server");
-  EXPECT_NO_ERR(server->send("hello client", got->from));
+  EXPECT_OK(server->send("hello client", got->from));
   auto reply = client->recv();
   ASSERT_OK(reply);
   EXPECT_EQ(to_string(reply->data), "hello client");
@@ -74,7 +76,7 @@ TEST_F(PipeTls, LargeTransferArrivesWhole) {
   auto client = rt.open(tls_client(server->local()));
   ASSERT_OK(client);
   std::string big(256 * 1024, 'q');
-  EXPECT_NO_ERR(client->send(big));
+  EXPECT_OK(client->send(big));
   size_t total = 0;
   for (int i = 0; i < 1000 && total < big.size(); ++i) {
     auto got = server->recv();
@@ -89,7 +91,7 @@ TEST_F(PipeTls, ClientRefusesASelfSignedServer) {
   ASSERT_OK(server);
   auto client = rt.open(tls_client(server->local()));
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::tls_verify_failed);
+  EXPECT_ERRC(client, errc::tls_verify_failed);
   EXPECT_NE(what_of(client.error()).find("self-signed"), std::string::npos)
     << render(client.error());
 }
@@ -101,7 +103,7 @@ TEST_F(PipeTls, ClientRefusesAServerWithAnotherName) {
   spec.tls->host_name = "other.test";
   auto client = rt.open(spec);
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::tls_verify_failed);
+  EXPECT_ERRC(client, errc::tls_verify_failed);
 }
 
 TEST_F(PipeTls, VerificationCanBeTurnedOffExplicitly) {
@@ -111,7 +113,7 @@ TEST_F(PipeTls, VerificationCanBeTurnedOffExplicitly) {
   spec.tls->verify_peer = false;
   auto client = rt.open(spec);
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("unverified"));
+  EXPECT_OK(client->send("unverified"));
   ASSERT_OK(client->recv());
 }
 
@@ -124,7 +126,7 @@ TEST_F(PipeTls, HandshakeThatNeverCompletesTimesOut) {
   spec.conf.ssl_handshake = 200ms;
   auto client = rt.open(spec);
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::tls_failed);
+  EXPECT_ERRC(client, errc::tls_failed);
   EXPECT_NE(what_of(client.error()).find("did not finish"), std::string::npos)
     << render(client.error());
 }
@@ -137,7 +139,7 @@ TEST_F(PipeTls, ServerDropsAClientThatSpeaksPlainTcp) {
   ASSERT_OK(server);
   auto plain = rt.connect(tcp, server->local());
   ASSERT_OK(plain);
-  EXPECT_NO_ERR(plain->send("GET / HTTP/1.0\r\n\r\n"));
+  EXPECT_OK(plain->send("GET / HTTP/1.0\r\n\r\n"));
   auto end = next<pipe_end>(sub);
   ASSERT_TRUE(end);
   EXPECT_ERRC(end->reason, errc::tls_failed);
@@ -149,7 +151,7 @@ TEST_F(PipeTls, UseSslWithoutCertificateFailsForAServer) {
   spec.conf.use_ssl = true;
   auto server = rt.open(spec);
   ASSERT_FALSE(server);
-  EXPECT_ERRC(server.error(), errc::invalid_argument);
+  EXPECT_ERRC(server, errc::invalid_argument);
 }
 
 TEST_F(PipeTls, UdpPipesRefuseTls) {
@@ -157,7 +159,7 @@ TEST_F(PipeTls, UdpPipesRefuseTls) {
   spec.conf.use_ssl = true;
   auto server = rt.open(spec);
   ASSERT_FALSE(server);
-  EXPECT_ERRC(server.error(), errc::invalid_argument);
+  EXPECT_ERRC(server, errc::invalid_argument);
 }
 
 TEST_F(PipeTls, DaemonServesTls) {
@@ -174,7 +176,7 @@ TEST_F(PipeTls, DaemonServesTls) {
   ASSERT_OK(ls);
   auto client = rt.open(tls_client(ls->front().local));
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send("daemon over tls"));
+  EXPECT_OK(client->send("daemon over tls"));
   auto got = client->recv();
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "daemon over tls");

@@ -40,8 +40,8 @@ TEST_F(SignalHub, TwoNodesExchangeMessagesBothWays) {
   channel_calls b_in{rt.system()};
   auto a = hub_channel(rt.system(), hub, "a");
   auto b = hub_channel(rt.system(), hub, "b");
-  ASSERT_NO_ERR(a_in.subscribe(a, topic_of("a"), a_in.me()));
-  ASSERT_NO_ERR(b_in.subscribe(b, topic_of("b"), b_in.me()));
+  ASSERT_OK(a_in.subscribe(a, topic_of("a"), a_in.me()));
+  ASSERT_OK(b_in.subscribe(b, topic_of("b"), b_in.me()));
 
   EXPECT_OK(a_in.publish(a, topic_of("b"), "hello b"));
   EXPECT_OK(b_in.publish(b, topic_of("a"), "hello a"));
@@ -70,7 +70,7 @@ TEST_F(SignalHub, ThreeNodesReachEachOther) {
   for (auto& n : names) {
     in.push_back(std::make_unique<channel_calls>(rt.system()));
     ch.push_back(hub_channel(rt.system(), hub, n));
-    ASSERT_NO_ERR(in.back()->subscribe(ch.back(), topic_of(n), in.back()->me()));
+    ASSERT_OK(in.back()->subscribe(ch.back(), topic_of(n), in.back()->me()));
   }
   for (size_t i = 0; i < names.size(); ++i)
     for (size_t j = 0; j < names.size(); ++j)
@@ -105,10 +105,10 @@ TEST_F(SignalHub, MessageOverTheSizeLimitIsRefusedAndCounted) {
   channel_calls b_in{rt.system()};
   auto a = hub_channel(rt.system(), hub, "a");
   auto b = hub_channel(rt.system(), hub, "b");
-  ASSERT_NO_ERR(b_in.subscribe(b, topic_of("b"), b_in.me()));
+  ASSERT_OK(b_in.subscribe(b, topic_of("b"), b_in.me()));
 
   auto err = calls.publish(a, topic_of("b"), std::string(101, 'x'));
-  EXPECT_EQ(code_of(err), errc::message_too_large) << render(err);
+  EXPECT_ERRC(err, errc::message_too_large);
   EXPECT_NE(what_of(err).find("101 bytes"), std::string::npos) << render(err);
   EXPECT_OK(calls.publish(a, topic_of("b"), std::string(100, 'y')));
   auto m = b_in.next();
@@ -123,7 +123,7 @@ TEST_F(SignalHub, MessageOverTheSizeLimitIsRefusedAndCounted) {
 TEST_F(SignalHub, WildcardSubscriptionMatchesEveryNode) {
   auto a = hub_channel(rt.system(), hub, "a");
   auto watcher = hub_channel(rt.system(), hub, "watcher");
-  ASSERT_NO_ERR(calls.subscribe(watcher, std::string{default_signal_prefix} + "/+", calls.me()));
+  ASSERT_OK(calls.subscribe(watcher, std::string{default_signal_prefix} + "/+", calls.me()));
   EXPECT_OK(calls.publish(a, topic_of("x"), "1"));
   EXPECT_OK(calls.publish(a, topic_of("y"), "2"));
   EXPECT_EQ(calls.distinct(2), (std::set<std::string>{"1", "2"}));
@@ -136,7 +136,7 @@ TEST_F(SignalHub, SubscriberThatTerminatedIsForgotten) {
   auto b = hub_channel(rt.system(), hub, "b");
   {
     channel_calls gone{rt.system()};
-    ASSERT_NO_ERR(gone.subscribe(b, topic_of("b"), gone.me()));
+    ASSERT_OK(gone.subscribe(b, topic_of("b"), gone.me()));
   }
   // `b` learns of the end through a monitor and then leaves the hub; from
   // then on the hub finds nobody for the topic and says so to `a`.

@@ -47,13 +47,13 @@ protected:
     auto offset = clock_offset;
     vs.clock = [offset] { return system_clock_ms() + offset->load(); };
     auto v = start_signal_node(rt.system(), vs);
-    ASSERT_TRUE(v) << render(v.error());
+    ASSERT_OK(v);
     victim = *v;
     signal_node_spec as;
     as.identity = alice_id;
     as.hub = hub;
     auto a = start_signal_node(rt.system(), as);
-    ASSERT_TRUE(a) << render(a.error());
+    ASSERT_OK(a);
     alice = *a;
     ASSERT_FALSE(calls.subscribe(victim));
     victim_info = calls.info(victim);
@@ -96,7 +96,7 @@ protected:
     for (size_t i = 0; i < n; ++i) {
       auto text = "genuine " + std::to_string(i);
       auto id = calls.send(alice, victim_info.keys, text);
-      ASSERT_TRUE(id) << render(id.error());
+      ASSERT_OK(id);
       std::optional<signal_message> m;
       for (int skipped = 0; skipped < 5000; ++skipped) {
         m = calls.next();
@@ -114,7 +114,7 @@ protected:
   /// and the stats show exactly one refusal, under `which`.
   void expect_refused_as(counter which, uint64_t delivered_before = 0) {
     auto id = calls.send(alice, victim_info.keys, "genuine");
-    ASSERT_TRUE(id) << render(id.error());
+    ASSERT_OK(id);
     auto m = calls.next();
     ASSERT_TRUE(m);
     EXPECT_EQ(to_string(m->plaintext), "genuine");
@@ -323,7 +323,7 @@ TEST_F(SignalNodeBadInput, EnvelopeCapturedBeforeARestartIsRefusedAfterIt) {
   auto offset = clock_offset;
   vs.clock = [offset] { return system_clock_ms() + offset->load(); };
   auto v = start_signal_node(rt.system(), vs);
-  ASSERT_TRUE(v) << render(v.error());
+  ASSERT_OK(v);
   victim = *v;
   ASSERT_FALSE(calls.subscribe(victim));
   ASSERT_EQ(calls.info(victim).id, victim_info.id) << "the same identity, from the data dir";

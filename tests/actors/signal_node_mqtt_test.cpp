@@ -65,7 +65,7 @@ protected:
     std::vector<signal_node_actor> out;
     for (auto& name : names) {
       auto n = spawn_signal_node(rt.system(), spec_for(name));
-      EXPECT_TRUE(n) << render(n.error());
+      EXPECT_OK(n);
       if (!n)
         return {};
       nodes.push_back(*n);
@@ -128,7 +128,7 @@ TEST_F(SignalNodeMqtt, TwoNodesExchangeMessagesThroughOneBroker) {
   auto ia = at_a.info(a);
   auto ib = at_b.info(b);
   auto id = at_a.send(a, ib.keys, "over mqtt");
-  ASSERT_TRUE(id) << render(id.error());
+  ASSERT_OK(id);
   auto m = at_b.next();
   ASSERT_TRUE(m);
   EXPECT_EQ(to_string(m->plaintext), "over mqtt");
@@ -161,7 +161,7 @@ TEST_F(SignalNodeMqtt, ThreeNodesThroughTwoBrokersGetEachMessageExactlyOnce) {
     for (size_t j = 0; j < n.size(); ++j)
       if (i != j) {
         auto id = in[i]->send(n[i], info[j].keys, names[i] + ">" + names[j]);
-        EXPECT_TRUE(id) << render(id.error());
+        EXPECT_OK(id);
       }
   for (size_t j = 0; j < n.size(); ++j) {
     auto got = in[j]->texts(2);
@@ -200,7 +200,7 @@ TEST_F(SignalNodeMqtt, BrokerStoppedMidExchangeAndRestartedLosesAndRepeatsNothin
   auto send_range = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
       auto id = calls.send(a, ib.keys, "m" + std::to_string(i));
-      EXPECT_TRUE(id) << "m" << i << ": " << render(id.error());
+      EXPECT_OK(id) << "m" << i;
     }
   };
   send_range(0, 10);
@@ -245,7 +245,7 @@ TEST_F(SignalNodeMqtt, WithTwoBrokersAndOneKilledSendsKeepSucceeding) {
   constexpr size_t sends = 10;
   for (size_t i = 0; i < sends; ++i) {
     auto id = calls.send(a, ib.keys, "k" + std::to_string(i), 1, 5s);
-    EXPECT_TRUE(id) << "k" << i << ": " << render(id.error());
+    EXPECT_OK(id) << "k" << i;
   }
   auto got = at_b.texts(sends);
   EXPECT_EQ(got.size(), sends);

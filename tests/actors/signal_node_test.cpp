@@ -37,7 +37,7 @@ protected:
 
   signal_node_actor start(signal_node_spec s) {
     auto n = start_signal_node(rt.system(), std::move(s));
-    EXPECT_TRUE(n) << render(n.error());
+    EXPECT_OK(n);
     if (!n)
       return {};
     nodes.push_back(*n);
@@ -66,7 +66,7 @@ TEST_F(SignalNodeHub, TwoNodesExchangeMessagesBothWays) {
   EXPECT_EQ(ib.topic, "p2pd/v1/" + ib.id);
 
   auto id = at_a.send(a, ib.keys, "hello b", 1);
-  ASSERT_TRUE(id) << render(id.error());
+  ASSERT_OK(id);
   auto at_b_msg = at_b.next();
   ASSERT_TRUE(at_b_msg);
   EXPECT_EQ(to_string(at_b_msg->plaintext), "hello b");
@@ -80,7 +80,7 @@ TEST_F(SignalNodeHub, TwoNodesExchangeMessagesBothWays) {
   // The answer goes to the keys the message came with; a type this build
   // does not know is delivered and flagged.
   auto back = at_b.send(b, at_b_msg->sender_keys, "hello a", 4242);
-  ASSERT_TRUE(back) << render(back.error());
+  ASSERT_OK(back);
   auto at_a_msg = at_a.next();
   ASSERT_TRUE(at_a_msg);
   EXPECT_EQ(to_string(at_a_msg->plaintext), "hello a");
@@ -113,7 +113,7 @@ TEST_F(SignalNodeHub, ThreeNodesReachEachOther) {
     for (size_t j = 0; j < n.size(); ++j)
       if (i != j) {
         auto id = in[i]->send(n[i], info[j].keys, names[i] + ">" + names[j]);
-        EXPECT_TRUE(id) << render(id.error());
+        EXPECT_OK(id);
       }
   for (size_t j = 0; j < n.size(); ++j) {
     std::set<std::string> want;
@@ -148,7 +148,7 @@ TEST_F(SignalNodeHub, FiftyNodesOnOneHubEachSendToTheNext) {
     auto text = std::to_string(i) + ">" + std::to_string((i + 1) % count);
     want.insert(text);
     auto id = calls.send(n[i], info[(i + 1) % count].keys, text);
-    EXPECT_TRUE(id) << render(id.error());
+    EXPECT_OK(id);
   }
   auto got = calls.texts(count, 20s);
   EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), want);
@@ -170,7 +170,7 @@ TEST_F(SignalNodeHub, NodeWithoutChannelsUsesAPrivateHubAndReachesItself) {
   ASSERT_FALSE(calls.subscribe(alone));
   auto me = calls.info(alone);
   auto id = calls.send(alone, me.keys, "note to self");
-  ASSERT_TRUE(id) << render(id.error());
+  ASSERT_OK(id);
   auto m = calls.next();
   ASSERT_TRUE(m);
   EXPECT_EQ(to_string(m->plaintext), "note to self");
@@ -197,7 +197,7 @@ TEST_F(SignalNodeHub, EachMessageGoesOutOnAtLeastTwoChannelsAndArrivesOnce) {
   constexpr size_t sends = 6;
   for (size_t i = 0; i < sends; ++i) {
     auto id = calls.send(a, ib.keys, "m" + std::to_string(i));
-    EXPECT_TRUE(id) << render(id.error());
+    EXPECT_OK(id);
   }
   auto got = calls.texts(sends);
   EXPECT_EQ(got.size(), sends);
@@ -233,18 +233,18 @@ TEST_F(SignalNodeHub, SendFailsOnlyWhenEveryChannelFailedAndNamesEach) {
     m.backoff_min = 50ms;
     m.backoff_max = 100ms;
     auto ch = spawn_mqtt_channel(rt.system(), m);
-    ASSERT_TRUE(ch) << render(ch.error());
+    ASSERT_OK(ch);
     s.channels.push_back(*ch);
   }
   auto chans = s.channels;
   auto a = spawn_signal_node(rt.system(), std::move(s));
-  ASSERT_TRUE(a) << render(a.error());
+  ASSERT_OK(a);
   nodes.push_back(*a);
   auto peer = net::identity::generate();
   ASSERT_TRUE(peer);
   auto id = calls.send(*a, peer->pub(), "lost");
   ASSERT_FALSE(id);
-  EXPECT_EQ(code_of(id.error()), errc::ack_timeout) << render(id.error());
+  EXPECT_ERRC(id, errc::ack_timeout);
   auto what = what_of(id.error());
   EXPECT_NE(what.find("broker-one: "), std::string::npos) << what;
   EXPECT_NE(what.find("broker-two: "), std::string::npos) << what;
@@ -267,11 +267,11 @@ TEST_F(SignalNodeHub, OnlineAnswersOnceTheChannelsAskedForListen) {
   m.backoff_min = 50ms;
   m.backoff_max = 100ms;
   auto dead = spawn_mqtt_channel(rt.system(), m);
-  ASSERT_TRUE(dead) << render(dead.error());
+  ASSERT_OK(dead);
   auto s = spec_for("a");
   s.channels.push_back(*dead);
   auto a = spawn_signal_node(rt.system(), std::move(s));
-  ASSERT_TRUE(a) << render(a.error());
+  ASSERT_OK(a);
   nodes.push_back(*a);
   auto online = [&](uint32_t n) {
     caf::error out;
@@ -283,7 +283,7 @@ TEST_F(SignalNodeHub, OnlineAnswersOnceTheChannelsAskedForListen) {
   EXPECT_FALSE(online(1));
   auto err = online(0);
   ASSERT_TRUE(err);
-  EXPECT_EQ(code_of(err), errc::ack_timeout) << render(err);
+  EXPECT_ERRC(err, errc::ack_timeout);
   EXPECT_NE(what_of(err).find("nowhere: "), std::string::npos) << render(err);
   EXPECT_NE(what_of(err).find("1 of 2 channels"), std::string::npos) << render(err);
   auto st = calls.stats(*a);
@@ -299,7 +299,7 @@ TEST_F(SignalNodeHub, PayloadTypeZeroIsRefused) {
   auto me = calls.info(a);
   auto id = calls.send(a, me.keys, "untyped", 0);
   ASSERT_FALSE(id);
-  EXPECT_EQ(code_of(id.error()), errc::invalid_argument) << render(id.error());
+  EXPECT_ERRC(id, errc::invalid_argument);
   EXPECT_EQ(calls.stats(a).send_failed, 1u);
 }
 
@@ -311,7 +311,7 @@ TEST(SignalNodeIdentity, KeyFileIsCreated0600AndTheIdIsStableAcrossRestarts) {
   signal_node_spec s;
   s.data_dir = dir.path() + "/node";
   auto first = start_signal_node(rt.system(), s);
-  ASSERT_TRUE(first) << render(first.error());
+  ASSERT_OK(first);
   auto before = calls.info(*first);
   EXPECT_FALSE(calls.close(*first));
 
@@ -322,7 +322,7 @@ TEST(SignalNodeIdentity, KeyFileIsCreated0600AndTheIdIsStableAcrossRestarts) {
   EXPECT_EQ(static_cast<size_t>(st.st_size), net::identity_file_size);
 
   auto second = start_signal_node(rt.system(), s);
-  ASSERT_TRUE(second) << render(second.error());
+  ASSERT_OK(second);
   auto after = calls.info(*second);
   EXPECT_EQ(after.id, before.id);
   EXPECT_EQ(after.keys, before.keys);
@@ -344,7 +344,7 @@ TEST(SignalNodeIdentity, KeyFileReadableByOthersMakesSpawnFailWithTheReason) {
   s.data_dir = dir.path();
   auto node = spawn_signal_node(rt.system(), s);
   ASSERT_FALSE(node);
-  EXPECT_EQ(code_of(node.error()), errc::bad_key_file) << render(node.error());
+  EXPECT_ERRC(node, errc::bad_key_file);
   auto what = what_of(node.error());
   EXPECT_NE(what.find("0644"), std::string::npos) << what;
   EXPECT_NE(what.find(key_file), std::string::npos) << what;

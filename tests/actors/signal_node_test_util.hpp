@@ -16,7 +16,8 @@
 #include "caf/all.hpp"
 
 #include "p2pd/actors/signal/node/signal_node.hpp"
-#include "pipe_test_util.hpp"
+#include "support/actors.hpp"
+#include "support/expect.hpp"
 
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/signal_node.hpp"

@@ -16,7 +16,8 @@
 
 #include "caf/all.hpp"
 
-#include "pipe_test_util.hpp"
+#include "support/actors.hpp"
+#include "support/expect.hpp"
 
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/signal.hpp"
@@ -125,15 +126,3 @@ private:
 };
 
 } // namespace p2pd::test
-
-#define EXPECT_OK(expr)                                                                  \
-  do {                                                                                   \
-    auto expect_ok_err = (expr);                                                         \
-    EXPECT_FALSE(expect_ok_err) << ::p2pd::render(expect_ok_err);                       \
-  } while (false)
-
-#define ASSERT_NO_ERR(expr)                                                              \
-  do {                                                                                   \
-    auto assert_no_err_err = (expr);                                                     \
-    ASSERT_FALSE(assert_no_err_err) << ::p2pd::render(assert_no_err_err);               \
-  } while (false)

@@ -1,7 +1,10 @@
 // The STUN client: transactions over pipes against the project's server.
 #include <atomic>
 
-#include "pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/sockets.hpp"
+#include "support/values.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
@@ -135,7 +138,7 @@ TEST_F(StunClient, SilentServerTimesOutAfterTheLastSend) {
   ASSERT_OK(p);
   auto b = query({p->handle(), mute->local(), {}, false});
   ASSERT_FALSE(b);
-  EXPECT_ERRC(b.error(), errc::recv_timeout);
+  EXPECT_ERRC(b, errc::recv_timeout);
   EXPECT_NE(what_of(b.error()).find("after 3 sends"), std::string::npos) << render(b.error());
   auto stats = mute->stats();
   ASSERT_OK(stats);
@@ -157,7 +160,7 @@ TEST_F(StunClient, ErrorResponseIsAnError) {
   EXPECT_EQ(ok->mapped, endpoint(*net::ip_address::parse("::1"), p->local().port));
   auto refused = query({p->handle(), at, {true, false}, false}); // ... no alternate IP
   ASSERT_FALSE(refused);
-  EXPECT_ERRC(refused.error(), errc::invalid_argument);
+  EXPECT_ERRC(refused, errc::invalid_argument);
   EXPECT_NE(what_of(refused.error()).find("420"), std::string::npos) << render(refused.error());
 }
 
@@ -203,7 +206,7 @@ TEST_F(StunClient, AnswerFromAnUnexpectedAddressIsIgnored) {
   ASSERT_OK(p);
   auto b = query({p->handle(), srv->local(), {}, false});
   ASSERT_FALSE(b);
-  EXPECT_ERRC(b.error(), errc::recv_timeout);
+  EXPECT_ERRC(b, errc::recv_timeout);
   EXPECT_NE(what_of(b.error()).find("unexpected addresses ignored"), std::string::npos)
     << render(b.error());
 }
@@ -217,7 +220,7 @@ TEST_F(StunClient, AnswerWithAnotherTransactionIdIsIgnored) {
   ASSERT_OK(p);
   auto b = query({p->handle(), srv->local(), {}, false});
   ASSERT_FALSE(b);
-  EXPECT_ERRC(b.error(), errc::recv_timeout);
+  EXPECT_ERRC(b, errc::recv_timeout);
 }
 
 TEST_F(StunClient, ChangeRequestAnsweredFromTheSameAddressIsIgnored) {
@@ -231,5 +234,5 @@ TEST_F(StunClient, ChangeRequestAnsweredFromTheSameAddressIsIgnored) {
   ASSERT_OK(p);
   auto b = query({p->handle(), srv->local(), {true, true}, false});
   ASSERT_FALSE(b);
-  EXPECT_ERRC(b.error(), errc::recv_timeout);
+  EXPECT_ERRC(b, errc::recv_timeout);
 }

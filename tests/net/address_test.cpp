@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 
 using namespace p2pd::net;
@@ -61,7 +62,7 @@ TEST(ip_address, parses_a_scope_given_by_interface_name) {
 TEST(ip_address, an_unknown_scope_name_is_invalid) {
   auto r = ip_address::parse("fe80::1%no-such-if0");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_ERRC(r, errc::invalid_argument);
   EXPECT_NE(r.error().what.find("no-such-if0"), std::string::npos) << r.error().what;
 }
 
@@ -74,7 +75,7 @@ TEST(ip_address, malformed_text_is_invalid_argument) {
     auto r = ip_address::parse(text);
     EXPECT_FALSE(r) << "accepted '" << text << "'";
     if (!r) {
-      EXPECT_EQ(r.error().code, errc::invalid_argument) << text;
+      EXPECT_ERRC(r, errc::invalid_argument) << text;
     }
   }
 }
@@ -143,7 +144,7 @@ TEST(ip_address, hashes_into_an_unordered_set) {
 
 TEST(endpoint, parses_and_formats_ipv4) {
   auto e = endpoint::parse("1.2.3.4:80");
-  ASSERT_TRUE(e) << to_string(e.error());
+  ASSERT_OK(e);
   EXPECT_EQ(e->ip, ip("1.2.3.4"));
   EXPECT_EQ(e->port, 80);
   EXPECT_EQ(e->fam(), family::v4);
@@ -152,7 +153,7 @@ TEST(endpoint, parses_and_formats_ipv4) {
 
 TEST(endpoint, parses_and_formats_bracketed_ipv6) {
   auto e = endpoint::parse("[::1]:80");
-  ASSERT_TRUE(e) << to_string(e.error());
+  ASSERT_OK(e);
   EXPECT_EQ(e->ip, ip("::1"));
   EXPECT_EQ(e->port, 80);
   EXPECT_EQ(e->to_string(), "[::1]:80");
@@ -160,7 +161,7 @@ TEST(endpoint, parses_and_formats_bracketed_ipv6) {
 
 TEST(endpoint, parses_a_scoped_ipv6_endpoint) {
   auto e = endpoint::parse("[fe80::1%lo]:65535");
-  ASSERT_TRUE(e) << to_string(e.error());
+  ASSERT_OK(e);
   EXPECT_EQ(e->ip.scope_id(), if_nametoindex("lo"));
   EXPECT_EQ(e->port, 65535);
   EXPECT_EQ(e->to_string(), "[fe80::1%" + std::to_string(if_nametoindex("lo")) + "]:65535");
@@ -174,7 +175,7 @@ TEST(endpoint, malformed_endpoints_are_invalid_argument) {
     auto e = endpoint::parse(text);
     EXPECT_FALSE(e) << "accepted '" << text << "'";
     if (!e) {
-      EXPECT_EQ(e.error().code, errc::invalid_argument) << text;
+      EXPECT_ERRC(e, errc::invalid_argument) << text;
     }
   }
 }

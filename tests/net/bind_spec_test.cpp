@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 #include "support/netns.hpp"
 #include "p2pd/net/sock/socket.hpp"
@@ -43,11 +44,11 @@ route route_of(family f) {
 // port, nic_id=3).
 endpoint binder(family f, std::string_view text, uint16_t port) {
   auto spec = bind_spec::parse(f, text, port);
-  EXPECT_TRUE(spec) << text << ": " << to_string(spec.error());
+  EXPECT_OK(spec) << text;
   if (!spec)
     return {};
   auto ep = resolve_bind(*spec, eth0());
-  EXPECT_TRUE(ep) << text << ": " << to_string(ep.error());
+  EXPECT_OK(ep) << text;
   return ep ? *ep : endpoint{};
 }
 
@@ -122,7 +123,7 @@ TEST(bind_spec, parse_rejects_what_is_not_an_address) {
     auto r = bind_spec::parse(family::v4, text);
     EXPECT_FALSE(r) << text;
     if (!r) {
-      EXPECT_EQ(r.error().code, errc::invalid_argument) << text;
+      EXPECT_ERRC(r, errc::invalid_argument) << text;
     }
   }
 }
@@ -148,20 +149,20 @@ TEST(bind_spec, any_and_loopback_need_no_interface) {
 
 TEST(bind_spec, nic_bind_takes_the_first_nic_address_of_the_route) {
   auto ep = resolve_bind(spec_of(bind_spec::nic, family::v4, {}, 5000), route_of(family::v4));
-  ASSERT_TRUE(ep) << to_string(ep.error());
+  ASSERT_OK(ep);
   EXPECT_EQ(*ep, endpoint(ip("192.168.0.1"), 5000));
 }
 
 TEST(bind_spec, nic_bind_takes_a_given_address_of_the_route) {
   auto ep = resolve_bind(spec_of(bind_spec::nic, family::v4, ip("10.0.0.9")), route_of(family::v4));
-  ASSERT_TRUE(ep) << to_string(ep.error());
+  ASSERT_OK(ep);
   EXPECT_EQ(ep->ip, ip("10.0.0.9"));
 }
 
 TEST(bind_spec, nic_bind_of_an_address_not_on_the_route_is_invalid) {
   auto ep = resolve_bind(spec_of(bind_spec::nic, family::v4, ip("10.9.9.9")), route_of(family::v4));
   ASSERT_FALSE(ep);
-  EXPECT_EQ(ep.error().code, errc::invalid_argument);
+  EXPECT_ERRC(ep, errc::invalid_argument);
   EXPECT_EQ(ep.error().what, "10.9.9.9 is not an IPv4 address of interface 'eth0'");
 }
 
@@ -170,7 +171,7 @@ TEST(bind_spec, nic_bind_on_an_interface_without_the_family_is_family_unsupporte
   nic.addrs = {addr("10.0.0.9", 8), addr("fe80::1", 64)};
   auto ep = resolve_bind(spec_of(bind_spec::nic, family::v6), nic);
   ASSERT_FALSE(ep);
-  EXPECT_EQ(ep.error().code, errc::family_unsupported);
+  EXPECT_ERRC(ep, errc::family_unsupported);
   EXPECT_EQ(ep.error().what, "interface 'eth0' has no IPv6 address");
 }
 
@@ -195,7 +196,7 @@ TEST(bind_spec, an_ip_of_the_other_family_is_invalid) {
 
 TEST(bind_spec, link_local_bind_takes_the_route_link_local_with_scope) {
   auto ep = resolve_bind(spec_of(bind_spec::link_local, family::v6, {}, 80), route_of(family::v6));
-  ASSERT_TRUE(ep) << to_string(ep.error());
+  ASSERT_OK(ep);
   EXPECT_EQ(*ep, endpoint(ip("fe80::6c00:b217:18ca:e365%3"), 80));
 }
 
@@ -203,7 +204,7 @@ TEST(bind_spec, link_local_bind_of_a_given_address_gets_the_scope) {
   auto r = route_of(family::v6);
   auto spec = spec_of(bind_spec::link_local, family::v6, ip("fe80::6c00:b217:18ca:e365"));
   auto ep = resolve_bind(spec, r);
-  ASSERT_TRUE(ep) << to_string(ep.error());
+  ASSERT_OK(ep);
   EXPECT_EQ(ep->ip.scope_id(), 3u);
   EXPECT_EQ(error_of(resolve_bind(spec_of(bind_spec::link_local, family::v6, ip("fe80::99")), r)),
             errc::invalid_argument);
@@ -214,7 +215,7 @@ TEST(bind_spec, link_local_bind_on_an_interface_without_one_is_family_unsupporte
   nic.addrs = {addr("2001:db8:1::5", 64)};
   auto ep = resolve_bind(spec_of(bind_spec::link_local, family::v6), nic);
   ASSERT_FALSE(ep);
-  EXPECT_EQ(ep.error().code, errc::family_unsupported);
+  EXPECT_ERRC(ep, errc::family_unsupported);
   EXPECT_EQ(ep.error().what, "interface 'eth0' has no IPv6 link-local address");
 }
 
@@ -222,7 +223,7 @@ TEST(bind_spec, link_local_bind_works_on_an_interface_with_only_link_locals) {
   auto nic = eth0();
   nic.addrs = {addr("fe80::1", 64)};
   auto ep = resolve_bind(spec_of(bind_spec::link_local, family::v6), nic);
-  ASSERT_TRUE(ep) << to_string(ep.error());
+  ASSERT_OK(ep);
   EXPECT_EQ(ep->ip, ip("fe80::1%3"));
 }
 
@@ -241,7 +242,7 @@ TEST(bind_spec, an_explicit_link_local_scoped_to_another_interface_is_invalid) {
 TEST(bind_spec, an_explicit_link_local_without_scope_or_interface_is_invalid) {
   auto ep = resolve_bind(spec_of(bind_spec::explicit_ip, family::v6, ip("fe80::1")));
   ASSERT_FALSE(ep);
-  EXPECT_EQ(ep.error().code, errc::invalid_argument);
+  EXPECT_ERRC(ep, errc::invalid_argument);
   EXPECT_TRUE(resolve_bind(spec_of(bind_spec::explicit_ip, family::v6, ip("fe80::1%1"))));
 }
 
@@ -265,7 +266,7 @@ TEST(bind_spec, a_resolved_any_address_binds_a_socket) {
   auto ep = resolve_bind(*spec);
   ASSERT_TRUE(ep);
   auto fd = open_bound_socket(protocol::udp, *ep);
-  ASSERT_TRUE(fd) << to_string(fd.error());
+  ASSERT_OK(fd);
   auto local = local_endpoint(fd->get());
   ASSERT_TRUE(local);
   EXPECT_EQ(local->ip, ip("0.0.0.0"));

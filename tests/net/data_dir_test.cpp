@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 
 using namespace p2pd::net;
@@ -69,7 +70,7 @@ TEST_F(DataDir, CreatesMissingDirectoryAndParentsWithMode0700) {
   auto old_umask = ::umask(0277); // would leave 0500 without the explicit chmod
   auto dir = open_data_dir(tmp_ + "/a/b/p2pd");
   ::umask(old_umask);
-  ASSERT_TRUE(dir) << to_string(dir.error());
+  ASSERT_OK(dir);
   EXPECT_EQ(*dir, tmp_ + "/a/b/p2pd");
   EXPECT_EQ(mode_of(tmp_ + "/a"), 0700u);
   EXPECT_EQ(mode_of(tmp_ + "/a/b"), 0700u);
@@ -79,7 +80,7 @@ TEST_F(DataDir, CreatesMissingDirectoryAndParentsWithMode0700) {
 TEST_F(DataDir, OpensAnExistingPrivateDirectoryAgain) {
   ASSERT_TRUE(open_data_dir(tmp_ + "/d"));
   auto again = open_data_dir(tmp_ + "/d/"); // trailing slash dropped
-  ASSERT_TRUE(again) << to_string(again.error());
+  ASSERT_OK(again);
   EXPECT_EQ(*again, tmp_ + "/d");
 }
 
@@ -89,7 +90,7 @@ TEST_F(DataDir, AcceptsAReadableButNotWritableDirectory) {
   ASSERT_EQ(::mkdir(d.c_str(), 0700), 0);
   ASSERT_EQ(::chmod(d.c_str(), 0755), 0);
   auto dir = open_data_dir(d);
-  EXPECT_TRUE(dir) << to_string(dir.error());
+  EXPECT_OK(dir);
   EXPECT_EQ(mode_of(d), 0755u); // not changed behind the user's back
 }
 
@@ -99,7 +100,7 @@ TEST_F(DataDir, RefusesAWorldWritableDirectory) {
   ASSERT_EQ(::chmod(d.c_str(), 0777), 0);
   auto dir = open_data_dir(d);
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error().code, errc::invalid_argument);
+  EXPECT_ERRC(dir, errc::invalid_argument);
   EXPECT_EQ(dir.error().what, "data directory " + d
                                 + " is world-writable (mode 0777); refusing to keep locks "
                                   "and keys there");
@@ -121,7 +122,7 @@ TEST_F(DataDir, RefusesAGroupWritableDirectory) {
   ASSERT_EQ(::chmod(d.c_str(), 0770), 0);
   auto dir = open_data_dir(d);
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error().code, errc::invalid_argument);
+  EXPECT_ERRC(dir, errc::invalid_argument);
   EXPECT_NE(dir.error().what.find("group-writable (mode 0770)"), std::string::npos)
     << dir.error().what;
 }
@@ -131,7 +132,7 @@ TEST_F(DataDir, RefusesAFile) {
   std::ofstream{f} << "x";
   auto dir = open_data_dir(f);
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error().code, errc::invalid_argument);
+  EXPECT_ERRC(dir, errc::invalid_argument);
   EXPECT_EQ(dir.error().what, "data directory " + f
                                 + " is not a directory; refusing to keep locks and keys there");
 }
@@ -141,7 +142,7 @@ TEST_F(DataDir, RefusesAPathBelowAFile) {
   std::ofstream{f} << "x";
   auto dir = open_data_dir(f + "/p2pd");
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error().code, errc::io_failed);
+  EXPECT_ERRC(dir, errc::io_failed);
   EXPECT_NE(dir.error().what.find("ENOTDIR"), std::string::npos) << dir.error().what;
 }
 
@@ -153,7 +154,7 @@ TEST_F(DataDir, RefusesADirectoryOfAnotherUser) {
   ASSERT_EQ(::chown(d.c_str(), 65534, 65534), 0);
   auto dir = open_data_dir(d);
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error().code, errc::invalid_argument);
+  EXPECT_ERRC(dir, errc::invalid_argument);
   EXPECT_EQ(dir.error().what, "data directory " + d
                                 + " is owned by uid 65534, not by this user (uid 0); refusing "
                                   "to keep locks and keys there");
@@ -164,14 +165,14 @@ TEST_F(DataDir, AcceptsASymlinkToAPrivateDirectory) {
   ASSERT_EQ(::mkdir(real.c_str(), 0700), 0);
   ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
   auto dir = open_data_dir(link);
-  ASSERT_TRUE(dir) << to_string(dir.error());
+  ASSERT_OK(dir);
   EXPECT_EQ(*dir, link); // the user's spelling
 }
 
 TEST_F(DataDir, HonoursTheEnvironmentVariable) {
   scoped_env env{data_dir_env, tmp_ + "/from-env"};
   auto dir = open_data_dir();
-  ASSERT_TRUE(dir) << to_string(dir.error());
+  ASSERT_OK(dir);
   EXPECT_EQ(*dir, tmp_ + "/from-env");
   EXPECT_EQ(mode_of(*dir), 0700u);
 }
@@ -187,7 +188,7 @@ TEST_F(DataDir, HomeDotP2pdIsTheDefault) {
   scoped_env env{data_dir_env, std::nullopt};
   scoped_env home{"HOME", tmp_};
   auto dir = open_data_dir();
-  ASSERT_TRUE(dir) << to_string(dir.error());
+  ASSERT_OK(dir);
   EXPECT_EQ(*dir, tmp_ + "/.p2pd");
   EXPECT_EQ(mode_of(*dir), 0700u);
 }
@@ -204,7 +205,7 @@ TEST_F(DataDir, FallsBackToThePasswordDatabaseWithoutHome) {
   scoped_env env{data_dir_env, std::nullopt};
   scoped_env home{"HOME", std::nullopt};
   auto dir = resolve_data_dir(); // resolve only: this is the real home
-  ASSERT_TRUE(dir) << to_string(dir.error());
+  ASSERT_OK(dir);
   const passwd* pw = ::getpwuid(::geteuid());
   ASSERT_NE(pw, nullptr);
   EXPECT_EQ(*dir, std::string{pw->pw_dir} + "/.p2pd");
@@ -219,7 +220,7 @@ TEST_F(DataDir, MakesARelativePathAbsolute) {
 TEST_F(DataDir, RejectsAnEmptyPath) {
   auto dir = open_data_dir(std::string{});
   ASSERT_FALSE(dir);
-  EXPECT_EQ(dir.error().code, errc::invalid_argument);
+  EXPECT_ERRC(dir, errc::invalid_argument);
 }
 
 } // namespace

@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/temp_dir.hpp"
 #include "support/printers.hpp"
 
@@ -39,7 +40,7 @@ std::array<uint8_t, N> from_hex(const std::string& hex) {
 
 identity make_identity() {
   auto id = identity::generate();
-  EXPECT_TRUE(id) << to_string(id.error());
+  EXPECT_OK(id);
   return std::move(*id);
 }
 
@@ -88,7 +89,7 @@ TEST(NodeId, TextRoundTrips) {
     auto text = id.to_string();
     ASSERT_EQ(text.size(), 32u);
     auto back = node_id::parse(text);
-    ASSERT_TRUE(back) << to_string(back.error());
+    ASSERT_OK(back);
     EXPECT_EQ(*back, id) << text;
   }
 }
@@ -98,7 +99,7 @@ TEST(NodeId, ParseRefusesTextOfTheWrongLength) {
                            std::string(56, 'a')}) {
     auto id = node_id::parse(text);
     ASSERT_FALSE(id) << text;
-    EXPECT_EQ(id.error().code, errc::invalid_argument);
+    EXPECT_ERRC(id, errc::invalid_argument);
     EXPECT_NE(id.error().what.find("has " + std::to_string(text.size())
                                    + " characters; it must have 32"),
               std::string::npos)
@@ -113,7 +114,7 @@ TEST(NodeId, ParseRefusesCharactersOutsideLowerCaseBase32) {
     text[5] = bad;
     auto id = node_id::parse(text);
     ASSERT_FALSE(id) << static_cast<int>(bad);
-    EXPECT_EQ(id.error().code, errc::invalid_argument);
+    EXPECT_ERRC(id, errc::invalid_argument);
     EXPECT_NE(id.error().what.find("at position 5"), std::string::npos) << id.error().what;
     EXPECT_NE(id.error().what.find("lower-case base32"), std::string::npos) << id.error().what;
   }
@@ -224,7 +225,7 @@ TEST(Identity, KeysAndVerifyMatchRfc8032TestVectors) {
   agree[0] = 1;
   auto one = identity::from_private_keys(
     from_hex<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"), agree);
-  ASSERT_TRUE(one) << to_string(one.error());
+  ASSERT_OK(one);
   EXPECT_EQ(one->pub().sign,
             from_hex<32>("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
   EXPECT_TRUE(verify(one->pub().sign, byte_view{},
@@ -232,7 +233,7 @@ TEST(Identity, KeysAndVerifyMatchRfc8032TestVectors) {
                                   "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")));
   auto two = identity::from_private_keys(
     from_hex<32>("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"), agree);
-  ASSERT_TRUE(two) << to_string(two.error());
+  ASSERT_OK(two);
   std::array<uint8_t, 1> msg{0x72};
   auto sig = from_hex<64>("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
                           "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
@@ -265,12 +266,12 @@ TEST(Identity, AgreementMatchesRfc7748TestVector) {
   std::array<uint8_t, 32> sign{};
   auto alice = identity::from_private_keys(
     sign, from_hex<32>("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
-  ASSERT_TRUE(alice) << to_string(alice.error());
+  ASSERT_OK(alice);
   EXPECT_EQ(alice->pub().agree,
             from_hex<32>("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
   auto shared = alice->agree(
     from_hex<32>("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"));
-  ASSERT_TRUE(shared) << to_string(shared.error());
+  ASSERT_OK(shared);
   EXPECT_EQ(*shared,
             from_hex<32>("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"));
 }
@@ -296,7 +297,7 @@ TEST(Identity, AgreementRefusesKeysOfSmallOrder) {
                    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
     auto shared = me.agree(from_hex<32>(hex));
     ASSERT_FALSE(shared) << hex;
-    EXPECT_EQ(shared.error().code, errc::crypto_failed) << hex;
+    EXPECT_ERRC(shared, errc::crypto_failed) << hex;
   }
 }
 
@@ -359,10 +360,10 @@ protected:
 
 TEST_F(IdentityFile, CreatedOnFirstStartAndReloadedWithTheSameId) {
   auto first = load_or_create_identity(dir_.path());
-  ASSERT_TRUE(first) << to_string(first.error());
+  ASSERT_OK(first);
   ASSERT_TRUE(std::filesystem::exists(key_));
   auto second = load_or_create_identity(dir_.path());
-  ASSERT_TRUE(second) << to_string(second.error());
+  ASSERT_OK(second);
   EXPECT_EQ(second->id(), first->id());
   EXPECT_EQ(second->pub(), first->pub());
   std::string msg = "signed before the restart";
@@ -390,7 +391,7 @@ TEST_F(IdentityFile, IsCreatedWithMode0600WhateverTheUmask) {
     auto old = ::umask(mask);
     auto id = load_or_create_identity(dir.path());
     ::umask(old);
-    ASSERT_TRUE(id) << to_string(id.error());
+    ASSERT_OK(id);
     EXPECT_EQ(mode_of(dir.path() + "/identity.key"), 0600u) << "umask " << mask;
   }
 }
@@ -468,7 +469,7 @@ TEST_F(IdentityFile, OwnerReadOnlyFileIsAccepted) {
   ASSERT_TRUE(first);
   ASSERT_EQ(::chmod(key_.c_str(), 0400), 0);
   auto again = load_or_create_identity(dir_.path());
-  ASSERT_TRUE(again) << to_string(again.error());
+  ASSERT_OK(again);
   EXPECT_EQ(again->id(), first->id());
 }
 
@@ -577,7 +578,7 @@ TEST_F(IdentityFile, ParsingTheBytesIsWhatTheLoaderDoes) {
   ASSERT_TRUE(loaded);
   auto bytes = read_all(key_);
   auto parsed = parse_identity_key(bytes.data(), bytes.size(), key_);
-  ASSERT_TRUE(parsed) << to_string(parsed.error());
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->id(), loaded->id());
   bytes[20] ^= 0x01;
   write_all(key_, bytes);
@@ -602,7 +603,7 @@ TEST_F(IdentityFile, FileOfAnotherUserIsRefused) {
 TEST_F(IdentityFile, MissingDataDirectoryIsAnError) {
   auto id = load_or_create_identity(dir_.path() + "/missing");
   ASSERT_FALSE(id);
-  EXPECT_EQ(id.error().code, errc::io_failed);
+  EXPECT_ERRC(id, errc::io_failed);
   EXPECT_NE(id.error().what.find(dir_.path() + "/missing"), std::string::npos) << id.error().what;
   EXPECT_NE(id.error().what.find("ENOENT"), std::string::npos) << id.error().what;
 }

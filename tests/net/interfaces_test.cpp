@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 #include "support/netns.hpp"
 
@@ -59,7 +60,7 @@ const std::string eth0_v6_setup = " && ip -6 addr add 2001:db8:1::5/64 dev eth0 
 
 TEST(interfaces, lists_loopback_up_with_its_addresses) {
   auto table = list_interfaces();
-  ASSERT_TRUE(table) << to_string(table.error());
+  ASSERT_OK(table);
   auto* lo = table->find("lo");
   ASSERT_NE(lo, nullptr);
   EXPECT_GT(lo->index, 0u);
@@ -78,7 +79,7 @@ TEST(interfaces, lists_loopback_up_with_its_addresses) {
 
 TEST(interfaces, lists_interfaces_in_index_order_with_unique_names) {
   auto table = list_interfaces();
-  ASSERT_TRUE(table) << to_string(table.error());
+  ASSERT_OK(table);
   std::set<std::string> names;
   uint32_t last = 0;
   for (const auto& i : table->interfaces) {
@@ -91,18 +92,18 @@ TEST(interfaces, lists_interfaces_in_index_order_with_unique_names) {
 
 TEST(interfaces, find_interface_returns_the_named_interface) {
   auto table = list_interfaces();
-  ASSERT_TRUE(table) << to_string(table.error());
+  ASSERT_OK(table);
   auto lo = find_interface(*table, "lo");
-  ASSERT_TRUE(lo) << to_string(lo.error());
+  ASSERT_OK(lo);
   EXPECT_EQ(lo->name, "lo");
 }
 
 TEST(interfaces, an_unknown_name_is_interface_not_found) {
   auto table = list_interfaces();
-  ASSERT_TRUE(table) << to_string(table.error());
+  ASSERT_OK(table);
   auto meow = find_interface(*table, "meow");
   ASSERT_FALSE(meow);
-  EXPECT_EQ(meow.error().code, errc::interface_not_found);
+  EXPECT_ERRC(meow, errc::interface_not_found);
   EXPECT_EQ(meow.error().what, "no interface 'meow' on this host");
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 
 using namespace p2pd::net;
@@ -84,7 +85,7 @@ TEST(ip_range, malformed_text_is_invalid_argument) {
     auto r = ip_range::parse(text);
     EXPECT_FALSE(r) << "accepted '" << text << "'";
     if (!r) {
-      EXPECT_EQ(r.error().code, errc::invalid_argument) << text;
+      EXPECT_ERRC(r, errc::invalid_argument) << text;
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 
 using namespace p2pd::net;
@@ -457,7 +458,7 @@ TEST(NatType, every_type_is_parsed_back_from_its_name) {
 TEST(NatType, a_name_that_is_no_type_is_refused_listing_the_names) {
   auto r = parse_nat_type("cone");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_ERRC(r, errc::invalid_argument);
   EXPECT_NE(r.error().what.find("'cone'"), std::string::npos) << r.error().what;
   EXPECT_NE(r.error().what.find("port_restricted"), std::string::npos) << r.error().what;
 }

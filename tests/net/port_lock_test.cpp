@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 
 using namespace p2pd::net;
@@ -142,7 +143,7 @@ protected:
 
 TEST_F(PortLock, AcquireReleaseReacquire) {
   auto a = lock(8000);
-  ASSERT_TRUE(a) << to_string(a.error());
+  ASSERT_OK(a);
   EXPECT_TRUE(a->held());
   EXPECT_EQ(a->path(), lock_path("v4_tcp_127.0.0.1_8000.lock"));
   a->release();
@@ -151,15 +152,15 @@ TEST_F(PortLock, AcquireReleaseReacquire) {
   a->release(); // twice is harmless
   {
     auto b = lock(8000);
-    ASSERT_TRUE(b) << to_string(b.error());
+    ASSERT_OK(b);
   } // the destructor releases
   auto c = lock(8000);
-  EXPECT_TRUE(c) << to_string(c.error());
+  EXPECT_OK(c);
 }
 
 TEST_F(PortLock, CreatesPrivateDirectoriesAndA0600FileWithThePid) {
   auto a = lock(8000);
-  ASSERT_TRUE(a) << to_string(a.error());
+  ASSERT_OK(a);
   EXPECT_EQ(mode_of(dir_), 0700u);
   EXPECT_EQ(mode_of(dir_ + "/locks"), 0700u);
   EXPECT_EQ(mode_of(a->path()), 0600u);
@@ -189,7 +190,7 @@ TEST_F(PortLock, SecondAcquireInTheSameProcessFails) {
   ASSERT_TRUE(a);
   auto b = lock(8000);
   ASSERT_FALSE(b);
-  EXPECT_EQ(b.error().code, errc::port_locked);
+  EXPECT_ERRC(b, errc::port_locked);
   EXPECT_EQ(b.error().what, "port 8000/tcp on 127.0.0.1 is held by pid "
                               + std::to_string(::getpid()) + " (this process, lock "
                               + a->path() + ")");
@@ -237,14 +238,14 @@ TEST_F(PortLock, IsReleasedWhenTheHolderIsKilled) {
   ASSERT_EQ(read_line(c.from_child), "locked");
   auto while_held = lock(8000);
   ASSERT_FALSE(while_held);
-  EXPECT_EQ(while_held.error().code, errc::port_locked);
+  EXPECT_ERRC(while_held, errc::port_locked);
   EXPECT_TRUE(contains(while_held.error().what, "held by pid " + std::to_string(c.pid) + " "))
     << while_held.error().what;
   ASSERT_EQ(::kill(c.pid, SIGKILL), 0);
   int status = c.wait(); // the kernel closes a process's files before it can be reaped
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   auto after = lock(8000);
-  ASSERT_TRUE(after) << to_string(after.error());
+  ASSERT_OK(after);
   EXPECT_EQ(contents(after->path()), std::to_string(::getpid()) + "\n");
 }
 
@@ -270,14 +271,14 @@ TEST_F(PortLock, ReleaseUnlocksEvenIfAForkedChildSharesTheDescriptor) {
   ASSERT_EQ(read_line(c.from_child), "up");
   a->release();
   auto b = lock(8000);
-  EXPECT_TRUE(b) << to_string(b.error());
+  EXPECT_OK(b);
 }
 
 TEST_F(PortLock, DistinctKeysDoNotConflict) {
   std::vector<port_lock> held;
   auto take = [&](uint16_t port, protocol proto, std::string_view addr) {
     auto l = lock(port, proto, addr);
-    ASSERT_TRUE(l) << addr << " " << port << ": " << to_string(l.error());
+    ASSERT_OK(l) << addr << " " << port;
     held.push_back(std::move(*l));
   };
   take(8000, protocol::tcp, "127.0.0.1");
@@ -307,7 +308,7 @@ TEST_F(PortLock, Ipv6FileNamesArePortableAndKeepTheScope) {
             "v4_udp_10.0.0.1_65535.lock");
 
   auto a = lock(8000, protocol::udp, "fe80::1%3");
-  ASSERT_TRUE(a) << to_string(a.error());
+  ASSERT_OK(a);
   EXPECT_EQ(a->path(), lock_path("v6_udp_fe80--1-scope3_8000.lock"));
   EXPECT_EQ(mode_of(a->path()), 0600u);
   auto b = lock(8000, protocol::udp, "fe80::1%3");
@@ -319,7 +320,7 @@ TEST_F(PortLock, Ipv6FileNamesArePortableAndKeepTheScope) {
 TEST_F(PortLock, PortZeroIsRejected) {
   auto a = lock(0);
   ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().code, errc::invalid_argument);
+  EXPECT_ERRC(a, errc::invalid_argument);
   EXPECT_TRUE(contains(a.error().what, "lock after binding")) << a.error().what;
   EXPECT_FALSE(std::filesystem::exists(dir_)); // rejected before touching anything
 }
@@ -327,7 +328,7 @@ TEST_F(PortLock, PortZeroIsRejected) {
 TEST_F(PortLock, AFamilyThatIsNotTheAddresssIsRejected) {
   auto a = port_lock::acquire(dir_, family::v6, protocol::tcp, ip("127.0.0.1"), 8000);
   ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().code, errc::invalid_argument);
+  EXPECT_ERRC(a, errc::invalid_argument);
 }
 
 TEST_F(PortLock, RefusesAnUnsafeDataDirectory) {
@@ -335,7 +336,7 @@ TEST_F(PortLock, RefusesAnUnsafeDataDirectory) {
   ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
   auto a = lock(8000);
   ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().code, errc::invalid_argument);
+  EXPECT_ERRC(a, errc::invalid_argument);
   EXPECT_TRUE(contains(a.error().what, "data directory " + dir_ + " is world-writable"))
     << a.error().what;
 }
@@ -345,7 +346,7 @@ TEST_F(PortLock, RefusesAnUnsafeLockDirectory) {
   ASSERT_EQ(::chmod((dir_ + "/locks").c_str(), 0775), 0);
   auto a = lock(8000);
   ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().code, errc::invalid_argument);
+  EXPECT_ERRC(a, errc::invalid_argument);
   EXPECT_TRUE(contains(a.error().what, "lock directory " + dir_ + "/locks is group-writable"))
     << a.error().what;
 }
@@ -358,7 +359,7 @@ TEST_F(PortLock, RefusesASymlinkAsLockFile) {
   ASSERT_EQ(::symlink(target.c_str(), lock_path("v4_tcp_127.0.0.1_8000.lock").c_str()), 0);
   auto a = lock(8000);
   ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().code, errc::io_failed);
+  EXPECT_ERRC(a, errc::io_failed);
   EXPECT_FALSE(std::filesystem::exists(target));
 }
 

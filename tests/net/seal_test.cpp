@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 
 using namespace p2pd::net;
@@ -27,20 +28,20 @@ std::vector<uint8_t> bytes_of(const std::string& s) {
 
 identity make_identity() {
   auto id = identity::generate();
-  EXPECT_TRUE(id) << to_string(id.error());
+  EXPECT_OK(id);
   return std::move(*id);
 }
 
 sealed seal_to(const identity& to, const std::string& text, const std::string& aad = "") {
   auto box = seal(to.pub().agree, text, aad);
-  EXPECT_TRUE(box) << to_string(box.error());
+  EXPECT_OK(box);
   return box ? std::move(*box) : sealed{};
 }
 
 // Every way of failing looks the same from outside.
 void expect_refused(const result<std::vector<uint8_t>>& opened, const std::string& why) {
   ASSERT_FALSE(opened) << why;
-  EXPECT_EQ(opened.error().code, errc::crypto_failed) << why;
+  EXPECT_ERRC(opened, errc::crypto_failed) << why;
   EXPECT_EQ(opened.error().what, "cannot decrypt: authentication failed") << why;
 }
 
@@ -54,7 +55,7 @@ protected:
 TEST_F(Seal, OpensWhatWasSealed) {
   auto box = seal_to(me_, "meet at the usual place", "header");
   auto opened = open(me_, box, std::string_view{"header"});
-  ASSERT_TRUE(opened) << to_string(opened.error());
+  ASSERT_OK(opened);
   EXPECT_EQ(*opened, bytes_of("meet at the usual place"));
 }
 
@@ -62,7 +63,7 @@ TEST_F(Seal, EmptyPlaintextAndAadRoundTrip) {
   auto box = seal_to(me_, "");
   EXPECT_EQ(box.ciphertext.size(), seal_tag_size);
   auto opened = open(me_, box);
-  ASSERT_TRUE(opened) << to_string(opened.error());
+  ASSERT_OK(opened);
   EXPECT_TRUE(opened->empty());
 }
 
@@ -71,9 +72,9 @@ TEST_F(Seal, LargePlaintextRoundTrips) {
   for (size_t i = 0; i < big.size(); ++i)
     big[i] = static_cast<uint8_t>(i * 131 + (i >> 8));
   auto box = seal(me_.pub().agree, big);
-  ASSERT_TRUE(box) << to_string(box.error());
+  ASSERT_OK(box);
   auto opened = open(me_, *box);
-  ASSERT_TRUE(opened) << to_string(opened.error());
+  ASSERT_OK(opened);
   EXPECT_EQ(*opened, big);
 }
 
@@ -101,7 +102,7 @@ TEST_F(Seal, OpensAMessageBuiltToTheSpecification) {
   std::array<uint8_t, 32> sign{};
   auto bob = identity::from_private_keys(
     sign, from_hex<32>("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
-  ASSERT_TRUE(bob) << to_string(bob.error());
+  ASSERT_OK(bob);
   sealed box;
   box.ephemeral = from_hex<32>("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   for (size_t i = 0; i < box.nonce.size(); ++i)
@@ -109,7 +110,7 @@ TEST_F(Seal, OpensAMessageBuiltToTheSpecification) {
   auto ct = from_hex<27>("3fcd982238387e64d04c90042e22997f89fb0942ddf95f128e2e78");
   box.ciphertext.assign(ct.begin(), ct.end());
   auto opened = open(*bob, box, std::string_view{"header"});
-  ASSERT_TRUE(opened) << to_string(opened.error());
+  ASSERT_OK(opened);
   EXPECT_EQ(*opened, bytes_of("hello, node"));
 }
 
@@ -201,6 +202,6 @@ TEST_F(Seal, SealingToAKeyOfSmallOrderFails) {
   std::array<uint8_t, 32> zero{};
   auto box = seal(zero, std::string_view{"lost"});
   ASSERT_FALSE(box);
-  EXPECT_EQ(box.error().code, errc::crypto_failed);
+  EXPECT_ERRC(box, errc::crypto_failed);
   EXPECT_NE(box.error().what.find("cannot seal"), std::string::npos) << box.error().what;
 }

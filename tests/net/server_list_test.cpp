@@ -6,6 +6,8 @@
 
 #include "p2pd/net/util/server_list.hpp"
 
+#include "support/expect.hpp"
+
 using namespace p2pd::net;
 
 TEST(ServerList, ParsesKindsAddressesAndComments) {
@@ -45,7 +47,7 @@ TEST(ServerList, BadLinesAreRefusedWithTheirLineNumber) {
                             bad{"mqtt 127.0.0.1:1883", "is a URI"}}) {
     auto xs = parse_server_list(text);
     ASSERT_FALSE(xs) << text;
-    EXPECT_EQ(xs.error().code, errc::invalid_argument);
+    EXPECT_ERRC(xs, errc::invalid_argument);
     EXPECT_NE(xs.error().what.find(says), std::string::npos) << xs.error().what;
   }
 }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/printers.hpp"
 #include "net/stun_vectors.hpp"
 
@@ -31,13 +32,13 @@ stun_key short_key(std::string_view pw) {
 
 std::vector<uint8_t> build(stun_builder& b) {
   auto r = b.finish();
-  EXPECT_TRUE(r.has_value()) << to_string(r.error());
+  EXPECT_OK(r);
   return r ? *r : std::vector<uint8_t>{};
 }
 
 stun_message decode_ok(const std::vector<uint8_t>& bytes, const stun_decode_options& opts = {}) {
   auto r = decode_stun(bytes, opts);
-  EXPECT_TRUE(r.has_value()) << to_string(r.error());
+  EXPECT_OK(r);
   return r ? *r : stun_message{};
 }
 
@@ -159,7 +160,7 @@ TEST(StunRfc5769, non_ascii_passwords_need_their_saslprep_form) {
   // (see stun_auth.hpp); the caller passes the SASLprep form "TheMatrIX".
   auto key = stun_key::long_term(katakana, "example.org", "The\xc2\xad" "M\xc2\xaatr\xe2\x85\xa8");
   ASSERT_FALSE(key.has_value());
-  EXPECT_EQ(key.error().code, errc::invalid_argument);
+  EXPECT_ERRC(key, errc::invalid_argument);
   EXPECT_NE(key.error().what.find("byte 0xc2 at 3"), std::string::npos) << key.error().what;
   EXPECT_FALSE(stun_key::short_term(std::string("a\tb")).has_value());
   EXPECT_TRUE(stun_key::short_term("").has_value());
@@ -436,7 +437,7 @@ TEST(StunRules, attributes_after_message_integrity_are_ignored) {
   c.add_integrity(key).add_software("late");
   auto r = c.finish();
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_ERRC(r, errc::invalid_argument);
   EXPECT_NE(r.error().what.find("after MESSAGE-INTEGRITY"), std::string::npos);
 }
 

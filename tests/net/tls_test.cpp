@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "support/expect.hpp"
 #include "support/tls_certs.hpp"
 #include "p2pd/net/sock/socket.hpp"
 
@@ -72,7 +73,7 @@ protected:
 
   static std::shared_ptr<tls_context> context(const tls_config& cfg) {
     auto ctx = tls_context::make(cfg);
-    EXPECT_TRUE(ctx) << to_string(ctx.error());
+    EXPECT_OK(ctx);
     return ctx ? *ctx : nullptr;
   }
 
@@ -139,8 +140,8 @@ bool contains(const std::string& haystack, std::string_view needle) {
 }
 
 void expect_connected(const tls_link& link) {
-  EXPECT_FALSE(link.client_err) << to_string(link.client_err);
-  EXPECT_FALSE(link.server_err) << to_string(link.server_err);
+  EXPECT_OK(link.client_err);
+  EXPECT_OK(link.server_err);
   EXPECT_TRUE(link.client.handshake_done());
   EXPECT_TRUE(link.server.handshake_done());
 }
@@ -234,7 +235,7 @@ TEST_F(TlsTest, VerifiesIpAddressNames) {
 TEST_F(TlsTest, HostNameOverridePerSession) {
   auto ctx = context(client_config("wrong.test"));
   auto client = tls_session::make(ctx, "localhost", "127.0.0.1:443");
-  ASSERT_TRUE(client) << to_string(client.error());
+  ASSERT_OK(client);
   auto link = connect(std::move(*client), session(server_config(certs().server)));
   expect_connected(link);
 }
@@ -295,7 +296,7 @@ TEST_F(TlsTest, VerifyPeerOffAcceptsSelfSigned) {
 TEST_F(TlsTest, VerifyingClientNeedsHostName) {
   auto s = tls_session::make(context(client_config("")));
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, errc::invalid_argument);
+  EXPECT_ERRC(s, errc::invalid_argument);
   EXPECT_TRUE(contains(s.error().what, "host name")) << s.error().what;
 }
 
@@ -304,7 +305,7 @@ TEST_F(TlsTest, ServerWithoutCertIsConfigError) {
   cfg.server = true;
   auto ctx = tls_context::make(cfg);
   ASSERT_FALSE(ctx);
-  EXPECT_EQ(ctx.error().code, errc::invalid_argument);
+  EXPECT_ERRC(ctx, errc::invalid_argument);
   EXPECT_EQ(ctx.error().what, "a TLS server needs cert_file and key_file");
   cfg.cert_file = certs().server.cert;
   EXPECT_FALSE(tls_context::make(cfg));
@@ -316,7 +317,7 @@ TEST_F(TlsTest, MissingFilesAreNamed) {
   cfg.cert_file = missing;
   auto ctx = tls_context::make(cfg);
   ASSERT_FALSE(ctx);
-  EXPECT_EQ(ctx.error().code, errc::invalid_argument);
+  EXPECT_ERRC(ctx, errc::invalid_argument);
   EXPECT_EQ(ctx.error().what, "cannot read TLS certificate file '" + missing
                                 + "': ENOENT (No such file or directory)");
 
@@ -340,7 +341,7 @@ TEST_F(TlsTest, UnparsableFilesAreNamed) {
   cfg.cert_file = garbage;
   auto ctx = tls_context::make(cfg);
   ASSERT_FALSE(ctx);
-  EXPECT_EQ(ctx.error().code, errc::invalid_argument);
+  EXPECT_ERRC(ctx, errc::invalid_argument);
   EXPECT_TRUE(contains(ctx.error().what, "cannot load TLS certificate from '" + garbage + "': "))
     << ctx.error().what;
 
@@ -404,7 +405,7 @@ TEST_F(TlsTest, CloseNotifyIsSeenByThePeer) {
   ASSERT_TRUE(link.pump());
   EXPECT_EQ(text(link.server_plain), "last words");
   EXPECT_TRUE(link.server.peer_closed());
-  EXPECT_FALSE(link.server_err) << to_string(link.server_err);
+  EXPECT_OK(link.server_err);
   EXPECT_EQ(link.client.write("more", 4).code, errc::pipe_closed);
 
   // The server answers with its own; the client sees that too.
@@ -412,7 +413,7 @@ TEST_F(TlsTest, CloseNotifyIsSeenByThePeer) {
   link.server.close_notify();
   ASSERT_TRUE(link.pump());
   EXPECT_TRUE(link.client.peer_closed());
-  EXPECT_FALSE(link.client_err) << to_string(link.client_err);
+  EXPECT_OK(link.client_err);
 }
 
 TEST_F(TlsTest, MutualTlsWithClientCert) {
@@ -618,7 +619,7 @@ TEST_F(TlsTest, AgainstOpensslSServer) {
   ASSERT_TRUE(why.empty()) << why;
   auto client = tls_session::make(context(client_config("localhost")), {},
                                   "openssl s_server at 127.0.0.1:" + std::to_string(peer.port()));
-  ASSERT_TRUE(client) << to_string(client.error());
+  ASSERT_OK(client);
   // s_server -rev answers each line reversed.
   ASSERT_FALSE(client->write("hello p2pd\n", 11));
   std::vector<char> plain;

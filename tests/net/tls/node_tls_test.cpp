@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "support/expect.hpp"
+
 using namespace p2pd::net;
 
 namespace {
@@ -137,7 +139,7 @@ TEST_F(NodeTls, ACertificateWithoutTheNodeKeyIsNotANodes) {
   auto keys = node_keys_of(cert.get());
   EVP_PKEY_free(key);
   ASSERT_FALSE(keys);
-  EXPECT_EQ(keys.error().code, errc::tls_verify_failed);
+  EXPECT_ERRC(keys, errc::tls_verify_failed);
   EXPECT_NE(keys.error().what.find("no node key extension"), std::string::npos)
     << keys.error().what;
 }

@@ -7,6 +7,8 @@
 
 #include "p2pd/net/util/base32.hpp"
 
+#include "support/expect.hpp"
+
 using namespace p2pd;
 using namespace p2pd::node;
 using net::errc;
@@ -158,7 +160,7 @@ TEST_F(PeerAddress, AnotherNodesKeysDoNotSign) {
   ASSERT_TRUE(other);
   auto t = encode_peer_address(addr, *other);
   ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().code, errc::invalid_argument);
+  EXPECT_ERRC(t, errc::invalid_argument);
   // Nor does another node's signature over our body.
   expect_refused(sign_peer_address_body(peer_address_body(addr), *other), errc::crypto_failed,
                  "signature");
