@@ -15,14 +15,6 @@ using namespace p2pd::test;
 
 namespace {
 
-net::route loopback_route() {
-  net::route r;
-  r.interface = "lo";
-  r.fam = net::family::v4;
-  r.nic_ips.push_back(net::ip_range::single(*net::ip_address::parse("127.0.0.1")));
-  return r;
-}
-
 endpoint honest_server(runtime& rt) {
   stun_server_spec spec;
   spec.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
@@ -73,7 +65,7 @@ TEST(ExternalAddress, ServersThatAgreeFillTheRoute) {
   external_spec spec;
   spec.servers = {honest_server(rt), honest_server(rt), honest_server(rt)};
   spec.timing = quick();
-  auto r = discover_external(rt, loopback_route(), spec);
+  auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_OK(r);
   ASSERT_EQ(r->ext_ips.size(), 1u);
   EXPECT_EQ(r->ext_ips.front().network().to_string(), "127.0.0.1");
@@ -84,7 +76,7 @@ TEST(ExternalAddress, ALyingServerIsOutvoted) {
   external_spec spec;
   spec.servers = {lying_server(rt), honest_server(rt), honest_server(rt)};
   spec.timing = quick();
-  auto r = discover_external(rt, loopback_route(), spec);
+  auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_OK(r);
   ASSERT_EQ(r->ext_ips.size(), 1u);
   EXPECT_EQ(r->ext_ips.front().network().to_string(), "127.0.0.1");
@@ -95,7 +87,7 @@ TEST(ExternalAddress, TooFewAnswersToAgreeIsAnError) {
   external_spec spec;
   spec.servers = {honest_server(rt), silent_server(rt), silent_server(rt)};
   spec.timing = quick();
-  auto r = discover_external(rt, loopback_route(), spec);
+  auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_FALSE(r);
   EXPECT_ERRC(r, errc::recv_timeout);
   EXPECT_NE(what_of(r.error()).find("1 of 3 servers answered"), std::string::npos)
@@ -107,7 +99,7 @@ TEST(ExternalAddress, TooFewServersOfTheFamilyIsAnError) {
   external_spec spec;
   spec.servers = {honest_server(rt), *endpoint::parse("[::1]:3478")};
   spec.timing = quick();
-  auto r = discover_external(rt, loopback_route(), spec);
+  auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_FALSE(r);
   EXPECT_ERRC(r, errc::invalid_argument);
 }
@@ -117,7 +109,7 @@ TEST(ExternalAddress, ServersAgreeingOnTheAnyAddressGiveNoExternalAddress) {
   external_spec spec;
   spec.servers = {lying_server(rt, "0.0.0.0"), lying_server(rt, "0.0.0.0"), honest_server(rt)};
   spec.timing = quick();
-  auto r = discover_external(rt, loopback_route(), spec);
+  auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_FALSE(r);
   EXPECT_NE(what_of(r.error()).find("any-address"), std::string::npos) << render(r.error());
 }

@@ -6,11 +6,10 @@
 
 #include "support/coturn_fixture.hpp"
 #include "support/expect.hpp"
-#include "support/pipes.hpp"
-#include "support/values.hpp"
-
 #include "support/fake_dns.hpp"
 #include "support/netns.hpp"
+#include "support/pipes.hpp"
+#include "support/values.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/interface/interface_actor.hpp"
@@ -22,10 +21,6 @@ using namespace p2pd::test;
 namespace {
 
 const auto v4 = net::family::v4;
-
-net::ip_address ip(const char* text) {
-  return *net::ip_address::parse(text);
-}
 
 // The project's STUN server on 127.0.0.1 and 127.0.0.2, two ports each.
 stun_server own_server(runtime& rt) {

@@ -11,19 +11,11 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
 using namespace std::string_literals;
-
-namespace {
-
-ip_address ip(std::string_view text) {
-  auto r = ip_address::parse(text);
-  EXPECT_TRUE(r.has_value()) << text << ": " << to_string(r.error());
-  return r ? *r : ip_address{};
-}
-
-} // namespace
+using p2pd::test::ip;
 
 TEST(ip_address, parses_and_formats_a_dotted_quad) {
   auto x = ip("192.168.1.20");

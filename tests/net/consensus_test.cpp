@@ -2,13 +2,10 @@
 
 #include "p2pd/net/nat/consensus.hpp"
 
-using namespace p2pd::net;
+#include "support/values.hpp"
 
-namespace {
-ip_address ip(const char* s) {
-  return *ip_address::parse(s);
-}
-} // namespace
+using namespace p2pd::net;
+using p2pd::test::ip;
 
 TEST(Consensus, FirstAddressToReachMinAgreeWins) {
   auto got = agreed_address({ip("1.1.1.1"), ip("2.2.2.2"), ip("2.2.2.2"), ip("1.1.1.1")}, 2);

@@ -19,30 +19,18 @@
 #include <gtest/gtest.h>
 
 #include "support/expect.hpp"
-#include "support/temp_dir.hpp"
 #include "support/printers.hpp"
+#include "support/temp_dir.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::from_hex;
+using p2pd::test::make_identity;
 using p2pd::test::temp_dir;
 
 constexpr auto env = sign_purpose::envelope;
 
 namespace {
-
-template <size_t N>
-std::array<uint8_t, N> from_hex(const std::string& hex) {
-  EXPECT_EQ(hex.size(), 2 * N) << hex;
-  std::array<uint8_t, N> out{};
-  for (size_t i = 0; i < N && 2 * i + 1 < hex.size(); ++i)
-    out[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
-
-identity make_identity() {
-  auto id = identity::generate();
-  EXPECT_OK(id);
-  return std::move(*id);
-}
 
 std::vector<uint8_t> read_all(const std::string& path) {
   std::ifstream in{path, std::ios::binary};

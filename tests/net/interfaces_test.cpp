@@ -5,21 +5,19 @@
 #include <gtest/gtest.h>
 
 #include "support/expect.hpp"
-#include "support/printers.hpp"
 #include "support/netns.hpp"
+#include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::add_nic_cmd;
 using p2pd::test::child_checks;
+using p2pd::test::ip;
 using p2pd::test::ipv6_enabled;
 using p2pd::test::run_in_new_netns;
 using p2pd::test::sh;
 
 namespace {
-
-ip_address ip(std::string_view text) {
-  return *ip_address::parse(text);
-}
 
 const interface_addr* find_addr(const interface_info& nic, const ip_address& want) {
   for (const auto& a : nic.addrs)

@@ -6,20 +6,13 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::ip;
+using p2pd::test::range;
 
 namespace {
-
-ip_range range(std::string_view text) {
-  auto r = ip_range::parse(text);
-  EXPECT_TRUE(r.has_value()) << text << ": " << to_string(r.error());
-  return r ? *r : ip_range{};
-}
-
-ip_address ip(std::string_view text) {
-  return *ip_address::parse(text);
-}
 
 uint128 pow2(unsigned n) {
   return uint128{1} << n;

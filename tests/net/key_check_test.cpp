@@ -4,18 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/values.hpp"
+
 using namespace p2pd::net;
+using p2pd::test::from_hex;
 
 namespace {
 
 using key = std::array<uint8_t, 32>;
-
-key from_hex(const std::string& hex) {
-  key out{};
-  for (size_t i = 0; i < 32; ++i)
-    out[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
 
 // p + n, little-endian (n < 19 stays in the lowest byte).
 key p_plus(uint8_t n) {
@@ -54,7 +50,7 @@ TEST(KeyCheck, GeneratedKeysAreAccepted) {
 
 TEST(KeyCheck, SmallOrderEd25519KeysAreRefusedWithEitherSignBit) {
   for (auto hex : ed_small_order) {
-    auto k = from_hex(hex);
+    auto k = from_hex<32>(hex);
     auto err = check_sign_key(k);
     EXPECT_EQ(err.code, errc::forged) << hex;
     EXPECT_NE(err.what.find("small order"), std::string::npos) << err.what;
@@ -73,7 +69,7 @@ TEST(KeyCheck, UnreducedEd25519KeysAreRefused) {
 
 TEST(KeyCheck, SmallOrderX25519KeysAreRefused) {
   for (auto hex : x_small_order)
-    EXPECT_EQ(check_agree_key(from_hex(hex)).code, errc::forged) << hex;
+    EXPECT_EQ(check_agree_key(from_hex<32>(hex)).code, errc::forged) << hex;
   EXPECT_EQ(check_agree_key(p_plus(0)).code, errc::forged) << "p, i.e. 0";
   EXPECT_EQ(check_agree_key(p_plus(1)).code, errc::forged) << "p + 1, i.e. 1";
 }
@@ -90,7 +86,7 @@ TEST(KeyCheck, PublicKeysNameTheWeakOne) {
   auto id = identity::generate();
   ASSERT_TRUE(id);
   auto keys = id->pub();
-  keys.agree = from_hex(x_small_order[2]);
+  keys.agree = from_hex<32>(x_small_order[2]);
   auto err = check_public_keys(keys);
   EXPECT_NE(err.what.find("X25519"), std::string::npos) << err.what;
 }
@@ -98,7 +94,7 @@ TEST(KeyCheck, PublicKeysNameTheWeakOne) {
 // Why it matters: the identity point verifies a signature (R = identity,
 // S = 0) of any message, made without any private key.
 TEST(KeyCheck, SmallOrderKeyReallyVerifiesAForgery) {
-  auto identity_point = from_hex(ed_small_order[1]);
+  auto identity_point = from_hex<32>(ed_small_order[1]);
   std::array<uint8_t, 64> sig{};
   sig[0] = 1; // R = the identity point's encoding, S = 0
   std::string msg = "anything at all";

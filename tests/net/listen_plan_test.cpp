@@ -11,24 +11,16 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::addr;
+using p2pd::test::ip;
 
 namespace {
 
 constexpr auto tcp = protocol::tcp;
 constexpr auto udp = protocol::udp;
-
-ip_address ip(std::string_view text) {
-  return *ip_address::parse(text);
-}
-
-interface_addr addr(std::string_view text, uint8_t prefix) {
-  interface_addr a;
-  a.ip = ip(text);
-  a.prefix = prefix;
-  return a;
-}
 
 interface_info nic(std::string name, uint32_t index, std::vector<interface_addr> addrs) {
   interface_info i;

@@ -9,22 +9,13 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::ep;
+using p2pd::test::ip;
 
 namespace {
-
-endpoint ep(const char* text) {
-  auto x = endpoint::parse(text);
-  EXPECT_TRUE(x.has_value()) << text;
-  return x ? *x : endpoint{};
-}
-
-ip_address ip(const char* text) {
-  auto x = ip_address::parse(text);
-  EXPECT_TRUE(x.has_value()) << text;
-  return x ? *x : ip_address{};
-}
 
 // A host at 10.0.5.2 behind a NAT whose WAN is 198.51.100.15, with every test
 // answered as a port-restricted NAT would; tests change one outcome at a time.

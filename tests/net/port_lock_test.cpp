@@ -17,14 +17,12 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::ip;
 
 namespace {
-
-ip_address ip(std::string_view text) {
-  return *ip_address::parse(text);
-}
 
 mode_t mode_of(const std::string& path) {
   struct stat st {};

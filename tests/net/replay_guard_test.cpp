@@ -2,22 +2,15 @@
 
 #include <cstdint>
 #include <limits>
-#include <ostream>
 
 #include <algorithm>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/printers.hpp"
+
 using namespace p2pd::net;
-
-namespace p2pd::net {
-
-inline void PrintTo(replay_verdict x, std::ostream* os) {
-  *os << to_string(x);
-}
-
-} // namespace p2pd::net
 
 namespace {
 

@@ -4,27 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include "support/printers.hpp"
-
 #include "support/netns.hpp"
+#include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::addr;
 using p2pd::test::child_checks;
+using p2pd::test::ip;
 using p2pd::test::run_in_new_netns;
 using p2pd::test::sh;
 
 namespace {
-
-ip_address ip(std::string_view text) {
-  return *ip_address::parse(text);
-}
-
-interface_addr addr(std::string_view text, uint8_t prefix) {
-  interface_addr a;
-  a.ip = ip(text);
-  a.prefix = prefix;
-  return a;
-}
 
 interface_info eth0(std::vector<interface_addr> addrs) {
   interface_info i;

@@ -8,29 +8,14 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::bytes_of;
+using p2pd::test::from_hex;
+using p2pd::test::make_identity;
 
 namespace {
-
-template <size_t N>
-std::array<uint8_t, N> from_hex(const std::string& hex) {
-  EXPECT_EQ(hex.size(), 2 * N) << hex;
-  std::array<uint8_t, N> out{};
-  for (size_t i = 0; i < N && 2 * i + 1 < hex.size(); ++i)
-    out[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
-  return out;
-}
-
-std::vector<uint8_t> bytes_of(const std::string& s) {
-  return {s.begin(), s.end()};
-}
-
-identity make_identity() {
-  auto id = identity::generate();
-  EXPECT_OK(id);
-  return std::move(*id);
-}
 
 sealed seal_to(const identity& to, const std::string& text, const std::string& aad = "") {
   auto box = seal(to.pub().agree, text, aad);

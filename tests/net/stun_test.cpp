@@ -7,20 +7,16 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 #include "net/stun_vectors.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::ep;
 
 namespace {
 
 const char* rfc5769_password = "VOkJxbRl1RmTxUk/WvJxBt";
 const std::string katakana = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
-
-endpoint ep(std::string_view text) {
-  auto r = endpoint::parse(text);
-  EXPECT_TRUE(r.has_value()) << text;
-  return r ? *r : endpoint{};
-}
 
 stun_txid txid(const std::vector<uint8_t>& msg, bool rfc3489 = false) {
   return *stun_txid::from_bytes(msg.data() + (rfc3489 ? 4 : 8), rfc3489 ? 16 : 12);

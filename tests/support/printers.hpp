@@ -4,14 +4,17 @@
 #include <ostream>
 
 #include "p2pd/net/addr/address.hpp"
-#include "p2pd/net/error.hpp"
 #include "p2pd/net/addr/ip_class.hpp"
 #include "p2pd/net/addr/ip_range.hpp"
+#include "p2pd/net/crypto/replay_guard.hpp"
+#include "p2pd/net/error.hpp"
 #include "p2pd/net/nat/nat_type.hpp"
 #include "p2pd/net/nat/port_delta.hpp"
 
-// GoogleTest prints values it has no printer for as raw bytes; these make
-// failure messages show addresses as text. Found by argument-dependent lookup.
+// GoogleTest prints values it has no printer for as raw bytes (and enums as
+// numbers); these make failure messages show the project's values as text.
+// Found by argument-dependent lookup. One place for all of them: a printer
+// defined in one test file would print differently in another.
 
 namespace p2pd::net {
 
@@ -45,6 +48,10 @@ inline void PrintTo(nat_type x, std::ostream* os) {
 
 inline void PrintTo(const delta_result& x, std::ostream* os) {
   *os << to_string(x.type) << "(" << x.value << ")";
+}
+
+inline void PrintTo(replay_verdict x, std::ostream* os) {
+  *os << to_string(x);
 }
 
 } // namespace p2pd::net

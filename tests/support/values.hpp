@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "printers.hpp" // so that these values print as text wherever they are compared
+
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/addr/ip_range.hpp"
 #include "p2pd/net/crypto/identity.hpp"

@@ -13,16 +13,12 @@
 #include <openssl/x509.h>
 
 #include "support/expect.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::make_identity;
 
 namespace {
-
-identity make_identity() {
-  auto id = identity::generate();
-  EXPECT_TRUE(id);
-  return std::move(*id);
-}
 
 struct endpoint_pair {
   tls_session client;

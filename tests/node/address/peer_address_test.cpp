@@ -8,19 +8,15 @@
 #include "p2pd/net/util/base32.hpp"
 
 #include "support/expect.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd;
 using namespace p2pd::node;
+using p2pd::test::ip;
 using net::errc;
 using net::family;
 
 namespace {
-
-net::ip_address ip(const char* text) {
-  auto x = net::ip_address::parse(text);
-  EXPECT_TRUE(x) << text;
-  return x ? *x : net::ip_address{};
-}
 
 // A fixture with one node's identity and a full address of it: two
 // interfaces, both families, every optional field, two channels.
