@@ -2,13 +2,9 @@
 // listener behind: bad ports and ranges, families a target lacks, addresses
 // not on this host, ports locked by another process or daemon, and a
 // listener killed in the middle of a transfer.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "daemon_test_util.hpp"
 
+#include "support/lock_holder.hpp"
 #include "support/netns.hpp"
 #include "p2pd/net/sock/port_lock.hpp"
 
@@ -25,69 +21,6 @@ bool no_listeners(p2pd::daemon_handle& d) {
   auto ls = d.listeners();
   return ls && ls->empty();
 }
-
-// A forked child that holds the port lock of (tcp, 127.0.0.1, port) in `dir`
-// until the parent tells it to go (a byte on a pipe) or the test ends (the
-// destructor kills and reaps it). Forked before any runtime exists.
-class lock_holder {
-public:
-  lock_holder(const std::string& dir, uint16_t port) {
-    int ready[2];
-    int go[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0)
-      return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      ::close(go[1]);
-      auto lk = net::port_lock::acquire(dir, net::family::v4, net::protocol::tcp,
-                                        *net::ip_address::parse("127.0.0.1"), port);
-      char c = lk ? '1' : '0';
-      (void) !::write(ready[1], &c, 1);
-      (void) !::read(go[0], &c, 1); // until the parent says so, or dies
-      ::_exit(lk ? 0 : 1);
-    }
-    ::close(ready[1]);
-    ::close(go[0]);
-    go_ = go[1];
-    char c = 0;
-    locked_ = pid_ > 0 && ::read(ready[0], &c, 1) == 1 && c == '1';
-    ::close(ready[0]);
-  }
-
-  ~lock_holder() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (go_ >= 0)
-      ::close(go_);
-  }
-
-  lock_holder(const lock_holder&) = delete;
-  lock_holder& operator=(const lock_holder&) = delete;
-
-  pid_t pid() const { return pid_; }
-  /// The child took the lock.
-  bool locked() const { return locked_; }
-
-  /// Tells the child to exit and reaps it; true if it exited cleanly.
-  bool release() {
-    char c = 'x';
-    if (::write(go_, &c, 1) != 1)
-      return false;
-    int status = 0;
-    bool ok = ::waitpid(pid_, &status, 0) == pid_ && WIFEXITED(status)
-              && WEXITSTATUS(status) == 0;
-    pid_ = -1;
-    return ok;
-  }
-
-private:
-  pid_t pid_ = -1;
-  int go_ = -1;
-  bool locked_ = false;
-};
 
 } // namespace
 
@@ -305,7 +238,7 @@ TEST(DaemonBadInput, PortLockedByAnotherProcessFailsNamingItsPidAndStartsNothing
     << render(ls.error());
   EXPECT_TRUE(no_listeners(*d));
   EXPECT_TRUE(bindable(tcp, at("127.0.0.1", free)));
-  EXPECT_TRUE(holder.release());
+  EXPECT_TRUE(exited_cleanly(holder.release()));
 }
 
 TEST(DaemonBadInput, PortLockedByAnotherProcessIsFreeOnceThatProcessExits) {
@@ -317,7 +250,7 @@ TEST(DaemonBadInput, PortLockedByAnotherProcessIsFreeOnceThatProcessExits) {
   auto d = rt.start_daemon(daemon_in(dir));
   ASSERT_OK(d);
   EXPECT_ERRC(d->listen_specific({{tcp, at("127.0.0.1", port)}}), errc::port_locked);
-  ASSERT_TRUE(holder.release());
+  ASSERT_TRUE(exited_cleanly(holder.release()));
   auto ls = d->listen_specific({{tcp, at("127.0.0.1", port)}});
   ASSERT_OK(ls);
   ASSERT_OK(echo_once(rt, tcp, ls->front().local, "mine now"));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
 #include "support/mosquitto_fixture.hpp"
 #include "signal_test_util.hpp"
 

@@ -13,17 +13,15 @@
 #include <gtest/gtest.h>
 
 #include "support/expect.hpp"
+#include "support/files.hpp"
 #include "support/printers.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::mode_of;
+using p2pd::test::temp_dir;
 
 namespace {
-
-mode_t mode_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
 
 // Sets or unsets an environment variable for one scope, then restores it.
 class scoped_env {
@@ -53,17 +51,10 @@ private:
 // Every test works in a fresh directory under /tmp, never in the real ~/.p2pd.
 class DataDir : public ::testing::Test {
 protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/p2pd-data-dir-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(tmp_, ec);
-  }
+  void SetUp() override { ASSERT_TRUE(dir_) << "cannot make a temporary directory"; }
 
-  std::string tmp_;
+  temp_dir dir_{"p2pd-data-dir-test-"};
+  const std::string tmp_ = dir_.path();
 };
 
 TEST_F(DataDir, CreatesMissingDirectoryAndParentsWithMode0700) {

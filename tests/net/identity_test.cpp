@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "support/expect.hpp"
+#include "support/files.hpp"
 #include "support/printers.hpp"
 #include "support/temp_dir.hpp"
 #include "support/values.hpp"
@@ -26,6 +27,7 @@
 using namespace p2pd::net;
 using p2pd::test::from_hex;
 using p2pd::test::make_identity;
+using p2pd::test::mode_of;
 using p2pd::test::temp_dir;
 
 constexpr auto env = sign_purpose::envelope;
@@ -43,12 +45,6 @@ void write_all(const std::string& path, const std::vector<uint8_t>& bytes, mode_
   ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
   ::close(fd);
   ASSERT_EQ(::chmod(path.c_str(), mode), 0);
-}
-
-mode_t mode_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
 }
 
 } // namespace

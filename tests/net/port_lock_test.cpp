@@ -1,6 +1,5 @@
 #include "p2pd/net/sock/port_lock.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,124 +7,41 @@
 
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/expect.hpp"
+#include "support/files.hpp"
+#include "support/forked_child.hpp"
+#include "support/lock_holder.hpp"
 #include "support/printers.hpp"
+#include "support/temp_dir.hpp"
 #include "support/values.hpp"
 
 using namespace p2pd::net;
+using p2pd::test::exited_cleanly;
+using p2pd::test::forked_child;
 using p2pd::test::ip;
+using p2pd::test::lock_holder;
+using p2pd::test::mode_of;
+using p2pd::test::read_file;
+using p2pd::test::status_text;
+using p2pd::test::temp_dir;
 
 namespace {
-
-mode_t mode_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::string contents(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-void write_all(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0)
-      return;
-    done += static_cast<size_t>(n);
-  }
-}
-
-// Reads up to and without '\n', or to EOF.
-std::string read_line(int fd) {
-  std::string out;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n')
-    out += c;
-  return out;
-}
-
-// A forked child; killed and reaped if the test ends first, so that a failed
-// assertion does not leave a lock holder behind.
-struct child_process {
-  pid_t pid = -1;
-  int from_child = -1; // the child's report, one line
-
-  ~child_process() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (from_child >= 0)
-      ::close(from_child);
-  }
-
-  /// The wait status.
-  int wait() {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    pid = -1;
-    return status;
-  }
-};
-
-// Forks a child that runs `body`, sends its result as one line and then
-// exits, or stays until killed if `stay` is set. The child uses no GoogleTest
-// assertions: they would land in a copy of the runner that nobody reads.
-void start_child(child_process& c, const std::function<std::string()>& body, bool stay = false) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  c.pid = ::fork();
-  ASSERT_GE(c.pid, 0);
-  if (c.pid == 0) {
-    ::close(fds[0]);
-    write_all(fds[1], body() + "\n");
-    while (stay)
-      ::pause();
-    ::_exit(0); // no atexit handlers, no GoogleTest teardown in the copy
-  }
-  ::close(fds[1]);
-  c.from_child = fds[0];
-}
-
-// The child's report of its own acquire: "locked" or the error.
-std::string try_lock_report(const std::string& dir, uint16_t port, port_lock* keep = nullptr) {
-  auto lock = port_lock::acquire(dir, family::v4, protocol::tcp, ip("127.0.0.1"), port);
-  if (!lock)
-    return to_string(lock.error());
-  if (keep != nullptr)
-    *keep = std::move(*lock);
-  return "locked";
-}
-
 // Every test works in a fresh directory under /tmp, never in the real ~/.p2pd.
+// dir_ does not exist yet: the first lock makes it (and some tests check that
+// a refused one did not).
 class PortLock : public ::testing::Test {
 protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/p2pd-port-lock-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
-    dir_ = tmp_ + "/data";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(tmp_, ec);
-  }
+  void SetUp() override { ASSERT_TRUE(tmp_) << "cannot make a temporary directory"; }
 
   result<port_lock> lock(uint16_t port, protocol proto = protocol::tcp,
                          std::string_view addr = "127.0.0.1") {
@@ -135,8 +51,8 @@ protected:
 
   std::string lock_path(const std::string& name) const { return dir_ + "/locks/" + name; }
 
-  std::string tmp_;
-  std::string dir_;
+  temp_dir tmp_{"p2pd-port-lock-test-"};
+  std::string dir_ = tmp_.path() + "/data";
 };
 
 TEST_F(PortLock, AcquireReleaseReacquire) {
@@ -162,7 +78,7 @@ TEST_F(PortLock, CreatesPrivateDirectoriesAndA0600FileWithThePid) {
   EXPECT_EQ(mode_of(dir_), 0700u);
   EXPECT_EQ(mode_of(dir_ + "/locks"), 0700u);
   EXPECT_EQ(mode_of(a->path()), 0600u);
-  EXPECT_EQ(contents(a->path()), std::to_string(::getpid()) + "\n");
+  EXPECT_EQ(read_file(a->path()), std::to_string(::getpid()) + "\n");
 }
 
 TEST_F(PortLock, ReleaseKeepsTheFile) {
@@ -180,7 +96,7 @@ TEST_F(PortLock, OverwritesALongerOldPid) {
   a->release();
   std::ofstream{path} << "1234567890123\n";
   ASSERT_TRUE(lock(8000));
-  EXPECT_EQ(contents(path), std::to_string(::getpid()) + "\n");
+  EXPECT_EQ(read_file(path), std::to_string(::getpid()) + "\n");
 }
 
 TEST_F(PortLock, SecondAcquireInTheSameProcessFails) {
@@ -219,44 +135,39 @@ TEST_F(PortLock, MovesTransferTheLock) {
 TEST_F(PortLock, AnotherProcessCannotTakeItWhileHeld) {
   auto a = lock(8000);
   ASSERT_TRUE(a);
-  child_process c;
-  start_child(c, [&] { return try_lock_report(dir_, 8000); });
-  std::string report = read_line(c.from_child);
-  int status = c.wait();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  lock_holder other{dir_, 8000};
+  std::string report = other.report();
+  int status = other.release();
+  ASSERT_TRUE(exited_cleanly(status)) << status_text(status);
   EXPECT_EQ(report, "p2pd::port_locked: port 8000/tcp on 127.0.0.1 is held by pid "
                       + std::to_string(::getpid()) + " (lock " + a->path() + ")");
   EXPECT_FALSE(lock(8000)); // the child's exit did not release our lock
 }
 
 TEST_F(PortLock, IsReleasedWhenTheHolderIsKilled) {
-  port_lock keep; // stays empty here; the child's copy holds its lock until it dies
-  child_process c;
-  start_child(c, [&] { return try_lock_report(dir_, 8000, &keep); }, true);
-  ASSERT_EQ(read_line(c.from_child), "locked");
+  lock_holder other{dir_, 8000};
+  ASSERT_EQ(other.report(), "locked");
   auto while_held = lock(8000);
   ASSERT_FALSE(while_held);
   EXPECT_ERRC(while_held, errc::port_locked);
-  EXPECT_TRUE(contains(while_held.error().what, "held by pid " + std::to_string(c.pid) + " "))
+  EXPECT_TRUE(contains(while_held.error().what, "held by pid " + std::to_string(other.pid()) + " "))
     << while_held.error().what;
-  ASSERT_EQ(::kill(c.pid, SIGKILL), 0);
-  int status = c.wait(); // the kernel closes a process's files before it can be reaped
-  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  int status = other.kill(); // the kernel closes a process's files before it can be reaped
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status_text(status);
   auto after = lock(8000);
   ASSERT_OK(after);
-  EXPECT_EQ(contents(after->path()), std::to_string(::getpid()) + "\n");
+  EXPECT_EQ(read_file(after->path()), std::to_string(::getpid()) + "\n");
 }
 
 TEST_F(PortLock, AForkedChildsReleaseDoesNotUnlockTheParent) {
   auto a = lock(8000);
   ASSERT_TRUE(a);
-  child_process c;
-  start_child(c, [&] {
+  forked_child c{[&] {
     a->release(); // the child's copy of the parent's lock
     return std::string{a->held() ? "held" : "released"};
-  });
-  EXPECT_EQ(read_line(c.from_child), "released");
-  c.wait();
+  }};
+  EXPECT_EQ(c.report(), "released");
+  c.release();
   EXPECT_TRUE(a->held());
   EXPECT_FALSE(lock(8000));
 }
@@ -264,9 +175,8 @@ TEST_F(PortLock, AForkedChildsReleaseDoesNotUnlockTheParent) {
 TEST_F(PortLock, ReleaseUnlocksEvenIfAForkedChildSharesTheDescriptor) {
   auto a = lock(8000);
   ASSERT_TRUE(a);
-  child_process c; // inherits the descriptor and keeps it until killed
-  start_child(c, [] { return std::string{"up"}; }, true);
-  ASSERT_EQ(read_line(c.from_child), "up");
+  forked_child c{[] { return std::string{"up"}; }}; // inherits the descriptor, keeps it until killed
+  ASSERT_EQ(c.report(), "up");
   a->release();
   auto b = lock(8000);
   EXPECT_OK(b);
@@ -353,7 +263,7 @@ TEST_F(PortLock, RefusesASymlinkAsLockFile) {
   // The locks directory is private, so only the user can plant one; still, a
   // lock must never create or lock a file somewhere else.
   ASSERT_TRUE(lock(8001));
-  std::string target = tmp_ + "/elsewhere";
+  std::string target = tmp_.path() + "/elsewhere";
   ASSERT_EQ(::symlink(target.c_str(), lock_path("v4_tcp_127.0.0.1_8000.lock").c_str()), 0);
   auto a = lock(8000);
   ASSERT_FALSE(a);

@@ -1,19 +1,14 @@
 #include "p2pd/net/tls/tls.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -23,14 +18,19 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "support/child_process.hpp"
 #include "support/expect.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 #include "support/tls_certs.hpp"
 #include "p2pd/net/sock/socket.hpp"
 
-extern char** environ;
-
 using namespace p2pd::net;
 using p2pd::test::cert_pair;
+using p2pd::test::child_process;
+using p2pd::test::have_program;
+using p2pd::test::read_file;
+using p2pd::test::temp_dir;
 using p2pd::test::tls_test_certs;
 
 namespace {
@@ -458,20 +458,6 @@ TEST_F(TlsTest, MutualTlsRefusesClientCertFromUnknownCa) {
 
 // ---- A real peer that no one here wrote: `openssl s_server -rev` ----------
 
-std::string find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
-  while (!rest.empty()) {
-    auto colon = rest.find(':');
-    std::string dir{rest.substr(0, colon)};
-    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-    auto file = (dir.empty() ? std::string{"."} : dir) + "/" + name;
-    if (access(file.c_str(), X_OK) == 0)
-      return file;
-  }
-  return {};
-}
-
 using steady = std::chrono::steady_clock;
 
 // Milliseconds left until `deadline`, for poll(); 0 once it passed.
@@ -482,54 +468,29 @@ int ms_left(steady::time_point deadline) {
 
 // `openssl s_server -rev` on 127.0.0.1 with a port of the kernel's choice,
 // which it prints ("ACCEPT 127.0.0.1:<port>"); it serves one connection,
-// answering each line reversed. The destructor stops and reaps it.
+// answering each line reversed. Stopped and reaped with the object.
 class s_server_process {
 public:
-  s_server_process() = default;
-  s_server_process(const s_server_process&) = delete;
-  s_server_process& operator=(const s_server_process&) = delete;
-
-  ~s_server_process() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM); // our unreaped child: the pid cannot be anyone else's
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
   // "" once it listens, else why not.
-  std::string start(const std::string& openssl, const std::string& cert, const std::string& key) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-      return "pipe2 failed";
-    out_ = unique_fd{fds[0]};
-    unique_fd write_end{fds[1]};
-    std::vector<std::string> args{openssl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert,
-                                  "-key",  key,        "-rev",    "-naccept",    "1"};
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, write_end.get(), 1);
-    posix_spawn_file_actions_adddup2(&fa, write_end.get(), 2);
-    int rc = posix_spawn(&pid_, openssl.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      pid_ = -1;
-      return "cannot start " + openssl + ": " + errno_text(rc);
-    }
-    write_end = unique_fd{}; // EOF on out_ once s_server exits
-    auto deadline = steady::now() + std::chrono::seconds(10);
-    while (port_ == 0) {
-      if (!read_output(deadline))
-        return "s_server did not report its port; it said: " + output_;
-      auto at = output_.find("ACCEPT 127.0.0.1:");
-      auto eol = at == std::string::npos ? at : output_.find('\n', at);
-      if (eol != std::string::npos)
-        port_ = static_cast<uint16_t>(std::stoi(output_.substr(at + 17, eol - at - 17)));
-    }
+  std::string start(const std::string& cert, const std::string& key) {
+    if (!dir_)
+      return "cannot make a temporary directory";
+    std::string why;
+    if (!proc_.start({"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key,
+                      "-rev", "-naccept", "1"},
+                     log_path(), why))
+      return why;
+    const std::string accept = "ACCEPT 127.0.0.1:";
+    if (!proc_.wait_for_text(log_path(), accept, 0, 10000))
+      return "s_server did not report its port; it said: " + said();
+    auto at = read_file(log_path()).find(accept);
+    // The line is whole once its newline is there.
+    if (!proc_.wait_for_text(log_path(), "\n", at, 10000))
+      return "s_server did not finish its port line; it said: " + said();
+    auto text = read_file(log_path());
+    auto eol = text.find('\n', at);
+    port_ = static_cast<uint16_t>(
+      std::stoi(text.substr(at + accept.size(), eol - at - accept.size())));
     return {};
   }
 
@@ -556,13 +517,13 @@ public:
       pollfd p{fd.get(), POLLIN, 0};
       int n = poll(&p, 1, ms_left(deadline));
       if (n <= 0)
-        return "no answer from s_server in time; it said: " + drain_output();
+        return "no answer from s_server in time; it said: " + said();
       char buf[4096];
       ssize_t got = recv(fd.get(), buf, sizeof buf, 0);
       if (got <= 0)
-        return "s_server closed the connection; it said: " + drain_output();
+        return "s_server closed the connection; it said: " + said();
       if (auto err = s.feed(buf, static_cast<size_t>(got), plain))
-        return to_string(err) + "; s_server said: " + drain_output();
+        return to_string(err) + "; s_server said: " + said();
     }
     s.close_notify();
     return send_output(s, fd.get());
@@ -581,41 +542,25 @@ private:
     return {};
   }
 
-  // Appends what s_server printed, waiting until `deadline`; false on EOF or
-  // timeout.
-  bool read_output(steady::time_point deadline) {
-    pollfd p{out_.get(), POLLIN, 0};
-    if (poll(&p, 1, ms_left(deadline)) <= 0)
-      return false;
-    char buf[1024];
-    ssize_t n = read(out_.get(), buf, sizeof buf);
-    if (n <= 0)
-      return false;
-    output_.append(buf, static_cast<size_t>(n));
-    return true;
+  std::string log_path() const { return dir_.path() + "/s_server.log"; }
+
+  // For error messages: what s_server printed (its last words too, if it is
+  // exiting: a bounded wait, on failure only).
+  std::string said() {
+    proc_.wait_exit(200);
+    return read_file(log_path());
   }
 
-  // For error messages: what s_server printed so far (waiting briefly for
-  // its last words).
-  std::string drain_output() {
-    auto deadline = steady::now() + std::chrono::milliseconds(200);
-    while (read_output(deadline)) {
-    }
-    return output_;
-  }
-
-  pid_t pid_ = -1;
-  unique_fd out_;
-  std::string output_;
+  temp_dir dir_{"p2pd-s_server-"};
+  child_process proc_;
   uint16_t port_ = 0;
 };
 
 TEST_F(TlsTest, AgainstOpensslSServer) {
-  auto openssl = find_on_path("openssl");
-  if (openssl.empty())
+  if (!have_program("openssl"))
     GTEST_SKIP() << "no openssl binary on PATH (scripts/install-deps.sh installs it)";
   s_server_process peer;
-  auto why = peer.start(openssl, certs().server.cert, certs().server.key);
+  auto why = peer.start(certs().server.cert, certs().server.key);
   ASSERT_TRUE(why.empty()) << why;
   auto client = tls_session::make(context(client_config("localhost")), {},
                                   "openssl s_server at 127.0.0.1:" + std::to_string(peer.port()));

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 extern char** environ;
@@ -155,13 +154,6 @@ bool have_program(const std::string& tool) {
     if (::access((std::string{sbin} + tool).c_str(), X_OK) == 0)
       return true;
   return false;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 } // namespace p2pd::test

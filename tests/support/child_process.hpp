@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "files.hpp" // read_file, for a server's log
+
 namespace p2pd::test {
 
 class child_process {
@@ -47,8 +49,5 @@ private:
 
 /// True if `tool` is found in PATH (or is an executable path).
 bool have_program(const std::string& tool);
-
-/// The file's contents (a server's log, for failure messages).
-std::string read_file(const std::string& path);
 
 } // namespace p2pd::test

@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "sockets.hpp"
+
 #include "p2pd/net/sock/socket.hpp"
 #include "p2pd/net/stun/stun_builder.hpp"
 #include "p2pd/net/stun/stun_message.hpp"
@@ -12,13 +14,6 @@
 namespace p2pd::test {
 
 namespace {
-
-bool udp_port_free(const net::ip_address& ip, uint16_t port) {
-  net::unique_fd fd{::socket(net::to_af(ip.fam()), SOCK_DGRAM | SOCK_CLOEXEC, 0)};
-  sockaddr_storage ss;
-  auto len = net::endpoint{ip, port}.to_sockaddr(ss);
-  return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0;
-}
 
 // One binding request to `to`; true if a success response comes within
 // `wait_ms`.
@@ -66,8 +61,9 @@ std::unique_ptr<coturn_server> coturn_server::start(std::string& why) {
   for (int i = 0; i < 50 && s->port_ == 0; ++i) {
     auto p = static_cast<uint16_t>(pick(rng));
     auto a = static_cast<uint16_t>(p + 1);
-    if (udp_port_free(s->ip1_, p) && udp_port_free(s->ip2_, p) && udp_port_free(s->ip1_, a)
-        && udp_port_free(s->ip2_, a)) {
+    auto udp = net::protocol::udp;
+    if (bindable(udp, {s->ip1_, p}) && bindable(udp, {s->ip2_, p}) && bindable(udp, {s->ip1_, a})
+        && bindable(udp, {s->ip2_, a})) {
       s->port_ = p;
       s->alt_port_ = a;
     }

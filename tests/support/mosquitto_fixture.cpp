@@ -1,52 +1,16 @@
 #include "mosquitto_fixture.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
-#include <thread>
+
+#include "sockets.hpp"
 
 namespace p2pd::test {
 
 namespace {
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return sa;
-}
-
-// A port the kernel just handed out on 127.0.0.1; free again once closed.
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return 0;
-  auto sa = loopback(0);
-  socklen_t len = sizeof(sa);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0
-      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
-    port = ntohs(sa.sin_port);
-  ::close(fd);
-  return port;
-}
-
-bool accepts(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return false;
-  auto sa = loopback(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
-  ::close(fd);
-  return ok;
-}
 
 std::string find_program(const char* name) {
   for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/usr/local/sbin/", "/usr/local/bin/"}) {
@@ -81,7 +45,7 @@ std::unique_ptr<mosquitto_broker> mosquitto_broker::prepare(std::string& why) {
     why = "cannot make a temporary directory";
     return nullptr;
   }
-  b->port_ = free_port();
+  b->port_ = free_port(net::protocol::tcp);
   if (b->port_ == 0) {
     why = "no free port on 127.0.0.1";
     return nullptr;
@@ -129,7 +93,7 @@ bool mosquitto_broker::restart(std::string& why) {
 bool mosquitto_broker::wait_until_up(size_t log_from, std::string& why) {
   // "mosquitto version X running" comes once its listeners are open.
   if (proc_.wait_for_text(dir() + "/mosquitto.log", " running", log_from, 10000)
-      && accepts(port_))
+      && raw_connect(net::endpoint{net::ip_address::loopback(net::family::v4), port_}))
     return true;
   why = proc_.alive() ? "mosquitto did not accept connections on port " + std::to_string(port_)
                           + " within 10 s: " + log()

@@ -1,88 +1,28 @@
 #include "netns.hpp"
 
-#include <fcntl.h>
 #include <sched.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <fstream>
+
+#include "forked_child.hpp"
 
 namespace p2pd::test {
 
-namespace {
-
-void write_all(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    auto n = ::write(fd, s.data() + done, s.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    done += static_cast<size_t>(n);
-  }
-}
-
-[[noreturn]] void child_main(int report_fd, const std::function<std::string()>& body) {
-  std::string report;
-  if (::unshare(CLONE_NEWNET) != 0) {
-    report = std::string{"unshare(CLONE_NEWNET) failed: "} + std::strerror(errno);
-  } else {
-    try {
-      report = body();
-    } catch (const std::exception& e) {
-      report = std::string{"exception: "} + e.what();
-    } catch (...) {
-      report = "unknown exception";
-    }
-  }
-  write_all(report_fd, report);
-  ::close(report_fd);
-  // _exit: no atexit handlers, no GoogleTest teardown, no flushing of the
-  // parent's stdio buffers a second time.
-  ::_exit(report.empty() ? 0 : 1);
-}
-
-} // namespace
-
 netns_outcome run_in_new_netns(const std::function<std::string()>& body) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    return {false, std::string{"pipe2() failed: "} + std::strerror(errno)};
-  std::fflush(nullptr); // or the child would print the parent's pending output again
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return {false, std::string{"fork() failed: "} + std::strerror(errno)};
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    child_main(fds[1], body);
-  }
-  ::close(fds[1]);
-  std::string report;
-  char buf[4096];
-  for (;;) {
-    auto n = ::read(fds[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    report.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  bool exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  forked_child child{[&]() -> std::string {
+    if (::unshare(CLONE_NEWNET) != 0)
+      return std::string{"unshare(CLONE_NEWNET) failed: "} + std::strerror(errno);
+    return body();
+  }};
+  std::string report = child.report();
+  int status = child.release();
+  bool exited_ok = exited_cleanly(status);
   if (!exited_ok && report.empty())
-    report = WIFSIGNALED(status) ? "child killed by signal " + std::to_string(WTERMSIG(status))
-                                 : "child exited with " + std::to_string(WEXITSTATUS(status));
+    report = "child " + status_text(status);
   return {exited_ok && report.empty(), report};
 }
 

@@ -1,9 +1,6 @@
 #include "tls_certs.hpp"
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <system_error>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -130,15 +127,11 @@ const char* const server_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
 } // namespace
 
 std::unique_ptr<tls_test_certs> tls_test_certs::make(std::string& error) {
-  namespace fs = std::filesystem;
   std::unique_ptr<tls_test_certs> out{new tls_test_certs};
-  std::error_code ec;
-  std::string tmpl = (fs::temp_directory_path(ec) / "p2pd-tls-XXXXXX").string();
-  if (ec || mkdtemp(tmpl.data()) == nullptr) {
-    error = "cannot create a temporary directory from " + tmpl;
+  if (out->dir.empty()) {
+    error = "cannot create a temporary directory";
     return nullptr;
   }
-  out->dir = tmpl;
   try {
     auto ca_key = new_key();
     auto ca_cert = make_cert({"p2pd test CA", true}, ca_key.get(), nullptr, ca_key.get());
@@ -166,18 +159,11 @@ std::unique_ptr<tls_test_certs> tls_test_certs::make(std::string& error) {
     write_pair(out->dir + "/client", cert.get(), key.get(), out->client);
   } catch (const cert_error& e) {
     error = e.what;
-    return nullptr; // the destructor removes the directory
+    return nullptr; // the temp_dir goes with the object
   }
   out->garbage = out->dir + "/garbage.pem";
   std::ofstream{out->garbage} << "this is not a certificate\n";
   return out;
-}
-
-tls_test_certs::~tls_test_certs() {
-  if (!dir.empty()) {
-    std::error_code ec; // best effort: a leftover temp dir fails no test
-    std::filesystem::remove_all(dir, ec);
-  }
 }
 
 } // namespace p2pd::test

@@ -3,8 +3,10 @@
 #include <memory>
 #include <string>
 
+#include "temp_dir.hpp"
+
 // Test certificates made with OpenSSL's C API in a temporary directory
-// (removed again by the destructor). All keys are EC P-256, which both
+// (removed again with the object). All keys are EC P-256, which both
 // TLS 1.2 and 1.3 and every OpenSSL tool accept.
 
 namespace p2pd::test {
@@ -22,12 +24,15 @@ public:
   /// failure.
   static std::unique_ptr<tls_test_certs> make(std::string& error);
 
-  ~tls_test_certs();
   tls_test_certs(const tls_test_certs&) = delete;
   tls_test_certs& operator=(const tls_test_certs&) = delete;
 
+private:
+  temp_dir tmp_{"p2pd-tls-"};
+
+public:
   /// The temporary directory holding everything.
-  std::string dir;
+  const std::string dir = tmp_.path();
   /// The test CA: self-signed, CN "p2pd test CA". `ca.cert` is the file to trust.
   cert_pair ca;
   /// CN "localhost", subjectAltName DNS:localhost, IP:127.0.0.1, IP:::1;
