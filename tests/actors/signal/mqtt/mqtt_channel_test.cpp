@@ -7,7 +7,7 @@
 
 #include "support/files.hpp"
 #include "support/mosquitto_fixture.hpp"
-#include "signal_test_util.hpp"
+#include "actors/signal/signal_test_util.hpp"
 
 #include "p2pd/api/runtime.hpp"
 #include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"

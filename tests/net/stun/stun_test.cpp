@@ -8,7 +8,7 @@
 #include "support/expect.hpp"
 #include "support/printers.hpp"
 #include "support/values.hpp"
-#include "net/stun_vectors.hpp"
+#include "net/stun/stun_vectors.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::ep;

@@ -2,7 +2,7 @@
 // listener behind: bad ports and ranges, families a target lacks, addresses
 // not on this host, ports locked by another process or daemon, and a
 // listener killed in the middle of a transfer.
-#include "daemon_test_util.hpp"
+#include "actors/daemon/daemon_test_util.hpp"
 
 #include "support/lock_holder.hpp"
 #include "support/netns.hpp"

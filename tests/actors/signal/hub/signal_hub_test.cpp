@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "signal_test_util.hpp"
+#include "actors/signal/signal_test_util.hpp"
 
 #include "p2pd/api/runtime.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"

@@ -3,7 +3,7 @@
 // address, and a v4-only "eth1".
 #include <set>
 
-#include "daemon_test_util.hpp"
+#include "actors/daemon/daemon_test_util.hpp"
 
 #include "support/netns.hpp"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "daemon_test_util.hpp"
+#include "actors/daemon/daemon_test_util.hpp"
 
 #include "p2pd/net/sock/port_lock.hpp"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "signal_node_test_util.hpp"
+#include "actors/signal/node/signal_node_test_util.hpp"
 #include "support/temp_dir.hpp"
 
 #include "p2pd/api/blocking.hpp"

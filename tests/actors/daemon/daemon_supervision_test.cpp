@@ -4,7 +4,7 @@
 // ends with errc::listener_failed.
 #include <sys/socket.h>
 
-#include "daemon_test_util.hpp"
+#include "actors/daemon/daemon_test_util.hpp"
 
 #include "p2pd/net/sock/port_lock.hpp"
 

@@ -1,5 +1,5 @@
 // Daemons: many listeners as supervised pipes.
-#include "daemon_test_util.hpp"
+#include "actors/daemon/daemon_test_util.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
