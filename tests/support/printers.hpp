@@ -10,11 +10,14 @@
 #include "p2pd/net/error.hpp"
 #include "p2pd/net/nat/nat_type.hpp"
 #include "p2pd/net/nat/port_delta.hpp"
+#include "p2pd/net/sock/socket.hpp"
 
 // GoogleTest prints values it has no printer for as raw bytes (and enums as
 // numbers); these make failure messages show the project's values as text.
 // Found by argument-dependent lookup. One place for all of them: a printer
-// defined in one test file would print differently in another.
+// defined in one test file would print differently in another. A test
+// parameter's printed value also names its CTest test (gtest_discover_tests
+// turns ".../0  # GetParam() = TCP" into ".../TCP").
 
 namespace p2pd::net {
 
@@ -39,6 +42,10 @@ inline void PrintTo(errc x, std::ostream* os) {
 }
 
 inline void PrintTo(family x, std::ostream* os) {
+  *os << to_string(x);
+}
+
+inline void PrintTo(protocol x, std::ostream* os) {
   *os << to_string(x);
 }
 

@@ -113,29 +113,24 @@ TEST(DaemonBadInput, FailedRequestReleasesThePortLocksOfItsOtherListeners) {
   EXPECT_OK(lk);
 }
 
-TEST(DaemonBadInput, FamilyTheTargetLacksWithErrorOnAfIsFamilyUnsupported) {
+// error_on_af decides whether a family a target lacks is an error of its own
+// or a target to pass over. When the only target lacks it, nothing is left
+// to open either way: family_unsupported, and nothing started.
+class FamilyTheOnlyTargetLacks : public ::testing::TestWithParam<error_on_af> {};
+
+TEST_P(FamilyTheOnlyTargetLacks, IsFamilyUnsupportedAndStartsNothing) {
   temp_dir dir;
   runtime rt;
   auto d = rt.start_daemon(daemon_in(dir));
   ASSERT_OK(d);
   auto ls = d->listen_all({loopback_route(net::family::v4)}, {free_port(tcp)}, {tcp},
-                          net::family_choice::v6, true);
+                          net::family_choice::v6, GetParam().value);
   ASSERT_FALSE(ls);
   EXPECT_ERRC(ls, errc::family_unsupported);
   EXPECT_TRUE(no_listeners(*d));
 }
 
-TEST(DaemonBadInput, FamilyTheOnlyTargetLacksWithoutErrorOnAfLeavesNothingToOpen) {
-  temp_dir dir;
-  runtime rt;
-  auto d = rt.start_daemon(daemon_in(dir));
-  ASSERT_OK(d);
-  auto ls = d->listen_all({loopback_route(net::family::v4)}, {free_port(tcp)}, {tcp},
-                          net::family_choice::v6, false);
-  ASSERT_FALSE(ls);
-  EXPECT_ERRC(ls, errc::family_unsupported);
-  EXPECT_TRUE(no_listeners(*d));
-}
+INSTANTIATE_TEST_SUITE_P(DaemonBadInput, FamilyTheOnlyTargetLacks, both_error_on_af());
 
 TEST(DaemonBadInput, FamilyATargetLacksWithoutErrorOnAfSkipsThatTarget) {
   P2PD_SKIP_UNLESS_IPV6();

@@ -10,13 +10,17 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/actors.hpp"
 #include "support/expect.hpp"
 #include "support/pipes.hpp"
 #include "support/sockets.hpp"
 #include "support/temp_dir.hpp"
+#include "support/printers.hpp"
 #include "support/values.hpp"
 
 namespace p2pd::test {
@@ -73,6 +77,22 @@ inline std::optional<listener_info> by_id(const std::vector<listener_info>& ls, 
     if (l.id == id)
       return l;
   return std::nullopt;
+}
+
+/// listen_all's error_on_af as a test parameter that prints as what it means:
+/// its printed value names the CTest test (see support/printers.hpp), where
+/// a bool would say "true".
+struct error_on_af {
+  bool value;
+};
+
+inline void PrintTo(error_on_af x, std::ostream* os) {
+  *os << (x.value ? "ErrorOnAf" : "NoErrorOnAf");
+}
+
+/// Both values of error_on_af, for INSTANTIATE_TEST_SUITE_P.
+inline auto both_error_on_af() {
+  return ::testing::Values(error_on_af{true}, error_on_af{false});
 }
 
 } // namespace p2pd::test

@@ -46,8 +46,7 @@ std::string echo_on(runtime& rt, const endpoint& local) {
 } // namespace
 
 TEST(PipeBind, BindsTheNicAddressOfARoute) {
-  if (!can_create_netns())
-    GTEST_SKIP() << "needs root for network namespaces";
+  P2PD_SKIP_UNLESS_NETNS();
   auto out = run_in_new_netns([]() -> std::string {
     if (auto err = sh("ip link set lo up && " + add_nic_cmd("eth0") + " && ip addr add 10.7.0.2/24 dev eth0");
         !err.empty())
@@ -76,10 +75,8 @@ TEST(PipeBind, BindsTheNicAddressOfARoute) {
 }
 
 TEST(PipeBind, BindsALinkLocalAddressWithItsScope) {
-  if (!can_create_netns())
-    GTEST_SKIP() << "needs root for network namespaces";
-  if (!ipv6_enabled())
-    GTEST_SKIP() << "IPv6 is disabled on this kernel";
+  P2PD_SKIP_UNLESS_NETNS();
+  P2PD_SKIP_UNLESS_IPV6();
   auto out = run_in_new_netns([]() -> std::string {
     if (auto err = sh("ip link set lo up && " + add_nic_cmd("eth0")
                       + " && ip -6 addr add fe80::1234/64 dev eth0 nodad"
