@@ -50,4 +50,11 @@ private:
 /// True if `tool` is found in PATH (or is an executable path).
 bool have_program(const std::string& tool);
 
+/// True if `why`, a server fixture's reason for not starting, is that the
+/// server is not installed (it then starts with "not installed"): a reason
+/// to skip a test, where a server that does not come up fails it.
+inline bool not_installed(const std::string& why) {
+  return why.rfind("not installed", 0) == 0;
+}
+
 } // namespace p2pd::test

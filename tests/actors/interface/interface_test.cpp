@@ -9,6 +9,7 @@
 #include "support/fake_dns.hpp"
 #include "support/netns.hpp"
 #include "support/pipes.hpp"
+#include "support/stun_server.hpp"
 #include "support/values.hpp"
 
 #include "p2pd/api/blocking.hpp"
@@ -24,13 +25,7 @@ const auto v4 = net::family::v4;
 
 // The project's STUN server on 127.0.0.1 and 127.0.0.2, two ports each.
 stun_server own_server(runtime& rt) {
-  stun_server_spec spec;
-  spec.addrs.primary_ip = ip("127.0.0.1");
-  spec.addrs.primary_port = 0;
-  spec.addrs.alt_ip = ip("127.0.0.2");
-  spec.addrs.alt_port = 0;
-  spec.tcp = false;
-  auto srv = start_stun_server(rt, spec);
+  auto srv = start_loopback_stun_server(rt);
   EXPECT_OK(srv);
   return srv ? *srv : stun_server{};
 }
@@ -181,7 +176,7 @@ TEST(Interface, SilentResolverCostsOneDnsTimeoutAndIsReported) {
 TEST(Interface, CoturnOnLoopbackGivesExternalAddressAndOpenNat) {
   std::string why;
   auto turn = coturn_server::start(why);
-  if (!turn && why.rfind("not installed", 0) == 0)
+  if (!turn && not_installed(why))
     GTEST_SKIP() << why;
   ASSERT_TRUE(turn) << why;
   runtime rt;

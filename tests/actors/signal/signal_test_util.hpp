@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -124,5 +125,25 @@ private:
 
   caf::scoped_actor self_;
 };
+
+/// Every channel publishes "<from>><to>" to every other one's topic, and each
+/// must receive exactly what was meant for it: `ch[i]` is `names[i]`'s
+/// channel, `in[i]` subscribed to it on `topic(names[i])`.
+template <class Topic>
+void expect_all_reach_each_other(std::vector<std::unique_ptr<channel_calls>>& in,
+                                 const std::vector<signal_channel_actor>& ch,
+                                 const std::vector<std::string>& names, Topic topic) {
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t j = 0; j < names.size(); ++j)
+      if (i != j)
+        EXPECT_OK(in[i]->publish(ch[i], topic(names[j]), names[i] + ">" + names[j]));
+  for (size_t j = 0; j < names.size(); ++j) {
+    std::set<std::string> want;
+    for (size_t i = 0; i < names.size(); ++i)
+      if (i != j)
+        want.insert(names[i] + ">" + names[j]);
+    EXPECT_EQ(in[j]->distinct(want.size()), want) << "at " << names[j];
+  }
+}
 
 } // namespace p2pd::test

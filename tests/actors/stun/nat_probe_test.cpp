@@ -6,6 +6,7 @@
 #include "support/coturn_fixture.hpp"
 #include "support/expect.hpp"
 #include "support/pipes.hpp"
+#include "support/stun_server.hpp"
 #include "support/values.hpp"
 
 #include <map>
@@ -22,13 +23,7 @@ namespace {
 class NatProbe : public ::testing::Test {
 protected:
   void SetUp() override {
-    stun_server_spec spec;
-    spec.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
-    spec.addrs.primary_port = 0;
-    spec.addrs.alt_ip = *net::ip_address::parse("127.0.0.2");
-    spec.addrs.alt_port = 0;
-    spec.tcp = false;
-    auto srv = start_stun_server(rt, spec);
+    auto srv = start_loopback_stun_server(rt);
     ASSERT_OK(srv);
     server = *srv;
   }
@@ -191,7 +186,7 @@ TEST_F(NatProbe, ServerWhoseOtherAddressSharesItsIpLeavesTheTypeUnknownAndSaysWh
   // cannot tell whether a firewall filters by address.
   std::string why;
   auto turn = coturn_server::start(why);
-  if (!turn && why.rfind("not installed", 0) == 0)
+  if (!turn && not_installed(why))
     GTEST_SKIP() << why;
   ASSERT_TRUE(turn) << why;
   auto spec = probe_spec(turn->other_ip());

@@ -4,6 +4,7 @@
 #include "support/expect.hpp"
 #include "support/pipes.hpp"
 #include "support/sockets.hpp"
+#include "support/stun_server.hpp"
 #include "support/values.hpp"
 
 #include "p2pd/api/blocking.hpp"
@@ -30,12 +31,7 @@ stun_timing fast() {
 class StunClient : public ::testing::Test {
 protected:
   void SetUp() override {
-    stun_server_spec spec;
-    spec.addrs.primary_ip = *net::ip_address::parse("127.0.0.1");
-    spec.addrs.primary_port = 0;
-    spec.addrs.alt_ip = *net::ip_address::parse("127.0.0.2");
-    spec.addrs.alt_port = 0;
-    auto srv = start_stun_server(rt, spec);
+    auto srv = start_loopback_stun_server(rt, true);
     ASSERT_OK(srv);
     server = *srv;
     client = spawn_stun_client(rt.system(), fast());

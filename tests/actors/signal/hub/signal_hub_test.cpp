@@ -72,17 +72,7 @@ TEST_F(SignalHub, ThreeNodesReachEachOther) {
     ch.push_back(hub_channel(rt.system(), hub, n));
     ASSERT_OK(in.back()->subscribe(ch.back(), topic_of(n), in.back()->me()));
   }
-  for (size_t i = 0; i < names.size(); ++i)
-    for (size_t j = 0; j < names.size(); ++j)
-      if (i != j)
-        EXPECT_OK(in[i]->publish(ch[i], topic_of(names[j]), names[i] + ">" + names[j]));
-  for (size_t j = 0; j < names.size(); ++j) {
-    std::set<std::string> want;
-    for (size_t i = 0; i < names.size(); ++i)
-      if (i != j)
-        want.insert(names[i] + ">" + names[j]);
-    EXPECT_EQ(in[j]->distinct(want.size()), want) << "at " << names[j];
-  }
+  expect_all_reach_each_other(in, ch, names, topic_of);
   EXPECT_EQ(stats_of_hub().acked, 6u);
   for (auto& c : ch)
     EXPECT_OK(calls.close(c));

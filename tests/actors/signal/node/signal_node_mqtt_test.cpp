@@ -35,7 +35,7 @@ protected:
     for (size_t i = 0; i < count; ++i) {
       std::string why;
       auto b = mosquitto_broker::start(why);
-      if (!b && why.rfind("not installed", 0) == 0)
+      if (!b && not_installed(why))
         GTEST_SKIP() << why;
       ASSERT_TRUE(b) << why;
       brokers.push_back(std::move(b));
