@@ -140,6 +140,9 @@ struct pipe_msg {
 struct pipe_up {
   pipe_actor pipe;
   endpoint peer;
+  /// With node TLS (pipe_spec::tls_context from tls_context::make_node): the
+  /// node id (text form) the peer's certificate proved; empty otherwise.
+  std::string peer_node;
 };
 
 /// A connection ended: one client of a server (`whole` false) or the pipe
@@ -165,6 +168,8 @@ struct pipe_info {
   bool server = false;
   endpoint local;
   endpoint remote; ///< the peer or default destination of a client pipe
+  /// A client with node TLS: the node id (text form) the server proved.
+  std::string peer_node;
 };
 
 /// What a pipe did; every drop has a counter.
@@ -192,7 +197,7 @@ typename Inspector::result_type inspect(Inspector& f, pipe_msg& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipe_up& x) {
-  return f(caf::meta::type_name("p2pd::pipe_up"), x.pipe, x.peer);
+  return f(caf::meta::type_name("p2pd::pipe_up"), x.pipe, x.peer, x.peer_node);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipe_end& x) {
@@ -205,7 +210,7 @@ typename Inspector::result_type inspect(Inspector& f, pipe_error& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipe_info& x) {
   return f(caf::meta::type_name("p2pd::pipe_info"), x.pipe, x.proto, x.server, x.local,
-           x.remote);
+           x.remote, x.peer_node);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pipe_stats& x) {

@@ -1,10 +1,12 @@
 #pragma once
 
-// The examples' command line, shared so that every program handles bad
-// arguments the same way: a message naming what is wrong and the usage on
+// The examples' and tools' command line, shared so that every program handles
+// bad arguments the same way: a message naming what is wrong and the usage on
 // stderr, exit code 2; --help (or -h) prints the usage on stdout, exit 0.
 // Named options take a value ("--port 3478" or "--port=3478") or none (flags);
-// anything else not starting with '-' is a positional argument.
+// anything else not starting with '-' is a positional argument. A failure
+// at run time is reported the same way by every program too (args::error):
+// "program: what: why" on stderr, exit code 1.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,10 +17,15 @@
 #include <utility>
 #include <vector>
 
+#include "p2pd/messages/errors.hpp"
+
 namespace p2pd::examples {
 
 /// The exit code for bad arguments.
 constexpr int exit_usage = 2;
+
+/// The exit code for a failure at run time (a port in use, no answer, ...).
+constexpr int exit_failure = 1;
 
 /// A decimal number in min..max, digits only.
 inline std::optional<uint64_t> parse_count(std::string_view text, uint64_t min, uint64_t max) {
@@ -152,6 +159,17 @@ public:
     std::cerr << program_ << ": " << why << '\n';
     usage(std::cerr);
     return exit_usage;
+  }
+
+  /// Prints "program: what: why" on stderr; returns exit_failure. For a
+  /// caf::expected or net::result that holds an error: every one a program
+  /// gets is checked, and this keeps each check to two lines.
+  int error(const std::string& what, const caf::error& err) const {
+    std::cerr << program_ << ": " << what << ": " << render(err) << '\n';
+    return exit_failure;
+  }
+  int error(const std::string& what, const net::error& err) const {
+    return error(what, make_error(err));
   }
 
   void usage(std::ostream& out) const {

@@ -6,6 +6,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/data_dir.hpp"
 
@@ -34,9 +35,11 @@ pipe_spec listener_spec(const daemon_spec& d, const listen_addr& a) {
   // and UDP has no TIME_WAIT.
   s.on_msg = d.on_msg;
   s.subscribers = d.subscribers;
-  if (a.proto == net::protocol::tcp)
+  if (a.proto == net::protocol::tcp) {
     s.tls = d.tls;
-  else
+    s.tls_context = d.tls_context;
+    s.length_prefixed = d.length_prefixed;
+  } else
     s.conf.use_ssl = false; // TLS is for the TCP listeners
   return s;
 }
@@ -46,7 +49,9 @@ template <class F>
 void open_listener(daemon_ptr self, const listen_addr& a, F done) {
   auto spec = listener_spec(self->state.spec, a);
   auto timeout = open_timeout(spec);
-  auto p = spawn_pipe(self->home_system(), std::move(spec));
+  auto& stack = self->state.spec.stack;
+  auto p = stack ? stack->spawn_pipe(self->home_system(), std::move(spec))
+                 : spawn_pipe(self->home_system(), std::move(spec));
   self->request(p, timeout, caf::open_atom::value)
     .then([done](pipe_info& info) mutable { done(std::move(info), caf::error{}); },
           [done, a](caf::error& err) mutable {

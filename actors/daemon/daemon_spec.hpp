@@ -8,6 +8,10 @@
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 
 namespace p2pd {
+class net_stack;
+} // namespace p2pd
+
+namespace p2pd {
 
 /// What every listener of a daemon shares.
 struct daemon_spec {
@@ -22,6 +26,13 @@ struct daemon_spec {
   net_conf conf;
   /// TLS for every TCP listener: the server certificate and key.
   std::optional<net::tls_config> tls;
+  /// A ready TLS context for every TCP listener instead (a node's, from
+  /// tls_context::make_node; see pipe_spec::tls_context).
+  std::shared_ptr<net::tls_context> tls_context;
+  /// TCP listeners frame messages by length (pipe_spec::length_prefixed).
+  bool length_prefixed = false;
+  /// How listeners are spawned; null: spawn_pipe (the host's network).
+  std::shared_ptr<const net_stack> stack;
   restart_policy policy;
   /// Lock each listen port in `<data_dir>/locks`: a process of the same
   /// data directory that holds the port is named with its pid, which bind()

@@ -10,6 +10,7 @@
 #include "p2pd/actors/pipe/pipe_atoms.hpp"
 #include "p2pd/actors/pipe/pipe_state.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/util/length_prefix.hpp"
 
 namespace p2pd::actors {
 
@@ -73,7 +74,9 @@ void pipe_state::on_plaintext(caf::io::connection_handle h, conn& c, const char*
                        + " bytes)");
     if (*need == 0 || *need > rest.size())
       break;
-    deliver(rest.data(), *need, peer);
+    // A length prefix is the pipe's, not the message's.
+    auto skip = spec.length_prefixed ? net::length_prefix_size : 0;
+    deliver(rest.data() + skip, *need - skip, peer);
     rest.remove_prefix(*need);
     consumed = true;
     if (conns.count(h) == 0)

@@ -14,6 +14,7 @@
 
 #include "p2pd/actors/mux/default_mpx.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/util/length_prefix.hpp"
 
 namespace p2pd::actors {
 
@@ -271,6 +272,18 @@ void start_open(pipe_broker_ptr self) {
   if (mux::default_mpx(self) == nullptr)
     return st.open_failed(make_error(errc::invalid_argument,
                                      "pipes need the middleman's default multiplexer"));
+  if (spec.length_prefixed) {
+    if (spec.proto != net::protocol::tcp)
+      return st.open_failed(make_error(errc::invalid_argument,
+                                       "length_prefixed is for TCP pipes (a datagram is a message)"));
+    if (spec.conf.reader_limit <= net::length_prefix_size)
+      return st.open_failed(make_error(errc::invalid_argument,
+                                       "length_prefixed needs a reader_limit above 4 bytes"));
+    auto max = spec.conf.reader_limit - net::length_prefix_size;
+    spec.framer = [max](std::string_view buffered) {
+      return net::length_prefixed_size(buffered, max);
+    };
+  }
   if (spec.route || spec.bind) {
     auto ep = spec.route
                 ? net::resolve_bind(spec.bind.value_or(net::bind_spec{

@@ -85,6 +85,18 @@ struct pipe_spec {
   /// TLS settings; setting them turns TLS on (as conf.use_ssl does with the
   /// defaults: a client that verifies against the system's CAs and `host`).
   std::optional<net::tls_config> tls;
+  /// A ready TLS context instead of `tls` (turns TLS on too): one shared by
+  /// many pipes, such as a node's (tls_context::make_node), whose sessions
+  /// then report the peer's node id (pipe_up::peer_node, pipe_info::peer_node).
+  std::shared_ptr<net::tls_context> tls_context;
+  /// A client with a node TLS context: the node the server must be; the
+  /// handshake fails with errc::tls_verify_failed otherwise.
+  std::optional<net::node_id> expect_node;
+  /// TCP only: every message travels behind its length (a u32, big-endian;
+  /// net/util/length_prefix.hpp). Sends are framed, and received frames are
+  /// delivered without the prefix, one message each; a frame above
+  /// reader_limit - 4 bytes is malformed. Replaces `framer`.
+  bool length_prefixed = false;
   std::vector<subscriber> subscribers;
   msg_handler on_msg;
   /// TCP only. Unset, each read is delivered as it came (a stream has no
@@ -94,7 +106,7 @@ struct pipe_spec {
   resolver_fn resolver;
 
   bool is_client() const { return !host.empty(); }
-  bool use_tls() const { return conf.use_ssl || tls.has_value(); }
+  bool use_tls() const { return conf.use_ssl || tls.has_value() || tls_context != nullptr; }
 };
 
 /// A TCP or UDP server spec bound to `local`.

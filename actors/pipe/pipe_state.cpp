@@ -9,6 +9,7 @@
 
 #include "p2pd/actors/mux/close_mailbox.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/util/length_prefix.hpp"
 
 namespace p2pd::actors {
 
@@ -92,6 +93,14 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
                                + info.local.to_string()));
   if (c->stream->last_error() != 0)
     return refuse(conn_error(c->stream->last_error(), c->peer));
+  // Length-prefixed: the prefix goes first, in the same record or write.
+  std::string framed;
+  if (spec.length_prefixed) {
+    if (auto err = net::append_length_prefixed({data, size}, spec.conf.reader_limit - 4, framed))
+      return refuse(make_error(err));
+    data = framed.data();
+    size = framed.size();
+  }
   if (c->stream->pending() + size > spec.conf.max_write_buffer) {
     // Refusing this send and going on would leave a hole in the stream: the
     // peer would get what came before and after but not this. The connection
@@ -176,7 +185,7 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto h = stream->hdl();
   auto now = self->clock().now();
   auto seq = ++rx_count;
-  conns[h] = conn{stream, stream->peer(), std::nullopt, false, now, seq, seq, 0, {}, {}};
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false, {}, now, seq, seq, 0, {}, {}};
   by_peer[stream->peer()] = h;
   if (spec.conf.linger >= 0) {
     net::socket_options opts;
@@ -198,11 +207,12 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
 void pipe_state::conn_up(const conn& c) {
   if (spec.is_client()) {
     info.remote = c.peer;
+    info.peer_node = c.peer_node;
     if (ph == phase::opening)
       opened();
     return;
   }
-  notify(events::up, caf::make_message(pipe_up{hdl, c.peer}));
+  notify(events::up, caf::make_message(pipe_up{hdl, c.peer, c.peer_node}));
 }
 
 void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, size_t size) {
@@ -221,6 +231,8 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
   bool closed = c.tls->peer_closed();
   if (!c.secure && c.tls->handshake_done()) {
     c.secure = true;
+    if (auto keys = c.tls->peer_node_keys())
+      c.peer_node = net::node_id::of(*keys).to_string();
     conn_up(c);
   }
   if (!plain.empty())
@@ -270,7 +282,7 @@ void pipe_state::opened() {
     rp.deliver(info);
   open_waiters.clear();
   if (spec.is_client() || spec.proto == net::protocol::udp)
-    notify(events::up, caf::make_message(pipe_up{hdl, info.remote}));
+    notify(events::up, caf::make_message(pipe_up{hdl, info.remote, info.peer_node}));
 }
 
 void pipe_state::open_failed(const caf::error& reason) {

@@ -35,6 +35,7 @@ struct pipe_state : pipe_io {
     endpoint peer;
     std::optional<net::tls_session> tls; ///< with use_ssl
     bool secure = false;                 ///< the TLS handshake is done
+    std::string peer_node;               ///< node TLS: the id the peer proved
     /// When bytes were last seen moving (by a sweep): the peer sent some or
     /// took some of ours, or connected. A client held back by backpressure
     /// is not idle while it still takes our replies.

@@ -10,6 +10,15 @@ namespace p2pd::actors {
 caf::error pipe_state::make_tls_context() {
   if (spec.proto != net::protocol::tcp)
     return make_error(errc::invalid_argument, "TLS (use_ssl) needs a TCP pipe");
+  if (spec.tls_context) {
+    if (spec.tls_context->config().server == spec.is_client())
+      return make_error(errc::invalid_argument,
+                        std::string{"the pipe is a TLS "} + (spec.is_client() ? "client" : "server")
+                          + " but its TLS context is for a "
+                          + (spec.is_client() ? "server" : "client"));
+    tls_ctx = spec.tls_context;
+    return caf::none;
+  }
   auto config = spec.tls.value_or(net::tls_config{});
   config.server = !spec.is_client(); // an adopted connection counts as a client
   auto ctx = net::tls_context::make(config);
@@ -27,6 +36,8 @@ caf::error pipe_state::start_tls(conn& c) {
   auto session = net::tls_session::make(tls_ctx, host, c.peer.to_string());
   if (!session)
     return make_error(session.error());
+  if (spec.expect_node)
+    session->expect_peer(*spec.expect_node);
   c.tls.emplace(std::move(*session));
   flush_tls(c); // a client's ClientHello
   self->delayed_send(self, spec.conf.ssl_handshake, tls_tmo_atom::value, c.stream->hdl());

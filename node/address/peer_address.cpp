@@ -52,9 +52,14 @@ error check_route(const peer_route& r, const std::string& name) {
         || scope == net::ip_scope::broadcast || r.nic->is_v4_mapped())
       return bad("NIC address " + r.nic->to_string() + " cannot be a host's ("
                  + net::to_string(scope) + ")");
+    if (r.prefix > (r.fam == family::v4 ? 32 : 128))
+      return bad("prefix length " + std::to_string(r.prefix) + " is not in 0.."
+                 + (r.fam == family::v4 ? "32" : "128"));
     if (r.fam == family::v6 && scope == net::ip_scope::link_local)
       return bad("NIC address " + r.nic->to_string() + " is link-local: it goes in the link-local field");
   }
+  if (!r.nic && r.prefix != 0)
+    return bad("a prefix length without a NIC address");
   if (r.link_local) {
     if (r.fam != family::v6)
       return bad("only IPv6 routes have a link-local field");
@@ -206,8 +211,10 @@ std::vector<uint8_t> peer_address_body(const peer_address& a) {
     w.u8(static_cast<uint8_t>((r.nic ? has_nic : 0) | (r.link_local ? has_link_local : 0)
                               | (r.external ? has_external : 0)));
     // Scope ids are host-local: the peer uses its own.
-    if (r.nic)
+    if (r.nic) {
       w.ip(*r.nic);
+      w.u8(r.prefix);
+    }
     if (r.link_local)
       w.ip(*r.link_local);
     if (r.external)
@@ -262,8 +269,10 @@ peer_address read_body(reader& in) {
       in.fail(name + ": unknown flags " + std::to_string(flags & ~known_flags));
       break;
     }
-    if (flags & has_nic)
+    if (flags & has_nic) {
       r.nic = in.ip(r.fam, name + "'s NIC address");
+      r.prefix = in.u8(name + "'s prefix length");
+    }
     if (flags & has_link_local)
       r.link_local = in.ip(r.fam, name + "'s link-local address");
     if (flags & has_external)
@@ -294,7 +303,7 @@ peer_address read_body(reader& in) {
 } // namespace
 
 bool operator==(const peer_route& x, const peer_route& y) {
-  return x.interface == y.interface && x.fam == y.fam && x.nic == y.nic
+  return x.interface == y.interface && x.fam == y.fam && x.nic == y.nic && x.prefix == y.prefix
          && x.link_local == y.link_local && x.external == y.external && x.port == y.port
          && x.nat == y.nat && x.delta == y.delta;
 }
@@ -421,7 +430,7 @@ std::string describe(const peer_address& a) {
   for (const auto& r : a.routes) {
     out += "  if" + std::to_string(r.interface) + " " + family_name(r.fam) + ":";
     if (r.nic)
-      out += " nic " + r.nic->to_string();
+      out += " nic " + r.nic->to_string() + "/" + std::to_string(r.prefix);
     if (r.link_local)
       out += " link-local " + r.link_local->to_string();
     out += " ext " + (r.external ? r.external->to_string() : std::string{"unknown"});

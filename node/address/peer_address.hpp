@@ -55,6 +55,9 @@ struct peer_route {
   /// The NIC address (IPv6: the global one). Optional for IPv6 when the
   /// interface has a link-local address only; required for IPv4.
   std::optional<net::ip_address> nic;
+  /// The on-link prefix length of `nic` (0: unknown): tells a peer on the
+  /// same LAN from one that only uses the same private range.
+  uint8_t prefix = 0;
   /// IPv6 only: the interface's fe80::/10 address (the peer supplies its own
   /// scope id when it connects).
   std::optional<net::ip_address> link_local;

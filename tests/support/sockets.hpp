@@ -67,6 +67,14 @@ inline bool raw_wait_closed(int fd, std::chrono::milliseconds timeout) {
   }
 }
 
+/// Bounds a plain socket's blocking reads and writes, so that a test whose
+/// peer never answers fails instead of hanging.
+inline void set_timeouts(int fd, std::chrono::seconds t) {
+  timeval tv{static_cast<time_t>(t.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /// Closes with SO_LINGER 0: the peer sees a reset, not an orderly close.
 inline void reset_close(net::unique_fd fd) {
   linger l{1, 0};

@@ -29,12 +29,6 @@ protected:
   runtime rt;
 };
 
-void set_timeouts(int fd, std::chrono::seconds t) {
-  timeval tv{static_cast<time_t>(t.count()), 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
 } // namespace
 
 TEST_P(PipeBackpressure, SlowReaderGetsEveryByteBackInOrder) {

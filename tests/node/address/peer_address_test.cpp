@@ -32,6 +32,7 @@ protected:
     v4.interface = 0;
     v4.fam = family::v4;
     v4.nic = ip("192.168.1.20");
+    v4.prefix = 24;
     v4.external = ip("203.0.113.7");
     v4.port = 40123;
     v4.nat = net::nat_type::port_restricted;
@@ -211,6 +212,8 @@ TEST_F(PeerAddress, SignedFieldsOutOfRangeAreRefusedByName) {
     errc::malformed, "delta type 9");
   expect_refused(signed_with([](auto& a) { a.routes[0].delta.value = 70000; }), errc::malformed,
                  "delta value 70000");
+  expect_refused(signed_with([](auto& a) { a.routes[0].prefix = 33; }), errc::malformed,
+                 "prefix length 33 is not in 0..32");
   expect_refused(signed_with([](auto& a) { a.routes[2].interface = 8; }), errc::malformed,
                  "interface 8");
   expect_refused(signed_with([](auto& a) { a.routes[1].link_local = ip("2001:db8::9"); }),
@@ -267,7 +270,7 @@ TEST_F(PeerAddress, ChannelsAloneAreEnoughForAReverseConnect) {
 TEST_F(PeerAddress, DescribeNamesEachRouteAndChannel) {
   auto d = describe(addr);
   EXPECT_NE(d.find(me->id().to_string()), std::string::npos) << d;
-  EXPECT_NE(d.find("if0 IPv4: nic 192.168.1.20 ext 203.0.113.7 port 40123 nat port_restricted "
+  EXPECT_NE(d.find("if0 IPv4: nic 192.168.1.20/24 ext 203.0.113.7 port 40123 nat port_restricted "
                    "delta independent -3"),
             std::string::npos)
     << d;

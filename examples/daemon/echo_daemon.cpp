@@ -12,14 +12,9 @@
 #include "args.hpp"
 
 #include "p2pd/net/iface/interfaces.hpp"
-#include "p2pd/p2pd.hpp"
+#include "p2pd/pipes.hpp"
 
 using namespace p2pd;
-
-static int fail(const std::string& what, const caf::error& err) {
-  std::cerr << "echo_daemon: " << what << ": " << render(err) << '\n';
-  return 1;
-}
 
 int main(int argc, char** argv) {
   examples::args cli{"echo_daemon", "echoes TCP and UDP messages until SIGINT or SIGTERM"};
@@ -49,16 +44,16 @@ int main(int argc, char** argv) {
     io.send(msg, from);
   });
   if (!echod)
-    return fail("start_daemon", echod.error());
+    return cli.error("start_daemon", echod.error());
   auto table = net::list_interfaces();
   if (!table)
-    return fail("list interfaces", make_error(table.error()));
+    return cli.error("list interfaces", table.error());
   auto nic = net::find_interface(*table, nic_name);
   if (!nic)
-    return fail("interface " + nic_name, make_error(nic.error()));
+    return cli.error("interface " + nic_name, nic.error());
   auto servers = echod->listen_all({*nic}, {{*port, *port}}, {tcp, udp});
   if (!servers)
-    return fail("listen on port " + std::to_string(*port), servers.error());
+    return cli.error("listen on port " + std::to_string(*port), servers.error());
   for (auto& s : *servers)
     std::cout << "listening: " << net::to_string(s.proto) << ' ' << to_string(s.local) << '\n';
   std::cout << "ready" << std::endl;
@@ -66,7 +61,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop, &sig);
   if (auto err = echod->close())
-    return fail("close", err);
+    return cli.error("close", err);
   std::cout << "stopped by " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << std::endl;
   return 0;
 }

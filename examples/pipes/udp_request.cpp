@@ -8,18 +8,12 @@
 
 #include "args.hpp"
 
-#include "p2pd/p2pd.hpp"
+#include "p2pd/pipes.hpp"
 
 using namespace p2pd;
 using namespace std::chrono_literals;
 
-static int fail(const char* what, const caf::error& err) {
-  std::cerr << what << ": " << render(err) << '\n';
-  return 1;
-}
-
 int main(int argc, char** argv) {
-  // No arguments: a stray one is refused rather than ignored.
   examples::args cli{"udp_request", "a UDP request with retries to a local server"};
   if (auto rc = cli.parse(argc, argv))
     return *rc;
@@ -30,7 +24,7 @@ int main(int argc, char** argv) {
       io.reply("reply to " + std::string(msg));
   });
   if (!server)
-    return fail("listen", server.error());
+    return cli.error("listen", server.error());
 
   // ask() tries 1 + send_retry times, waiting recv_timeout for each reply.
   net_conf conf;
@@ -38,19 +32,15 @@ int main(int argc, char** argv) {
   conf.recv_timeout = 500ms;
   auto client = rt.connect(udp, server->local(), conf);
   if (!client)
-    return fail("connect", client.error());
+    return cli.error("connect", client.error());
 
-  // A random request id; only a reply that carries it is taken.
+  // A random request id: only a reply that carries it is taken, as the seed
+  // matched STUN's transaction id.
   auto id = std::to_string(std::random_device{}());
-  auto resp = client->ask("request " + id, msg_filter::contains(id));
-  if (!resp)
-    return fail("no reply", resp.error());
-  std::cout << "asked " << to_string(server->local()) << ": \"request " << id << "\"\n"
-            << "reply from " << to_string(resp->from) << " after " << requests
-            << " tries: \"" << to_string(resp->data) << "\"\n";
-
-  // Cleanup.
-  client->close();
-  server->close();
+  auto reply = client->ask("request " + id, msg_filter::contains(id));
+  if (!reply)
+    return cli.error("no reply", reply.error());
+  std::cout << "asked " << to_string(server->local()) << " \"request " << id << "\", got \""
+            << to_string(reply->data) << "\" after " << requests << " tries\n";
   return 0;
 }

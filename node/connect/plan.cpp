@@ -1,0 +1,174 @@
+#include "p2pd/node/connect/plan.hpp"
+
+#include <algorithm>
+
+#include "p2pd/net/addr/ip_class.hpp"
+#include "p2pd/net/addr/ip_range.hpp"
+
+namespace p2pd::node {
+
+namespace {
+
+using net::family;
+
+const char* family_name(family f) {
+  return f == family::v4 ? "IPv4" : "IPv6";
+}
+
+bool same(const std::optional<net::ip_address>& x, const std::optional<net::ip_address>& y) {
+  return x && y && *x == *y;
+}
+
+// Both NIC addresses are of one non-global kind (private, loopback,
+// unique-local, shared): with no external address known on either side,
+// such a pair is most likely one LAN (or one machine), and trying costs a
+// refused connect at most.
+bool same_local_kind(const peer_route& r, const peer_route& p) {
+  if (!r.nic || !p.nic)
+    return false;
+  auto a = net::classify(*r.nic);
+  return a == net::classify(*p.nic) && a != net::ip_scope::global;
+}
+
+// The peer's NIC address is on our route's link (our prefix; with no prefix
+// known, on a non-global address of the same kind as ours).
+bool on_our_link(const peer_route& r, const peer_route& p) {
+  if (!r.nic || !p.nic)
+    return false;
+  if (r.prefix == 0)
+    return same_local_kind(r, p);
+  auto net = net::ip_range::make(*r.nic, r.prefix);
+  return net && net->contains(*p.nic);
+}
+
+// The peer's address on the Internet for this route: its external address,
+// or (IPv6 without one) its global NIC address, which needs no NAT.
+std::optional<net::ip_address> public_of(const peer_route& p) {
+  if (p.external)
+    return p.external;
+  if (p.fam == family::v6 && p.nic && net::is_public(*p.nic))
+    return p.nic;
+  return std::nullopt;
+}
+
+void plan_direct(const local_view& me, const peer_address& peer, family fam,
+                 std::vector<attempt>& out) {
+  std::vector<attempt> found;
+  auto add = [&](const peer_route& r, const peer_route& p, path_kind path, net::endpoint target,
+                 net::ip_address bind) {
+    attempt a;
+    a.how = strategy::direct;
+    a.fam = fam;
+    a.path = path;
+    a.local_interface = r.interface;
+    a.remote_interface = p.interface;
+    a.target = target;
+    a.bind = bind;
+    found.push_back(a);
+  };
+  for (const auto& r : me.self.routes) {
+    if (r.fam != fam)
+      continue;
+    for (const auto& p : peer.routes) {
+      if (p.fam != fam)
+        continue;
+      auto our_bind = r.nic ? *r.nic : net::ip_address::any(fam);
+      bool behind_one_router = same(r.external, p.external);
+      bool no_externals = !r.external && !p.external;
+      // One NIC address on both sides is one machine, unless the externals
+      // say two routers (two homes may both use 192.168.1.2).
+      if (same(r.nic, p.nic) && (behind_one_router || no_externals))
+        add(r, p, path_kind::same_host, {*p.nic, p.port}, our_bind);
+      else if (p.nic && !same(r.nic, p.nic)
+               && (on_our_link(r, p) || (behind_one_router && same_local_kind(r, p))))
+        add(r, p, path_kind::lan, {*p.nic, p.port}, our_bind);
+      if (fam == family::v6 && r.link_local && p.link_local && r.interface < me.scope_of_interface.size()
+          && me.scope_of_interface[r.interface] != 0) {
+        auto scope = me.scope_of_interface[r.interface];
+        add(r, p, path_kind::link_local, {p.link_local->with_scope(scope), p.port},
+            r.link_local->with_scope(scope));
+      }
+      auto pub = public_of(p);
+      if (pub && !behind_one_router)
+        add(r, p, path_kind::external, {*pub, p.port}, our_bind);
+    }
+  }
+  std::stable_sort(found.begin(), found.end(), [](const attempt& x, const attempt& y) {
+    return static_cast<int>(x.path) < static_cast<int>(y.path);
+  });
+  for (auto& a : found) {
+    bool dup = std::any_of(out.begin(), out.end(), [&](const attempt& b) {
+      return b.how == a.how && b.target.ip == a.target.ip && b.target.port == a.target.port;
+    });
+    if (!dup)
+      out.push_back(a);
+  }
+}
+
+bool has_family(const peer_address& a, family fam) {
+  return std::any_of(a.routes.begin(), a.routes.end(),
+                     [&](const peer_route& r) { return r.fam == fam; });
+}
+
+} // namespace
+
+const char* to_string(strategy s) {
+  switch (s) {
+    case strategy::direct: return "direct";
+    case strategy::reverse: return "reverse";
+    case strategy::punch: return "punch";
+    case strategy::relay: return "relay";
+  }
+  return "unknown";
+}
+
+const char* to_string(path_kind p) {
+  switch (p) {
+    case path_kind::same_host: return "same-host";
+    case path_kind::lan: return "lan";
+    case path_kind::link_local: return "link-local";
+    case path_kind::external: return "external";
+    case path_kind::signalling: return "signalling";
+  }
+  return "unknown";
+}
+
+std::string attempt::to_string() const {
+  std::string out = std::string{node::to_string(how)} + " " + family_name(fam) + " "
+                    + node::to_string(path) + " if" + std::to_string(local_interface) + "->if"
+                    + std::to_string(remote_interface);
+  if (how == strategy::direct)
+    out += " " + target.to_string();
+  return out;
+}
+
+std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer,
+                                  const connect_options& opts) {
+  std::vector<attempt> out;
+  for (auto how : opts.strategies) {
+    std::vector<attempt> mine;
+    if (how == strategy::direct) {
+      for (auto fam : opts.families)
+        plan_direct(me, peer, fam, mine);
+    } else if (how == strategy::reverse && !peer.channels.empty()) {
+      // The peer connects back to our address; it needs a family we have.
+      for (auto fam : opts.families)
+        if (has_family(me.self, fam) && (peer.routes.empty() || has_family(peer, fam))) {
+          attempt a;
+          a.how = strategy::reverse;
+          a.fam = fam;
+          a.path = path_kind::signalling;
+          mine.push_back(a);
+          if (peer.routes.empty())
+            break; // one request is enough: the peer tries all our routes
+        }
+    }
+    // Punch and relay come with their issues; unknown strategies plan nothing.
+    if (mine.size() > opts.max_per_strategy)
+      mine.resize(opts.max_per_strategy);
+    out.insert(out.end(), mine.begin(), mine.end());
+  }
+  return out;
+}
+
+} // namespace p2pd::node

@@ -1,0 +1,37 @@
+#include "p2pd/actors/stack/net_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include "p2pd/api/runtime.hpp"
+
+using namespace p2pd;
+
+TEST(OsStack, IsOneSharedInstanceNamedOs) {
+  EXPECT_EQ(os_stack(), os_stack());
+  EXPECT_EQ(os_stack()->name(), "os");
+}
+
+TEST(OsStack, ListsThisHostsInterfacesWithLoopback) {
+  auto table = os_stack()->interfaces();
+  ASSERT_TRUE(table) << table.error().what;
+  bool loopback = false;
+  for (auto& nic : table->interfaces)
+    for (auto& a : nic.addrs)
+      loopback = loopback || a.ip.is_loopback();
+  EXPECT_TRUE(loopback);
+}
+
+TEST(OsStack, ReadsTheSystemClock) {
+  // 2026-01-01 in Unix ms: a clock that reads less is not the system's.
+  EXPECT_GT(os_stack()->unix_ms(), 1'767'225'600'000);
+}
+
+TEST(OsStack, SpawnsPipesThatOpenOnRequest) {
+  runtime rt;
+  auto spec = server_spec(tcp, endpoint{net::ip_address::loopback(net::family::v4), 0});
+  auto p = os_stack()->spawn_pipe(rt.system(), spec);
+  auto opened = rt.open(p, spec);
+  ASSERT_TRUE(opened) << render(opened.error());
+  EXPECT_NE(opened->local().port, 0);
+  EXPECT_FALSE(opened->close());
+}
