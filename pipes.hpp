@@ -5,7 +5,7 @@
 /// blocking runtime facade. What a TCP or UDP echo needs, and nothing of the
 /// signalling (no protobuf, no MQTT headers: tests/layout checks).
 
-#include "p2pd/actors/common/system_config.hpp"
+#include "p2pd/api/system_config.hpp"
 #include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"

@@ -50,8 +50,11 @@ runtime::~runtime() {
     core_->self->send_exit(d, caf::exit_reason::user_shutdown);
   for (auto& p : core_->pipes)
     core_->self->send_exit(p, caf::exit_reason::user_shutdown);
+  for (auto& n : core_->nodes)
+    core_->self->send_exit(n, caf::exit_reason::user_shutdown);
   core_->daemons.clear();
   core_->pipes.clear();
+  core_->nodes.clear();
 }
 
 caf::expected<daemon_handle> runtime::start_daemon(daemon_spec spec) {

@@ -9,7 +9,7 @@
 #include "caf/expected.hpp"
 #include "caf/scoped_actor.hpp"
 
-#include "p2pd/actors/common/system_config.hpp"
+#include "p2pd/api/system_config.hpp"
 #include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
@@ -21,6 +21,8 @@ namespace p2pd {
 
 class pipe_handle;
 class daemon_handle;
+class node_handle;
+struct node_spec;
 
 /// p2pd for code outside actors: an actor system and one blocking actor that
 /// owns the pipes it opens. Use it from one thread. Destroying it closes
@@ -53,6 +55,10 @@ public:
   /// A daemon whose listeners run `on_msg`, with the default options.
   caf::expected<daemon_handle> start_daemon(msg_handler on_msg);
 
+  /// A P2P node (spawn_node), once it is ready: it listens and its
+  /// signalling is online. Include p2pd/api/node.hpp for node_handle.
+  caf::expected<node_handle> start_node(node_spec spec);
+
   struct core {
     explicit core(size_t threads);
     p2pd::config cfg;
@@ -60,6 +66,7 @@ public:
     caf::scoped_actor self;
     std::vector<pipe_actor> pipes;
     std::vector<daemon_actor> daemons;
+    std::vector<caf::actor> nodes; ///< ended with the runtime, with what they started
   };
 
 private:

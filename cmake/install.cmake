@@ -17,6 +17,7 @@ foreach(dir net proto messages actors node api)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp ${PROJECT_SOURCE_DIR}/pipes.hpp
   ${PROJECT_SOURCE_DIR}/interfaces.hpp ${PROJECT_SOURCE_DIR}/signal.hpp
+  ${PROJECT_SOURCE_DIR}/node.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd)
 # The default server list: configuration, not code (net/server_list.hpp).
 install(FILES ${PROJECT_SOURCE_DIR}/config/servers.conf

@@ -9,7 +9,8 @@ namespace p2pd {
 /// An actor_system_config with what p2pd needs: the middleman, p2pd's types,
 /// and `threads` scheduler threads (CAF's default of 4 is too many on small
 /// machines). A CAF application builds its actor system from it (or calls
-/// register_types on its own config and loads the middleman).
+/// register_types and register_node_types on its own config and loads the
+/// middleman).
 class config : public caf::actor_system_config {
 public:
   explicit config(size_t threads = 2);

@@ -1,0 +1,75 @@
+#include "p2pd/api/node.hpp"
+
+#include "caf/actor_cast.hpp"
+
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd {
+
+namespace {
+
+// A connect tries strategies one after another, each within its budget:
+// this bounds only a node that stopped answering.
+constexpr auto connect_wait = std::chrono::seconds(60);
+constexpr auto admin_wait = std::chrono::seconds(10);
+
+template <class T, class... Ts>
+caf::expected<T> call(caf::scoped_actor& self, const node_actor& n, caf::timespan wait,
+                      Ts&&... xs) {
+  caf::expected<T> out{caf::make_error(caf::sec::request_timeout)};
+  self->request(n, wait, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+caf::error error_of(const caf::expected<caf::ok_atom>& x) {
+  return x ? caf::error{} : x.error();
+}
+
+} // namespace
+
+caf::expected<node_handle> runtime::start_node(node_spec spec) {
+  // Start waits on interfaces (STUN, NAT probes) and signalling (brokers):
+  // bounded by their own timeouts; this only bounds a node that hangs.
+  constexpr auto start_wait = std::chrono::minutes(2);
+  auto hdl = spawn_node(core_->sys, std::move(spec));
+  if (!hdl)
+    return hdl.error();
+  core_->nodes.push_back(caf::actor_cast<caf::actor>(*hdl));
+  auto info = call<node_info>(core_->self, *hdl, start_wait, ready_atom::value);
+  if (!info) {
+    core_->self->send_exit(*hdl, caf::exit_reason::user_shutdown);
+    return info.error();
+  }
+  return node_handle{core_, *hdl, std::move(*info)};
+}
+
+node_handle::node_handle(std::shared_ptr<runtime::core> core, node_actor hdl, node_info info)
+  : core_(std::move(core)), hdl_(std::move(hdl)), info_(std::move(info)) {
+}
+
+caf::expected<node_connection> node_handle::connect(const std::string& address,
+                                                    node::connect_options opts) {
+  return call<node_connection>(core_->self, hdl_, connect_wait, connect_atom::value, address,
+                               std::move(opts));
+}
+
+caf::error node_handle::send(const std::string& peer, std::string_view data) {
+  return error_of(call<caf::ok_atom>(core_->self, hdl_, admin_wait, send_atom::value, peer,
+                                     bytes(data.begin(), data.end())));
+}
+
+caf::error node_handle::subscribe(const caf::actor& sub) {
+  return error_of(
+    call<caf::ok_atom>(core_->self, hdl_, admin_wait, caf::subscribe_atom::value, sub));
+}
+
+caf::expected<node_stats> node_handle::stats() {
+  return call<node_stats>(core_->self, hdl_, admin_wait, stats_atom::value);
+}
+
+caf::error node_handle::close() {
+  return error_of(call<caf::ok_atom>(core_->self, hdl_, admin_wait, caf::close_atom::value));
+}
+
+} // namespace p2pd

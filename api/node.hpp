@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "caf/expected.hpp"
+
+#include "p2pd/api/runtime.hpp"
+#include "p2pd/node/node_actor.hpp"
+
+namespace p2pd {
+
+/// A node seen from outside actors: blocking calls on a node actor
+/// (runtime::start_node makes one).
+class node_handle {
+public:
+  node_handle(std::shared_ptr<runtime::core> core, node_actor hdl, node_info info);
+
+  const node_actor& handle() const { return hdl_; }
+  /// Who the node is and where it listens, as it was when it became ready.
+  const node_info& info() const { return info_; }
+  const std::string& id() const { return info_.id; }
+  /// The node's signed address: what a peer connects to.
+  const std::string& address() const { return info_.address; }
+
+  /// A connection to the node at `address` (see node_actor's connect).
+  caf::expected<node_connection> connect(const std::string& address,
+                                         node::connect_options opts = {});
+  /// Sends `data` on the connection to `peer` (a node id).
+  caf::error send(const std::string& peer, std::string_view data);
+  caf::error subscribe(const caf::actor& sub);
+  caf::expected<node_stats> stats();
+  /// Closes the node and everything it started; returns once they are gone.
+  caf::error close();
+
+private:
+  std::shared_ptr<runtime::core> core_;
+  node_actor hdl_;
+  node_info info_;
+};
+
+} // namespace p2pd

@@ -1,0 +1,174 @@
+#include "p2pd/node/node_actor.hpp"
+
+#include "caf/actor_cast.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/send.hpp"
+
+#include "p2pd/actors/common/weak_timer.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/node/node_state.hpp"
+#include "p2pd/proto/envelope_codec.hpp"
+
+namespace p2pd {
+
+namespace node {
+
+namespace {
+
+constexpr auto close_timeout = std::chrono::seconds(10);
+
+void idle_timer(node_actor_ptr self) {
+  auto& st = self->state;
+  if (st.spec.idle_timeout.count() <= 0)
+    return;
+  // A weak timer: a node nobody holds ends; a delayed_send would keep it.
+  st.idle_timer = actors::start_weak_timer(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
+                                           st.spec.idle_timeout / 4,
+                                           caf::make_message(idle_tick_atom::value));
+}
+
+// Closes every connection, the listeners, the signal node and the interface
+// actors, then answers `rp` and ends the node.
+void close_node(node_actor_ptr self, caf::response_promise rp) {
+  auto& st = self->state;
+  st.closing = true;
+  for (auto& kvp : st.jobs) {
+    kvp.second->done = true;
+    for (auto& w : kvp.second->waiters)
+      w.deliver(make_error(errc::pipe_closed, "the node is closing"));
+    for (auto& p : kvp.second->pipes)
+      self->send(p, caf::close_atom::value);
+  }
+  st.jobs.clear();
+  for (auto& kvp : st.links)
+    if (!kvp.second.conn.inbound)
+      self->send(kvp.second.conn.pipe, caf::close_atom::value);
+  st.links.clear();
+  st.hellos.clear();
+  for (auto& w : st.ready_waiters)
+    w.deliver(make_error(errc::pipe_closed, "the node closed before it was ready"));
+  st.ready_waiters.clear();
+  auto left = std::make_shared<int>(2);
+  auto done = [=]() mutable {
+    if (--*left > 0)
+      return;
+    auto& st = self->state;
+    for (auto& i : st.ifaces) {
+      self->unlink_from(i);
+      self->send_exit(i, caf::exit_reason::user_shutdown);
+    }
+    rp.deliver(caf::ok_atom::value);
+    self->quit();
+  };
+  auto unlink_and = [=](auto hdl) mutable {
+    self->unlink_from(hdl);
+    self->request(hdl, close_timeout, caf::close_atom::value)
+      .then([=](caf::ok_atom) mutable { done(); }, [=](caf::error&) mutable { done(); });
+  };
+  unlink_and(st.daemon);
+  unlink_and(st.signal);
+}
+
+} // namespace
+
+node_state::~node_state() {
+  if (idle_timer)
+    caf::anon_send_exit(idle_timer, caf::exit_reason::user_shutdown);
+}
+
+} // namespace node
+
+caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
+  using namespace node;
+  auto ready = std::make_shared<node_state>();
+  if (auto err = prepare_node(spec, *ready, sys))
+    return err;
+  ready->spec = std::move(spec);
+  auto hdl = sys.spawn([ready](caf::stateful_actor<node_state>* self) -> caf::behavior {
+    auto& st = self->state;
+    auto me = st.self;
+    st = std::move(*ready);
+    st.self = me;
+    start_node(self);
+    idle_timer(self);
+    self->set_down_handler([](caf::down_msg&) {});
+    return {
+      // The typed interface (node_actor).
+      [=](ready_atom) -> caf::result<node_info> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise<node_info>();
+        st.ready_waiters.push_back(rp);
+        st.check_ready();
+        return rp;
+      },
+      [=](info_atom) { return self->state.info(); },
+      [=](connect_atom, std::string& address) -> caf::result<node_connection> {
+        auto rp = self->make_response_promise<node_connection>();
+        connect(self, address, connect_options{}, rp);
+        return rp;
+      },
+      [=](connect_atom, std::string& address,
+          connect_options& opts) -> caf::result<node_connection> {
+        auto rp = self->make_response_promise<node_connection>();
+        connect(self, address, std::move(opts), rp);
+        return rp;
+      },
+      [=](send_atom, std::string& peer, bytes& data) -> caf::result<caf::ok_atom> {
+        auto& st = self->state;
+        auto* l = st.link_to(peer);
+        if (l == nullptr)
+          return make_error(errc::unknown_peer, "no connection to node " + peer);
+        if (data.size() > st.spec.max_message)
+          return make_error(errc::message_too_large,
+                            std::to_string(data.size()) + " bytes are above max_message ("
+                              + std::to_string(st.spec.max_message) + ")");
+        ++st.stats.messages_out;
+        l->last_activity = self->clock().now();
+        self->send(l->conn.pipe, send_atom::value, std::move(data), l->conn.remote);
+        return caf::ok_atom::value;
+      },
+      [=](caf::subscribe_atom, caf::actor& sub) {
+        auto& subs = self->state.subscribers;
+        if (std::find(subs.begin(), subs.end(), sub) == subs.end())
+          subs.push_back(sub);
+        return caf::ok_atom::value;
+      },
+      [=](caf::unsubscribe_atom, caf::actor& sub) {
+        auto& subs = self->state.subscribers;
+        subs.erase(std::remove(subs.begin(), subs.end(), sub), subs.end());
+        return caf::ok_atom::value;
+      },
+      [=](stats_atom) { return self->state.stats; },
+      [=](caf::close_atom) -> caf::result<caf::ok_atom> {
+        auto rp = self->make_response_promise<caf::ok_atom>();
+        if (!self->state.closing)
+          close_node(self, rp);
+        else
+          rp.deliver(caf::ok_atom::value);
+        return rp;
+      },
+      // Events of our pipes and listeners.
+      [=](pipe_up& up) { on_pipe_up(self, up); },
+      [=](pipe_msg& msg) { on_pipe_msg(self, msg); },
+      [=](pipe_end& end) { on_pipe_end(self, end); },
+      [=](pipe_error&) {},
+      // Signalling.
+      [=](signal_message& msg) {
+        if (msg.type == static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST))
+          serve_reverse(self, msg);
+      },
+      // Timers.
+      [=](hello_tmo_atom, std::string& k) { on_hello_timeout(self, k); },
+      [=](budget_tmo_atom, std::string& peer, uint64_t round) {
+        on_budget_timeout(self, peer, round);
+      },
+      [=](idle_tick_atom) {
+        sweep_idle(self);
+        idle_timer(self);
+      },
+    };
+  });
+  return caf::actor_cast<node_actor>(hdl);
+}
+
+} // namespace p2pd

@@ -1,0 +1,264 @@
+// Connects: a plan of attempts from both addresses, one strategy at a time,
+// the attempts of a strategy raced within its budget; the first
+// authenticated connection wins and the others are closed.
+#include "p2pd/node/node_state.hpp"
+
+#include <algorithm>
+
+#include "caf/send.hpp"
+
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/node/link/hello.hpp"
+#include "p2pd/proto/envelope_codec.hpp"
+
+namespace p2pd::node {
+
+namespace {
+
+int64_t ms_since(node_actor_ptr self, caf::actor_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - t).count();
+}
+
+caf::timespan budget_of(const node_spec& spec, strategy how) {
+  return how == strategy::reverse ? spec.reverse_budget : spec.direct_budget;
+}
+
+void report(node_actor_ptr self, connect_job& job, const attempt& a, std::string outcome) {
+  job.reports.push_back({a.to_string(), std::move(outcome), ms_since(self, job.started)});
+}
+
+void fail_job(node_actor_ptr self, connect_job& job) {
+  auto& st = self->state;
+  job.done = true;
+  std::string why = "no connection to node " + job.peer_id + ":";
+  for (auto& r : job.reports)
+    why += " [" + r.attempt + ": " + r.outcome + "]";
+  if (job.reports.empty())
+    why += " no attempt was possible (no common family, no route, no signalling)";
+  auto err = make_error(errc::connect_failed, why);
+  for (auto& rp : job.waiters)
+    rp.deliver(err);
+  if (!job.serving)
+    ++st.stats.connects_failed;
+  else
+    --st.serving;
+  for (auto i = st.reverse_asked.begin(); i != st.reverse_asked.end();)
+    i = i->second == job.peer_id && i->first == job.id ? st.reverse_asked.erase(i) : std::next(i);
+  st.jobs.erase(job.peer_id);
+}
+
+void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job);
+
+// One attempt of the current round ended without winning.
+void attempt_lost(node_actor_ptr self, std::shared_ptr<connect_job> job, uint64_t round) {
+  if (job->done || round != job->round)
+    return;
+  if (--job->running == 0)
+    start_round(self, job);
+}
+
+void start_direct(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a) {
+  auto& st = self->state;
+  pipe_spec spec;
+  spec.proto = net::protocol::tcp;
+  spec.host = a.target.ip.to_string();
+  spec.port = a.target.port;
+  spec.local = endpoint{a.bind, 0};
+  spec.tls_context = st.tls_client;
+  auto expect = net::node_id::parse(job->peer_id);
+  if (expect)
+    spec.expect_node = *expect;
+  spec.length_prefixed = true;
+  spec.conf.reader_limit = static_cast<uint32_t>(st.spec.max_message + 4);
+  spec.conf.con_timeout = budget_of(st.spec, strategy::direct);
+  spec.conf.ssl_handshake = budget_of(st.spec, strategy::direct);
+  spec.subscribers.push_back({caf::actor_cast<caf::actor>(self), events::msgs | events::end});
+  auto pipe = st.spec.stack->spawn_pipe(self->home_system(), std::move(spec));
+  job->pipes.push_back(pipe);
+  auto round = job->round;
+  // The open bounds itself (con_timeout, ssl_handshake); this only catches a lost answer.
+  self->request(pipe, budget_of(st.spec, strategy::direct) * 3, caf::open_atom::value)
+    .then(
+      [=](pipe_info& info) {
+        if (job->done) {
+          // Lost the race; its hello was never sent, so the peer drops it.
+          self->send(pipe, caf::close_atom::value);
+          return report(self, *job, a, "cancelled: another attempt won");
+        }
+        report(self, *job, a, "won");
+        hello h;
+        h.purpose = job->serving ? link_purpose::reverse : link_purpose::direct;
+        h.request_id = job->id;
+        auto msg = encode_hello(h);
+        self->send(pipe, send_atom::value, bytes(msg.begin(), msg.end()));
+        node_connection conn;
+        conn.pipe = pipe;
+        conn.remote = info.remote;
+        conn.peer = info.peer_node;
+        conn.inbound = false;
+        conn.report.how = strategy::direct;
+        conn.report.path = a.path;
+        conn.report.fam = a.fam;
+        conn.report.local = info.local;
+        conn.report.remote = info.remote;
+        job_won(self, *job, conn);
+      },
+      [=](caf::error& err) {
+        report(self, *job, a, render(err));
+        attempt_lost(self, job, round);
+      });
+}
+
+void start_reverse(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a) {
+  auto& st = self->state;
+  wire::connect_request req;
+  req.set_request_id(job->id);
+  req.set_protocol(wire::TRANSPORT_TCP);
+  req.add_strategies(wire::STRATEGY_REVERSE);
+  req.set_peer_address(st.address_text);
+  auto payload = wire::encode_payload(req);
+  st.reverse_asked[job->id] = job->peer_id;
+  auto round = job->round;
+  self->request(st.signal, budget_of(st.spec, strategy::reverse), send_atom::value,
+                job->peer.keys, static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST),
+                bytes(payload.begin(), payload.end()))
+    .then(
+      [=](net::message_id) {
+        // Sent: now the peer connects back, within the budget (on_budget_timeout).
+      },
+      [=](caf::error& err) {
+        report(self, *job, a, "the request did not go out: " + render(err));
+        attempt_lost(self, job, round);
+      });
+}
+
+// Starts the attempts of the next strategy, or fails the job when none is left.
+void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
+  if (job->done)
+    return;
+  if (job->next >= job->plan.size())
+    return fail_job(self, *job);
+  auto how = job->plan[job->next].how;
+  ++job->round;
+  job->running = 0;
+  auto& st = self->state;
+  while (job->next < job->plan.size() && job->plan[job->next].how == how) {
+    auto a = job->plan[job->next++];
+    ++job->running;
+    if (how == strategy::direct)
+      start_direct(self, job, a);
+    else if (how == strategy::reverse && !job->serving)
+      start_reverse(self, job, a);
+    else
+      --job->running;
+  }
+  if (job->running == 0)
+    return start_round(self, job);
+  self->delayed_send(self, budget_of(st.spec, how) * 2, budget_tmo_atom::value, job->peer_id,
+                     job->round);
+}
+
+} // namespace
+
+void job_won(node_actor_ptr self, connect_job& job, const node_connection& won) {
+  auto& st = self->state;
+  job.done = true;
+  auto conn = won;
+  conn.report.peer = job.peer_id;
+  conn.report.ms = ms_since(self, job.started);
+  conn.report.attempts = job.reports;
+  for (auto& p : job.pipes)
+    if (p != conn.pipe)
+      self->send(p, caf::close_atom::value);
+  add_link(self, conn);
+  for (auto& rp : job.waiters)
+    rp.deliver(conn);
+  if (job.serving)
+    --st.serving;
+  else
+    ++st.stats.connects;
+  st.jobs.erase(job.peer_id); // last: it owns `job`
+}
+
+void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t round) {
+  auto& st = self->state;
+  auto i = st.jobs.find(peer);
+  if (i == st.jobs.end() || i->second->done || i->second->round != round)
+    return;
+  auto job = i->second;
+  const auto& last = job->plan[job->next - 1];
+  if (last.how == strategy::reverse)
+    report(self, *job, last, "the peer did not connect back within the budget");
+  job->running = 0;
+  start_round(self, job);
+}
+
+void connect(node_actor_ptr self, const std::string& text, connect_options opts,
+             caf::response_promise rp) {
+  auto& st = self->state;
+  auto peer = parse_peer_address(text);
+  if (!peer) {
+    ++st.stats.refused_addresses;
+    rp.deliver(make_error(peer.error()));
+    return;
+  }
+  auto id = peer->id().to_string();
+  if (id == st.my_id) {
+    rp.deliver(make_error(errc::invalid_argument, "that address is this node's own"));
+    return;
+  }
+  if (auto* l = st.link_to(id)) {
+    auto conn = l->conn;
+    conn.report.shared = true;
+    rp.deliver(conn);
+    return;
+  }
+  if (auto i = st.jobs.find(id); i != st.jobs.end()) {
+    i->second->waiters.push_back(std::move(rp));
+    return;
+  }
+  auto job = std::make_shared<connect_job>();
+  job->id = st.next_request++;
+  job->peer = std::move(*peer);
+  job->peer_id = id;
+  job->started = self->clock().now();
+  job->plan = plan_connect(st.view(), job->peer, opts);
+  job->waiters.push_back(std::move(rp));
+  st.jobs[id] = job;
+  start_round(self, job);
+}
+
+void serve_reverse(node_actor_ptr self, const signal_message& msg) {
+  auto& st = self->state;
+  auto req = wire::decode_payload<wire::connect_request>(
+    reinterpret_cast<const uint8_t*>(msg.plaintext.data()), msg.plaintext.size());
+  auto refuse = [&] { ++st.stats.refused_requests; };
+  if (!req)
+    return refuse();
+  bool reverse = std::any_of(req->strategies().begin(), req->strategies().end(),
+                             [](int s) { return s == wire::STRATEGY_REVERSE; });
+  if (!reverse || req->protocol() != wire::TRANSPORT_TCP)
+    return refuse();
+  auto peer = parse_peer_address(req->peer_address());
+  // The address must be the sender's own: signalling proved who sent it.
+  if (!peer || peer->id().to_string() != msg.sender || peer->keys != msg.sender_keys) {
+    ++st.stats.refused_addresses;
+    return refuse();
+  }
+  if (st.serving >= st.spec.max_pending_requests || st.jobs.count(msg.sender) > 0)
+    return refuse();
+  ++st.serving;
+  auto job = std::make_shared<connect_job>();
+  job->id = req->request_id();
+  job->peer = std::move(*peer);
+  job->peer_id = msg.sender;
+  job->serving = true;
+  job->started = self->clock().now();
+  connect_options opts;
+  opts.strategies = {strategy::direct};
+  job->plan = plan_connect(st.view(), job->peer, opts);
+  st.jobs[msg.sender] = job;
+  start_round(self, job);
+}
+
+} // namespace p2pd::node

@@ -1,0 +1,172 @@
+// A node's connections: a connection counts once TLS proved the peer's node
+// id and its hello said why it came; only then do its messages reach
+// handlers and subscribers.
+#include "p2pd/node/node_state.hpp"
+
+#include "caf/send.hpp"
+
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/node/link/hello.hpp"
+
+namespace p2pd::node {
+
+namespace {
+
+void close_conn(node_actor_ptr self, const pipe_actor& pipe, const endpoint& from, bool inbound) {
+  if (inbound)
+    self->send(pipe, caf::close_atom::value, from);
+  else
+    self->send(pipe, caf::close_atom::value);
+}
+
+// Whether `pipe` is one of our listeners (inbound) or a client pipe of ours.
+bool is_listener(const node_state& st, const pipe_actor& pipe) {
+  for (auto& l : st.listeners)
+    if (l.pipe == pipe)
+      return true;
+  return false;
+}
+
+void deliver(node_actor_ptr self, link& l, bytes& data, const endpoint& from) {
+  auto& st = self->state;
+  ++st.stats.messages_in;
+  l.last_activity = self->clock().now();
+  node_msg msg{std::move(data), l.conn.peer, l.conn.pipe, from};
+  for (auto& h : st.spec.handlers)
+    h(msg);
+  if (!st.subscribers.empty())
+    st.notify(caf::make_message(std::move(msg)));
+}
+
+void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes& data) {
+  auto& st = self->state;
+  auto h = read_hello(std::string_view{data.data(), data.size()});
+  if (!h) {
+    ++st.stats.refused_hello;
+    return close_conn(self, w.pipe, w.from, true);
+  }
+  node_connection conn;
+  conn.pipe = w.pipe;
+  conn.remote = w.from;
+  conn.peer = w.peer;
+  conn.inbound = true;
+  if (h->purpose == link_purpose::reverse) {
+    // Only a connect we asked this very node for: the id alone is not
+    // enough, and neither is being a node.
+    auto i = st.reverse_asked.find(h->request_id);
+    if (i == st.reverse_asked.end() || i->second != w.peer) {
+      ++st.stats.refused_reverse;
+      return close_conn(self, w.pipe, w.from, true);
+    }
+    auto j = st.jobs.find(w.peer);
+    st.reverse_asked.erase(i);
+    if (j == st.jobs.end() || j->second->done) {
+      // Too late: the connect ended already. The link still counts.
+      add_link(self, conn);
+      return;
+    }
+    conn.report.how = strategy::reverse;
+    conn.report.path = path_kind::signalling;
+    job_won(self, *j->second, conn);
+    return;
+  }
+  ++st.stats.inbound;
+  add_link(self, conn);
+  (void) k;
+}
+
+} // namespace
+
+void add_link(node_actor_ptr self, node_connection conn) {
+  auto& st = self->state;
+  auto k = node_state::key(conn.pipe, conn.remote);
+  st.links[k] = link{conn, self->clock().now()};
+  st.stats.connections = static_cast<uint32_t>(st.links.size());
+  st.notify(caf::make_message(node_peer_up{std::move(conn)}));
+}
+
+void on_pipe_up(node_actor_ptr self, const pipe_up& up) {
+  auto& st = self->state;
+  if (!is_listener(st, up.pipe))
+    return; // our own client pipes: their open answer says it
+  if (up.peer_node.empty()) {
+    ++st.stats.refused_auth; // cannot happen with node TLS; refuse all the same
+    return close_conn(self, up.pipe, up.peer, true);
+  }
+  if (st.links.size() + st.hellos.size() >= st.spec.max_connections) {
+    ++st.stats.refused_hello;
+    return close_conn(self, up.pipe, up.peer, true);
+  }
+  auto k = node_state::key(up.pipe, up.peer);
+  st.hellos[k] = awaiting{up.peer_node, up.pipe, up.peer};
+  self->delayed_send(self, st.spec.hello_timeout, hello_tmo_atom::value, k);
+}
+
+void on_hello_timeout(node_actor_ptr self, const std::string& k) {
+  auto& st = self->state;
+  auto i = st.hellos.find(k);
+  if (i == st.hellos.end())
+    return;
+  ++st.stats.refused_hello;
+  close_conn(self, i->second.pipe, i->second.from, true);
+  st.hellos.erase(i);
+}
+
+void on_pipe_msg(node_actor_ptr self, pipe_msg& msg) {
+  auto& st = self->state;
+  auto k = node_state::key(msg.pipe, msg.from);
+  if (auto i = st.hellos.find(k); i != st.hellos.end()) {
+    auto w = i->second;
+    st.hellos.erase(i);
+    return on_hello(self, k, std::move(w), msg.data);
+  }
+  if (auto i = st.links.find(k); i != st.links.end())
+    return deliver(self, i->second, msg.data, msg.from);
+  // A pipe of a connect attempt that lost, or a connection already dropped:
+  // nothing from it reaches anyone.
+}
+
+void on_pipe_end(node_actor_ptr self, const pipe_end& end) {
+  auto& st = self->state;
+  auto ended = [&](const std::string& k) {
+    st.hellos.erase(k);
+    auto i = st.links.find(k);
+    if (i == st.links.end())
+      return;
+    node_peer_end ev{i->second.conn.peer, i->second.conn.pipe, i->second.conn.remote, end.reason};
+    st.links.erase(i);
+    st.stats.connections = static_cast<uint32_t>(st.links.size());
+    st.notify(caf::make_message(std::move(ev)));
+  };
+  if (!end.whole) {
+    ended(node_state::key(end.pipe, end.peer));
+    return;
+  }
+  // A whole pipe ended: every connection on it.
+  std::vector<std::string> gone;
+  for (auto& kvp : st.links)
+    if (kvp.second.conn.pipe == end.pipe)
+      gone.push_back(kvp.first);
+  for (auto& kvp : st.hellos)
+    if (kvp.second.pipe == end.pipe)
+      gone.push_back(kvp.first);
+  for (auto& k : gone)
+    ended(k);
+}
+
+void sweep_idle(node_actor_ptr self) {
+  auto& st = self->state;
+  if (st.spec.idle_timeout.count() <= 0 || st.closing)
+    return;
+  auto now = self->clock().now();
+  std::vector<link> idle;
+  for (auto& kvp : st.links)
+    if (now - kvp.second.last_activity >= st.spec.idle_timeout)
+      idle.push_back(kvp.second);
+  for (auto& l : idle) {
+    ++st.stats.idle_closed;
+    close_conn(self, l.conn.pipe, l.conn.remote, l.conn.inbound);
+  }
+}
+
+} // namespace p2pd::node

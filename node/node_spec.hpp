@@ -1,0 +1,91 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/timespan.hpp"
+
+#include "p2pd/actors/daemon/restart_budget.hpp"
+#include "p2pd/actors/interface/interface_spec.hpp"
+#include "p2pd/actors/stack/net_stack.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
+#include "p2pd/messages/signal.hpp"
+#include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/node/link/hello.hpp"
+#include "p2pd/node/node_messages.hpp"
+
+namespace p2pd {
+
+/// Runs for each message from a peer, inside the node actor (it must not
+/// block). Answer by sending (bytes, msg.from) to msg.pipe.
+using node_handler = std::function<void(const node_msg& msg)>;
+
+/// What a node is made of. The defaults start a node that works offline:
+/// the default interface, no STUN servers, a private in-process hub.
+struct node_spec {
+  /// The directory with the node's key file (created on first start).
+  /// Empty: $P2PD_DATA_DIR, else ~/.p2pd. Not read when `identity` is set.
+  std::optional<std::string> data_dir;
+  /// An identity to use instead of the key file (simulations, benchmarks,
+  /// many nodes in one process).
+  std::shared_ptr<const net::identity> identity;
+
+  /// The interfaces to use, by name; empty: the default one (see
+  /// interface_spec::name). Their number in the node's address is their
+  /// position here.
+  std::vector<std::string> interfaces;
+  /// What every interface actor gets (servers, timing, given NATs, refresh);
+  /// its name is set per interface.
+  interface_spec iface;
+
+  /// The TCP port the node listens on, the same on every route. 0: one
+  /// derived from the node id (node::default_node_port), or a free one when
+  /// that is taken.
+  uint16_t port = 0;
+  /// Listen on IPv6 link-local addresses too (with their scope).
+  bool listen_link_local = true;
+
+  /// MQTT brokers for signalling ("tcp://host:port").
+  std::vector<std::string> brokers;
+  /// An in-process hub to signal through (nodes of one process). With
+  /// neither brokers nor a hub, a private hub: the node starts offline and
+  /// can be reached directly only.
+  signal_hub_actor hub;
+
+  /// The network the node runs on; every pipe, interface table and Unix time
+  /// comes from it.
+  stack_ptr stack = os_stack();
+
+  /// How long each strategy may take before the next one is tried.
+  caf::timespan direct_budget = std::chrono::seconds(2);
+  caf::timespan reverse_budget = std::chrono::seconds(4);
+  /// Time a peer has, once TLS is up, to send its hello.
+  caf::timespan hello_timeout = std::chrono::seconds(5);
+  /// Connections that carried nothing for this long are closed; 0: never.
+  caf::timespan idle_timeout = std::chrono::minutes(10);
+
+  /// Peer connections at once; more are refused.
+  size_t max_connections = 1024;
+  /// Reverse requests served at once; more are refused and counted.
+  size_t max_pending_requests = 64;
+  /// The largest message sent or accepted on a connection.
+  size_t max_message = 65536 - 4;
+
+  /// Restarts of interface actors and the signal node.
+  restart_policy policy;
+
+  /// Get node_msg, node_peer_up, node_peer_end and node_progress from the
+  /// start.
+  std::vector<caf::actor> subscribers;
+  /// Run for every message, before subscribers get it.
+  std::vector<node_handler> handlers;
+};
+
+} // namespace p2pd

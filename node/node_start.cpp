@@ -1,0 +1,280 @@
+// A node's start: identity, TLS, interface actors, signalling and listeners,
+// each reported as progress; ready once it listens and signalling is online.
+#include "p2pd/node/node_state.hpp"
+
+#include <algorithm>
+
+#include "caf/send.hpp"
+
+#include "p2pd/actors/daemon/daemon_actor.hpp"
+#include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/actors/signal/node/signal_node.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/net/crypto/key_file.hpp"
+#include "p2pd/net/util/data_dir.hpp"
+#include "p2pd/node/address/local_address.hpp"
+
+namespace p2pd::node {
+
+namespace {
+
+// Requests to our own children answer at once; this only bounds a lost one.
+constexpr auto child_timeout = std::chrono::seconds(30);
+
+std::vector<listen_addr> listen_addrs(const node_state& st, uint16_t port) {
+  std::vector<listen_addr> out;
+  auto add = [&](net::ip_address ip) {
+    listen_addr a;
+    a.proto = net::protocol::tcp;
+    a.local = endpoint{ip, port};
+    for (auto& x : out)
+      if (x.local.ip == a.local.ip)
+        return;
+    out.push_back(a);
+  };
+  for (const auto& r : st.address.routes) {
+    if (r.nic)
+      add(*r.nic);
+    if (r.link_local && st.spec.listen_link_local) {
+      auto scopes = link_scopes(st.snaps);
+      if (r.interface < scopes.size() && scopes[r.interface] != 0)
+        add(r.link_local->with_scope(scopes[r.interface]));
+    }
+  }
+  return out;
+}
+
+void listen(node_actor_ptr self, uint16_t port, bool may_move);
+
+void listened(node_actor_ptr self, std::vector<listener_info>& infos) {
+  auto& st = self->state;
+  st.listeners.insert(st.listeners.end(), infos.begin(), infos.end());
+  for (auto& l : infos)
+    st.progress("listening on TCP " + l.local.to_string());
+  st.listening = true;
+  st.rebuild_address();
+  st.check_ready();
+}
+
+// Listens on every route's addresses at `port`. When the derived port is
+// taken, the first address takes a free port and the others follow it: one
+// port for the whole node.
+void listen(node_actor_ptr self, uint16_t port, bool may_move) {
+  auto& st = self->state;
+  auto addrs = listen_addrs(st, port);
+  if (addrs.empty()) {
+    st.progress("no address to listen on");
+    st.listening = true;
+    return st.check_ready();
+  }
+  self->request(st.daemon, child_timeout, listen_atom::value, addrs)
+    .then(
+      [=](std::vector<listener_info>& infos) {
+        self->state.port = infos.front().local.port;
+        listened(self, infos);
+      },
+      [=](caf::error& err) {
+        auto& st = self->state;
+        if (!may_move) {
+          for (auto& rp : st.ready_waiters)
+            rp.deliver(err);
+          st.ready_waiters.clear();
+          return self->quit(err);
+        }
+        st.progress("port " + std::to_string(port) + " is taken (" + render(err)
+                    + "); taking a free one");
+        auto first = listen_addrs(st, 0);
+        first.resize(1);
+        self->request(st.daemon, child_timeout, listen_atom::value, first)
+          .then(
+            [=](std::vector<listener_info>& infos) {
+              auto& st = self->state;
+              st.port = infos.front().local.port;
+              auto rest = listen_addrs(st, st.port);
+              rest.erase(std::remove_if(rest.begin(), rest.end(),
+                                        [&](const listen_addr& a) {
+                                          return a.local.ip == infos.front().local.ip;
+                                        }),
+                         rest.end());
+              if (rest.empty())
+                return listened(self, infos);
+              self->request(st.daemon, child_timeout, listen_atom::value, rest)
+                .then(
+                  [=](std::vector<listener_info>& more) mutable {
+                    infos.insert(infos.end(), more.begin(), more.end());
+                    listened(self, infos);
+                  },
+                  [=](caf::error& err) { self->quit(err); });
+            },
+            [=](caf::error& err) { self->quit(err); });
+      });
+}
+
+void interface_loaded(node_actor_ptr self, size_t i, interface_snapshot& snap) {
+  auto& st = self->state;
+  st.snaps[i] = std::move(snap);
+  bool first = !st.loaded[i];
+  st.loaded[i] = true;
+  if (first) {
+    st.progress("interface " + st.snaps[i].name + " loaded");
+    for (auto& n : st.snaps[i].nats)
+      st.progress(std::string{"NAT "} + net::to_string(n.fam) + " known: "
+                  + net::to_string(n.nat) + ", delta " + net::to_string(n.delta));
+  }
+  st.rebuild_address();
+  if (std::all_of(st.loaded.begin(), st.loaded.end(), [](bool b) { return b; })
+      && !st.listening && st.listeners.empty() && first)
+    listen(self, st.port, st.spec.port == 0);
+}
+
+} // namespace
+
+caf::error prepare_node(node_spec& spec, node_state& st, caf::actor_system& sys) {
+  if (!spec.stack)
+    spec.stack = os_stack();
+  if (spec.identity) {
+    st.me = spec.identity;
+  } else {
+    auto dir = net::open_data_dir(spec.data_dir);
+    if (!dir)
+      return make_error(dir.error());
+    auto id = net::load_or_create_identity(*dir);
+    if (!id)
+      return make_error(id.error());
+    st.me = std::make_shared<const net::identity>(std::move(*id));
+  }
+  st.my_id = st.me->id().to_string();
+  auto server = net::tls_context::make_node(*st.me, true);
+  auto client = net::tls_context::make_node(*st.me, false);
+  if (!server || !client)
+    return make_error(server ? client.error() : server.error());
+  st.tls_server = *server;
+  st.tls_client = *client;
+  st.port = spec.port != 0 ? spec.port : default_node_port(st.me->id());
+  st.next_request = spec.stack->rng_seed() | 1;
+  // Signalling: the node's own identity, the clock from the stack.
+  signal_node_spec sig;
+  sig.identity = st.me;
+  sig.brokers = spec.brokers;
+  sig.hub = spec.hub;
+  auto stack = spec.stack;
+  sig.clock = [stack] { return stack->unix_ms(); };
+  auto signal = spawn_signal_node(sys, std::move(sig));
+  if (!signal)
+    return std::move(signal.error());
+  st.signal = *signal;
+  return caf::none;
+}
+
+void start_node(node_actor_ptr self) {
+  auto& st = self->state;
+  auto& spec = st.spec;
+  auto& sys = self->home_system();
+  st.subscribers = spec.subscribers;
+  self->link_to(st.signal);
+  self->request(st.signal, child_timeout, caf::subscribe_atom::value,
+                caf::actor_cast<caf::actor>(self))
+    .then([](caf::ok_atom) {}, [=](caf::error& err) { self->quit(err); });
+  self->request(st.signal, child_timeout, online_atom::value, uint32_t{1})
+    .then(
+      [=](caf::ok_atom) {
+        self->state.signal_online = true;
+        self->state.progress("signalling online");
+        self->state.check_ready();
+      },
+      [=](caf::error& err) {
+        // Offline signalling is no reason to stop: direct connects work.
+        self->state.progress("signalling offline: " + render(err));
+        self->state.signal_online = true;
+        self->state.check_ready();
+      });
+
+  // Listeners, supervised by a daemon of the node's.
+  daemon_spec d;
+  d.tls_context = st.tls_server;
+  d.length_prefixed = true;
+  d.stack = spec.stack;
+  d.conf.reader_limit = static_cast<uint32_t>(spec.max_message + 4);
+  d.conf.max_clients = spec.max_connections;
+  d.subscribers.push_back({caf::actor_cast<caf::actor>(self),
+                           events::up | events::msgs | events::end});
+  d.lock_ports = false; // many nodes of one process may share a data directory
+  d.data_dir = spec.data_dir;
+  st.daemon = spawn_daemon(sys, std::move(d));
+  self->link_to(st.daemon);
+
+  // Interfaces.
+  auto names = spec.interfaces.empty() ? std::vector<std::string>{""} : spec.interfaces;
+  st.snaps.resize(names.size());
+  st.loaded.assign(names.size(), false);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto is = spec.iface;
+    is.name = names[i];
+    auto hdl = spawn_interface(sys, std::move(is));
+    st.ifaces.push_back(hdl);
+    self->link_to(hdl);
+    self->request(hdl, caf::infinite, ready_atom::value)
+      .then([=](interface_snapshot& snap) { interface_loaded(self, i, snap); },
+            [=](caf::error& err) { self->quit(err); });
+  }
+}
+
+void node_state::progress(std::string what) {
+  notify(caf::make_message(node_progress{std::move(what)}));
+}
+
+void node_state::notify(const caf::message& msg) {
+  for (auto& s : subscribers)
+    self->send(s, msg);
+}
+
+node_info node_state::info() const {
+  return node_info{my_id, address_text, port, listeners};
+}
+
+void node_state::rebuild_address() {
+  local_address_input in;
+  in.keys = me->pub();
+  in.issued_ms = now_ms();
+  in.interfaces = snaps;
+  auto table = spec.stack->interfaces();
+  if (table)
+    in.table = &*table;
+  in.port = port;
+  // A private hub reaches nobody: no channel to offer then.
+  for (auto& b : spec.brokers)
+    in.channels.push_back({channel_kind::mqtt, b});
+  if (spec.hub)
+    in.channels.push_back({channel_kind::hub, "hub"});
+  address = make_local_address(in);
+  auto text = encode_peer_address(address, *me);
+  address_text = text ? *text : std::string{};
+}
+
+void node_state::check_ready() {
+  if (!listening || !signal_online || ready_waiters.empty())
+    return;
+  auto i = info();
+  for (auto& rp : ready_waiters)
+    rp.deliver(i);
+  ready_waiters.clear();
+}
+
+local_view node_state::view() const {
+  return local_view{address, link_scopes(snaps)};
+}
+
+std::string node_state::key(const pipe_actor& pipe, const endpoint& from) {
+  return std::to_string(pipe.id()) + "|" + from.to_string();
+}
+
+link* node_state::link_to(const std::string& peer) {
+  link* best = nullptr;
+  for (auto& kvp : links)
+    if (kvp.second.conn.peer == peer
+        && (best == nullptr || kvp.second.last_activity > best->last_activity))
+      best = &kvp.second;
+  return best;
+}
+
+} // namespace p2pd::node

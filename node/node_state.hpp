@@ -1,0 +1,145 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/actor_clock.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/response_promise.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "p2pd/messages/daemon.hpp"
+#include "p2pd/messages/interface.hpp"
+#include "p2pd/messages/signal_node.hpp"
+#include "p2pd/net/tls/tls_context.hpp"
+#include "p2pd/node/address/peer_address.hpp"
+#include "p2pd/node/connect/plan.hpp"
+#include "p2pd/node/node_spec.hpp"
+
+namespace p2pd::node {
+
+// Internal messages of the node actor.
+using hello_tmo_atom = caf::atom_constant<caf::atom("p2nhello")>;
+using budget_tmo_atom = caf::atom_constant<caf::atom("p2nbudget")>;
+using idle_tick_atom = caf::atom_constant<caf::atom("p2nidle")>;
+
+/// One connection to a peer, authenticated and past its hello.
+struct link {
+  node_connection conn;
+  caf::actor_clock::time_point last_activity;
+};
+
+/// A connection whose TLS is up but whose hello has not come yet.
+struct awaiting {
+  std::string peer;
+  pipe_actor pipe;
+  endpoint from;
+};
+
+/// One connect in progress: ours (with waiters) or the service of a peer's
+/// reverse request (no waiters; its hello says reverse).
+struct connect_job {
+  uint64_t id = 0;          ///< our request id; for a served request, the peer's
+  peer_address peer;
+  std::string peer_id;
+  bool serving = false;     ///< connecting back for a peer's reverse request
+  std::vector<attempt> plan;
+  size_t next = 0;          ///< the first attempt of the strategy not yet started
+  size_t running = 0;       ///< attempts of the current strategy still open
+  uint64_t round = 0;       ///< which strategy round a timeout belongs to
+  bool done = false;
+  caf::actor_clock::time_point started;
+  std::vector<attempt_report> reports;
+  std::vector<caf::response_promise> waiters;
+  std::vector<pipe_actor> pipes; ///< attempts' pipes, closed if they lose
+};
+
+struct node_state {
+  static inline const char* name = "p2pd.node";
+
+  caf::event_based_actor* self = nullptr;
+  node_spec spec;
+  std::shared_ptr<const net::identity> me;
+  std::string my_id;
+  std::shared_ptr<net::tls_context> tls_server;
+  std::shared_ptr<net::tls_context> tls_client;
+
+  // Children.
+  std::vector<interface_actor> ifaces;
+  std::vector<interface_snapshot> snaps;
+  std::vector<bool> loaded;
+  signal_node_actor signal;
+  bool signal_online = false;
+  daemon_actor daemon;
+  std::vector<listener_info> listeners;
+  uint16_t port = 0;
+  bool listening = false;
+
+  // Our address, re-signed whenever what it holds changes.
+  peer_address address;
+  std::string address_text;
+
+  std::vector<caf::response_promise> ready_waiters;
+  std::vector<caf::actor> subscribers;
+  node_stats stats;
+
+  // Connections: by "pipe id|endpoint", and the peers they lead to.
+  std::map<std::string, link> links;
+  std::map<std::string, awaiting> hellos;
+  std::map<std::string, std::shared_ptr<connect_job>> jobs;  // by peer id
+  std::map<uint64_t, std::string> reverse_asked;             // our request id -> peer id
+  size_t serving = 0;
+  uint64_t next_request = 0;
+  bool closing = false;
+
+  node_state() = default;
+  explicit node_state(caf::event_based_actor* selfptr) : self(selfptr) {}
+  node_state(node_state&&) = default;
+  node_state& operator=(node_state&&) = default;
+  /// Cancels the idle timer: it holds the node weakly, but the actor system
+  /// would wait for the timer itself.
+  ~node_state();
+
+  caf::actor idle_timer;
+
+  /// "pipe id|endpoint": a connection's key.
+  static std::string key(const pipe_actor& pipe, const endpoint& from);
+  /// The link to `peer`, most recent first, or null.
+  link* link_to(const std::string& peer);
+
+  void progress(std::string what);
+  void notify(const caf::message& msg);
+  node_info info() const;
+  void rebuild_address();
+  void check_ready();
+  local_view view() const;
+  int64_t now_ms() const { return spec.stack->unix_ms(); }
+};
+
+using node_actor_ptr = caf::stateful_actor<node_state>*;
+
+// Start (node_start.cpp): what can fail at once, before the actor exists
+// (identity, TLS, the signal node), then the children.
+caf::error prepare_node(node_spec& spec, node_state& st, caf::actor_system& sys);
+void start_node(node_actor_ptr self);
+
+// Connects (node_connect.cpp).
+void connect(node_actor_ptr self, const std::string& address, connect_options opts,
+             caf::response_promise rp);
+void serve_reverse(node_actor_ptr self, const signal_message& msg);
+void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t round);
+/// A connection of `job` won: the rest are cancelled and the waiters answered.
+void job_won(node_actor_ptr self, connect_job& job, const node_connection& conn);
+
+// Links (node_links.cpp).
+void on_pipe_up(node_actor_ptr self, const pipe_up& up);
+void on_pipe_msg(node_actor_ptr self, pipe_msg& msg);
+void on_pipe_end(node_actor_ptr self, const pipe_end& end);
+void on_hello_timeout(node_actor_ptr self, const std::string& key);
+void add_link(node_actor_ptr self, node_connection conn);
+void sweep_idle(node_actor_ptr self);
+
+} // namespace p2pd::node

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "caf/scoped_actor.hpp"
+
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
+#include "p2pd/api/node.hpp"
+
+namespace p2pd::test {
+
+/// Nodes on loopback in one process, signalling through one in-process hub:
+/// each gets its own identity (no key files) and the loopback interface.
+class node_fixture : public ::testing::Test {
+protected:
+  node_spec spec_for() {
+    node_spec spec;
+    auto id = net::identity::generate();
+    EXPECT_TRUE(id);
+    spec.identity = std::make_shared<const net::identity>(std::move(*id));
+    spec.interfaces = {"lo"};
+    spec.hub = hub;
+    spec.port = 0;
+    spec.direct_budget = std::chrono::seconds(2);
+    spec.reverse_budget = std::chrono::seconds(3);
+    return spec;
+  }
+
+  node_handle start(node_spec spec) {
+    auto n = rt.start_node(std::move(spec));
+    EXPECT_TRUE(n) << (n ? "" : render(n.error()));
+    if (!n)
+      throw std::runtime_error("node did not start");
+    return std::move(*n);
+  }
+
+  node_handle start() { return start(spec_for()); }
+
+  runtime rt;
+  signal_hub_actor hub = spawn_signal_hub(rt.system());
+};
+
+/// Waits up to `timeout` for a message of type T on `self`.
+template <class T>
+std::optional<T> next_of(caf::scoped_actor& self, caf::timespan timeout = std::chrono::seconds(5)) {
+  std::optional<T> out;
+  bool more = true;
+  while (more && !out)
+    self->receive([&](T& x) { out = std::move(x); }, [](caf::message&) {},
+                  caf::after(timeout) >> [&] { more = false; });
+  return out;
+}
+
+} // namespace p2pd::test
