@@ -59,6 +59,11 @@ caf::error node_handle::send(const std::string& peer, std::string_view data) {
                                      bytes(data.begin(), data.end())));
 }
 
+caf::error node_handle::disconnect(const std::string& peer) {
+  return error_of(
+    call<caf::ok_atom>(core_->self, hdl_, admin_wait, caf::close_atom::value, peer));
+}
+
 caf::error node_handle::subscribe(const caf::actor& sub) {
   return error_of(
     call<caf::ok_atom>(core_->self, hdl_, admin_wait, caf::subscribe_atom::value, sub));

@@ -29,6 +29,8 @@ public:
                                          node::connect_options opts = {});
   /// Sends `data` on the connection to `peer` (a node id).
   caf::error send(const std::string& peer, std::string_view data);
+  /// Closes the connections with `peer`.
+  caf::error disconnect(const std::string& peer);
   caf::error subscribe(const caf::actor& sub);
   caf::expected<node_stats> stats();
   /// Closes the node and everything it started; returns once they are gone.

@@ -32,6 +32,11 @@ void idle_timer(node_actor_ptr self) {
 void close_node(node_actor_ptr self, caf::response_promise rp) {
   auto& st = self->state;
   st.closing = true;
+  if (st.idle_timer) {
+    // The timer is an actor of its own; the system would wait for it.
+    self->send_exit(st.idle_timer, caf::exit_reason::user_shutdown);
+    st.idle_timer = nullptr;
+  }
   for (auto& kvp : st.jobs) {
     kvp.second->done = true;
     for (auto& w : kvp.second->waiters)
@@ -139,6 +144,10 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         return caf::ok_atom::value;
       },
       [=](stats_atom) { return self->state.stats; },
+      [=](caf::close_atom, std::string& peer) {
+        close_peer(self, peer);
+        return caf::ok_atom::value;
+      },
       [=](caf::close_atom) -> caf::result<caf::ok_atom> {
         auto rp = self->make_response_promise<caf::ok_atom>();
         if (!self->state.closing)
@@ -152,6 +161,8 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
       [=](pipe_msg& msg) { on_pipe_msg(self, msg); },
       [=](pipe_end& end) { on_pipe_end(self, end); },
       [=](pipe_error&) {},
+      // Answers of pipes to our fire-and-forget sends.
+      [=](caf::ok_atom) {},
       // Signalling.
       [=](signal_message& msg) {
         if (msg.type == static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST))
@@ -163,6 +174,8 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         on_budget_timeout(self, peer, round);
       },
       [=](idle_tick_atom) {
+        if (self->state.closing)
+          return;
         sweep_idle(self);
         idle_timer(self);
       },

@@ -154,8 +154,11 @@ void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
   }
   if (job->running == 0)
     return start_round(self, job);
-  self->delayed_send(self, budget_of(st.spec, how) * 2, budget_tmo_atom::value, job->peer_id,
-                     job->round);
+  // Direct attempts bound themselves (connect, then handshake, each within
+  // the budget); the timer only catches a lost answer. A reverse request
+  // has nothing else: the budget is its deadline.
+  auto limit = how == strategy::reverse ? budget_of(st.spec, how) : budget_of(st.spec, how) * 3;
+  self->delayed_send(self, limit, budget_tmo_atom::value, job->peer_id, job->round);
 }
 
 } // namespace

@@ -154,6 +154,21 @@ void on_pipe_end(node_actor_ptr self, const pipe_end& end) {
     ended(k);
 }
 
+void close_peer(node_actor_ptr self, const std::string& peer) {
+  auto& st = self->state;
+  for (auto i = st.links.begin(); i != st.links.end();) {
+    if (i->second.conn.peer != peer) {
+      ++i;
+      continue;
+    }
+    auto c = i->second.conn;
+    i = st.links.erase(i);
+    close_conn(self, c.pipe, c.remote, c.inbound);
+    st.notify(caf::make_message(node_peer_end{c.peer, c.pipe, c.remote, caf::error{}}));
+  }
+  st.stats.connections = static_cast<uint32_t>(st.links.size());
+}
+
 void sweep_idle(node_actor_ptr self) {
   auto& st = self->state;
   if (st.spec.idle_timeout.count() <= 0 || st.closing)

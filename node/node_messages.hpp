@@ -120,6 +120,7 @@ struct node_stats {
 /// - send (peer id, bytes): on the connection to that peer.
 /// - subscribe / unsubscribe (actor): node_msg, node_peer_up,
 ///   node_peer_end and node_progress.
+/// - close (peer id): closes the connections with that peer.
 /// - stats; close (ends connections, listeners, signalling and interface
 ///   actors, then answers).
 using node_actor = caf::typed_actor<
@@ -131,6 +132,7 @@ using node_actor = caf::typed_actor<
   caf::replies_to<caf::subscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::unsubscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<node_stats>,
+  caf::replies_to<caf::close_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<caf::close_atom>::with<caf::ok_atom>>;
 
 template <class Inspector>

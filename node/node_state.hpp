@@ -141,5 +141,7 @@ void on_pipe_end(node_actor_ptr self, const pipe_end& end);
 void on_hello_timeout(node_actor_ptr self, const std::string& key);
 void add_link(node_actor_ptr self, node_connection conn);
 void sweep_idle(node_actor_ptr self);
+/// Closes every connection with `peer`; their ends are reported as usual.
+void close_peer(node_actor_ptr self, const std::string& peer);
 
 } // namespace p2pd::node

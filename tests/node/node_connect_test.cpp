@@ -90,3 +90,104 @@ TEST_F(NodeConnect, ATamperedAddressIsRefusedAndCounted) {
   EXPECT_FALSE(a.connect(std::string(5000, 'x')));
   EXPECT_EQ(a.stats()->refused_addresses, 3u);
 }
+
+TEST_F(NodeConnect, ThreeNodesConnectPairwise) {
+  auto a = start();
+  auto b = start();
+  auto c = start();
+  EXPECT_TRUE(a.connect(b.address()));
+  EXPECT_TRUE(b.connect(c.address()));
+  EXPECT_TRUE(c.connect(a.address()));
+  EXPECT_TRUE(eventually([&] { return a.stats()->connections == 2 && b.stats()->connections == 2
+                                      && c.stats()->connections == 2; }));
+}
+
+TEST_F(NodeConnect, BothSidesConnectingAtOnceGetWorkingConnections) {
+  auto a = start();
+  auto b = start();
+  caf::scoped_actor self{rt.system()};
+  // Both requests in flight together.
+  auto ra = self->request(a.handle(), std::chrono::seconds(20), connect_atom::value, b.address());
+  auto rb = self->request(b.handle(), std::chrono::seconds(20), connect_atom::value, a.address());
+  int ok = 0;
+  for (auto* r : {&ra, &rb})
+    r->receive([&](node_connection&) { ++ok; }, [&](caf::error& err) { ADD_FAILURE() << render(err); });
+  EXPECT_EQ(ok, 2);
+  caf::scoped_actor sa{rt.system()}, sb{rt.system()};
+  ASSERT_FALSE(a.subscribe(caf::actor_cast<caf::actor>(sa.ptr())));
+  ASSERT_FALSE(b.subscribe(caf::actor_cast<caf::actor>(sb.ptr())));
+  ASSERT_FALSE(a.send(b.id(), "from a"));
+  ASSERT_FALSE(b.send(a.id(), "from b"));
+  auto at_b = next_of<node_msg>(sb);
+  auto at_a = next_of<node_msg>(sa);
+  ASSERT_TRUE(at_b && at_a);
+  EXPECT_EQ(to_string(at_b->data), "from a");
+  EXPECT_EQ(to_string(at_a->data), "from b");
+}
+
+TEST_F(NodeConnect, SignallingDownFailsReverseClearlyAndDirectStillWorks) {
+  auto a = start();
+  auto b = start();
+  caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+  node::connect_options reverse_only;
+  reverse_only.strategies = {node::strategy::reverse};
+  auto rev = a.connect(b.address(), reverse_only);
+  ASSERT_FALSE(rev);
+  auto why = render(rev.error());
+  EXPECT_NE(why.find("reverse"), std::string::npos) << why;
+  auto direct = a.connect(b.address());
+  ASSERT_TRUE(direct) << render(direct.error());
+  EXPECT_EQ(direct->report.how, node::strategy::direct);
+}
+
+TEST_F(NodeConnect, APeerGoneMidConnectFailsWithEveryAttemptNamed) {
+  auto a = start();
+  auto b = start();
+  auto address = b.address();
+  ASSERT_FALSE(b.close());
+  auto conn = a.connect(address);
+  ASSERT_FALSE(conn);
+  auto why = render(conn.error());
+  EXPECT_NE(why.find("direct"), std::string::npos) << why;
+  EXPECT_NE(why.find("reverse"), std::string::npos) << why;
+  EXPECT_EQ(a.stats()->connects_failed, 1u);
+}
+
+TEST_F(NodeConnect, AHundredConnectsAndClosesLeaveNothingBehind) {
+  auto a = start();
+  auto b = start();
+  // One round first, so that what lives for the whole run exists already.
+  ASSERT_TRUE(a.connect(b.address()));
+  ASSERT_FALSE(a.disconnect(b.id()));
+  ASSERT_TRUE(eventually([&] { return b.stats()->connections == 0; }));
+  auto fds = open_fds();
+  auto actors = rt.system().registry().running();
+  for (int i = 0; i < 100; ++i) {
+    auto conn = a.connect(b.address());
+    ASSERT_TRUE(conn) << i << ": " << render(conn.error());
+    ASSERT_FALSE(a.disconnect(b.id()));
+    ASSERT_TRUE(eventually([&] { return b.stats()->connections == 0; })) << i;
+  }
+  EXPECT_TRUE(eventually([&] { return open_fds() <= fds; })) << open_fds() << " > " << fds;
+  EXPECT_TRUE(eventually([&] { return rt.system().registry().running() <= actors; }))
+    << rt.system().registry().running() << " > " << actors;
+}
+
+TEST_F(NodeConnect, CloseLeavesNoDescriptorOrActorBehind) {
+  auto round = [&] {
+    auto a = start();
+    auto b = start();
+    ASSERT_TRUE(a.connect(b.address()));
+    ASSERT_FALSE(a.close());
+    ASSERT_FALSE(b.close());
+  };
+  // What the process sets up once (OpenSSL, CAF's middleman) stays: the
+  // first round pays for it, the second must leave nothing.
+  round();
+  auto fds = open_fds();
+  auto actors = rt.system().registry().running();
+  round();
+  EXPECT_TRUE(eventually([&] { return open_fds() <= fds; })) << open_fds() << " > " << fds;
+  EXPECT_TRUE(eventually([&] { return rt.system().registry().running() <= actors; }))
+    << rt.system().registry().running() << " > " << actors;
+}

@@ -1,7 +1,12 @@
 #pragma once
 
+#include <dirent.h>
+
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +58,33 @@ std::optional<T> next_of(caf::scoped_actor& self, caf::timespan timeout = std::c
     self->receive([&](T& x) { out = std::move(x); }, [](caf::message&) {},
                   caf::after(timeout) >> [&] { more = false; });
   return out;
+}
+
+} // namespace p2pd::test
+
+namespace p2pd::test {
+
+/// Open descriptors of this process.
+inline size_t open_fds() {
+  size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (::readdir(d) != nullptr)
+      ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+/// Polls `cond` every 20 ms for at most `limit`; whether it became true.
+template <class F>
+bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > end)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 } // namespace p2pd::test

@@ -1,0 +1,163 @@
+// What a node refuses: impostors, hellos it did not ask for, floods of
+// requests; each refused, counted, and nothing from it reaches a handler.
+#include "node/node_fixture.hpp"
+
+#include "p2pd/actors/signal/node/signal_node.hpp"
+#include "p2pd/api/blocking.hpp"
+#include "p2pd/node/link/hello.hpp"
+#include "p2pd/proto/envelope_codec.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+class NodeBadInput : public node_fixture {
+protected:
+  // A client with node TLS as `who`, to `b`'s first listener, expecting b.
+  caf::expected<pipe_handle> raw_client(const net::identity& who, node_handle& b) {
+    auto to = b.info().listeners.front().local;
+    auto spec = client_spec(tcp, to.ip.to_string(), to.port);
+    auto ctx = net::tls_context::make_node(who, false);
+    if (!ctx)
+      return make_error(ctx.error());
+    spec.tls_context = *ctx;
+    spec.expect_node = *net::node_id::parse(b.id());
+    spec.length_prefixed = true;
+    return rt.open(spec);
+  }
+
+  static net::identity fresh() { return std::move(*net::identity::generate()); }
+};
+
+} // namespace
+
+TEST_F(NodeBadInput, ANodePresentingAnotherIdIsRefused) {
+  auto b = start();
+  auto b_address = b.address();
+  auto b_port = b.info().port;
+  ASSERT_FALSE(b.close());
+  // C takes B's port: whoever dials B's address reaches C.
+  auto cspec = spec_for();
+  cspec.port = b_port;
+  auto c = start(cspec);
+  auto a = start();
+  node::connect_options direct_only;
+  direct_only.strategies = {node::strategy::direct};
+  auto conn = a.connect(b_address, direct_only);
+  ASSERT_FALSE(conn);
+  auto why = render(conn.error());
+  EXPECT_NE(why.find("the peer is node " + c.id()), std::string::npos) << why;
+  EXPECT_EQ(c.stats()->connections, 0u);
+}
+
+TEST_F(NodeBadInput, AReverseHelloNobodyAskedForIsRefused) {
+  caf::scoped_actor sub{rt.system()};
+  auto spec = spec_for();
+  spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub.ptr()));
+  auto b = start(spec);
+  auto d = fresh();
+  auto client = raw_client(d, b);
+  ASSERT_TRUE(client) << render(client.error());
+  node::hello h;
+  h.purpose = node::link_purpose::reverse;
+  h.request_id = 12345;
+  ASSERT_FALSE(client->send(node::encode_hello(h)));
+  ASSERT_FALSE(client->send("smuggled"));
+  EXPECT_TRUE(eventually([&] { return b.stats()->refused_reverse == 1; }));
+  EXPECT_FALSE(next_of<node_msg>(sub, std::chrono::milliseconds(300)));
+  EXPECT_EQ(b.stats()->connections, 0u);
+}
+
+TEST_F(NodeBadInput, AConnectionWithoutAHelloIsClosedInTime) {
+  auto spec = spec_for();
+  spec.hello_timeout = std::chrono::milliseconds(200);
+  auto b = start(spec);
+  auto d = fresh();
+  auto client = raw_client(d, b);
+  ASSERT_TRUE(client) << render(client.error());
+  EXPECT_TRUE(eventually([&] { return b.stats()->refused_hello == 1; }));
+  // B hung up: the client's next read fails.
+  EXPECT_FALSE(client->recv(std::chrono::seconds(2)));
+}
+
+TEST_F(NodeBadInput, AMalformedHelloIsRefused) {
+  auto b = start();
+  auto d = fresh();
+  auto client = raw_client(d, b);
+  ASSERT_TRUE(client) << render(client.error());
+  ASSERT_FALSE(client->send("GET / HTTP/1.1"));
+  EXPECT_TRUE(eventually([&] { return b.stats()->refused_hello == 1; }));
+  EXPECT_EQ(b.stats()->connections, 0u);
+}
+
+TEST_F(NodeBadInput, AFloodOfReverseRequestsIsBoundedAndCounted) {
+  // Requesters whose addresses lead to a TCP server that never finishes a
+  // TLS handshake: each served request holds a slot for the whole budget.
+  auto stall = rt.listen(tcp, endpoint{net::ip_address::loopback(net::family::v4), 0});
+  ASSERT_TRUE(stall);
+  auto spec = spec_for();
+  spec.max_pending_requests = 2;
+  auto b = start(spec);
+  auto b_keys = node::parse_peer_address(b.address())->keys;
+  const int senders = 8;
+  std::vector<signal_node_actor> nodes;
+  for (int i = 0; i < senders; ++i) {
+    auto id = std::make_shared<const net::identity>(fresh());
+    node::peer_address addr;
+    addr.keys = id->pub();
+    node::peer_route r;
+    r.nic = net::ip_address::loopback(net::family::v4);
+    r.port = stall->local().port;
+    addr.routes.push_back(r);
+    addr.channels.push_back({node::channel_kind::hub, "hub"});
+    auto text = node::encode_peer_address(addr, *id);
+    ASSERT_TRUE(text);
+    signal_node_spec s;
+    s.identity = id;
+    s.hub = hub;
+    auto n = start_signal_node(rt.system(), s);
+    ASSERT_TRUE(n);
+    nodes.push_back(*n);
+    wire::connect_request req;
+    req.set_request_id(static_cast<uint64_t>(i) + 1);
+    req.set_protocol(wire::TRANSPORT_TCP);
+    req.add_strategies(wire::STRATEGY_REVERSE);
+    req.set_peer_address(*text);
+    auto payload = wire::encode_payload(req);
+    caf::scoped_actor self{rt.system()};
+    self->request(*n, std::chrono::seconds(5), send_atom::value, b_keys,
+                  static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST),
+                  bytes(payload.begin(), payload.end()))
+      .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
+  }
+  EXPECT_TRUE(eventually([&] { return b.stats()->refused_requests == senders - 2; }))
+    << b.stats()->refused_requests;
+  for (auto& n : nodes)
+    caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(NodeBadInput, ARequestCarryingAnotherNodesAddressIsRefused) {
+  auto b = start();
+  auto c = start();
+  auto b_keys = node::parse_peer_address(b.address())->keys;
+  signal_node_spec s;
+  s.identity = std::make_shared<const net::identity>(fresh());
+  s.hub = hub;
+  auto n = start_signal_node(rt.system(), s);
+  ASSERT_TRUE(n);
+  wire::connect_request req;
+  req.set_request_id(7);
+  req.set_protocol(wire::TRANSPORT_TCP);
+  req.add_strategies(wire::STRATEGY_REVERSE);
+  req.set_peer_address(c.address()); // not the sender's
+  auto payload = wire::encode_payload(req);
+  caf::scoped_actor self{rt.system()};
+  self->request(*n, std::chrono::seconds(5), send_atom::value, b_keys,
+                static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST),
+                bytes(payload.begin(), payload.end()))
+    .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
+  EXPECT_TRUE(eventually([&] { return b.stats()->refused_addresses == 1; }));
+  EXPECT_EQ(c.stats()->inbound, 0u); // B never connected to C
+  caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+}
