@@ -15,7 +15,7 @@ TEST_F(NodeConnect, ANodeStartsAndTellsItsAddress) {
   auto a = start();
   EXPECT_EQ(a.id().size(), 32u);
   auto addr = node::parse_peer_address(a.address());
-  ASSERT_TRUE(addr) << addr.error().what;
+  ASSERT_OK(addr);
   EXPECT_EQ(addr->id().to_string(), a.id());
   ASSERT_FALSE(addr->routes.empty());
   EXPECT_EQ(addr->routes[0].port, a.info().port);
@@ -28,7 +28,7 @@ TEST_F(NodeConnect, DirectOverLoopbackCarriesMessagesBothWays) {
   caf::scoped_actor sub{rt.system()};
   ASSERT_FALSE(b.subscribe(caf::actor_cast<caf::actor>(sub.ptr())));
   auto conn = a.connect(b.address());
-  ASSERT_TRUE(conn) << render(conn.error());
+  ASSERT_OK(conn);
   EXPECT_EQ(conn->peer, b.id());
   EXPECT_EQ(conn->report.how, node::strategy::direct);
   EXPECT_EQ(conn->report.path, node::path_kind::same_host);
@@ -53,7 +53,7 @@ TEST_F(NodeConnect, ReverseHasThePeerConnectBack) {
   node::connect_options opts;
   opts.strategies = {node::strategy::reverse};
   auto conn = a.connect(b.address(), opts);
-  ASSERT_TRUE(conn) << render(conn.error());
+  ASSERT_OK(conn);
   EXPECT_EQ(conn->report.how, node::strategy::reverse);
   EXPECT_TRUE(conn->inbound);
   EXPECT_EQ(conn->peer, b.id());
@@ -69,9 +69,9 @@ TEST_F(NodeConnect, ASecondConnectSharesTheFirst) {
   auto a = start();
   auto b = start();
   auto first = a.connect(b.address());
-  ASSERT_TRUE(first) << render(first.error());
+  ASSERT_OK(first);
   auto second = a.connect(b.address());
-  ASSERT_TRUE(second) << render(second.error());
+  ASSERT_OK(second);
   EXPECT_TRUE(second->report.shared);
   EXPECT_EQ(second->pipe, first->pipe);
 }
@@ -136,7 +136,7 @@ TEST_F(NodeConnect, SignallingDownFailsReverseClearlyAndDirectStillWorks) {
   auto why = render(rev.error());
   EXPECT_NE(why.find("reverse"), std::string::npos) << why;
   auto direct = a.connect(b.address());
-  ASSERT_TRUE(direct) << render(direct.error());
+  ASSERT_OK(direct);
   EXPECT_EQ(direct->report.how, node::strategy::direct);
 }
 
@@ -164,7 +164,7 @@ TEST_F(NodeConnect, AHundredConnectsAndClosesLeaveNothingBehind) {
   auto actors = rt.system().registry().running();
   for (int i = 0; i < 100; ++i) {
     auto conn = a.connect(b.address());
-    ASSERT_TRUE(conn) << i << ": " << render(conn.error());
+    ASSERT_OK(conn) << i;
     ASSERT_FALSE(a.disconnect(b.id()));
     ASSERT_TRUE(eventually([&] { return b.stats()->connections == 0; })) << i;
   }

@@ -15,6 +15,9 @@
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/api/node.hpp"
 
+#include "support/expect.hpp"
+#include "support/values.hpp"
+
 namespace p2pd::test {
 
 /// Nodes on loopback in one process, signalling through one in-process hub:
@@ -23,9 +26,7 @@ class node_fixture : public ::testing::Test {
 protected:
   node_spec spec_for() {
     node_spec spec;
-    auto id = net::identity::generate();
-    EXPECT_TRUE(id);
-    spec.identity = std::make_shared<const net::identity>(std::move(*id));
+    spec.identity = std::make_shared<const net::identity>(make_identity());
     spec.interfaces = {"lo"};
     spec.hub = hub;
     spec.port = 0;
@@ -36,7 +37,7 @@ protected:
 
   node_handle start(node_spec spec) {
     auto n = rt.start_node(std::move(spec));
-    EXPECT_TRUE(n) << (n ? "" : render(n.error()));
+    EXPECT_OK(n);
     if (!n)
       throw std::runtime_error("node did not start");
     return std::move(*n);

@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
+#include "support/expect.hpp"
+#include "support/printers.hpp"
 #include "proto/proto_test_util.hpp"
 
 using namespace p2pd::wire;
@@ -22,7 +23,7 @@ p2pd::net::error error_of(const result<T>& r) {
 
 bytes encode_ok(const body& b) {
   auto r = encode_body(b);
-  EXPECT_TRUE(r.has_value()) << to_string(r.error());
+  EXPECT_OK(r);
   return r ? *r : bytes{};
 }
 
@@ -30,7 +31,7 @@ bytes encode_ok(const body& b) {
 bytes sample_envelope() {
   auto body_bytes = encode_ok(sample_body());
   auto r = encode_envelope(body_bytes, fake_sign(body_bytes));
-  EXPECT_TRUE(r.has_value()) << to_string(r.error());
+  EXPECT_OK(r);
   return r ? *r : bytes{};
 }
 
@@ -68,15 +69,15 @@ TEST(envelope, one_step_encode_round_trips_every_field) {
   auto body_bytes = encode_ok(parts.body);
   parts.signature = fake_sign(body_bytes);
   auto env = encode_envelope(parts);
-  ASSERT_TRUE(env.has_value()) << to_string(env.error());
+  ASSERT_OK(env);
   auto dec = decode_envelope(*env);
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   EXPECT_EQ(dec->version, current_version);
   EXPECT_EQ(dec->min_version, oldest_reader_version);
   EXPECT_EQ(dec->body_bytes, body_bytes);
   EXPECT_TRUE(fake_verify(dec->body_bytes, dec->signature));
   auto b = decode_body(dec->body_bytes);
-  ASSERT_TRUE(b.has_value()) << to_string(b.error());
+  ASSERT_OK(b);
   expect_same(*b, parts.body);
   EXPECT_TRUE(b->known_type());
 }
@@ -85,9 +86,9 @@ TEST(envelope, two_step_encode_wraps_the_signed_bytes_unchanged) {
   auto body_bytes = encode_ok(sample_body());
   auto sig = fake_sign(body_bytes);
   auto env = encode_envelope(body_bytes, sig);
-  ASSERT_TRUE(env.has_value()) << to_string(env.error());
+  ASSERT_OK(env);
   auto dec = decode_envelope(env->data(), env->size());
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   EXPECT_EQ(dec->body_bytes, body_bytes);
   EXPECT_EQ(dec->signature, sig);
 }
@@ -109,14 +110,14 @@ TEST(envelope, receiver_gets_the_body_bytes_as_sent_not_a_reserialization) {
   put_varint(sent, 1);
   auto sig = fake_sign(sent);
   auto env = encode_envelope(sent, sig);
-  ASSERT_TRUE(env.has_value()) << to_string(env.error());
+  ASSERT_OK(env);
 
   auto dec = decode_envelope(*env);
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   EXPECT_EQ(dec->body_bytes, sent);
   EXPECT_TRUE(fake_verify(dec->body_bytes, dec->signature));
   auto b = decode_body(dec->body_bytes);
-  ASSERT_TRUE(b.has_value()) << to_string(b.error());
+  ASSERT_OK(b);
   EXPECT_EQ(b->ttl_ms, 5000u);
   EXPECT_NE(encode_ok(*b), sent) << "re-encoding must differ, or this test proves nothing";
 }
@@ -124,7 +125,7 @@ TEST(envelope, receiver_gets_the_body_bytes_as_sent_not_a_reserialization) {
 TEST(envelope, a_changed_body_byte_reaches_the_verifier) {
   auto env = sample_envelope();
   auto dec = decode_envelope(env);
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   // The last byte of the envelope's body is the last ciphertext byte: change
   // it in transit and the receiver verifies the changed bytes.
   // The signature (field 4) and the signing key (field 5) follow the body,
@@ -132,7 +133,7 @@ TEST(envelope, a_changed_body_byte_reaches_the_verifier) {
   auto body_end = env.size() - (sign_key_size + 2) - (signature_size + 2);
   env[body_end - 1] ^= 0x01;
   auto tampered = decode_envelope(env);
-  ASSERT_TRUE(tampered.has_value()) << to_string(tampered.error());
+  ASSERT_OK(tampered);
   EXPECT_NE(tampered->body_bytes, dec->body_bytes);
   EXPECT_FALSE(fake_verify(tampered->body_bytes, tampered->signature));
 }
@@ -159,14 +160,14 @@ TEST(envelope, newer_version_with_new_fields_decodes_when_min_version_is_met) {
   env_v3.add_broker_hops(2);
 
   auto dec = decode_envelope(to_bytes(env_v3.SerializeAsString()));
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   EXPECT_EQ(dec->version, 3u);
   EXPECT_EQ(dec->min_version, 2u);
   EXPECT_EQ(dec->sign_key, sample_body().sender_sign_key);
   EXPECT_EQ(dec->body_bytes, body_bytes);
   EXPECT_TRUE(fake_verify(dec->body_bytes, dec->signature));
   auto b = decode_body(dec->body_bytes);
-  ASSERT_TRUE(b.has_value()) << to_string(b.error());
+  ASSERT_OK(b);
   expect_same(*b, sample_body());
 }
 
@@ -174,15 +175,15 @@ TEST(envelope, raw_unknown_fields_are_ignored_in_envelope_and_body) {
   auto body_bytes = encode_ok(sample_body());
   put_unknown_fields(body_bytes);
   auto env = encode_envelope(body_bytes, fake_sign(body_bytes), 5, 2);
-  ASSERT_TRUE(env.has_value()) << to_string(env.error());
+  ASSERT_OK(env);
   put_unknown_fields(*env);
 
   auto dec = decode_envelope(*env);
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   EXPECT_EQ(dec->version, 5u);
   EXPECT_EQ(dec->body_bytes, body_bytes);
   auto b = decode_body(dec->body_bytes);
-  ASSERT_TRUE(b.has_value()) << to_string(b.error());
+  ASSERT_OK(b);
   expect_same(*b, sample_body());
 }
 
@@ -190,7 +191,7 @@ TEST(envelope, min_version_above_ours_is_refused_as_unsupported_version) {
   auto body_bytes = encode_ok(sample_body());
   for (uint32_t min : {3u, 4u}) {
     auto env = encode_envelope(body_bytes, fake_sign(body_bytes), 4, min);
-    ASSERT_TRUE(env.has_value()) << to_string(env.error());
+    ASSERT_OK(env);
     auto err = error_of(decode_envelope(*env));
     EXPECT_EQ(err.code, errc::unsupported_version) << to_string(err);
     EXPECT_EQ(err.what, "envelope needs reader version " + std::to_string(min)
@@ -348,10 +349,10 @@ TEST(envelope, size_limit_is_a_parameter) {
   auto b = sample_body();
   b.ciphertext = big_ct;
   auto body_bytes = encode_body(b, 2 * max_envelope_bytes);
-  ASSERT_TRUE(body_bytes.has_value()) << to_string(body_bytes.error());
+  ASSERT_OK(body_bytes);
   auto big_env = encode_envelope(*body_bytes, fake_sign(*body_bytes), current_version,
                                  oldest_reader_version, 2 * max_envelope_bytes);
-  ASSERT_TRUE(big_env.has_value()) << to_string(big_env.error());
+  ASSERT_OK(big_env);
   EXPECT_EQ(error_of(decode_envelope(*big_env)).code, errc::message_too_large);
   EXPECT_TRUE(decode_envelope(*big_env, 2 * max_envelope_bytes).has_value());
 }
@@ -366,7 +367,7 @@ TEST(envelope, encoder_refuses_output_above_the_limit) {
   // A body that fits, in an envelope that (with its signature) does not.
   b.ciphertext.resize(max_envelope_bytes - 200);
   auto body_bytes = encode_body(b);
-  ASSERT_TRUE(body_bytes.has_value()) << to_string(body_bytes.error());
+  ASSERT_OK(body_bytes);
   EXPECT_EQ(error_of(encode_envelope(*body_bytes, signature{})).code, errc::message_too_large);
 }
 
@@ -449,7 +450,7 @@ TEST(envelope_body, ciphertext_shorter_than_its_tag_is_refused) {
   EXPECT_EQ(err.code, errc::malformed) << to_string(err);
   auto ok = decode_changed(
     [](future_test::envelope_body& m) { m.set_ciphertext(std::string(aead_tag_size, 'c')); });
-  EXPECT_FALSE(ok) << to_string(ok);
+  EXPECT_OK(ok);
 }
 
 TEST(envelope_body, unknown_payload_type_decodes_and_is_reported_unknown) {
@@ -457,7 +458,7 @@ TEST(envelope_body, unknown_payload_type_decodes_and_is_reported_unknown) {
   b.type = static_cast<payload_type>(4242);
   auto body_bytes = encode_ok(b);
   auto dec = decode_body(body_bytes);
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   EXPECT_EQ(static_cast<int>(dec->type), 4242);
   EXPECT_FALSE(dec->known_type());
 }
@@ -469,7 +470,7 @@ TEST(envelope_body, every_known_payload_type_is_reported_known) {
     auto b = sample_body();
     b.type = t;
     auto dec = decode_body(encode_ok(b));
-    ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+    ASSERT_OK(dec);
     EXPECT_EQ(dec->type, t);
     EXPECT_TRUE(dec->known_type());
   }

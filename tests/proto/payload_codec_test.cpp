@@ -6,7 +6,8 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
-#include "net/net_printers.hpp"
+#include "support/expect.hpp"
+#include "support/printers.hpp"
 #include "proto/proto_test_util.hpp"
 
 using namespace p2pd::wire;
@@ -64,7 +65,7 @@ template <class T>
 void expect_round_trip(const T& m) {
   auto wire_bytes = encode_payload(m);
   auto back = decode_payload<T>(wire_bytes);
-  ASSERT_TRUE(back.has_value()) << to_string(back.error());
+  ASSERT_OK(back);
   EXPECT_TRUE(MessageDifferencer::Equals(*back, m))
     << "sent:\n" << m.DebugString() << "got:\n" << back->DebugString();
 }
@@ -159,19 +160,19 @@ TEST(payload, payload_travels_in_an_envelope) {
   b.ciphertext = plain;
   b.ciphertext.insert(b.ciphertext.end(), aead_tag_size, 0x7a);
   auto body_bytes = encode_body(b);
-  ASSERT_TRUE(body_bytes.has_value()) << to_string(body_bytes.error());
+  ASSERT_OK(body_bytes);
   auto env = encode_envelope(*body_bytes, fake_sign(*body_bytes));
-  ASSERT_TRUE(env.has_value()) << to_string(env.error());
+  ASSERT_OK(env);
 
   auto dec = decode_envelope(*env);
-  ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+  ASSERT_OK(dec);
   ASSERT_TRUE(fake_verify(dec->body_bytes, dec->signature));
   auto got = decode_body(dec->body_bytes);
-  ASSERT_TRUE(got.has_value()) << to_string(got.error());
+  ASSERT_OK(got);
   ASSERT_EQ(got->type, PAYLOAD_TYPE_CONNECT_REQUEST);
   bytes decrypted(got->ciphertext.begin(), got->ciphertext.end() - aead_tag_size);
   auto req = decode_payload<connect_request>(decrypted);
-  ASSERT_TRUE(req.has_value()) << to_string(req.error());
+  ASSERT_OK(req);
   EXPECT_TRUE(MessageDifferencer::Equals(*req, sample_connect_request()));
 }
 
@@ -183,7 +184,7 @@ TEST(payload, newer_payload_fields_are_ignored) {
   newer.set_protocol(TRANSPORT_TCP);
   newer.set_preferred_relay("relay-3");
   auto got = decode_payload<connect_request>(to_bytes(newer.SerializeAsString()));
-  ASSERT_TRUE(got.has_value()) << to_string(got.error());
+  ASSERT_OK(got);
   EXPECT_EQ(got->request_id(), 77u);
   EXPECT_EQ(got->protocol(), TRANSPORT_TCP);
 }
@@ -194,7 +195,7 @@ TEST(payload, unknown_enum_values_are_kept_as_numbers) {
   auto m = sample_connect_request();
   m.add_strategies(static_cast<strategy>(9));
   auto got = decode_payload<connect_request>(encode_payload(m));
-  ASSERT_TRUE(got.has_value()) << to_string(got.error());
+  ASSERT_OK(got);
   ASSERT_EQ(got->strategies_size(), 4);
   EXPECT_EQ(static_cast<int>(got->strategies(3)), 9);
   EXPECT_FALSE(strategy_IsValid(got->strategies(3)));
@@ -251,7 +252,7 @@ TEST(payload, every_truncated_prefix_fails_cleanly_or_decodes) {
     if (r)
       ++decoded;
     else
-      EXPECT_EQ(r.error().code, errc::malformed) << "prefix of " << n << " bytes";
+      EXPECT_ERRC(r, errc::malformed) << "prefix of " << n << " bytes";
   }
   EXPECT_GT(decoded, 0u);
   EXPECT_LT(decoded, wire_bytes.size());

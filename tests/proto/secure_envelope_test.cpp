@@ -9,7 +9,8 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
-#include "net/net_printers.hpp"
+#include "support/expect.hpp"
+#include "support/printers.hpp"
 #include "proto/proto_test_util.hpp"
 
 using namespace p2pd::wire;
@@ -109,7 +110,7 @@ void expect_refused(inbox& box, const bytes& env, int64_t now, errc code,
 
 void expect_opens(inbox& box, const sealed_message& msg, int64_t now = t0) {
   auto r = box.open(msg.envelope, now);
-  ASSERT_TRUE(r.has_value()) << to_string(r.error());
+  ASSERT_OK(r);
   EXPECT_EQ(r->id, msg.id);
   EXPECT_EQ(r->plaintext, sample_plaintext());
 }
@@ -130,10 +131,10 @@ TEST_F(secure_envelope, round_trip_a_to_b_gives_sender_header_and_payload) {
   req.set_request_id(7);
   req.add_families(IP_FAMILY_V4);
   auto msg = seal_payload(a, b.pub(), req, t0, ttl);
-  ASSERT_TRUE(msg.has_value()) << to_string(msg.error());
+  ASSERT_OK(msg);
   inbox box{b};
   auto r = box.open(msg->envelope, t0 + 5);
-  ASSERT_TRUE(r.has_value()) << to_string(r.error());
+  ASSERT_OK(r);
   EXPECT_EQ(r->sender, a.id());
   EXPECT_EQ(r->sender_keys, a.pub());
   EXPECT_EQ(r->id, msg->id);
@@ -142,7 +143,7 @@ TEST_F(secure_envelope, round_trip_a_to_b_gives_sender_header_and_payload) {
   EXPECT_EQ(r->timestamp_ms, t0);
   EXPECT_EQ(r->ttl_ms, ttl);
   auto got = decode_payload<address_request>(r->plaintext);
-  ASSERT_TRUE(got.has_value()) << to_string(got.error());
+  ASSERT_OK(got);
   EXPECT_EQ(got->request_id(), 7u);
   ASSERT_EQ(got->families_size(), 1);
   EXPECT_EQ(got->families(0), IP_FAMILY_V4);
@@ -179,7 +180,7 @@ TEST_F(secure_envelope, unknown_payload_type_from_a_newer_sender_opens_and_is_re
   auto msg = seal_ok(a, b, t0, ttl, newer);
   inbox box{b};
   auto r = box.open(msg.envelope, t0);
-  ASSERT_TRUE(r.has_value()) << to_string(r.error());
+  ASSERT_OK(r);
   EXPECT_EQ(r->type, newer);
   EXPECT_FALSE(r->known_type);
   EXPECT_EQ(r->plaintext, sample_plaintext());
@@ -282,7 +283,7 @@ TEST_F(secure_envelope, versions_changed_under_the_same_signature_are_refused_as
   inbox box{b};
   for (auto [version, min_version] : {std::pair{3u, 2u}, std::pair{2u, 1u}, std::pair{9u, 2u}}) {
     auto changed = encode_envelope(dec->body_bytes, dec->signature, version, min_version);
-    ASSERT_TRUE(changed) << to_string(changed.error());
+    ASSERT_OK(changed);
     expect_refused(box, *changed, t0, errc::forged, "forged: bad signature");
   }
   EXPECT_EQ(box.counters().bad_signature, 3u);
@@ -311,7 +312,7 @@ TEST(secure_envelope_raw, a_raw_ed25519_signature_without_the_context_is_refused
   for (auto& x : agree_priv)
     x = static_cast<uint8_t>(rng());
   auto a = net::identity::from_private_keys(sign_priv, agree_priv);
-  ASSERT_TRUE(a) << to_string(a.error());
+  ASSERT_OK(a);
   auto b = new_identity();
   auto sealed = seal_ok(*a, b);
   auto dec = decode_envelope(sealed.envelope);
@@ -324,7 +325,7 @@ TEST(secure_envelope_raw, a_raw_ed25519_signature_without_the_context_is_refused
   inbox box{b};
   auto r = box.open(env, t0);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::forged);
+  EXPECT_ERRC(r, errc::forged);
   EXPECT_EQ(box.counters().bad_signature, 1u);
 }
 

@@ -1,6 +1,9 @@
 // Pipes between nodes: a node TLS context (certificates bound to node ids)
 // and length-prefixed messages, as node connections use them.
-#include "../pipe_test_util.hpp"
+#include "support/expect.hpp"
+#include "support/pipes.hpp"
+#include "support/sockets.hpp"
+#include "support/values.hpp"
 
 #include "p2pd/net/util/length_prefix.hpp"
 
@@ -9,15 +12,9 @@ using namespace p2pd::test;
 
 namespace {
 
-net::identity make_identity() {
-  auto id = net::identity::generate();
-  EXPECT_TRUE(id);
-  return std::move(*id);
-}
-
 std::shared_ptr<net::tls_context> node_ctx(const net::identity& me, bool server) {
   auto ctx = net::tls_context::make_node(me, server);
-  EXPECT_TRUE(ctx) << (ctx ? "" : ctx.error().what);
+  EXPECT_OK(ctx);
   return ctx ? *ctx : nullptr;
 }
 
@@ -66,7 +63,7 @@ TEST_F(PipeNodeTls, MessagesArriveWholeWithoutTheirPrefix) {
   ASSERT_OK(client);
   std::vector<std::string> sent{"one\ntwo", std::string(60000, 'x'), "", "three"};
   for (auto& m : sent)
-    EXPECT_NO_ERR(client->send(m));
+    EXPECT_OK(client->send(m));
   for (auto& m : sent) {
     auto got = client->recv();
     ASSERT_OK(got);
@@ -80,7 +77,7 @@ TEST_F(PipeNodeTls, AServerThatIsAnotherNodeFailsTheOpen) {
   auto carol = make_identity();
   auto client = rt.open(node_client(server->local(), carol.id()));
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::tls_verify_failed);
+  EXPECT_ERRC(client, errc::tls_verify_failed);
   EXPECT_NE(render(client.error()).find("not " + carol.id().to_string()), std::string::npos)
     << render(client.error());
 }
@@ -114,7 +111,7 @@ TEST_F(PipeNodeTls, AnOversizedFrameResetsTheClient) {
   cspec.conf.reader_limit = 65536;
   auto client = rt.open(cspec);
   ASSERT_OK(client);
-  EXPECT_NO_ERR(client->send(std::string(2000, 'x')));
+  EXPECT_OK(client->send(std::string(2000, 'x')));
   auto end = next<pipe_end>(sub);
   ASSERT_TRUE(end);
   EXPECT_ERRC(end->reason, errc::malformed);
@@ -128,7 +125,7 @@ TEST_F(PipeNodeTls, LengthPrefixIsForTcpOnly) {
   spec.length_prefixed = true;
   auto p = rt.open(spec);
   ASSERT_FALSE(p);
-  EXPECT_ERRC(p.error(), errc::invalid_argument);
+  EXPECT_ERRC(p, errc::invalid_argument);
 }
 
 TEST_F(PipeNodeTls, AServerContextOnAClientIsRefused) {
@@ -138,5 +135,5 @@ TEST_F(PipeNodeTls, AServerContextOnAClientIsRefused) {
   spec.tls_context = node_ctx(alice, true);
   auto client = rt.open(spec);
   ASSERT_FALSE(client);
-  EXPECT_ERRC(client.error(), errc::invalid_argument);
+  EXPECT_ERRC(client, errc::invalid_argument);
 }

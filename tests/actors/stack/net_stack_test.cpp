@@ -4,6 +4,8 @@
 
 #include "p2pd/api/runtime.hpp"
 
+#include "support/expect.hpp"
+
 using namespace p2pd;
 
 TEST(OsStack, IsOneSharedInstanceNamedOs) {
@@ -13,7 +15,7 @@ TEST(OsStack, IsOneSharedInstanceNamedOs) {
 
 TEST(OsStack, ListsThisHostsInterfacesWithLoopback) {
   auto table = os_stack()->interfaces();
-  ASSERT_TRUE(table) << table.error().what;
+  ASSERT_OK(table);
   bool loopback = false;
   for (auto& nic : table->interfaces)
     for (auto& a : nic.addrs)
@@ -31,7 +33,7 @@ TEST(OsStack, SpawnsPipesThatOpenOnRequest) {
   auto spec = server_spec(tcp, endpoint{net::ip_address::loopback(net::family::v4), 0});
   auto p = os_stack()->spawn_pipe(rt.system(), spec);
   auto opened = rt.open(p, spec);
-  ASSERT_TRUE(opened) << render(opened.error());
+  ASSERT_OK(opened);
   EXPECT_NE(opened->local().port, 0);
   EXPECT_FALSE(opened->close());
 }

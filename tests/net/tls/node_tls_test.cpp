@@ -12,15 +12,13 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "support/expect.hpp"
+#include "support/values.hpp"
+
 using namespace p2pd::net;
+using p2pd::test::make_identity;
 
 namespace {
-
-identity make_identity() {
-  auto id = identity::generate();
-  EXPECT_TRUE(id);
-  return std::move(*id);
-}
 
 struct endpoint_pair {
   tls_session client;
@@ -137,7 +135,7 @@ TEST_F(NodeTls, ACertificateWithoutTheNodeKeyIsNotANodes) {
   auto keys = node_keys_of(cert.get());
   EVP_PKEY_free(key);
   ASSERT_FALSE(keys);
-  EXPECT_EQ(keys.error().code, errc::tls_verify_failed);
+  EXPECT_ERRC(keys, errc::tls_verify_failed);
   EXPECT_NE(keys.error().what.find("no node key extension"), std::string::npos)
     << keys.error().what;
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
+
 using namespace p2pd::net;
 
 namespace {
@@ -14,7 +16,7 @@ std::vector<std::string> cut(std::string stream, size_t max) {
   std::vector<std::string> out;
   while (!stream.empty()) {
     auto n = length_prefixed_size(stream, max);
-    EXPECT_TRUE(n) << n.error().what;
+    EXPECT_OK(n);
     if (!n || *n == 0 || *n > stream.size())
       break;
     out.push_back(stream.substr(length_prefix_size, *n - length_prefix_size));
@@ -53,6 +55,6 @@ TEST(LengthPrefix, AnOversizedMessageIsRefusedOnItsPrefix) {
   EXPECT_TRUE(out.empty());
   auto n = length_prefixed_size(std::string{"\x7f\xff\xff\xff", 4}, 100);
   ASSERT_FALSE(n);
-  EXPECT_EQ(n.error().code, errc::malformed);
+  EXPECT_ERRC(n, errc::malformed);
   EXPECT_NE(n.error().what.find("above the limit of 100"), std::string::npos) << n.error().what;
 }

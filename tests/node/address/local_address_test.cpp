@@ -2,17 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/values.hpp"
+
 using namespace p2pd;
 using namespace p2pd::node;
+using p2pd::test::ip;
 using net::family;
 
 namespace {
-
-net::ip_address ip(const char* text) {
-  auto x = net::ip_address::parse(text);
-  EXPECT_TRUE(x) << text;
-  return x ? *x : net::ip_address{};
-}
 
 net::route route_of(family fam, std::vector<const char*> nics, const char* ext = nullptr,
                     const char* link_local = nullptr, uint32_t index = 2) {

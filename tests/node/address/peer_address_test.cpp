@@ -7,18 +7,16 @@
 
 #include "p2pd/net/util/base32.hpp"
 
+#include "support/expect.hpp"
+#include "support/values.hpp"
+
 using namespace p2pd;
 using namespace p2pd::node;
+using p2pd::test::ip;
 using net::errc;
 using net::family;
 
 namespace {
-
-net::ip_address ip(const char* text) {
-  auto x = net::ip_address::parse(text);
-  EXPECT_TRUE(x) << text;
-  return x ? *x : net::ip_address{};
-}
 
 // A fixture with one node's identity and a full address of it: two
 // interfaces, both families, every optional field, two channels.
@@ -159,7 +157,7 @@ TEST_F(PeerAddress, AnotherNodesKeysDoNotSign) {
   ASSERT_TRUE(other);
   auto t = encode_peer_address(addr, *other);
   ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().code, errc::invalid_argument);
+  EXPECT_ERRC(t, errc::invalid_argument);
   // Nor does another node's signature over our body.
   expect_refused(sign_peer_address_body(peer_address_body(addr), *other), errc::crypto_failed,
                  "signature");

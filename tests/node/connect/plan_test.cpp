@@ -5,17 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/values.hpp"
+
 using namespace p2pd;
 using namespace p2pd::node;
+using p2pd::test::ip;
 using net::family;
 
 namespace {
-
-net::ip_address ip(const char* text) {
-  auto x = net::ip_address::parse(text);
-  EXPECT_TRUE(x) << text;
-  return x ? *x : net::ip_address{};
-}
 
 peer_route v4(uint8_t iface, const char* nic, const char* ext, uint16_t port,
               uint8_t prefix = 24) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
+
 using namespace p2pd;
 using namespace p2pd::node;
 using net::errc;
@@ -11,7 +13,7 @@ using net::errc;
 TEST(LinkHello, RoundTrips) {
   hello h{link_version, link_purpose::reverse, 0x0102030405060708};
   auto back = read_hello(encode_hello(h));
-  ASSERT_TRUE(back) << back.error().what;
+  ASSERT_OK(back);
   EXPECT_EQ(*back, h);
 }
 
@@ -21,7 +23,7 @@ TEST(LinkHello, AnotherVersionIsToldApartFromGarbage) {
   msg += "more fields of a newer version";
   auto x = read_hello(msg);
   ASSERT_FALSE(x);
-  EXPECT_EQ(x.error().code, errc::unsupported_version);
+  EXPECT_ERRC(x, errc::unsupported_version);
   EXPECT_NE(x.error().what.find("link version 9"), std::string::npos) << x.error().what;
 }
 

@@ -1,0 +1,87 @@
+// Server lists: the configuration file that names STUN, NAT, MQTT, TURN and
+// NTP servers (nothing public is built into the code).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "p2pd/net/util/server_list.hpp"
+
+#include "support/expect.hpp"
+
+using namespace p2pd::net;
+
+TEST(ServerList, ParsesKindsAddressesAndComments) {
+  auto xs = parse_server_list("# servers\n"
+                              "stun 127.0.0.1:3478  # a comment\n"
+                              "\n"
+                              "nat [::1]:3479\n"
+                              "mqtt tcp://127.0.0.1:1883\n"
+                              "  turn   example.invalid:3478\n");
+  ASSERT_TRUE(xs) << xs.error().what;
+  ASSERT_EQ(xs->size(), 4u);
+  EXPECT_EQ((*xs)[0].kind, server_kind::stun);
+  EXPECT_EQ((*xs)[0].host, "127.0.0.1");
+  EXPECT_EQ((*xs)[0].port, 3478);
+  EXPECT_EQ((*xs)[0].line, 2u);
+  EXPECT_EQ((*xs)[1].kind, server_kind::nat);
+  EXPECT_EQ((*xs)[1].host, "::1");
+  EXPECT_EQ((*xs)[1].port, 3479);
+  EXPECT_EQ((*xs)[2].host, "tcp://127.0.0.1:1883");
+  EXPECT_EQ((*xs)[3].kind, server_kind::turn);
+}
+
+TEST(ServerList, BadLinesAreRefusedWithTheirLineNumber) {
+  struct bad {
+    const char* text;
+    const char* says;
+  };
+  for (auto [text, says] : {bad{"stun5 1.2.3.4:3478", "line 1: unknown server kind 'stun5'"},
+                            bad{"\nstun example.org", "line 2: 'example.org' has no port"},
+                            bad{"stun 1.2.3.4:0", "no valid host and port"},
+                            bad{"stun 1.2.3.4:65536", "no valid host and port"},
+                            bad{"stun 1.2.3.4:34x", "no valid host and port"},
+                            bad{"stun ::1:3478", "in brackets"},
+                            bad{"stun [::1]3478", "is not [address]:port"},
+                            bad{"stun", "has no address"},
+                            bad{"stun 1.2.3.4:1 extra", "unexpected 'extra'"},
+                            bad{"mqtt 127.0.0.1:1883", "is a URI"}}) {
+    auto xs = parse_server_list(text);
+    ASSERT_FALSE(xs) << text;
+    EXPECT_ERRC(xs, errc::invalid_argument);
+    EXPECT_NE(xs.error().what.find(says), std::string::npos) << xs.error().what;
+  }
+}
+
+TEST(ServerList, ResolvesLiteralsAndSkipsNamesThatDoNotResolve) {
+  auto xs = parse_server_list("stun 127.0.0.1:3478\nstun [::1]:3478\n"
+                              "stun nothing.invalid:3478\nnat 127.0.0.2:3479\n"
+                              "mqtt tcp://127.0.0.1:1883\n");
+  ASSERT_TRUE(xs);
+  auto rs = resolve_servers(*xs, std::chrono::milliseconds{2000});
+  auto eps = rs.of(server_kind::stun);
+  ASSERT_EQ(eps.size(), 2u);
+  EXPECT_EQ(eps[0].to_string(), "127.0.0.1:3478");
+  EXPECT_EQ(eps[1].to_string(), "[::1]:3478");
+  ASSERT_EQ(rs.unresolved.size(), 1u);
+  EXPECT_EQ(rs.unresolved[0].entry.line, 3u);
+  EXPECT_EQ(rs.unresolved[0].why.code, errc::resolve_failed);
+  EXPECT_NE(rs.unresolved[0].to_string().find("line 3: stun nothing.invalid:3478"),
+            std::string::npos)
+    << rs.unresolved[0].to_string();
+  EXPECT_EQ(rs.unresolved_count(server_kind::stun), 1u);
+  EXPECT_EQ(rs.of(server_kind::nat).size(), 1u);
+  EXPECT_TRUE(rs.of(server_kind::mqtt).empty());
+  EXPECT_LT(rs.took.count(), 1000); // no query: literals and .invalid
+}
+
+TEST(ServerList, MissingFileIsAnError) {
+  auto xs = load_server_list("/nonexistent/p2pd/servers.conf");
+  ASSERT_FALSE(xs);
+  EXPECT_NE(xs.error().what.find("/nonexistent/p2pd/servers.conf"), std::string::npos);
+}
+
+TEST(ServerList, ShippedDefaultFileParses) {
+  auto xs = load_server_list(P2PD_SOURCE_DIR "/config/servers.conf");
+  ASSERT_TRUE(xs) << xs.error().what;
+  EXPECT_FALSE(xs->empty());
+}
