@@ -18,6 +18,7 @@
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/messages/signal.hpp"
 #include "p2pd/net/crypto/identity.hpp"
+#include "p2pd/net/iface/if_filter.hpp"
 #include "p2pd/node/link/hello.hpp"
 #include "p2pd/node/node_messages.hpp"
 
@@ -37,10 +38,13 @@ struct node_spec {
   /// many nodes in one process).
   std::shared_ptr<const net::identity> identity;
 
-  /// The interfaces to use, by name; empty: the default one (see
-  /// interface_spec::name). Their number in the node's address is their
-  /// position here.
+  /// The interfaces to use, by name; empty: every interface `filter` keeps
+  /// (at most node::max_interfaces), or the default one (interface_spec's
+  /// empty name) when it keeps none. Their number in the node's address is
+  /// their position.
   std::vector<std::string> interfaces;
+  /// Which interfaces a node without `interfaces` uses.
+  net::interface_filter_config filter;
   /// What every interface actor gets (servers, timing, given NATs, refresh);
   /// its name is set per interface.
   interface_spec iface;

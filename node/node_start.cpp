@@ -110,6 +110,21 @@ void listen(node_actor_ptr self, uint16_t port, bool may_move) {
       });
 }
 
+// The interfaces a node uses: the spec's, else those the filter keeps, else
+// the default one.
+std::vector<std::string> interface_names(const node_spec& spec) {
+  if (!spec.interfaces.empty())
+    return spec.interfaces;
+  std::vector<std::string> out;
+  if (auto table = spec.stack->interfaces())
+    for (auto& nic : net::filter_interfaces(table->interfaces, spec.filter))
+      if (out.size() < max_interfaces)
+        out.push_back(nic.name);
+  if (out.empty())
+    out.push_back("");
+  return out;
+}
+
 void interface_loaded(node_actor_ptr self, size_t i, interface_snapshot& snap) {
   auto& st = self->state;
   st.snaps[i] = std::move(snap);
@@ -205,7 +220,7 @@ void start_node(node_actor_ptr self) {
   self->link_to(st.daemon);
 
   // Interfaces.
-  auto names = spec.interfaces.empty() ? std::vector<std::string>{""} : spec.interfaces;
+  auto names = interface_names(spec);
   st.snaps.resize(names.size());
   st.loaded.assign(names.size(), false);
   for (size_t i = 0; i < names.size(); ++i) {

@@ -191,3 +191,26 @@ TEST_F(NodeConnect, CloseLeavesNoDescriptorOrActorBehind) {
   EXPECT_TRUE(eventually([&] { return rt.system().registry().running() <= actors; }))
     << rt.system().registry().running() << " > " << actors;
 }
+
+TEST_F(NodeConnect, DirectOverIPv6) {
+  auto a = start();
+  auto b = start();
+  node::connect_options v6;
+  v6.strategies = {node::strategy::direct};
+  v6.families = {net::family::v6};
+  auto conn = a.connect(b.address(), v6);
+  ASSERT_TRUE(conn) << render(conn.error());
+  EXPECT_EQ(conn->report.fam, net::family::v6);
+  EXPECT_EQ(conn->report.remote.ip, net::ip_address::loopback(net::family::v6));
+}
+
+TEST_F(NodeConnect, WithoutNamedInterfacesTheFilteredOnesAreUsed) {
+  auto spec = spec_for();
+  spec.interfaces.clear();
+  spec.filter.allow = {"lo"}; // named in full: loopback is taken
+  auto a = start(spec);
+  auto addr = node::parse_peer_address(a.address());
+  ASSERT_TRUE(addr);
+  ASSERT_FALSE(addr->routes.empty());
+  EXPECT_TRUE(addr->routes[0].nic->is_loopback());
+}
