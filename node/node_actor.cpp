@@ -42,12 +42,12 @@ void close_node(node_actor_ptr self, caf::response_promise rp) {
     for (auto& w : kvp.second->waiters)
       w.deliver(make_error(errc::pipe_closed, "the node is closing"));
     for (auto& p : kvp.second->pipes)
-      self->send(p, caf::close_atom::value);
+      caf::anon_send(p, caf::close_atom::value);
   }
   st.jobs.clear();
   for (auto& kvp : st.links)
     if (!kvp.second.conn.inbound)
-      self->send(kvp.second.conn.pipe, caf::close_atom::value);
+      caf::anon_send(kvp.second.conn.pipe, caf::close_atom::value);
   st.links.clear();
   st.hellos.clear();
   for (auto& w : st.ready_waiters)
@@ -97,6 +97,12 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
     start_node(self);
     idle_timer(self);
     self->set_down_handler([](caf::down_msg&) {});
+    // Sends to pipes and the signal node are anonymous, so no answer comes
+    // back; should one (or anything unexpected) arrive anyway, it is
+    // dropped: CAF 0.17's defaults would answer an error, which ends an
+    // actor that does not expect it, and a stray error would end the node.
+    self->set_default_handler(caf::drop);
+    self->set_error_handler([](caf::error&) {});
     return {
       // The typed interface (node_actor).
       [=](ready_atom) -> caf::result<node_info> {
@@ -129,7 +135,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
                               + std::to_string(st.spec.max_message) + ")");
         ++st.stats.messages_out;
         l->last_activity = self->clock().now();
-        self->send(l->conn.pipe, send_atom::value, std::move(data), l->conn.remote);
+        caf::anon_send(l->conn.pipe, send_atom::value, std::move(data), l->conn.remote);
         return caf::ok_atom::value;
       },
       [=](caf::subscribe_atom, caf::actor& sub) {
@@ -165,8 +171,12 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
       [=](caf::ok_atom) {},
       // Signalling.
       [=](signal_message& msg) {
-        if (msg.type == static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST))
-          serve_reverse(self, msg);
+        switch (msg.type) {
+          case wire::PAYLOAD_TYPE_CONNECT_REQUEST: return serve_reverse(self, msg);
+          case wire::PAYLOAD_TYPE_ADDRESS_REQUEST: return answer_address_request(self, msg);
+          case wire::PAYLOAD_TYPE_ADDRESS_REPLY: return on_address_reply(self, msg);
+          default: ++self->state.stats.refused_requests; // a payload we do not serve
+        }
       },
       // Timers.
       [=](hello_tmo_atom, std::string& k) { on_hello_timeout(self, k); },

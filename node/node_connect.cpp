@@ -76,6 +76,7 @@ void start_direct(node_actor_ptr self, std::shared_ptr<connect_job> job, const a
   spec.subscribers.push_back({caf::actor_cast<caf::actor>(self), events::msgs | events::end});
   auto pipe = st.spec.stack->spawn_pipe(self->home_system(), std::move(spec));
   job->pipes.push_back(pipe);
+  st.own_clients.insert(pipe.address());
   auto round = job->round;
   // The open bounds itself (con_timeout, ssl_handshake); this only catches a lost answer.
   self->request(pipe, budget_of(st.spec, strategy::direct) * 3, caf::open_atom::value)
@@ -83,7 +84,7 @@ void start_direct(node_actor_ptr self, std::shared_ptr<connect_job> job, const a
       [=](pipe_info& info) {
         if (job->done) {
           // Lost the race; its hello was never sent, so the peer drops it.
-          self->send(pipe, caf::close_atom::value);
+          caf::anon_send(pipe, caf::close_atom::value);
           return report(self, *job, a, "cancelled: another attempt won");
         }
         report(self, *job, a, "won");
@@ -91,7 +92,7 @@ void start_direct(node_actor_ptr self, std::shared_ptr<connect_job> job, const a
         h.purpose = job->serving ? link_purpose::reverse : link_purpose::direct;
         h.request_id = job->id;
         auto msg = encode_hello(h);
-        self->send(pipe, send_atom::value, bytes(msg.begin(), msg.end()));
+        caf::anon_send(pipe, send_atom::value, bytes(msg.begin(), msg.end()));
         node_connection conn;
         conn.pipe = pipe;
         conn.remote = info.remote;
@@ -133,12 +134,42 @@ void start_reverse(node_actor_ptr self, std::shared_ptr<connect_job> job, const 
       });
 }
 
+// Every attempt failed: a peer we can signal may have moved since its address
+// was made; ask it once for its current one (its answer re-plans the job).
+bool ask_for_address(node_actor_ptr self, std::shared_ptr<connect_job> job) {
+  auto& st = self->state;
+  if (job->serving || job->refresh_id != 0 || job->peer.channels.empty() || !st.signal)
+    return false;
+  job->refresh_id = st.next_request++;
+  wire::address_request req;
+  req.set_request_id(job->refresh_id);
+  auto payload = wire::encode_payload(req);
+  ++job->round;
+  auto round = job->round;
+  self->request(st.signal, st.spec.reverse_budget, send_atom::value, job->peer.keys,
+                static_cast<uint32_t>(wire::PAYLOAD_TYPE_ADDRESS_REQUEST),
+                bytes(payload.begin(), payload.end()))
+    .then([](net::message_id) {},
+          [=](caf::error& err) {
+            if (job->done || job->round != round)
+              return;
+            job->reports.push_back({"address request", "did not go out: " + render(err),
+                                    ms_since(self, job->started)});
+            fail_job(self, *job);
+          });
+  self->delayed_send(self, st.spec.reverse_budget, budget_tmo_atom::value, job->peer_id, round);
+  return true;
+}
+
 // Starts the attempts of the next strategy, or fails the job when none is left.
 void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
   if (job->done)
     return;
-  if (job->next >= job->plan.size())
+  if (job->next >= job->plan.size()) {
+    if (ask_for_address(self, job))
+      return;
     return fail_job(self, *job);
+  }
   auto how = job->plan[job->next].how;
   ++job->round;
   job->running = 0;
@@ -173,7 +204,7 @@ void job_won(node_actor_ptr self, connect_job& job, const node_connection& won) 
   conn.report.attempts = job.reports;
   for (auto& p : job.pipes)
     if (p != conn.pipe)
-      self->send(p, caf::close_atom::value);
+      caf::anon_send(p, caf::close_atom::value);
   add_link(self, conn);
   for (auto& rp : job.waiters)
     rp.deliver(conn);
@@ -190,6 +221,11 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
   if (i == st.jobs.end() || i->second->done || i->second->round != round)
     return;
   auto job = i->second;
+  if (job->next >= job->plan.size() && job->refresh_id != 0) {
+    job->reports.push_back({"address request", "no answer within the budget",
+                            ms_since(self, job->started)});
+    return fail_job(self, *job);
+  }
   const auto& last = job->plan[job->next - 1];
   if (last.how == strategy::reverse)
     report(self, *job, last, "the peer did not connect back within the budget");
@@ -226,9 +262,52 @@ void connect(node_actor_ptr self, const std::string& text, connect_options opts,
   job->peer = std::move(*peer);
   job->peer_id = id;
   job->started = self->clock().now();
-  job->plan = plan_connect(st.view(), job->peer, opts);
+  job->opts = std::move(opts);
+  job->plan = plan_connect(st.view(), job->peer, job->opts);
   job->waiters.push_back(std::move(rp));
   st.jobs[id] = job;
+  start_round(self, job);
+}
+
+void answer_address_request(node_actor_ptr self, const signal_message& msg) {
+  auto& st = self->state;
+  auto req = wire::decode_payload<wire::address_request>(
+    reinterpret_cast<const uint8_t*>(msg.plaintext.data()), msg.plaintext.size());
+  if (!req) {
+    ++st.stats.refused_requests;
+    return;
+  }
+  wire::address_reply rep;
+  rep.set_request_id(req->request_id());
+  rep.set_peer_address(st.address_text);
+  auto payload = wire::encode_payload(rep);
+  // The signal node seals it to the asker, who proved its keys. Anonymous:
+  // a lost answer is the asker's to time out.
+  caf::anon_send(st.signal, send_atom::value, msg.sender_keys,
+             static_cast<uint32_t>(wire::PAYLOAD_TYPE_ADDRESS_REPLY),
+             bytes(payload.begin(), payload.end()));
+}
+
+void on_address_reply(node_actor_ptr self, const signal_message& msg) {
+  auto& st = self->state;
+  auto rep = wire::decode_payload<wire::address_reply>(
+    reinterpret_cast<const uint8_t*>(msg.plaintext.data()), msg.plaintext.size());
+  auto i = st.jobs.find(msg.sender);
+  if (!rep || i == st.jobs.end() || i->second->done
+      || i->second->refresh_id != rep->request_id() || i->second->refresh_id == 0) {
+    ++st.stats.refused_requests; // an answer to nothing we asked
+    return;
+  }
+  auto job = i->second;
+  auto fresh = parse_peer_address(rep->peer_address());
+  if (!fresh || fresh->id().to_string() != job->peer_id) {
+    ++st.stats.refused_addresses;
+    return;
+  }
+  job->reports.push_back({"address request", "answered", ms_since(self, job->started)});
+  job->peer = std::move(*fresh);
+  job->plan = plan_connect(st.view(), job->peer, job->opts);
+  job->next = 0;
   start_round(self, job);
 }
 
@@ -258,9 +337,8 @@ void serve_reverse(node_actor_ptr self, const signal_message& msg) {
   job->peer_id = msg.sender;
   job->serving = true;
   job->started = self->clock().now();
-  connect_options opts;
-  opts.strategies = {strategy::direct};
-  job->plan = plan_connect(st.view(), job->peer, opts);
+  job->opts.strategies = {strategy::direct};
+  job->plan = plan_connect(st.view(), job->peer, job->opts);
   st.jobs[msg.sender] = job;
   start_round(self, job);
 }

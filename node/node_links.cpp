@@ -12,19 +12,18 @@ namespace p2pd::node {
 
 namespace {
 
-void close_conn(node_actor_ptr self, const pipe_actor& pipe, const endpoint& from, bool inbound) {
+void close_conn(const pipe_actor& pipe, const endpoint& from, bool inbound) {
   if (inbound)
-    self->send(pipe, caf::close_atom::value, from);
+    caf::anon_send(pipe, caf::close_atom::value, from);
   else
-    self->send(pipe, caf::close_atom::value);
+    caf::anon_send(pipe, caf::close_atom::value);
 }
 
-// Whether `pipe` is one of our listeners (inbound) or a client pipe of ours.
+// Whether `pipe` is one of our listeners (inbound) rather than a client pipe
+// of ours: by elimination, since the daemon restarts a failed listener under
+// a new handle, and only listeners and our clients have us as subscriber.
 bool is_listener(const node_state& st, const pipe_actor& pipe) {
-  for (auto& l : st.listeners)
-    if (l.pipe == pipe)
-      return true;
-  return false;
+  return st.own_clients.count(pipe.address()) == 0;
 }
 
 void deliver(node_actor_ptr self, link& l, bytes& data, const endpoint& from) {
@@ -43,7 +42,7 @@ void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes
   auto h = read_hello(std::string_view{data.data(), data.size()});
   if (!h) {
     ++st.stats.refused_hello;
-    return close_conn(self, w.pipe, w.from, true);
+    return close_conn(w.pipe, w.from, true);
   }
   node_connection conn;
   conn.pipe = w.pipe;
@@ -56,7 +55,7 @@ void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes
     auto i = st.reverse_asked.find(h->request_id);
     if (i == st.reverse_asked.end() || i->second != w.peer) {
       ++st.stats.refused_reverse;
-      return close_conn(self, w.pipe, w.from, true);
+      return close_conn(w.pipe, w.from, true);
     }
     auto j = st.jobs.find(w.peer);
     st.reverse_asked.erase(i);
@@ -65,9 +64,20 @@ void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes
       add_link(self, conn);
       return;
     }
+    auto& job = *j->second;
     conn.report.how = strategy::reverse;
     conn.report.path = path_kind::signalling;
-    job_won(self, *j->second, conn);
+    conn.report.fam = w.from.fam();
+    conn.report.remote = w.from;
+    for (auto& l : st.listeners)
+      if (l.local.fam() == w.from.fam() && (l.pipe == w.pipe || conn.report.local.port == 0))
+        conn.report.local = l.local;
+    for (auto& a : job.plan)
+      if (a.how == strategy::reverse)
+        job.reports.push_back({a.to_string(), "won", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       self->clock().now() - job.started)
+                                                       .count()});
+    job_won(self, job, conn);
     return;
   }
   ++st.stats.inbound;
@@ -91,11 +101,11 @@ void on_pipe_up(node_actor_ptr self, const pipe_up& up) {
     return; // our own client pipes: their open answer says it
   if (up.peer_node.empty()) {
     ++st.stats.refused_auth; // cannot happen with node TLS; refuse all the same
-    return close_conn(self, up.pipe, up.peer, true);
+    return close_conn(up.pipe, up.peer, true);
   }
   if (st.links.size() + st.hellos.size() >= st.spec.max_connections) {
     ++st.stats.refused_hello;
-    return close_conn(self, up.pipe, up.peer, true);
+    return close_conn(up.pipe, up.peer, true);
   }
   auto k = node_state::key(up.pipe, up.peer);
   st.hellos[k] = awaiting{up.peer_node, up.pipe, up.peer};
@@ -108,7 +118,7 @@ void on_hello_timeout(node_actor_ptr self, const std::string& k) {
   if (i == st.hellos.end())
     return;
   ++st.stats.refused_hello;
-  close_conn(self, i->second.pipe, i->second.from, true);
+  close_conn(i->second.pipe, i->second.from, true);
   st.hellos.erase(i);
 }
 
@@ -142,6 +152,7 @@ void on_pipe_end(node_actor_ptr self, const pipe_end& end) {
     ended(node_state::key(end.pipe, end.peer));
     return;
   }
+  st.own_clients.erase(end.pipe.address());
   // A whole pipe ended: every connection on it.
   std::vector<std::string> gone;
   for (auto& kvp : st.links)
@@ -163,7 +174,7 @@ void close_peer(node_actor_ptr self, const std::string& peer) {
     }
     auto c = i->second.conn;
     i = st.links.erase(i);
-    close_conn(self, c.pipe, c.remote, c.inbound);
+    close_conn(c.pipe, c.remote, c.inbound);
     st.notify(caf::make_message(node_peer_end{c.peer, c.pipe, c.remote, caf::error{}}));
   }
   st.stats.connections = static_cast<uint32_t>(st.links.size());
@@ -180,7 +191,7 @@ void sweep_idle(node_actor_ptr self) {
       idle.push_back(kvp.second);
   for (auto& l : idle) {
     ++st.stats.idle_closed;
-    close_conn(self, l.conn.pipe, l.conn.remote, l.conn.inbound);
+    close_conn(l.conn.pipe, l.conn.remote, l.conn.inbound);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ struct connect_job {
   peer_address peer;
   std::string peer_id;
   bool serving = false;     ///< connecting back for a peer's reverse request
+  connect_options opts;     ///< what the plan was made from (again on a new address)
   std::vector<attempt> plan;
   size_t next = 0;          ///< the first attempt of the strategy not yet started
   size_t running = 0;       ///< attempts of the current strategy still open
@@ -55,6 +57,9 @@ struct connect_job {
   std::vector<attempt_report> reports;
   std::vector<caf::response_promise> waiters;
   std::vector<pipe_actor> pipes; ///< attempts' pipes, closed if they lose
+  /// The address request sent when every attempt failed (0: none yet): a
+  /// peer whose address went stale tells its current one, tried once more.
+  uint64_t refresh_id = 0;
 };
 
 struct node_state {
@@ -91,6 +96,7 @@ struct node_state {
   std::map<std::string, awaiting> hellos;
   std::map<std::string, std::shared_ptr<connect_job>> jobs;  // by peer id
   std::map<uint64_t, std::string> reverse_asked;             // our request id -> peer id
+  std::set<caf::actor_addr> own_clients;                     // our client pipes
   size_t serving = 0;
   uint64_t next_request = 0;
   bool closing = false;
@@ -131,6 +137,10 @@ void connect(node_actor_ptr self, const std::string& address, connect_options op
              caf::response_promise rp);
 void serve_reverse(node_actor_ptr self, const signal_message& msg);
 void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t round);
+/// A peer asks for our address; we answer with it.
+void answer_address_request(node_actor_ptr self, const signal_message& msg);
+/// A peer's answer to our address request.
+void on_address_reply(node_actor_ptr self, const signal_message& msg);
 /// A connection of `job` won: the rest are cancelled and the waiters answered.
 void job_won(node_actor_ptr self, connect_job& job, const node_connection& conn);
 

@@ -159,8 +159,7 @@ std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer
           a.fam = fam;
           a.path = path_kind::signalling;
           mine.push_back(a);
-          if (peer.routes.empty())
-            break; // one request is enough: the peer tries all our routes
+          break; // one request: the peer tries every route of our address
         }
     }
     // Punch and relay come with their issues; unknown strategies plan nothing.

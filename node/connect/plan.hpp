@@ -81,8 +81,9 @@ struct local_view {
 /// external address with private addresses of one kind (a LAN whose
 /// prefixes we do not know); IPv6 link-local when both interfaces have one;
 /// the peer's external address (IPv6: its global address) otherwise. A
-/// reverse attempt is one per family that both sides have a route for, or
-/// one alone when the peer has channels but no routes.
+/// reverse attempt is one request, in the first family of the options that
+/// we have a route for (and the peer too, when it lists routes): the peer
+/// then tries every route of our address.
 std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer,
                                   const connect_options& opts);
 

@@ -214,3 +214,28 @@ TEST_F(NodeConnect, WithoutNamedInterfacesTheFilteredOnesAreUsed) {
   ASSERT_FALSE(addr->routes.empty());
   EXPECT_TRUE(addr->routes[0].nic->is_loopback());
 }
+
+TEST_F(NodeConnect, AStaleAddressIsRefreshedOverSignalling) {
+  auto spec = spec_for();
+  auto b = start(spec);
+  auto stale = b.address();
+  ASSERT_FALSE(b.close());
+  // The same node again, on another port: its old address leads nowhere.
+  auto probe = rt.listen(tcp, endpoint{net::ip_address::loopback(net::family::v4), 0});
+  ASSERT_TRUE(probe);
+  spec.port = probe->local().port;
+  ASSERT_FALSE(probe->close());
+  auto b2 = start(spec);
+  ASSERT_NE(b2.info().port, node::parse_peer_address(stale)->routes[0].port);
+  auto a = start();
+  node::connect_options direct_only;
+  direct_only.strategies = {node::strategy::direct};
+  auto conn = a.connect(stale, direct_only);
+  ASSERT_TRUE(conn) << render(conn.error());
+  EXPECT_EQ(conn->peer, b2.id());
+  EXPECT_EQ(conn->report.remote.port, b2.info().port);
+  bool asked = false;
+  for (auto& r : conn->report.attempts)
+    asked = asked || (r.attempt == "address request" && r.outcome == "answered");
+  EXPECT_TRUE(asked) << conn->report.to_string();
+}
