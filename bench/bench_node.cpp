@@ -240,7 +240,8 @@ int main(int argc, char** argv) {
       "TLS connection, both ends in one process", 1);
   row("(e) " + std::to_string(mesh.nodes) + " nodes: start all (ms)", mesh.start_ms, 0, "", 0);
   row("    full mesh, " + std::to_string(mesh.pairs) + " connects (ms)", mesh.mesh_ms, 0, "", 0);
-  row("    mesh connects/s", mesh.mesh_ms > 0 ? mesh.pairs / (mesh.mesh_ms / 1000) : 0, 0, "", 0);
+  row("    mesh connects/s", mesh.mesh_ms > 0 ? mesh.pairs / (mesh.mesh_ms / 1000) : 0,
+      tls_conn.ms > 0 ? 1000 / tls_conn.ms : 0, "TLS connects/s one at a time, from (b)", 0);
   row("    close all (ms)", mesh.close_ms, 0, "", 0);
   row("    RSS before start (MiB)", mib(mesh.rss_before), 0, "", 1);
   row("    RSS started (MiB)", mib(mesh.rss_started), 0, "", 1);
