@@ -262,7 +262,8 @@ mesh_result measure_mesh(runtime& rt, const node_sizes& sz) {
   for (auto& id : ids) {
     auto n = spawn_node(sys, loopback_spec(hub, id, nullptr));
     if (!n) {
-      out.problem = "spawn node " + std::to_string(job->nodes.size() + 1) + ": " + render(n.error());
+      out.problem =
+        "spawn node " + std::to_string(job->nodes.size() + 1) + ": " + render(n.error());
       close_all();
       return out;
     }

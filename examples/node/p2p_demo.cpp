@@ -89,8 +89,9 @@ int main(int argc, char** argv) {
     millis took = clk::now() - started;
     // Its progress came before it was ready: all of it is here now.
     for (bool more = true; more;)
-      self->receive([&](node_progress& ev) { std::cout << "  " << p.name << ": " << ev.what << '\n'; },
-                    [](caf::message&) {}, caf::after(0s) >> [&] { more = false; });
+      self->receive(
+        [&](node_progress& ev) { std::cout << "  " << p.name << ": " << ev.what << '\n'; },
+        [](caf::message&) {}, caf::after(0s) >> [&] { more = false; });
     std::cout << "  " << p.name << ": node " << node->id() << " ready in " << took.count()
               << " ms, listening on " << listeners_of(node->info()) << '\n';
     p.node = std::move(*node);
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
   reverse.families = {net::family::v4};
   node::connect_options v6;
   v6.families = {net::family::v6};
+  std::cout << "connect\n";
   bool has_v6 = listens_on_v6(carol.node->info());
   if (!has_v6)
     std::cout << "  (no IPv6 loopback: bob connects to carol over IPv4)\n";
@@ -116,7 +118,6 @@ int main(int argc, char** argv) {
     {&carol, &alice, reverse, "reverse"},
     {&bob, &carol, has_v6 ? v6 : node::connect_options{}, has_v6 ? "direct, IPv6" : "direct"},
   };
-  std::cout << "connect\n";
   std::map<node::strategy, int> by_strategy;
   for (auto& l : plan) {
     auto conn = l.from->node->connect(l.to->node->address(), l.opts);
@@ -146,14 +147,15 @@ int main(int argc, char** argv) {
         self->receive(
           [&](node_msg& m) {
             auto at = caf::actor_cast<caf::strong_actor_ptr>(from->node->handle());
-            auto text = to_string(m.data);
+            auto got = to_string(m.data);
             if (m.peer == to->node->id() && self->current_sender() == at
-                && text.rfind("hello ", 0) != 0)
-              answer = std::move(text);
+                && got.rfind("hello ", 0) != 0)
+              answer = std::move(got);
           },
           [](caf::message&) {}, caf::after(5s) >> [&] { more = false; });
       if (!answer) {
-        cli.error(from->name + " -> " + to->name, make_error(errc::recv_timeout, "no answer in 5 s"));
+        cli.error(from->name + " -> " + to->name,
+                  make_error(errc::recv_timeout, "no answer in 5 s"));
         continue;
       }
       millis took = clk::now() - started;
