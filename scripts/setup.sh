@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's two set-up commands:
-#   scripts/setup.sh demo   install what is missing, build, run the demo
+#   scripts/setup.sh demo   install what is missing, build, run the P2P demo
 #   scripts/setup.sh test   install what is missing, build, run every test
 #                           (a normal build, then an ASan + UBSan build)
 set -euo pipefail
@@ -18,7 +18,7 @@ build() { # build <dir> <extra cmake args...>
 case "$what" in
   demo)
     build build -DP2PD_BUILD_TESTS=OFF -DP2PD_BUILD_BENCH=OFF
-    exec build/examples/demo
+    exec build/examples/p2p_demo
     ;;
   test)
     # Explicit: the demo configures this directory without tests and bench.

@@ -64,6 +64,10 @@ case "$NAME" in
     expect 2 err 127.0.0.1:abc
     expect 2 err
     ;;
+  node_chat)
+    expect 2 err --reverse=yes
+    expect 2 err stray
+    ;;
   signal_chat)
     expect 2 err not-a-uri
     expect 2 err tcp://127.0.0.1:1883 extra

@@ -1,6 +1,7 @@
-// The demo: echo servers (TCP and UDP on 127.0.0.1 and ::1) and a client per
-// server that exchanges a few messages with it, printing what each did.
-// Exits 0 when every message came back, 1 otherwise.
+// The echo demo (the README's demo before nodes): echo servers (TCP and UDP
+// on 127.0.0.1 and ::1) and a client per server that exchanges a few
+// messages with it, printing what each did. Exits 0 when every message came
+// back, 1 otherwise.
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -33,7 +34,7 @@ bool ipv6_loopback_works() {
 } // namespace
 
 int main(int argc, char** argv) {
-  examples::args cli{"demo",
+  examples::args cli{"echo_demo",
                      "echo servers and clients over TCP and UDP, IPv4 and IPv6, on loopback"};
   if (auto rc = cli.parse(argc, argv))
     return *rc;
