@@ -62,13 +62,8 @@ int main(int argc, char** argv) {
               << listeners_of(n->info()) << '\n';
 
   node::connect_options opts;
-  if (cli.has("--reverse")) {
+  if (cli.has("--reverse"))
     opts.strategies = {node::strategy::reverse};
-    // One family: today a reverse connect asks once per family, and a second
-    // connection it did not expect breaks the node's listener
-    // (tests/node/node_bugs_test.cpp).
-    opts.families = {net::family::v4};
-  }
   auto conn = alice->connect(bob->address(), opts); // all she needs is his address
   if (!conn)
     return cli.error("alice connects to bob", conn.error());

@@ -103,10 +103,6 @@ int main(int argc, char** argv) {
   // Connect: all a node needs is the other's address (a signed line of text).
   node::connect_options reverse;
   reverse.strategies = {node::strategy::reverse};
-  // One family: today a reverse connect asks once per family, and a second
-  // connection it did not expect breaks the node's listener
-  // (tests/node/node_bugs_test.cpp).
-  reverse.families = {net::family::v4};
   node::connect_options v6;
   v6.families = {net::family::v6};
   std::cout << "connect\n";

@@ -1,19 +1,7 @@
-// Node bugs found while writing the node examples and bench_node, each as a
-// minimal failing test, DISABLED_ until node/ is fixed: the node is being
-// worked on elsewhere, so these say what is wrong, not how to fix it. Run
-// them with --gtest_also_run_disabled_tests (they fail today; each passes
-// once its bug is fixed).
-//
-// The common cause of the first two: the node sends close_atom (and
-// close_atom with an endpoint) to pipes with send(); the pipe's handler
-// answers ok, and CAF 0.17 delivers the answer to an asynchronous message
-// back to its sender as an ordinary message. The node has no handler for
-// it: print_and_drop prints "*** unexpected message ... ('ok')" on stdout
-// and answers the pipe with sec::unexpected_message, and a pipe that gets
-// an error it has no handler for quits with it (CAF's default error
-// handler). For a client pipe that is closing anyway it is noise; for a
-// listener (close with an endpoint: one inbound connection refused) it
-// ends the listener and every inbound connection on it.
+// Node bugs found while writing the node examples and bench_node, each a
+// test that failed until its fix (the lead's commit "node: address refresh
+// ... fixes found by the examples helper").
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -75,18 +63,6 @@ private:
   std::string text_;
 };
 
-// Polls `pred` every 10 ms for up to `limit`.
-template <class Pred>
-bool eventually(Pred pred, caf::timespan limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
 } // namespace
 
 // Bug: a direct connect on loopback races an IPv4 and an IPv6 attempt; the
@@ -94,7 +70,7 @@ bool eventually(Pred pred, caf::timespan limit = 5s) {
 // node as an unexpected message, printed on stdout (every program using a
 // node shows it, the README's demo too). Closing a node does the same for
 // its outbound connections.
-TEST_F(NodeBugs, DISABLED_NoUnexpectedMessagesAfterARacedConnect) {
+TEST_F(NodeBugs, NoUnexpectedMessagesAfterARacedConnect) {
   auto a = start();
   auto b = start();
   std::string text;
@@ -120,7 +96,7 @@ TEST_F(NodeBugs, DISABLED_NoUnexpectedMessagesAfterARacedConnect) {
 // (is_listener): it ignores the new one's connections, so nobody can reach
 // the node any more. Anyone who can reach the port and make a node
 // certificate (any key will do) can do this.
-TEST_F(NodeBugs, DISABLED_ARefusedInboundConnectionLeavesTheListenerUp) {
+TEST_F(NodeBugs, ARefusedInboundConnectionLeavesTheListenerUp) {
   auto spec = spec_for();
   spec.hello_timeout = 200ms;
   auto a = start(std::move(spec));
@@ -171,7 +147,7 @@ TEST_F(NodeBugs, DISABLED_ARefusedInboundConnectionLeavesTheListenerUp) {
 // done already, serves it too: a second connection, which the requester
 // refuses (refused_reverse), so its listener dies (above); until then the
 // peer sends on that newest link (link_to), and those messages are lost.
-TEST_F(NodeBugs, DISABLED_AReverseConnectAsksOnce) {
+TEST_F(NodeBugs, AReverseConnectAsksOnce) {
   auto a = start();
   auto b = start();
   node::connect_options opts;
@@ -195,7 +171,7 @@ TEST_F(NodeBugs, DISABLED_AReverseConnectAsksOnce) {
 // IPv4 whatever the family, and lists no attempt, where a direct one names
 // them and its winning attempt: connect_report::to_string() prints
 // "reverse IPv4 signalling 0.0.0.0:0 in 3 ms (0 attempts)".
-TEST_F(NodeBugs, DISABLED_AReverseReportNamesItsEndpointsAndAttempt) {
+TEST_F(NodeBugs, AReverseReportNamesItsEndpointsAndAttempt) {
   auto a = start();
   auto b = start();
   node::connect_options opts;
