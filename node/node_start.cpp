@@ -150,10 +150,7 @@ caf::error prepare_node(node_spec& spec, node_state& st, caf::actor_system& sys)
   if (spec.identity) {
     st.me = spec.identity;
   } else {
-    auto dir = net::open_data_dir(spec.data_dir);
-    if (!dir)
-      return make_error(dir.error());
-    auto id = net::load_or_create_identity(*dir);
+    auto id = net::load_or_create_identity_in(spec.data_dir);
     if (!id)
       return make_error(id.error());
     st.me = std::make_shared<const net::identity>(std::move(*id));

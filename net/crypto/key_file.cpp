@@ -1,4 +1,5 @@
 #include "p2pd/net/crypto/key_file.hpp"
+#include "p2pd/net/util/data_dir.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -281,6 +282,13 @@ result<identity> load_or_create_identity(const std::string& data_dir) {
   if (!*fd)
     return error{errc::io_failed, key_name(path) + " vanished while it was being created"};
   return read_key_file(fd->get(), path);
+}
+
+result<identity> load_or_create_identity_in(const std::optional<std::string>& data_dir) {
+  auto dir = open_data_dir(data_dir);
+  if (!dir)
+    return dir.error();
+  return load_or_create_identity(*dir);
 }
 
 } // namespace p2pd::net

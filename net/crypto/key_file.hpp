@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "p2pd/net/crypto/identity.hpp"
@@ -49,6 +50,11 @@ inline constexpr size_t identity_file_size = 112;
 /// repaired or replaced: a refused key file needs a human. The system's
 /// refusals (a missing directory, a failed write) are errc::io_failed.
 result<identity> load_or_create_identity(const std::string& data_dir);
+
+/// open_data_dir(data_dir) (its default when none), then
+/// load_or_create_identity there: what a node or signal node without a
+/// given identity does. Errors: either's.
+result<identity> load_or_create_identity_in(const std::optional<std::string>& data_dir);
 
 /// The content checks of a key file (size, format, checksum, keys), without
 /// the file system's (owner, mode, symbolic links): the bytes of

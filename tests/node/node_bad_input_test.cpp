@@ -28,6 +28,22 @@ protected:
   }
 
   static net::identity fresh() { return make_identity(); }
+
+  // Sends `to` a reverse request from signal node `from`, carrying `address`.
+  void send_connect_request(const signal_node_actor& from, const net::public_keys& to,
+                            const std::string& address, uint64_t id) {
+    wire::connect_request req;
+    req.set_request_id(id);
+    req.set_protocol(wire::TRANSPORT_TCP);
+    req.add_strategies(wire::STRATEGY_REVERSE);
+    req.set_peer_address(address);
+    auto payload = wire::encode_payload(req);
+    caf::scoped_actor self{rt.system()};
+    self->request(from, std::chrono::seconds(5), send_atom::value, to,
+                  static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST),
+                  bytes(payload.begin(), payload.end()))
+      .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
+  }
 };
 
 } // namespace
@@ -119,17 +135,7 @@ TEST_F(NodeBadInput, AFloodOfReverseRequestsIsBoundedAndCounted) {
     auto n = start_signal_node(rt.system(), s);
     ASSERT_TRUE(n);
     nodes.push_back(*n);
-    wire::connect_request req;
-    req.set_request_id(static_cast<uint64_t>(i) + 1);
-    req.set_protocol(wire::TRANSPORT_TCP);
-    req.add_strategies(wire::STRATEGY_REVERSE);
-    req.set_peer_address(*text);
-    auto payload = wire::encode_payload(req);
-    caf::scoped_actor self{rt.system()};
-    self->request(*n, std::chrono::seconds(5), send_atom::value, b_keys,
-                  static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST),
-                  bytes(payload.begin(), payload.end()))
-      .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
+    send_connect_request(*n, b_keys, *text, static_cast<uint64_t>(i) + 1);
   }
   EXPECT_TRUE(eventually([&] { return b.stats()->refused_requests == senders - 2; }))
     << b.stats()->refused_requests;
@@ -146,17 +152,7 @@ TEST_F(NodeBadInput, ARequestCarryingAnotherNodesAddressIsRefused) {
   s.hub = hub;
   auto n = start_signal_node(rt.system(), s);
   ASSERT_TRUE(n);
-  wire::connect_request req;
-  req.set_request_id(7);
-  req.set_protocol(wire::TRANSPORT_TCP);
-  req.add_strategies(wire::STRATEGY_REVERSE);
-  req.set_peer_address(c.address()); // not the sender's
-  auto payload = wire::encode_payload(req);
-  caf::scoped_actor self{rt.system()};
-  self->request(*n, std::chrono::seconds(5), send_atom::value, b_keys,
-                static_cast<uint32_t>(wire::PAYLOAD_TYPE_CONNECT_REQUEST),
-                bytes(payload.begin(), payload.end()))
-    .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
+  send_connect_request(*n, b_keys, c.address(), 7); // not the sender's address
   EXPECT_TRUE(eventually([&] { return b.stats()->refused_addresses == 1; }));
   EXPECT_EQ(c.stats()->inbound, 0u); // B never connected to C
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);

@@ -251,10 +251,7 @@ caf::error check_spec(const signal_node_spec& spec) {
 caf::expected<std::shared_ptr<const net::identity>> identity_of(const signal_node_spec& spec) {
   if (spec.identity)
     return spec.identity;
-  auto dir = net::open_data_dir(spec.data_dir);
-  if (!dir)
-    return make_error(dir.error());
-  auto id = net::load_or_create_identity(*dir);
+  auto id = net::load_or_create_identity_in(spec.data_dir);
   if (!id)
     return make_error(id.error());
   return std::make_shared<const net::identity>(std::move(*id));
