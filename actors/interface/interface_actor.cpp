@@ -9,6 +9,8 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/interface/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/server_list.hpp"
@@ -55,40 +57,7 @@ namespace actors {
 
 namespace {
 
-using work_atom = caf::atom_constant<caf::atom("p2ifwork")>;
 using tick_atom = caf::atom_constant<caf::atom("p2iftick")>;
-
-// A STUN task on a thread of its own (it blocks on the network): answers one
-// work request, then ends.
-caf::behavior external_worker(caf::event_based_actor* self, net::route r,
-                              interface_spec spec) {
-  return {[=](work_atom) -> caf::result<net::route> {
-    self->quit();
-    auto out = learn_external(self->system(), r, spec);
-    if (!out)
-      return std::move(out.error());
-    return std::move(*out);
-  }};
-}
-
-// Resolves the server file's names (getaddrinfo blocks, on threads of its
-// own) within the spec's dns_timeout: answers one work request, then ends.
-caf::behavior resolve_worker(caf::event_based_actor* self,
-                             std::vector<net::server_entry> servers, caf::timespan timeout) {
-  return {[=](work_atom) -> net::resolved_servers {
-    self->quit();
-    return net::resolve_servers(servers,
-                                std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
-  }};
-}
-
-caf::behavior nat_worker(caf::event_based_actor* self, net::ip_address local,
-                         interface_spec spec) {
-  return {[=](work_atom) -> nat_summary {
-    self->quit();
-    return probe_family(self->system(), local, spec);
-  }};
-}
 
 // Sends `target` a refresh every `interval`. It holds only a weak address, so
 // that the periodic refresh does not keep the interface actor alive (a
@@ -201,10 +170,13 @@ void run_tasks(interface_impl self) {
     st.next.notes.push_back(no_nat_servers(st));
   auto& routes = st.next.routes;
   for (size_t i = 0; i < routes.size() && !spec.stun_servers.empty(); ++i) {
-    auto w = self->spawn<caf::detached>(external_worker, routes[i], spec);
+    // The STUN tasks block on the network: each runs as a job of its own,
+    // all at once.
+    auto* sys = &self->home_system();
     ++st.pending;
     auto what = routes[i].to_string();
-    self->request(w, caf::infinite, work_atom::value)
+    run_blocking(self, timeouts::until_answered,
+                 [sys, r = routes[i], spec] { return learn_external(*sys, r, spec); })
       .then(
         [self, i](net::route& r) {
           self->state.next.routes[i].ext_ips = std::move(r.ext_ips);
@@ -224,9 +196,10 @@ void run_tasks(interface_impl self) {
     auto local = r ? r->nic() : std::nullopt;
     if (!local)
       continue;
-    auto w = self->spawn<caf::detached>(nat_worker, *local, spec);
+    auto* sys = &self->home_system();
     ++st.pending;
-    self->request(w, caf::infinite, work_atom::value)
+    run_blocking(self, timeouts::until_answered,
+                 [sys, ip = *local, spec] { return probe_family(*sys, ip, spec); })
       .then(
         [self, i](nat_summary& n) {
           // Given while the probe ran: what was given wins.
@@ -261,10 +234,13 @@ void start_refresh(interface_impl self) {
     return;
   }
   // Names are resolved again at every refresh (addresses change, a resolver
-  // that failed may answer now), on a worker: getaddrinfo blocks. The worker
-  // answers within about dns_timeout whatever the resolver does.
-  auto w = self->spawn<caf::detached>(resolve_worker, st.spec.servers, st.spec.dns_timeout);
-  self->request(w, caf::infinite, work_atom::value)
+  // that failed may answer now), as a blocking job: getaddrinfo blocks. The
+  // job answers within about dns_timeout whatever the resolver does.
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.dns_timeout);
+  run_blocking(self, timeouts::until_answered,
+               [servers = st.spec.servers, timeout] {
+                 return net::resolve_servers(servers, timeout);
+               })
     .then(
       [self](net::resolved_servers& rs) {
         auto& st = self->state;

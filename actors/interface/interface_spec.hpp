@@ -36,8 +36,8 @@ struct interface_spec {
   /// answer at all. Empty: NAT type unknown.
   std::vector<endpoint> nat_servers;
   /// Servers of a server file (stun and nat entries; mqtt ones are ignored)
-  /// that the actor resolves itself at the start of every refresh: on a
-  /// worker thread, all names at once, within dns_timeout. Their addresses
+  /// that the actor resolves itself at the start of every refresh: as a
+  /// blocking job (run_blocking), all names at once, within dns_timeout. Their addresses
   /// join stun_servers and nat_servers for that refresh; those that do not
   /// resolve are named in the snapshot (interface_snapshot::unresolved).
   std::vector<net::server_entry> servers;

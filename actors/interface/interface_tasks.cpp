@@ -1,5 +1,6 @@
 #include "p2pd/actors/interface/interface_tasks.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/stun/external_address.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -15,10 +16,6 @@ std::vector<endpoint> of_family(const std::vector<endpoint>& xs, net::family fam
       out.push_back(x);
   return out;
 }
-
-// At most this many NAT servers are tried: each unanswered one costs a whole
-// STUN timeout, and a network that blocks UDP and TCP answers none of them.
-constexpr size_t max_nat_servers = 2;
 
 } // namespace
 
@@ -59,8 +56,8 @@ nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
                         + " NAT servers configured");
     return out;
   }
-  if (servers.size() > max_nat_servers)
-    servers.resize(max_nat_servers);
+  if (servers.size() > timeouts::interface_nat_servers)
+    servers.resize(timeouts::interface_nat_servers);
   nat_probe_spec ps;
   ps.local = endpoint{local, 0};
   ps.timing = spec.timing;

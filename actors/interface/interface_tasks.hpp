@@ -11,7 +11,7 @@ namespace p2pd::actors {
 
 // The parts of an interface refresh. read_nic() is local and fast (one
 // netlink dump); the two STUN tasks wait on the network, so the interface
-// actor runs each on a detached worker of its own, all at once.
+// actor runs each as a blocking job of its own (run_blocking), all at once.
 
 /// The NIC's name, addresses and routes of both families; ext_ips empty and
 /// one unknown nat_summary per family that has a route.

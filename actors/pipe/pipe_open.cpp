@@ -12,6 +12,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
+#include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/mux/default_mpx.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/length_prefix.hpp"
@@ -154,20 +155,6 @@ void on_resolved(pipe_broker_ptr self, std::vector<net::ip_address> ips) {
   connect_next(self);
 }
 
-// Runs one blocking resolution on a thread of its own, then quits.
-caf::behavior resolver_worker(caf::event_based_actor* self, resolver_fn fn,
-                              std::optional<net::family> fam) {
-  return {
-    [=](resolve_atom, const std::string& name) -> caf::result<std::vector<net::ip_address>> {
-      self->quit();
-      auto r = fn(name, fam);
-      if (!r)
-        return make_error(r.error());
-      return std::move(*r);
-    },
-  };
-}
-
 void resolve(pipe_broker_ptr self) {
   auto& st = self->state;
   auto fn = st.spec.resolver ? st.spec.resolver : resolver_fn{net::resolve_host};
@@ -180,13 +167,16 @@ void resolve(pipe_broker_ptr self) {
       return st.open_failed(make_error(r.error()));
     return on_resolved(self, std::move(*r));
   }
-  // getaddrinfo blocks: it runs in an actor with a thread of its own, and
+  // getaddrinfo blocks: it runs as a blocking job, off the I/O thread, and
   // the pipe waits at most dns_timeout for its answer.
-  // (Arguments go to spawn rather than into the lambda: CAF 0.17 dereferences
-  // a null pointer for function-based spawns without arguments.)
-  auto worker = self->home_system().spawn<caf::detached>(resolver_worker, fn, fam);
   auto dns_timeout = st.spec.conf.dns_timeout;
-  self->request(worker, dns_timeout, resolve_atom::value, host)
+  run_blocking(self, dns_timeout,
+               [fn, host, fam]() -> caf::expected<std::vector<net::ip_address>> {
+                 auto r = fn(host, fam);
+                 if (!r)
+                   return make_error(r.error());
+                 return std::move(*r);
+               })
     .then([self](std::vector<net::ip_address>& ips) { on_resolved(self, std::move(ips)); },
           [self, host, dns_timeout](caf::error& err) {
             if (self->state.ph != pipe_state::phase::opening)

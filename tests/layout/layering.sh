@@ -4,6 +4,7 @@
 #  - net/ never includes CAF, proto/ or a layer above it;
 #  - actors/, messages/ and node/ never include the facade (api/);
 #  - only the worker procedures in actors/ block on a scoped_actor;
+#  - actors/ and node/ start threads only in run_blocking;
 #  - nothing below node/ includes it;
 #  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
 #  - every .cpp in a library folder is listed in a CMakeLists.txt.
@@ -27,6 +28,12 @@ hits=$(grep -rl '#include "p2pd/api/' actors messages net proto node || true)
 allowed='actors/pipe/spawn_pipe.hpp actors/pipe/spawn_pipe.cpp actors/stun/external_address.cpp actors/stun/nat_probe.cpp'
 for f in $(grep -rl 'scoped_actor' actors | sort); do
   case " $allowed " in *" $f "*) ;; *) fail "$f blocks on a scoped_actor (actors/ is event-based)";; esac
+done
+
+# Blocking work runs through run_blocking, whose executor a simulation
+# replaces: no thread or detached actor of its own elsewhere in actors/.
+for f in $(grep -rlE 'spawn<caf::detached>|std::thread[^:]|std::async' actors node | sort); do
+  [ "$f" = actors/common/run_blocking.cpp ] || fail "$f starts a thread (use run_blocking)"
 done
 
 for f in $(grep -rlE '(system|steady|high_resolution)_clock::now' actors messages node | sort); do

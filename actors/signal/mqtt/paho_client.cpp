@@ -1,9 +1,9 @@
 #include "p2pd/actors/signal/mqtt/paho_client.hpp"
 
 #include "caf/actor_cast.hpp"
-#include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
+#include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/signal/mqtt/mqtt_channel_actor.hpp"
 
 namespace p2pd::actors {
@@ -61,19 +61,13 @@ paho_client::paho_client(const std::string& uri, const std::string& client_id,
   cli.set_connection_lost_handler([r](const std::string& cause) { r->on_lost(cause); });
 }
 
-namespace {
-
-caf::behavior reaper(caf::event_based_actor* self, std::unique_ptr<paho_client> c) {
-  c.reset(); // blocks this detached actor's own thread only
-  self->quit();
-  return {};
-}
-
-} // namespace
-
 void reap(caf::actor_system& sys, std::unique_ptr<paho_client> c) {
-  if (c)
-    sys.spawn<caf::detached>(reaper, std::move(c));
+  if (!c)
+    return;
+  // std::function needs a copyable callable: the client travels in a
+  // shared_ptr, which the job alone holds.
+  std::shared_ptr<paho_client> owned{std::move(c)};
+  run_blocking_detached(sys, [owned]() mutable { owned.reset(); });
 }
 
 } // namespace p2pd::actors

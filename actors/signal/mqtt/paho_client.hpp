@@ -42,7 +42,7 @@ private:
 /// which paho holds while it runs a callback, and when the last client goes
 /// it waits for paho's threads to stop. It must never run on one of paho's
 /// threads (it would wait for itself: the lock is not recursive) nor in an
-/// event-based actor: reap() destroys it on a thread of its own.
+/// event-based actor: reap() destroys it as a blocking job.
 struct paho_client {
   /// Throws mqtt::exception for a URI or client id paho refuses.
   paho_client(const std::string& uri, const std::string& client_id,
@@ -52,10 +52,11 @@ struct paho_client {
   mqtt::async_client cli;
 };
 
-/// Destroys `c` in a detached actor of its own. Because paho runs callbacks
-/// under the lock MQTTAsync_destroy takes first, no callback runs once the
-/// destructor got past it, and none starts afterwards. The actor system
-/// waits for the reaper, so paho's threads are gone before the system is.
+/// Destroys `c` as a blocking job (run_blocking_detached), off the actor
+/// threads. Because paho runs callbacks under the lock MQTTAsync_destroy
+/// takes first, no callback runs once the destructor got past it, and none
+/// starts afterwards. The actor system waits for the job, so paho's threads
+/// are gone before the system is.
 void reap(caf::actor_system& sys, std::unique_ptr<paho_client> c);
 
 /// A channel's token as paho's user context, and back.
