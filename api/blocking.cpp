@@ -6,6 +6,7 @@
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/interface/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
 
@@ -62,7 +63,8 @@ caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface
   caf::scoped_actor self{sys};
   auto hdl = spawn_interface(sys, std::move(spec));
   caf::expected<loaded_interface> out{caf::make_error(caf::sec::request_timeout)};
-  self->request(hdl, caf::infinite, ready_atom::value)
+  // The actor answers when its first refresh ends, or quits with why.
+  self->request(hdl, timeouts::until_answered, ready_atom::value)
     .receive([&](interface_snapshot& s) { out = loaded_interface{hdl, std::move(s)}; },
              [&](caf::error& err) { out = std::move(err); });
   return out;
@@ -75,7 +77,8 @@ caf::expected<signal_node_actor> start_signal_node(caf::actor_system& sys,
     return node;
   caf::scoped_actor self{sys};
   caf::error err;
-  self->request(*node, caf::infinite, online_atom::value, uint32_t{1})
+  // The node answers once its channels answered the subscription.
+  self->request(*node, timeouts::until_answered, online_atom::value, uint32_t{1})
     .receive([](caf::ok_atom) {}, [&](caf::error& e) { err = std::move(e); });
   if (err) {
     caf::anon_send(*node, caf::close_atom::value);

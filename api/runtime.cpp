@@ -1,11 +1,13 @@
 #include "p2pd/api/runtime.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
+
 namespace p2pd {
 
 namespace {
 
 // Administrative requests answer at once; this only bounds a lost pipe.
-constexpr auto admin_timeout = std::chrono::seconds(10);
+constexpr auto admin_timeout = timeouts::admin;
 
 // A request to a pipe (or daemon) whose actor is gone means it is closed.
 caf::error closed_if_gone(caf::error err) {
@@ -113,7 +115,7 @@ caf::error pipe_handle::closed_error() const {
 }
 
 caf::timespan pipe_handle::call_timeout(caf::timespan wait) const {
-  return wait + std::chrono::seconds(2);
+  return wait + timeouts::call_margin;
 }
 
 caf::error pipe_handle::send(std::string_view data) {
@@ -212,7 +214,7 @@ namespace {
 
 // Opening thousands of listeners takes a while; each answers within its own
 // open timeout, which the daemon applies.
-constexpr auto listen_timeout = std::chrono::seconds(60);
+constexpr auto listen_timeout = timeouts::listen;
 
 } // namespace
 

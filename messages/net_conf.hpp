@@ -6,18 +6,21 @@
 #include "caf/meta/type_name.hpp"
 #include "caf/timespan.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
+
 namespace p2pd {
 
 /// Options of a pipe: the seed's NET_CONF, typed. Left out, with the reason:
 /// sock_proto (the protocol follows from TCP/UDP), sock_only (adopt or take a
 /// socket through pipe_spec instead), loop (CAF's multiplexer is the loop).
+/// The default timeouts, and why, are in actors/common/timeouts.hpp.
 struct net_conf {
   /// Time allowed to resolve a host name.
-  caf::timespan dns_timeout = std::chrono::seconds(2);
+  caf::timespan dns_timeout = timeouts::dns;
   /// Default wait of recv and of each try of ask.
-  caf::timespan recv_timeout = std::chrono::seconds(2);
+  caf::timespan recv_timeout = timeouts::recv;
   /// Time allowed for a TCP connect.
-  caf::timespan con_timeout = std::chrono::seconds(2);
+  caf::timespan con_timeout = timeouts::connect;
   /// Messages each receive queue holds; when full the oldest is dropped and
   /// counted. The seed's 0 (unbounded) is not offered: queues are bounded.
   uint32_t max_qsize = 1000;
@@ -51,16 +54,16 @@ struct net_conf {
   /// A TCP server resets a client that sent nothing for this long (coturn's
   /// 60 s); 0 = never. Client pipes are never timed out: the program that
   /// opened one decides when it ends.
-  caf::timespan idle_timeout = std::chrono::seconds(60);
+  caf::timespan idle_timeout = timeouts::idle_client;
   /// With a pipe_spec::framer, a TCP server resets a client whose message
   /// is not complete this long after its first byte; 0 = never.
-  caf::timespan msg_deadline = std::chrono::seconds(10);
+  caf::timespan msg_deadline = timeouts::msg_deadline;
   /// TLS over TCP. A client verifies the server's certificate and name by
   /// default (pipe_spec::tls to change that); a server needs pipe_spec::tls
   /// with its certificate and key.
   bool use_ssl = false;
   /// Time allowed for a TLS handshake.
-  caf::timespan ssl_handshake = std::chrono::seconds(4);
+  caf::timespan ssl_handshake = timeouts::tls_handshake;
   /// TCP keep-alive on every connection: the first probe after this much
   /// idle time (whole seconds); 0: off.
   caf::timespan keep_alive{0};

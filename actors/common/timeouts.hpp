@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 /// For requests whose receiver always answers or bounces them: the pipe
 /// (recv and ask answer by the pipe's own timers, a closed pipe bounces),
 /// the hub, a channel (publishes are answered within its ack_timeout), a
-/// run_blocking job (it answers when the call returns). In CAF 0.17 a
+/// run_blocking job (it answers when the call returns), an interface's
+/// first refresh, a signal node's subscriptions. In CAF 0.17 a
 /// request's timeout holds the requester alive until it fires, answered or
 /// not, so a timeout there would only delay the end of an unreferenced actor.
 inline constexpr caf::infinite_t until_answered = caf::infinite;
@@ -123,6 +124,16 @@ inline constexpr caf::timespan mqtt_close = 2s;
 /// already fires at once instead of with a zero delay.
 inline constexpr caf::timespan mqtt_expiry_floor = 1ms;
 
+// -- the signal node (signal_node_spec) --------------------------------------
+
+/// ttl_ms: a message is valid for a minute after it is stamped, as long as a
+/// channel's outbox keeps resending it (mqtt_ack); the replay guard accepts
+/// no longer ttl (net::replay_config::max_ttl_ms).
+inline constexpr uint32_t signal_ttl_ms = 60'000;
+/// duplicate_window_ms: a copy through a second broker, or a broker's
+/// resend, comes within seconds; a copy after 15 s counts as a replay.
+inline constexpr uint32_t signal_duplicate_window_ms = 15'000;
+
 // -- blocking work (run_blocking) ------------------------------------------------
 
 /// Threads run_blocking's default executor starts at most. A refresh of
@@ -137,8 +148,9 @@ inline constexpr size_t max_blocking_threads = 8;
 /// A request that a pipe or daemon answers at once (send, stats, close ...):
 /// 10 s means the actor hangs, not that it is slow.
 inline constexpr caf::timespan admin = 10s;
-/// A daemon's listen or close: it opens or closes each listener within the
-/// pipe's open timeout, and a listen may hold many.
+/// A daemon's listen or close: each listener opens or closes within the
+/// pipe's own timeout, which the daemon applies, and opening thousands of
+/// them takes a while.
 inline constexpr caf::timespan listen = 60s;
 /// What the facade adds to a wait the pipe bounds itself (recv, ask): the
 /// pipe's answer, timeout included, must come before the facade gives up.

@@ -5,6 +5,7 @@
 #include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -15,9 +16,6 @@ namespace p2pd::actors {
 namespace {
 
 using restart_atom = caf::atom_constant<caf::atom("p2restart")>;
-
-// Bounds the close of one listener; a pipe answers within con_timeout.
-constexpr auto close_timeout = std::chrono::seconds(10);
 
 std::string describe(const listen_addr& a) {
   return std::string{net::to_string(a.proto)} + " " + a.local.to_string();
@@ -70,7 +68,7 @@ void close_all(daemon_ptr self, const std::vector<pipe_actor>& pipes, F done) {
   }
   auto left = std::make_shared<size_t>(pipes.size());
   for (auto& p : pipes)
-    self->request(p, close_timeout, caf::close_atom::value)
+    self->request(p, timeouts::listener_close, caf::close_atom::value)
       .then([left, done](caf::ok_atom) mutable {
               if (--*left == 0)
                 done();

@@ -8,16 +8,18 @@
 #include "caf/timespan.hpp"
 #include "caf/actor_clock.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 namespace p2pd {
 
 /// How a supervisor restarts a failed child: one-for-one, with exponential
 /// backoff, and at most `intensity` restarts within `period` (Erlang/OTP's
-/// restart intensity); one more failure and the supervisor gives up.
+/// restart intensity); one more failure and the supervisor gives up. The
+/// defaults and their reasons are in actors/common/timeouts.hpp.
 struct restart_policy {
-  uint32_t intensity = 5;
-  caf::timespan period = std::chrono::seconds(10);
-  caf::timespan base_backoff = std::chrono::milliseconds(10);
-  caf::timespan max_backoff = std::chrono::seconds(1);
+  uint32_t intensity = timeouts::restart_intensity;
+  caf::timespan period = timeouts::restart_period;
+  caf::timespan base_backoff = timeouts::restart_backoff_min;
+  caf::timespan max_backoff = timeouts::restart_backoff_max;
 };
 
 } // namespace p2pd

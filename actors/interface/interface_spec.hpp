@@ -8,6 +8,7 @@
 #include "caf/fwd.hpp"
 #include "caf/timespan.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/net/addr/address.hpp"
@@ -42,14 +43,14 @@ struct interface_spec {
   /// resolve are named in the snapshot (interface_snapshot::unresolved).
   std::vector<net::server_entry> servers;
   /// Time allowed to resolve `servers`.
-  caf::timespan dns_timeout = std::chrono::seconds(2);
+  caf::timespan dns_timeout = timeouts::interface_dns;
   /// How many servers must name the same external address.
   size_t min_agree = 2;
   stun_timing timing = interface_stun_timing();
   /// Mappings the port delta test makes; 0 skips it.
   size_t delta_samples = 8;
   /// How often the actor refreshes by itself; 0 only on request.
-  caf::timespan refresh_interval = std::chrono::minutes(5);
+  caf::timespan refresh_interval = timeouts::interface_refresh;
   /// NATs given, at most one per family (check() refuses two; the
   /// original's Interface(nat=...)):
   /// the actor reports each as it is, with a note that it was given, and

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/pipe/pipe_atoms.hpp"
 #include "p2pd/actors/pipe/pipe_state.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -131,8 +132,7 @@ void pipe_state::arm_sweep() {
   auto limit = !positive(idle) ? deadline : !positive(deadline) ? idle : std::min(idle, deadline);
   // A quarter of the limit: a client is reset at most 25 % late, and a
   // table of thousands is walked a few times per limit, not per message.
-  auto tick = std::clamp<caf::timespan>(limit / 4, std::chrono::milliseconds(10),
-                                        std::chrono::seconds(1));
+  auto tick = std::clamp<caf::timespan>(limit / 4, timeouts::sweep_min, timeouts::sweep_max);
   sweeping = true;
   self->delayed_send(self, tick, sweep_atom::value);
 }

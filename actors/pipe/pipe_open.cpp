@@ -13,6 +13,7 @@
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/mux/default_mpx.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/length_prefix.hpp"
@@ -148,8 +149,8 @@ void on_resolved(pipe_broker_ptr self, std::vector<net::ip_address> ips) {
   }
   if (st.spec.proto == net::protocol::udp)
     return open_udp_client(self, endpoint{ips.front(), st.spec.port});
-  if (ips.size() > 4)
-    ips.resize(4); // open_timeout() allows four connect attempts
+  if (ips.size() > timeouts::connect_attempts)
+    ips.resize(timeouts::connect_attempts); // what open_timeout() allows for
   st.candidates = std::move(ips);
   st.last_connect_error = make_error(errc::connect_failed, "no address to connect to");
   connect_next(self);

@@ -3,6 +3,7 @@
 #include "caf/actor_cast.hpp"
 #include "caf/io/middleman.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/pipe/pipe_broker.hpp"
 
 namespace p2pd {
@@ -13,8 +14,10 @@ pipe_actor spawn_pipe(caf::actor_system& sys, pipe_spec spec) {
 }
 
 caf::timespan open_timeout(const pipe_spec& spec) {
-  // Up to a few resolved addresses get a connect attempt each.
-  return spec.conf.dns_timeout + 4 * spec.conf.con_timeout + std::chrono::seconds(1);
+  // Up to a few resolved addresses get a connect attempt each (on_resolved).
+  return spec.conf.dns_timeout
+         + static_cast<int64_t>(timeouts::connect_attempts) * spec.conf.con_timeout
+         + timeouts::open_margin;
 }
 
 caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, pipe_spec spec) {

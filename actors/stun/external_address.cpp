@@ -17,7 +17,7 @@ namespace {
 std::vector<net::ip_address> ask_all(caf::scoped_actor& self, const stun_client_actor& client,
                                      const pipe_actor& pipe, const external_spec& spec,
                                      std::string& failures) {
-  std::vector<decltype(self->request(client, caf::infinite, stun_atom::value, stun_query{}))>
+  std::vector<decltype(self->request(client, caf::timespan{}, stun_atom::value, stun_query{}))>
     pending;
   for (auto& s : spec.servers)
     pending.push_back(self->request(client, stun_deadline(spec.timing, net::protocol::udp),

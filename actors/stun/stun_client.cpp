@@ -7,6 +7,7 @@
 #include "caf/send.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/stun/stun_builder.hpp"
 
@@ -18,9 +19,8 @@ using clock_type = std::chrono::steady_clock;
 
 // Requests to the pipe carry no timeout of their own: the pipe answers at
 // once (recv: within its wait, by its own timer), and a closed pipe bounces
-// them. In CAF 0.17 a request's timeout holds the requester until it fires,
-// answered or not, which would delay the end of an unreferenced client.
-const auto pipe_timeout = caf::infinite;
+// them (see timeouts::until_answered).
+constexpr auto pipe_timeout = timeouts::until_answered;
 
 struct transaction {
   stun_query q;
@@ -193,12 +193,12 @@ stun_client_actor spawn_stun_client(caf::actor_system& sys, stun_timing timing) 
 
 caf::timespan stun_deadline(const stun_timing& timing, net::protocol proto) {
   if (proto == net::protocol::tcp)
-    return timing.tcp_timeout + std::chrono::seconds(5);
+    return timing.tcp_timeout + timeouts::stun_margin;
   caf::timespan total = timing.rto * timing.last_wait_factor;
   auto wait = timing.rto;
   for (uint32_t i = 1; i + 1 < timing.max_sends; ++i, wait *= 2)
     total += wait;
-  return total + timing.rto + std::chrono::seconds(5);
+  return total + timing.rto + timeouts::stun_margin;
 }
 
 } // namespace p2pd

@@ -3,6 +3,7 @@
 # docs/design-notes.md ("Layers"), checked on the sources:
 #  - net/ never includes CAF, proto/ or a layer above it;
 #  - actors/, messages/ and node/ never include the facade (api/);
+#  - messages/ includes nothing of actors/ but timeouts.hpp, a leaf;
 #  - only the worker procedures in actors/ block on a scoped_actor;
 #  - actors/ and node/ start threads only in run_blocking;
 #  - nothing below node/ includes it;
@@ -22,6 +23,14 @@ hits=$(grep -rl '#include "p2pd/node/' actors messages net proto || true)
 
 hits=$(grep -rl '#include "p2pd/api/' actors messages net proto node || true)
 [ -z "$hits" ] || fail "a layer below api/ includes the facade: $hits"
+
+# messages/ is the vocabulary below actors/; it may take the defaults of
+# actors/common/timeouts.hpp (net_conf), which therefore includes nothing
+# of p2pd's.
+hits=$(grep -rh '#include "p2pd/actors/' messages | grep -v 'actors/common/timeouts.hpp' || true)
+[ -z "$hits" ] || fail "messages/ includes actors/ beyond timeouts.hpp: $hits"
+! grep -q '#include "p2pd/' actors/common/timeouts.hpp \
+  || fail "actors/common/timeouts.hpp includes p2pd headers (it must stay a leaf)"
 
 # Blocking procedures, each run by run_blocking or from the facade, never on
 # an actor's thread (see their headers).

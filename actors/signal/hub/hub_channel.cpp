@@ -9,6 +9,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/actors/signal/subscriber_table.hpp"
@@ -49,7 +50,7 @@ caf::result<caf::ok_atom> publish(hub_channel_ptr self, std::string& topic, byte
   auto rp = self->make_response_promise();
   // No timeout: the hub answers at once, or CAF bounces the request when the
   // hub is gone; a timeout would keep this channel alive until it fired.
-  self->request(self->state.hub, caf::infinite, caf::publish_atom::value, std::move(topic),
+  self->request(self->state.hub, timeouts::until_answered, caf::publish_atom::value, std::move(topic),
                 std::move(data))
     .then(
       [self, rp](uint64_t receivers) mutable {
@@ -98,7 +99,7 @@ caf::result<caf::ok_atom> subscribe(hub_channel_ptr self, std::string& filter,
   if (waiting.size() > 1)
     return rp; // the hub is being asked already
   self
-    ->request(st.hub, caf::infinite, caf::subscribe_atom::value, filter,
+    ->request(st.hub, timeouts::until_answered, caf::subscribe_atom::value, filter,
               hub_channel_actor{self})
     .then(
       [self, filter](caf::ok_atom) {

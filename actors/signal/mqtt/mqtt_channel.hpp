@@ -10,6 +10,7 @@
 #include "caf/expected.hpp"
 #include "caf/timespan.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/messages/signal.hpp"
 
 namespace p2pd {
@@ -38,13 +39,13 @@ struct mqtt_channel_spec {
   std::vector<caf::actor> subscribers;
   /// MQTT keep-alive (whole seconds; at least 1 s): how fast a silent broker
   /// is noticed.
-  caf::timespan keep_alive = std::chrono::seconds(30);
+  caf::timespan keep_alive = timeouts::mqtt_keep_alive;
   /// Time allowed for a connect (whole seconds; at least 1 s).
-  caf::timespan connect_timeout = std::chrono::seconds(5);
+  caf::timespan connect_timeout = timeouts::mqtt_connect;
   /// Wait before the first reconnect; doubled on every failed try up to
   /// backoff_max, back to backoff_min once connected.
-  caf::timespan backoff_min = std::chrono::milliseconds(100);
-  caf::timespan backoff_max = std::chrono::seconds(10);
+  caf::timespan backoff_min = timeouts::mqtt_backoff_min;
+  caf::timespan backoff_max = timeouts::mqtt_backoff_max;
   /// Publishes kept until acknowledged (for resending); a publish beyond is
   /// refused with errc::queue_full and counted.
   uint32_t max_outbox = 1000;
@@ -57,9 +58,9 @@ struct mqtt_channel_spec {
   uint32_t max_message_size = 64 * 1024;
   /// A publish not acknowledged within this time is answered with
   /// errc::ack_timeout and leaves the outbox; so is a subscribe request.
-  caf::timespan ack_timeout = std::chrono::seconds(60);
+  caf::timespan ack_timeout = timeouts::mqtt_ack;
   /// Longest wait for the broker to take the DISCONNECT on close.
-  caf::timespan close_timeout = std::chrono::seconds(2);
+  caf::timespan close_timeout = timeouts::mqtt_close;
 };
 
 /// Room in a PUBLISH packet besides the message, so that a message of

@@ -2,6 +2,7 @@
 // the acknowledgements that answer the publish requests.
 #include <algorithm>
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/mqtt/mqtt_channel_state.hpp"
 #include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -126,8 +127,7 @@ void arm_expiry(mqtt_channel_ptr self) {
   if (next == caf::actor_clock::time_point::max())
     return;
   st.expire_armed = true;
-  auto wait = std::max(caf::timespan{next - self->clock().now()},
-                       caf::timespan{std::chrono::milliseconds(1)});
+  auto wait = std::max(caf::timespan{next - self->clock().now()}, timeouts::mqtt_expiry_floor);
   self->delayed_send(self, wait, expire_atom::value);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/node/signal_node_state.hpp"
 #include "p2pd/messages/errors.hpp"
 
@@ -135,7 +136,7 @@ caf::result<net::message_id> send_message(node_ptr self, const net::public_keys&
     // No request timeout: a channel answers within its own ack timeout, or
     // CAF bounces the request when it terminates; a timeout here would keep
     // the node alive until it fired. max_pending_sends bounds what waits.
-    self->request(st.channels[idx].hdl, caf::infinite, caf::publish_atom::value, topic, data)
+    self->request(st.channels[idx].hdl, timeouts::until_answered, caf::publish_atom::value, topic, data)
       .then([self, seq, idx](caf::ok_atom) { on_published(self, seq, idx); },
             [self, seq, idx](caf::error& err) {
               on_publish_failed(self, seq, idx, std::move(err));

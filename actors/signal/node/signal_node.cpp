@@ -7,6 +7,7 @@
 #include "caf/actor_cast.hpp"
 #include "caf/send.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/node/signal_node_state.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/net/crypto/key_file.hpp"
@@ -85,12 +86,12 @@ void join_channels(node_ptr self) {
   for (size_t i = 0; i < st.channels.size(); ++i) {
     auto& ch = st.channels[i];
     self->monitor(ch.hdl);
-    self->request(ch.hdl, caf::infinite, stats_atom::value)
+    self->request(ch.hdl, timeouts::until_answered, stats_atom::value)
       .then([self, i](signal_stats& s) { self->state.channels[i].name = std::move(s.name); },
             [](caf::error&) {
               // The subscription below reports what is wrong with the channel.
             });
-    self->request(ch.hdl, caf::infinite, caf::subscribe_atom::value, st.topic, as_target(self))
+    self->request(ch.hdl, timeouts::until_answered, caf::subscribe_atom::value, st.topic, as_target(self))
       .then(
         [self, i](caf::ok_atom) {
           self->state.channels[i].listening = true;
@@ -156,7 +157,7 @@ caf::result<caf::ok_atom> close(node_ptr self) {
       continue;
     ++st.closes_left;
     // Any answer will do: a channel that is gone is closed too.
-    self->request(ch.hdl, caf::infinite, caf::close_atom::value)
+    self->request(ch.hdl, timeouts::until_answered, caf::close_atom::value)
       .then([self](caf::ok_atom) { close_answered(self); },
             [self](caf::error&) { close_answered(self); });
   }

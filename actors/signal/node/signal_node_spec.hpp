@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "p2pd/actors/common/clock.hpp"
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/messages/signal.hpp"
@@ -46,7 +47,7 @@ struct signal_node_spec {
   /// The first topic levels; the node listens on signal_topic(id, prefix).
   std::string topic_prefix{default_signal_prefix};
   /// How long a message sent is valid after it was stamped.
-  uint32_t ttl_ms = 60'000;
+  uint32_t ttl_ms = timeouts::signal_ttl_ms;
   /// The replay guard of incoming messages (skew, largest ttl, capacity).
   net::replay_config replay;
   /// The largest envelope sent or looked at; larger ones are refused
@@ -68,7 +69,7 @@ struct signal_node_spec {
   /// delivery counts as a duplicate (redundant channels, a broker's resend);
   /// a later one as replayed. Neither is delivered: the split only tells
   /// redundancy at work from someone replaying.
-  uint32_t duplicate_window_ms = 15'000;
+  uint32_t duplicate_window_ms = timeouts::signal_duplicate_window_ms;
   /// Delivered messages remembered for that (the oldest are forgotten
   /// first; a copy of a forgotten one counts as replayed).
   size_t duplicate_memory = 4096;
