@@ -10,6 +10,7 @@
 #include "p2pd/actors/stun/external_address.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/messages/interface.hpp"

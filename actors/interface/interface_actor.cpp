@@ -36,17 +36,6 @@ caf::error interface_spec::check() const {
   return {};
 }
 
-stun_timing interface_stun_timing() {
-  stun_timing t;
-  t.rto = std::chrono::milliseconds(80);
-  t.max_sends = 3;
-  t.last_wait_factor = 4;
-  // Only the NAT probe's check for blocked UDP uses TCP; it must not hold a
-  // start for RFC 8489's 39.5 s.
-  t.tcp_timeout = std::chrono::seconds(2);
-  return t;
-}
-
 void add_servers(interface_spec& spec, const std::vector<net::server_entry>& list) {
   for (const auto& e : list)
     if (e.kind == net::server_kind::stun || e.kind == net::server_kind::nat)

@@ -9,19 +9,12 @@
 #include "caf/timespan.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
-#include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/util/server_list.hpp"
 
 namespace p2pd {
-
-/// STUN timing for an interface's start: sends at 0, 80 and 240 ms, then a
-/// last wait of 320 ms, so an unanswered test costs 560 ms and a whole start
-/// (tests I, II+III, I', the delta samples, external addresses) stays under
-/// a second when the servers answer. A binding over TCP (when UDP gets no
-/// answer at all) waits 2 s.
-stun_timing interface_stun_timing();
 
 /// What an interface actor watches and how it learns the rest.
 struct interface_spec {
@@ -46,6 +39,7 @@ struct interface_spec {
   caf::timespan dns_timeout = timeouts::interface_dns;
   /// How many servers must name the same external address.
   size_t min_agree = 2;
+  /// STUN timing of the probes (actors/stun/stun_timing.hpp says why).
   stun_timing timing = interface_stun_timing();
   /// Mappings the port delta test makes; 0 skips it.
   size_t delta_samples = 8;

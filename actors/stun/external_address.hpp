@@ -9,6 +9,7 @@
 
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/net/iface/route.hpp"
 
 namespace p2pd {
@@ -19,6 +20,7 @@ struct external_spec {
   std::vector<endpoint> servers;
   /// How many must name the same address for it to count.
   size_t min_agree = 2;
+  /// STUN timing of each request (actors/stun/stun_timing.hpp says why).
   stun_timing timing = fast_stun_timing();
 };
 

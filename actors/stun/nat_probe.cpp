@@ -12,15 +12,6 @@
 
 namespace p2pd {
 
-stun_timing fast_stun_timing() {
-  stun_timing t;
-  t.rto = std::chrono::milliseconds(100);
-  t.max_sends = 4;
-  t.last_wait_factor = 4;
-  t.tcp_timeout = std::chrono::seconds(2);
-  return t;
-}
-
 namespace {
 
 using binding_result = caf::expected<stun_binding>;

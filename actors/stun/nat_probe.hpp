@@ -11,15 +11,12 @@
 #include "caf/actor_system.hpp"
 
 #include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/nat/nat_type.hpp"
 #include "p2pd/net/nat/port_delta.hpp"
 
 namespace p2pd {
-
-/// Timing for probes in a LAN or lab: sends at 0, 100, 300, 700 ms, then a
-/// last wait of 400 ms (an unanswered test costs 1.1 s); over TCP, 2 s.
-stun_timing fast_stun_timing();
 
 /// What probe_nat() measures and how.
 struct nat_probe_spec {
@@ -29,6 +26,7 @@ struct nat_probe_spec {
   /// Where the probe socket binds; default: the any-address of the server's
   /// family and a free port.
   std::optional<endpoint> local;
+  /// STUN timing of every test (actors/stun/stun_timing.hpp says why).
   stun_timing timing = fast_stun_timing();
   /// How many mappings the port delta test makes (one socket each); 0 skips it.
   size_t delta_samples = 8;

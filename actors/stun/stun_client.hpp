@@ -9,21 +9,11 @@
 #include "caf/timespan.hpp"
 #include "caf/typed_actor.hpp"
 
+#include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/net/stun/stun_message.hpp"
 
 namespace p2pd {
-
-/// Retransmission of a STUN request over UDP (RFC 8489 §6.2.1): sent at 0,
-/// rto, 3 rto, 7 rto ... (the wait doubles), at most `max_sends` times, then
-/// the last wait is `last_wait_factor` x rto. Over TCP a request is sent once
-/// and waited for `tcp_timeout`.
-struct stun_timing {
-  caf::timespan rto = std::chrono::milliseconds(500);
-  uint32_t max_sends = 7;
-  uint32_t last_wait_factor = 16;
-  caf::timespan tcp_timeout = std::chrono::milliseconds(39500);
-};
 
 /// A binding request: to `server`, through `pipe` (so that the mapping it
 /// creates is the pipe's), optionally asking the server to answer from its

@@ -50,21 +50,13 @@ endpoint silent_server(runtime& rt) {
   return p ? p->local() : endpoint{};
 }
 
-stun_timing quick() {
-  stun_timing t;
-  t.rto = std::chrono::milliseconds(20);
-  t.max_sends = 2;
-  t.last_wait_factor = 2;
-  return t;
-}
-
 } // namespace
 
 TEST(ExternalAddress, ServersThatAgreeFillTheRoute) {
   runtime rt;
   external_spec spec;
   spec.servers = {honest_server(rt), honest_server(rt), honest_server(rt)};
-  spec.timing = quick();
+  spec.timing = loopback_stun_timing();
   auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_OK(r);
   ASSERT_EQ(r->ext_ips.size(), 1u);
@@ -75,7 +67,7 @@ TEST(ExternalAddress, ALyingServerIsOutvoted) {
   runtime rt;
   external_spec spec;
   spec.servers = {lying_server(rt), honest_server(rt), honest_server(rt)};
-  spec.timing = quick();
+  spec.timing = loopback_stun_timing();
   auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_OK(r);
   ASSERT_EQ(r->ext_ips.size(), 1u);
@@ -86,7 +78,7 @@ TEST(ExternalAddress, TooFewAnswersToAgreeIsAnError) {
   runtime rt;
   external_spec spec;
   spec.servers = {honest_server(rt), silent_server(rt), silent_server(rt)};
-  spec.timing = quick();
+  spec.timing = loopback_stun_timing();
   auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_FALSE(r);
   EXPECT_ERRC(r, errc::recv_timeout);
@@ -98,7 +90,7 @@ TEST(ExternalAddress, TooFewServersOfTheFamilyIsAnError) {
   runtime rt;
   external_spec spec;
   spec.servers = {honest_server(rt), *endpoint::parse("[::1]:3478")};
-  spec.timing = quick();
+  spec.timing = loopback_stun_timing();
   auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_FALSE(r);
   EXPECT_ERRC(r, errc::invalid_argument);
@@ -108,7 +100,7 @@ TEST(ExternalAddress, ServersAgreeingOnTheAnyAddressGiveNoExternalAddress) {
   runtime rt;
   external_spec spec;
   spec.servers = {lying_server(rt, "0.0.0.0"), lying_server(rt, "0.0.0.0"), honest_server(rt)};
-  spec.timing = quick();
+  spec.timing = loopback_stun_timing();
   auto r = discover_external(rt, loopback_route(net::family::v4), spec);
   ASSERT_FALSE(r);
   EXPECT_NE(what_of(r.error()).find("any-address"), std::string::npos) << render(r.error());

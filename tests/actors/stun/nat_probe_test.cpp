@@ -31,9 +31,7 @@ protected:
   nat_probe_spec probe_spec(endpoint to) const {
     nat_probe_spec s;
     s.server = to;
-    s.timing.rto = 20ms;
-    s.timing.max_sends = 2;
-    s.timing.last_wait_factor = 2;
+    s.timing = loopback_stun_timing();
     s.delta_samples = 5;
     return s;
   }

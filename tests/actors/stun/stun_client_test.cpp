@@ -19,14 +19,8 @@ using namespace p2pd::test;
 
 namespace {
 
-stun_timing fast() {
-  stun_timing t;
-  t.rto = std::chrono::milliseconds(20);
-  t.max_sends = 3;
-  t.last_wait_factor = 2;
-  t.tcp_timeout = std::chrono::seconds(2);
-  return t;
-}
+// The tests below count the sends of this preset.
+static_assert(loopback_stun_timing().max_sends == 3);
 
 class StunClient : public ::testing::Test {
 protected:
@@ -34,7 +28,7 @@ protected:
     auto srv = start_loopback_stun_server(rt, true);
     ASSERT_OK(srv);
     server = *srv;
-    client = spawn_stun_client(rt.system(), fast());
+    client = spawn_stun_client(rt.system(), loopback_stun_timing());
   }
 
   endpoint primary() const { return server.addrs.address_of({false, false}); }
@@ -42,7 +36,8 @@ protected:
   caf::expected<stun_binding> query(stun_query q, net::protocol proto = udp) {
     caf::scoped_actor self{rt.system()};
     caf::expected<stun_binding> out{make_error(errc::io_failed, "no answer")};
-    self->request(client, stun_deadline(fast(), proto), stun_atom::value, std::move(q))
+    self->request(client, stun_deadline(loopback_stun_timing(), proto), stun_atom::value,
+                  std::move(q))
       .receive([&](stun_binding& b) { out = std::move(b); },
                [&](caf::error& e) { out = std::move(e); });
     return out;
