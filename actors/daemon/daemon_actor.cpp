@@ -132,6 +132,8 @@ void on_failure(daemon_ptr self, daemon_state::listener& l) {
                             + render(l.last_failure) + "); the daemon gives up"));
     return;
   }
+  // A plain delayed message, though it holds the daemon until it fires: the
+  // wait is at most restart_policy::max_backoff.
   self->delayed_send(self, *delay, restart_atom::value, l.id);
 }
 

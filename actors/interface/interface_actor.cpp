@@ -11,6 +11,7 @@
 
 #include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/actors/interface/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/server_list.hpp"
@@ -45,27 +46,6 @@ void add_servers(interface_spec& spec, const std::vector<net::server_entry>& lis
 namespace actors {
 
 namespace {
-
-using tick_atom = caf::atom_constant<caf::atom("p2iftick")>;
-
-// Sends `target` a refresh every `interval`. It holds only a weak address, so
-// that the periodic refresh does not keep the interface actor alive (a
-// delayed message holds its receiver), and ends when the target is gone; the
-// interface actor also stops it when it ends, so that the system does not
-// wait for the next tick to shut down.
-caf::behavior ticker(caf::event_based_actor* self, caf::actor_addr target,
-                     caf::timespan interval) {
-  self->delayed_send(self, interval, tick_atom::value);
-  return {[=](tick_atom) {
-    auto strong = caf::actor_cast<caf::strong_actor_ptr>(target);
-    if (!strong) {
-      self->quit();
-      return;
-    }
-    caf::anon_send(caf::actor_cast<interface_actor>(strong), refresh_atom::value);
-    self->delayed_send(self, interval, tick_atom::value);
-  }};
-}
 
 struct interface_state {
   interface_spec spec;
@@ -264,8 +244,12 @@ interface_actor::behavior_type interface_fn(interface_impl self, interface_spec 
     start_refresh(self);
   }
   if (nic && self->state.spec.refresh_interval > caf::timespan{0}) {
-    auto t = self->spawn(ticker, caf::actor_cast<caf::actor_addr>(self),
-                         self->state.spec.refresh_interval);
+    // A weak ticker: the periodic refresh must not keep the actor alive (a
+    // delayed message holds its receiver). Stopped when the actor ends, so
+    // that the system does not wait for the next tick to shut down.
+    auto t = start_weak_ticker(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
+                               self->state.spec.refresh_interval,
+                               caf::make_message(refresh_atom::value));
     self->attach_functor([t] { caf::anon_send_exit(t, caf::exit_reason::user_shutdown); });
   }
   self->set_down_handler([self](caf::down_msg& dm) {

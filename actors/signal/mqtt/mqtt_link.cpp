@@ -56,6 +56,8 @@ void schedule_reconnect(mqtt_channel_ptr self) {
   std::uniform_int_distribution<int64_t> pick{full / 2, full};
   auto delay = caf::timespan{pick(st.rng)};
   st.backoff = std::min(st.backoff * 2, st.spec.backoff_max);
+  // Weak: retries go on without end, and must not keep a channel nobody
+  // holds alive.
   st.reconnect_timer = start_weak_timer(*st.sys, weak_self(self), delay,
                                         caf::make_message(reconnect_atom::value,
                                                           st.reconnect_attempt));
@@ -247,6 +249,7 @@ caf::result<caf::ok_atom> start_close(mqtt_channel_ptr self) {
       st.client->cli.disconnect(0, as_context(token), st.client->relay);
       st.disconnect_token = token;
       st.phase = link_phase::closing;
+      // Holds the channel for at most close_timeout: it is closing anyway.
       self->delayed_send(self, st.spec.close_timeout, close_timeout_atom::value);
       return rp;
     } catch (const mqtt::exception&) {

@@ -111,6 +111,7 @@ void arm_flush(mqtt_channel_ptr self) {
   if (st.flush_armed || st.closing)
     return;
   st.flush_armed = true;
+  // A plain delayed message, though it holds the channel: one backoff_min.
   self->delayed_send(self, st.spec.backoff_min, flush_atom::value);
 }
 
@@ -127,6 +128,10 @@ void arm_expiry(mqtt_channel_ptr self) {
   if (next == caf::actor_clock::time_point::max())
     return;
   st.expire_armed = true;
+  // A plain delayed message, though it holds the channel until it fires: it
+  // is armed only while a publish or subscribe waits, for at most
+  // ack_timeout, and that requester is owed its acknowledgement or
+  // ack_timeout rather than an early channel_closed.
   auto wait = std::max(caf::timespan{next - self->clock().now()}, timeouts::mqtt_expiry_floor);
   self->delayed_send(self, wait, expire_atom::value);
 }
