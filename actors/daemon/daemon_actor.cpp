@@ -110,17 +110,15 @@ void add_listener(daemon_ptr self, const listen_addr& requested, const pipe_info
 
 void finish_if_closed(daemon_ptr self) {
   auto& st = self->state;
-  if (!st.closing || !st.listeners.empty())
+  if (!st.life.closing() || !st.listeners.empty())
     return;
-  for (auto& rp : st.close_waiters)
-    rp.deliver(caf::ok_atom::value);
-  st.close_waiters.clear();
+  st.life.closed();
   self->quit();
 }
 
 void on_failure(daemon_ptr self, daemon_state::listener& l) {
   auto& st = self->state;
-  if (st.closing || l.stopping)
+  if (st.life.closing() || l.stopping)
     return;
   auto delay = l.budget.on_failure(self->clock().now());
   if (!delay) {
@@ -140,12 +138,12 @@ void on_failure(daemon_ptr self, daemon_state::listener& l) {
 void restart(daemon_ptr self, uint64_t id) {
   auto& st = self->state;
   auto i = st.listeners.find(id);
-  if (st.closing || i == st.listeners.end() || i->second.stopping)
+  if (st.life.closing() || i == st.listeners.end() || i->second.stopping)
     return;
   open_listener(self, i->second.addr, [self, id](pipe_info info, caf::error err) {
     auto& st = self->state;
     auto j = st.listeners.find(id);
-    if (j == st.listeners.end() || j->second.stopping || st.closing) {
+    if (j == st.listeners.end() || j->second.stopping || st.life.closing()) {
       if (!err)
         self->send_exit(info.pipe, caf::exit_reason::user_shutdown);
       return;
@@ -200,7 +198,7 @@ caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
     [self](listen_atom, std::vector<listen_addr>& addrs)
       -> caf::result<std::vector<listener_info>> {
       auto& st = self->state;
-      if (st.closing)
+      if (st.life.closing())
         return make_error(errc::pipe_closed, "the daemon is closing");
       if (auto err = net::check_listen_specific(addrs))
         return make_error(err);
@@ -234,7 +232,7 @@ caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
             b->opened[i] = std::move(info);
           if (--b->pending > 0)
             return;
-          if (b->err || self->state.closing) {
+          if (b->err || self->state.life.closing()) {
             // All or nothing: no half-started set of listeners stays behind.
             std::vector<pipe_actor> started;
             for (auto& o : b->opened)
@@ -292,11 +290,9 @@ caf::behavior daemon_behavior(daemon_ptr self, daemon_spec spec) {
     },
     [self](caf::close_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
-      auto rp = self->make_response_promise();
-      st.close_waiters.push_back(rp);
-      if (st.closing)
-        return rp;
-      st.closing = true;
+      auto rp = st.life.wait_close(self); // answered once closed
+      if (!st.life.begin_close())
+        return rp; // a close is under way
       std::vector<pipe_actor> pipes;
       for (auto& kvp : st.listeners) {
         if (kvp.second.stopping)

@@ -9,6 +9,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/stateful_actor.hpp"
 
+#include "p2pd/actors/common/lifecycle.hpp"
 #include "p2pd/actors/daemon/daemon_spec.hpp"
 #include "p2pd/messages/daemon.hpp"
 #include "p2pd/net/sock/port_lock.hpp"
@@ -36,8 +37,9 @@ struct daemon_state {
   std::map<uint64_t, listener> listeners;
   std::unordered_map<caf::actor_addr, uint64_t> by_pipe;
   uint64_t next_id = 1;
-  bool closing = false;
-  std::vector<caf::response_promise> close_waiters;
+  /// Open from the start; close requests are answered once every listener
+  /// has closed.
+  lifecycle life;
 
   listener_info info(const listener& l) const;
   std::vector<listener_info> infos() const;

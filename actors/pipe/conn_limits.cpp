@@ -123,7 +123,7 @@ bool pipe_state::shed_longest_idle() {
 }
 
 void pipe_state::arm_sweep() {
-  if (sweeping || spec.is_client() || ph == phase::closed)
+  if (sweeping || spec.is_client() || life.phase() == phase::closed)
     return;
   auto idle = spec.conf.idle_timeout;
   auto deadline = spec.framer ? spec.conf.msg_deadline : caf::timespan{0};
@@ -139,7 +139,7 @@ void pipe_state::arm_sweep() {
 
 void pipe_state::sweep() {
   sweeping = false;
-  if (ph != phase::open)
+  if (life.phase() != phase::open)
     return;
   auto now = self->clock().now();
   auto idle = spec.conf.idle_timeout;

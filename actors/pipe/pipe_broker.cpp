@@ -34,7 +34,7 @@ caf::result<pipe_msg> recv_from(pipe_broker_ptr self, uint64_t queue, caf::times
   auto rp = self->make_response_promise();
   auto wid = st.queues->recv(queue, rp);
   if (wid != 0) {
-    if (st.ph == pipe_state::phase::closed)
+    if (st.life.phase() == pipe_state::phase::closed)
       st.queues->expire(queue, wid, st.closed_error());
     else
       self->delayed_send(self, or_default(t, st.spec.conf.recv_timeout),
@@ -81,7 +81,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
     auto& st = self->state;
     if (dm.source == st.owner) {
       st.begin_close(caf::none);
-      if (st.ph == pipe_state::phase::closing)
+      if (st.life.phase() == pipe_state::phase::closing)
         self->delayed_send(self, st.spec.conf.con_timeout, close_tmo_atom::value);
       return;
     }
@@ -99,17 +99,14 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
     // -- the pipe_actor interface ----------------------------------------------
     [self](caf::open_atom) -> caf::result<pipe_info> {
       auto& st = self->state;
-      switch (st.ph) {
+      switch (st.life.phase()) {
         case pipe_state::phase::open:
           return st.info;
         case pipe_state::phase::closing:
         case pipe_state::phase::closed:
           return st.closed_error();
-        case pipe_state::phase::opening: {
-          auto rp = self->make_response_promise();
-          st.open_waiters.push_back(rp);
-          return rp;
-        }
+        case pipe_state::phase::opening:
+          return st.open_waiters.add(self);
         case pipe_state::phase::idle:
           break;
       }
@@ -117,8 +114,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
         st.owner = caf::actor_cast<caf::actor_addr>(sender);
         self->monitor(sender);
       }
-      auto rp = self->make_response_promise();
-      st.open_waiters.push_back(rp);
+      auto rp = st.open_waiters.add(self);
       start_open(self);
       return rp;
     },
@@ -210,7 +206,8 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
     },
     [self](info_atom) -> caf::result<pipe_info> {
       auto& st = self->state;
-      if (st.ph == pipe_state::phase::idle || st.ph == pipe_state::phase::opening)
+      if (st.life.phase() == pipe_state::phase::idle
+          || st.life.phase() == pipe_state::phase::opening)
         return make_error(errc::pipe_closed, "the pipe is not open yet");
       return st.info;
     },
@@ -224,10 +221,9 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
     },
     [self](caf::close_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
-      auto rp = self->make_response_promise();
-      st.close_waiters.push_back(rp);
+      auto rp = st.life.wait_close(self); // answered once closed
       st.begin_close(caf::none);
-      if (st.ph == pipe_state::phase::closing)
+      if (st.life.phase() == pipe_state::phase::closing)
         self->delayed_send(self, st.spec.conf.con_timeout, close_tmo_atom::value);
       return rp;
     },
@@ -252,7 +248,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       auto& st = self->state;
       if (!st.queues->waiting(q, wid))
         return; // answered
-      if (tries_left == 0 || st.ph != pipe_state::phase::open) {
+      if (tries_left == 0 || st.life.phase() != pipe_state::phase::open) {
         auto tries = st.spec.conf.send_retry - tries_left + 1;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
           st.spec.conf.recv_timeout);
@@ -272,7 +268,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
         c->timeout(id);
     },
     [self](close_tmo_atom) {
-      if (self->state.ph == pipe_state::phase::closing)
+      if (self->state.life.phase() == pipe_state::phase::closing)
         self->state.finish_close(caf::none, true);
     },
     [self](oversized_atom, const endpoint& from, uint64_t size) {
@@ -293,7 +289,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
         return;
       // A full table makes room by resetting its longest idle client: a
       // newcomer refused instead would let idle clients hold every slot.
-      if (st.ph != pipe_state::phase::open
+      if (st.life.phase() != pipe_state::phase::open
           || (st.conns.size() >= st.spec.conf.max_clients && !st.shed_longest_idle())) {
         ++st.stats.clients_shed;
         self->close(msg.handle);
@@ -318,12 +314,12 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       auto i = st.conns.find(msg.handle);
       if (i != st.conns.end())
         st.drop_conn(msg.handle, i->second.stream->last_error());
-      if (st.ph == pipe_state::phase::closing && !st.writes_pending())
+      if (st.life.phase() == pipe_state::phase::closing && !st.writes_pending())
         st.finish_close(caf::none, true);
     },
     [self](const caf::io::data_transferred_msg&) {
       auto& st = self->state;
-      if (st.ph == pipe_state::phase::closing && !st.writes_pending())
+      if (st.life.phase() == pipe_state::phase::closing && !st.writes_pending())
         st.finish_close(caf::none, true);
     },
     [self](const caf::io::acceptor_closed_msg&) {

@@ -134,7 +134,7 @@ void connect_next(pipe_broker_ptr self) {
 
 void on_resolved(pipe_broker_ptr self, std::vector<net::ip_address> ips) {
   auto& st = self->state;
-  if (st.ph != pipe_state::phase::opening)
+  if (st.life.phase() != pipe_state::phase::opening)
     return;
   if (st.spec.local) {
     auto f = st.spec.local->fam();
@@ -180,7 +180,7 @@ void resolve(pipe_broker_ptr self) {
                })
     .then([self](std::vector<net::ip_address>& ips) { on_resolved(self, std::move(ips)); },
           [self, host, dns_timeout](caf::error& err) {
-            if (self->state.ph != pipe_state::phase::opening)
+            if (self->state.life.phase() != pipe_state::phase::opening)
               return;
             if (err == caf::sec::request_timeout) {
               auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(dns_timeout);
@@ -255,7 +255,7 @@ void adopt(pipe_broker_ptr self) {
 void start_open(pipe_broker_ptr self) {
   auto& st = self->state;
   auto& spec = st.spec;
-  st.ph = pipe_state::phase::opening;
+  st.life.enter(pipe_state::phase::opening);
   st.hdl = caf::actor_cast<pipe_actor>(self);
   st.info.pipe = st.hdl;
   st.info.proto = spec.proto;
@@ -300,7 +300,7 @@ void start_open(pipe_broker_ptr self) {
 
 void on_connect_result(pipe_broker_ptr self, mux::connect_result& r) {
   auto& st = self->state;
-  if (r.id != st.connect_id || st.ph != pipe_state::phase::opening)
+  if (r.id != st.connect_id || st.life.phase() != pipe_state::phase::opening)
     return; // a late result; its socket closes with the message
   if (!r.ok()) {
     st.last_connect_error = connect_error(r.error, r.remote, st.spec.conf);

@@ -49,8 +49,8 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
     ++stats.dropped_send;
     return err;
   };
-  if (ph != phase::open)
-    return refuse(ph == phase::idle || ph == phase::opening
+  if (life.phase() != phase::open)
+    return refuse(life.phase() == phase::idle || life.phase() == phase::opening
                     ? make_error(errc::pipe_closed, "the pipe is not open yet")
                     : closed_error());
   if (udp) {
@@ -212,7 +212,7 @@ void pipe_state::conn_up(const conn& c) {
   if (spec.is_client()) {
     info.remote = c.peer;
     info.peer_node = c.peer_node;
-    if (ph == phase::opening)
+    if (life.phase() == phase::opening)
       opened();
     return;
   }
@@ -281,18 +281,14 @@ void pipe_state::drop_conn(caf::io::connection_handle h, caf::error reason) {
 }
 
 void pipe_state::opened() {
-  ph = phase::open;
-  for (auto& rp : open_waiters)
-    rp.deliver(info);
-  open_waiters.clear();
+  life.enter(phase::open);
+  open_waiters.deliver_all(info);
   if (spec.is_client() || spec.proto == net::protocol::udp)
     notify(events::up, caf::make_message(pipe_up{hdl, info.remote, info.peer_node}));
 }
 
 void pipe_state::open_failed(const caf::error& reason) {
-  for (auto& rp : open_waiters)
-    rp.deliver(reason);
-  open_waiters.clear();
+  open_waiters.deliver_all(reason);
   finish_close(reason, true);
 }
 
@@ -303,13 +299,13 @@ bool pipe_state::writes_pending() const {
 }
 
 void pipe_state::begin_close(caf::error reason) {
-  if (ph == phase::closing)
+  if (life.phase() == phase::closing)
     return;
-  if (ph != phase::open || !writes_pending()) {
+  if (life.phase() != phase::open || !writes_pending()) {
     finish_close(reason, true);
     return;
   }
-  ph = phase::closing;
+  life.enter(phase::closing);
   if (acceptor)
     acceptor->remove_from_loop();
   for (auto& kvp : conns)
@@ -317,8 +313,8 @@ void pipe_state::begin_close(caf::error reason) {
 }
 
 void pipe_state::finish_close(const caf::error& reason, bool quit) {
-  bool was_closed = ph == phase::closed;
-  ph = phase::closed;
+  bool was_closed = life.phase() == phase::closed;
+  life.enter(phase::closed);
   if (!was_closed) {
     close_tls();
     if (!spec.is_client())
@@ -334,9 +330,7 @@ void pipe_state::finish_close(const caf::error& reason, bool quit) {
     queues->fail_all(closed_error());
     notify(events::end, caf::make_message(pipe_end{hdl, info.remote, true, reason}));
   }
-  for (auto& rp : close_waiters)
-    rp.deliver(caf::ok_atom::value);
-  close_waiters.clear();
+  life.closed(); // answers the close requests
   if (quit) {
     hdl = nullptr; // no self reference may outlive the actor
     mux::close_mailbox(self, reason);

@@ -14,6 +14,7 @@
 #include "caf/io/connection_handle.hpp"
 #include "caf/response_promise.hpp"
 
+#include "p2pd/actors/common/lifecycle.hpp"
 #include "p2pd/actors/mux/tcp_acceptor.hpp"
 #include "p2pd/actors/mux/tcp_connector.hpp"
 #include "p2pd/actors/mux/tcp_stream.hpp"
@@ -28,7 +29,7 @@ namespace p2pd::actors {
 /// The state of one pipe broker: its sockets, subscribers, queues and links.
 /// Everything here runs on the multiplexer thread.
 struct pipe_state : pipe_io {
-  enum class phase : uint8_t { idle, opening, open, closing, closed };
+  using phase = life_phase;
 
   struct conn {
     mux::tcp_stream_ptr stream;
@@ -56,11 +57,11 @@ struct pipe_state : pipe_io {
 
   caf::io::broker* self;
   pipe_spec spec;
-  phase ph = phase::idle;
+  /// The phase, and the close requests: answered once the pipe has closed.
+  lifecycle life{phase::idle};
   pipe_actor hdl;                 ///< set while open: the pipe's own handle
   caf::actor_addr owner;
-  std::vector<caf::response_promise> open_waiters;
-  std::vector<caf::response_promise> close_waiters;
+  waiters open_waiters; ///< answered once the pipe opened or failed to
   pipe_info info;
   pipe_stats stats;
   std::unique_ptr<receive_queues> queues;

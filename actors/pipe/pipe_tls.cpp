@@ -57,7 +57,7 @@ void pipe_state::tls_failed(caf::io::connection_handle h, caf::error err) {
     return;
   flush_tls(i->second); // the alert tells the peer why
   if (spec.is_client()) {
-    if (ph == phase::opening)
+    if (life.phase() == phase::opening)
       return open_failed(err);
     conns.erase(i);
     by_peer.clear();

@@ -9,6 +9,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "p2pd/actors/common/lifecycle.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/signal_checks.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
@@ -26,7 +27,9 @@ struct hub_channel_state {
   std::set<std::string> at_hub;                                 ///< filters the hub confirmed
   std::map<std::string, std::vector<caf::response_promise>> pending; ///< filters being registered
   signal_stats stats;
-  bool closing = false;
+  /// Open from the start; a close is answered at once (the hub needs no
+  /// goodbye), so no close request ever waits.
+  lifecycle life;
 };
 
 using hub_channel_ptr = hub_channel_actor::stateful_pointer<hub_channel_state>;
@@ -45,7 +48,7 @@ caf::result<caf::ok_atom> closing_error(hub_channel_ptr self, const std::string&
 }
 
 caf::result<caf::ok_atom> publish(hub_channel_ptr self, std::string& topic, bytes& data) {
-  if (self->state.closing)
+  if (self->state.life.closing())
     return closing_error(self, "publish to " + topic);
   auto rp = self->make_response_promise();
   // No timeout: the hub answers at once, or CAF bounces the request when the
@@ -85,7 +88,7 @@ void answer_pending(hub_channel_ptr self, const std::string& filter, const caf::
 caf::result<caf::ok_atom> subscribe(hub_channel_ptr self, std::string& filter,
                                     const caf::actor& target) {
   auto& st = self->state;
-  if (st.closing)
+  if (st.life.closing())
     return closing_error(self, "subscribe to " + filter);
   if (auto err = check_subscription(filter, target))
     return err;
@@ -119,16 +122,8 @@ void leave_hub(hub_channel_ptr self, const std::string& filter) {
 
 void deliver(hub_channel_ptr self, std::string& topic, bytes& data) {
   auto& st = self->state;
-  if (st.closing)
-    return;
-  ++st.stats.received;
-  auto to = st.targets.match(topic);
-  if (to.empty()) {
-    ++st.stats.dropped_unclaimed;
-    return;
-  }
-  for (auto& t : to)
-    caf::anon_send(t, signal_in{st.stats.name, topic, data});
+  if (!st.life.closing())
+    deliver_to_targets(st.targets, st.stats, topic, data);
 }
 
 hub_channel_actor::behavior_type hub_channel_fn(hub_channel_ptr self, signal_hub_actor hub,
@@ -153,17 +148,17 @@ hub_channel_actor::behavior_type hub_channel_fn(hub_channel_ptr self, signal_hub
     },
     [self](stats_atom) {
       auto out = self->state.stats;
-      out.connected = !self->state.closing;
+      out.connected = !self->state.life.closing();
       return out;
     },
     [self](caf::connect_atom) -> caf::result<caf::ok_atom> {
-      if (self->state.closing)
+      if (self->state.life.closing())
         return closing_error(self, "connect");
       return caf::ok_atom::value; // the hub is always there
     },
     [self](caf::close_atom) {
       auto& st = self->state;
-      st.closing = true;
+      st.life.begin_close();
       for (auto f : st.at_hub)
         caf::anon_send(st.hub, caf::unsubscribe_atom::value, f, hub_channel_actor{self});
       st.at_hub.clear();
@@ -172,6 +167,7 @@ hub_channel_actor::behavior_type hub_channel_fn(hub_channel_ptr self, signal_hub
         for (auto& rp : kvp.second)
           rp.deliver(err);
       st.pending.clear();
+      st.life.closed();
       self->quit();
       return caf::ok_atom::value;
     },

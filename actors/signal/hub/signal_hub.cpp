@@ -27,13 +27,10 @@ caf::result<uint64_t> hub_publish(hub_ptr self, std::string& topic, bytes& data)
   auto& st = self->state;
   if (auto err = check_publish_topic(topic))
     return err;
-  if (data.size() > st.spec.max_message_size) {
+  if (auto err = check_publish_size(topic, data.size(), st.spec.max_message_size,
+                                    "signal_hub_spec::max_message_size")) {
     ++st.stats.dropped_oversized;
-    return make_error(errc::message_too_large,
-                      "publish of " + std::to_string(data.size()) + " bytes to " + topic
-                        + " refused: the hub takes at most "
-                        + std::to_string(st.spec.max_message_size)
-                        + " bytes (signal_hub_spec::max_message_size)");
+    return err;
   }
   ++st.stats.published;
   auto to = st.channels.match(topic);

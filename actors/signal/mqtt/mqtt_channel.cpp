@@ -16,8 +16,7 @@ namespace p2pd::actors {
 
 mqtt_channel_state::~mqtt_channel_state() {
   fail_all(make_error(errc::channel_closed, "the channel to " + spec.broker_uri + " ended"));
-  for (auto& rp : close_waiters)
-    rp.deliver(caf::ok_atom::value);
+  life.closed(); // answers close requests still waiting
   if (reconnect_timer)
     caf::anon_send_exit(reconnect_timer, caf::exit_reason::user_shutdown);
   if (sys != nullptr)
@@ -69,17 +68,8 @@ mqtt::connect_options make_options(const mqtt_channel_spec& spec) {
 
 void deliver(mqtt_channel_ptr self, std::string& topic, bytes& data) {
   auto& st = self->state;
-  if (st.closing)
-    return;
-  ++st.stats.received;
-  auto to = st.targets.match(topic);
-  if (to.empty()) {
-    ++st.stats.dropped_unclaimed;
-    return;
-  }
-  for (size_t i = 0; i + 1 < to.size(); ++i)
-    caf::anon_send(to[i], signal_in{st.stats.name, topic, data});
-  caf::anon_send(to.back(), signal_in{st.stats.name, std::move(topic), std::move(data)});
+  if (!st.life.closing())
+    deliver_to_targets(st.targets, st.stats, topic, data);
 }
 
 // A message over the size limit was dropped unread: counted here, and told
@@ -87,7 +77,7 @@ void deliver(mqtt_channel_ptr self, std::string& topic, bytes& data) {
 void oversized(mqtt_channel_ptr self, const std::string& topic, uint64_t size) {
   auto& st = self->state;
   ++st.stats.dropped_oversized;
-  if (st.closing)
+  if (st.life.closing())
     return;
   for (auto& to : st.targets.match(topic))
     caf::anon_send(to, signal_in{st.stats.name, topic, {}, size});
@@ -96,7 +86,7 @@ void oversized(mqtt_channel_ptr self, const std::string& topic, uint64_t size) {
 caf::result<caf::ok_atom> subscribe(mqtt_channel_ptr self, std::string& filter,
                                     const caf::actor& target) {
   auto& st = self->state;
-  if (st.closing)
+  if (st.life.closing())
     return make_error(errc::channel_closed, "subscribe to " + filter + ": the channel to "
                                               + st.spec.broker_uri + " is closing");
   if (auto err = check_subscription(filter, target))
@@ -163,7 +153,7 @@ mqtt_channel_actor::behavior_type mqtt_channel(mqtt_channel_ptr self, mqtt_chann
       return out;
     },
     [self](caf::connect_atom) -> caf::result<caf::ok_atom> {
-      if (self->state.closing)
+      if (self->state.life.closing())
         return make_error(errc::channel_closed, "connect: the channel to "
                                                   + self->state.spec.broker_uri
                                                   + " is closing");

@@ -15,6 +15,7 @@
 #include "caf/typed_event_based_actor.hpp"
 #include "mqtt/connect_options.h"
 
+#include "p2pd/actors/common/lifecycle.hpp"
 #include "p2pd/actors/signal/mqtt/mqtt_channel.hpp"
 #include "p2pd/actors/signal/mqtt/mqtt_channel_actor.hpp"
 #include "p2pd/actors/signal/mqtt/paho_client.hpp"
@@ -65,7 +66,9 @@ struct mqtt_channel_state {
   std::unique_ptr<paho_client> client;
 
   link_phase phase = link_phase::idle;
-  bool closing = false;
+  /// Open from the start; close requests are answered once the DISCONNECT
+  /// went out (or could not).
+  lifecycle life;
   bool ever_connected = false;
   std::string last_failure; ///< why the last connect failed or the connection was lost
 
@@ -87,7 +90,6 @@ struct mqtt_channel_state {
   caf::actor reconnect_timer;
   bool expire_armed = false;
   bool flush_armed = false;
-  std::vector<caf::response_promise> close_waiters;
 
   signal_stats stats;
   std::minstd_rand rng{std::random_device{}()};

@@ -49,7 +49,7 @@ void cancel_reconnect_timer(mqtt_channel_ptr self) {
 // broker do not all come back in the same millisecond.
 void schedule_reconnect(mqtt_channel_ptr self) {
   auto& st = self->state;
-  if (st.closing)
+  if (st.life.closing())
     return;
   cancel_reconnect_timer(self);
   auto full = st.backoff.count();
@@ -115,7 +115,7 @@ void answer_subscribe_waiters(mqtt_channel_ptr self, const std::string& filter,
 
 void start_connect(mqtt_channel_ptr self) {
   auto& st = self->state;
-  if (st.closing || st.phase != link_phase::idle)
+  if (st.life.closing() || st.phase != link_phase::idle)
     return;
   auto token = st.next_token++;
   st.connect_token = token;
@@ -218,7 +218,7 @@ void drop_broker_filter(mqtt_channel_ptr self, const std::string& filter) {
 
 void connect_now(mqtt_channel_ptr self) {
   auto& st = self->state;
-  if (st.closing || st.phase != link_phase::idle)
+  if (st.life.closing() || st.phase != link_phase::idle)
     return;
   cancel_reconnect_timer(self);
   start_connect(self);
@@ -234,11 +234,9 @@ void on_reconnect_timer(mqtt_channel_ptr self, uint64_t attempt) {
 
 caf::result<caf::ok_atom> start_close(mqtt_channel_ptr self) {
   auto& st = self->state;
-  auto rp = self->make_response_promise();
-  st.close_waiters.push_back(rp);
-  if (st.closing)
-    return rp;
-  st.closing = true;
+  auto rp = st.life.wait_close(self); // answered by finish_close
+  if (!st.life.begin_close())
+    return rp; // a close is under way
   cancel_reconnect_timer(self);
   st.fail_all(make_error(errc::channel_closed, "the channel to " + st.spec.broker_uri
                                                   + " was closed"));
@@ -262,9 +260,7 @@ caf::result<caf::ok_atom> start_close(mqtt_channel_ptr self) {
 
 void finish_close(mqtt_channel_ptr self) {
   auto& st = self->state;
-  for (auto& rp : st.close_waiters)
-    rp.deliver(caf::ok_atom::value);
-  st.close_waiters.clear();
+  st.life.closed();
   // The client goes to reap() with the state; a connect still under way
   // ends there too.
   self->quit();

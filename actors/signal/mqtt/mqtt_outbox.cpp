@@ -39,18 +39,16 @@ std::string ms(caf::timespan t) {
 
 caf::result<caf::ok_atom> publish(mqtt_channel_ptr self, std::string& topic, bytes& data) {
   auto& st = self->state;
-  if (st.closing)
+  if (st.life.closing())
     return make_error(errc::channel_closed,
                       "publish to " + topic + ": the channel to " + st.spec.broker_uri
                         + " is closing");
   if (auto err = check_publish_topic(topic))
     return err;
-  if (data.size() > st.spec.max_message_size) {
+  if (auto err = check_publish_size(topic, data.size(), st.spec.max_message_size,
+                                    "mqtt_channel_spec::max_message_size")) {
     ++st.stats.dropped_oversized;
-    return make_error(errc::message_too_large,
-                      "publish of " + std::to_string(data.size()) + " bytes to " + topic
-                        + " refused: the limit is " + std::to_string(st.spec.max_message_size)
-                        + " bytes (mqtt_channel_spec::max_message_size)");
+    return err;
   }
   if (st.outbox.size() >= st.spec.max_outbox) {
     ++st.stats.dropped_full;
@@ -108,7 +106,7 @@ void on_publish_done(mqtt_channel_ptr self, uint64_t token, int32_t rc) {
 
 void arm_flush(mqtt_channel_ptr self) {
   auto& st = self->state;
-  if (st.flush_armed || st.closing)
+  if (st.flush_armed || st.life.closing())
     return;
   st.flush_armed = true;
   // A plain delayed message, though it holds the channel: one backoff_min.

@@ -28,7 +28,7 @@ bool recent_copy(const signal_node_state& st, const bytes& data, int64_t now_ms)
 
 void on_signal_in(node_ptr self, signal_in& in) {
   auto& st = self->state;
-  if (st.closing)
+  if (st.life.closing())
     return;
   if (in.oversized > 0) {
     // The channel dropped it unread; it still counts as refused here.

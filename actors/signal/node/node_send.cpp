@@ -101,7 +101,7 @@ caf::result<net::message_id> send_message(node_ptr self, const net::public_keys&
   auto& st = self->state;
   auto peer_node = net::node_id::of(peer);
   auto peer_id = peer_node.to_string();
-  if (st.closing)
+  if (st.life.closing())
     return refuse(self, errc::channel_closed, "send to " + peer_id + ": the node is closing");
   // Protobuf keeps enum values as int32; 0 means "no type" on the wire.
   if (type == 0 || type > static_cast<uint32_t>(INT32_MAX))

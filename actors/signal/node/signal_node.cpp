@@ -31,8 +31,7 @@ signal_node_state::~signal_node_state() {
       kvp.second.rp.deliver(err);
   for (auto& w : online_waiters)
     w.first.deliver(err);
-  for (auto& rp : close_waiters)
-    rp.deliver(caf::ok_atom::value);
+  life.closed(); // answers close requests still waiting
 }
 
 namespace {
@@ -139,19 +138,15 @@ void close_answered(node_ptr self) {
   auto& st = self->state;
   if (st.closes_left > 0 && --st.closes_left > 0)
     return;
-  for (auto& rp : st.close_waiters)
-    rp.deliver(caf::ok_atom::value);
-  st.close_waiters.clear();
+  st.life.closed();
   self->quit();
 }
 
 caf::result<caf::ok_atom> close(node_ptr self) {
   auto& st = self->state;
-  auto rp = self->make_response_promise<caf::ok_atom>();
-  st.close_waiters.push_back(rp);
-  if (st.closing)
-    return rp;
-  st.closing = true;
+  auto rp = st.life.wait_close(self); // answered by close_answered
+  if (!st.life.begin_close())
+    return rp; // a close is under way
   for (auto& ch : st.channels) {
     if (!ch.owned || !ch.alive)
       continue;

@@ -14,6 +14,7 @@
 #include "caf/typed_event_based_actor.hpp"
 #include "caf/typed_response_promise.hpp"
 
+#include "p2pd/actors/common/lifecycle.hpp"
 #include "p2pd/actors/signal/node/delivered_ids.hpp"
 #include "p2pd/actors/signal/node/signal_node_spec.hpp"
 #include "p2pd/messages/signal_node.hpp"
@@ -79,9 +80,10 @@ struct signal_node_state {
   /// Messages a channel dropped for their size before the inbox saw them.
   uint64_t channel_too_large = 0;
 
-  bool closing = false;
+  /// Open from the start; close requests are answered once the channels it
+  /// opened answered theirs.
+  lifecycle life;
   size_t closes_left = 0; ///< owned channels whose close has not been answered
-  std::vector<caf::typed_response_promise<caf::ok_atom>> close_waiters;
 };
 
 using node_ptr = signal_node_impl::stateful_pointer<signal_node_state>;
