@@ -7,7 +7,7 @@
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
-#include "p2pd/actors/interface/interface_tasks.hpp"
+#include "p2pd/actors/interface/detail/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd {

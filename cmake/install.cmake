@@ -8,11 +8,15 @@ set(P2PD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/p2pd)
 install(TARGETS p2pd_net p2pd_proto p2pd_core p2pd_node p2pd EXPORT p2pd-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# Headers, except each component's detail/ folder: internals (broker state,
+# servants, paho's wrapper) that no installed header includes, so that they
+# can change without a user's code depending on them (tests/install checks).
 foreach(dir net proto messages actors node api)
   if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
       DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}
-      FILES_MATCHING PATTERN "*.hpp")
+      FILES_MATCHING PATTERN "*.hpp"
+      PATTERN "detail" EXCLUDE)
   endif()
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/p2pd.hpp ${PROJECT_SOURCE_DIR}/pipes.hpp

@@ -6,6 +6,7 @@
 #include "caf/event_based_actor.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/daemon/detail/daemon_state.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/messages/errors.hpp"

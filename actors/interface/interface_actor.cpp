@@ -12,7 +12,7 @@
 #include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
-#include "p2pd/actors/interface/interface_tasks.hpp"
+#include "p2pd/actors/interface/detail/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/server_list.hpp"
 

@@ -4,7 +4,7 @@
 #include "caf/io/middleman.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
-#include "p2pd/actors/pipe/pipe_broker.hpp"
+#include "p2pd/actors/pipe/detail/pipe_broker.hpp"
 
 namespace p2pd {
 

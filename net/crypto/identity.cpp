@@ -11,7 +11,7 @@
 #include <openssl/rand.h>
 
 #include "p2pd/net/util/base32.hpp"
-#include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/crypto/detail/openssl_util.hpp"
 #include "p2pd/net/crypto/siphash.hpp"
 
 namespace p2pd::net {

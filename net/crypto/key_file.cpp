@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/crypto/detail/openssl_util.hpp"
 #include "p2pd/net/sock/socket.hpp"
 
 namespace p2pd::net {

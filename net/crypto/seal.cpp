@@ -13,7 +13,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/crypto/detail/openssl_util.hpp"
 #include "p2pd/net/tls/tls_context.hpp"
 
 namespace p2pd::net {

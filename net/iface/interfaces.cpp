@@ -12,7 +12,7 @@
 #include <iterator>
 
 #include "p2pd/net/addr/ip_class.hpp"
-#include "p2pd/net/iface/netlink.hpp"
+#include "p2pd/net/iface/detail/netlink.hpp"
 
 namespace p2pd::net {
 

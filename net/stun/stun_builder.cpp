@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "p2pd/net/stun/stun_detail.hpp"
+#include "p2pd/net/stun/detail/stun_detail.hpp"
 
 namespace p2pd::net {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <memory>
 
-#include "p2pd/net/stun/stun_detail.hpp"
+#include "p2pd/net/stun/detail/stun_detail.hpp"
 
 namespace p2pd::net {
 

@@ -7,7 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "p2pd/net/crypto/key_check.hpp"
-#include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/crypto/detail/openssl_util.hpp"
 #include "p2pd/net/tls/tls_context.hpp"
 
 namespace p2pd::net {

@@ -7,7 +7,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "p2pd/net/crypto/openssl_util.hpp"
+#include "p2pd/net/crypto/detail/openssl_util.hpp"
 #include "p2pd/net/tls/node_cert.hpp"
 
 namespace p2pd::net {

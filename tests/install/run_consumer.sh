@@ -25,6 +25,18 @@ if [ -n "$sanitize" ]; then
   flags="-fsanitize=$sanitize -fno-omit-frame-pointer"
 fi
 
+# Every p2pd header an installed header includes must be installed too: the
+# detail/ folders are not, so no public header may include one.
+echo "== check the installed headers' includes"
+missing=$(cd "$prefix/include" && find p2pd -name '*.hpp' -exec grep -H -o '#include "p2pd/[^"]*"' {} + \
+  | sed 's/:#include "\(.*\)"$/ \1/' | while read -r from inc; do
+      [ -f "$inc" ] || echo "$from includes $inc, which is not installed"
+    done)
+if [ -n "$missing" ]; then
+  echo "$missing" >&2
+  exit 1
+fi
+
 echo "== configure the consumer"
 cmake -S "$src" -B "$cbuild" -G "$gen" \
   -DCMAKE_BUILD_TYPE="$type" \

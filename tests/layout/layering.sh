@@ -4,6 +4,7 @@
 #  - net/ never includes CAF, proto/ or a layer above it;
 #  - actors/, messages/ and node/ never include the facade (api/);
 #  - messages/ includes nothing of actors/ but timeouts.hpp, a leaf;
+#  - no header outside a detail/ folder includes one (detail/ is not installed);
 #  - only the worker procedures in actors/ block on a scoped_actor;
 #  - actors/ and node/ start threads only in run_blocking;
 #  - nothing below node/ includes it;
@@ -37,6 +38,15 @@ hits=$(grep -rh '#include "p2pd/actors/' messages | grep -v 'actors/common/timeo
 allowed='actors/pipe/spawn_pipe.hpp actors/pipe/spawn_pipe.cpp actors/stun/external_address.cpp actors/stun/nat_probe.cpp'
 for f in $(grep -rl 'scoped_actor' actors | sort); do
   case " $allowed " in *" $f "*) ;; *) fail "$f blocks on a scoped_actor (actors/ is event-based)";; esac
+done
+
+# detail/ folders hold a component's internals and are not installed: no
+# header outside one includes one (tests/install checks the installed set).
+for f in $(find net proto messages actors node api -name '*.hpp' -not -path '*/detail/*' | sort) \
+         p2pd.hpp pipes.hpp interfaces.hpp signal.hpp node.hpp; do
+  [ -f "$f" ] || continue
+  hits=$(grep -o '#include "p2pd/[^"]*/detail/[^"]*"' "$f" || true)
+  [ -z "$hits" ] || fail "$f is public but includes internals: $hits"
 done
 
 # Blocking work runs through run_blocking, whose executor a simulation

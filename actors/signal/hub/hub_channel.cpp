@@ -11,9 +11,9 @@
 
 #include "p2pd/actors/common/lifecycle.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
-#include "p2pd/actors/signal/signal_checks.hpp"
+#include "p2pd/actors/signal/detail/signal_checks.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
-#include "p2pd/actors/signal/subscriber_table.hpp"
+#include "p2pd/actors/signal/detail/subscriber_table.hpp"
 #include "p2pd/messages/errors.hpp"
 
 namespace p2pd::actors {

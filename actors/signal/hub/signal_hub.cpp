@@ -5,8 +5,8 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
-#include "p2pd/actors/signal/signal_checks.hpp"
-#include "p2pd/actors/signal/subscriber_table.hpp"
+#include "p2pd/actors/signal/detail/signal_checks.hpp"
+#include "p2pd/actors/signal/detail/subscriber_table.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/messages/errors.hpp"
 

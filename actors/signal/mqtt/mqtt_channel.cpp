@@ -7,8 +7,8 @@
 #include "caf/actor_cast.hpp"
 #include "caf/send.hpp"
 
-#include "p2pd/actors/signal/mqtt/mqtt_channel_state.hpp"
-#include "p2pd/actors/signal/signal_checks.hpp"
+#include "p2pd/actors/signal/mqtt/detail/mqtt_channel_state.hpp"
+#include "p2pd/actors/signal/detail/signal_checks.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/messages/errors.hpp"
 

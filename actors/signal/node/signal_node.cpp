@@ -8,7 +8,7 @@
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
-#include "p2pd/actors/signal/node/signal_node_state.hpp"
+#include "p2pd/actors/signal/node/detail/signal_node_state.hpp"
 #include "p2pd/actors/signal/topic_filter.hpp"
 #include "p2pd/net/crypto/key_file.hpp"
 #include "p2pd/messages/errors.hpp"

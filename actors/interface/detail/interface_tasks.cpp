@@ -1,0 +1,93 @@
+#include "p2pd/actors/interface/detail/interface_tasks.hpp"
+
+#include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/stun/external_address.hpp"
+#include "p2pd/actors/stun/nat_probe.hpp"
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd::actors {
+
+namespace {
+
+std::vector<endpoint> of_family(const std::vector<endpoint>& xs, net::family fam) {
+  std::vector<endpoint> out;
+  for (const auto& x : xs)
+    if (x.fam() == fam)
+      out.push_back(x);
+  return out;
+}
+
+} // namespace
+
+interface_snapshot read_nic(const net::interface_info& nic) {
+  interface_snapshot out;
+  out.name = nic.name;
+  out.index = nic.index;
+  out.mac = nic.mac_text();
+  out.mtu = nic.mtu;
+  for (auto fam : {net::family::v4, net::family::v6}) {
+    auto rs = net::routes_for(nic, fam);
+    if (rs.empty())
+      continue;
+    out.routes.insert(out.routes.end(), rs.begin(), rs.end());
+    nat_summary n;
+    n.fam = fam;
+    out.nats.push_back(n);
+  }
+  return out;
+}
+
+caf::expected<net::route> learn_external(caf::actor_system& sys, const net::route& r,
+                                         const interface_spec& spec) {
+  external_spec ext;
+  ext.servers = of_family(spec.stun_servers, r.fam);
+  ext.min_agree = spec.min_agree;
+  ext.timing = spec.timing;
+  return discover_external(sys, r, ext);
+}
+
+nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
+                         const interface_spec& spec) {
+  nat_summary out;
+  out.fam = local.fam();
+  auto servers = of_family(spec.nat_servers, out.fam);
+  if (servers.empty()) {
+    out.notes.push_back(std::string{"no "} + net::to_string(out.fam)
+                        + " NAT servers configured");
+    return out;
+  }
+  if (servers.size() > timeouts::interface_nat_servers)
+    servers.resize(timeouts::interface_nat_servers);
+  nat_probe_spec ps;
+  ps.local = endpoint{local, 0};
+  ps.timing = spec.timing;
+  ps.delta_samples = spec.delta_samples;
+  auto rep = probe_nat_any(sys, servers, ps);
+  if (!rep) {
+    out.notes.push_back("NAT probe: " + render(rep.error()));
+    return out;
+  }
+  out.server = rep->server;
+  out.nat = rep->nat;
+  out.delta = rep->delta.type;
+  out.delta_value = rep->delta.value;
+  if (rep->mapped_ports) {
+    out.port_first = rep->mapped_ports->first;
+    out.port_last = rep->mapped_ports->last;
+  }
+  for (auto& n : rep->notes)
+    out.notes.push_back("probe via " + rep->server.to_string() + ": " + n);
+  return out;
+}
+
+caf::expected<net::interface_info> find_nic(const std::string& name) {
+  auto table = net::list_interfaces();
+  if (!table)
+    return make_error(table.error());
+  auto nic = net::choose_interface(*table, name);
+  if (!nic)
+    return make_error(nic.error());
+  return std::move(*nic);
+}
+
+} // namespace p2pd::actors

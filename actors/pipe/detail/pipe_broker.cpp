@@ -1,0 +1,336 @@
+#include "p2pd/actors/pipe/detail/pipe_broker.hpp"
+
+#include <algorithm>
+
+#include "caf/actor_cast.hpp"
+#include "caf/io/middleman.hpp"
+#include "caf/io/system_messages.hpp"
+
+#include "p2pd/actors/pipe/detail/pipe_open.hpp"
+#include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd::actors {
+
+namespace {
+
+bool is_request(pipe_broker_ptr self) {
+  return self->current_message_id().is_request();
+}
+
+// A fire-and-forget send counts its failure; a requested one answers it.
+caf::result<void> answer(pipe_broker_ptr self, caf::error err) {
+  if (err && is_request(self))
+    return err;
+  return caf::unit;
+}
+
+caf::timespan or_default(caf::timespan t, caf::timespan fallback) {
+  return t.count() > 0 ? t : fallback;
+}
+
+caf::result<pipe_msg> recv_from(pipe_broker_ptr self, uint64_t queue, caf::timespan t) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  auto wid = st.queues->recv(queue, rp);
+  if (wid != 0) {
+    if (st.life.phase() == pipe_state::phase::closed)
+      st.queues->expire(queue, wid, st.closed_error());
+    else
+      self->delayed_send(self, or_default(t, st.spec.conf.recv_timeout),
+                         recv_tmo_atom::value, queue, wid);
+  }
+  return rp;
+}
+
+caf::error recv_timeout_error(caf::timespan t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t);
+  return make_error(errc::recv_timeout,
+                    "no matching message within " + std::to_string(ms.count()) + " ms");
+}
+
+void remove_link(std::vector<caf::weak_actor_ptr>& xs, const caf::actor_addr& a) {
+  xs.erase(std::remove_if(xs.begin(), xs.end(),
+                          [&](const caf::weak_actor_ptr& x) {
+                            return caf::actor_cast<caf::actor_addr>(x) == a;
+                          }),
+           xs.end());
+}
+
+} // namespace
+
+caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec spec) {
+  auto& st = self->state;
+  st.spec = std::move(spec);
+  st.queues = std::make_unique<receive_queues>(st.spec.conf.max_qsize);
+  if (st.spec.conf.enable_msg_ids)
+    st.dedupe = std::make_unique<dedupe_cache>(st.spec.conf.max_msg_ids);
+  for (auto& s : st.spec.subscribers) {
+    self->monitor(s.hdl);
+    st.subs.push_back(s);
+  }
+  // Without a handler or message subscriber, keep what arrives for recv (the
+  // seed's auto-subscription of pipes without msg_cb).
+  bool consumed = st.spec.on_msg != nullptr
+                  || std::any_of(st.subs.begin(), st.subs.end(), [](const subscriber& s) {
+                       return (s.events & events::msgs) != 0;
+                     });
+  if (!consumed)
+    st.queues->find_or_add(msg_filter::any());
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source == st.owner) {
+      st.begin_close(caf::none);
+      if (st.life.phase() == pipe_state::phase::closing)
+        self->delayed_send(self, st.spec.conf.con_timeout, close_tmo_atom::value);
+      return;
+    }
+    auto n = st.subs.size();
+    st.subs.erase(std::remove_if(st.subs.begin(), st.subs.end(),
+                                 [&](const subscriber& s) { return s.hdl.address() == dm.source; }),
+                  st.subs.end());
+    st.stats.dead_subscribers += n - st.subs.size();
+    remove_link(st.links, dm.source);
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    self->state.finish_close(em.reason, true);
+  });
+  return {
+    // -- the pipe_actor interface ----------------------------------------------
+    [self](caf::open_atom) -> caf::result<pipe_info> {
+      auto& st = self->state;
+      switch (st.life.phase()) {
+        case pipe_state::phase::open:
+          return st.info;
+        case pipe_state::phase::closing:
+        case pipe_state::phase::closed:
+          return st.closed_error();
+        case pipe_state::phase::opening:
+          return st.open_waiters.add(self);
+        case pipe_state::phase::idle:
+          break;
+      }
+      if (auto sender = self->current_sender()) {
+        st.owner = caf::actor_cast<caf::actor_addr>(sender);
+        self->monitor(sender);
+      }
+      auto rp = st.open_waiters.add(self);
+      start_open(self);
+      return rp;
+    },
+    [self](send_atom, const bytes& data) -> caf::result<void> {
+      return answer(self, self->state.send_to(data.data(), data.size(), nullptr));
+    },
+    [self](send_atom, const bytes& data, const endpoint& to) -> caf::result<void> {
+      return answer(self, self->state.send_to(data.data(), data.size(), &to));
+    },
+    [self](caf::subscribe_atom, caf::actor& sub, uint8_t evs) -> caf::ok_atom {
+      auto& st = self->state;
+      auto i = std::find_if(st.subs.begin(), st.subs.end(),
+                            [&](const subscriber& s) { return s.hdl == sub; });
+      if (i != st.subs.end()) {
+        i->events = evs;
+      } else {
+        self->monitor(sub);
+        st.subs.push_back(subscriber{std::move(sub), evs});
+      }
+      return caf::ok_atom::value;
+    },
+    [self](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
+      auto& st = self->state;
+      st.subs.erase(std::remove_if(st.subs.begin(), st.subs.end(),
+                                   [&](const subscriber& s) { return s.hdl == sub; }),
+                    st.subs.end());
+      return caf::ok_atom::value;
+    },
+    [self](queue_atom, const msg_filter& f) -> caf::result<uint64_t> {
+      auto id = self->state.queues->find_or_add(f);
+      if (!id)
+        return std::move(id.error());
+      return *id;
+    },
+    [self](caf::unsubscribe_atom, uint64_t id) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (!st.queues->remove(id, make_error(errc::unknown_subscription,
+                                            "queue " + std::to_string(id) + " was removed")))
+        return make_error(errc::unknown_subscription,
+                          "no receive queue " + std::to_string(id));
+      return caf::ok_atom::value;
+    },
+    [self](recv_atom, uint64_t id, caf::timespan t) -> caf::result<pipe_msg> {
+      if (!self->state.queues->contains(id))
+        return make_error(errc::unknown_subscription,
+                          "no receive queue " + std::to_string(id) + " on this pipe");
+      return recv_from(self, id, t);
+    },
+    [self](recv_atom, const msg_filter& f, caf::timespan t) -> caf::result<pipe_msg> {
+      auto id = self->state.queues->find_or_add(f);
+      if (!id)
+        return std::move(id.error());
+      return recv_from(self, *id, t);
+    },
+    [self](ask_atom, bytes& data, const msg_filter& f) -> caf::result<pipe_msg> {
+      auto& st = self->state;
+      if (!st.spec.is_client())
+        return make_error(errc::invalid_argument,
+                          "ask needs a client pipe: a server has no default destination");
+      auto q = st.queues->add_private(f); // before the send: a bad filter sends nothing
+      if (!q)
+        return std::move(q.error());
+      if (auto err = st.send_to(data.data(), data.size(), nullptr)) {
+        st.queues->remove(*q, err);
+        return err;
+      }
+      auto rp = self->make_response_promise();
+      auto wid = st.queues->recv(*q, rp);
+      self->delayed_send(self, st.spec.conf.recv_timeout, ask_tmo_atom::value, *q, wid,
+                         std::move(data), st.spec.conf.send_retry);
+      return rp;
+    },
+    [self](caf::link_atom, const caf::actor& other) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (other.address() == self->address())
+        return make_error(errc::link_rejected, "a pipe cannot be linked to itself");
+      if (!other)
+        return make_error(errc::link_rejected, "cannot link to an invalid actor");
+      auto weak = caf::actor_cast<caf::weak_actor_ptr>(other);
+      if (std::find(st.links.begin(), st.links.end(), weak) == st.links.end()) {
+        self->monitor(other); // to forget the link when the other pipe ends
+        st.links.push_back(std::move(weak));
+      }
+      return caf::ok_atom::value;
+    },
+    [self](caf::unlink_atom, const caf::actor& other) -> caf::ok_atom {
+      remove_link(self->state.links, other.address());
+      return caf::ok_atom::value;
+    },
+    [self](info_atom) -> caf::result<pipe_info> {
+      auto& st = self->state;
+      if (st.life.phase() == pipe_state::phase::idle
+          || st.life.phase() == pipe_state::phase::opening)
+        return make_error(errc::pipe_closed, "the pipe is not open yet");
+      return st.info;
+    },
+    [self](stats_atom) -> pipe_stats {
+      pipe_stats out;
+      self->state.fill_stats(out);
+      return out;
+    },
+    [self](clients_atom) -> std::vector<endpoint> {
+      return self->state.clients();
+    },
+    [self](caf::close_atom) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto rp = st.life.wait_close(self); // answered once closed
+      st.begin_close(caf::none);
+      if (st.life.phase() == pipe_state::phase::closing)
+        self->delayed_send(self, st.spec.conf.con_timeout, close_tmo_atom::value);
+      return rp;
+    },
+    [self](caf::close_atom, const endpoint& peer) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto i = st.by_peer.find(peer);
+      if (i == st.by_peer.end() || st.spec.is_client())
+        return make_error(errc::unknown_peer, "no client " + peer.to_string()
+                                                + " on the pipe on "
+                                                + st.info.local.to_string());
+      auto h = i->second;
+      self->close(h);
+      st.drop_conn(h, 0);
+      return caf::ok_atom::value;
+    },
+    // -- internal ----------------------------------------------------------------
+    [self](recv_tmo_atom, uint64_t q, uint64_t wid) {
+      auto& st = self->state;
+      st.queues->expire(q, wid, recv_timeout_error(st.spec.conf.recv_timeout));
+    },
+    [self](ask_tmo_atom, uint64_t q, uint64_t wid, bytes& data, uint32_t tries_left) {
+      auto& st = self->state;
+      if (!st.queues->waiting(q, wid))
+        return; // answered
+      if (tries_left == 0 || st.life.phase() != pipe_state::phase::open) {
+        auto tries = st.spec.conf.send_retry - tries_left + 1;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          st.spec.conf.recv_timeout);
+        st.queues->expire(q, wid,
+                          make_error(errc::recv_timeout,
+                                     "no reply after " + std::to_string(tries) + " tries, "
+                                       + std::to_string(ms.count()) + " ms each"));
+        return;
+      }
+      st.send_to(data.data(), data.size(), nullptr);
+      self->delayed_send(self, st.spec.conf.recv_timeout, ask_tmo_atom::value, q, wid,
+                         std::move(data), tries_left - 1);
+    },
+    [self](mux::connect_result& r) { on_connect_result(self, r); },
+    [self](conn_tmo_atom, uint64_t id) {
+      if (auto& c = self->state.connector)
+        c->timeout(id);
+    },
+    [self](close_tmo_atom) {
+      if (self->state.life.phase() == pipe_state::phase::closing)
+        self->state.finish_close(caf::none, true);
+    },
+    [self](oversized_atom, const endpoint& from, uint64_t size) {
+      auto& st = self->state;
+      ++st.stats.dropped_oversized;
+      auto reason = make_error(errc::message_too_large,
+                               "a datagram of " + std::to_string(size) + " bytes from "
+                                 + from.to_string() + " exceeds reader_limit ("
+                                 + std::to_string(st.spec.conf.reader_limit)
+                                 + " bytes); dropped");
+      st.notify(events::errors, caf::make_message(pipe_error{st.hdl, from, reason}));
+    },
+    // -- sockets -------------------------------------------------------------------
+    [self](const caf::io::new_connection_msg& msg) {
+      auto& st = self->state;
+      auto stream = st.acceptor ? st.acceptor->last_accepted() : nullptr;
+      if (!stream)
+        return;
+      // A full table makes room by resetting its longest idle client: a
+      // newcomer refused instead would let idle clients hold every slot.
+      if (st.life.phase() != pipe_state::phase::open
+          || (st.conns.size() >= st.spec.conf.max_clients && !st.shed_longest_idle())) {
+        ++st.stats.clients_shed;
+        self->close(msg.handle);
+        return;
+      }
+      ++st.stats.clients_accepted;
+      st.add_conn(stream); // up now, or once its TLS handshake is done
+    },
+    [self](const caf::io::new_data_msg& msg) {
+      self->state.on_stream_data(msg.handle, msg.buf.data(), msg.buf.size());
+    },
+    [self](tls_tmo_atom, caf::io::connection_handle h) { self->state.tls_timeout(h); },
+    [self](sweep_atom) { self->state.sweep(); },
+    [self](const caf::io::new_datagram_msg& msg) {
+      auto& st = self->state;
+      auto& from = st.udp->sender();
+      st.track_udp_peer(from);
+      st.deliver(msg.buf.data(), msg.buf.size(), from);
+    },
+    [self](const caf::io::connection_closed_msg& msg) {
+      auto& st = self->state;
+      auto i = st.conns.find(msg.handle);
+      if (i != st.conns.end())
+        st.drop_conn(msg.handle, i->second.stream->last_error());
+      if (st.life.phase() == pipe_state::phase::closing && !st.writes_pending())
+        st.finish_close(caf::none, true);
+    },
+    [self](const caf::io::data_transferred_msg&) {
+      auto& st = self->state;
+      if (st.life.phase() == pipe_state::phase::closing && !st.writes_pending())
+        st.finish_close(caf::none, true);
+    },
+    [self](const caf::io::acceptor_closed_msg&) {
+      self->state.finish_close(make_error(errc::io_failed, "the listening socket failed"),
+                               true);
+    },
+    [self](const caf::io::datagram_servant_closed_msg&) {
+      self->state.finish_close(make_error(errc::io_failed, "the UDP socket failed"), true);
+    },
+    [](const caf::io::datagram_sent_msg&) {},
+  };
+}
+
+} // namespace p2pd::actors

@@ -1,0 +1,364 @@
+#include "p2pd/actors/pipe/detail/pipe_state.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "caf/actor_cast.hpp"
+#include "caf/send.hpp"
+#include "caf/io/receive_policy.hpp"
+
+#include "p2pd/actors/mux/detail/close_mailbox.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/net/util/length_prefix.hpp"
+
+namespace p2pd::actors {
+
+namespace {
+
+caf::error conn_error(int err, const endpoint& peer) {
+  if (err == 0)
+    return caf::none;
+  if (err == ECONNRESET || err == EPIPE)
+    return make_error(errc::connection_reset,
+                      "connection with " + peer.to_string() + " reset by the peer ("
+                        + net::errno_text(err) + ")");
+  return make_error(net::sys_error(errc::io_failed,
+                                   "connection with " + peer.to_string() + " failed", err));
+}
+
+} // namespace
+
+pipe_state::pipe_state(caf::io::broker* ptr) : self(ptr) {}
+
+caf::error pipe_state::closed_error() const {
+  return make_error(errc::pipe_closed, "the " + std::string{net::to_string(spec.proto)}
+                                         + " pipe on " + info.local.to_string()
+                                         + " is closed");
+}
+
+caf::error pipe_state::reply(std::string_view data) {
+  return send_to(data.data(), data.size(), &current_from);
+}
+
+caf::error pipe_state::send(std::string_view data, const endpoint& to) {
+  return send_to(data.data(), data.size(), &to);
+}
+
+caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to) {
+  auto refuse = [&](caf::error err) {
+    ++stats.dropped_send;
+    return err;
+  };
+  if (life.phase() != phase::open)
+    return refuse(life.phase() == phase::idle || life.phase() == phase::opening
+                    ? make_error(errc::pipe_closed, "the pipe is not open yet")
+                    : closed_error());
+  if (udp) {
+    const endpoint* dest = to != nullptr ? to : (spec.is_client() ? &info.remote : nullptr);
+    if (dest == nullptr)
+      return refuse(make_error(errc::invalid_argument,
+                               "a UDP server pipe needs a destination for each send"));
+    if (dest->fam() != info.local.fam())
+      return refuse(make_error(errc::invalid_argument,
+                               "cannot send to " + dest->to_string() + " from the "
+                                 + net::to_string(info.local.fam()) + " socket on "
+                                 + info.local.to_string()));
+    if (auto most = net::max_udp_payload(dest->fam()); size > most)
+      return refuse(make_error(errc::message_too_large,
+                               std::to_string(size) + " bytes do not fit in one "
+                                 + net::to_string(dest->fam()) + " UDP datagram (at most "
+                                 + std::to_string(most) + ")"));
+    if (auto err = udp->send_to(*dest, data, size); err != 0)
+      return refuse(make_error(
+        net::sys_error(errc::send_failed, "send to " + dest->to_string() + " failed", err)));
+    ++stats.tx_msgs;
+    stats.tx_bytes += size;
+    return caf::none;
+  }
+  // TCP: the client's connection, or a server's client by endpoint.
+  conn* c = nullptr;
+  if (to == nullptr || spec.is_client()) {
+    auto i = conns.find(client_conn);
+    if (i != conns.end() && (to == nullptr || i->second.peer == *to))
+      c = &i->second;
+    else if (to == nullptr)
+      return refuse(make_error(errc::invalid_argument,
+                               "a TCP server pipe needs the client to send to"));
+  } else if (auto i = by_peer.find(*to); i != by_peer.end()) {
+    c = &conns[i->second];
+  }
+  if (c == nullptr)
+    return refuse(make_error(errc::unknown_peer,
+                             "no client " + to->to_string() + " on the pipe on "
+                               + info.local.to_string()));
+  if (c->stream->last_error() != 0)
+    return refuse(conn_error(c->stream->last_error(), c->peer));
+  // Length-prefixed: the prefix goes first, in the same record or write.
+  std::string framed;
+  if (spec.length_prefixed) {
+    if (auto err = net::append_length_prefixed({data, size}, spec.conf.reader_limit - 4, framed))
+      return refuse(make_error(err));
+    data = framed.data();
+    size = framed.size();
+  }
+  if (c->stream->pending() + size > spec.conf.max_write_buffer) {
+    // Refusing this send and going on would leave a hole in the stream: the
+    // peer would get what came before and after but not this. The connection
+    // ends instead, with a reset and a reason its subscribers see.
+    auto err = make_error(errc::send_failed,
+                          "send buffer toward " + c->peer.to_string() + " is full ("
+                            + std::to_string(c->stream->pending()) + " of "
+                            + std::to_string(spec.conf.max_write_buffer)
+                            + " bytes waiting); the connection is reset so that "
+                              "no gap is left in the stream");
+    reset_conn(c->stream->hdl(), err);
+    return refuse(std::move(err));
+  }
+  if (c->tls) {
+    if (auto err = c->tls->write(data, size))
+      return refuse(make_error(err));
+    flush_tls(*c); // records now, or after the handshake
+  } else {
+    auto& buf = c->stream->wr_buf();
+    buf.insert(buf.end(), data, data + size);
+    c->stream->flush();
+  }
+  ++stats.tx_msgs;
+  stats.tx_bytes += size;
+  return caf::none;
+}
+
+void pipe_state::deliver(const char* data, size_t size, const endpoint& from) {
+  ++stats.rx_msgs;
+  stats.rx_bytes += size;
+  if (dedupe && dedupe->seen(from, data, size)) {
+    ++stats.dropped_duplicate;
+    return;
+  }
+  current_from = from;
+  bool claimed = false;
+  if (spec.on_msg) {
+    spec.on_msg(*this, std::string_view{data, size}, from);
+    claimed = true;
+  }
+  if (!subs.empty()) {
+    caf::message msg;
+    for (auto& s : subs) {
+      if ((s.events & events::msgs) == 0)
+        continue;
+      if (msg.empty())
+        msg = caf::make_message(pipe_msg{bytes(data, data + size), from, hdl});
+      self->send(s.hdl, msg);
+      claimed = true;
+    }
+  }
+  if (queues->push(data, size, from, hdl, stats.dropped_queue_full))
+    claimed = true;
+  for (auto& l : links) {
+    if (auto other = caf::actor_cast<caf::actor>(l.lock())) {
+      // Without a sender, for the same reason the link is weak.
+      caf::anon_send(other, send_atom::value, bytes(data, data + size));
+      claimed = true;
+    }
+  }
+  if (!claimed)
+    ++stats.dropped_unclaimed;
+}
+
+void pipe_state::notify(uint8_t ev, const caf::message& msg) {
+  for (auto& s : subs)
+    if ((s.events & ev) != 0)
+      self->send(s.hdl, msg);
+}
+
+void pipe_state::track_udp_peer(const endpoint& from) {
+  if (spec.is_client() || !udp_peer_set.insert(from).second)
+    return;
+  udp_peers.push_back(from);
+  if (udp_peers.size() > spec.conf.max_clients) {
+    udp_peer_set.erase(udp_peers.front());
+    udp_peers.pop_front();
+  }
+}
+
+void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
+  auto h = stream->hdl();
+  auto now = self->clock().now();
+  auto seq = ++rx_count;
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false, {}, now, seq, seq, 0, {}, {}};
+  by_peer[stream->peer()] = h;
+  if (spec.conf.linger >= 0 || spec.conf.keep_alive.count() > 0) {
+    net::socket_options opts;
+    if (spec.conf.linger >= 0)
+      opts.linger = spec.conf.linger;
+    if (spec.conf.keep_alive.count() > 0)
+      opts.keep_alive = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(spec.conf.keep_alive).count());
+    net::apply_late_options(stream->native_fd(), net::protocol::tcp, opts);
+  }
+  stream->set_watermarks(spec.conf.max_write_buffer / 2, spec.conf.max_write_buffer / 4);
+  stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
+  auto& c = conns[h];
+  arm_sweep();
+  if (!tls_ctx) {
+    c.secure = true;
+    return conn_up(c);
+  }
+  if (auto err = start_tls(c))
+    tls_failed(h, err);
+}
+
+void pipe_state::conn_up(const conn& c) {
+  if (spec.is_client()) {
+    info.remote = c.peer;
+    info.peer_node = c.peer_node;
+    if (life.phase() == phase::opening)
+      opened();
+    return;
+  }
+  notify(events::up, caf::make_message(pipe_up{hdl, c.peer, c.peer_node}));
+}
+
+void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, size_t size) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  auto& c = i->second;
+  c.rx_seq = ++rx_count;
+  if (!c.tls)
+    return on_plaintext(h, c, data, size);
+  std::vector<char> plain;
+  auto err = c.tls->feed(data, size, plain);
+  flush_tls(c); // handshake records, alerts
+  if (err)
+    return tls_failed(h, make_error(err));
+  bool closed = c.tls->peer_closed();
+  if (!c.secure && c.tls->handshake_done()) {
+    c.secure = true;
+    if (auto keys = c.tls->peer_node_keys())
+      c.peer_node = net::node_id::of(*keys).to_string();
+    conn_up(c);
+  }
+  if (!plain.empty())
+    on_plaintext(h, c, plain.data(), plain.size());
+  if (closed && conns.count(h) > 0) {
+    self->close(h); // close_notify: an orderly end
+    drop_conn(h, 0);
+  }
+}
+
+void pipe_state::drop_conn(caf::io::connection_handle h, int err) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  drop_conn(h, conn_error(err, i->second.peer));
+}
+
+void pipe_state::reset_conn(caf::io::connection_handle h, caf::error reason) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  net::socket_options opts;
+  opts.linger = 0; // RST: the peer must not take the end for an orderly one
+  net::apply_late_options(i->second.stream->native_fd(), net::protocol::tcp, opts);
+  self->close(h);
+  drop_conn(h, std::move(reason));
+}
+
+void pipe_state::drop_conn(caf::io::connection_handle h, caf::error reason) {
+  auto i = conns.find(h);
+  if (i == conns.end())
+    return;
+  auto peer = i->second.peer;
+  by_peer.erase(peer);
+  conns.erase(i);
+  if (spec.is_client()) {
+    // The connection was the pipe: it ends, but stays for queued messages.
+    finish_close(reason, false);
+    return;
+  }
+  notify(events::end, caf::make_message(pipe_end{hdl, peer, false, reason}));
+}
+
+void pipe_state::opened() {
+  life.enter(phase::open);
+  open_waiters.deliver_all(info);
+  if (spec.is_client() || spec.proto == net::protocol::udp)
+    notify(events::up, caf::make_message(pipe_up{hdl, info.remote, info.peer_node}));
+}
+
+void pipe_state::open_failed(const caf::error& reason) {
+  open_waiters.deliver_all(reason);
+  finish_close(reason, true);
+}
+
+bool pipe_state::writes_pending() const {
+  return std::any_of(conns.begin(), conns.end(), [](const auto& kvp) {
+    return kvp.second.stream->pending() > 0 && kvp.second.stream->last_error() == 0;
+  });
+}
+
+void pipe_state::begin_close(caf::error reason) {
+  if (life.phase() == phase::closing)
+    return;
+  if (life.phase() != phase::open || !writes_pending()) {
+    finish_close(reason, true);
+    return;
+  }
+  life.enter(phase::closing);
+  if (acceptor)
+    acceptor->remove_from_loop();
+  for (auto& kvp : conns)
+    kvp.second.stream->ack_writes(true); // data_transferred_msg tells when drained
+}
+
+void pipe_state::finish_close(const caf::error& reason, bool quit) {
+  bool was_closed = life.phase() == phase::closed;
+  life.enter(phase::closed);
+  if (!was_closed) {
+    close_tls();
+    if (!spec.is_client())
+      for (auto& kvp : conns)
+        notify(events::end, caf::make_message(pipe_end{hdl, kvp.second.peer, false,
+                                                        caf::error{}}));
+    conns.clear();
+    by_peer.clear();
+    self->close_all();
+    udp.reset();
+    acceptor.reset();
+    connector.reset();
+    queues->fail_all(closed_error());
+    notify(events::end, caf::make_message(pipe_end{hdl, info.remote, true, reason}));
+  }
+  life.closed(); // answers the close requests
+  if (quit) {
+    hdl = nullptr; // no self reference may outlive the actor
+    mux::close_mailbox(self, reason);
+    self->quit(reason);
+  }
+}
+
+void pipe_state::fill_stats(pipe_stats& out) const {
+  out = stats;
+  if (udp) {
+    auto& s = udp->stats();
+    out.rx_errors = s.rx_errors;
+    out.dropped_send += s.tx_dropped;
+  }
+  if (acceptor) {
+    out.clients_shed += acceptor->stats().shed;
+    out.rx_errors += acceptor->stats().errors;
+  }
+}
+
+std::vector<endpoint> pipe_state::clients() const {
+  if (udp)
+    return {udp_peers.begin(), udp_peers.end()};
+  std::vector<endpoint> out;
+  for (auto& kvp : conns)
+    out.push_back(kvp.second.peer);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+} // namespace p2pd::actors
