@@ -89,7 +89,11 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
   if (auto err = prepare_node(spec, *ready, sys))
     return err;
   ready->spec = std::move(spec);
-  auto hdl = sys.spawn([ready](caf::stateful_actor<node_state>* self) -> caf::behavior {
+  // The prepared state goes in as a spawn argument, not a capture: CAF
+  // 0.17 binds a spawn without arguments to a null tuple pointer, which
+  // UBSan reports (reference binding to null) in init_fun_factory.
+  auto hdl = sys.spawn([](caf::stateful_actor<node_state>* self,
+                          std::shared_ptr<node_state> ready) -> caf::behavior {
     auto& st = self->state;
     auto me = st.self;
     st = std::move(*ready);
@@ -190,7 +194,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         idle_timer(self);
       },
     };
-  });
+  }, ready);
   return caf::actor_cast<node_actor>(hdl);
 }
 

@@ -71,15 +71,17 @@ TEST(RunBlocking, AnsweringAnEventBasedActor) {
   config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto asker = sys.spawn([](caf::event_based_actor* me) -> caf::behavior {
-    return {[me](int x) {
+  // An argument, not none: CAF 0.17 binds a spawn without arguments to a
+  // null tuple pointer, which UBSan reports.
+  auto asker = sys.spawn([](caf::event_based_actor* me, int factor) -> caf::behavior {
+    return {[me, factor](int x) {
       auto rp = me->make_response_promise();
-      run_blocking(me, timeouts::until_answered, [x] { return x * 2; })
+      run_blocking(me, timeouts::until_answered, [x, factor] { return x * factor; })
         .then([rp](int y) mutable { rp.deliver(y); },
               [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     }};
-  });
+  }, 2);
   int out = 0;
   self->request(asker, std::chrono::seconds(30), 21)
     .receive([&](int y) { out = y; }, [&](caf::error& err) { FAIL() << sys.render(err); });
