@@ -73,6 +73,10 @@ caf::expected<node_stats> node_handle::stats() {
   return call<node_stats>(core_->self, hdl_, admin_wait, stats_atom::value);
 }
 
+caf::expected<std::vector<node_child>> node_handle::children() {
+  return call<std::vector<node_child>>(core_->self, hdl_, admin_wait, children_atom::value);
+}
+
 caf::error node_handle::close() {
   return error_of(call<caf::ok_atom>(core_->self, hdl_, admin_wait, caf::close_atom::value));
 }

@@ -33,6 +33,8 @@ public:
   caf::error disconnect(const std::string& peer);
   caf::error subscribe(const caf::actor& sub);
   caf::expected<node_stats> stats();
+  /// What the node supervises: interface actors, signal node, daemon.
+  caf::expected<std::vector<node_child>> children();
   /// Closes the node and everything it started; returns once they are gone.
   caf::error close();
 

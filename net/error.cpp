@@ -48,6 +48,7 @@ const char* to_string(errc x) {
     case errc::from_future: return "from_future";
     case errc::idle_timeout: return "idle_timeout";
     case errc::connection_shed: return "connection_shed";
+    case errc::child_failed: return "child_failed";
   }
   return "unknown";
 }

@@ -51,6 +51,7 @@ enum class errc : uint8_t {
   from_future,          ///< a message stamped further ahead than clocks may drift
   idle_timeout,         ///< a server's client sent nothing within idle_timeout, or not a whole message within msg_deadline
   connection_shed,      ///< a server's client table was full and this connection, the longest idle, made room
+  child_failed,         ///< a node's child (interface actor, signal node, daemon) failed more often than its restart budget allows
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -4,6 +4,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/node/node_state.hpp"
@@ -14,8 +15,6 @@ namespace p2pd {
 namespace node {
 
 namespace {
-
-constexpr auto close_timeout = std::chrono::seconds(10);
 
 void idle_timer(node_actor_ptr self) {
   auto& st = self->state;
@@ -28,10 +27,9 @@ void idle_timer(node_actor_ptr self) {
 }
 
 // Closes every connection, the listeners, the signal node and the interface
-// actors, then answers `rp` and ends the node.
-void close_node(node_actor_ptr self, caf::response_promise rp) {
+// actors, in that order, then answers every close request and ends.
+void close_node(node_actor_ptr self) {
   auto& st = self->state;
-  st.closing = true;
   if (st.idle_timer) {
     // The timer is an actor of its own; the system would wait for it.
     self->send_exit(st.idle_timer, caf::exit_reason::user_shutdown);
@@ -58,27 +56,49 @@ void close_node(node_actor_ptr self, caf::response_promise rp) {
     if (--*left > 0)
       return;
     auto& st = self->state;
-    for (auto& i : st.ifaces) {
-      self->unlink_from(i);
-      self->send_exit(i, caf::exit_reason::user_shutdown);
-    }
-    rp.deliver(caf::ok_atom::value);
+    for (auto& c : st.children)
+      if (c.kind == child_kind::interface && c.hdl)
+        self->send_exit(c.hdl, caf::exit_reason::user_shutdown);
+    st.children.clear();
+    st.life.closed();
     self->quit();
   };
-  auto unlink_and = [=](auto hdl) mutable {
-    self->unlink_from(hdl);
-    self->request(hdl, close_timeout, caf::close_atom::value)
-      .then([=](caf::ok_atom) mutable { done(); }, [=](caf::error&) mutable { done(); });
+  auto close = [=](caf::actor hdl) mutable {
+    if (!hdl)
+      return done(); // down and not restarted yet
+    self->request(hdl, timeouts::node_close, caf::close_atom::value)
+      .then([=](caf::ok_atom) mutable { done(); },
+            [=](caf::error&) mutable {
+              // It hangs: it ends anyway.
+              self->send_exit(hdl, caf::exit_reason::kill);
+              done();
+            });
   };
-  unlink_and(st.daemon);
-  unlink_and(st.signal);
+  close(caf::actor_cast<caf::actor>(st.daemon));
+  close(caf::actor_cast<caf::actor>(st.signal));
 }
 
 } // namespace
 
+void fail_node(node_actor_ptr self, caf::error err) {
+  auto& st = self->state;
+  for (auto& rp : st.ready_waiters)
+    rp.deliver(err);
+  st.ready_waiters.clear();
+  for (auto& kvp : st.jobs)
+    for (auto& w : kvp.second->waiters)
+      w.deliver(err);
+  self->quit(std::move(err));
+}
+
 node_state::~node_state() {
   if (idle_timer)
     caf::anon_send_exit(idle_timer, caf::exit_reason::user_shutdown);
+  // Empty after an orderly close; after a failure, what the node started
+  // ends with it (children are monitored, not linked).
+  for (auto& c : children)
+    if (c.hdl)
+      caf::anon_send_exit(c.hdl, caf::exit_reason::user_shutdown);
 }
 
 } // namespace node
@@ -98,9 +118,10 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
     auto me = st.self;
     st = std::move(*ready);
     st.self = me;
+    ready->children.clear();
+    self->set_down_handler([self](caf::down_msg& dm) { on_child_down(self, dm); });
     start_node(self);
     idle_timer(self);
-    self->set_down_handler([](caf::down_msg&) {});
     // Sends to pipes and the signal node are anonymous, so no answer comes
     // back; should one (or anything unexpected) arrive anyway, it is
     // dropped: CAF 0.17's defaults would answer an error, which ends an
@@ -154,16 +175,21 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         return caf::ok_atom::value;
       },
       [=](stats_atom) { return self->state.stats; },
+      [=](children_atom) {
+        std::vector<node_child> out;
+        for (auto& c : self->state.children)
+          out.push_back(node_child{c.name, c.hdl, c.restarts});
+        return out;
+      },
       [=](caf::close_atom, std::string& peer) {
         close_peer(self, peer);
         return caf::ok_atom::value;
       },
       [=](caf::close_atom) -> caf::result<caf::ok_atom> {
-        auto rp = self->make_response_promise<caf::ok_atom>();
-        if (!self->state.closing)
-          close_node(self, rp);
-        else
-          rp.deliver(caf::ok_atom::value);
+        auto& st = self->state;
+        auto rp = st.life.wait_close(self);
+        if (st.life.begin_close())
+          close_node(self);
         return rp;
       },
       // Events of our pipes and listeners.
@@ -187,8 +213,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
       [=](budget_tmo_atom, std::string& peer, uint64_t round) {
         on_budget_timeout(self, peer, round);
       },
+      [=](restart_atom, uint64_t which) { restart_child(self, static_cast<size_t>(which)); },
       [=](idle_tick_atom) {
-        if (self->state.closing)
+        if (self->state.life.closing())
           return;
         sweep_idle(self);
         idle_timer(self);

@@ -182,7 +182,7 @@ void close_peer(node_actor_ptr self, const std::string& peer) {
 
 void sweep_idle(node_actor_ptr self) {
   auto& st = self->state;
-  if (st.spec.idle_timeout.count() <= 0 || st.closing)
+  if (st.spec.idle_timeout.count() <= 0 || st.life.closing())
     return;
   auto now = self->clock().now();
   std::vector<link> idle;

@@ -24,6 +24,7 @@
 namespace p2pd {
 
 using connect_atom = caf::atom_constant<caf::atom("p2connect")>;
+using children_atom = caf::atom_constant<caf::atom("p2children")>;
 
 /// What became of one attempt of a connect.
 struct attempt_report {
@@ -105,7 +106,15 @@ struct node_stats {
   uint64_t messages_in = 0;
   uint64_t messages_out = 0;
   uint64_t idle_closed = 0;
+  uint64_t child_restarts = 0;       ///< interface actors, signal node, daemon restarted
   uint32_t connections = 0;          ///< open now
+};
+
+/// A child of the node (its supervision tree, one level deep).
+struct node_child {
+  std::string name;    ///< "interface lo", "signal node", "daemon"
+  caf::actor actor;    ///< null while its restart waits for its backoff
+  uint32_t restarts = 0;
 };
 
 /// A P2P node (node/node_actor.hpp). Requests answer with the value shown
@@ -121,6 +130,7 @@ struct node_stats {
 /// - subscribe / unsubscribe (actor): node_msg, node_peer_up,
 ///   node_peer_end and node_progress.
 /// - close (peer id): closes the connections with that peer.
+/// - children: the interface actors, signal node and daemon it supervises.
 /// - stats; close (ends connections, listeners, signalling and interface
 ///   actors, then answers).
 using node_actor = caf::typed_actor<
@@ -132,6 +142,7 @@ using node_actor = caf::typed_actor<
   caf::replies_to<caf::subscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::unsubscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<node_stats>,
+  caf::replies_to<children_atom>::with<std::vector<node_child>>,
   caf::replies_to<caf::close_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<caf::close_atom>::with<caf::ok_atom>>;
 
@@ -181,7 +192,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("p2pd::node_stats"), x.connects, x.connects_failed, x.inbound,
            x.refused_auth, x.refused_hello, x.refused_reverse, x.refused_requests,
-           x.refused_addresses, x.messages_in, x.messages_out, x.idle_closed, x.connections);
+           x.refused_addresses, x.messages_in, x.messages_out, x.idle_closed, x.child_restarts, x.connections);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_child& x) {
+  return f(caf::meta::type_name("p2pd::node_child"), x.name, x.actor, x.restarts);
 }
 
 /// Adds the node's message types to `cfg` (p2pd::config does).

@@ -6,8 +6,7 @@
 
 #include "caf/send.hpp"
 
-#include "p2pd/actors/daemon/daemon_actor.hpp"
-#include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/signal/node/signal_node.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/crypto/key_file.hpp"
@@ -17,9 +16,6 @@
 namespace p2pd::node {
 
 namespace {
-
-// Requests to our own children answer at once; this only bounds a lost one.
-constexpr auto child_timeout = std::chrono::seconds(30);
 
 std::vector<listen_addr> listen_addrs(const node_state& st, uint16_t port) {
   std::vector<listen_addr> out;
@@ -44,8 +40,6 @@ std::vector<listen_addr> listen_addrs(const node_state& st, uint16_t port) {
   return out;
 }
 
-void listen(node_actor_ptr self, uint16_t port, bool may_move);
-
 void listened(node_actor_ptr self, std::vector<listener_info>& infos) {
   auto& st = self->state;
   st.listeners.insert(st.listeners.end(), infos.begin(), infos.end());
@@ -55,6 +49,8 @@ void listened(node_actor_ptr self, std::vector<listener_info>& infos) {
   st.rebuild_address();
   st.check_ready();
 }
+
+} // namespace
 
 // Listens on every route's addresses at `port`. When the derived port is
 // taken, the first address takes a free port and the others follow it: one
@@ -67,7 +63,7 @@ void listen(node_actor_ptr self, uint16_t port, bool may_move) {
     st.listening = true;
     return st.check_ready();
   }
-  self->request(st.daemon, child_timeout, listen_atom::value, addrs)
+  self->request(st.daemon, timeouts::listen, listen_atom::value, addrs)
     .then(
       [=](std::vector<listener_info>& infos) {
         self->state.port = infos.front().local.port;
@@ -75,17 +71,20 @@ void listen(node_actor_ptr self, uint16_t port, bool may_move) {
       },
       [=](caf::error& err) {
         auto& st = self->state;
-        if (!may_move) {
-          for (auto& rp : st.ready_waiters)
-            rp.deliver(err);
-          st.ready_waiters.clear();
-          return self->quit(err);
+        if (st.listening) {
+          // A restarted daemon that cannot listen again has failed: its
+          // down message counts it against the budget.
+          if (st.daemon)
+            self->send_exit(st.daemon, err);
+          return;
         }
+        if (!may_move)
+          return fail_node(self, err);
         st.progress("port " + std::to_string(port) + " is taken (" + render(err)
                     + "); taking a free one");
         auto first = listen_addrs(st, 0);
         first.resize(1);
-        self->request(st.daemon, child_timeout, listen_atom::value, first)
+        self->request(st.daemon, timeouts::listen, listen_atom::value, first)
           .then(
             [=](std::vector<listener_info>& infos) {
               auto& st = self->state;
@@ -98,17 +97,19 @@ void listen(node_actor_ptr self, uint16_t port, bool may_move) {
                          rest.end());
               if (rest.empty())
                 return listened(self, infos);
-              self->request(st.daemon, child_timeout, listen_atom::value, rest)
+              self->request(st.daemon, timeouts::listen, listen_atom::value, rest)
                 .then(
                   [=](std::vector<listener_info>& more) mutable {
                     infos.insert(infos.end(), more.begin(), more.end());
                     listened(self, infos);
                   },
-                  [=](caf::error& err) { self->quit(err); });
+                  [=](caf::error& err) { fail_node(self, err); });
             },
-            [=](caf::error& err) { self->quit(err); });
+            [=](caf::error& err) { fail_node(self, err); });
       });
 }
+
+namespace {
 
 // The interfaces a node uses: the spec's, else those the filter keeps, else
 // the default one.
@@ -124,6 +125,8 @@ std::vector<std::string> interface_names(const node_spec& spec) {
     out.push_back("");
   return out;
 }
+
+} // namespace
 
 void interface_loaded(node_actor_ptr self, size_t i, interface_snapshot& snap) {
   auto& st = self->state;
@@ -141,8 +144,6 @@ void interface_loaded(node_actor_ptr self, size_t i, interface_snapshot& snap) {
       && !st.listening && st.listeners.empty() && first)
     listen(self, st.port, st.spec.port == 0);
 }
-
-} // namespace
 
 caf::error prepare_node(node_spec& spec, node_state& st, caf::actor_system& sys) {
   if (!spec.stack)
@@ -171,6 +172,7 @@ caf::error prepare_node(node_spec& spec, node_state& st, caf::actor_system& sys)
   sig.hub = spec.hub;
   auto stack = spec.stack;
   sig.clock = [stack] { return stack->unix_ms(); };
+  st.signal_spec = sig;
   auto signal = spawn_signal_node(sys, std::move(sig));
   if (!signal)
     return std::move(signal.error());
@@ -180,56 +182,15 @@ caf::error prepare_node(node_spec& spec, node_state& st, caf::actor_system& sys)
 
 void start_node(node_actor_ptr self) {
   auto& st = self->state;
-  auto& spec = st.spec;
-  auto& sys = self->home_system();
-  st.subscribers = spec.subscribers;
-  self->link_to(st.signal);
-  self->request(st.signal, child_timeout, caf::subscribe_atom::value,
-                caf::actor_cast<caf::actor>(self))
-    .then([](caf::ok_atom) {}, [=](caf::error& err) { self->quit(err); });
-  self->request(st.signal, child_timeout, online_atom::value, uint32_t{1})
-    .then(
-      [=](caf::ok_atom) {
-        self->state.signal_online = true;
-        self->state.progress("signalling online");
-        self->state.check_ready();
-      },
-      [=](caf::error& err) {
-        // Offline signalling is no reason to stop: direct connects work.
-        self->state.progress("signalling offline: " + render(err));
-        self->state.signal_online = true;
-        self->state.check_ready();
-      });
-
-  // Listeners, supervised by a daemon of the node's.
-  daemon_spec d;
-  d.tls_context = st.tls_server;
-  d.length_prefixed = true;
-  d.stack = spec.stack;
-  d.conf.reader_limit = static_cast<uint32_t>(spec.max_message + 4);
-  d.conf.max_clients = spec.max_connections;
-  d.conf.keep_alive = spec.keep_alive;
-  d.subscribers.push_back({caf::actor_cast<caf::actor>(self),
-                           events::up | events::msgs | events::end});
-  d.lock_ports = false; // many nodes of one process may share a data directory
-  d.data_dir = spec.data_dir;
-  st.daemon = spawn_daemon(sys, std::move(d));
-  self->link_to(st.daemon);
-
-  // Interfaces.
-  auto names = interface_names(spec);
+  st.subscribers = st.spec.subscribers;
+  start_signal(self);
+  start_daemon(self);
+  auto names = interface_names(st.spec);
   st.snaps.resize(names.size());
   st.loaded.assign(names.size(), false);
-  for (size_t i = 0; i < names.size(); ++i) {
-    auto is = spec.iface;
-    is.name = names[i];
-    auto hdl = spawn_interface(sys, std::move(is));
-    st.ifaces.push_back(hdl);
-    self->link_to(hdl);
-    self->request(hdl, caf::infinite, ready_atom::value)
-      .then([=](interface_snapshot& snap) { interface_loaded(self, i, snap); },
-            [=](caf::error& err) { self->quit(err); });
-  }
+  st.ifaces.resize(names.size());
+  for (size_t i = 0; i < names.size(); ++i)
+    start_interface(self, i, names[i]);
 }
 
 void node_state::progress(std::string what) {

@@ -12,6 +12,10 @@
 #include "caf/response_promise.hpp"
 #include "caf/stateful_actor.hpp"
 
+#include "p2pd/actors/common/lifecycle.hpp"
+#include "p2pd/actors/daemon/daemon_spec.hpp"
+#include "p2pd/actors/daemon/restart_budget.hpp"
+#include "p2pd/actors/signal/node/signal_node_spec.hpp"
 #include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/signal_node.hpp"
@@ -26,6 +30,23 @@ namespace p2pd::node {
 using hello_tmo_atom = caf::atom_constant<caf::atom("p2nhello")>;
 using budget_tmo_atom = caf::atom_constant<caf::atom("p2nbudget")>;
 using idle_tick_atom = caf::atom_constant<caf::atom("p2nidle")>;
+using restart_atom = caf::atom_constant<caf::atom("p2nrestart")>;
+
+/// What a supervised child of the node is.
+enum class child_kind : uint8_t { interface, signal, daemon };
+
+/// A child the node supervises (node_children.cpp): watched by a monitor,
+/// restarted one-for-one with backoff within its restart budget, and ended
+/// with the node however the node ends.
+struct child {
+  child_kind kind = child_kind::interface;
+  size_t index = 0;        ///< the interface's position (interface children)
+  std::string name;        ///< "interface lo", "signal node", "daemon"
+  std::string iface;       ///< the interface's name (interface children)
+  caf::actor hdl;          ///< null while a restart is pending
+  actors::restart_budget budget{restart_policy{}};
+  uint32_t restarts = 0;
+};
 
 /// One connection to a peer, authenticated and past its hello.
 struct link {
@@ -72,7 +93,10 @@ struct node_state {
   std::shared_ptr<net::tls_context> tls_server;
   std::shared_ptr<net::tls_context> tls_client;
 
-  // Children.
+  // Children: what each is (and its budget) in `children`, the typed
+  // handles of the live ones beside.
+  std::vector<child> children;
+  signal_node_spec signal_spec;  ///< kept to start the signal node again
   std::vector<interface_actor> ifaces;
   std::vector<interface_snapshot> snaps;
   std::vector<bool> loaded;
@@ -99,14 +123,16 @@ struct node_state {
   std::set<caf::actor_addr> own_clients;                     // our client pipes
   size_t serving = 0;
   uint64_t next_request = 0;
-  bool closing = false;
+  /// Open from the start; close requests wait until every child is gone.
+  actors::lifecycle life;
 
   node_state() = default;
   explicit node_state(caf::event_based_actor* selfptr) : self(selfptr) {}
   node_state(node_state&&) = default;
   node_state& operator=(node_state&&) = default;
-  /// Cancels the idle timer: it holds the node weakly, but the actor system
-  /// would wait for the timer itself.
+  /// Cancels the idle timer (it holds the node weakly, but the actor system
+  /// would wait for the timer itself) and ends the children still running:
+  /// a node that fails takes what it started with it.
   ~node_state();
 
   caf::actor idle_timer;
@@ -143,6 +169,23 @@ void answer_address_request(node_actor_ptr self, const signal_message& msg);
 void on_address_reply(node_actor_ptr self, const signal_message& msg);
 /// A connection of `job` won: the rest are cancelled and the waiters answered.
 void job_won(node_actor_ptr self, connect_job& job, const node_connection& conn);
+
+// Children (node_children.cpp).
+/// Starts the signal node (already spawned by prepare_node the first time),
+/// the daemon and interface `i` under supervision.
+void start_signal(node_actor_ptr self);
+void start_daemon(node_actor_ptr self);
+void start_interface(node_actor_ptr self, size_t i, std::string name);
+/// A monitored child ended: restarted after its backoff, or the node ends.
+void on_child_down(node_actor_ptr self, const caf::down_msg& dm);
+void restart_child(node_actor_ptr self, size_t which);
+/// The node cannot go on: whoever waits for it gets `err`, and it ends.
+void fail_node(node_actor_ptr self, caf::error err);
+/// Listens on every route at `port` (node_start.cpp); `may_move`: take a
+/// free port when that one is taken.
+void listen(node_actor_ptr self, uint16_t port, bool may_move);
+/// An interface actor answered with its snapshot (node_start.cpp).
+void interface_loaded(node_actor_ptr self, size_t i, interface_snapshot& snap);
 
 // Links (node_links.cpp).
 void on_pipe_up(node_actor_ptr self, const pipe_up& up);

@@ -143,6 +143,17 @@ inline constexpr uint32_t signal_duplicate_window_ms = 15'000;
 /// wait their turn: a slow resolver is not made faster by more threads.
 inline constexpr size_t max_blocking_threads = 8;
 
+// -- the node (node/) -------------------------------------------------------------
+
+/// A node's requests to its own children (subscribe, online): each answers
+/// at once or within its own timeouts (online waits for at most a channel's
+/// connect and first retries); this only bounds a child that hangs.
+inline constexpr caf::timespan node_child = 30s;
+/// Each child's close when the node closes: a daemon or signal node closes
+/// its pipes and channels within their own close timeouts (2 s for MQTT),
+/// so 10 s means the child hangs; the node ends it then.
+inline constexpr caf::timespan node_close = 10s;
+
 // -- the facade (api/) -----------------------------------------------------------
 
 /// A request that a pipe or daemon answers at once (send, stats, close ...):

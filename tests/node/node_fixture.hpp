@@ -60,6 +60,23 @@ std::optional<T> next_of(caf::scoped_actor& self, caf::timespan timeout = std::c
   return out;
 }
 
+/// Waits up to `timeout` for a node_progress event on `self` that contains
+/// `what`; other messages are skipped.
+inline bool progress_seen(caf::scoped_actor& self, const std::string& what,
+                          caf::timespan timeout = std::chrono::seconds(5)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<caf::timespan>(end - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return false;
+    auto p = next_of<node_progress>(self, left);
+    if (!p)
+      return false;
+    if (p->what.find(what) != std::string::npos)
+      return true;
+  }
+}
+
 } // namespace p2pd::test
 
 namespace p2pd::test {
