@@ -127,6 +127,10 @@ std::vector<route> routes_for(const interface_info& nic, family fam) {
       out[*private_route].nic_ips.push_back(ip_range::single(a.ip));
     }
   }
+  // IPv6 with link-local addresses only (two hosts cabled together, a LAN
+  // without a router) is still a route: peers on the link reach it.
+  if (out.empty() && !link_locals.empty())
+    new_route();
   for (auto& r : out)
     r.link_locals = link_locals;
   return out;

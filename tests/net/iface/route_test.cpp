@@ -103,8 +103,12 @@ TEST(route, ipv4_link_local_joins_the_private_route) {
   EXPECT_EQ(routes[0].nic_ips, singles({"169.254.3.4", "10.0.0.1"}));
 }
 
-TEST(route, link_locals_alone_make_no_route) {
-  EXPECT_TRUE(routes_for(eth0({addr("fe80::1", 64)}), family::v6).empty());
+TEST(route, link_locals_alone_make_a_route_without_nic_addresses) {
+  // Hosts cabled together, or a LAN without a router: reachable on the link.
+  auto routes = routes_for(eth0({addr("fe80::1", 64)}), family::v6);
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_FALSE(routes[0].nic());
+  EXPECT_EQ(routes[0].link_local(), ip("fe80::1").with_scope(3));
 }
 
 TEST(route, an_interface_without_the_family_has_no_route) {
