@@ -157,3 +157,55 @@ TEST_F(NodeBadInput, ARequestCarryingAnotherNodesAddressIsRefused) {
   EXPECT_EQ(c.stats()->inbound, 0u); // B never connected to C
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
 }
+
+namespace {
+
+// A bad peer address: how it is made from a good one, and what it is refused as.
+struct bad_address {
+  const char* name;
+  std::string (*make)(std::string good);
+  errc code;
+};
+
+void PrintTo(const bad_address& x, std::ostream* os) {
+  *os << x.name;
+}
+
+class NodeBadAddress : public node_fixture,
+                       public ::testing::WithParamInterface<bad_address> {};
+
+const bad_address bad_addresses[] = {
+  // B's address sending its connects elsewhere, signed by someone else.
+  {"redirected", [](std::string s) {
+     auto a = node::parse_peer_address(s);
+     a->routes.front().port ^= 1;
+     return node::sign_peer_address_body(node::peer_address_body(*a), make_identity());
+   }, errc::crypto_failed},
+  {"truncated", [](std::string s) { return s.substr(0, s.size() - 7); }, errc::malformed},
+  {"cut_in_half", [](std::string s) { return s.substr(0, s.size() / 2); }, errc::malformed},
+  {"oversized", [](std::string s) { return s + std::string(5000, 'a'); },
+   errc::message_too_large},
+  {"garbage", [](std::string) { return std::string{"p2pd1_garbage!"}; }, errc::malformed},
+  {"empty", [](std::string) { return std::string{}; }, errc::malformed},
+  {"unknown_version", [](std::string s) { return "p2pd9" + s.substr(5); },
+   errc::unsupported_version},
+};
+
+} // namespace
+
+TEST_P(NodeBadAddress, IsRefusedWithItsReasonAndCounted) {
+  auto a = start();
+  auto b = start();
+  auto bad = GetParam().make(b.address());
+  auto conn = a.connect(bad);
+  ASSERT_FALSE(conn);
+  EXPECT_ERRC(conn.error(), GetParam().code);
+  EXPECT_NE(render(conn.error()).find("peer address"), std::string::npos) << render(conn.error());
+  EXPECT_EQ(a.stats()->refused_addresses, 1u);
+  EXPECT_EQ(a.stats()->connections, 0u);
+  // Nothing was tried: b saw no connection.
+  EXPECT_EQ(b.stats()->inbound, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(NodeBadInput, NodeBadAddress, ::testing::ValuesIn(bad_addresses),
+                         [](const auto& info) { return std::string{info.param.name}; });
