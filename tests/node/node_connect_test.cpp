@@ -158,7 +158,7 @@ TEST_F(NodeConnect, AHundredConnectsAndClosesLeaveNothingBehind) {
     << rt.system().registry().running() << " > " << actors;
 }
 
-TEST_F(NodeConnect, CloseLeavesNoDescriptorOrActorBehind) {
+TEST_F(NodeConnect, CloseLeavesNoDescriptorActorOrThreadBehind) {
   auto round = [&] {
     auto a = start();
     auto b = start();
@@ -171,10 +171,13 @@ TEST_F(NodeConnect, CloseLeavesNoDescriptorOrActorBehind) {
   round();
   auto fds = open_fds();
   auto actors = rt.system().registry().running();
+  auto before = threads();
   round();
   EXPECT_TRUE(eventually([&] { return open_fds() <= fds; })) << open_fds() << " > " << fds;
   EXPECT_TRUE(eventually([&] { return rt.system().registry().running() <= actors; }))
     << rt.system().registry().running() << " > " << actors;
+  // Blocking work runs on a bounded pool that the first round started.
+  EXPECT_LE(threads(), before);
 }
 
 TEST_F(NodeConnect, DirectOverIPv6) {

@@ -92,6 +92,18 @@ inline size_t open_fds() {
   return n;
 }
 
+/// Threads of this process.
+inline size_t threads() {
+  size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/task")) {
+    while (auto* e = ::readdir(d))
+      if (e->d_name[0] != '.')
+        ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
 /// Polls `cond` every 20 ms for at most `limit`; whether it became true.
 template <class F>
 bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
