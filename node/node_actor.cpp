@@ -205,7 +205,11 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
           case wire::PAYLOAD_TYPE_CONNECT_REQUEST: return serve_reverse(self, msg);
           case wire::PAYLOAD_TYPE_ADDRESS_REQUEST: return answer_address_request(self, msg);
           case wire::PAYLOAD_TYPE_ADDRESS_REPLY: return on_address_reply(self, msg);
-          default: ++self->state.stats.refused_requests; // a payload we do not serve
+          default:
+            self->state.refuse(&node_stats::refused_requests, "request", msg.sender,
+                               make_error(errc::invalid_argument,
+                                          "payload type " + std::to_string(msg.type)
+                                            + " is not served"));
         }
       },
       // Timers.

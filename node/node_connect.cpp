@@ -238,7 +238,7 @@ void connect(node_actor_ptr self, const std::string& text, connect_options opts,
   auto& st = self->state;
   auto peer = parse_peer_address(text);
   if (!peer) {
-    ++st.stats.refused_addresses;
+    st.refuse(&node_stats::refused_addresses, "address", "", make_error(peer.error()));
     rp.deliver(make_error(peer.error()));
     return;
   }
@@ -274,7 +274,8 @@ void answer_address_request(node_actor_ptr self, const signal_message& msg) {
   auto req = wire::decode_payload<wire::address_request>(
     reinterpret_cast<const uint8_t*>(msg.plaintext.data()), msg.plaintext.size());
   if (!req) {
-    ++st.stats.refused_requests;
+    st.refuse(&node_stats::refused_requests, "request", msg.sender,
+              make_error(errc::malformed, "an address request that does not decode"));
     return;
   }
   wire::address_reply rep;
@@ -295,13 +296,16 @@ void on_address_reply(node_actor_ptr self, const signal_message& msg) {
   auto i = st.jobs.find(msg.sender);
   if (!rep || i == st.jobs.end() || i->second->done
       || i->second->refresh_id != rep->request_id() || i->second->refresh_id == 0) {
-    ++st.stats.refused_requests; // an answer to nothing we asked
+    st.refuse(&node_stats::refused_requests, "request", msg.sender,
+              make_error(errc::invalid_argument, "an address reply to nothing we asked"));
     return;
   }
   auto job = i->second;
   auto fresh = parse_peer_address(rep->peer_address());
   if (!fresh || fresh->id().to_string() != job->peer_id) {
-    ++st.stats.refused_addresses;
+    st.refuse(&node_stats::refused_addresses, "address", msg.sender,
+              fresh ? make_error(errc::forged, "an address reply with another node's address")
+                    : make_error(fresh.error()));
     return;
   }
   job->reports.push_back({"address request", "answered", ms_since(self, job->started)});
@@ -315,21 +319,29 @@ void serve_reverse(node_actor_ptr self, const signal_message& msg) {
   auto& st = self->state;
   auto req = wire::decode_payload<wire::connect_request>(
     reinterpret_cast<const uint8_t*>(msg.plaintext.data()), msg.plaintext.size());
-  auto refuse = [&] { ++st.stats.refused_requests; };
+  auto refuse = [&](errc code, std::string why) {
+    st.refuse(&node_stats::refused_requests, "request", msg.sender,
+              make_error(code, "connect request: " + std::move(why)));
+  };
   if (!req)
-    return refuse();
+    return refuse(errc::malformed, "it does not decode");
   bool reverse = std::any_of(req->strategies().begin(), req->strategies().end(),
                              [](int s) { return s == wire::STRATEGY_REVERSE; });
   if (!reverse || req->protocol() != wire::TRANSPORT_TCP)
-    return refuse();
+    return refuse(errc::invalid_argument, "only reverse over TCP is served");
   auto peer = parse_peer_address(req->peer_address());
   // The address must be the sender's own: signalling proved who sent it.
   if (!peer || peer->id().to_string() != msg.sender || peer->keys != msg.sender_keys) {
-    ++st.stats.refused_addresses;
-    return refuse();
+    st.refuse(&node_stats::refused_addresses, "address", msg.sender,
+              peer ? make_error(errc::forged, "a connect request carrying another node's address")
+                   : make_error(peer.error()));
+    return refuse(errc::invalid_argument, "its address is not the sender's");
   }
-  if (st.serving >= st.spec.max_pending_requests || st.jobs.count(msg.sender) > 0)
-    return refuse();
+  if (st.serving >= st.spec.max_pending_requests)
+    return refuse(errc::queue_full, std::to_string(st.spec.max_pending_requests)
+                                      + " requests are served already (max_pending_requests)");
+  if (st.jobs.count(msg.sender) > 0)
+    return refuse(errc::invalid_argument, "a connect with this node is under way");
   ++st.serving;
   auto job = std::make_shared<connect_job>();
   job->id = req->request_id();

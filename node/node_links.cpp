@@ -41,7 +41,7 @@ void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes
   auto& st = self->state;
   auto h = read_hello(std::string_view{data.data(), data.size()});
   if (!h) {
-    ++st.stats.refused_hello;
+    st.refuse(&node_stats::refused_hello, "hello", w.peer, make_error(h.error()));
     return close_conn(w.pipe, w.from, true);
   }
   node_connection conn;
@@ -54,7 +54,10 @@ void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes
     // enough, and neither is being a node.
     auto i = st.reverse_asked.find(h->request_id);
     if (i == st.reverse_asked.end() || i->second != w.peer) {
-      ++st.stats.refused_reverse;
+      st.refuse(&node_stats::refused_reverse, "reverse", w.peer,
+                make_error(errc::invalid_argument,
+                           "a reverse hello for request " + std::to_string(h->request_id)
+                             + ", which we did not send to this node"));
       return close_conn(w.pipe, w.from, true);
     }
     auto j = st.jobs.find(w.peer);
@@ -100,11 +103,15 @@ void on_pipe_up(node_actor_ptr self, const pipe_up& up) {
   if (!is_listener(st, up.pipe))
     return; // our own client pipes: their open answer says it
   if (up.peer_node.empty()) {
-    ++st.stats.refused_auth; // cannot happen with node TLS; refuse all the same
+    // Cannot happen with node TLS; refused all the same.
+    st.refuse(&node_stats::refused_auth, "auth", "",
+              make_error(errc::tls_verify_failed, "no node certificate from " + up.peer.to_string()));
     return close_conn(up.pipe, up.peer, true);
   }
   if (st.links.size() + st.hellos.size() >= st.spec.max_connections) {
-    ++st.stats.refused_hello;
+    st.refuse(&node_stats::refused_hello, "hello", up.peer_node,
+              make_error(errc::queue_full, "max_connections (" + std::to_string(st.spec.max_connections)
+                                             + ") reached"));
     return close_conn(up.pipe, up.peer, true);
   }
   auto k = node_state::key(up.pipe, up.peer);
@@ -117,7 +124,8 @@ void on_hello_timeout(node_actor_ptr self, const std::string& k) {
   auto i = st.hellos.find(k);
   if (i == st.hellos.end())
     return;
-  ++st.stats.refused_hello;
+  st.refuse(&node_stats::refused_hello, "hello", i->second.peer,
+            make_error(errc::recv_timeout, "no hello within hello_timeout"));
   close_conn(i->second.pipe, i->second.from, true);
   st.hellos.erase(i);
 }

@@ -18,6 +18,7 @@ void register_node_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_peer_up>("p2pd::node_peer_up");
   cfg.add_message_type<node_peer_end>("p2pd::node_peer_end");
   cfg.add_message_type<node_progress>("p2pd::node_progress");
+  cfg.add_message_type<node_refused>("p2pd::node_refused");
   cfg.add_message_type<node_info>("p2pd::node_info");
   cfg.add_message_type<node_stats>("p2pd::node_stats");
   cfg.add_message_type<node_child>("p2pd::node_child");

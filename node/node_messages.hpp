@@ -80,6 +80,16 @@ struct node_peer_end {
   caf::error reason;  ///< none for an orderly close
 };
 
+/// Something the node refused (also counted in node_stats): a peer that
+/// failed authentication or sent no, a bad or an unasked hello; a
+/// signalling request that was malformed, unasked or over the limit; a peer
+/// address that did not parse or verify.
+struct node_refused {
+  std::string what;   ///< "auth", "hello", "reverse", "request" or "address"
+  std::string peer;   ///< the node id, when known
+  caf::error reason;
+};
+
 /// A step of the node's start, for a program to show progress.
 struct node_progress {
   std::string what;  ///< "interface lo loaded", "signalling online", "listening on ..."
@@ -128,7 +138,7 @@ struct node_child {
 ///   existing one to the same node is shared.
 /// - send (peer id, bytes): on the connection to that peer.
 /// - subscribe / unsubscribe (actor): node_msg, node_peer_up,
-///   node_peer_end and node_progress.
+///   node_peer_end, node_refused and node_progress.
 /// - close (peer id): closes the connections with that peer.
 /// - children: the interface actors, signal node and daemon it supervises.
 /// - stats; close (ends connections, listeners, signalling and interface
@@ -176,6 +186,11 @@ typename Inspector::result_type inspect(Inspector& f, node_peer_up& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_peer_end& x) {
   return f(caf::meta::type_name("p2pd::node_peer_end"), x.peer, x.pipe, x.from, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_refused& x) {
+  return f(caf::meta::type_name("p2pd::node_refused"), x.what, x.peer, x.reason);
 }
 
 template <class Inspector>

@@ -197,6 +197,13 @@ void node_state::progress(std::string what) {
   notify(caf::make_message(node_progress{std::move(what)}));
 }
 
+void node_state::refuse(uint64_t node_stats::*counter, const char* what, std::string peer,
+                        caf::error reason) {
+  ++(stats.*counter);
+  if (!subscribers.empty())
+    notify(caf::make_message(node_refused{what, std::move(peer), std::move(reason)}));
+}
+
 void node_state::notify(const caf::message& msg) {
   for (auto& s : subscribers)
     self->send(s, msg);

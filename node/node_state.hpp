@@ -143,6 +143,9 @@ struct node_state {
   link* link_to(const std::string& peer);
 
   void progress(std::string what);
+  /// Counts a refusal in `counter` and tells subscribers (node_refused).
+  void refuse(uint64_t node_stats::*counter, const char* what, std::string peer,
+              caf::error reason);
   void notify(const caf::message& msg);
   node_info info() const;
   void rebuild_address();

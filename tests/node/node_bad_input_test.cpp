@@ -80,30 +80,43 @@ TEST_F(NodeBadInput, AReverseHelloNobodyAskedForIsRefused) {
   h.request_id = 12345;
   ASSERT_FALSE(client->send(node::encode_hello(h)));
   ASSERT_FALSE(client->send("smuggled"));
-  EXPECT_TRUE(eventually([&] { return b.stats()->refused_reverse == 1; }));
+  auto refused = next_refused(sub, "reverse");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->peer, d.id().to_string());
+  EXPECT_ERRC(refused->reason, errc::invalid_argument);
+  EXPECT_EQ(b.stats()->refused_reverse, 1u);
   EXPECT_FALSE(next_of<node_msg>(sub, std::chrono::milliseconds(300)));
   EXPECT_EQ(b.stats()->connections, 0u);
 }
 
 TEST_F(NodeBadInput, AConnectionWithoutAHelloIsClosedInTime) {
+  caf::scoped_actor sub{rt.system()};
   auto spec = spec_for();
   spec.hello_timeout = std::chrono::milliseconds(200);
-  auto b = start(spec);
+  auto b = start_watched(sub, spec);
   auto d = fresh();
   auto client = raw_client(d, b);
   ASSERT_OK(client);
-  EXPECT_TRUE(eventually([&] { return b.stats()->refused_hello == 1; }));
+  auto refused = next_refused(sub, "hello");
+  ASSERT_TRUE(refused);
+  EXPECT_ERRC(refused->reason, errc::recv_timeout);
+  EXPECT_EQ(b.stats()->refused_hello, 1u);
   // B hung up: the client's next read fails.
   EXPECT_FALSE(client->recv(std::chrono::seconds(2)));
 }
 
 TEST_F(NodeBadInput, AMalformedHelloIsRefused) {
-  auto b = start();
+  caf::scoped_actor sub{rt.system()};
+  auto b = start_watched(sub);
   auto d = fresh();
   auto client = raw_client(d, b);
   ASSERT_OK(client);
   ASSERT_FALSE(client->send("GET / HTTP/1.1"));
-  EXPECT_TRUE(eventually([&] { return b.stats()->refused_hello == 1; }));
+  auto refused = next_refused(sub, "hello");
+  ASSERT_TRUE(refused);
+  // Its first byte, 'G', is read as the hello's version.
+  EXPECT_ERRC(refused->reason, errc::unsupported_version);
+  EXPECT_EQ(b.stats()->refused_hello, 1u);
   EXPECT_EQ(b.stats()->connections, 0u);
 }
 
@@ -112,9 +125,10 @@ TEST_F(NodeBadInput, AFloodOfReverseRequestsIsBoundedAndCounted) {
   // TLS handshake: each served request holds a slot for the whole budget.
   auto stall = rt.listen(tcp, endpoint{net::ip_address::loopback(net::family::v4), 0});
   ASSERT_TRUE(stall);
+  caf::scoped_actor sub{rt.system()};
   auto spec = spec_for();
   spec.max_pending_requests = 2;
-  auto b = start(spec);
+  auto b = start_watched(sub, spec);
   auto b_keys = node::parse_peer_address(b.address())->keys;
   const int senders = 8;
   std::vector<signal_node_actor> nodes;
@@ -137,14 +151,20 @@ TEST_F(NodeBadInput, AFloodOfReverseRequestsIsBoundedAndCounted) {
     nodes.push_back(*n);
     send_connect_request(*n, b_keys, *text, static_cast<uint64_t>(i) + 1);
   }
-  EXPECT_TRUE(eventually([&] { return b.stats()->refused_requests == senders - 2; }))
-    << b.stats()->refused_requests;
+  size_t over_limit = 0;
+  auto last = next_where<node_refused>(sub, [&](const node_refused& r) {
+    over_limit += r.what == "request" && code_of(r.reason) == errc::queue_full;
+    return over_limit == senders - 2;
+  });
+  EXPECT_TRUE(last) << over_limit << " refused";
+  EXPECT_EQ(b.stats()->refused_requests, static_cast<uint64_t>(senders - 2));
   for (auto& n : nodes)
     caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(NodeBadInput, ARequestCarryingAnotherNodesAddressIsRefused) {
-  auto b = start();
+  caf::scoped_actor sub{rt.system()};
+  auto b = start_watched(sub);
   auto c = start();
   auto b_keys = node::parse_peer_address(b.address())->keys;
   signal_node_spec s;
@@ -153,7 +173,11 @@ TEST_F(NodeBadInput, ARequestCarryingAnotherNodesAddressIsRefused) {
   auto n = start_signal_node(rt.system(), s);
   ASSERT_TRUE(n);
   send_connect_request(*n, b_keys, c.address(), 7); // not the sender's address
-  EXPECT_TRUE(eventually([&] { return b.stats()->refused_addresses == 1; }));
+  auto refused = next_refused(sub, "address");
+  ASSERT_TRUE(refused);
+  EXPECT_ERRC(refused->reason, errc::forged);
+  EXPECT_EQ(refused->peer, s.identity->id().to_string());
+  EXPECT_EQ(b.stats()->refused_addresses, 1u);
   EXPECT_EQ(c.stats()->inbound, 0u); // B never connected to C
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
 }

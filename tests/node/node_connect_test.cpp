@@ -77,14 +77,19 @@ TEST_F(NodeConnect, ASecondConnectSharesTheFirst) {
 }
 
 TEST_F(NodeConnect, ThreeNodesConnectPairwise) {
-  auto a = start();
-  auto b = start();
-  auto c = start();
+  caf::scoped_actor sa{rt.system()}, sb{rt.system()}, sc{rt.system()};
+  auto a = start_watched(sa);
+  auto b = start_watched(sb);
+  auto c = start_watched(sc);
   EXPECT_TRUE(a.connect(b.address()));
   EXPECT_TRUE(b.connect(c.address()));
   EXPECT_TRUE(c.connect(a.address()));
-  EXPECT_TRUE(eventually([&] { return a.stats()->connections == 2 && b.stats()->connections == 2
-                                      && c.stats()->connections == 2; }));
+  // Each node: its own connect and its peer's.
+  for (auto* sub : {&sa, &sb, &sc})
+    EXPECT_TRUE(seen_times<node_peer_up>(*sub, 2));
+  EXPECT_EQ(a.stats()->connections, 2u);
+  EXPECT_EQ(b.stats()->connections, 2u);
+  EXPECT_EQ(c.stats()->connections, 2u);
 }
 
 TEST_F(NodeConnect, BothSidesConnectingAtOnceGetWorkingConnections) {
@@ -139,19 +144,21 @@ TEST_F(NodeConnect, APeerGoneMidConnectFailsWithEveryAttemptNamed) {
 }
 
 TEST_F(NodeConnect, AHundredConnectsAndClosesLeaveNothingBehind) {
+  caf::scoped_actor sub{rt.system()};
   auto a = start();
-  auto b = start();
+  auto b = start_watched(sub);
   // One round first, so that what lives for the whole run exists already.
   ASSERT_TRUE(a.connect(b.address()));
   ASSERT_FALSE(a.disconnect(b.id()));
-  ASSERT_TRUE(eventually([&] { return b.stats()->connections == 0; }));
+  ASSERT_TRUE(next_of<node_peer_end>(sub));
   auto fds = open_fds();
   auto actors = rt.system().registry().running();
   for (int i = 0; i < 100; ++i) {
     auto conn = a.connect(b.address());
     ASSERT_OK(conn) << i;
     ASSERT_FALSE(a.disconnect(b.id()));
-    ASSERT_TRUE(eventually([&] { return b.stats()->connections == 0; })) << i;
+    ASSERT_TRUE(next_of<node_peer_end>(sub)) << i;
+    ASSERT_EQ(b.stats()->connections, 0u) << i;
   }
   EXPECT_TRUE(eventually([&] { return open_fds() <= fds; })) << open_fds() << " > " << fds;
   EXPECT_TRUE(eventually([&] { return rt.system().registry().running() <= actors; }))

@@ -45,6 +45,14 @@ protected:
 
   node_handle start() { return start(spec_for()); }
 
+  /// A node whose events (progress, peers, refusals, messages) go to `sub`
+  /// from its start.
+  node_handle start_watched(caf::scoped_actor& sub, node_spec spec) {
+    spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub.ptr()));
+    return start(std::move(spec));
+  }
+  node_handle start_watched(caf::scoped_actor& sub) { return start_watched(sub, spec_for()); }
+
   runtime rt;
   signal_hub_actor hub = spawn_signal_hub(rt.system());
 };
@@ -60,21 +68,45 @@ std::optional<T> next_of(caf::scoped_actor& self, caf::timespan timeout = std::c
   return out;
 }
 
-/// Waits up to `timeout` for a node_progress event on `self` that contains
-/// `what`; other messages are skipped.
-inline bool progress_seen(caf::scoped_actor& self, const std::string& what,
-                          caf::timespan timeout = std::chrono::seconds(5)) {
+/// Waits up to `timeout` for a T on `self` for which `pred` holds; other
+/// messages are skipped.
+template <class T, class Pred>
+std::optional<T> next_where(caf::scoped_actor& self, Pred pred,
+                            caf::timespan timeout = std::chrono::seconds(5)) {
   auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto left = std::chrono::duration_cast<caf::timespan>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0)
-      return false;
-    auto p = next_of<node_progress>(self, left);
-    if (!p)
-      return false;
-    if (p->what.find(what) != std::string::npos)
-      return true;
+      return std::nullopt;
+    auto x = next_of<T>(self, left);
+    if (!x || pred(*x))
+      return x;
   }
+}
+
+/// The next refusal of kind `what` ("hello", "request", ...) on `self`.
+inline std::optional<node_refused> next_refused(caf::scoped_actor& self, const std::string& what,
+                                                caf::timespan timeout = std::chrono::seconds(5)) {
+  return next_where<node_refused>(self, [&](const node_refused& r) { return r.what == what; },
+                                  timeout);
+}
+
+/// Whether `n` messages of type T come to `self` within `timeout`.
+template <class T>
+bool seen_times(caf::scoped_actor& self, size_t n, caf::timespan timeout = std::chrono::seconds(5)) {
+  size_t count = 0;
+  auto got = next_where<T>(self, [&](const T&) { return ++count == n; }, timeout);
+  return n == 0 || got.has_value();
+}
+
+/// Waits up to `timeout` for a node_progress event on `self` that contains
+/// `what`; other messages are skipped.
+inline bool progress_seen(caf::scoped_actor& self, const std::string& what,
+                          caf::timespan timeout = std::chrono::seconds(5)) {
+  return next_where<node_progress>(
+           self, [&](const node_progress& p) { return p.what.find(what) != std::string::npos; },
+           timeout)
+    .has_value();
 }
 
 } // namespace p2pd::test
@@ -105,6 +137,9 @@ inline size_t threads() {
 }
 
 /// Polls `cond` every 20 ms for at most `limit`; whether it became true.
+/// Only for what no event tells: the process's descriptors and actors,
+/// which CAF's threads release after the actors have answered their close.
+/// Whatever a node does is waited for by its events (next_where).
 template <class F>
 bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
   auto end = std::chrono::steady_clock::now() + limit;

@@ -10,12 +10,6 @@ namespace {
 
 class NodeSupervision : public node_fixture {
 protected:
-  /// A node whose progress events go to `sub`.
-  node_handle start_watched(caf::scoped_actor& sub, node_spec spec) {
-    spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub.ptr()));
-    return start(std::move(spec));
-  }
-
   /// The child of `n` whose name is `name`.
   static std::optional<node_child> child_named(node_handle& n, const std::string& name) {
     auto cs = n.children();
@@ -53,7 +47,7 @@ TEST_F(NodeSupervision, ListsWhatItSupervises) {
 
 TEST_F(NodeSupervision, RestartsAFailedInterfaceActor) {
   caf::scoped_actor sub{rt.system()};
-  auto a = start_watched(sub, spec_for());
+  auto a = start_watched(sub);
   auto before = child_named(a, "interface lo");
   fail(a, "interface lo");
   ASSERT_TRUE(progress_seen(sub, "interface lo restarted"));
@@ -66,7 +60,7 @@ TEST_F(NodeSupervision, RestartsAFailedInterfaceActor) {
 
 TEST_F(NodeSupervision, RestartsAFailedSignalNodeAndReverseConnectsAgain) {
   caf::scoped_actor sub{rt.system()};
-  auto a = start_watched(sub, spec_for());
+  auto a = start_watched(sub);
   auto b = start();
   fail(a, "signal node");
   ASSERT_TRUE(progress_seen(sub, "signal node restarted"));
@@ -80,7 +74,7 @@ TEST_F(NodeSupervision, RestartsAFailedSignalNodeAndReverseConnectsAgain) {
 
 TEST_F(NodeSupervision, RestartsAFailedDaemonOnTheSamePort) {
   caf::scoped_actor sub{rt.system()};
-  auto a = start_watched(sub, spec_for());
+  auto a = start_watched(sub);
   auto b = start();
   ASSERT_OK(b.connect(a.address()));
   auto port = a.info().port;
