@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
       return cli.fail("--answer: '" + *a + "' is not a number in 1..1000000");
     to_answer = *n;
   }
-  auto port = cli.port("--port", 0, true);
+  auto port = cli.port("--port", 0, false); // absent: 0, the node picks
   if (!port)
     return examples::exit_usage;
 
@@ -336,8 +336,12 @@ int main(int argc, char** argv) {
     return false;
   });
   if (!served) {
-    std::cerr << "p2p_node: answered " << answered << " of " << to_answer
-              << " messages (and saw that peer close) within " << timeout.count() << " s\n";
+    if (answered < to_answer)
+      std::cerr << "p2p_node: " << answered << " of " << to_answer
+                << " messages came and were answered within " << timeout.count() << " s\n";
+    else
+      std::cerr << "p2p_node: answered " << answered << " messages, but " << last_peer
+                << " did not close within " << timeout.count() << " s\n";
     return finish(exit_timeout);
   }
   std::cout << "served answered=" << answered << std::endl;
