@@ -77,14 +77,16 @@ std::string trim(std::string s) {
   return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
-// The first line of `file` ('-': stdin, waiting at most `limit` for it).
+// The first line of `file` ('-': stdin, waiting at most `limit` for it;
+// `timed_out` then says whether nothing came).
 std::optional<std::string> read_address(const std::string& file, std::chrono::seconds limit,
-                                        std::string& why) {
+                                        std::string& why, bool& timed_out) {
   std::string line;
   if (file == "-") {
     pollfd p{STDIN_FILENO, POLLIN, 0};
     auto n = ::poll(&p, 1, static_cast<int>(limit.count() * 1000));
     if (n <= 0) {
+      timed_out = n == 0;
       why = n == 0 ? "no peer address on stdin within " + std::to_string(limit.count()) + " s"
                    : "poll on stdin failed";
       return std::nullopt;
@@ -131,8 +133,9 @@ void print_start(const node_info& info, int64_t start_ms) {
   std::cout << "address=" << info.address << std::endl;
 }
 
-// Prints the node's events that are already here, or that come within `wait`;
-// the first one `stop` accepts ends the wait (true), else false on time out.
+// Prints the node's events as they come until `deadline` (those already
+// here when it has passed); the first one `stop` accepts ends the wait
+// (true), else false.
 template <class Stop>
 bool pump(caf::scoped_actor& self, steady::time_point deadline, Stop stop) {
   bool done = false;
@@ -267,12 +270,11 @@ int main(int argc, char** argv) {
   };
 
   if (auto file = cli.value("--connect")) {
-    auto text = read_address(*file, timeout, why);
+    bool timed_out = false;
+    auto text = read_address(*file, timeout, why, timed_out);
     if (!text) {
       std::cerr << "p2p_node: " << why << '\n';
-      return finish(file == std::string{"-"} && why.find("within") != std::string::npos
-                      ? exit_timeout
-                      : examples::exit_failure);
+      return finish(timed_out ? exit_timeout : examples::exit_failure);
     }
     auto conn = n->connect(*text, opts);
     if (!conn) {

@@ -4,8 +4,8 @@
 # connects only). A serving node prints its address; a second node reads it
 # on stdin, connects (report: strategy=direct path=same-host), sends one
 # message and gets its answer; both exit 0. Then the exit codes: 3 for an
-# address that does not verify, 4 for a serving node nobody talks to within
-# --timeout. Every run is under `timeout`, every read bounded (read -t).
+# address that does not verify, 4 for a serving node nobody talks to and
+# for a connecting one that gets no address, within --timeout. Every run is under `timeout`, every read bounded (read -t).
 set -uo pipefail
 PROG=${1:-}
 [ -x "$PROG" ] || { echo "FAIL: usage: $0 <path to tools/p2p_node>"; exit 1; }
@@ -60,5 +60,14 @@ timeout 30 "$PROG" --interfaces lo --data-dir "$tmp/a" --timeout 1 > "$tmp/d.out
 rc=$?
 if [ $rc = 4 ]; then echo "ok: nobody comes -> exit 4: $(tail -1 "$tmp/d.err")"
 else bad "nobody comes -> exit $rc (want 4)"; cat "$tmp/d.err"; fi
+
+# No address comes on stdin (a pipe held open, empty): exit 4 after --timeout.
+mkfifo "$tmp/stdin"
+exec {hold}<>"$tmp/stdin"
+timeout 30 "$PROG" --interfaces lo --data-dir "$tmp/b" --timeout 1 --connect - \
+  < "$tmp/stdin" > "$tmp/e.out" 2> "$tmp/e.err"; rc=$?
+exec {hold}>&-
+if [ $rc = 4 ]; then echo "ok: no address on stdin -> exit 4: $(tail -1 "$tmp/e.err")"
+else bad "no address on stdin -> exit $rc (want 4)"; cat "$tmp/e.err"; fi
 
 [ $fails = 0 ] && echo PASS || { echo "FAIL: $fails check(s)"; exit 1; }
