@@ -141,6 +141,7 @@ bool ask_for_address(node_actor_ptr self, std::shared_ptr<connect_job> job) {
   if (job->serving || job->refresh_id != 0 || job->peer.channels.empty() || !st.signal)
     return false;
   job->refresh_id = st.next_request++;
+  job->awaiting_address = true;
   wire::address_request req;
   req.set_request_id(job->refresh_id);
   auto payload = wire::encode_payload(req);
@@ -221,7 +222,7 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
   if (i == st.jobs.end() || i->second->done || i->second->round != round)
     return;
   auto job = i->second;
-  if (job->next >= job->plan.size() && job->refresh_id != 0) {
+  if (job->awaiting_address) {
     job->reports.push_back({"address request", "no answer within the budget",
                             ms_since(self, job->started)});
     return fail_job(self, *job);
@@ -308,6 +309,7 @@ void on_address_reply(node_actor_ptr self, const signal_message& msg) {
                     : make_error(fresh.error()));
     return;
   }
+  job->awaiting_address = false;
   job->reports.push_back({"address request", "answered", ms_since(self, job->started)});
   job->peer = std::move(*fresh);
   job->plan = plan_connect(st.view(), job->peer, job->opts);

@@ -81,6 +81,9 @@ struct connect_job {
   /// The address request sent when every attempt failed (0: none yet): a
   /// peer whose address went stale tells its current one, tried once more.
   uint64_t refresh_id = 0;
+  /// That request is out and unanswered: a budget timeout now is its own,
+  /// not the last strategy's.
+  bool awaiting_address = false;
 };
 
 struct node_state {

@@ -59,6 +59,17 @@ case "$NAME" in
       echo "ok: $NAME --nat4 symmetric/independent:2 lo -> $(head -1 "$out")"
     fi
     ;;
+  p2p_node)
+    for p in abc 70000 -1; do expect 2 err --port "$p"; done
+    expect 2 err --timeout 0
+    expect 2 err --timeout abc
+    expect 2 err --answer 0
+    expect 2 err --strategies punch
+    expect 2 err --strategies ,
+    expect 2 err --families 5
+    expect 2 err --connect
+    expect 2 err stray
+    ;;
   nat_probe)
     expect 2 err 127.0.0.1:70000
     expect 2 err 127.0.0.1:abc

@@ -133,11 +133,16 @@ fi
 
 echo "== lab.sh down"
 coturn_pid=$(cat "$P2PDLAB_DIR/run/coturn.pid" 2>/dev/null || true)
+mosquitto_pid=$(cat "$P2PDLAB_DIR/run/mosquitto.pid" 2>/dev/null || true)
 timeout 60 "$LAB" down || bad "lab.sh down" "exit $?"
 left=$(lab_ns_left | tr '\n' ' ')
 check "no ${PFX} namespace left" "$left" ""
 if [ -n "$coturn_pid" ] && [ -d "/proc/$coturn_pid" ] && [ "$(awk '{print $3}' "/proc/$coturn_pid/stat" 2>/dev/null)" != Z ]; then
   bad "coturn (pid $coturn_pid) still running"; else ok "coturn (pid ${coturn_pid:-?}) stopped"; fi
+if [ -n "$mosquitto_pid" ]; then
+  if [ -d "/proc/$mosquitto_pid" ] && [ "$(awk '{print $3}' "/proc/$mosquitto_pid/stat" 2>/dev/null)" != Z ]; then
+    bad "mosquitto (pid $mosquitto_pid) still running"; else ok "mosquitto (pid $mosquitto_pid) stopped"; fi
+fi
 timeout 60 "$LAB" down >/dev/null 2>&1 && ok "second 'down' is a no-op" || bad "second down"
 # a half-built lab (as after a crash) is removed too
 ip netns add "${PFX}core"; ip netns add "${PFX}h12"

@@ -180,3 +180,30 @@ TEST_F(NodeBugs, AReverseReportNamesItsEndpointsAndAttempt) {
   ASSERT_FALSE(r.attempts.empty()) << r.to_string();
   EXPECT_EQ(r.attempts.back().outcome, "won") << r.to_string();
 }
+
+// Bug (found in the NAT lab, tests/lab/node_lab.sh, between two NAT sites):
+// when the reverse attempts made after an address refresh time out too, the
+// connect fails with "[address request: no answer within the budget]" as
+// its last reason, though the peer did answer it ("address request:
+// answered" is in the same message), and the second reverse attempt is not
+// named. on_budget_timeout takes any timeout of the last strategy, once an
+// address request was sent, for that request's.
+TEST_F(NodeBugs, AReverseTimeoutAfterAnAddressRefreshIsNamedAsSuch) {
+  auto spec = spec_for();
+  spec.max_pending_requests = 0; // b refuses every reverse request, answers address requests
+  auto b = start(spec);
+  auto a_spec = spec_for();
+  a_spec.reverse_budget = 300ms;
+  auto a = start(a_spec);
+  node::connect_options opts;
+  opts.strategies = {node::strategy::reverse};
+  auto conn = a.connect(b.address(), opts);
+  ASSERT_FALSE(conn);
+  auto why = render(conn.error());
+  EXPECT_NE(why.find("[address request: answered]"), std::string::npos) << why;
+  EXPECT_EQ(why.find("address request: no answer"), std::string::npos) << why;
+  // Both reverse attempts, before and after the refresh, are named.
+  auto first = why.find("did not connect back");
+  ASSERT_NE(first, std::string::npos) << why;
+  EXPECT_NE(why.find("did not connect back", first + 1), std::string::npos) << why;
+}
