@@ -14,6 +14,7 @@ pkgs=(
   nftables conntrack coturn stun-client                 # tests/lab: NAT routers, STUN servers/client
   openssl                                               # tests: s_server as a TLS peer
   mosquitto mosquitto-clients                           # tests: a throw-away MQTT broker, mosquitto_sub
+  chrony                                                # tests: an NTP server (chronyd -x: never sets the clock)
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
 )
 
