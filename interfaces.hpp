@@ -2,11 +2,12 @@
 
 /// Interfaces, routes and NATs: the interface actor (NIC addresses, external
 /// addresses, NAT type per family), the STUN client and server, the NAT
-/// probe, and their blocking helpers for code outside actors.
+/// probe, the NTP clock, and their blocking helpers for code outside actors.
 
 #include "p2pd/pipes.hpp"
 
 #include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/actors/ntp/ntp_clock.hpp"
 #include "p2pd/actors/stun/external_address.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"

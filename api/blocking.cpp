@@ -87,4 +87,19 @@ caf::expected<signal_node_actor> start_signal_node(caf::actor_system& sys,
   return node;
 }
 
+caf::expected<clock_offset> measure_clock(caf::actor_system& sys, ntp_clock_spec spec) {
+  spec.refresh_interval = caf::timespan{0}; // one measurement, no ticker
+  auto wait = spec.measurement_time() + timeouts::call_margin;
+  auto clock = spawn_ntp_clock(sys, std::move(spec));
+  if (!clock)
+    return std::move(clock.error());
+  caf::scoped_actor self{sys};
+  caf::expected<clock_offset> out{make_error(errc::recv_timeout, "the NTP clock did not answer")};
+  self->request(*clock, wait, caf::get_atom::value)
+    .receive([&](clock_offset& x) { out = std::move(x); },
+             [&](caf::error& err) { out = std::move(err); });
+  caf::anon_send_exit(*clock, caf::exit_reason::user_shutdown);
+  return out;
+}
+
 } // namespace p2pd

@@ -4,6 +4,7 @@
 #include "caf/expected.hpp"
 
 #include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/actors/ntp/ntp_clock.hpp"
 #include "p2pd/actors/signal/node/signal_node.hpp"
 #include "p2pd/actors/stun/external_address.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
@@ -47,5 +48,13 @@ caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface
 /// ack timeout).
 caf::expected<signal_node_actor> start_signal_node(caf::actor_system& sys,
                                                    signal_node_spec spec);
+
+/// One measurement of the local clock against NTP servers: spawns an NTP
+/// clock (actors/ntp/ntp_clock.hpp) that measures once, waits for its
+/// estimate and ends it. Blocks the calling thread for at most about
+/// spec.measurement_time() (actors request get from their own clock
+/// instead). Errors: spec.check()'s, or the measurement's (no server gave a
+/// usable answer, with each server's reason).
+caf::expected<clock_offset> measure_clock(caf::actor_system& sys, ntp_clock_spec spec);
 
 } // namespace p2pd

@@ -1,5 +1,6 @@
 #include "p2pd/messages/register.hpp"
 
+#include "p2pd/messages/clock.hpp"
 #include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/messages/interface.hpp"
@@ -36,6 +37,8 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<signal_message>("p2pd::signal_message");
   cfg.add_message_type<signal_node_info>("p2pd::signal_node_info");
   cfg.add_message_type<signal_node_stats>("p2pd::signal_node_stats");
+  cfg.add_message_type<clock_offset>("p2pd::clock_offset");
+  cfg.add_message_type<ntp_clock_stats>("p2pd::ntp_clock_stats");
   add_error_category(cfg);
 }
 

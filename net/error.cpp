@@ -49,6 +49,7 @@ const char* to_string(errc x) {
     case errc::idle_timeout: return "idle_timeout";
     case errc::connection_shed: return "connection_shed";
     case errc::child_failed: return "child_failed";
+    case errc::server_refused: return "server_refused";
   }
   return "unknown";
 }

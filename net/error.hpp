@@ -44,7 +44,7 @@ enum class errc : uint8_t {
   ack_timeout,          ///< a send was not acknowledged in time (no PUBACK from an MQTT broker)
   channel_closed,       ///< the signalling channel is closed or closing
   subscribe_refused,    ///< a broker refused a subscription (SUBACK failure)
-  not_for_us,           ///< a message addressed to another node
+  not_for_us,           ///< a message addressed to another node, or an answer to no request we sent (an NTP origin that is not ours)
   forged,               ///< a message whose signature or sender key does not match the sender id it claims
   replayed,             ///< a message accepted before (same sender and message id)
   expired,              ///< a message past its ttl, or too old for the replay cache to vouch for
@@ -52,6 +52,7 @@ enum class errc : uint8_t {
   idle_timeout,         ///< a server's client sent nothing within idle_timeout, or not a whole message within msg_deadline
   connection_shed,      ///< a server's client table was full and this connection, the longest idle, made room
   child_failed,         ///< a node's child (interface actor, signal node, daemon) failed more often than its restart budget allows
+  server_refused,       ///< a server answered but will not serve: an NTP kiss-o'-death, a server whose clock is not synchronised
 };
 
 /// The code's name, e.g. "connect_refused".

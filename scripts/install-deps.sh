@@ -14,6 +14,10 @@ pkgs=(
   nftables conntrack coturn stun-client                 # tests/lab: NAT routers, STUN servers/client
   openssl                                               # tests: s_server as a TLS peer
   mosquitto mosquitto-clients                           # tests: a throw-away MQTT broker, mosquitto_sub
+  # tests: an NTP server (the tests run chronyd -x: it never sets the clock).
+  # On a host with systemd the package also starts chrony.service, which
+  # replaces systemd-timesyncd as the host's time daemon (both are time-daemon).
+  chrony
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
 )
 

@@ -11,4 +11,7 @@ namespace p2pd {
 /// (tests/layout checks).
 int64_t system_clock_ms();
 
+/// The same in ns (the stack's unix_ns: NTP timestamps).
+int64_t system_clock_ns();
+
 } // namespace p2pd

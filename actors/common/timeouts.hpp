@@ -86,6 +86,35 @@ inline constexpr caf::timespan restart_backoff_max = 1s;
 /// the client answers by its own timers, the requester must not give up first.
 inline constexpr caf::timespan stun_margin = 5s;
 
+// -- the NTP clock (ntp_clock_spec) ---------------------------------------------
+
+/// ntp_clock_spec::reply_timeout: a public server answers within a few
+/// hundred ms; an answer later than 1 s would carry an error of over 500 ms,
+/// worth less than asking again.
+inline constexpr caf::timespan ntp_reply = 1s;
+/// ntp_clock_spec::spacing, between the requests of one measurement to one
+/// server: ntpd's `discard minimum` (2 s) and chrony's iburst spacing. A
+/// public server may answer faster requests with a RATE kiss-o'-death.
+inline constexpr caf::timespan ntp_spacing = 2s;
+/// ntp_clock_spec::samples: answers wanted from each server per
+/// measurement, as chrony's iburst sends 4: queueing delay comes and goes,
+/// and the least-delay filter needs one exchange that missed it.
+inline constexpr uint32_t ntp_samples = 4;
+/// ntp_clock_spec::retries: requests beyond `samples` for answers that were
+/// lost, so that a measurement ends after at most 6 requests per server.
+inline constexpr uint32_t ntp_retries = 2;
+/// ntp_clock_spec::refresh_interval: a host clock left alone drifts up to
+/// about 50 ppm (15 ms in 5 min); one disciplined by its own NTP daemon far
+/// less. A measurement costs each server 4 packets.
+inline constexpr caf::timespan ntp_refresh = 5min;
+/// ntp_clock_spec::max_servers: more than enough to outvote a falseticker
+/// (three do), few enough that a long server file does not make one
+/// measurement a flood.
+inline constexpr size_t ntp_max_servers = 8;
+/// Datagrams the clock's sockets hand to the actor and it has not read yet;
+/// beyond, they are dropped and counted (a flood must not grow its mailbox).
+inline constexpr size_t ntp_inbox = 64;
+
 // -- the interface actor (interface_spec) --------------------------------------
 
 /// interface_spec::dns_timeout: as for pipes; servers that do not resolve

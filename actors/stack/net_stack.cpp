@@ -25,6 +25,8 @@ public:
 
   int64_t unix_ms() const override { return system_clock_ms(); }
 
+  int64_t unix_ns() const override { return system_clock_ns(); }
+
   uint64_t rng_seed() const override {
     std::random_device rd;
     return (uint64_t{rd()} << 32) | rd();

@@ -39,6 +39,10 @@ public:
   /// Timeouts use the actor clock instead (which a simulation also drives).
   virtual int64_t unix_ms() const = 0;
 
+  /// Unix time in ns, for what needs finer than ms: NTP timestamps. The
+  /// default is unix_ms() in ns (a simulated host with a ms clock keeps it).
+  virtual int64_t unix_ns() const { return unix_ms() * 1'000'000; }
+
   /// A seed for choices that need no secrecy (ports to sample, jitter);
   /// keys and nonces come from the crypto library's generator always.
   virtual uint64_t rng_seed() const = 0;

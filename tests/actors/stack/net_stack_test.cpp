@@ -37,3 +37,30 @@ TEST(OsStack, SpawnsPipesThatOpenOnRequest) {
   EXPECT_NE(opened->local().port, 0);
   EXPECT_FALSE(opened->close());
 }
+
+TEST(OsStack, ReadsNanosecondsOfTheSameClock) {
+  auto ms = os_stack()->unix_ms();
+  auto ns = os_stack()->unix_ns();
+  EXPECT_GE(ns / 1'000'000, ms);
+  EXPECT_LT(ns / 1'000'000 - ms, 1'000); // read within a second of each other
+}
+
+namespace {
+
+// A stack that knows only milliseconds, as a simulated host may.
+class ms_stack : public net_stack {
+public:
+  std::string name() const override { return "ms"; }
+  pipe_actor spawn_pipe(caf::actor_system& sys, pipe_spec spec) const override {
+    return os_stack()->spawn_pipe(sys, std::move(spec));
+  }
+  net::result<net::interface_table> interfaces() const override { return os_stack()->interfaces(); }
+  int64_t unix_ms() const override { return 1'767'225'600'123; }
+  uint64_t rng_seed() const override { return 7; }
+};
+
+} // namespace
+
+TEST(NetStack, NanosecondsDefaultToTheMillisecondClock) {
+  EXPECT_EQ(ms_stack{}.unix_ns(), 1'767'225'600'123'000'000);
+}
