@@ -15,7 +15,6 @@ namespace p2pd {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
 
 // Requests to the pipe carry no timeout of their own: the pipe answers at
 // once (recv: within its wait, by its own timer), and a closed pipe bounces
@@ -31,7 +30,7 @@ struct transaction {
   uint64_t queue = 0;
   uint32_t sends = 0;
   caf::timespan wait{};
-  clock_type::time_point sent_at;
+  caf::actor_clock::time_point sent_at;
   std::vector<uint8_t> stream; // TCP: what came so far
   uint32_t ignored = 0;        // UDP answers from an unexpected address
   caf::response_promise rp;
@@ -51,8 +50,8 @@ void finish(const txn_ptr& t, caf::expected<stun_binding> res) {
 }
 
 // An answer, decoded: a binding, an error response, or garbage.
-caf::expected<stun_binding> read_answer(const txn_ptr& t, const uint8_t* data, size_t size,
-                                        const endpoint& from) {
+caf::expected<stun_binding> read_answer(client_ptr self, const txn_ptr& t, const uint8_t* data,
+                                        size_t size, const endpoint& from) {
   net::stun_decode_options opts;
   opts.allow_rfc3489 = t->id.rfc3489();
   opts.expect_txid = t->id;
@@ -74,7 +73,7 @@ caf::expected<stun_binding> read_answer(const txn_ptr& t, const uint8_t* data, s
   b.responder = from;
   b.response_origin = msg->response_origin().value_or(msg->source_address().value_or(endpoint{}));
   b.other_address = msg->other_address().value_or(msg->changed_address().value_or(endpoint{}));
-  b.rtt = clock_type::now() - t->sent_at;
+  b.rtt = self->clock().now() - t->sent_at;
   b.sends = t->sends;
   return b;
 }
@@ -93,7 +92,7 @@ void receive(client_ptr self, txn_ptr t);
 
 void send_request(client_ptr self, const txn_ptr& t) {
   ++t->sends;
-  t->sent_at = clock_type::now();
+  t->sent_at = self->clock().now();
   if (t->tcp)
     self->send(t->q.pipe, send_atom::value, t->wire);
   else
@@ -110,9 +109,9 @@ void receive(client_ptr self, txn_ptr t) {
           auto need = net::stun_message_size(t->stream.data(), t->stream.size());
           if (!need || t->stream.size() < *need)
             return receive(self, t); // more of the answer is on its way
-          return finish(t, read_answer(t, t->stream.data(), *need, m.from));
+          return finish(t, read_answer(self, t, t->stream.data(), *need, m.from));
         }
-        auto b = read_answer(t, reinterpret_cast<const uint8_t*>(m.data.data()), m.data.size(),
+        auto b = read_answer(self, t, reinterpret_cast<const uint8_t*>(m.data.data()), m.data.size(),
                              m.from);
         if (!b && code_of(b.error()) != errc::invalid_argument)
           return receive(self, t); // garbage that happened to match: keep waiting
