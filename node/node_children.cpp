@@ -4,8 +4,6 @@
 // and past the budget the node ends with a reason that names the child.
 #include "p2pd/node/node_state.hpp"
 
-#include <algorithm>
-
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"

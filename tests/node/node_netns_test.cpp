@@ -51,6 +51,15 @@ std::optional<node_handle> start_in(child_checks& c, runtime& rt, node_spec spec
   return std::move(*n);
 }
 
+// `from` connects to `to`: the connection, or nothing (and a recorded failure).
+std::optional<node_connection> connect_in(child_checks& c, node_handle& from,
+                                          const node_handle& to) {
+  auto conn = from.connect(to.address());
+  if (!NETNS_EXPECT_EQ(c, render(conn ? caf::error{} : conn.error()), std::string{"none"}))
+    return std::nullopt;
+  return std::move(*conn);
+}
+
 } // namespace
 
 TEST(NodeNetns, TwoHostsOfOneLanConnectOverTheirLanAddresses) {
@@ -61,9 +70,8 @@ TEST(NodeNetns, TwoHostsOfOneLanConnectOverTheirLanAddresses) {
                         auto b = start_in(c, rt, on({"veth-eth0"}, hub));
                         if (!a || !b)
                           return;
-                        auto conn = a->connect(b->address());
-                        if (!NETNS_EXPECT_EQ(c, render(conn ? caf::error{} : conn.error()),
-                                             std::string{"none"}))
+                        auto conn = connect_in(c, *a, *b);
+                        if (!conn)
                           return;
                         NETNS_EXPECT_EQ(c, std::string{node::to_string(conn->report.path)},
                                         std::string{"lan"});
@@ -85,9 +93,8 @@ TEST(NodeNetns, TwoHostsWithOnlyLinkLocalAddressesConnectOverThem) {
                         auto b = start_in(c, rt, on({"veth-eth0"}, hub));
                         if (!a || !b)
                           return;
-                        auto conn = a->connect(b->address());
-                        if (!NETNS_EXPECT_EQ(c, render(conn ? caf::error{} : conn.error()),
-                                             std::string{"none"}))
+                        auto conn = connect_in(c, *a, *b);
+                        if (!conn)
                           return;
                         NETNS_EXPECT_EQ(c, std::string{node::to_string(conn->report.path)},
                                         std::string{"link-local"});
@@ -117,9 +124,8 @@ TEST(NodeNetns, ANodeWithTwoInterfacesOffersBothAndIsReachedOnEach) {
                                     + r.nic->to_string() + ";";
                         NETNS_EXPECT_EQ(c, nics, std::string{"if0 10.9.0.1;if1 10.9.1.1;"});
                         // B shares only eth1's link: it reaches A there.
-                        auto conn = b->connect(a->address());
-                        if (!NETNS_EXPECT_EQ(c, render(conn ? caf::error{} : conn.error()),
-                                             std::string{"none"}))
+                        auto conn = connect_in(c, *b, *a);
+                        if (!conn)
                           return;
                         NETNS_EXPECT_EQ(c, conn->report.remote.ip.to_string(),
                                         std::string{"10.9.1.1"});

@@ -247,7 +247,7 @@ TEST(NtpPacket, AnswerSentBeforeTheRequestCameIsRefused) {
                  "sent 15259 ns before the request was received");
 }
 
-TEST(NtpPacket, KissCodesSayWhatToDo) {
+TEST(NtpPacket, KissCodesNameTheirAction) {
   EXPECT_EQ(kiss_action("DENY"), ntp_kiss_action::stop);
   EXPECT_EQ(kiss_action("RSTR"), ntp_kiss_action::stop);
   EXPECT_EQ(kiss_action("RATE"), ntp_kiss_action::slow_down);
