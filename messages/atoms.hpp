@@ -15,5 +15,7 @@ using info_atom = caf::atom_constant<caf::atom("p2info")>;
 using stats_atom = caf::atom_constant<caf::atom("p2stats")>;
 using clients_atom = caf::atom_constant<caf::atom("p2clients")>;
 using resolve_atom = caf::atom_constant<caf::atom("p2resolve")>;
+/// Measure again now (interface actors, the NTP clock).
+using refresh_atom = caf::atom_constant<caf::atom("p2refresh")>;
 
 } // namespace p2pd

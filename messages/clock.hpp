@@ -13,11 +13,6 @@
 
 namespace p2pd {
 
-// The interface actor's refresh atom (messages/interface.hpp), declared again
-// for the same type so that the clock's users need not include the
-// interface's messages.
-using refresh_atom = caf::atom_constant<caf::atom("p2refresh")>;
-
 /// What the NTP clock measured: local time (the stack's unix_ns) plus
 /// offset_ns is the servers' time, give or take error_ns.
 struct clock_offset {

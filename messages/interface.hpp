@@ -16,7 +16,6 @@
 
 namespace p2pd {
 
-using refresh_atom = caf::atom_constant<caf::atom("p2refresh")>;
 using route_atom = caf::atom_constant<caf::atom("p2route")>;
 using ready_atom = caf::atom_constant<caf::atom("p2ready")>;
 using nat_atom = caf::atom_constant<caf::atom("p2nat")>;
