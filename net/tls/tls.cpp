@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <memory>
 #include <optional>
 
 #include <openssl/bio.h>
@@ -385,15 +386,21 @@ error tls_session::state::advance(std::vector<char>* plain_out) {
 }
 
 error tls_session::state::read_plain(std::vector<char>& plain_out) {
+  // Each SSL_read gives at most one record. Read into a scratch buffer of
+  // this thread and append what came: growing plain_out by a whole record
+  // before each read zero-filled 16 KiB (and reallocated) for every record,
+  // however small, which cost more than decrypting a 64-byte message.
+  // (Allocated on a thread's first read: a static thread_local array would
+  // be zeroed for every thread of the process.)
+  thread_local std::unique_ptr<char[]> scratch{new char[read_chunk]};
   for (;;) {
-    size_t old = plain_out.size();
-    plain_out.resize(old + read_chunk);
     size_t got = 0;
     ERR_clear_error();
-    int r = SSL_read_ex(ssl.get(), plain_out.data() + old, read_chunk, &got);
-    plain_out.resize(old + (r == 1 ? got : 0));
-    if (r == 1)
+    int r = SSL_read_ex(ssl.get(), scratch.get(), read_chunk, &got);
+    if (r == 1) {
+      plain_out.insert(plain_out.end(), scratch.get(), scratch.get() + got);
       continue;
+    }
     int e = SSL_get_error(ssl.get(), r);
     if (want_io(e))
       return {};

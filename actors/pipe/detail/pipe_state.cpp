@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "caf/actor_cast.hpp"
+#include "caf/detail/scope_guard.hpp"
 #include "caf/send.hpp"
 #include "caf/io/receive_policy.hpp"
 
@@ -14,6 +15,9 @@
 namespace p2pd::actors {
 
 namespace {
+
+/// The most plaintext buffer a thread keeps between reads.
+constexpr size_t spare_limit = 256 * 1024;
 
 caf::error conn_error(int err, const endpoint& peer) {
   if (err == 0)
@@ -227,7 +231,16 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
   c.rx_seq = ++rx_count;
   if (!c.tls)
     return on_plaintext(h, c, data, size);
-  std::vector<char> plain;
+  // The plaintext buffer of the multiplexer thread, reused from read to
+  // read (a fresh vector cost an allocation and its growth per read); taken
+  // out while in use, so that a nested read would make its own.
+  thread_local std::vector<char> spare;
+  std::vector<char> plain = std::move(spare);
+  plain.clear();
+  auto give_back = caf::detail::make_scope_guard([&] {
+    if (plain.capacity() <= spare_limit)
+      spare = std::move(plain);
+  });
   auto err = c.tls->feed(data, size, plain);
   flush_tls(c); // handshake records, alerts
   if (err)
