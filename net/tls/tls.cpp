@@ -118,6 +118,7 @@ struct tls_session::state {
   std::optional<node_id> expected; // node sessions: whom the peer must be
   std::optional<public_keys> peer_keys; // node sessions: set by node_verify_callback
   std::string node_why;      // node sessions: why the peer's certificate was refused
+  x509_ptr checked_cert;     // node sessions: the certificate peer_keys came from
   std::vector<char> pending; // plaintext not yet accepted by SSL_write
   bool handshake_done = false;
   bool peer_closed = false;
@@ -160,7 +161,18 @@ struct tls_session::state {
     auto* st = ssl != nullptr ? static_cast<state*>(SSL_get_app_data(ssl)) : nullptr;
     if (st == nullptr)
       return 0;
-    auto keys = node_keys_of(X509_STORE_CTX_get0_cert(store));
+    // OpenSSL calls this twice for the one certificate (for the self-signed
+    // chain, then for the leaf): its verdict is a function of the
+    // certificate alone, and checking it (an Ed25519 verification) again
+    // doubled the cost.
+    X509* cert = X509_STORE_CTX_get0_cert(store);
+    if (st->peer_keys && st->checked_cert && cert != nullptr
+        && X509_cmp(cert, st->checked_cert.get()) == 0) {
+      X509_STORE_CTX_set_error(store, X509_V_OK);
+      return 1;
+    }
+    st->checked_cert.reset();
+    auto keys = node_keys_of(cert);
     if (!keys) {
       st->node_why = keys.error().what;
     } else if (st->expected && node_id::of(*keys) != *st->expected) {
@@ -168,6 +180,8 @@ struct tls_session::state {
                      + st->expected->to_string();
     } else {
       st->peer_keys = *keys;
+      if (X509_up_ref(cert) == 1)
+        st->checked_cert.reset(cert);
       X509_STORE_CTX_set_error(store, X509_V_OK);
       return 1;
     }
