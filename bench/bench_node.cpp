@@ -6,6 +6,7 @@
 //   bench_node --quick   smoke run (CTest): few samples, 20-node mesh
 //   bench_node --only nodes,mesh   only these cells (floor, connects,
 //                        messages, nodes, mesh): for profiling one of them
+//   bench_node --mesh 50 a mesh of 50 nodes (how its rate scales)
 //
 // (a) node start: runtime::start_node until ready (identity made before),
 //     against the floor of what a node holds: an Ed25519 certificate, a
@@ -34,6 +35,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <string>
@@ -53,7 +55,7 @@ namespace {
 
 int usage(const char* prog) {
   std::fprintf(stderr,
-               "usage: %s [--quick] [--only CELL,...]\n"
+               "usage: %s [--quick] [--only CELL,...] [--mesh NODES]\n"
                "  cells: floor, connects, messages (the baselines), nodes, mesh\n",
                prog);
   return 2;
@@ -140,9 +142,14 @@ Result cell(bool wanted, const std::string& label, seconds_d limit, Body&& body)
 int main(int argc, char** argv) {
   bool quick = false;
   std::set<std::string> only; // empty: every cell
+  size_t mesh_nodes = 0;       // 0: the default for the run
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--mesh") == 0 && i + 1 < argc) {
+      mesh_nodes = std::strtoul(argv[++i], nullptr, 10);
+      if (mesh_nodes < 2)
+        return usage(argv[0]);
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       std::string list = argv[++i];
       for (size_t pos = 0; pos <= list.size();) {
@@ -170,6 +177,8 @@ int main(int argc, char** argv) {
     sz.mesh_nodes = 20;
     tls_connects = 50;
   }
+  if (mesh_nodes > 0)
+    sz.mesh_nodes = mesh_nodes;
   std::printf("bench_node%s: %u cores, load average %s (other work skews the ratios)\n",
               quick ? " --quick" : "", std::thread::hardware_concurrency(),
               load_average().c_str());
