@@ -291,6 +291,25 @@ error tls_session::write(const char* data, size_t n) {
     return st_->failure;
   if (st_->closed)
     return error{errc::pipe_closed, "TLS connection with " + st_->label + " is closed"};
+  if (st_->handshake_done && st_->pending.empty()) {
+    // The usual case: encrypted straight from the caller's bytes, without
+    // a copy into `pending` first; only what SSL_write did not take waits.
+    while (n > 0) {
+      size_t written = 0;
+      ERR_clear_error();
+      int r = SSL_write_ex(st_->ssl.get(), data, n, &written);
+      if (r != 1) {
+        int e = SSL_get_error(st_->ssl.get(), r);
+        if (!want_io(e))
+          return st_->fail(st_->io_error("write", e));
+        break;
+      }
+      data += written;
+      n -= written;
+    }
+    if (n == 0)
+      return {};
+  }
   st_->pending.insert(st_->pending.end(), data, data + n);
   return st_->handshake_done ? st_->flush_pending() : error{};
 }

@@ -98,8 +98,17 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
   if (c->stream->last_error() != 0)
     return refuse(conn_error(c->stream->last_error(), c->peer));
   // Length-prefixed: the prefix goes first, in the same record or write.
+  // The buffer is the thread's, reused from send to send (taken out while
+  // in use): a fresh one cost an allocation per message.
+  thread_local std::string spare_framed;
   std::string framed;
+  auto give_back = caf::detail::make_scope_guard([&] {
+    if (framed.capacity() > spare_framed.capacity() && framed.capacity() <= spare_limit)
+      spare_framed = std::move(framed);
+  });
   if (spec.length_prefixed) {
+    framed = std::move(spare_framed);
+    framed.clear();
     if (auto err = net::append_length_prefixed({data, size}, spec.conf.reader_limit - 4, framed))
       return refuse(make_error(err));
     data = framed.data();
