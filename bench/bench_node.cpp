@@ -4,6 +4,9 @@
 //
 //   bench_node           full run (about a minute)
 //   bench_node --quick   smoke run (CTest): few samples, 20-node mesh
+//   bench_node --only nodes,mesh   only these cells (floor, connects,
+//                        messages, nodes, mesh): for profiling one of them
+//   bench_node --mesh 50 a mesh of 50 nodes (how its rate scales)
 //
 // (a) node start: runtime::start_node until ready (identity made before),
 //     against the floor of what a node holds: an Ed25519 certificate, a
@@ -32,7 +35,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -49,7 +54,10 @@ using namespace p2pd::bench;
 namespace {
 
 int usage(const char* prog) {
-  std::fprintf(stderr, "usage: %s [--quick]\n", prog);
+  std::fprintf(stderr,
+               "usage: %s [--quick] [--only CELL,...] [--mesh NODES]\n"
+               "  cells: floor, connects, messages (the baselines), nodes, mesh\n",
+               prog);
   return 2;
 }
 
@@ -123,16 +131,40 @@ bool report(const char* cell, const std::string& problem) {
   return true;
 }
 
+// A cell in its child, or nothing when not wanted (--only).
+template <class Result, class Body>
+Result cell(bool wanted, const std::string& label, seconds_d limit, Body&& body) {
+  return wanted ? run_in_child<Result>(label, limit, std::forward<Body>(body)) : Result{};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   bool quick = false;
+  std::set<std::string> only; // empty: every cell
+  size_t mesh_nodes = 0;       // 0: the default for the run
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0)
+    if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
-    else
+    } else if (std::strcmp(argv[i], "--mesh") == 0 && i + 1 < argc) {
+      mesh_nodes = std::strtoul(argv[++i], nullptr, 10);
+      if (mesh_nodes < 2)
+        return usage(argv[0]);
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      std::string list = argv[++i];
+      for (size_t pos = 0; pos <= list.size();) {
+        auto end = std::min(list.find(',', pos), list.size());
+        only.insert(list.substr(pos, end - pos));
+        pos = end + 1;
+      }
+    } else {
       return usage(argv[0]);
+    }
   }
+  for (auto& c : only)
+    if (c != "floor" && c != "connects" && c != "messages" && c != "nodes" && c != "mesh")
+      return usage(argv[0]);
+  auto want = [&](const char* cell) { return only.empty() || only.count(cell) > 0; };
   // A peer gone mid-write must show as an error, not end the benchmark.
   std::signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
@@ -145,12 +177,14 @@ int main(int argc, char** argv) {
     sz.mesh_nodes = 20;
     tls_connects = 50;
   }
+  if (mesh_nodes > 0)
+    sz.mesh_nodes = mesh_nodes;
   std::printf("bench_node%s: %u cores, load average %s (other work skews the ratios)\n",
               quick ? " --quick" : "", std::thread::hardware_concurrency(),
               load_average().c_str());
 
   seconds_d limit{quick ? 60.0 : 600.0};
-  auto floor = run_in_child<floor_pod>("baseline floor", limit, [&](auto send) {
+  auto floor = cell<floor_pod>(want("floor"), "baseline floor", limit, [&](auto send) {
     auto r = measure_tls_floor(sz.mesh_nodes);
     floor_pod out;
     out.ms = median(r.ms);
@@ -158,7 +192,7 @@ int main(int argc, char** argv) {
     set_text(out.error, r.problem);
     send(out);
   });
-  auto tls_conn = run_in_child<floor_pod>("baseline connects", limit, [&](auto send) {
+  auto tls_conn = cell<floor_pod>(want("connects"), "baseline connects", limit, [&](auto send) {
     auto r = measure_tls_connects(tls_connects);
     floor_pod out;
     out.ms = median(r.ms);
@@ -166,7 +200,7 @@ int main(int argc, char** argv) {
     set_text(out.error, r.problem);
     send(out);
   });
-  auto tls_rates = run_in_child<rates_pod>("baseline messages", limit, [&](auto send) {
+  auto tls_rates = cell<rates_pod>(want("messages"), "baseline messages", limit, [&](auto send) {
     auto small = measure_tls_rate(sz.small_size, sz.small_count);
     auto large = measure_tls_rate(sz.large_size, sz.large_count);
     rates_pod out;
@@ -177,7 +211,7 @@ int main(int argc, char** argv) {
     set_text(out.error, !small.problem.empty() ? small.problem : large.problem);
     send(out);
   });
-  auto nodes = run_in_child<nodes_pod>("nodes", limit, [&](auto send) {
+  auto nodes = cell<nodes_pod>(want("nodes"), "nodes", limit, [&](auto send) {
     quiet_stdout();
     nodes_pod out;
     {
@@ -195,7 +229,7 @@ int main(int argc, char** argv) {
     }
     send(out);
   });
-  auto mesh = run_in_child<mesh_pod>("mesh", limit, [&](auto send) {
+  auto mesh = cell<mesh_pod>(want("mesh"), "mesh", limit, [&](auto send) {
     quiet_stdout();
     mesh_pod out;
     {

@@ -3,6 +3,9 @@
 // handlers and subscribers.
 #include "p2pd/node/node_state.hpp"
 
+#include <cstring>
+#include <string_view>
+
 #include "caf/send.hpp"
 
 #include "p2pd/messages/errors.hpp"
@@ -11,6 +14,35 @@
 namespace p2pd::node {
 
 namespace {
+
+// A connection's key: the pipe's actor id and the peer's endpoint, as raw
+// bytes on the stack. It was "id|address:port" text (node_state::key), made
+// for every message received: two allocations and an address formatted
+// per message, before two map lookups.
+class conn_key {
+public:
+  conn_key(const pipe_actor& pipe, const endpoint& from) {
+    auto id = static_cast<uint64_t>(pipe.id());
+    auto scope = from.ip.scope_id();
+    auto fam = static_cast<uint8_t>(from.fam());
+    char* p = buf_;
+    auto put = [&p](const void* x, size_t n) {
+      std::memcpy(p, x, n);
+      p += n;
+    };
+    put(&id, sizeof id);
+    put(&fam, sizeof fam);
+    put(from.ip.bytes().data(), from.ip.bytes().size());
+    put(&scope, sizeof scope);
+    put(&from.port, sizeof from.port);
+  }
+
+  std::string_view view() const { return {buf_, sizeof buf_}; }
+  std::string str() const { return std::string{view()}; }
+
+private:
+  char buf_[sizeof(uint64_t) + 1 + 16 + sizeof(uint32_t) + sizeof(uint16_t)];
+};
 
 void close_conn(const pipe_actor& pipe, const endpoint& from, bool inbound) {
   if (inbound)
@@ -37,7 +69,7 @@ void deliver(node_actor_ptr self, link& l, bytes& data, const endpoint& from) {
     st.notify(caf::make_message(std::move(msg)));
 }
 
-void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes& data) {
+void on_hello(node_actor_ptr self, awaiting w, const bytes& data) {
   auto& st = self->state;
   auto h = read_hello(std::string_view{data.data(), data.size()});
   if (!h) {
@@ -85,15 +117,13 @@ void on_hello(node_actor_ptr self, const std::string& k, awaiting w, const bytes
   }
   ++st.stats.inbound;
   add_link(self, conn);
-  (void) k;
 }
 
 } // namespace
 
 void add_link(node_actor_ptr self, node_connection conn) {
   auto& st = self->state;
-  auto k = node_state::key(conn.pipe, conn.remote);
-  st.links[k] = link{conn, self->clock().now()};
+  st.links[conn_key{conn.pipe, conn.remote}.str()] = link{conn, self->clock().now()};
   st.stats.connections = static_cast<uint32_t>(st.links.size());
   st.notify(caf::make_message(node_peer_up{std::move(conn)}));
 }
@@ -114,7 +144,7 @@ void on_pipe_up(node_actor_ptr self, const pipe_up& up) {
                                              + ") reached"));
     return close_conn(up.pipe, up.peer, true);
   }
-  auto k = node_state::key(up.pipe, up.peer);
+  auto k = conn_key{up.pipe, up.peer}.str();
   st.hellos[k] = awaiting{up.peer_node, up.pipe, up.peer};
   self->delayed_send(self, st.spec.hello_timeout, hello_tmo_atom::value, k);
 }
@@ -132,13 +162,13 @@ void on_hello_timeout(node_actor_ptr self, const std::string& k) {
 
 void on_pipe_msg(node_actor_ptr self, pipe_msg& msg) {
   auto& st = self->state;
-  auto k = node_state::key(msg.pipe, msg.from);
-  if (auto i = st.hellos.find(k); i != st.hellos.end()) {
-    auto w = i->second;
+  conn_key k{msg.pipe, msg.from};
+  if (auto i = st.hellos.find(k.view()); i != st.hellos.end()) {
+    auto w = std::move(i->second);
     st.hellos.erase(i);
-    return on_hello(self, k, std::move(w), msg.data);
+    return on_hello(self, std::move(w), msg.data);
   }
-  if (auto i = st.links.find(k); i != st.links.end())
+  if (auto i = st.links.find(k.view()); i != st.links.end())
     return deliver(self, i->second, msg.data, msg.from);
   // A pipe of a connect attempt that lost, or a connection already dropped:
   // nothing from it reaches anyone.
@@ -146,8 +176,9 @@ void on_pipe_msg(node_actor_ptr self, pipe_msg& msg) {
 
 void on_pipe_end(node_actor_ptr self, const pipe_end& end) {
   auto& st = self->state;
-  auto ended = [&](const std::string& k) {
-    st.hellos.erase(k);
+  auto ended = [&](std::string_view k) {
+    if (auto h = st.hellos.find(k); h != st.hellos.end())
+      st.hellos.erase(h);
     auto i = st.links.find(k);
     if (i == st.links.end())
       return;
@@ -157,7 +188,7 @@ void on_pipe_end(node_actor_ptr self, const pipe_end& end) {
     st.notify(caf::make_message(std::move(ev)));
   };
   if (!end.whole) {
-    ended(node_state::key(end.pipe, end.peer));
+    ended(conn_key{end.pipe, end.peer}.view());
     return;
   }
   st.own_clients.erase(end.pipe.address());

@@ -118,9 +118,11 @@ struct node_state {
   std::vector<caf::actor> subscribers;
   node_stats stats;
 
-  // Connections: by "pipe id|endpoint", and the peers they lead to.
-  std::map<std::string, link> links;
-  std::map<std::string, awaiting> hellos;
+  // Connections: by key (conn_key in node_links.cpp), and the peers they
+  // lead to. Transparent comparison: a message's connection is looked up by
+  // a key built on the stack, with no string made per message.
+  std::map<std::string, link, std::less<>> links;
+  std::map<std::string, awaiting, std::less<>> hellos;
   std::map<std::string, std::shared_ptr<connect_job>> jobs;  // by peer id
   std::map<uint64_t, std::string> reverse_asked;             // our request id -> peer id
   std::set<caf::actor_addr> own_clients;                     // our client pipes

@@ -167,6 +167,15 @@ result<std::shared_ptr<tls_context>> tls_context::make_node(const identity& me, 
     return openssl_error("cannot use the node certificate");
   // Each session installs the callback that checks node certificates.
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // No resumption: a resumed session would skip the node certificate check
+  // (and tell no peer keys). Without it, the tickets a TLS 1.3 server sends
+  // after each handshake are work for nothing: the server encodes the
+  // session with the client's certificate into each, the client decodes
+  // them again (about 6 % of the CPU of a mesh of connects), and the caches
+  // keep sessions in memory.
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  if (server)
+    SSL_CTX_set_num_tickets(ctx.get(), 0);
   if (server) {
     static const unsigned char sid_ctx[] = "p2pd-node";
     SSL_CTX_set_session_id_context(ctx.get(), sid_ctx, sizeof sid_ctx - 1);

@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "caf/actor_cast.hpp"
+#include "caf/detail/scope_guard.hpp"
 #include "caf/send.hpp"
 #include "caf/io/receive_policy.hpp"
 
@@ -14,6 +15,9 @@
 namespace p2pd::actors {
 
 namespace {
+
+/// The most plaintext buffer a thread keeps between reads.
+constexpr size_t spare_limit = 256 * 1024;
 
 caf::error conn_error(int err, const endpoint& peer) {
   if (err == 0)
@@ -94,8 +98,17 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
   if (c->stream->last_error() != 0)
     return refuse(conn_error(c->stream->last_error(), c->peer));
   // Length-prefixed: the prefix goes first, in the same record or write.
+  // The buffer is the thread's, reused from send to send (taken out while
+  // in use): a fresh one cost an allocation per message.
+  thread_local std::string spare_framed;
   std::string framed;
+  auto give_back = caf::detail::make_scope_guard([&] {
+    if (framed.capacity() > spare_framed.capacity() && framed.capacity() <= spare_limit)
+      spare_framed = std::move(framed);
+  });
   if (spec.length_prefixed) {
+    framed = std::move(spare_framed);
+    framed.clear();
     if (auto err = net::append_length_prefixed({data, size}, spec.conf.reader_limit - 4, framed))
       return refuse(make_error(err));
     data = framed.data();
@@ -227,7 +240,16 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
   c.rx_seq = ++rx_count;
   if (!c.tls)
     return on_plaintext(h, c, data, size);
-  std::vector<char> plain;
+  // The plaintext buffer of the multiplexer thread, reused from read to
+  // read (a fresh vector cost an allocation and its growth per read); taken
+  // out while in use, so that a nested read would make its own.
+  thread_local std::vector<char> spare;
+  std::vector<char> plain = std::move(spare);
+  plain.clear();
+  auto give_back = caf::detail::make_scope_guard([&] {
+    if (plain.capacity() <= spare_limit)
+      spare = std::move(plain);
+  });
   auto err = c.tls->feed(data, size, plain);
   flush_tls(c); // handshake records, alerts
   if (err)
