@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "caf/actor_cast.hpp"
+#include "caf/actor_clock.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 #include "caf/typed_event_based_actor.hpp"
@@ -15,7 +16,8 @@ namespace p2pd {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+// RTTs on the actor clock: a simulation drives it (virtual time).
+using clock_type = caf::actor_clock;
 
 // Requests to the pipe carry no timeout of their own: the pipe answers at
 // once (recv: within its wait, by its own timer), and a closed pipe bounces
@@ -52,7 +54,7 @@ void finish(const txn_ptr& t, caf::expected<stun_binding> res) {
 
 // An answer, decoded: a binding, an error response, or garbage.
 caf::expected<stun_binding> read_answer(const txn_ptr& t, const uint8_t* data, size_t size,
-                                        const endpoint& from) {
+                                        const endpoint& from, clock_type::time_point now) {
   net::stun_decode_options opts;
   opts.allow_rfc3489 = t->id.rfc3489();
   opts.expect_txid = t->id;
@@ -74,7 +76,7 @@ caf::expected<stun_binding> read_answer(const txn_ptr& t, const uint8_t* data, s
   b.responder = from;
   b.response_origin = msg->response_origin().value_or(msg->source_address().value_or(endpoint{}));
   b.other_address = msg->other_address().value_or(msg->changed_address().value_or(endpoint{}));
-  b.rtt = clock_type::now() - t->sent_at;
+  b.rtt = now - t->sent_at;
   b.sends = t->sends;
   return b;
 }
@@ -93,7 +95,7 @@ void receive(client_ptr self, txn_ptr t);
 
 void send_request(client_ptr self, const txn_ptr& t) {
   ++t->sends;
-  t->sent_at = clock_type::now();
+  t->sent_at = self->clock().now();
   if (t->tcp)
     self->send(t->q.pipe, send_atom::value, t->wire);
   else
@@ -110,10 +112,10 @@ void receive(client_ptr self, txn_ptr t) {
           auto need = net::stun_message_size(t->stream.data(), t->stream.size());
           if (!need || t->stream.size() < *need)
             return receive(self, t); // more of the answer is on its way
-          return finish(t, read_answer(t, t->stream.data(), *need, m.from));
+          return finish(t, read_answer(t, t->stream.data(), *need, m.from, self->clock().now()));
         }
         auto b = read_answer(t, reinterpret_cast<const uint8_t*>(m.data.data()), m.data.size(),
-                             m.from);
+                             m.from, self->clock().now());
         if (!b && code_of(b.error()) != errc::invalid_argument)
           return receive(self, t); // garbage that happened to match: keep waiting
         // A binding must come from where it was asked to; an error response
