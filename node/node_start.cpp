@@ -223,6 +223,7 @@ void start_node(node_actor_ptr self) {
   for (size_t i = 0; i < names.size(); ++i) {
     auto is = spec.iface;
     is.name = names[i];
+    is.stack = spec.stack;
     auto hdl = spawn_interface(sys, std::move(is));
     st.ifaces.push_back(hdl);
     self->link_to(hdl);
