@@ -58,7 +58,7 @@ caf::expected<loaded_interface> load_interface(caf::actor_system& sys, interface
   // Checked here too, so that the caller gets the reason, not a dead actor.
   if (auto err = spec.check())
     return err;
-  if (auto nic = actors::find_nic(spec.name); !nic)
+  if (auto nic = actors::find_nic(stack_or_os(spec.stack), spec.name); !nic)
     return std::move(nic.error());
   caf::scoped_actor self{sys};
   auto hdl = spawn_interface(sys, std::move(spec));

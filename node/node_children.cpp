@@ -54,6 +54,13 @@ size_t adopt(node_actor_ptr self, child_kind kind, size_t index, std::string nam
 void child_failed(node_actor_ptr self, size_t which, const caf::error& reason) {
   auto& st = self->state;
   auto& c = st.children[which];
+  // An interface that is not there at start is the spec's mistake, not a
+  // fault a restart could mend: the start fails at once with the reason.
+  if (c.kind == child_kind::interface && c.index < st.loaded.size() && !st.loaded[c.index]
+      && code_of(reason) == errc::interface_not_found)
+    return fail_node(self, make_error(errc::interface_not_found,
+                                      "the node cannot start its " + c.name + ": "
+                                        + render(reason)));
   auto delay = c.budget.on_failure(self->clock().now());
   if (!delay) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.policy.period);
@@ -135,6 +142,7 @@ void start_interface(node_actor_ptr self, size_t i, std::string name) {
   auto& st = self->state;
   auto is = st.spec.iface;
   is.name = name;
+  is.stack = st.spec.stack;
   auto hdl = spawn_interface(self->home_system(), std::move(is));
   st.ifaces[i] = hdl;
   auto which = adopt(self, child_kind::interface, i,

@@ -245,10 +245,6 @@ local_view node_state::view() const {
   return local_view{address, link_scopes(snaps)};
 }
 
-std::string node_state::key(const pipe_actor& pipe, const endpoint& from) {
-  return std::to_string(pipe.id()) + "|" + from.to_string();
-}
-
 link* node_state::link_to(const std::string& peer) {
   link* best = nullptr;
   for (auto& kvp : links)

@@ -142,8 +142,6 @@ struct node_state {
 
   caf::actor idle_timer;
 
-  /// "pipe id|endpoint": a connection's key.
-  static std::string key(const pipe_actor& pipe, const endpoint& from);
   /// The link to `peer`, most recent first, or null.
   link* link_to(const std::string& peer);
 

@@ -187,8 +187,9 @@ void run_tasks(interface_impl self) {
 
 void start_refresh(interface_impl self) {
   auto& st = self->state;
-  // A netlink dump: a local, bounded kernel call, like a socket option.
-  auto nic = find_nic(st.spec.name);
+  // The stack's table: on the OS a netlink dump, a local, bounded kernel
+  // call like a socket option.
+  auto nic = find_nic(stack_or_os(st.spec.stack), st.spec.name);
   if (!nic) {
     fail(self, std::move(nic.error()));
     return;
@@ -234,7 +235,7 @@ interface_actor::behavior_type interface_fn(interface_impl self, interface_spec 
   auto nic = [&]() -> caf::expected<net::interface_info> {
     if (auto err = self->state.spec.check())
       return err;
-    return find_nic(self->state.spec.name);
+    return find_nic(stack_or_os(self->state.spec.stack), self->state.spec.name);
   }();
   if (!nic)
     self->quit(std::move(nic.error()));

@@ -9,6 +9,7 @@
 #include "caf/timespan.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/net/addr/address.hpp"
@@ -52,6 +53,11 @@ struct interface_spec {
   /// For a program that knows its network, and for tests and simulations.
   /// External addresses are still asked of stun_servers.
   std::vector<nat_summary> nats;
+  /// The network the actor watches (null: os_stack()): it lists the
+  /// interfaces, and every socket of the STUN probes is a pipe of it. A node
+  /// passes its own (node_spec::stack, in place of the one in
+  /// node_spec::iface); a simulation passes a host's.
+  stack_ptr stack = os_stack();
 
   /// The given NAT of `fam`, if any.
   const nat_summary* given_nat(net::family fam) const;

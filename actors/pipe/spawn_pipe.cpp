@@ -22,9 +22,13 @@ caf::timespan open_timeout(const pipe_spec& spec) {
 
 caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, pipe_spec spec) {
   auto timeout = open_timeout(spec);
-  auto hdl = spawn_pipe(self->system(), std::move(spec));
+  return open_pipe(self, spawn_pipe(self->system(), std::move(spec)), timeout);
+}
+
+caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, const pipe_actor& pipe,
+                                   caf::timespan timeout) {
   caf::expected<pipe_info> out{caf::make_error(caf::sec::request_timeout)};
-  self->request(hdl, timeout, caf::open_atom::value)
+  self->request(pipe, timeout, caf::open_atom::value)
     .receive([&](pipe_info& info) { out = std::move(info); },
              [&](caf::error& err) { out = std::move(err); });
   return out;

@@ -25,4 +25,10 @@ caf::timespan open_timeout(const pipe_spec& spec);
 /// event-based actors.
 caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, pipe_spec spec);
 
+/// Opens `pipe`, spawned but not yet opened, from `self` as open_pipe()
+/// does, waiting at most `timeout` (open_timeout() of its spec): for pipes
+/// that a network stack spawned (actors/stack/open_pipe_on.hpp).
+caf::expected<pipe_info> open_pipe(caf::scoped_actor& self, const pipe_actor& pipe,
+                                   caf::timespan timeout);
+
 } // namespace p2pd

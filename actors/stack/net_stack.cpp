@@ -40,4 +40,8 @@ stack_ptr os_stack() {
   return instance;
 }
 
+const net_stack& stack_or_os(const stack_ptr& s) {
+  return s ? *s : *os_stack();
+}
+
 } // namespace p2pd

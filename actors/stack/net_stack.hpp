@@ -54,4 +54,8 @@ using stack_ptr = std::shared_ptr<const net_stack>;
 /// system clock, std::random_device. One shared instance.
 stack_ptr os_stack();
 
+/// `*s`, or os_stack() when `s` is null: a spec whose stack was reset still
+/// means this host's network.
+const net_stack& stack_or_os(const stack_ptr& s);
+
 } // namespace p2pd

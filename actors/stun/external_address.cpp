@@ -4,7 +4,7 @@
 
 #include "caf/scoped_actor.hpp"
 
-#include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/actors/stack/open_pipe_on.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/nat/consensus.hpp"
 
@@ -52,7 +52,8 @@ caf::expected<net::route> discover_external(caf::actor_system& sys, const net::r
   out.ext_ips.clear();
   std::string why;
   for (auto& nic : r.nic_ips) {
-    auto p = open_pipe(self, server_spec(udp, endpoint{nic.network(), 0}));
+    auto p = open_pipe_on(self, stack_or_os(spec.stack),
+                          server_spec(udp, endpoint{nic.network(), 0}));
     if (!p) {
       why += "; " + nic.to_string() + ": " + render(p.error());
       continue;

@@ -7,6 +7,7 @@
 
 #include "caf/actor_system.hpp"
 
+#include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/stun/stun_timing.hpp"
@@ -22,6 +23,8 @@ struct external_spec {
   size_t min_agree = 2;
   /// STUN timing of each request (actors/stun/stun_timing.hpp says why).
   stun_timing timing = fast_stun_timing();
+  /// The network the sockets are opened on (null: os_stack()).
+  stack_ptr stack = os_stack();
 };
 
 /// Asks every server from a socket bound to each NIC address of `r` and

@@ -6,9 +6,8 @@
 #include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
-#include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/actors/stack/open_pipe_on.hpp"
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/iface/interfaces.hpp"
 
 namespace p2pd {
 
@@ -45,12 +44,12 @@ binding_result ask(caf::scoped_actor& self, const stun_client_actor& client,
 
 /// One binding to `server` over TCP from `local_ip`: whether the server is
 /// there at all when UDP gets no answer.
-binding_result ask_over_tcp(caf::scoped_actor& self, const stun_client_actor& client,
-                            const stun_timing& timing, const endpoint& server,
-                            const net::ip_address& local_ip) {
+binding_result ask_over_tcp(caf::scoped_actor& self, const net_stack& stack,
+                            const stun_client_actor& client, const stun_timing& timing,
+                            const endpoint& server, const net::ip_address& local_ip) {
   auto spec = client_spec(tcp, server.ip.to_string(), server.port);
   spec.local = endpoint{local_ip, 0};
-  auto conn = open_pipe(self, std::move(spec));
+  auto conn = open_pipe_on(self, stack, std::move(spec));
   if (!conn)
     return std::move(conn.error());
   auto b = pending_query{self, client, timing, {conn->pipe, server, {}, false}, tcp}.take();
@@ -70,13 +69,14 @@ net::stun_test outcome(const binding_result& r, const char* name,
   return net::stun_test::not_run();
 }
 
-std::vector<net::ip_address> local_ips_of(const endpoint& local, std::vector<std::string>& notes) {
+std::vector<net::ip_address> local_ips_of(const net_stack& stack, const endpoint& local,
+                                          std::vector<std::string>& notes) {
   std::vector<net::ip_address> out;
   if (!local.ip.is_any()) {
     out.push_back(local.ip);
     return out;
   }
-  auto table = net::list_interfaces();
+  auto table = stack.interfaces();
   if (!table) {
     notes.push_back("local addresses: " + net::to_string(table.error()));
     return out;
@@ -103,14 +103,15 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
                                                 + " differ in family");
   // The probe's pipes are owned by `self`: they close when it ends, on every
   // return path.
+  const auto& stack = stack_or_os(spec.stack);
   caf::scoped_actor self{sys};
   auto close = [](const pipe_info& p) { caf::anon_send(p.pipe, caf::close_atom::value); };
-  auto probe = open_pipe(self, server_spec(udp, bind_at));
+  auto probe = open_pipe_on(self, stack, server_spec(udp, bind_at));
   if (!probe)
     return std::move(probe.error());
   rep.local = probe->local;
   rep.tests.local_port = rep.local.port;
-  rep.tests.local_ips = local_ips_of(rep.local, rep.notes);
+  rep.tests.local_ips = local_ips_of(stack, rep.local, rep.notes);
 
   auto client = spawn_stun_client(sys, spec.timing);
   auto finish = [&] {
@@ -127,7 +128,7 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
   rep.tests.test1 = outcome(t1, "test I", rep.notes);
   if (!t1) {
     // Silence over UDP is "blocked" only if the server is there at all.
-    auto over_tcp = ask_over_tcp(self, client, spec.timing, spec.server, bind_at.ip);
+    auto over_tcp = ask_over_tcp(self, stack, client, spec.timing, spec.server, bind_at.ip);
     finish();
     if (!over_tcp)
       return make_error(errc::recv_timeout,
@@ -177,7 +178,8 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
 
   // Port delta: one fresh socket per sample, random non-consecutive ports.
   if (spec.delta_samples > 0) {
-    std::mt19937 rng{std::random_device{}()};
+    // The stack's seed: the ports need no secrecy, and a simulation replays them.
+    std::mt19937_64 rng{stack.rng_seed()};
     std::uniform_int_distribution<uint32_t> pick{spec.sample_port_min, spec.sample_port_max};
     std::vector<uint16_t> used;
     auto acceptable = [&](uint16_t port) {
@@ -194,7 +196,7 @@ caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec
         auto port = static_cast<uint16_t>(pick(rng));
         if (!acceptable(port))
           continue;
-        auto p = open_pipe(self, server_spec(udp, endpoint{bind_at.ip, port}));
+        auto p = open_pipe_on(self, stack, server_spec(udp, endpoint{bind_at.ip, port}));
         if (p)
           sock.emplace(std::move(*p));
         else

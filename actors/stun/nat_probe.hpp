@@ -10,6 +10,7 @@
 
 #include "caf/actor_system.hpp"
 
+#include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/net/addr/address.hpp"
@@ -37,6 +38,10 @@ struct nat_probe_spec {
   uint16_t sample_port_max = 60000;
   /// How often binding a random port may fail (in use) before giving up.
   size_t bind_retries = 20;
+  /// The network the probe runs on (null: os_stack()): its sockets, the
+  /// local addresses of an any-address probe, and the seed of the sample
+  /// ports come from it.
+  stack_ptr stack = os_stack();
 };
 
 /// What probe_nat() found.

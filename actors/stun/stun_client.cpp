@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "caf/actor_cast.hpp"
+#include "caf/actor_clock.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 #include "caf/typed_event_based_actor.hpp"

@@ -9,6 +9,9 @@
 #  - actors/ and node/ start threads only in run_blocking;
 #  - nothing below node/ includes it;
 #  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
+#  - node/, the interface actor and its STUN probes reach the OS only through
+#    their network stack (actors/stack/): no pipe spawned or opened directly,
+#    no interface listing or netlink, no socket, no random_device;
 #  - every .cpp in a library folder is listed in a CMakeLists.txt.
 set -uo pipefail
 root=${1:?usage: layering.sh <source root>}
@@ -33,9 +36,21 @@ hits=$(grep -rh '#include "p2pd/actors/' messages | grep -v 'actors/common/timeo
 ! grep -q '#include "p2pd/' actors/common/timeouts.hpp \
   || fail "actors/common/timeouts.hpp includes p2pd headers (it must stay a leaf)"
 
+# The seam for the simulation (actors/stack/net_stack.hpp): what node/ and
+# the interface actor start opens sockets, lists interfaces and draws seeds
+# through the stack it was given, so that a simulated stack replaces them
+# all. Comments are left out; `stack->spawn_pipe(` and `open_pipe_on(` are
+# the ways through the stack.
+seam='node actors/interface actors/stun/nat_probe.cpp actors/stun/external_address.cpp'
+hits=$(grep -rnE '#include "p2pd/(actors/pipe/spawn_pipe|net/iface/detail/netlink|net/sock/socket)\.hpp"' $seam || true)
+[ -z "$hits" ] || fail "the seam's code includes an OS entry point (use its net_stack): $hits"
+hits=$(grep -rnE '(^|[^>.[:alnum:]_])spawn_pipe\(|(^|[^[:alnum:]_])open_pipe\(|spawn_broker|list_interfaces\(|netlink_dump|open_bound_socket|open_listener|random_device' $seam \
+         | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
+[ -z "$hits" ] || fail "the seam's code reaches the OS around its net_stack: $hits"
+
 # Blocking procedures, each run by run_blocking or from the facade, never on
 # an actor's thread (see their headers).
-allowed='actors/pipe/spawn_pipe.hpp actors/pipe/spawn_pipe.cpp actors/stun/external_address.cpp actors/stun/nat_probe.cpp'
+allowed='actors/pipe/spawn_pipe.hpp actors/pipe/spawn_pipe.cpp actors/stack/open_pipe_on.hpp actors/stack/open_pipe_on.cpp actors/stun/external_address.cpp actors/stun/nat_probe.cpp'
 for f in $(grep -rl 'scoped_actor' actors | sort); do
   case " $allowed " in *" $f "*) ;; *) fail "$f blocks on a scoped_actor (actors/ is event-based)";; esac
 done
@@ -55,8 +70,9 @@ for f in $(grep -rlE 'spawn<caf::detached>|std::thread[^:]|std::async' actors no
   [ "$f" = actors/common/run_blocking.cpp ] || fail "$f starts a thread (use run_blocking)"
 done
 
-# Clock types by name, so that a read through an alias counts too.
-for f in $(grep -rlE 'std::chrono::(system|steady|high_resolution)_clock' actors messages node | sort); do
+# An alias (`using clock_type = std::chrono::steady_clock`) counts too: its
+# now() is a direct read all the same.
+for f in $(grep -rlE '(system|steady|high_resolution)_clock::now|std::chrono::(system|steady|high_resolution)_clock' actors messages node | sort); do
   [ "$f" = actors/common/clock.cpp ] || fail "$f reads a clock directly (use the actor clock or a spec's clock)"
 done
 

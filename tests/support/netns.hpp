@@ -1,9 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +43,15 @@ std::string sh(const std::string& cmd);
 /// up with carrier: one end of a veth pair whose peer, "veth-<name>", is up
 /// too (dummy links need a kernel module that containers may lack).
 std::string add_nic_cmd(const std::string& name);
+
+/// Waits until the kernel routes every address of `ips` (IPv4 or IPv6 text)
+/// to this host, within `limit`; returns "" then, else which are not yet
+/// local. Needed after `ip -6 addr add ... nodad`: the address is usable at
+/// once (bind() works), but its local route is installed later by a kernel
+/// work queue, and until then traffic to it leaves through the NIC's prefix
+/// route and is lost. Waits on route notifications, not by polling.
+std::string await_local_addresses(const std::vector<std::string>& ips,
+                                  std::chrono::milliseconds limit = std::chrono::seconds{5});
 
 /// Checks inside the child, where GoogleTest assertions would land in a copy
 /// of the test runner that the parent never sees.

@@ -43,6 +43,7 @@ caf::expected<net::route> learn_external(caf::actor_system& sys, const net::rout
   ext.servers = of_family(spec.stun_servers, r.fam);
   ext.min_agree = spec.min_agree;
   ext.timing = spec.timing;
+  ext.stack = spec.stack;
   return discover_external(sys, r, ext);
 }
 
@@ -62,6 +63,7 @@ nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
   ps.local = endpoint{local, 0};
   ps.timing = spec.timing;
   ps.delta_samples = spec.delta_samples;
+  ps.stack = spec.stack;
   auto rep = probe_nat_any(sys, servers, ps);
   if (!rep) {
     out.notes.push_back("NAT probe: " + render(rep.error()));
@@ -80,8 +82,8 @@ nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
   return out;
 }
 
-caf::expected<net::interface_info> find_nic(const std::string& name) {
-  auto table = net::list_interfaces();
+caf::expected<net::interface_info> find_nic(const net_stack& stack, const std::string& name) {
+  auto table = stack.interfaces();
   if (!table)
     return make_error(table.error());
   auto nic = net::choose_interface(*table, name);

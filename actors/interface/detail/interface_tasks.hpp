@@ -9,9 +9,11 @@
 
 namespace p2pd::actors {
 
-// The parts of an interface refresh. read_nic() is local and fast (one
-// netlink dump); the two STUN tasks wait on the network, so the interface
-// actor runs each as a blocking job of its own (run_blocking), all at once.
+// The parts of an interface refresh. read_nic() is local and fast (the
+// stack's interface table); the two STUN tasks wait on the network, so the
+// interface actor runs each as a blocking job of its own (run_blocking), all
+// at once. Everything goes through spec.stack: no socket or netlink dump of
+// their own.
 
 /// The NIC's name, addresses and routes of both families; ext_ips empty and
 /// one unknown nat_summary per family that has a route.
@@ -31,8 +33,8 @@ caf::expected<net::route> learn_external(caf::actor_system& sys, const net::rout
 nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
                          const interface_spec& spec);
 
-/// The NIC named `name` (empty: the default route's), read from the kernel
+/// The NIC named `name` (empty: the default route's), as `stack` lists it
 /// now. Errors: no such interface, the table cannot be read.
-caf::expected<net::interface_info> find_nic(const std::string& name);
+caf::expected<net::interface_info> find_nic(const net_stack& stack, const std::string& name);
 
 } // namespace p2pd::actors

@@ -33,6 +33,9 @@ netns_outcome with_nic(const std::string& name, Body body) {
   return run_in_new_netns([&]() -> std::string {
     if (auto err = sh(setup); !err.empty())
       return err;
+    // The IPv6 local routes come after the addresses (see await_local_addresses).
+    if (auto err = await_local_addresses({"2001:db8:9::2", "fe80::99"}); !err.empty())
+      return err;
     auto table = net::list_interfaces();
     if (!table)
       return "list_interfaces: " + net::to_string(table.error());
@@ -166,6 +169,9 @@ TEST(DaemonNetns, InterfaceThatDoesNotExistIsInterfaceNotFound) {
   P2PD_SKIP_UNLESS_NETNS();
   auto out = run_in_new_netns([]() -> std::string {
     if (auto err = sh(setup); !err.empty())
+      return err;
+    // The IPv6 local routes come after the addresses (see await_local_addresses).
+    if (auto err = await_local_addresses({"2001:db8:9::2", "fe80::99"}); !err.empty())
       return err;
     auto table = net::list_interfaces();
     if (!table)

@@ -83,6 +83,11 @@ TEST(PipeBind, BindsALinkLocalAddressWithItsScope) {
                       + " && ip -6 addr add 2001:db8:7::2/64 dev eth0 nodad");
         !err.empty())
       return err;
+    // nodad makes the addresses usable at once, but their local routes come
+    // later (a kernel work queue): until then the echo's datagram to them
+    // leaves through eth0 and is lost.
+    if (auto err = await_local_addresses({"fe80::1234", "2001:db8:7::2"}); !err.empty())
+      return err;
     auto table = net::list_interfaces();
     if (!table)
       return table.error().what;

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "p2pd/actors/stack/open_pipe_on.hpp"
 #include "p2pd/api/runtime.hpp"
 
 #include "support/expect.hpp"
+#include "support/test_stack.hpp"
 
 using namespace p2pd;
 
@@ -63,4 +65,22 @@ public:
 
 TEST(NetStack, NanosecondsDefaultToTheMillisecondClock) {
   EXPECT_EQ(ms_stack{}.unix_ns(), 1'767'225'600'123'000'000);
+}
+
+TEST(OsStack, StandsInForANullStack) {
+  EXPECT_EQ(&stack_or_os(nullptr), os_stack().get());
+  auto other = std::make_shared<test::test_stack>();
+  EXPECT_EQ(&stack_or_os(other), other.get());
+}
+
+TEST(OpenPipeOn, SpawnsThePipeOnTheStackAndOpensIt) {
+  runtime rt;
+  auto stack = std::make_shared<test::test_stack>();
+  caf::scoped_actor self{rt.system()};
+  auto opened = open_pipe_on(self, *stack,
+                             server_spec(udp, endpoint{net::ip_address::loopback(net::family::v4), 0}));
+  ASSERT_OK(opened);
+  EXPECT_NE(opened->local.port, 0);
+  EXPECT_EQ(stack->pipe_calls(), 1u);
+  caf::anon_send(opened->pipe, caf::close_atom::value);
 }
