@@ -43,6 +43,7 @@ void close_node(node_actor_ptr self) {
       caf::anon_send(p, caf::close_atom::value);
   }
   st.jobs.clear();
+  end_punches(self);
   for (auto& kvp : st.links)
     if (!kvp.second.conn.inbound)
       caf::anon_send(kvp.second.conn.pipe, caf::close_atom::value);
@@ -193,9 +194,18 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         return rp;
       },
       // Events of our pipes and listeners.
-      [=](pipe_up& up) { on_pipe_up(self, up); },
-      [=](pipe_msg& msg) { on_pipe_msg(self, msg); },
-      [=](pipe_end& end) { on_pipe_end(self, end); },
+      [=](pipe_up& up) {
+        if (!punch_pipe_event(self, up))
+          on_pipe_up(self, up);
+      },
+      [=](pipe_msg& msg) {
+        if (!punch_pipe_event(self, msg))
+          on_pipe_msg(self, msg);
+      },
+      [=](pipe_end& end) {
+        if (!punch_pipe_event(self, end))
+          on_pipe_end(self, end);
+      },
       [=](pipe_error&) {},
       // Answers of pipes to our fire-and-forget sends.
       [=](caf::ok_atom) {},
@@ -205,6 +215,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
           case wire::PAYLOAD_TYPE_CONNECT_REQUEST: return serve_reverse(self, msg);
           case wire::PAYLOAD_TYPE_ADDRESS_REQUEST: return answer_address_request(self, msg);
           case wire::PAYLOAD_TYPE_ADDRESS_REPLY: return on_address_reply(self, msg);
+          case wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST: return on_punch_message(self, msg);
           default:
             self->state.refuse(&node_stats::refused_requests, "request", msg.sender,
                                make_error(errc::invalid_argument,
@@ -217,6 +228,10 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
       [=](budget_tmo_atom, std::string& peer, uint64_t round) {
         on_budget_timeout(self, peer, round);
       },
+      [=](punch_tmo_atom, std::string& peer, uint64_t id, uint8_t step) {
+        on_punch_timeout(self, peer, id, step);
+      },
+      [=](punch_go_atom, std::string& peer, uint64_t id) { on_punch_go(self, peer, id); },
       [=](restart_atom, uint64_t which) { restart_child(self, static_cast<size_t>(which)); },
       [=](idle_tick_atom) {
         if (self->state.life.closing())

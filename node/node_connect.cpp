@@ -23,9 +23,6 @@ caf::timespan budget_of(const node_spec& spec, strategy how) {
   return how == strategy::reverse ? spec.reverse_budget : spec.direct_budget;
 }
 
-void report(node_actor_ptr self, connect_job& job, const attempt& a, std::string outcome) {
-  job.reports.push_back({a.to_string(), std::move(outcome), ms_since(self, job.started)});
-}
 
 void fail_job(node_actor_ptr self, connect_job& job) {
   auto& st = self->state;
@@ -48,14 +45,6 @@ void fail_job(node_actor_ptr self, connect_job& job) {
 }
 
 void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job);
-
-// One attempt of the current round ended without winning.
-void attempt_lost(node_actor_ptr self, std::shared_ptr<connect_job> job, uint64_t round) {
-  if (job->done || round != job->round)
-    return;
-  if (--job->running == 0)
-    start_round(self, job);
-}
 
 void start_direct(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a) {
   auto& st = self->state;
@@ -182,6 +171,8 @@ void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
       start_direct(self, job, a);
     else if (how == strategy::reverse && !job->serving)
       start_reverse(self, job, a);
+    else if (how == strategy::punch && !job->serving)
+      start_punch(self, job, a);
     else
       --job->running;
   }
@@ -190,15 +181,29 @@ void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
   // Direct attempts bound themselves (connect, then handshake, each within
   // the budget); the timer only catches a lost answer. A reverse request
   // has nothing else: the budget is its deadline.
-  auto limit = how == strategy::reverse ? budget_of(st.spec, how) : budget_of(st.spec, how) * 3;
+  auto limit = how == strategy::reverse  ? budget_of(st.spec, how)
+               : how == strategy::punch ? st.spec.punch_budget
+                                        : budget_of(st.spec, how) * 3;
   self->delayed_send(self, limit, budget_tmo_atom::value, job->peer_id, job->round);
 }
 
 } // namespace
 
+void report(node_actor_ptr self, connect_job& job, const attempt& a, std::string outcome) {
+  job.reports.push_back({a.to_string(), std::move(outcome), ms_since(self, job.started)});
+}
+
+void attempt_lost(node_actor_ptr self, std::shared_ptr<connect_job> job, uint64_t round) {
+  if (job->done || round != job->round)
+    return;
+  if (--job->running == 0)
+    start_round(self, job);
+}
+
 void job_won(node_actor_ptr self, connect_job& job, const node_connection& won) {
   auto& st = self->state;
   job.done = true;
+  cancel_punches(self, job, "cancelled: another attempt won");
   auto conn = won;
   conn.report.peer = job.peer_id;
   conn.report.ms = ms_since(self, job.started);
@@ -230,6 +235,8 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
   const auto& last = job->plan[job->next - 1];
   if (last.how == strategy::reverse)
     report(self, *job, last, "the peer did not connect back within the budget");
+  if (last.how == strategy::punch)
+    cancel_punches(self, *job, "no connection within punch_budget");
   job->running = 0;
   start_round(self, job);
 }

@@ -39,6 +39,7 @@ struct connect_report {
   node::strategy how = node::strategy::direct;
   node::path_kind path = node::path_kind::external;
   net::family fam = net::family::v4;
+  node::transport kind = node::transport::stream;
   endpoint local;
   endpoint remote;
   int64_t ms = 0;                        ///< the whole connect
@@ -117,6 +118,9 @@ struct node_stats {
   uint64_t messages_out = 0;
   uint64_t idle_closed = 0;
   uint64_t child_restarts = 0;       ///< interface actors, signal node, daemon restarted
+  uint64_t punches = 0;              ///< punches that ended in a connection (either side)
+  uint64_t punches_failed = 0;       ///< punches that ended without one (either side)
+  uint64_t refused_punch = 0;        ///< punch messages refused: malformed, unasked, over the limit
   uint32_t connections = 0;          ///< open now
 };
 
@@ -163,7 +167,7 @@ typename Inspector::result_type inspect(Inspector& f, attempt_report& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connect_report& x) {
-  return f(caf::meta::type_name("p2pd::connect_report"), x.peer, x.how, x.path, x.fam, x.local,
+  return f(caf::meta::type_name("p2pd::connect_report"), x.peer, x.how, x.path, x.fam, x.kind, x.local,
            x.remote, x.ms, x.shared, x.attempts);
 }
 
@@ -207,7 +211,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("p2pd::node_stats"), x.connects, x.connects_failed, x.inbound,
            x.refused_auth, x.refused_hello, x.refused_reverse, x.refused_requests,
-           x.refused_addresses, x.messages_in, x.messages_out, x.idle_closed, x.child_restarts, x.connections);
+           x.refused_addresses, x.messages_in, x.messages_out, x.idle_closed, x.child_restarts,
+           x.punches, x.punches_failed, x.refused_punch, x.connections);
 }
 
 template <class Inspector>
@@ -224,7 +229,7 @@ namespace p2pd::node {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connect_options& x) {
-  return f(caf::meta::type_name("p2pd::connect_options"), x.strategies, x.families,
+  return f(caf::meta::type_name("p2pd::connect_options"), x.kind, x.strategies, x.families,
            x.max_per_strategy);
 }
 

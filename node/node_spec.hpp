@@ -14,11 +14,13 @@
 
 #include "p2pd/actors/daemon/restart_budget.hpp"
 #include "p2pd/actors/interface/interface_spec.hpp"
+#include "p2pd/actors/ntp/ntp_clock_spec.hpp"
 #include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/messages/signal.hpp"
 #include "p2pd/net/crypto/identity.hpp"
 #include "p2pd/net/iface/if_filter.hpp"
+#include "p2pd/net/nat/punch_prediction.hpp"
 #include "p2pd/node/link/hello.hpp"
 #include "p2pd/node/node_messages.hpp"
 
@@ -70,6 +72,22 @@ struct node_spec {
   /// How long each strategy may take before the next one is tried.
   caf::timespan direct_budget = std::chrono::seconds(2);
   caf::timespan reverse_budget = std::chrono::seconds(4);
+  /// A punch, from the offer to a connection: the exchange over signalling
+  /// (a round trip and a half), the STUN request for a mapping to hold, and
+  /// the punch's own window.
+  caf::timespan punch_budget = std::chrono::seconds(10);
+  /// How long both sides punch once they started, and the pause between two
+  /// rounds of SYNs or probes.
+  caf::timespan punch_window = std::chrono::seconds(4);
+  caf::timespan punch_interval = std::chrono::milliseconds(100);
+  /// Added to half the round trip before both sides start (jitter).
+  caf::timespan punch_margin = std::chrono::milliseconds(30);
+  /// Ports predicted, sockets and probes of a punch.
+  net::punch_limits punch_limits;
+  /// NTP servers for the clock the punch meeting time is set on (a server
+  /// file's ntp lines: add_ntp_servers); none: the node starts no clock and
+  /// punches on the round trip alone.
+  std::optional<ntp_clock_spec> clock;
   /// Time a peer has, once TLS is up, to send its hello.
   caf::timespan hello_timeout = std::chrono::seconds(5);
   /// Connections that carried nothing for this long are closed; 0: never.
@@ -79,7 +97,8 @@ struct node_spec {
 
   /// Peer connections at once; more are refused.
   size_t max_connections = 1024;
-  /// Reverse requests served at once; more are refused and counted.
+  /// Reverse requests and punches served at once; more are refused and
+  /// counted.
   size_t max_pending_requests = 64;
   /// The largest message sent or accepted on a connection.
   size_t max_message = 65536 - 4;

@@ -23,6 +23,9 @@
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/node/connect/plan.hpp"
 #include "p2pd/node/node_spec.hpp"
+#include "p2pd/node/punch/punch_offer.hpp"
+#include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/messages/clock.hpp"
 
 namespace p2pd::node {
 
@@ -31,6 +34,8 @@ using hello_tmo_atom = caf::atom_constant<caf::atom("p2nhello")>;
 using budget_tmo_atom = caf::atom_constant<caf::atom("p2nbudget")>;
 using idle_tick_atom = caf::atom_constant<caf::atom("p2nidle")>;
 using restart_atom = caf::atom_constant<caf::atom("p2nrestart")>;
+using punch_tmo_atom = caf::atom_constant<caf::atom("p2npunch")>;
+using punch_go_atom = caf::atom_constant<caf::atom("p2npgo")>;
 
 /// What a supervised child of the node is.
 enum class child_kind : uint8_t { interface, signal, daemon };
@@ -86,6 +91,33 @@ struct connect_job {
   bool awaiting_address = false;
 };
 
+/// One punch, either side (node_punch.cpp): the exchange over signalling,
+/// then the mechanism (TCP or UDP) from the meeting time on.
+struct punch_session {
+  enum class step : uint8_t { preparing, offered, answered, punching, done };
+  uint64_t id = 0;                 ///< the initiator's request id
+  std::string peer_id;
+  net::public_keys peer_keys;      ///< where signalling answers go
+  bool initiator = false;
+  std::shared_ptr<connect_job> job; ///< initiator: its connect
+  attempt plan;                    ///< initiator: the attempt it runs
+  uint64_t round = 0;              ///< initiator: the job's round
+  net::protocol proto = net::protocol::tcp;
+  net::family fam = net::family::v4;
+  uint8_t route = 0;               ///< our interface number
+  net::ip_address bind;            ///< our NIC address on that route
+  net::punch_verdict verdict;
+  punch_message ours;              ///< the offer or answer we sent
+  std::optional<punch_message> theirs;
+  std::shared_ptr<void> key;       ///< our ephemeral key pair (node_punch_run.cpp)
+  caf::actor_clock::time_point offer_sent;
+  caf::actor_clock::time_point started;
+  step at = step::preparing;
+  std::vector<pipe_actor> pipes;   ///< what the mechanism opened
+  /// The mechanism's own state (node_punch_run.cpp).
+  std::shared_ptr<void> runner;
+};
+
 struct node_state {
   static inline const char* name = "p2pd.node";
 
@@ -126,6 +158,12 @@ struct node_state {
   std::map<std::string, std::shared_ptr<connect_job>> jobs;  // by peer id
   std::map<uint64_t, std::string> reverse_asked;             // our request id -> peer id
   std::set<caf::actor_addr> own_clients;                     // our client pipes
+  /// Punches by (peer id, initiator's request id): ours and the peers'.
+  std::map<std::pair<std::string, uint64_t>, std::shared_ptr<punch_session>> punches;
+  /// The STUN client of punches (for a mapping to hold), made when needed.
+  stun_client_actor stun;
+  /// The NTP clock (node_spec::clock), or null.
+  ntp_clock_actor clock;
   size_t serving = 0;
   uint64_t next_request = 0;
   /// Open from the start; close requests wait until every child is gone.
@@ -173,6 +211,11 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
 void answer_address_request(node_actor_ptr self, const signal_message& msg);
 /// A peer's answer to our address request.
 void on_address_reply(node_actor_ptr self, const signal_message& msg);
+/// Adds an attempt's outcome to the connect report.
+void report(node_actor_ptr self, connect_job& job, const attempt& a, std::string outcome);
+/// One attempt of the current round ended without winning: the next
+/// strategy starts once none is left.
+void attempt_lost(node_actor_ptr self, std::shared_ptr<connect_job> job, uint64_t round);
 /// A connection of `job` won: the rest are cancelled and the waiters answered.
 void job_won(node_actor_ptr self, connect_job& job, const node_connection& conn);
 
@@ -192,6 +235,31 @@ void fail_node(node_actor_ptr self, caf::error err);
 void listen(node_actor_ptr self, uint16_t port, bool may_move);
 /// An interface actor answered with its snapshot (node_start.cpp).
 void interface_loaded(node_actor_ptr self, size_t i, interface_snapshot& snap);
+
+// Punches (node_punch.cpp, node_punch_run.cpp).
+/// Our punch attempt of `job` (strategy::punch).
+void start_punch(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a);
+/// A hole_punch_request from a peer: an offer to serve, or a step of ours.
+void on_punch_message(node_actor_ptr self, const signal_message& msg);
+/// Ends every punch (the node closes).
+void end_punches(node_actor_ptr self);
+/// Ends `job`'s punches still running, with `why` in its report.
+void cancel_punches(node_actor_ptr self, connect_job& job, const std::string& why);
+/// A punch's deadline (punch_budget, or the responder's wait for a sync).
+void on_punch_timeout(node_actor_ptr self, const std::string& peer, uint64_t id, uint8_t step);
+/// The meeting time came: the mechanism starts.
+void on_punch_go(node_actor_ptr self, const std::string& peer, uint64_t id);
+/// Mechanism side (node_punch_run.cpp): makes our ephemeral key pair and
+/// returns its public half; derives keys and runs the TCP or UDP punch.
+std::array<uint8_t, 32> make_punch_key(punch_session& s);
+void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s);
+/// Whether the event's pipe belongs to a punch; if so, the punch gets it.
+bool punch_pipe_event(node_actor_ptr self, const pipe_up& ev);
+bool punch_pipe_event(node_actor_ptr self, pipe_msg& ev);
+bool punch_pipe_event(node_actor_ptr self, const pipe_end& ev);
+/// A punch ended: with a connection (added as a link) or with `err`.
+void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
+                std::optional<node_connection> conn, caf::error err);
 
 // Links (node_links.cpp).
 void on_pipe_up(node_actor_ptr self, const pipe_up& up);

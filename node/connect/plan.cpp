@@ -105,6 +105,42 @@ void plan_direct(const local_view& me, const peer_address& peer, family fam,
   }
 }
 
+// Our first route of `fam` with the peer's first one that has an address on
+// the Internet (an external one, or a public NIC address).
+void plan_punch(const local_view& me, const peer_address& peer, family fam,
+                std::vector<attempt>& out) {
+  auto ours = std::find_if(me.self.routes.begin(), me.self.routes.end(),
+                           [&](const peer_route& r) { return r.fam == fam && r.nic; });
+  if (ours == me.self.routes.end())
+    return;
+  for (const auto& p : peer.routes) {
+    if (p.fam != fam)
+      continue;
+    // Behind one router (or on one link) the peer's NIC address is the way;
+    // a punch there is a simultaneous connect that needs no prediction.
+    auto path = path_kind::external;
+    auto pub = public_of(p);
+    if (!pub && p.nic && p.nat == net::nat_type::open_internet)
+      pub = p.nic;
+    if ((!pub || same(ours->external, p.external)) && p.nic && on_our_link(*ours, p)) {
+      pub = p.nic;
+      path = path_kind::lan;
+    }
+    if (!pub)
+      continue;
+    attempt a;
+    a.how = strategy::punch;
+    a.fam = fam;
+    a.path = path;
+    a.local_interface = ours->interface;
+    a.remote_interface = p.interface;
+    a.target = net::endpoint{*pub, 0};
+    a.bind = *ours->nic;
+    out.push_back(a);
+    return;
+  }
+}
+
 bool has_family(const peer_address& a, family fam) {
   return std::any_of(a.routes.begin(), a.routes.end(),
                      [&](const peer_route& r) { return r.fam == fam; });
@@ -122,6 +158,10 @@ const char* to_string(strategy s) {
   return "unknown";
 }
 
+const char* to_string(transport t) {
+  return t == transport::stream ? "stream" : "datagram";
+}
+
 const char* to_string(path_kind p) {
   switch (p) {
     case path_kind::same_host: return "same-host";
@@ -137,7 +177,7 @@ std::string attempt::to_string() const {
   std::string out = std::string{node::to_string(how)} + " " + family_name(fam) + " "
                     + node::to_string(path) + " if" + std::to_string(local_interface) + "->if"
                     + std::to_string(remote_interface);
-  if (how == strategy::direct)
+  if (how == strategy::direct || (how == strategy::punch && target.port != 0))
     out += " " + target.to_string();
   return out;
 }
@@ -147,7 +187,13 @@ std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer
   std::vector<attempt> out;
   for (auto how : opts.strategies) {
     std::vector<attempt> mine;
-    if (how == strategy::direct) {
+    if (opts.kind == transport::datagram && how != strategy::punch)
+      continue;
+    if (how == strategy::punch) {
+      if (!peer.channels.empty())
+        for (auto fam : opts.families)
+          plan_punch(me, peer, fam, mine);
+    } else if (how == strategy::direct) {
       for (auto fam : opts.families)
         plan_direct(me, peer, fam, mine);
     } else if (how == strategy::reverse && !peer.channels.empty()) {

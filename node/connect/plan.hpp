@@ -53,6 +53,17 @@ struct attempt {
   std::string to_string() const;
 };
 
+/// What the connection carries.
+enum class transport : uint8_t {
+  /// A TLS stream of length-prefixed messages (direct, reverse, TCP punch).
+  stream = 1,
+  /// Sealed datagrams (UDP punch): messages up to a datagram each, which
+  /// may be lost or reordered, never forged or replayed.
+  datagram = 2,
+};
+
+const char* to_string(transport t);
+
 /// What a connect may try.
 struct connect_options {
   /// In order of preference; the plan keeps this order.
@@ -61,6 +72,8 @@ struct connect_options {
   std::vector<net::family> families = {net::family::v4, net::family::v6};
   /// Attempts per strategy at most (the original: direct 6, reverse 6).
   size_t max_per_strategy = 6;
+  /// What the connection carries.
+  transport kind = transport::stream;
 };
 
 /// Our side as the plan needs it: our address and, per interface number,
@@ -83,7 +96,12 @@ struct local_view {
 /// the peer's external address (IPv6: its global address) otherwise. A
 /// reverse attempt is one request, in the first family of the options that
 /// we have a route for (and the peer too, when it lists routes): the peer
-/// then tries every route of our address.
+/// then tries every route of our address. A punch attempt is one per family
+/// (our first route of it with the peer's first one), needs signalling to
+/// the peer, and aims at the peer's public address. Datagram connects plan
+/// punch attempts only: their keys are agreed over signalling, so even a
+/// peer on the open Internet is reached by the punch exchange (its targets
+/// then need no prediction).
 std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer,
                                   const connect_options& opts);
 

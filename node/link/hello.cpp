@@ -33,7 +33,8 @@ net::result<hello> read_hello(std::string_view msg) {
                                     + std::to_string(hello_size)};
   auto purpose = static_cast<uint8_t>(msg[1]);
   if (purpose != static_cast<uint8_t>(link_purpose::direct)
-      && purpose != static_cast<uint8_t>(link_purpose::reverse))
+      && purpose != static_cast<uint8_t>(link_purpose::reverse)
+      && purpose != static_cast<uint8_t>(link_purpose::punch))
     return error{errc::malformed, "a hello of unknown purpose " + std::to_string(purpose)};
   h.purpose = static_cast<link_purpose>(purpose);
   for (size_t i = 2; i < hello_size; ++i)

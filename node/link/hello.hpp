@@ -24,6 +24,10 @@ inline constexpr size_t default_max_message = 1024 * 1024;
 enum class link_purpose : uint8_t {
   direct = 1,  ///< the connecting side's own connect
   reverse = 2, ///< the answer to a reverse request the other side sent
+  /// The connection a TCP punch keeps, named by the punch's initiator: of
+  /// the connections a punch may open, the responder keeps the one this
+  /// hello arrives on (request_id: the punch's).
+  punch = 3,
 };
 
 struct hello {

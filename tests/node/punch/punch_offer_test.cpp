@@ -1,0 +1,192 @@
+// The punch exchange's payload: what goes out comes back, and what a peer
+// could use to aim our sockets somewhere odd is refused with the field.
+#include "p2pd/node/punch/punch_offer.hpp"
+
+#include <gtest/gtest.h>
+
+#include "p2pd/proto/envelope_codec.hpp"
+
+#include "support/expect.hpp"
+
+using namespace p2pd;
+using namespace p2pd::node;
+
+namespace {
+
+net::endpoint ep(const char* text) { return *net::endpoint::parse(text); }
+
+punch_message offer() {
+  punch_message m;
+  m.request_id = 42;
+  m.phase = punch_phase::offer;
+  m.proto = net::protocol::udp;
+  m.fam = net::family::v4;
+  m.route = 1;
+  m.nat = net::nat_type::port_restricted;
+  m.delta = {net::delta_type::independent, 2};
+  m.predictions = {ep("198.51.100.15:40000"), ep("198.51.100.15:40002")};
+  m.local_ports = {50000};
+  m.ephemeral_key = std::array<uint8_t, 32>{};
+  m.ephemeral_key->fill(7);
+  m.interval_ms = 50;
+  m.window_ms = 4000;
+  return m;
+}
+
+net::result<punch_message> round_trip(const punch_message& m) {
+  auto bytes = encode_punch(m);
+  return decode_punch(bytes.data(), bytes.size());
+}
+
+// Encodes `m` after `edit` changed its wire form.
+template <class F>
+net::result<punch_message> with_wire(const punch_message& m, F edit) {
+  auto bytes = encode_punch(m);
+  auto w = wire::decode_payload<wire::hole_punch_request>(bytes.data(), bytes.size());
+  edit(*w);
+  auto out = wire::encode_payload(*w);
+  return decode_punch(out.data(), out.size());
+}
+
+void expect_refused(const net::result<punch_message>& r, const std::string& field) {
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, net::errc::invalid_argument);
+  EXPECT_NE(r.error().what.find(field), std::string::npos) << r.error().what;
+}
+
+} // namespace
+
+TEST(PunchOffer, AnOfferRoundTrips) {
+  auto m = offer();
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_EQ(back->request_id, 42u);
+  EXPECT_EQ(back->phase, punch_phase::offer);
+  EXPECT_EQ(back->proto, net::protocol::udp);
+  EXPECT_EQ(back->route, 1);
+  EXPECT_EQ(back->nat, net::nat_type::port_restricted);
+  EXPECT_EQ(back->delta, m.delta);
+  EXPECT_EQ(back->predictions, m.predictions);
+  EXPECT_EQ(back->local_ports, m.local_ports);
+  EXPECT_EQ(back->ephemeral_key, m.ephemeral_key);
+  EXPECT_EQ(back->interval_ms, 50u);
+  EXPECT_EQ(back->window_ms, 4000u);
+}
+
+TEST(PunchOffer, ASyncCarriesTheMeetingTime) {
+  auto m = offer();
+  m.phase = punch_phase::sync;
+  m.start_time_ms = 1'767'225'600'123;
+  m.clock_synced = true;
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_EQ(back->start_time_ms, m.start_time_ms);
+  EXPECT_TRUE(back->clock_synced);
+}
+
+TEST(PunchOffer, ARefusalCarriesItsReasonOnly) {
+  punch_message m;
+  m.request_id = 9;
+  m.phase = punch_phase::refuse;
+  m.reason = "both NATs allocate ports at random";
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_EQ(back->reason, m.reason);
+}
+
+TEST(PunchOffer, IPv6PredictionsRoundTrip) {
+  auto m = offer();
+  m.fam = net::family::v6;
+  m.predictions = {ep("[2001:db8:1:5::2]:40000")};
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_EQ(back->predictions, m.predictions);
+}
+
+TEST(PunchOffer, BytesThatDoNotDecodeAreMalformed) {
+  std::vector<uint8_t> junk{0xff, 0xff, 0xff, 0xff, 0x0f};
+  auto r = decode_punch(junk.data(), junk.size());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, net::errc::malformed);
+}
+
+TEST(PunchOffer, APredictedPortBelowTheFloorIsRefused) {
+  auto m = offer();
+  m.predictions.push_back(ep("198.51.100.15:22"));
+  expect_refused(round_trip(m), "prediction 2");
+}
+
+TEST(PunchOffer, APortAbove65535IsRefused) {
+  expect_refused(with_wire(offer(), [](auto& w) { w.mutable_predictions(0)->set_port(70000); }),
+                 "prediction 0");
+}
+
+TEST(PunchOffer, APredictionOfTheOtherFamilyIsRefused) {
+  auto m = offer();
+  m.predictions = {ep("[2001:db8::1]:40000")};
+  expect_refused(round_trip(m), "family");
+}
+
+TEST(PunchOffer, AnAnyAddressPredictionIsRefused) {
+  auto m = offer();
+  m.predictions = {ep("0.0.0.0:40000")};
+  expect_refused(round_trip(m), "not an address a NAT maps to");
+}
+
+TEST(PunchOffer, TooManyPredictionsAreRefused) {
+  auto m = offer();
+  m.predictions.assign(max_punch_predictions + 1, ep("198.51.100.15:40000"));
+  expect_refused(round_trip(m), "predictions");
+}
+
+TEST(PunchOffer, ALocalPortBelowTheFloorIsRefused) {
+  auto m = offer();
+  m.local_ports = {80};
+  expect_refused(round_trip(m), "local_ports");
+}
+
+TEST(PunchOffer, AnOfferWithoutAKeyIsRefused) {
+  auto m = offer();
+  m.ephemeral_key.reset();
+  expect_refused(round_trip(m), "ephemeral_key");
+}
+
+TEST(PunchOffer, AShortKeyIsRefused) {
+  expect_refused(with_wire(offer(), [](auto& w) { w.set_ephemeral_key("short"); }),
+                 "ephemeral_key");
+}
+
+TEST(PunchOffer, AnUnknownPhaseIsRefused) {
+  expect_refused(with_wire(offer(), [](auto& w) { w.set_phase(static_cast<wire::punch_phase>(9)); }),
+                 "phase");
+}
+
+TEST(PunchOffer, AnIntervalOutOfRangeIsRefused) {
+  auto m = offer();
+  m.interval_ms = 1;
+  expect_refused(round_trip(m), "interval_ms");
+}
+
+TEST(PunchOffer, AWindowBeyondTheLimitIsRefused) {
+  auto m = offer();
+  m.window_ms = max_punch_window_ms + 1;
+  expect_refused(round_trip(m), "window_ms");
+}
+
+TEST(PunchOffer, TooManySprayProbesAreRefused) {
+  auto m = offer();
+  m.spray_probes = max_punch_spray_probes + 1;
+  expect_refused(round_trip(m), "spray_probes");
+}
+
+TEST(PunchOffer, ARequestIdOfZeroIsRefused) {
+  auto m = offer();
+  m.request_id = 0;
+  expect_refused(round_trip(m), "request_id");
+}
+
+TEST(PunchOffer, ASyncWithoutAStartIsRefused) {
+  auto m = offer();
+  m.phase = punch_phase::sync;
+  expect_refused(round_trip(m), "start_time_ms");
+}
