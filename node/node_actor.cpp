@@ -58,7 +58,7 @@ void close_node(node_actor_ptr self) {
       return;
     auto& st = self->state;
     for (auto& c : st.children)
-      if (c.kind == child_kind::interface && c.hdl)
+      if ((c.kind == child_kind::interface || c.kind == child_kind::clock) && c.hdl)
         self->send_exit(c.hdl, caf::exit_reason::user_shutdown);
     st.children.clear();
     st.life.closed();

@@ -9,6 +9,7 @@
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/actors/ntp/ntp_clock.hpp"
 #include "p2pd/actors/signal/node/signal_node.hpp"
 #include "p2pd/messages/errors.hpp"
 
@@ -160,6 +161,21 @@ void start_interface(node_actor_ptr self, size_t i, std::string name) {
           });
 }
 
+void start_clock(node_actor_ptr self) {
+  auto& st = self->state;
+  if (!st.spec.clock || (st.spec.clock->servers.empty() && st.spec.clock->endpoints.empty()))
+    return;
+  auto cs = *st.spec.clock;
+  cs.stack = st.spec.stack;
+  auto clk = spawn_ntp_clock(self->home_system(), std::move(cs));
+  if (!clk) {
+    auto which = adopt(self, child_kind::clock, 0, "NTP clock", caf::actor{});
+    return child_failed(self, which, clk.error());
+  }
+  st.clock = *clk;
+  adopt(self, child_kind::clock, 0, "NTP clock", caf::actor_cast<caf::actor>(st.clock));
+}
+
 void on_child_down(node_actor_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
   auto* c = find_child(st, dm.source);
@@ -198,6 +214,9 @@ void on_child_down(node_actor_ptr self, const caf::down_msg& dm) {
     case child_kind::interface:
       st.ifaces[c->index] = nullptr;
       break;
+    case child_kind::clock:
+      st.clock = nullptr;
+      break;
   }
   child_failed(self, which, reason);
 }
@@ -220,6 +239,9 @@ void restart_child(node_actor_ptr self, size_t which) {
       break;
     case child_kind::interface:
       start_interface(self, c.index, c.iface);
+      break;
+    case child_kind::clock:
+      start_clock(self);
       break;
   }
   if (st.children[which].hdl)

@@ -185,6 +185,7 @@ void start_node(node_actor_ptr self) {
   st.subscribers = st.spec.subscribers;
   start_signal(self);
   start_daemon(self);
+  start_clock(self);
   auto names = interface_names(st.spec);
   st.snaps.resize(names.size());
   st.loaded.assign(names.size(), false);

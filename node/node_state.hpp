@@ -38,7 +38,7 @@ using punch_tmo_atom = caf::atom_constant<caf::atom("p2npunch")>;
 using punch_go_atom = caf::atom_constant<caf::atom("p2npgo")>;
 
 /// What a supervised child of the node is.
-enum class child_kind : uint8_t { interface, signal, daemon };
+enum class child_kind : uint8_t { interface, signal, daemon, clock };
 
 /// A child the node supervises (node_children.cpp): watched by a monitor,
 /// restarted one-for-one with backoff within its restart budget, and ended
@@ -225,6 +225,8 @@ void job_won(node_actor_ptr self, connect_job& job, const node_connection& conn)
 void start_signal(node_actor_ptr self);
 void start_daemon(node_actor_ptr self);
 void start_interface(node_actor_ptr self, size_t i, std::string name);
+/// Starts the NTP clock when node_spec::clock names servers.
+void start_clock(node_actor_ptr self);
 /// A monitored child ended: restarted after its backoff, or the node ends.
 void on_child_down(node_actor_ptr self, const caf::down_msg& dm);
 void restart_child(node_actor_ptr self, size_t which);

@@ -2,6 +2,7 @@
 // that fails is restarted one-for-one, past the restart budget the node ends
 // with a reason naming the child, and a node that ends takes its children.
 #include "node/node_fixture.hpp"
+#include "support/chrony_fixture.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -120,4 +121,30 @@ TEST_F(NodeSupervision, EndsPastTheBudgetWithAReasonNamingTheChild) {
   EXPECT_NE(render(*node_reason).find("interface lo failed more than 2 times"), std::string::npos)
     << render(*node_reason);
   EXPECT_TRUE(daemon_gone);
+}
+
+TEST_F(NodeSupervision, RunsAndRestartsItsNtpClock) {
+  std::string why;
+  auto chrony = chrony_server::start(why);
+  if (!chrony)
+    GTEST_SKIP() << "chronyd: " << why;
+  caf::scoped_actor sub{rt.system()};
+  auto spec = spec_for();
+  ntp_clock_spec cs;
+  cs.endpoints = {chrony->endpoint()};
+  spec.clock = cs;
+  auto a = start_watched(sub, spec);
+  auto before = child_named(a, "NTP clock");
+  ASSERT_TRUE(before && before->actor);
+  fail(a, "NTP clock");
+  ASSERT_TRUE(progress_seen(sub, "NTP clock restarted"));
+  auto after = child_named(a, "NTP clock");
+  ASSERT_TRUE(after && after->actor);
+  EXPECT_NE(after->actor, before->actor);
+  EXPECT_EQ(after->restarts, 1u);
+}
+
+TEST_F(NodeSupervision, StartsNoClockWithoutNtpServers) {
+  auto a = start();
+  EXPECT_FALSE(child_named(a, "NTP clock"));
 }
