@@ -206,6 +206,7 @@ void job_won(node_actor_ptr self, connect_job& job, const node_connection& won) 
   cancel_punches(self, job, "cancelled: another attempt won");
   auto conn = won;
   conn.report.peer = job.peer_id;
+  conn.report.kind = job.opts.kind;
   conn.report.ms = ms_since(self, job.started);
   conn.report.attempts = job.reports;
   for (auto& p : job.pipes)

@@ -14,8 +14,9 @@
 //   route if=0 fam=v4 nic=10.0.3.2/24 ext=198.51.100.13 port=41234 nat=full_cone delta=equal/0
 //   channel mqtt tcp://203.0.113.30:1883
 //   address=p2pd1_...
-//   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id>
+//   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp
 //   attempt ms=3 | direct IPv4 external if0->if0 203.0.113.130:41234 | won
+//   connect_failed ms=2001                     (the reasons on stderr)
 //   reply from=<id> rtt_ms=1 text=re: hello
 //   peer_up peer=<id> inbound=1 remote=...     (both modes)
 //   message from=<id> text=hello               (serving)
@@ -172,10 +173,20 @@ node::connect_options parse_options(const examples::args& cli, std::string& why)
         opts.strategies.push_back(node::strategy::direct);
       else if (x == "reverse")
         opts.strategies.push_back(node::strategy::reverse);
+      else if (x == "punch")
+        opts.strategies.push_back(node::strategy::punch);
       else
-        why = "--strategies: '" + x + "' is not a strategy (direct, reverse)";
+        why = "--strategies: '" + x + "' is not a strategy (direct, reverse, punch)";
     if (opts.strategies.empty() && why.empty())
       why = "--strategies: none given";
+  }
+  if (auto t = cli.value("--transport")) {
+    if (*t == "tcp")
+      opts.kind = node::transport::stream;
+    else if (*t == "udp")
+      opts.kind = node::transport::datagram;
+    else
+      why = "--transport: '" + *t + "' is neither tcp nor udp";
   }
   if (auto f = cli.value("--families")) {
     opts.families.clear();
@@ -206,6 +217,7 @@ int main(int argc, char** argv) {
     .option("--connect", "FILE", "connect to the peer address on FILE's first line ('-': stdin)")
     .option("--strategies", "LIST", "connect strategies in order (default direct,reverse)")
     .option("--families", "LIST", "connect families in order (default 4,6)")
+    .option("--transport", "tcp|udp", "a TLS stream (default) or sealed datagrams (udp: punch only)")
     .option("--message", "TEXT", "what to send once connected (default \"hello\")")
     .option("--answer", "N", "serving: messages to answer before ending (default 1)")
     .option("--timeout", "SEC", "bound of every wait (default 30)");
@@ -244,6 +256,10 @@ int main(int argc, char** argv) {
     if (!list)
       return cli.error("servers", list.error());
     add_servers(spec.iface, *list); // resolved by the interface actors
+    ntp_clock_spec clock;
+    add_ntp_servers(clock, *list);
+    if (!clock.servers.empty())
+      spec.clock = clock; // punches meet on NTP time
     for (auto& e : *list)
       if (e.kind == net::server_kind::mqtt)
         spec.brokers.push_back(e.host);
@@ -276,9 +292,10 @@ int main(int argc, char** argv) {
       std::cerr << "p2p_node: " << why << '\n';
       return finish(timed_out ? exit_timeout : examples::exit_failure);
     }
+    auto asked = steady::now();
     auto conn = n->connect(*text, opts);
     if (!conn) {
-      std::cout << "connect_failed" << std::endl;
+      std::cout << "connect_failed ms=" << ms_since(asked) << std::endl;
       std::cerr << "p2p_node: connect: " << render(conn.error()) << '\n';
       return finish(exit_connect_failed);
     }
@@ -288,7 +305,8 @@ int main(int argc, char** argv) {
               << " family=" << (r.fam == net::family::v4 ? "v4" : "v6")
               << " local=" << to_string(r.local) << " remote=" << to_string(r.remote)
               << " ms=" << r.ms << " attempts=" << r.attempts.size() << " shared=" << r.shared
-              << " peer=" << conn->peer << '\n';
+              << " peer=" << conn->peer
+              << " transport=" << (r.kind == node::transport::stream ? "tcp" : "udp") << '\n';
     for (auto& a : r.attempts)
       std::cout << "attempt ms=" << a.ms << " | " << a.attempt << " | " << a.outcome << '\n';
     std::cout << std::flush;

@@ -64,7 +64,8 @@ case "$NAME" in
     expect 2 err --timeout 0
     expect 2 err --timeout abc
     expect 2 err --answer 0
-    expect 2 err --strategies punch
+    expect 2 err --strategies relay
+    expect 2 err --transport sctp
     expect 2 err --strategies ,
     expect 2 err --families 5
     expect 2 err --connect
