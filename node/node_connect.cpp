@@ -318,6 +318,12 @@ void on_address_reply(node_actor_ptr self, const signal_message& msg) {
     return;
   }
   job->awaiting_address = false;
+  if (fresh->routes == job->peer.routes && fresh->channels == job->peer.channels) {
+    // The same ways in: the attempts that failed would fail again.
+    job->reports.push_back({"address request", "answered: the address is unchanged",
+                            ms_since(self, job->started)});
+    return fail_job(self, *job);
+  }
   job->reports.push_back({"address request", "answered", ms_since(self, job->started)});
   job->peer = std::move(*fresh);
   job->plan = plan_connect(st.view(), job->peer, job->opts);

@@ -82,7 +82,11 @@ void plan_direct(const local_view& me, const peer_address& peer, family fam,
       else if (p.nic && !same(r.nic, p.nic)
                && (on_our_link(r, p) || (behind_one_router && same_local_kind(r, p))))
         add(r, p, path_kind::lan, {*p.nic, p.port}, our_bind);
-      if (fam == family::v6 && r.link_local && p.link_local && r.interface < me.scope_of_interface.size()
+      // Two global addresses of different prefixes say two links: a
+      // link-local attempt would only wait for its timeout.
+      bool other_links = r.nic && p.nic && !on_our_link(r, p) && !behind_one_router;
+      if (fam == family::v6 && r.link_local && p.link_local && !other_links
+          && r.interface < me.scope_of_interface.size()
           && me.scope_of_interface[r.interface] != 0) {
         auto scope = me.scope_of_interface[r.interface];
         add(r, p, path_kind::link_local, {p.link_local->with_scope(scope), p.port},

@@ -113,15 +113,30 @@ TEST(ConnectPlan, WithoutPrefixesPrivateNeighboursStillTryTheLan) {
             (std::vector<std::string>{"direct IPv4 lan if0->if0 192.168.7.20:4001"}));
 }
 
-TEST(ConnectPlan, IPv6UsesGlobalAndLinkLocalWithOurScope) {
+TEST(ConnectPlan, IPv6UsesLinkLocalWithOurScopeOnOneLink) {
   auto me = me_with({v6(0, "2a01:4f8:1::1", "fe80::1", 4000)}, {3});
-  auto peer = node_with({v6(0, "2a01:4f8:2::2", "fe80::2", 4001)});
+  auto peer = node_with({v6(0, "2a01:4f8:1::2", "fe80::2", 4001)});
   auto plan = plan_connect(me, peer, {{strategy::direct}, {family::v6}});
   EXPECT_EQ(describe(plan), (std::vector<std::string>{
-                              "direct IPv6 link-local if0->if0 [fe80::2%3]:4001",
-                              "direct IPv6 external if0->if0 [2a01:4f8:2::2]:4001"}));
-  EXPECT_EQ(plan[0].target.ip.scope_id(), 3u);
-  EXPECT_EQ(plan[0].bind, ip("fe80::1").with_scope(3));
+                              "direct IPv6 lan if0->if0 [2a01:4f8:1::2]:4001",
+                              "direct IPv6 link-local if0->if0 [fe80::2%3]:4001"}));
+  EXPECT_EQ(plan[1].target.ip.scope_id(), 3u);
+  EXPECT_EQ(plan[1].bind, ip("fe80::1").with_scope(3));
+}
+
+TEST(ConnectPlan, IPv6UsesLinkLocalWhenThePeerHasNoGlobalAddress) {
+  auto me = me_with({v6(0, "2a01:4f8:1::1", "fe80::1", 4000)}, {3});
+  auto peer = node_with({v6(0, nullptr, "fe80::2", 4001)});
+  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}, {family::v6}})),
+            (std::vector<std::string>{"direct IPv6 link-local if0->if0 [fe80::2%3]:4001"}));
+}
+
+TEST(ConnectPlan, NoLinkLocalBetweenGlobalAddressesOfTwoLinks) {
+  // Two sites of the lab: each host has a link-local address, on links of its own.
+  auto me = me_with({v6(0, "2a01:4f8:1::1", "fe80::1", 4000)}, {3});
+  auto peer = node_with({v6(0, "2a01:4f8:2::2", "fe80::2", 4001)});
+  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}, {family::v6}})),
+            (std::vector<std::string>{"direct IPv6 external if0->if0 [2a01:4f8:2::2]:4001"}));
 }
 
 TEST(ConnectPlan, NoLinkLocalWithoutAScopeForOurInterface) {
