@@ -81,6 +81,15 @@ void on_hello(node_actor_ptr self, awaiting w, const bytes& data) {
   conn.remote = w.from;
   conn.peer = w.peer;
   conn.inbound = true;
+  if (h->purpose == link_purpose::punch) {
+    if (punch_kept(self, w.peer, h->request_id, w.pipe, w.from))
+      return;
+    st.refuse(&node_stats::refused_hello, "hello", w.peer,
+              make_error(errc::invalid_argument,
+                         "a punch hello for punch " + std::to_string(h->request_id)
+                           + ", which is not waiting for one from this node"));
+    return close_conn(w.pipe, w.from, true);
+  }
   if (h->purpose == link_purpose::reverse) {
     // Only a connect we asked this very node for: the id alone is not
     // enough, and neither is being a node.
@@ -147,6 +156,20 @@ void on_pipe_up(node_actor_ptr self, const pipe_up& up) {
   auto k = conn_key{up.pipe, up.peer}.str();
   st.hellos[k] = awaiting{up.peer_node, up.pipe, up.peer};
   self->delayed_send(self, st.spec.hello_timeout, hello_tmo_atom::value, k);
+}
+
+void await_hello(node_actor_ptr self, const std::string& peer, const pipe_actor& pipe,
+                 const endpoint& from) {
+  auto& st = self->state;
+  auto k = conn_key{pipe, from}.str();
+  st.hellos[k] = awaiting{peer, pipe, from};
+  self->delayed_send(self, st.spec.hello_timeout, hello_tmo_atom::value, k);
+}
+
+void drop_hello(node_actor_ptr self, const pipe_actor& pipe, const endpoint& from) {
+  auto& hellos = self->state.hellos;
+  if (auto i = hellos.find(conn_key{pipe, from}.view()); i != hellos.end())
+    hellos.erase(i);
 }
 
 void on_hello_timeout(node_actor_ptr self, const std::string& k) {

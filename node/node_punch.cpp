@@ -450,6 +450,10 @@ void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
     if (!conn || p != conn->pipe)
       caf::anon_send(p, caf::close_atom::value);
   s->pipes.clear();
+  for (auto& [pipe, from] : s->awaiting)
+    if (!conn || pipe != conn->pipe || from != conn->remote)
+      drop_hello(self, pipe, from);
+  s->awaiting.clear();
   s->runner.reset(); // the mechanism closes what it still holds
   auto job = s->job;
   s->job = nullptr;

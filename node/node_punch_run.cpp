@@ -16,6 +16,10 @@ void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s) {
              make_error(errc::connect_failed, "this build has no punch mechanism yet"));
 }
 
+bool punch_kept(node_actor_ptr, const std::string&, uint64_t, const pipe_actor&, const endpoint&) {
+  return false;
+}
+
 bool punch_pipe_event(node_actor_ptr, const pipe_up&) {
   return false;
 }

@@ -114,8 +114,13 @@ struct punch_session {
   caf::actor_clock::time_point started;
   step at = step::preparing;
   std::vector<pipe_actor> pipes;   ///< what the mechanism opened
-  /// The mechanism's own state (node_punch_run.cpp).
+  /// The mechanism's own state (node_punch_run.cpp), and the node-wide id
+  /// its timer messages carry.
   std::shared_ptr<void> runner;
+  uint64_t runner_id = 0;
+  /// Responder, TCP: connections up and waiting for the initiator's hello
+  /// that names the one to keep.
+  std::vector<std::pair<pipe_actor, endpoint>> awaiting;
 };
 
 struct node_state {
@@ -164,6 +169,8 @@ struct node_state {
   stun_client_actor stun;
   /// The NTP clock (node_spec::clock), or null.
   ntp_clock_actor clock;
+  /// Punched datagram pipes that carry a link.
+  std::set<caf::actor_addr> datagram_links;
   size_t serving = 0;
   uint64_t next_request = 0;
   /// Open from the start; close requests wait until every child is gone.
@@ -259,6 +266,10 @@ void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s);
 bool punch_pipe_event(node_actor_ptr self, const pipe_up& ev);
 bool punch_pipe_event(node_actor_ptr self, pipe_msg& ev);
 bool punch_pipe_event(node_actor_ptr self, const pipe_end& ev);
+/// The hello of a punched TCP connection came to the responder: keeps that
+/// connection if it is one of punch `id`'s with `peer`.
+bool punch_kept(node_actor_ptr self, const std::string& peer, uint64_t id, const pipe_actor& pipe,
+                const endpoint& remote);
 /// A punch ended: with a connection (added as a link) or with `err`.
 void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
                 std::optional<node_connection> conn, caf::error err);
@@ -269,6 +280,11 @@ void on_pipe_msg(node_actor_ptr self, pipe_msg& msg);
 void on_pipe_end(node_actor_ptr self, const pipe_end& end);
 void on_hello_timeout(node_actor_ptr self, const std::string& key);
 void add_link(node_actor_ptr self, node_connection conn);
+/// A connection of ours that is up and must say why it came (its hello).
+void await_hello(node_actor_ptr self, const std::string& peer, const pipe_actor& pipe,
+                 const endpoint& from);
+/// Forgets a connection's wait for its hello (it was closed on purpose).
+void drop_hello(node_actor_ptr self, const pipe_actor& pipe, const endpoint& from);
 void sweep_idle(node_actor_ptr self);
 /// Closes every connection with `peer`; their ends are reported as usual.
 void close_peer(node_actor_ptr self, const std::string& peer);
