@@ -55,6 +55,19 @@ struct subscriber {
   uint8_t events = events::all;
 };
 
+/// Which end of TLS a pipe's connections are (pipe_spec::tls_as).
+enum class tls_role : uint8_t {
+  /// The TCP direction decides: a client pipe is the TLS client, a server
+  /// pipe's accepted connections are TLS servers.
+  by_direction,
+  /// Every connection is a TLS client (it sends the ClientHello), also the
+  /// ones a server pipe accepts.
+  client,
+  /// Every connection is a TLS server (it waits for the ClientHello), also a
+  /// client pipe's.
+  server,
+};
+
 /// Everything needed to open a pipe.
 struct pipe_spec {
   net::protocol proto = net::protocol::tcp;
@@ -89,9 +102,27 @@ struct pipe_spec {
   /// many pipes, such as a node's (tls_context::make_node), whose sessions
   /// then report the peer's node id (pipe_up::peer_node, pipe_info::peer_node).
   std::shared_ptr<net::tls_context> tls_context;
-  /// A client with a node TLS context: the node the server must be; the
-  /// handshake fails with errc::tls_verify_failed otherwise.
+  /// With a node TLS context: the node the peer must be, checked on every
+  /// connection whichever TLS end it is; the handshake fails with
+  /// errc::tls_verify_failed otherwise (a client pipe's open fails, a
+  /// server's connection ends with that reason and is never up).
   std::optional<net::node_id> expect_node;
+  /// Which TLS end the connections are. By default the TCP direction
+  /// decides, and a tls_context of the other end is refused. TCP hole
+  /// punching needs the end chosen apart from the direction: in a
+  /// simultaneous open both sides connect, and a side that listens while it
+  /// connects may get the peer's connection on its listener instead; so both
+  /// sides pick their ends by a rule of their own (node id order) and set
+  /// client or server here, with a tls_context (or tls) for that end. The
+  /// TLS server waits for the ClientHello; a pipe is open, and a server's
+  /// connection up, only once the handshake is done, whichever end it is.
+  tls_role tls_as = tls_role::by_direction;
+  /// TCP servers: close the listening socket once a connection is up (its
+  /// TLS handshake done), keeping the connections; the pipe then ends with
+  /// its last connection. For connect-while-listening (hole punching): the
+  /// listener is there to catch the peer's SYN, and the connection kept must
+  /// not leave a listener on the port behind it.
+  bool listen_until_up = false;
   /// TCP only: every message travels behind its length (a u32, big-endian;
   /// net/util/length_prefix.hpp). Sends are framed, and received frames are
   /// delivered without the prefix, one message each; a frame above
@@ -106,6 +137,10 @@ struct pipe_spec {
   resolver_fn resolver;
 
   bool is_client() const { return !host.empty(); }
+  /// Whether the connections are TLS servers (tls_as, else the direction).
+  bool tls_server() const {
+    return tls_as == tls_role::by_direction ? !is_client() : tls_as == tls_role::server;
+  }
   bool use_tls() const { return conf.use_ssl || tls.has_value() || tls_context != nullptr; }
 };
 

@@ -31,9 +31,18 @@ net::socket_options sock_opts(const net_conf& conf) {
   return o;
 }
 
-caf::error connect_error(int err, const endpoint& dest, const net_conf& conf) {
+caf::error connect_error(int err, const endpoint& dest, const std::optional<endpoint>& local,
+                         const net_conf& conf) {
   auto what = "connect to " + dest.to_string();
   switch (err) {
+    case EADDRNOTAVAIL:
+      if (local && local->port != 0) // bind-before-connect, as hole punching does
+        return make_error(net::sys_error(errc::connect_failed,
+                                         what + " from " + local->to_string()
+                                           + " failed: a connection between these two"
+                                             " endpoints exists already",
+                                         err));
+      return make_error(net::sys_error(errc::connect_failed, what + " failed", err));
     case ECONNREFUSED:
       return make_error(net::sys_error(errc::connect_refused,
                                        what + " refused: nothing listens there", err));
@@ -303,7 +312,7 @@ void on_connect_result(pipe_broker_ptr self, mux::connect_result& r) {
   if (r.id != st.connect_id || st.life.phase() != pipe_state::phase::opening)
     return; // a late result; its socket closes with the message
   if (!r.ok()) {
-    st.last_connect_error = connect_error(r.error, r.remote, st.spec.conf);
+    st.last_connect_error = connect_error(r.error, r.remote, st.spec.local, st.spec.conf);
     return connect_next(self);
   }
   add_client_stream(self, std::move(*r.fd));

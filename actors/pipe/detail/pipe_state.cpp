@@ -230,6 +230,24 @@ void pipe_state::conn_up(const conn& c) {
     return;
   }
   notify(events::up, caf::make_message(pipe_up{hdl, c.peer, c.peer_node}));
+  if (spec.listen_until_up)
+    stop_listening();
+}
+
+void pipe_state::stop_listening() {
+  if (!acceptor)
+    return;
+  // Its counters live on in the pipe's (fill_stats adds the acceptor's).
+  stats.clients_shed += acceptor->stats().shed;
+  stats.rx_errors += acceptor->stats().errors;
+  self->close(acceptor->hdl()); // shuts the socket down now, closes it a loop round later
+  acceptor.reset();
+  listening_stopped = true;
+}
+
+void pipe_state::end_if_unlistened() {
+  if (listening_stopped && conns.empty() && life.phase() == phase::open)
+    finish_close(caf::none, true);
 }
 
 void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, size_t size) {
@@ -300,6 +318,7 @@ void pipe_state::drop_conn(caf::io::connection_handle h, caf::error reason) {
     return;
   }
   notify(events::end, caf::make_message(pipe_end{hdl, peer, false, reason}));
+  end_if_unlistened();
 }
 
 void pipe_state::opened() {
@@ -337,6 +356,12 @@ void pipe_state::begin_close(caf::error reason) {
 void pipe_state::finish_close(const caf::error& reason, bool quit) {
   bool was_closed = life.phase() == phase::closed;
   life.enter(phase::closed);
+  // Closed while opening (a close request, the owner gone): the open
+  // requests get an answer too, or their requesters would wait for ever.
+  if (!open_waiters.empty())
+    open_waiters.deliver_all(reason ? reason
+                                    : make_error(errc::pipe_closed,
+                                                 "the pipe was closed before it opened"));
   if (!was_closed) {
     close_tls();
     if (!spec.is_client())

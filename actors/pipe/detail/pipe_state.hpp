@@ -85,6 +85,7 @@ struct pipe_state : pipe_io {
   std::deque<endpoint> udp_peers; ///< recent UDP senders, oldest first
   std::unordered_set<endpoint> udp_peer_set;
 
+  bool listening_stopped = false; ///< listen_until_up: the listener is closed
   endpoint current_from; ///< sender of the message being delivered
   bool sweeping = false; ///< a sweep_atom is on its way
   uint64_t rx_count = 0; ///< reads from TCP clients so far (conn::rx_seq)
@@ -109,6 +110,11 @@ struct pipe_state : pipe_io {
   void add_conn(const mux::tcp_stream_ptr& stream);
   /// The connection is ready for data: the pipe opens or a client is up.
   void conn_up(const conn& c);
+  /// listen_until_up: closes the listening socket, keeping the connections.
+  void stop_listening();
+  /// listen_until_up: a server that stopped listening ends with its last
+  /// connection (nothing could come to it any more).
+  void end_if_unlistened();
   /// Bytes read from a connection: plaintext delivered, TLS records fed.
   void on_stream_data(caf::io::connection_handle h, const char* data, size_t size);
 

@@ -10,17 +10,22 @@ namespace p2pd::actors {
 caf::error pipe_state::make_tls_context() {
   if (spec.proto != net::protocol::tcp)
     return make_error(errc::invalid_argument, "TLS (use_ssl) needs a TCP pipe");
+  bool server = spec.tls_server(); // an adopted connection counts as a client
+  auto end = [](bool s) { return s ? "server" : "client"; };
   if (spec.tls_context) {
-    if (spec.tls_context->config().server == spec.is_client())
+    if (spec.tls_context->config().server != server) {
+      auto why = spec.tls_as == tls_role::by_direction
+                   ? std::string{"the pipe is a TLS "} + end(server)
+                   : std::string{"the pipe's connections are TLS "} + end(server)
+                       + "s (tls_as)";
       return make_error(errc::invalid_argument,
-                        std::string{"the pipe is a TLS "} + (spec.is_client() ? "client" : "server")
-                          + " but its TLS context is for a "
-                          + (spec.is_client() ? "server" : "client"));
+                        why + " but its TLS context is for a " + end(!server));
+    }
     tls_ctx = spec.tls_context;
     return caf::none;
   }
   auto config = spec.tls.value_or(net::tls_config{});
-  config.server = !spec.is_client(); // an adopted connection counts as a client
+  config.server = server;
   auto ctx = net::tls_context::make(config);
   if (!ctx)
     return make_error(ctx.error());
@@ -29,9 +34,10 @@ caf::error pipe_state::make_tls_context() {
 }
 
 caf::error pipe_state::start_tls(conn& c) {
-  // A client checks the name it connected to, unless told another one.
+  // A TLS client checks the name it connected to, unless told another one;
+  // a server pipe's connection that is a TLS client has only the context's.
   std::string host;
-  if (spec.is_client())
+  if (!tls_ctx->config().server && spec.is_client())
     host = spec.tls && !spec.tls->host_name.empty() ? spec.tls->host_name : spec.host;
   auto session = net::tls_session::make(tls_ctx, host, c.peer.to_string());
   if (!session)
@@ -39,7 +45,7 @@ caf::error pipe_state::start_tls(conn& c) {
   if (spec.expect_node)
     session->expect_peer(*spec.expect_node);
   c.tls.emplace(std::move(*session));
-  flush_tls(c); // a client's ClientHello
+  flush_tls(c); // a TLS client's ClientHello; a TLS server waits for it
   self->delayed_send(self, spec.conf.ssl_handshake, tls_tmo_atom::value, c.stream->hdl());
   return caf::none;
 }
@@ -68,6 +74,7 @@ void pipe_state::tls_failed(caf::io::connection_handle h, caf::error err) {
   conns.erase(i);
   self->close(h);
   notify(events::end, caf::make_message(pipe_end{hdl, peer, false, err}));
+  end_if_unlistened();
 }
 
 void pipe_state::tls_timeout(caf::io::connection_handle h) {
