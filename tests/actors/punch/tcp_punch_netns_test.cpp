@@ -165,7 +165,7 @@ netns_outcome in_lab(bool b_router_rsts, Body body) {
       return c.failures();
     auto at = l->local();
     l->close();
-    NETNS_EXPECT(c, eventually([&] { return find_listening_fd(at) < 0; }));
+    NETNS_EXPECT(c, eventually([&] { return !socket_bound_to(at); }));
     body(c, *rta, *rtb);
     return c.failures();
   });

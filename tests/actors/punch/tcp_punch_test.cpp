@@ -26,7 +26,7 @@ protected:
     ASSERT_OK(l);
     auto at = l->local();
     ASSERT_OK(l->close());
-    ASSERT_TRUE(eventually([&] { return find_listening_fd(at) < 0; }));
+    ASSERT_TRUE(eventually([&] { return !socket_bound_to(at); }));
     base = open_fds();
   }
 
@@ -50,8 +50,16 @@ protected:
     return s;
   }
 
+  // Ends the probes a failed assertion left running (their punches would
+  // hold the runtime's end until their windows close).
+  void TearDown() override {
+    for (auto& p : probes)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  }
+
   caf::actor probe(caf::scoped_actor& observer, tcp_punch_spec s, bool keep_first = true) {
-    return rt.system().spawn(punch_probe, as_actor(observer), std::move(s), keep_first);
+    probes.push_back(rt.system().spawn(punch_probe, as_actor(observer), std::move(s), keep_first));
+    return probes.back();
   }
 
   // Two distinct ports free now.
@@ -71,6 +79,7 @@ protected:
   net::identity alice = make_identity();
   net::identity bob = make_identity();
   size_t base = 0;
+  std::vector<caf::actor> probes;
 };
 
 } // namespace
@@ -304,4 +313,31 @@ TEST_F(TcpPunch, StartRefusesASpecThatCannotWork) {
   s.start = rt.system().clock().now() - 10s;
   check(s, "window ended");
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
+}
+
+TEST_F(TcpPunch, KeepRefusesAConnectionItDoesNotHaveAndAPunchThatIsOver) {
+  auto [pa, pb] = two_ports();
+  caf::scoped_actor oa{rt.system()};
+  caf::scoped_actor ob{rt.system()};
+  auto a = probe(oa, spec_for(alice, bob, pa, {pb}));
+  auto keep = [&](const pipe_actor& pipe, const endpoint& remote) {
+    std::string out;
+    oa->request(a, 5s, keep_atom::value, pipe, remote)
+      .receive([&](std::string& x) { out = x; }, [&](caf::error& err) { out = render(err); });
+    return out;
+  };
+  // A pipe that is not the punch's.
+  auto stranger = rt.listen(tcp, any_port("127.0.0.1"));
+  ASSERT_OK(stranger);
+  auto said = keep(stranger->handle(), pb);
+  EXPECT_NE(said.find("unknown_peer"), std::string::npos) << said;
+  // Kept once, the punch is over.
+  auto b = probe(ob, spec_for(bob, alice, pb, {pa}));
+  auto ka = next_event(oa, "kept");
+  ASSERT_TRUE(ka);
+  said = keep(ka->conn.pipe, ka->conn.remote);
+  EXPECT_NE(said.find("pipe_closed"), std::string::npos) << said;
+  EXPECT_TRUE(next_event(ob, "kept"));
+  oa->send_exit(a, caf::exit_reason::user_shutdown);
+  ob->send_exit(b, caf::exit_reason::user_shutdown);
 }
