@@ -81,7 +81,9 @@ struct tcp_punch_spec {
   std::optional<net::node_id> expect_node;
   /// Options of every pipe (reuse_addr is set whatever it says;
   /// con_timeout is the rest of the window; max_clients of the listener is
-  /// max_attempts).
+  /// max_attempts). A connection the listener accepted stays a server
+  /// pipe's client, so idle_timeout and msg_deadline apply to it once
+  /// kept (a node that keeps quiet connections sets idle_timeout to 0).
   net_conf conf;
   /// Messages travel behind their length (pipe_spec::length_prefixed), as
   /// node connections do.

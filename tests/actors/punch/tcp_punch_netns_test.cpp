@@ -171,37 +171,33 @@ netns_outcome in_lab(bool b_router_rsts, Body body) {
   });
 }
 
-} // namespace
-
-TEST(TcpPunchNetns, BothBehindDroppingNatsConnectBySimultaneousOpen) {
-  P2PD_SKIP_UNLESS_NETNS();
-  auto out = in_lab(false, [](child_checks& c, runtime& rta, runtime& rtb) {
-    auto alice = make_identity();
-    auto bob = make_identity();
-    auto base = open_fds();
-    caf::scoped_actor oa{rta.system()};
-    caf::scoped_actor ob{rtb.system()};
-    auto sa = spec_for(alice, bob, a_local, b_public);
-    auto sb = spec_for(bob, alice, b_local, a_public);
-    // Alice's first SYN is dropped by bob's router; bob's, later, meets
-    // alice's mapping and her socket still waiting in SYN_SENT.
-    sb.start = rtb.system().clock().now() + 300ms;
-    auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, true);
-    auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, true);
-    auto ka = next_event(oa, "kept");
-    auto kb = next_event(ob, "kept");
-    if (!NETNS_EXPECT(c, ka && kb))
-      return;
+// Alice punches at once, bob `b_later`; both keep the first connection up.
+// Checks what every successful punch must give (the peers' public
+// endpoints, their node ids, a message each way, nothing open but the two
+// ends of the connection, then nothing), and hands both kept events to
+// `more` for the rest.
+template <class More>
+void punch_both(child_checks& c, runtime& rta, runtime& rtb, caf::timespan b_later, More more) {
+  auto alice = make_identity();
+  auto bob = make_identity();
+  auto base = open_fds();
+  caf::scoped_actor oa{rta.system()};
+  caf::scoped_actor ob{rtb.system()};
+  auto sa = spec_for(alice, bob, a_local, b_public);
+  auto sb = spec_for(bob, alice, b_local, a_public);
+  sb.start = rtb.system().clock().now() + b_later;
+  auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, true);
+  auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, true);
+  auto ka = next_event(oa, "kept");
+  auto kb = next_event(ob, "kept");
+  if (NETNS_EXPECT(c, ka && kb)) {
     NETNS_EXPECT_EQ(c, render(ka->err), std::string{"none"});
+    NETNS_EXPECT_EQ(c, render(kb->err), std::string{"none"});
     NETNS_EXPECT_EQ(c, ka->conn.remote, b_public);
     NETNS_EXPECT_EQ(c, kb->conn.remote, a_public);
     NETNS_EXPECT_EQ(c, ka->conn.peer_node, bob.id().to_string());
     NETNS_EXPECT_EQ(c, kb->conn.peer_node, alice.id().to_string());
-    // Both connected, neither accepted: a simultaneous open through both NATs.
-    NETNS_EXPECT(c, !ka->conn.accepted && !kb->conn.accepted);
-    // One connect each, never refused: the first SYN's attempt waited.
-    NETNS_EXPECT_EQ(c, ka->stats.attempts, 1u);
-    NETNS_EXPECT_EQ(c, kb->stats.attempts, 1u);
+    more(*ka, *kb);
     oa->send(a, say_atom::value, std::string{"through two NATs"});
     auto mb = next_event(ob, "msg");
     NETNS_EXPECT(c, mb && mb->data == "through two NATs");
@@ -209,9 +205,26 @@ TEST(TcpPunchNetns, BothBehindDroppingNatsConnectBySimultaneousOpen) {
     auto ma = next_event(oa, "msg");
     NETNS_EXPECT(c, ma && ma->data == "and back");
     NETNS_EXPECT(c, eventually([&] { return open_fds() == base + 2; }));
-    oa->send_exit(a, caf::exit_reason::user_shutdown);
-    ob->send_exit(b, caf::exit_reason::user_shutdown);
-    NETNS_EXPECT(c, eventually([&] { return open_fds() <= base; }));
+  }
+  oa->send_exit(a, caf::exit_reason::user_shutdown);
+  ob->send_exit(b, caf::exit_reason::user_shutdown);
+  NETNS_EXPECT(c, eventually([&] { return open_fds() <= base; }));
+}
+
+} // namespace
+
+TEST(TcpPunchNetns, BothBehindDroppingNatsConnectBySimultaneousOpen) {
+  P2PD_SKIP_UNLESS_NETNS();
+  auto out = in_lab(false, [](child_checks& c, runtime& rta, runtime& rtb) {
+    // Alice's first SYN is dropped by bob's router; bob's, later, meets
+    // alice's mapping and her socket still waiting in SYN_SENT.
+    punch_both(c, rta, rtb, 300ms, [&](const probe_event& ka, const probe_event& kb) {
+      // Both connected, neither accepted: a simultaneous open through both NATs.
+      NETNS_EXPECT(c, !ka.conn.accepted && !kb.conn.accepted);
+      // One connect each, never refused: the first SYN's attempt waited.
+      NETNS_EXPECT_EQ(c, ka.stats.attempts, 1u);
+      NETNS_EXPECT_EQ(c, kb.stats.attempts, 1u);
+    });
   });
   EXPECT_TRUE(out.ok) << out.report;
 }
@@ -243,33 +256,12 @@ TEST(TcpPunchNetns, APeerThatNeverStartsLeavesTheConnectUnansweredUntilTheWindow
 TEST(TcpPunchNetns, SynsRefusedByARouterAreSentAgainUntilThePeerRuns) {
   P2PD_SKIP_UNLESS_NETNS();
   auto out = in_lab(true, [](child_checks& c, runtime& rta, runtime& rtb) {
-    auto alice = make_identity();
-    auto bob = make_identity();
-    auto base = open_fds();
-    caf::scoped_actor oa{rta.system()};
-    caf::scoped_actor ob{rtb.system()};
-    auto sa = spec_for(alice, bob, a_local, b_public);
-    auto sb = spec_for(bob, alice, b_local, a_public);
     // Bob's router answers alice's SYNs with RST until bob's own SYN has
     // made a mapping there, a few rounds later.
-    sb.start = rtb.system().clock().now() + 350ms;
-    auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, true);
-    auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, true);
-    auto ka = next_event(oa, "kept");
-    auto kb = next_event(ob, "kept");
-    if (!NETNS_EXPECT(c, ka && kb))
-      return;
-    NETNS_EXPECT(c, ka->stats.refused >= 2);
-    NETNS_EXPECT_EQ(c, ka->stats.attempts, ka->stats.refused + 1);
-    NETNS_EXPECT_EQ(c, ka->conn.peer_node, bob.id().to_string());
-    NETNS_EXPECT_EQ(c, kb->conn.peer_node, alice.id().to_string());
-    oa->send(a, say_atom::value, std::string{"after the resets"});
-    auto mb = next_event(ob, "msg");
-    NETNS_EXPECT(c, mb && mb->data == "after the resets");
-    NETNS_EXPECT(c, eventually([&] { return open_fds() == base + 2; }));
-    oa->send_exit(a, caf::exit_reason::user_shutdown);
-    ob->send_exit(b, caf::exit_reason::user_shutdown);
-    NETNS_EXPECT(c, eventually([&] { return open_fds() <= base; }));
+    punch_both(c, rta, rtb, 350ms, [&](const probe_event& ka, const probe_event&) {
+      NETNS_EXPECT(c, ka.stats.refused >= 2);
+      NETNS_EXPECT_EQ(c, ka.stats.attempts, ka.stats.refused + 1);
+    });
   });
   EXPECT_TRUE(out.ok) << out.report;
 }

@@ -71,6 +71,31 @@ protected:
     return {a, b};
   }
 
+  // Alice, as the TLS end `alice_is`, expects carol and punches toward bob,
+  // who expects alice; neither keeps what comes up, each fails in 1 s.
+  void alice_expects_carol(caf::scoped_actor& oa, caf::scoped_actor& ob, tls_role alice_is) {
+    auto [pa, pb] = two_ports();
+    auto sa = spec_for(alice, carol, pa, {pb});
+    sa.tls = ctx(alice, alice_is);
+    auto sb = spec_for(bob, alice, pb, {pa});
+    sb.tls = ctx(bob, alice_is == tls_role::client ? tls_role::server : tls_role::client);
+    sa.window = sb.window = 1s;
+    sa.start = sb.start = rt.system().clock().now() + 20ms;
+    probe(oa, sa, false);
+    probe(ob, sb, false);
+  }
+
+  // Alice alone, from a free port toward a sink that drops her SYNs, for
+  // `window`; the count of descriptors starts after the sink's.
+  caf::actor toward_sink(caf::scoped_actor& oa, caf::timespan window) {
+    sink = syn_sink::make();
+    EXPECT_TRUE(sink);
+    base = open_fds();
+    auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink ? sink->local : endpoint{}});
+    sa.window = window;
+    return probe(oa, sa);
+  }
+
   bool fds_back() {
     return eventually([&] { return open_fds() <= base; });
   }
@@ -78,8 +103,10 @@ protected:
   runtime rt;
   net::identity alice = make_identity();
   net::identity bob = make_identity();
+  net::identity carol = make_identity();
   size_t base = 0;
   std::vector<caf::actor> probes;
+  std::optional<syn_sink> sink;
 };
 
 } // namespace
@@ -153,13 +180,8 @@ TEST_F(TcpPunch, APeerThatNeverStartsFailsAfterTheWindowWithTheRefusals) {
 }
 
 TEST_F(TcpPunch, AConnectNeverAnsweredTimesOutWithTheWindow) {
-  auto sink = syn_sink::make();
-  ASSERT_TRUE(sink);
-  base = open_fds();
   caf::scoped_actor oa{rt.system()};
-  auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink->local});
-  sa.window = 600ms;
-  auto a = probe(oa, sa);
+  toward_sink(oa, 600ms);
   auto f = next_event(oa, "failed");
   ASSERT_TRUE(f);
   EXPECT_ERRC(f->err, errc::connect_timeout);
@@ -169,23 +191,13 @@ TEST_F(TcpPunch, AConnectNeverAnsweredTimesOutWithTheWindow) {
   EXPECT_EQ(f->stats.timed_out, 1u) << f->stats.to_string();
   EXPECT_GE(f->stats.rounds, 4u) << f->stats.to_string();
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, APeerThatProvesAnotherNodeIsRefusedAndCounted) {
-  auto carol = make_identity();
-  auto [pa, pb] = two_ports();
   caf::scoped_actor oa{rt.system()};
   caf::scoped_actor ob{rt.system()};
-  // Alice, the TLS client, expects carol; bob is there instead.
-  auto sa = spec_for(alice, carol, pa, {pb});
-  sa.tls = ctx(alice, tls_role::client);
-  auto sb = spec_for(bob, alice, pb, {pa});
-  sb.tls = ctx(bob, tls_role::server);
-  sa.window = sb.window = 1s;
-  sa.start = sb.start = rt.system().clock().now() + 20ms;
-  auto a = probe(oa, sa);
-  auto b = probe(ob, sb);
+  // Alice, the TLS client, checks bob's certificate first and refuses it.
+  alice_expects_carol(oa, ob, tls_role::client);
   auto fa = next_event(oa, "failed");
   ASSERT_TRUE(fa);
   EXPECT_ERRC(fa->err, errc::tls_verify_failed);
@@ -197,26 +209,14 @@ TEST_F(TcpPunch, APeerThatProvesAnotherNodeIsRefusedAndCounted) {
   ASSERT_TRUE(fb);
   EXPECT_EQ(fb->stats.connected, 0u) << fb->stats.to_string();
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
-  ob->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, AConnectionThePeerRefusesAfterOurHandshakeIsLost) {
-  auto carol = make_identity();
-  auto [pa, pb] = two_ports();
   caf::scoped_actor oa{rt.system()};
   caf::scoped_actor ob{rt.system()};
-  // Alice, the TLS server, expects carol: bob's TLS 1.3 handshake is done
-  // before alice checks his certificate, so bob sees the connection up,
-  // then lost.
-  auto sa = spec_for(alice, carol, pa, {pb});
-  sa.tls = ctx(alice, tls_role::server);
-  auto sb = spec_for(bob, alice, pb, {pa});
-  sb.tls = ctx(bob, tls_role::client);
-  sa.window = sb.window = 1s;
-  sa.start = sb.start = rt.system().clock().now() + 20ms;
-  auto a = probe(oa, sa, false);
-  auto b = probe(ob, sb, false);
+  // Alice is the TLS server: bob's TLS 1.3 handshake is done before alice
+  // checks his certificate, so bob sees the connection up, then lost.
+  alice_expects_carol(oa, ob, tls_role::server);
   auto lost = next_event(ob, "lost");
   ASSERT_TRUE(lost);
   EXPECT_EQ(lost->conn.peer_node, alice.id().to_string());
@@ -228,8 +228,6 @@ TEST_F(TcpPunch, AConnectionThePeerRefusesAfterOurHandshakeIsLost) {
   ASSERT_TRUE(fb);
   EXPECT_GE(fb->stats.lost, 1u) << fb->stats.to_string();
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
-  ob->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, StrangersOnThePortDoNotKeepThePeerOut) {
@@ -262,28 +260,17 @@ TEST_F(TcpPunch, StrangersOnThePortDoNotKeepThePeerOut) {
 }
 
 TEST_F(TcpPunch, CancelClosesEverythingThePunchOpened) {
-  auto sink = syn_sink::make();
-  ASSERT_TRUE(sink);
-  base = open_fds();
   caf::scoped_actor oa{rt.system()};
-  auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink->local});
-  sa.window = 30s;
-  auto a = probe(oa, sa);
+  auto a = toward_sink(oa, 30s);
   // The listener and the pending connect.
   ASSERT_TRUE(eventually([&] { return open_fds() >= base + 2; }));
   oa->send(a, caf::close_atom::value);
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, AnOwnerThatEndsTakesThePunchAndItsSocketsWithIt) {
-  auto sink = syn_sink::make();
-  ASSERT_TRUE(sink);
-  base = open_fds();
   caf::scoped_actor oa{rt.system()};
-  auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink->local});
-  sa.window = 30s;
-  auto a = probe(oa, sa);
+  auto a = toward_sink(oa, 30s);
   ASSERT_TRUE(eventually([&] { return open_fds() >= base + 2; }));
   oa->send_exit(a, caf::exit_reason::user_shutdown);
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
