@@ -328,3 +328,18 @@ TEST_F(TcpPunch, KeepRefusesAConnectionItDoesNotHaveAndAPunchThatIsOver) {
   oa->send_exit(a, caf::exit_reason::user_shutdown);
   ob->send_exit(b, caf::exit_reason::user_shutdown);
 }
+
+TEST_F(TcpPunch, APortHeldWithoutReuseFailsThePunchAtOnce) {
+  auto held = rt.listen(tcp, any_port("127.0.0.1")); // SO_REUSEADDR alone
+  ASSERT_OK(held);
+  caf::scoped_actor oa{rt.system()};
+  auto sa = spec_for(alice, bob, held->local(), {at("127.0.0.1", 9)});
+  sa.window = 30s;
+  probe(oa, sa);
+  auto f = next_event(oa, "failed", 5s); // long before the window's end
+  ASSERT_TRUE(f);
+  EXPECT_ERRC(f->err, errc::bind_failed);
+  auto why = render(f->err);
+  EXPECT_NE(why.find("cannot listen on " + held->local().to_string()), std::string::npos) << why;
+  EXPECT_EQ(f->stats.attempts, 0u);
+}
