@@ -81,7 +81,9 @@ struct tcp_punch_spec {
   std::optional<net::node_id> expect_node;
   /// Options of every pipe (reuse_addr is set whatever it says;
   /// con_timeout is the rest of the window; max_clients of the listener is
-  /// max_attempts).
+  /// max_attempts). A connection the listener accepted stays a server
+  /// pipe's client, so idle_timeout and msg_deadline apply to it once
+  /// kept (a node that keeps quiet connections sets idle_timeout to 0).
   net_conf conf;
   /// Messages travel behind their length (pipe_spec::length_prefixed), as
   /// node connections do.
@@ -100,7 +102,8 @@ struct tcp_punch_spec {
 struct tcp_punch_conn {
   /// A client pipe of its own, or (accepted) the listener pipe, which holds
   /// it as its client `remote`: send with (bytes, remote) on it, and close
-  /// it with (close, remote) or the whole pipe.
+  /// it with (close, remote) or the whole pipe. That pipe no longer listens
+  /// (pipe_spec::listen_until_up) and ends with its last connection.
   pipe_actor pipe;
   endpoint local;
   endpoint remote;
@@ -182,6 +185,8 @@ tls_role tcp_punch_role(const net::node_id& me, const net::node_id& peer);
 /// what it opened and did not give away.
 class tcp_punch {
 public:
+  /// A punch owned by `self`; `id` tells its ticks from those of the
+  /// owner's other punches (unique per owner).
   tcp_punch(caf::event_based_actor* self, uint64_t id, tcp_punch_spec spec,
             tcp_punch_callbacks callbacks);
   ~tcp_punch();

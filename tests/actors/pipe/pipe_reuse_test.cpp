@@ -194,3 +194,35 @@ TEST(PipeReuse, AListenUntilUpServerStopsListeningOnceAConnectionIsUp) {
   ASSERT_TRUE(all);
   EXPECT_TRUE(all->whole);
 }
+
+TEST(PipeReuse, AClientPipeClosedWhileConnectingAnswersItsOpen) {
+  auto sink = syn_sink::make(); // its SYN is dropped: the connect stays pending
+  ASSERT_TRUE(sink);
+  runtime rt;
+  caf::scoped_actor self{rt.system()};
+  auto pipe = spawn_pipe(rt.system(), bound_client(any_port("127.0.0.1"), sink->local));
+  auto pending = self->request(pipe, std::chrono::seconds(10), caf::open_atom::value);
+  caf::anon_send(pipe, caf::close_atom::value);
+  std::optional<caf::error> err;
+  pending.receive([&](pipe_info&) { ADD_FAILURE() << "a pipe toward a SYN sink opened"; },
+                  [&](caf::error& e) { err = e; });
+  ASSERT_TRUE(err);
+  EXPECT_ERRC(*err, errc::pipe_closed);
+}
+
+TEST(PipeReuse, AConnectBetweenEndpointsAlreadyConnectedSaysSo) {
+  runtime rt;
+  auto lspec = server_spec(tcp, any_port("127.0.0.1"));
+  lspec.conf = reuse();
+  auto listener = rt.open(lspec); // the port both clients connect from
+  ASSERT_OK(listener);
+  auto server = rt.listen(tcp, any_port("127.0.0.1"), echo_handler());
+  ASSERT_OK(server);
+  auto first = rt.open(bound_client(listener->local(), server->local()));
+  ASSERT_OK(first);
+  auto second = rt.open(bound_client(listener->local(), server->local()));
+  ASSERT_FALSE(second);
+  EXPECT_ERRC(second, errc::connect_failed);
+  EXPECT_NE(render(second.error()).find("exists already"), std::string::npos)
+    << render(second.error());
+}

@@ -44,6 +44,16 @@ std::string drive_handshake(int fd, net::tls_session& s) {
   return "the handshake did not finish in 20 turns";
 }
 
+// The first of pipe_up and pipe_end on `sub`: the end, or nothing (and a
+// failure) if the connection came up first.
+std::optional<pipe_end> end_before_up(caf::scoped_actor& sub) {
+  std::optional<pipe_end> end;
+  sub->receive([&](pipe_end& e) { end = e; },
+               [&](pipe_up& u) { ADD_FAILURE() << "up before its handshake: " << u.peer.to_string(); },
+               caf::after(std::chrono::seconds(5)) >> [] {});
+  return end;
+}
+
 class PipeTlsRole : public ::testing::Test {
 protected:
   // A server pipe of `me` whose accepted connections are TLS clients.
@@ -156,11 +166,7 @@ TEST_F(PipeTlsRole, AServerPipeAsTlsClientRefusesAnotherNodeAndNeverReportsItUp)
   ASSERT_OK(server);
   auto client = rt.open(client_as_tls_server(alice, server->local(), bob.id()));
   ASSERT_FALSE(client); // the TLS client refused it: the alert ends its handshake
-  std::optional<pipe_end> end;
-  bool up = false;
-  sub->receive([&](pipe_end& e) { end = e; }, [&](pipe_up&) { up = true; },
-               caf::after(std::chrono::seconds(5)) >> [] {});
-  EXPECT_FALSE(up);
+  auto end = end_before_up(sub);
   ASSERT_TRUE(end);
   EXPECT_ERRC(end->reason, errc::tls_verify_failed);
 }
@@ -174,11 +180,7 @@ TEST_F(PipeTlsRole, AConnectionIsNotUpBeforeItsHandshakeIsDone) {
   ASSERT_OK(server);
   auto raw = raw_connect(server->local()); // connects, then never answers
   ASSERT_TRUE(raw);
-  std::optional<pipe_end> end;
-  bool up = false;
-  sub->receive([&](pipe_end& e) { end = e; }, [&](pipe_up&) { up = true; },
-               caf::after(std::chrono::seconds(5)) >> [] {});
-  EXPECT_FALSE(up);
+  auto end = end_before_up(sub);
   ASSERT_TRUE(end);
   EXPECT_ERRC(end->reason, errc::tls_failed);
 }

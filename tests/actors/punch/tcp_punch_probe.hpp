@@ -5,6 +5,10 @@
 // connection that comes up (if told to), and reports every callback to an
 // observer (the test's scoped actor) as a probe_event.
 
+#include <dirent.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +47,8 @@ struct probe_state {
 
 /// Sends `text` on the probe's kept connection.
 using say_atom = caf::atom_constant<caf::atom("p2tsay")>;
+/// Calls keep(pipe, remote) and answers with what it returned, rendered.
+using keep_atom = caf::atom_constant<caf::atom("p2tkeep")>;
 
 inline caf::behavior punch_probe(caf::stateful_actor<probe_state>* self, caf::actor observer,
                                  tcp_punch_spec spec, bool keep_first) {
@@ -92,7 +98,32 @@ inline caf::behavior punch_probe(caf::stateful_actor<probe_state>* self, caf::ac
     },
     [self](stats_atom) { return caf::make_message(self->state.punch->stats()); },
     [self](caf::close_atom) { self->state.punch->cancel(); },
+    [self](keep_atom, const pipe_actor& pipe, const endpoint& remote) {
+      return render(self->state.punch->keep(pipe, remote));
+    },
   };
+}
+
+/// Whether a socket of this process is bound to `local`, in any state. A
+/// closed listener stops listening at once but its descriptor goes a loop
+/// round later: counting descriptors waits for this instead.
+inline bool socket_bound_to(const net::endpoint& local) {
+  bool found = false;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (auto* e = ::readdir(dir)) {
+      if (e->d_name[0] == '.')
+        continue;
+      int type = 0;
+      socklen_t len = sizeof(type);
+      int fd = std::atoi(e->d_name);
+      if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        continue;
+      if (auto ep = net::local_endpoint(fd); ep && *ep == local)
+        found = true;
+    }
+    ::closedir(dir);
+  }
+  return found;
 }
 
 /// Waits up to `timeout` for a probe_event `what` on `self`, skipping others.

@@ -26,7 +26,7 @@ protected:
     ASSERT_OK(l);
     auto at = l->local();
     ASSERT_OK(l->close());
-    ASSERT_TRUE(eventually([&] { return find_listening_fd(at) < 0; }));
+    ASSERT_TRUE(eventually([&] { return !socket_bound_to(at); }));
     base = open_fds();
   }
 
@@ -50,8 +50,16 @@ protected:
     return s;
   }
 
+  // Ends the probes a failed assertion left running (their punches would
+  // hold the runtime's end until their windows close).
+  void TearDown() override {
+    for (auto& p : probes)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  }
+
   caf::actor probe(caf::scoped_actor& observer, tcp_punch_spec s, bool keep_first = true) {
-    return rt.system().spawn(punch_probe, as_actor(observer), std::move(s), keep_first);
+    probes.push_back(rt.system().spawn(punch_probe, as_actor(observer), std::move(s), keep_first));
+    return probes.back();
   }
 
   // Two distinct ports free now.
@@ -63,6 +71,31 @@ protected:
     return {a, b};
   }
 
+  // Alice, as the TLS end `alice_is`, expects carol and punches toward bob,
+  // who expects alice; neither keeps what comes up, each fails in 1 s.
+  void alice_expects_carol(caf::scoped_actor& oa, caf::scoped_actor& ob, tls_role alice_is) {
+    auto [pa, pb] = two_ports();
+    auto sa = spec_for(alice, carol, pa, {pb});
+    sa.tls = ctx(alice, alice_is);
+    auto sb = spec_for(bob, alice, pb, {pa});
+    sb.tls = ctx(bob, alice_is == tls_role::client ? tls_role::server : tls_role::client);
+    sa.window = sb.window = 1s;
+    sa.start = sb.start = rt.system().clock().now() + 20ms;
+    probe(oa, sa, false);
+    probe(ob, sb, false);
+  }
+
+  // Alice alone, from a free port toward a sink that drops her SYNs, for
+  // `window`; the count of descriptors starts after the sink's.
+  caf::actor toward_sink(caf::scoped_actor& oa, caf::timespan window) {
+    sink = syn_sink::make();
+    EXPECT_TRUE(sink);
+    base = open_fds();
+    auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink ? sink->local : endpoint{}});
+    sa.window = window;
+    return probe(oa, sa);
+  }
+
   bool fds_back() {
     return eventually([&] { return open_fds() <= base; });
   }
@@ -70,7 +103,10 @@ protected:
   runtime rt;
   net::identity alice = make_identity();
   net::identity bob = make_identity();
+  net::identity carol = make_identity();
   size_t base = 0;
+  std::vector<caf::actor> probes;
+  std::optional<syn_sink> sink;
 };
 
 } // namespace
@@ -144,13 +180,8 @@ TEST_F(TcpPunch, APeerThatNeverStartsFailsAfterTheWindowWithTheRefusals) {
 }
 
 TEST_F(TcpPunch, AConnectNeverAnsweredTimesOutWithTheWindow) {
-  auto sink = syn_sink::make();
-  ASSERT_TRUE(sink);
-  base = open_fds();
   caf::scoped_actor oa{rt.system()};
-  auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink->local});
-  sa.window = 600ms;
-  auto a = probe(oa, sa);
+  toward_sink(oa, 600ms);
   auto f = next_event(oa, "failed");
   ASSERT_TRUE(f);
   EXPECT_ERRC(f->err, errc::connect_timeout);
@@ -160,23 +191,13 @@ TEST_F(TcpPunch, AConnectNeverAnsweredTimesOutWithTheWindow) {
   EXPECT_EQ(f->stats.timed_out, 1u) << f->stats.to_string();
   EXPECT_GE(f->stats.rounds, 4u) << f->stats.to_string();
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, APeerThatProvesAnotherNodeIsRefusedAndCounted) {
-  auto carol = make_identity();
-  auto [pa, pb] = two_ports();
   caf::scoped_actor oa{rt.system()};
   caf::scoped_actor ob{rt.system()};
-  // Alice, the TLS client, expects carol; bob is there instead.
-  auto sa = spec_for(alice, carol, pa, {pb});
-  sa.tls = ctx(alice, tls_role::client);
-  auto sb = spec_for(bob, alice, pb, {pa});
-  sb.tls = ctx(bob, tls_role::server);
-  sa.window = sb.window = 1s;
-  sa.start = sb.start = rt.system().clock().now() + 20ms;
-  auto a = probe(oa, sa);
-  auto b = probe(ob, sb);
+  // Alice, the TLS client, checks bob's certificate first and refuses it.
+  alice_expects_carol(oa, ob, tls_role::client);
   auto fa = next_event(oa, "failed");
   ASSERT_TRUE(fa);
   EXPECT_ERRC(fa->err, errc::tls_verify_failed);
@@ -188,26 +209,14 @@ TEST_F(TcpPunch, APeerThatProvesAnotherNodeIsRefusedAndCounted) {
   ASSERT_TRUE(fb);
   EXPECT_EQ(fb->stats.connected, 0u) << fb->stats.to_string();
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
-  ob->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, AConnectionThePeerRefusesAfterOurHandshakeIsLost) {
-  auto carol = make_identity();
-  auto [pa, pb] = two_ports();
   caf::scoped_actor oa{rt.system()};
   caf::scoped_actor ob{rt.system()};
-  // Alice, the TLS server, expects carol: bob's TLS 1.3 handshake is done
-  // before alice checks his certificate, so bob sees the connection up,
-  // then lost.
-  auto sa = spec_for(alice, carol, pa, {pb});
-  sa.tls = ctx(alice, tls_role::server);
-  auto sb = spec_for(bob, alice, pb, {pa});
-  sb.tls = ctx(bob, tls_role::client);
-  sa.window = sb.window = 1s;
-  sa.start = sb.start = rt.system().clock().now() + 20ms;
-  auto a = probe(oa, sa, false);
-  auto b = probe(ob, sb, false);
+  // Alice is the TLS server: bob's TLS 1.3 handshake is done before alice
+  // checks his certificate, so bob sees the connection up, then lost.
+  alice_expects_carol(oa, ob, tls_role::server);
   auto lost = next_event(ob, "lost");
   ASSERT_TRUE(lost);
   EXPECT_EQ(lost->conn.peer_node, alice.id().to_string());
@@ -219,8 +228,6 @@ TEST_F(TcpPunch, AConnectionThePeerRefusesAfterOurHandshakeIsLost) {
   ASSERT_TRUE(fb);
   EXPECT_GE(fb->stats.lost, 1u) << fb->stats.to_string();
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
-  ob->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, StrangersOnThePortDoNotKeepThePeerOut) {
@@ -253,28 +260,17 @@ TEST_F(TcpPunch, StrangersOnThePortDoNotKeepThePeerOut) {
 }
 
 TEST_F(TcpPunch, CancelClosesEverythingThePunchOpened) {
-  auto sink = syn_sink::make();
-  ASSERT_TRUE(sink);
-  base = open_fds();
   caf::scoped_actor oa{rt.system()};
-  auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink->local});
-  sa.window = 30s;
-  auto a = probe(oa, sa);
+  auto a = toward_sink(oa, 30s);
   // The listener and the pending connect.
   ASSERT_TRUE(eventually([&] { return open_fds() >= base + 2; }));
   oa->send(a, caf::close_atom::value);
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
-  oa->send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TcpPunch, AnOwnerThatEndsTakesThePunchAndItsSocketsWithIt) {
-  auto sink = syn_sink::make();
-  ASSERT_TRUE(sink);
-  base = open_fds();
   caf::scoped_actor oa{rt.system()};
-  auto sa = spec_for(alice, bob, at("127.0.0.1", 0), {sink->local});
-  sa.window = 30s;
-  auto a = probe(oa, sa);
+  auto a = toward_sink(oa, 30s);
   ASSERT_TRUE(eventually([&] { return open_fds() >= base + 2; }));
   oa->send_exit(a, caf::exit_reason::user_shutdown);
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
@@ -304,4 +300,46 @@ TEST_F(TcpPunch, StartRefusesASpecThatCannotWork) {
   s.start = rt.system().clock().now() - 10s;
   check(s, "window ended");
   EXPECT_TRUE(fds_back()) << open_fds() << " > " << base;
+}
+
+TEST_F(TcpPunch, KeepRefusesAConnectionItDoesNotHaveAndAPunchThatIsOver) {
+  auto [pa, pb] = two_ports();
+  caf::scoped_actor oa{rt.system()};
+  caf::scoped_actor ob{rt.system()};
+  auto a = probe(oa, spec_for(alice, bob, pa, {pb}));
+  auto keep = [&](const pipe_actor& pipe, const endpoint& remote) {
+    std::string out;
+    oa->request(a, 5s, keep_atom::value, pipe, remote)
+      .receive([&](std::string& x) { out = x; }, [&](caf::error& err) { out = render(err); });
+    return out;
+  };
+  // A pipe that is not the punch's.
+  auto stranger = rt.listen(tcp, any_port("127.0.0.1"));
+  ASSERT_OK(stranger);
+  auto said = keep(stranger->handle(), pb);
+  EXPECT_NE(said.find("unknown_peer"), std::string::npos) << said;
+  // Kept once, the punch is over.
+  auto b = probe(ob, spec_for(bob, alice, pb, {pa}));
+  auto ka = next_event(oa, "kept");
+  ASSERT_TRUE(ka);
+  said = keep(ka->conn.pipe, ka->conn.remote);
+  EXPECT_NE(said.find("pipe_closed"), std::string::npos) << said;
+  EXPECT_TRUE(next_event(ob, "kept"));
+  oa->send_exit(a, caf::exit_reason::user_shutdown);
+  ob->send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(TcpPunch, APortHeldWithoutReuseFailsThePunchAtOnce) {
+  auto held = rt.listen(tcp, any_port("127.0.0.1")); // SO_REUSEADDR alone
+  ASSERT_OK(held);
+  caf::scoped_actor oa{rt.system()};
+  auto sa = spec_for(alice, bob, held->local(), {at("127.0.0.1", 9)});
+  sa.window = 30s;
+  probe(oa, sa);
+  auto f = next_event(oa, "failed", 5s); // long before the window's end
+  ASSERT_TRUE(f);
+  EXPECT_ERRC(f->err, errc::bind_failed);
+  auto why = render(f->err);
+  EXPECT_NE(why.find("cannot listen on " + held->local().to_string()), std::string::npos) << why;
+  EXPECT_EQ(f->stats.attempts, 0u);
 }
