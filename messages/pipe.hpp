@@ -189,6 +189,11 @@ struct pipe_stats {
   uint64_t dropped_send = 0;        ///< sends refused: closed, full, unknown peer
   uint64_t dead_subscribers = 0;    ///< subscribers removed because they died
   uint64_t rx_errors = 0;           ///< transient socket errors
+  // Sealed datagrams (a punched UDP pipe, actors/punch/udp_punch.hpp):
+  uint64_t dropped_forged = 0;      ///< failed authentication
+  uint64_t dropped_replayed = 0;    ///< a counter seen before or behind the replay window
+  uint64_t dropped_foreign = 0;     ///< another session's tag
+  uint64_t dropped_malformed = 0;   ///< too short, unknown version or kind
 };
 
 template <class Inspector>
@@ -218,7 +223,8 @@ typename Inspector::result_type inspect(Inspector& f, pipe_stats& x) {
            x.tx_bytes, x.clients_accepted, x.clients_shed, x.clients_timed_out,
            x.clients_malformed, x.dropped_unclaimed,
            x.dropped_queue_full, x.dropped_duplicate, x.dropped_oversized, x.dropped_send,
-           x.dead_subscribers, x.rx_errors);
+           x.dead_subscribers, x.rx_errors, x.dropped_forged, x.dropped_replayed,
+           x.dropped_foreign, x.dropped_malformed);
 }
 
 } // namespace p2pd

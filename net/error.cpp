@@ -50,6 +50,7 @@ const char* to_string(errc x) {
     case errc::connection_shed: return "connection_shed";
     case errc::child_failed: return "child_failed";
     case errc::server_refused: return "server_refused";
+    case errc::punch_failed: return "punch_failed";
   }
   return "unknown";
 }

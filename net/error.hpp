@@ -53,6 +53,7 @@ enum class errc : uint8_t {
   connection_shed,      ///< a server's client table was full and this connection, the longest idle, made room
   child_failed,         ///< a node's child (interface actor, signal node, daemon) failed more often than its restart budget allows
   server_refused,       ///< a server answered but will not serve: an NTP kiss-o'-death, a server whose clock is not synchronised
+  punch_failed,         ///< a hole punch found no path within its window (the message says what was sent and what came)
 };
 
 /// The code's name, e.g. "connect_refused".
