@@ -4,7 +4,7 @@
 # tests that need real NAT behaviour.
 #
 #   lab.sh up                  build the lab (idempotent; resets sites to their configured mode)
-#   lab.sh down                stop coturn and mosquitto, kill what runs in the lab, delete its namespaces
+#   lab.sh down                stop the servers, kill what runs in the lab, delete its namespaces
 #                              (idempotent, also cleans up after a failed or partial up)
 #   lab.sh status              namespaces, coturn, site modes; exit 0 iff the lab is healthy
 #   lab.sh nat <site> <mode>   switch a site's NAT mode (flushes its conntrack table)
@@ -14,10 +14,15 @@
 # Modes: open udp-firewall full-cone restricted port-restricted symmetric
 #        symmetric-sequential udp-blocked masquerade   (see tests/lab/README.md)
 #
+# Servers (in the server namespace): coturn (STUN, RFC 5780, and TURN), and
+# when installed mosquitto (MQTT) and chronyd (NTP). `up` writes a server file
+# for p2pd's nodes ($P2PDLAB_DIR/servers.conf: stun, nat, mqtt, ntp lines).
+#
 # Environment:
 #   P2PDLAB_PREFIX  namespace name prefix   (default "p2pdlab-")
 #   P2PDLAB_DIR     logs, configs, state    (default /tmp/<prefix without trailing -> )
-#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode)
+#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode;
+#                   at most 24 sites, a mode may repeat: two separate NATs of one mode)
 #
 # Network rule: every address lives in a namespace this script creates; no
 # interface is added to the root namespace, nothing is bridged to a real NIC
@@ -33,6 +38,7 @@ NSITES=${#SITE_MODES[@]}
 
 LOG=$LAB_DIR/log; RUN=$LAB_DIR/run; CONF=$LAB_DIR/conf; STATE=$LAB_DIR/state
 ENV_FILE=$LAB_DIR/lab.env
+SERVERS_FILE=$LAB_DIR/servers.conf
 
 # ------------------------------------------------------------------ addresses
 # Documentation ranges only (RFC 5737 / RFC 3849) and 10/8. The machine's own
@@ -47,6 +53,10 @@ TURN_MIN_PORT=49152;     TURN_MAX_PORT=49999
 SEQ_BASE=40000; SEQ_N=2048          # symmetric-sequential: ports 40000, 40001, ... (wraps)
 MQTT_4=203.0.113.30;     MQTT_6=2001:db8:113::30        # mosquitto (signalling), as in shared/netlab
 MQTT_PORT=1883
+NTP_4=203.0.113.40;      NTP_6=2001:db8:113::40         # chronyd (the lab's time), as in shared/netlab
+NTP_PORT=123
+MAX_SITES=24
+SRV_PLEN4=26                        # the server link: 203.0.113.0/26 (sites 17-24 own .64-.127)
 
 NS_CORE=${PFX}core; NS_SRV=${PFX}srv
 ns_r() { echo "${PFX}r$1"; }
@@ -56,7 +66,8 @@ wan6() { echo "2001:db8:100::$((10 + $1))"; }
 priv_net4() { echo "10.0.$1.0/24"; }
 priv_gw4() { echo "10.0.$1.1"; }
 priv_host4() { echo "10.0.$1.2"; }
-pub_base() { echo $((128 + 8 * ($1 - 1))); }                 # site i owns 203.0.113.<base>/29
+# site i owns 203.0.113.<base>/29: sites 1-16 in .128-.255, sites 17-24 in .64-.127
+pub_base() { if [ "$1" -le 16 ]; then echo $((128 + 8 * ($1 - 1))); else echo $((64 + 8 * ($1 - 17))); fi; }
 pub_net4() { echo "203.0.113.$(pub_base "$1")/29"; }
 pub_gw4() { echo "203.0.113.$(( $(pub_base "$1") + 1 ))"; }
 pub_host4() { echo "203.0.113.$(( $(pub_base "$1") + 2 ))"; }
@@ -139,17 +150,15 @@ build() {
   nsx "$NS_CORE" ip addr add "$CORE_ISP6/64" dev br0 nodad
   nsx "$NS_CORE" ip link set br0 up
   veth "$NS_CORE" srv "$NS_SRV" eth0
-  nsx "$NS_CORE" ip addr add "$CORE_SRV4/25" dev srv
+  nsx "$NS_CORE" ip addr add "$CORE_SRV4/$SRV_PLEN4" dev srv
   nsx "$NS_CORE" ip addr add "$CORE_SRV6/64" dev srv nodad
   nsx "$NS_CORE" ip link set srv up
 
-  # servers: two IPv4 + two IPv6 addresses for coturn, one of each for mosquitto
-  nsx "$NS_SRV" ip addr add "$STUN1_4/25" dev eth0
-  nsx "$NS_SRV" ip addr add "$STUN2_4/25" dev eth0
-  nsx "$NS_SRV" ip addr add "$MQTT_4/25" dev eth0
-  nsx "$NS_SRV" ip addr add "$STUN1_6/64" dev eth0 nodad
-  nsx "$NS_SRV" ip addr add "$STUN2_6/64" dev eth0 nodad
-  nsx "$NS_SRV" ip addr add "$MQTT_6/64" dev eth0 nodad
+  # servers: two IPv4 + two IPv6 addresses for coturn, one of each for
+  # mosquitto and for chronyd
+  local a
+  for a in "$STUN1_4" "$STUN2_4" "$MQTT_4" "$NTP_4"; do nsx "$NS_SRV" ip addr add "$a/$SRV_PLEN4" dev eth0; done
+  for a in "$STUN1_6" "$STUN2_6" "$MQTT_6" "$NTP_6"; do nsx "$NS_SRV" ip addr add "$a/64" dev eth0 nodad; done
   nsx "$NS_SRV" ip link set eth0 up
   nsx "$NS_SRV" ip route add default via "$CORE_SRV4"
   nsx "$NS_SRV" ip -6 route add default via "$CORE_SRV6"
@@ -373,6 +382,54 @@ stop_mosquitto() {
   rm -f "$RUN/mosquitto.pid"
 }
 
+# ------------------------------------------------------------------ chronyd
+# The nodes' NTP server. Optional like mosquitto (Debian package chrony). It
+# serves the machine's clock (local stratum 8, no upstream) and is started with
+# -x: it never sets the clock, which every namespace shares. No command socket
+# (cmdport 0, bindcmdaddress /), pid and drift files in the lab's run dir: the
+# host's own chronyd, if any, is not touched.
+have_chronyd() { command -v chronyd >/dev/null 2>&1; }
+chronyd_pid() {
+  local pid; pid=$(cat "$RUN/chronyd.pid" 2>/dev/null) || return 1
+  proc_alive "$pid" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q '^chronyd ' || return 1
+  echo "$pid"
+}
+start_chronyd() {
+  cat > "$CONF/chrony.conf" <<EOF
+# generated by lab.sh: an NTP server with no upstream, serving its own clock
+local stratum 8
+allow all
+bindaddress $NTP_4
+bindaddress $NTP_6
+port $NTP_PORT
+cmdport 0
+bindcmdaddress /
+pidfile $RUN/chronyd.ownpid
+driftfile $RUN/chrony.drift
+EOF
+  rm -f "$RUN/chronyd.pid"
+  # -u root: as root chronyd would drop to _chrony, who may not read $CONF
+  setsid bash -c 'echo $$ > "$0"; exec ip netns exec "$1" "${@:2}"' "$RUN/chronyd.pid" "$NS_SRV" \
+    chronyd -d -x -u root -f "$CONF/chrony.conf" </dev/null >>"$LOG/chronyd.log" 2>&1 &
+  local t
+  for ((t = 0; t < 200; t++)); do            # 10 s at most
+    listening u "$NTP_4" $NTP_PORT && listening u "$NTP_6" $NTP_PORT \
+      && [ -n "$(chronyd_pid)" ] && return 0
+    sleep 0.05
+  done
+  tail -n 20 "$LOG/chronyd.log" >&2 || true
+  die "chronyd did not listen on $NTP_4 and $NTP_6 port $NTP_PORT within 10 s (log: $LOG/chronyd.log)"
+}
+stop_chronyd() {
+  local pid t
+  pid=$(chronyd_pid) || { rm -f "$RUN/chronyd.pid"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
+  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  rm -f "$RUN/chronyd.pid"
+}
+
 # ------------------------------------------------------------------ env
 print_env() {
   local i mode d
@@ -390,6 +447,10 @@ print_env() {
   if [ -e "$STATE/mosquitto" ]; then
     echo "P2PDLAB_MQTT=$MQTT_4"; echo "P2PDLAB_MQTT6=$MQTT_6"; echo "P2PDLAB_MQTT_PORT=$MQTT_PORT"
   fi
+  if [ -e "$STATE/chronyd" ]; then
+    echo "P2PDLAB_NTP=$NTP_4"; echo "P2PDLAB_NTP6=$NTP_6"; echo "P2PDLAB_NTP_PORT=$NTP_PORT"
+  fi
+  echo "P2PDLAB_SERVERS=$SERVERS_FILE"
   for ((i = 1; i <= NSITES; i++)); do
     mode=$(site_mode "$i"); read -r -a d <<< "$(expect_delta "$mode")"
     echo "P2PDLAB_SITE${i}_MODE=$mode"
@@ -407,22 +468,39 @@ print_env() {
     echo "P2PDLAB_SITE${i}_EXPECT_NAT6=$(expect_nat6 "$mode")"
   done
 }
-write_env() { print_env > "$ENV_FILE.tmp" && mv "$ENV_FILE.tmp" "$ENV_FILE"; }
+# The server file for p2pd's nodes (net/util/server_list.hpp's format): two
+# STUN servers of each family (their answers must agree for an external
+# address), the RFC 5780 server of each family for the NAT type, the broker
+# and the NTP server, each as far as the lab has it.
+print_servers() {
+  echo "# generated by lab.sh: the lab's servers for p2pd nodes"
+  echo "stun $STUN1_4:$STUN_PORT"; echo "stun $STUN2_4:$STUN_PORT"
+  echo "stun [$STUN1_6]:$STUN_PORT"; echo "stun [$STUN2_6]:$STUN_PORT"
+  echo "nat $STUN1_4:$STUN_PORT"; echo "nat [$STUN1_6]:$STUN_PORT"
+  [ -e "$STATE/mosquitto" ] && echo "mqtt tcp://$MQTT_4:$MQTT_PORT"
+  if [ -e "$STATE/chronyd" ]; then echo "ntp $NTP_4:$NTP_PORT"; echo "ntp [$NTP_6]:$NTP_PORT"; fi
+  return 0
+}
+write_env() {
+  print_env > "$ENV_FILE.tmp" && mv "$ENV_FILE.tmp" "$ENV_FILE"
+  print_servers > "$SERVERS_FILE.tmp" && mv "$SERVERS_FILE.tmp" "$SERVERS_FILE"
+}
 
 # ------------------------------------------------------------------ commands
-config_sig() { echo "$PFX|$SITES"; }
+config_sig() { echo "$PFX|$SITES|ntp"; }   # the suffix: a lab of an older lab.sh (no NTP) is rebuilt
 healthy() {
   local n
   [ "$(cat "$STATE/up" 2>/dev/null)" = "$(config_sig)" ] || return 1
   for n in $(all_ns); do ns_exists "$n" || return 1; done
   [ "$(lab_ns_present | wc -l)" -eq $((2 + 2 * NSITES)) ] || return 1
   if [ -e "$STATE/mosquitto" ]; then mosquitto_pid >/dev/null || return 1; fi
+  if [ -e "$STATE/chronyd" ]; then chronyd_pid >/dev/null || return 1; fi
   coturn_pid >/dev/null
 }
 check_config() {
   local m
   [[ $PFX =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$ ]] || die "P2PDLAB_PREFIX must match [A-Za-z0-9][A-Za-z0-9_.-]{0,30}"
-  [ "$NSITES" -ge 1 ] && [ "$NSITES" -le 16 ] || die "P2PDLAB_SITES must name 1..16 modes"
+  [ "$NSITES" -ge 1 ] && [ "$NSITES" -le $MAX_SITES ] || die "P2PDLAB_SITES must name 1..$MAX_SITES modes"
   for m in "${SITE_MODES[@]}"; do valid_mode "$m" || die "unknown mode '$m' in P2PDLAB_SITES (one of: $MODES)"; done
 }
 need_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, nftables)"; }
@@ -439,7 +517,7 @@ cmd_up() {
   fi
   cmd_down quiet
   mkdir -p "$LOG" "$RUN" "$CONF" "$STATE"
-  : > "$LOG/coturn.log"; : > "$LOG/mosquitto.log"
+  : > "$LOG/coturn.log"; : > "$LOG/mosquitto.log"; : > "$LOG/chronyd.log"
   # a failed up leaves nothing behind
   # shellcheck disable=SC2154  # rc is set inside the trap
   trap 'rc=$?; if [ $rc != 0 ]; then log "up failed (rc $rc); cleaning up"; cmd_down quiet; fi' EXIT
@@ -448,6 +526,8 @@ cmd_up() {
   start_coturn
   if have_mosquitto; then start_mosquitto; touch "$STATE/mosquitto"
   else log "mosquitto is not installed: no MQTT broker in the lab (Debian package mosquitto)"; fi
+  if have_chronyd; then start_chronyd; touch "$STATE/chronyd"
+  else log "chronyd is not installed: no NTP server in the lab (Debian package chrony)"; fi
   config_sig > "$STATE/up"
   write_env
   trap - EXIT
@@ -459,6 +539,7 @@ cmd_down() {
   [ "$(id -u)" = 0 ] || die "the lab needs root"
   stop_coturn
   stop_mosquitto
+  stop_chronyd
   # whatever else still runs inside a lab namespace (a test that hung, ...)
   for n in $(lab_ns_present); do
     for p in $(ip netns pids "$n" 2>/dev/null); do
@@ -468,7 +549,7 @@ cmd_down() {
     done
   done
   for n in $(lab_ns_present); do ip netns del "$n" 2>/dev/null || log "could not delete namespace $n"; done
-  rm -rf "$STATE" "$RUN" "$ENV_FILE"
+  rm -rf "$STATE" "$RUN" "$ENV_FILE" "$SERVERS_FILE"
   [ -z "$(lab_ns_present)" ] || die "namespaces left: $(lab_ns_present | tr '\n' ' ')"
   [ -n "$quiet" ] || log "down"
 }
@@ -483,6 +564,8 @@ cmd_status() {
   else echo "  coturn: not running"; fi
   if pid=$(mosquitto_pid); then echo "  mosquitto: pid $pid, $MQTT_4 and $MQTT_6 port $MQTT_PORT"
   else echo "  mosquitto: not running"; fi
+  if pid=$(chronyd_pid); then echo "  chronyd: pid $pid, $NTP_4 and $NTP_6 port $NTP_PORT"
+  else echo "  chronyd: not running"; fi
   for ((i = 1; i <= NSITES; i++)); do
     mode=$(site_mode "$i")
     printf '  site %-2d %-21s wan %-15s host %-15s %s\n' "$i" "$mode" "$(wan4 "$i")" "$(host4 "$i" "$mode")" "$(lan6_host "$i")"
