@@ -78,25 +78,39 @@ is_public() { [ "$1" = open ] || [ "$1" = udp-firewall ]; }  # host has a public
 host4() { if is_public "$2"; then pub_host4 "$1"; else priv_host4 "$1"; fi; }
 gw4() { if is_public "$2"; then pub_gw4 "$1"; else priv_gw4 "$1"; fi; }
 plen4() { if is_public "$2"; then echo 29; else echo 24; fi; }
+# site_addrs <i> [mode]: the same as variables, without a subshell (a fork
+# costs tens of ms on a loaded machine, and loops over 24 sites add up):
+# S_R S_H S_WAN4 S_WAN6 S_PRIV_GW4 S_PUB_GW4 S_PUB_NET4 S_LAN6_NET S_LAN6_GW
+# S_LAN6_HOST, and given a mode S_HOST4 S_GW4 S_PLEN4.
+site_addrs() {
+  local i=$1 b
+  if [ "$i" -le 16 ]; then b=$((128 + 8 * (i - 1))); else b=$((64 + 8 * (i - 17))); fi
+  S_R=${PFX}r$i; S_H=${PFX}h$i
+  S_WAN4=198.51.100.$((10 + i)); S_WAN6=2001:db8:100::$((10 + i))
+  S_PRIV_GW4=10.0.$i.1; S_PUB_GW4=203.0.113.$((b + 1)); S_PUB_NET4=203.0.113.$b/29
+  S_LAN6_NET=2001:db8:1:$i::/64; S_LAN6_GW=2001:db8:1:$i::1; S_LAN6_HOST=2001:db8:1:$i::2
+  if [ -n "${2:-}" ]; then
+    if is_public "$2"; then S_HOST4=203.0.113.$((b + 2)); S_GW4=$S_PUB_GW4; S_PLEN4=29
+    else S_HOST4=10.0.$i.2; S_GW4=$S_PRIV_GW4; S_PLEN4=24; fi
+  fi
+}
 
-# What a correct classifier reports for each mode (P2PD's constant names).
-expect_nat() {
+# expectations <mode>: what a correct classifier reports for the mode (P2PD's
+# constant names), as E_NAT, E_DELTA, E_DELTA_VALUE and E_NAT6 (IPv6 has no
+# NAT: the open site is open, the others a stateful firewall).
+expectations() {
+  E_DELTA_VALUE=0
   case $1 in
-    open) echo OPEN_INTERNET;; udp-firewall) echo SYMMETRIC_UDP_FIREWALL;;
-    full-cone) echo FULL_CONE;; restricted) echo RESTRICT_NAT;;
-    port-restricted|masquerade) echo RESTRICT_PORT_NAT;; symmetric|symmetric-sequential) echo SYMMETRIC_NAT;;
-    udp-blocked) echo BLOCKED_NAT;;
+    open) E_NAT=OPEN_INTERNET; E_DELTA=NA_DELTA;;
+    udp-firewall) E_NAT=SYMMETRIC_UDP_FIREWALL; E_DELTA=NA_DELTA;;
+    full-cone) E_NAT=FULL_CONE; E_DELTA=EQUAL_DELTA;;
+    restricted) E_NAT=RESTRICT_NAT; E_DELTA=EQUAL_DELTA;;
+    port-restricted|masquerade) E_NAT=RESTRICT_PORT_NAT; E_DELTA=EQUAL_DELTA;;
+    symmetric) E_NAT=SYMMETRIC_NAT; E_DELTA=RANDOM_DELTA;;
+    symmetric-sequential) E_NAT=SYMMETRIC_NAT; E_DELTA=INDEPENDENT_DELTA; E_DELTA_VALUE=1;;
+    udp-blocked) E_NAT=BLOCKED_NAT; E_DELTA=NA_DELTA;;
   esac
-}
-expect_delta() {   # "<type> <value>"
-  case $1 in
-    open|udp-firewall) echo "NA_DELTA 0";; full-cone|restricted|port-restricted|masquerade) echo "EQUAL_DELTA 0";;
-    symmetric) echo "RANDOM_DELTA 0";; symmetric-sequential) echo "INDEPENDENT_DELTA 1";;
-    udp-blocked) echo "NA_DELTA 0";;
-  esac
-}
-expect_nat6() {   # IPv6 has no NAT: open site = open, others = stateful firewall
-  case $1 in open) echo OPEN_INTERNET;; udp-blocked) echo BLOCKED_NAT;; *) echo SYMMETRIC_UDP_FIREWALL;; esac
+  case $1 in open) E_NAT6=OPEN_INTERNET;; udp-blocked) E_NAT6=BLOCKED_NAT;; *) E_NAT6=SYMMETRIC_UDP_FIREWALL;; esac
 }
 
 log() { printf '[lab] %s\n' "$*" >&2; }
@@ -116,74 +130,98 @@ lab_ns_present() {
   return 0
 }
 site_mode() { cat "$STATE/site$1.mode" 2>/dev/null || echo "${SITE_MODES[$(( $1 - 1 ))]}"; }
+# get_site_mode <i>: the same into SITE_MODE_NOW, without a subshell
+get_site_mode() { read -r SITE_MODE_NOW < "$STATE/site$1.mode" 2>/dev/null || SITE_MODE_NOW=${SITE_MODES[$(( $1 - 1 ))]}; }
 need() { command -v "$1" >/dev/null 2>&1 || die "missing '$1' (Debian package $2; see scripts/install-deps.sh)"; }
 valid_mode() { case " $MODES " in *" $1 "*) return 0;; esac; return 1; }
 
 # ------------------------------------------------------------------ topology
-mkns() {
-  ip netns add "$1"
-  # before any link exists, so "default" covers the veths: no DAD delay, no RAs
-  nsx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-      net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-  nsx "$1" ip link set lo up
-}
-router_sysctls() {
-  # the router's own ephemeral ports stay clear of the hosts' (32768-60999), so a
-  # router socket can never take a tuple a host mapping wants to keep
-  nsx "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-      net.ipv4.ip_local_port_range="61000 65000"
-}
-# veth <nsA> <ifA> <nsB> <ifB>: both ends are created inside the namespaces
-veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"; }
+# Every `ip netns exec` costs tens of milliseconds (more on a loaded machine),
+# so the build sends each namespace's commands as one `ip -n <ns> -batch`: a
+# lab of 18 sites takes some 130 processes instead of 500.
+NS_SYSCTLS=(   # before any link exists, so "default" covers the veths: no DAD delay, no RAs
+  net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+  net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0)
+# Routers: the router's own ephemeral ports stay clear of the hosts'
+# (32768-60999), so a router socket can never take a tuple a host mapping
+# wants to keep.
+ROUTER_SYSCTLS=(net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  "net.ipv4.ip_local_port_range=61000 65000")
+batch() { local n=$1; ip -n "$n" -batch - || die "ip -batch in $n failed"; }
 
 build() {
-  local i n r h
-  for n in $(all_ns); do mkns "$n"; done
+  local i n a
+  for n in $(all_ns); do echo "netns add $n"; done | ip -batch - || die "ip netns add failed"
+  for n in $(all_ns); do
+    case ${n#"$PFX"} in
+      core|r*) nsx "$n" sysctl -qw "${NS_SYSCTLS[@]}" "${ROUTER_SYSCTLS[@]}" ;;
+      *) nsx "$n" sysctl -qw "${NS_SYSCTLS[@]}" ;;
+    esac
+  done
+  # every veth is created with both ends inside the namespaces
+  {
+    echo "link add srv netns $NS_CORE type veth peer name eth0 netns $NS_SRV"
+    for ((i = 1; i <= NSITES; i++)); do
+      site_addrs $i
+      echo "link add r$i netns $NS_CORE type veth peer name wan0 netns $S_R"
+      echo "link add lan0 netns $S_R type veth peer name eth0 netns $S_H"
+    done
+  } | ip -batch - || die "creating the veths failed"
 
   # core router: ISP bridge (all site WANs) + routed link to the servers
-  router_sysctls "$NS_CORE"
-  nsx "$NS_CORE" ip link add br0 type bridge stp_state 0 forward_delay 0
+  {
+    echo "link set lo up"
+    echo "link add br0 type bridge stp_state 0 forward_delay 0"
+    echo "addr add $CORE_ISP4/24 dev br0"
+    echo "addr add $CORE_ISP6/64 dev br0 nodad"
+    echo "link set br0 up"
+    echo "addr add $CORE_SRV4/$SRV_PLEN4 dev srv"
+    echo "addr add $CORE_SRV6/64 dev srv nodad"
+    echo "link set srv up"
+    for ((i = 1; i <= NSITES; i++)); do
+      site_addrs $i
+      echo "link set r$i master br0 up"
+      echo "route add $S_PUB_NET4 via $S_WAN4"
+      echo "route add $S_LAN6_NET via $S_WAN6"
+    done
+  } | batch "$NS_CORE"
   nsx "$NS_CORE" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
       net.bridge.bridge-nf-call-ip6tables=0 2>/dev/null || true
-  nsx "$NS_CORE" ip addr add "$CORE_ISP4/24" dev br0
-  nsx "$NS_CORE" ip addr add "$CORE_ISP6/64" dev br0 nodad
-  nsx "$NS_CORE" ip link set br0 up
-  veth "$NS_CORE" srv "$NS_SRV" eth0
-  nsx "$NS_CORE" ip addr add "$CORE_SRV4/$SRV_PLEN4" dev srv
-  nsx "$NS_CORE" ip addr add "$CORE_SRV6/64" dev srv nodad
-  nsx "$NS_CORE" ip link set srv up
 
   # servers: two IPv4 + two IPv6 addresses for coturn, one of each for
   # mosquitto and for chronyd
-  local a
-  for a in "$STUN1_4" "$STUN2_4" "$MQTT_4" "$NTP_4"; do nsx "$NS_SRV" ip addr add "$a/$SRV_PLEN4" dev eth0; done
-  for a in "$STUN1_6" "$STUN2_6" "$MQTT_6" "$NTP_6"; do nsx "$NS_SRV" ip addr add "$a/64" dev eth0 nodad; done
-  nsx "$NS_SRV" ip link set eth0 up
-  nsx "$NS_SRV" ip route add default via "$CORE_SRV4"
-  nsx "$NS_SRV" ip -6 route add default via "$CORE_SRV6"
+  {
+    echo "link set lo up"
+    for a in "$STUN1_4" "$STUN2_4" "$MQTT_4" "$NTP_4"; do echo "addr add $a/$SRV_PLEN4 dev eth0"; done
+    for a in "$STUN1_6" "$STUN2_6" "$MQTT_6" "$NTP_6"; do echo "addr add $a/64 dev eth0 nodad"; done
+    echo "link set eth0 up"
+    echo "route add default via $CORE_SRV4"
+    echo "route add default via $CORE_SRV6"
+  } | batch "$NS_SRV"
 
   for ((i = 1; i <= NSITES; i++)); do
-    r=$(ns_r $i); h=$(ns_h $i)
-    router_sysctls "$r"
-    veth "$NS_CORE" "r$i" "$r" wan0
-    nsx "$NS_CORE" ip link set "r$i" master br0 up
-    nsx "$r" ip addr add "$(wan4 $i)/24" dev wan0
-    nsx "$r" ip addr add "$(wan6 $i)/64" dev wan0 nodad
-    nsx "$r" ip link set wan0 up
-    nsx "$r" ip route add default via "$CORE_ISP4"
-    nsx "$r" ip -6 route add default via "$CORE_ISP6"
-    veth "$r" lan0 "$h" eth0
+    site_addrs $i
     # the LAN carries both the private /24 and the site's public /29
-    nsx "$r" ip addr add "$(priv_gw4 $i)/24" dev lan0
-    nsx "$r" ip addr add "$(pub_gw4 $i)/29" dev lan0
-    nsx "$r" ip addr add "$(lan6_gw $i)/64" dev lan0 nodad
-    nsx "$r" ip link set lan0 up
-    nsx "$h" ip link set eth0 up
-    nsx "$h" ip addr add "$(lan6_host $i)/64" dev eth0 nodad
-    nsx "$h" ip -6 route add default via "$(lan6_gw $i)"
-    nsx "$NS_CORE" ip route add "$(pub_net4 $i)" via "$(wan4 $i)"
-    nsx "$NS_CORE" ip -6 route add "$(lan6_net $i)" via "$(wan6 $i)"
+    {
+      echo "link set lo up"
+      echo "addr add $S_WAN4/24 dev wan0"
+      echo "addr add $S_WAN6/64 dev wan0 nodad"
+      echo "link set wan0 up"
+      echo "route add default via $CORE_ISP4"
+      echo "route add default via $CORE_ISP6"
+      echo "addr add $S_PRIV_GW4/24 dev lan0"
+      echo "addr add $S_PUB_GW4/29 dev lan0"
+      echo "addr add $S_LAN6_GW/64 dev lan0 nodad"
+      echo "link set lan0 up"
+    } | batch "$S_R"
+    # the host's IPv4 address depends on the mode (set_mode)
+    {
+      echo "link set lo up"
+      echo "link set eth0 up"
+      echo "addr add $S_LAN6_HOST/64 dev eth0 nodad"
+      echo "route add default via $S_LAN6_GW"
+    } | batch "$S_H"
   done
 }
 
@@ -191,7 +229,7 @@ build() {
 # One nft table "inet p2pdlab" per router, rebuilt on every mode change.
 router_nft() {
   local i=$1 mode=$2 p
-  local WAN; WAN=$(wan4 "$i"); local PRIV; PRIV=$(priv_net4 "$i")
+  local WAN=198.51.100.$((10 + i)) PRIV=10.0.$i.0/24
   echo "table inet p2pdlab"
   echo "delete table inet p2pdlab"
   echo "table inet p2pdlab {"
@@ -268,12 +306,21 @@ EOF
   echo "}"
 }
 
+# set_mode <site> <mode> [fresh]: fresh = a site just built (no IPv4
+# address on the host, no conntrack entries yet)
 set_mode() {
-  local i=$1 mode=$2 h; h=$(ns_h "$i")
+  local i=$1 mode=$2 fresh=${3:-} h; h=$(ns_h "$i")
   valid_mode "$mode" || die "unknown mode '$mode' (one of: $MODES)"
   router_nft "$i" "$mode" > "$CONF/r$i.nft"
   nsx "$(ns_r "$i")" nft -f "$CONF/r$i.nft"
   # public modes give the host an address from the site's /29, NAT modes a 10/8 one
+  if [ -n "$fresh" ]; then
+    site_addrs "$i" "$mode"
+    printf 'addr add %s/%s dev eth0\nroute add default via %s dev eth0\n' \
+      "$S_HOST4" "$S_PLEN4" "$S_GW4" | batch "$h"
+    echo "$mode" > "$STATE/site$i.mode"
+    return
+  fi
   local want; want=$(host4 "$i" "$mode")
   if ! nsx "$h" ip -4 -o addr show dev eth0 | grep -q " $want/"; then
     nsx "$h" ip -4 addr flush dev eth0
@@ -432,7 +479,7 @@ stop_chronyd() {
 
 # ------------------------------------------------------------------ env
 print_env() {
-  local i mode d
+  local i mode
   echo "P2PDLAB_PREFIX=$PFX"
   echo "P2PDLAB_DIR=$LAB_DIR"
   echo "P2PDLAB_NSITES=$NSITES"
@@ -452,20 +499,21 @@ print_env() {
   fi
   echo "P2PDLAB_SERVERS=$SERVERS_FILE"
   for ((i = 1; i <= NSITES; i++)); do
-    mode=$(site_mode "$i"); read -r -a d <<< "$(expect_delta "$mode")"
+    get_site_mode "$i"; mode=$SITE_MODE_NOW
+    site_addrs "$i" "$mode"; expectations "$mode"
     echo "P2PDLAB_SITE${i}_MODE=$mode"
-    echo "P2PDLAB_SITE${i}_NS_ROUTER=$(ns_r "$i")"
-    echo "P2PDLAB_SITE${i}_NS_HOST=$(ns_h "$i")"
-    echo "P2PDLAB_SITE${i}_WAN=$(wan4 "$i")"
-    echo "P2PDLAB_SITE${i}_WAN6=$(wan6 "$i")"
-    echo "P2PDLAB_SITE${i}_HOST=$(host4 "$i" "$mode")"
-    echo "P2PDLAB_SITE${i}_HOST6=$(lan6_host "$i")"
-    echo "P2PDLAB_SITE${i}_GW=$(gw4 "$i" "$mode")"
-    echo "P2PDLAB_SITE${i}_GW6=$(lan6_gw "$i")"
-    echo "P2PDLAB_SITE${i}_EXPECT_NAT=$(expect_nat "$mode")"
-    echo "P2PDLAB_SITE${i}_EXPECT_DELTA=${d[0]}"
-    echo "P2PDLAB_SITE${i}_EXPECT_DELTA_VALUE=${d[1]}"
-    echo "P2PDLAB_SITE${i}_EXPECT_NAT6=$(expect_nat6 "$mode")"
+    echo "P2PDLAB_SITE${i}_NS_ROUTER=$S_R"
+    echo "P2PDLAB_SITE${i}_NS_HOST=$S_H"
+    echo "P2PDLAB_SITE${i}_WAN=$S_WAN4"
+    echo "P2PDLAB_SITE${i}_WAN6=$S_WAN6"
+    echo "P2PDLAB_SITE${i}_HOST=$S_HOST4"
+    echo "P2PDLAB_SITE${i}_HOST6=$S_LAN6_HOST"
+    echo "P2PDLAB_SITE${i}_GW=$S_GW4"
+    echo "P2PDLAB_SITE${i}_GW6=$S_LAN6_GW"
+    echo "P2PDLAB_SITE${i}_EXPECT_NAT=$E_NAT"
+    echo "P2PDLAB_SITE${i}_EXPECT_DELTA=$E_DELTA"
+    echo "P2PDLAB_SITE${i}_EXPECT_DELTA_VALUE=$E_DELTA_VALUE"
+    echo "P2PDLAB_SITE${i}_EXPECT_NAT6=$E_NAT6"
   done
 }
 # The server file for p2pd's nodes (net/util/server_list.hpp's format): two
@@ -522,7 +570,7 @@ cmd_up() {
   # shellcheck disable=SC2154  # rc is set inside the trap
   trap 'rc=$?; if [ $rc != 0 ]; then log "up failed (rc $rc); cleaning up"; cmd_down quiet; fi' EXIT
   build
-  for ((i = 1; i <= NSITES; i++)); do set_mode "$i" "${SITE_MODES[$((i - 1))]}"; done
+  for ((i = 1; i <= NSITES; i++)); do set_mode "$i" "${SITE_MODES[$((i - 1))]}" fresh; done
   start_coturn
   if have_mosquitto; then start_mosquitto; touch "$STATE/mosquitto"
   else log "mosquitto is not installed: no MQTT broker in the lab (Debian package mosquitto)"; fi
