@@ -117,7 +117,7 @@ log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
 nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
 ns_exists() { [ -e "/run/netns/$1" ]; }
-all_ns() { local i; echo "$NS_CORE $NS_SRV"; for ((i = 1; i <= NSITES; i++)); do echo "$(ns_r $i) $(ns_h $i)"; done; }
+all_ns() { local i; echo "$NS_CORE $NS_SRV"; for ((i = 1; i <= NSITES; i++)); do echo "${PFX}r$i ${PFX}h$i"; done; }
 # every namespace of *this* prefix, also ones from an earlier run with more sites;
 # names of other prefixes (even "p2pdlab-ci-...") never match
 lab_ns_present() {
@@ -621,12 +621,18 @@ cmd_status() {
   healthy
 }
 
-ns_arg() {   # short (core, srv, r1, h1) or full name of a lab namespace
+# ns_arg <name>: short (core, srv, r1, h1) or full name of a lab namespace
+# into NS_ARG. No subshell: `exec` runs often, in parallel, on loaded machines.
+ns_arg() {
   local n=$1
   case $n in core|srv|r[0-9]*|h[0-9]*) n=$PFX$n;; esac
-  case " $(all_ns | tr '\n' ' ') " in *" $n "*) ;; *) die "'$1' is not a lab namespace ($(all_ns | tr '\n' ' '))";; esac
+  local short=${n#"$PFX"}
+  if [ "$short" = "$n" ] || ! [[ $short =~ ^(core|srv|[rh]([1-9][0-9]*))$ ]] \
+     || { [ -n "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[2]}" -gt "$NSITES" ]; }; then
+    die "'$1' is not a lab namespace ($(all_ns | tr '\n' ' '))"
+  fi
   ns_exists "$n" || die "namespace $n does not exist (run: $0 up)"
-  echo "$n"
+  NS_ARG=$n
 }
 
 case "${1:-}" in
@@ -641,7 +647,7 @@ case "${1:-}" in
     set_mode "$2" "$3"; write_env; log "site $2 -> $3" ;;
   exec)
     [ -n "${2:-}" ] && [ -n "${3:-}" ] || die "usage: exec <ns> cmd..."
-    n=$(ns_arg "$2"); shift 2; exec ip netns exec "$n" "$@" ;;
+    ns_arg "$2"; shift 2; exec ip netns exec "$NS_ARG" "$@" ;;
   env) print_env ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
 esac
