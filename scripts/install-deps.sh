@@ -18,6 +18,7 @@ pkgs=(
   # On a host with systemd the package also starts chrony.service, which
   # replaces systemd-timesyncd as the host's time daemon (both are time-daemon).
   chrony
+  libnice-dev                                           # bench/bench_ice: libnice's ICE, the hole-punching baseline
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
 )
 

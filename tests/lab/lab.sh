@@ -4,7 +4,7 @@
 # tests that need real NAT behaviour.
 #
 #   lab.sh up                  build the lab (idempotent; resets sites to their configured mode)
-#   lab.sh down                stop coturn and mosquitto, kill what runs in the lab, delete its namespaces
+#   lab.sh down                stop the servers, kill what runs in the lab, delete its namespaces
 #                              (idempotent, also cleans up after a failed or partial up)
 #   lab.sh status              namespaces, coturn, site modes; exit 0 iff the lab is healthy
 #   lab.sh nat <site> <mode>   switch a site's NAT mode (flushes its conntrack table)
@@ -14,10 +14,15 @@
 # Modes: open udp-firewall full-cone restricted port-restricted symmetric
 #        symmetric-sequential udp-blocked masquerade   (see tests/lab/README.md)
 #
+# Servers (in the server namespace): coturn (STUN, RFC 5780, and TURN), and
+# when installed mosquitto (MQTT) and chronyd (NTP). `up` writes a server file
+# for p2pd's nodes ($P2PDLAB_DIR/servers.conf: stun, nat, mqtt, ntp lines).
+#
 # Environment:
 #   P2PDLAB_PREFIX  namespace name prefix   (default "p2pdlab-")
 #   P2PDLAB_DIR     logs, configs, state    (default /tmp/<prefix without trailing -> )
-#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode)
+#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode;
+#                   at most 24 sites, a mode may repeat: two separate NATs of one mode)
 #
 # Network rule: every address lives in a namespace this script creates; no
 # interface is added to the root namespace, nothing is bridged to a real NIC
@@ -33,6 +38,7 @@ NSITES=${#SITE_MODES[@]}
 
 LOG=$LAB_DIR/log; RUN=$LAB_DIR/run; CONF=$LAB_DIR/conf; STATE=$LAB_DIR/state
 ENV_FILE=$LAB_DIR/lab.env
+SERVERS_FILE=$LAB_DIR/servers.conf
 
 # ------------------------------------------------------------------ addresses
 # Documentation ranges only (RFC 5737 / RFC 3849) and 10/8. The machine's own
@@ -47,6 +53,10 @@ TURN_MIN_PORT=49152;     TURN_MAX_PORT=49999
 SEQ_BASE=40000; SEQ_N=2048          # symmetric-sequential: ports 40000, 40001, ... (wraps)
 MQTT_4=203.0.113.30;     MQTT_6=2001:db8:113::30        # mosquitto (signalling), as in shared/netlab
 MQTT_PORT=1883
+NTP_4=203.0.113.40;      NTP_6=2001:db8:113::40         # chronyd (the lab's time), as in shared/netlab
+NTP_PORT=123
+MAX_SITES=24
+SRV_PLEN4=26                        # the server link: 203.0.113.0/26 (sites 17-24 own .64-.127)
 
 NS_CORE=${PFX}core; NS_SRV=${PFX}srv
 ns_r() { echo "${PFX}r$1"; }
@@ -56,7 +66,8 @@ wan6() { echo "2001:db8:100::$((10 + $1))"; }
 priv_net4() { echo "10.0.$1.0/24"; }
 priv_gw4() { echo "10.0.$1.1"; }
 priv_host4() { echo "10.0.$1.2"; }
-pub_base() { echo $((128 + 8 * ($1 - 1))); }                 # site i owns 203.0.113.<base>/29
+# site i owns 203.0.113.<base>/29: sites 1-16 in .128-.255, sites 17-24 in .64-.127
+pub_base() { if [ "$1" -le 16 ]; then echo $((128 + 8 * ($1 - 1))); else echo $((64 + 8 * ($1 - 17))); fi; }
 pub_net4() { echo "203.0.113.$(pub_base "$1")/29"; }
 pub_gw4() { echo "203.0.113.$(( $(pub_base "$1") + 1 ))"; }
 pub_host4() { echo "203.0.113.$(( $(pub_base "$1") + 2 ))"; }
@@ -67,32 +78,46 @@ is_public() { [ "$1" = open ] || [ "$1" = udp-firewall ]; }  # host has a public
 host4() { if is_public "$2"; then pub_host4 "$1"; else priv_host4 "$1"; fi; }
 gw4() { if is_public "$2"; then pub_gw4 "$1"; else priv_gw4 "$1"; fi; }
 plen4() { if is_public "$2"; then echo 29; else echo 24; fi; }
+# site_addrs <i> [mode]: the same as variables, without a subshell (a fork
+# costs tens of ms on a loaded machine, and loops over 24 sites add up):
+# S_R S_H S_WAN4 S_WAN6 S_PRIV_GW4 S_PUB_GW4 S_PUB_NET4 S_LAN6_NET S_LAN6_GW
+# S_LAN6_HOST, and given a mode S_HOST4 S_GW4 S_PLEN4.
+site_addrs() {
+  local i=$1 b
+  if [ "$i" -le 16 ]; then b=$((128 + 8 * (i - 1))); else b=$((64 + 8 * (i - 17))); fi
+  S_R=${PFX}r$i; S_H=${PFX}h$i
+  S_WAN4=198.51.100.$((10 + i)); S_WAN6=2001:db8:100::$((10 + i))
+  S_PRIV_GW4=10.0.$i.1; S_PUB_GW4=203.0.113.$((b + 1)); S_PUB_NET4=203.0.113.$b/29
+  S_LAN6_NET=2001:db8:1:$i::/64; S_LAN6_GW=2001:db8:1:$i::1; S_LAN6_HOST=2001:db8:1:$i::2
+  if [ -n "${2:-}" ]; then
+    if is_public "$2"; then S_HOST4=203.0.113.$((b + 2)); S_GW4=$S_PUB_GW4; S_PLEN4=29
+    else S_HOST4=10.0.$i.2; S_GW4=$S_PRIV_GW4; S_PLEN4=24; fi
+  fi
+}
 
-# What a correct classifier reports for each mode (P2PD's constant names).
-expect_nat() {
+# expectations <mode>: what a correct classifier reports for the mode (P2PD's
+# constant names), as E_NAT, E_DELTA, E_DELTA_VALUE and E_NAT6 (IPv6 has no
+# NAT: the open site is open, the others a stateful firewall).
+expectations() {
+  E_DELTA_VALUE=0
   case $1 in
-    open) echo OPEN_INTERNET;; udp-firewall) echo SYMMETRIC_UDP_FIREWALL;;
-    full-cone) echo FULL_CONE;; restricted) echo RESTRICT_NAT;;
-    port-restricted|masquerade) echo RESTRICT_PORT_NAT;; symmetric|symmetric-sequential) echo SYMMETRIC_NAT;;
-    udp-blocked) echo BLOCKED_NAT;;
+    open) E_NAT=OPEN_INTERNET; E_DELTA=NA_DELTA;;
+    udp-firewall) E_NAT=SYMMETRIC_UDP_FIREWALL; E_DELTA=NA_DELTA;;
+    full-cone) E_NAT=FULL_CONE; E_DELTA=EQUAL_DELTA;;
+    restricted) E_NAT=RESTRICT_NAT; E_DELTA=EQUAL_DELTA;;
+    port-restricted|masquerade) E_NAT=RESTRICT_PORT_NAT; E_DELTA=EQUAL_DELTA;;
+    symmetric) E_NAT=SYMMETRIC_NAT; E_DELTA=RANDOM_DELTA;;
+    symmetric-sequential) E_NAT=SYMMETRIC_NAT; E_DELTA=INDEPENDENT_DELTA; E_DELTA_VALUE=1;;
+    udp-blocked) E_NAT=BLOCKED_NAT; E_DELTA=NA_DELTA;;
   esac
-}
-expect_delta() {   # "<type> <value>"
-  case $1 in
-    open|udp-firewall) echo "NA_DELTA 0";; full-cone|restricted|port-restricted|masquerade) echo "EQUAL_DELTA 0";;
-    symmetric) echo "RANDOM_DELTA 0";; symmetric-sequential) echo "INDEPENDENT_DELTA 1";;
-    udp-blocked) echo "NA_DELTA 0";;
-  esac
-}
-expect_nat6() {   # IPv6 has no NAT: open site = open, others = stateful firewall
-  case $1 in open) echo OPEN_INTERNET;; udp-blocked) echo BLOCKED_NAT;; *) echo SYMMETRIC_UDP_FIREWALL;; esac
+  case $1 in open) E_NAT6=OPEN_INTERNET;; udp-blocked) E_NAT6=BLOCKED_NAT;; *) E_NAT6=SYMMETRIC_UDP_FIREWALL;; esac
 }
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
 nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
 ns_exists() { [ -e "/run/netns/$1" ]; }
-all_ns() { local i; echo "$NS_CORE $NS_SRV"; for ((i = 1; i <= NSITES; i++)); do echo "$(ns_r $i) $(ns_h $i)"; done; }
+all_ns() { local i; echo "$NS_CORE $NS_SRV"; for ((i = 1; i <= NSITES; i++)); do echo "${PFX}r$i ${PFX}h$i"; done; }
 # every namespace of *this* prefix, also ones from an earlier run with more sites;
 # names of other prefixes (even "p2pdlab-ci-...") never match
 lab_ns_present() {
@@ -105,76 +130,98 @@ lab_ns_present() {
   return 0
 }
 site_mode() { cat "$STATE/site$1.mode" 2>/dev/null || echo "${SITE_MODES[$(( $1 - 1 ))]}"; }
+# get_site_mode <i>: the same into SITE_MODE_NOW, without a subshell
+get_site_mode() { read -r SITE_MODE_NOW < "$STATE/site$1.mode" 2>/dev/null || SITE_MODE_NOW=${SITE_MODES[$(( $1 - 1 ))]}; }
 need() { command -v "$1" >/dev/null 2>&1 || die "missing '$1' (Debian package $2; see scripts/install-deps.sh)"; }
 valid_mode() { case " $MODES " in *" $1 "*) return 0;; esac; return 1; }
 
 # ------------------------------------------------------------------ topology
-mkns() {
-  ip netns add "$1"
-  # before any link exists, so "default" covers the veths: no DAD delay, no RAs
-  nsx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-      net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-  nsx "$1" ip link set lo up
-}
-router_sysctls() {
-  # the router's own ephemeral ports stay clear of the hosts' (32768-60999), so a
-  # router socket can never take a tuple a host mapping wants to keep
-  nsx "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-      net.ipv4.ip_local_port_range="61000 65000"
-}
-# veth <nsA> <ifA> <nsB> <ifB>: both ends are created inside the namespaces
-veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"; }
+# Every `ip netns exec` costs tens of milliseconds (more on a loaded machine),
+# so the build sends each namespace's commands as one `ip -n <ns> -batch`: a
+# lab of 18 sites takes some 130 processes instead of 500.
+NS_SYSCTLS=(   # before any link exists, so "default" covers the veths: no DAD delay, no RAs
+  net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+  net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0)
+# Routers: the router's own ephemeral ports stay clear of the hosts'
+# (32768-60999), so a router socket can never take a tuple a host mapping
+# wants to keep.
+ROUTER_SYSCTLS=(net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  "net.ipv4.ip_local_port_range=61000 65000")
+batch() { local n=$1; ip -n "$n" -batch - || die "ip -batch in $n failed"; }
 
 build() {
-  local i n r h
-  for n in $(all_ns); do mkns "$n"; done
+  local i n a
+  for n in $(all_ns); do echo "netns add $n"; done | ip -batch - || die "ip netns add failed"
+  for n in $(all_ns); do
+    case ${n#"$PFX"} in
+      core|r*) nsx "$n" sysctl -qw "${NS_SYSCTLS[@]}" "${ROUTER_SYSCTLS[@]}" ;;
+      *) nsx "$n" sysctl -qw "${NS_SYSCTLS[@]}" ;;
+    esac
+  done
+  # every veth is created with both ends inside the namespaces
+  {
+    echo "link add srv netns $NS_CORE type veth peer name eth0 netns $NS_SRV"
+    for ((i = 1; i <= NSITES; i++)); do
+      site_addrs $i
+      echo "link add r$i netns $NS_CORE type veth peer name wan0 netns $S_R"
+      echo "link add lan0 netns $S_R type veth peer name eth0 netns $S_H"
+    done
+  } | ip -batch - || die "creating the veths failed"
 
   # core router: ISP bridge (all site WANs) + routed link to the servers
-  router_sysctls "$NS_CORE"
-  nsx "$NS_CORE" ip link add br0 type bridge stp_state 0 forward_delay 0
+  {
+    echo "link set lo up"
+    echo "link add br0 type bridge stp_state 0 forward_delay 0"
+    echo "addr add $CORE_ISP4/24 dev br0"
+    echo "addr add $CORE_ISP6/64 dev br0 nodad"
+    echo "link set br0 up"
+    echo "addr add $CORE_SRV4/$SRV_PLEN4 dev srv"
+    echo "addr add $CORE_SRV6/64 dev srv nodad"
+    echo "link set srv up"
+    for ((i = 1; i <= NSITES; i++)); do
+      site_addrs $i
+      echo "link set r$i master br0 up"
+      echo "route add $S_PUB_NET4 via $S_WAN4"
+      echo "route add $S_LAN6_NET via $S_WAN6"
+    done
+  } | batch "$NS_CORE"
   nsx "$NS_CORE" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
       net.bridge.bridge-nf-call-ip6tables=0 2>/dev/null || true
-  nsx "$NS_CORE" ip addr add "$CORE_ISP4/24" dev br0
-  nsx "$NS_CORE" ip addr add "$CORE_ISP6/64" dev br0 nodad
-  nsx "$NS_CORE" ip link set br0 up
-  veth "$NS_CORE" srv "$NS_SRV" eth0
-  nsx "$NS_CORE" ip addr add "$CORE_SRV4/25" dev srv
-  nsx "$NS_CORE" ip addr add "$CORE_SRV6/64" dev srv nodad
-  nsx "$NS_CORE" ip link set srv up
 
-  # servers: two IPv4 + two IPv6 addresses for coturn, one of each for mosquitto
-  nsx "$NS_SRV" ip addr add "$STUN1_4/25" dev eth0
-  nsx "$NS_SRV" ip addr add "$STUN2_4/25" dev eth0
-  nsx "$NS_SRV" ip addr add "$MQTT_4/25" dev eth0
-  nsx "$NS_SRV" ip addr add "$STUN1_6/64" dev eth0 nodad
-  nsx "$NS_SRV" ip addr add "$STUN2_6/64" dev eth0 nodad
-  nsx "$NS_SRV" ip addr add "$MQTT_6/64" dev eth0 nodad
-  nsx "$NS_SRV" ip link set eth0 up
-  nsx "$NS_SRV" ip route add default via "$CORE_SRV4"
-  nsx "$NS_SRV" ip -6 route add default via "$CORE_SRV6"
+  # servers: two IPv4 + two IPv6 addresses for coturn, one of each for
+  # mosquitto and for chronyd
+  {
+    echo "link set lo up"
+    for a in "$STUN1_4" "$STUN2_4" "$MQTT_4" "$NTP_4"; do echo "addr add $a/$SRV_PLEN4 dev eth0"; done
+    for a in "$STUN1_6" "$STUN2_6" "$MQTT_6" "$NTP_6"; do echo "addr add $a/64 dev eth0 nodad"; done
+    echo "link set eth0 up"
+    echo "route add default via $CORE_SRV4"
+    echo "route add default via $CORE_SRV6"
+  } | batch "$NS_SRV"
 
   for ((i = 1; i <= NSITES; i++)); do
-    r=$(ns_r $i); h=$(ns_h $i)
-    router_sysctls "$r"
-    veth "$NS_CORE" "r$i" "$r" wan0
-    nsx "$NS_CORE" ip link set "r$i" master br0 up
-    nsx "$r" ip addr add "$(wan4 $i)/24" dev wan0
-    nsx "$r" ip addr add "$(wan6 $i)/64" dev wan0 nodad
-    nsx "$r" ip link set wan0 up
-    nsx "$r" ip route add default via "$CORE_ISP4"
-    nsx "$r" ip -6 route add default via "$CORE_ISP6"
-    veth "$r" lan0 "$h" eth0
+    site_addrs $i
     # the LAN carries both the private /24 and the site's public /29
-    nsx "$r" ip addr add "$(priv_gw4 $i)/24" dev lan0
-    nsx "$r" ip addr add "$(pub_gw4 $i)/29" dev lan0
-    nsx "$r" ip addr add "$(lan6_gw $i)/64" dev lan0 nodad
-    nsx "$r" ip link set lan0 up
-    nsx "$h" ip link set eth0 up
-    nsx "$h" ip addr add "$(lan6_host $i)/64" dev eth0 nodad
-    nsx "$h" ip -6 route add default via "$(lan6_gw $i)"
-    nsx "$NS_CORE" ip route add "$(pub_net4 $i)" via "$(wan4 $i)"
-    nsx "$NS_CORE" ip -6 route add "$(lan6_net $i)" via "$(wan6 $i)"
+    {
+      echo "link set lo up"
+      echo "addr add $S_WAN4/24 dev wan0"
+      echo "addr add $S_WAN6/64 dev wan0 nodad"
+      echo "link set wan0 up"
+      echo "route add default via $CORE_ISP4"
+      echo "route add default via $CORE_ISP6"
+      echo "addr add $S_PRIV_GW4/24 dev lan0"
+      echo "addr add $S_PUB_GW4/29 dev lan0"
+      echo "addr add $S_LAN6_GW/64 dev lan0 nodad"
+      echo "link set lan0 up"
+    } | batch "$S_R"
+    # the host's IPv4 address depends on the mode (set_mode)
+    {
+      echo "link set lo up"
+      echo "link set eth0 up"
+      echo "addr add $S_LAN6_HOST/64 dev eth0 nodad"
+      echo "route add default via $S_LAN6_GW"
+    } | batch "$S_H"
   done
 }
 
@@ -182,7 +229,7 @@ build() {
 # One nft table "inet p2pdlab" per router, rebuilt on every mode change.
 router_nft() {
   local i=$1 mode=$2 p
-  local WAN; WAN=$(wan4 "$i"); local PRIV; PRIV=$(priv_net4 "$i")
+  local WAN=198.51.100.$((10 + i)) PRIV=10.0.$i.0/24
   echo "table inet p2pdlab"
   echo "delete table inet p2pdlab"
   echo "table inet p2pdlab {"
@@ -259,12 +306,21 @@ EOF
   echo "}"
 }
 
+# set_mode <site> <mode> [fresh]: fresh = a site just built (no IPv4
+# address on the host, no conntrack entries yet)
 set_mode() {
-  local i=$1 mode=$2 h; h=$(ns_h "$i")
+  local i=$1 mode=$2 fresh=${3:-} h; h=$(ns_h "$i")
   valid_mode "$mode" || die "unknown mode '$mode' (one of: $MODES)"
   router_nft "$i" "$mode" > "$CONF/r$i.nft"
   nsx "$(ns_r "$i")" nft -f "$CONF/r$i.nft"
   # public modes give the host an address from the site's /29, NAT modes a 10/8 one
+  if [ -n "$fresh" ]; then
+    site_addrs "$i" "$mode"
+    printf 'addr add %s/%s dev eth0\nroute add default via %s dev eth0\n' \
+      "$S_HOST4" "$S_PLEN4" "$S_GW4" | batch "$h"
+    echo "$mode" > "$STATE/site$i.mode"
+    return
+  fi
   local want; want=$(host4 "$i" "$mode")
   if ! nsx "$h" ip -4 -o addr show dev eth0 | grep -q " $want/"; then
     nsx "$h" ip -4 addr flush dev eth0
@@ -373,9 +429,57 @@ stop_mosquitto() {
   rm -f "$RUN/mosquitto.pid"
 }
 
+# ------------------------------------------------------------------ chronyd
+# The nodes' NTP server. Optional like mosquitto (Debian package chrony). It
+# serves the machine's clock (local stratum 8, no upstream) and is started with
+# -x: it never sets the clock, which every namespace shares. No command socket
+# (cmdport 0, bindcmdaddress /), pid and drift files in the lab's run dir: the
+# host's own chronyd, if any, is not touched.
+have_chronyd() { command -v chronyd >/dev/null 2>&1; }
+chronyd_pid() {
+  local pid; pid=$(cat "$RUN/chronyd.pid" 2>/dev/null) || return 1
+  proc_alive "$pid" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q '^chronyd ' || return 1
+  echo "$pid"
+}
+start_chronyd() {
+  cat > "$CONF/chrony.conf" <<EOF
+# generated by lab.sh: an NTP server with no upstream, serving its own clock
+local stratum 8
+allow all
+bindaddress $NTP_4
+bindaddress $NTP_6
+port $NTP_PORT
+cmdport 0
+bindcmdaddress /
+pidfile $RUN/chronyd.ownpid
+driftfile $RUN/chrony.drift
+EOF
+  rm -f "$RUN/chronyd.pid"
+  # -u root: as root chronyd would drop to _chrony, who may not read $CONF
+  setsid bash -c 'echo $$ > "$0"; exec ip netns exec "$1" "${@:2}"' "$RUN/chronyd.pid" "$NS_SRV" \
+    chronyd -d -x -u root -f "$CONF/chrony.conf" </dev/null >>"$LOG/chronyd.log" 2>&1 &
+  local t
+  for ((t = 0; t < 200; t++)); do            # 10 s at most
+    listening u "$NTP_4" $NTP_PORT && listening u "$NTP_6" $NTP_PORT \
+      && [ -n "$(chronyd_pid)" ] && return 0
+    sleep 0.05
+  done
+  tail -n 20 "$LOG/chronyd.log" >&2 || true
+  die "chronyd did not listen on $NTP_4 and $NTP_6 port $NTP_PORT within 10 s (log: $LOG/chronyd.log)"
+}
+stop_chronyd() {
+  local pid t
+  pid=$(chronyd_pid) || { rm -f "$RUN/chronyd.pid"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
+  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  rm -f "$RUN/chronyd.pid"
+}
+
 # ------------------------------------------------------------------ env
 print_env() {
-  local i mode d
+  local i mode
   echo "P2PDLAB_PREFIX=$PFX"
   echo "P2PDLAB_DIR=$LAB_DIR"
   echo "P2PDLAB_NSITES=$NSITES"
@@ -390,39 +494,61 @@ print_env() {
   if [ -e "$STATE/mosquitto" ]; then
     echo "P2PDLAB_MQTT=$MQTT_4"; echo "P2PDLAB_MQTT6=$MQTT_6"; echo "P2PDLAB_MQTT_PORT=$MQTT_PORT"
   fi
+  if [ -e "$STATE/chronyd" ]; then
+    echo "P2PDLAB_NTP=$NTP_4"; echo "P2PDLAB_NTP6=$NTP_6"; echo "P2PDLAB_NTP_PORT=$NTP_PORT"
+  fi
+  echo "P2PDLAB_SERVERS=$SERVERS_FILE"
   for ((i = 1; i <= NSITES; i++)); do
-    mode=$(site_mode "$i"); read -r -a d <<< "$(expect_delta "$mode")"
+    get_site_mode "$i"; mode=$SITE_MODE_NOW
+    site_addrs "$i" "$mode"; expectations "$mode"
     echo "P2PDLAB_SITE${i}_MODE=$mode"
-    echo "P2PDLAB_SITE${i}_NS_ROUTER=$(ns_r "$i")"
-    echo "P2PDLAB_SITE${i}_NS_HOST=$(ns_h "$i")"
-    echo "P2PDLAB_SITE${i}_WAN=$(wan4 "$i")"
-    echo "P2PDLAB_SITE${i}_WAN6=$(wan6 "$i")"
-    echo "P2PDLAB_SITE${i}_HOST=$(host4 "$i" "$mode")"
-    echo "P2PDLAB_SITE${i}_HOST6=$(lan6_host "$i")"
-    echo "P2PDLAB_SITE${i}_GW=$(gw4 "$i" "$mode")"
-    echo "P2PDLAB_SITE${i}_GW6=$(lan6_gw "$i")"
-    echo "P2PDLAB_SITE${i}_EXPECT_NAT=$(expect_nat "$mode")"
-    echo "P2PDLAB_SITE${i}_EXPECT_DELTA=${d[0]}"
-    echo "P2PDLAB_SITE${i}_EXPECT_DELTA_VALUE=${d[1]}"
-    echo "P2PDLAB_SITE${i}_EXPECT_NAT6=$(expect_nat6 "$mode")"
+    echo "P2PDLAB_SITE${i}_NS_ROUTER=$S_R"
+    echo "P2PDLAB_SITE${i}_NS_HOST=$S_H"
+    echo "P2PDLAB_SITE${i}_WAN=$S_WAN4"
+    echo "P2PDLAB_SITE${i}_WAN6=$S_WAN6"
+    echo "P2PDLAB_SITE${i}_HOST=$S_HOST4"
+    echo "P2PDLAB_SITE${i}_HOST6=$S_LAN6_HOST"
+    echo "P2PDLAB_SITE${i}_GW=$S_GW4"
+    echo "P2PDLAB_SITE${i}_GW6=$S_LAN6_GW"
+    echo "P2PDLAB_SITE${i}_EXPECT_NAT=$E_NAT"
+    echo "P2PDLAB_SITE${i}_EXPECT_DELTA=$E_DELTA"
+    echo "P2PDLAB_SITE${i}_EXPECT_DELTA_VALUE=$E_DELTA_VALUE"
+    echo "P2PDLAB_SITE${i}_EXPECT_NAT6=$E_NAT6"
   done
 }
-write_env() { print_env > "$ENV_FILE.tmp" && mv "$ENV_FILE.tmp" "$ENV_FILE"; }
+# The server file for p2pd's nodes (net/util/server_list.hpp's format): two
+# STUN servers of each family (their answers must agree for an external
+# address), the RFC 5780 server of each family for the NAT type, the broker
+# and the NTP server, each as far as the lab has it.
+print_servers() {
+  echo "# generated by lab.sh: the lab's servers for p2pd nodes"
+  echo "stun $STUN1_4:$STUN_PORT"; echo "stun $STUN2_4:$STUN_PORT"
+  echo "stun [$STUN1_6]:$STUN_PORT"; echo "stun [$STUN2_6]:$STUN_PORT"
+  echo "nat $STUN1_4:$STUN_PORT"; echo "nat [$STUN1_6]:$STUN_PORT"
+  [ -e "$STATE/mosquitto" ] && echo "mqtt tcp://$MQTT_4:$MQTT_PORT"
+  if [ -e "$STATE/chronyd" ]; then echo "ntp $NTP_4:$NTP_PORT"; echo "ntp [$NTP_6]:$NTP_PORT"; fi
+  return 0
+}
+write_env() {
+  print_env > "$ENV_FILE.tmp" && mv "$ENV_FILE.tmp" "$ENV_FILE"
+  print_servers > "$SERVERS_FILE.tmp" && mv "$SERVERS_FILE.tmp" "$SERVERS_FILE"
+}
 
 # ------------------------------------------------------------------ commands
-config_sig() { echo "$PFX|$SITES"; }
+config_sig() { echo "$PFX|$SITES|ntp"; }   # the suffix: a lab of an older lab.sh (no NTP) is rebuilt
 healthy() {
   local n
   [ "$(cat "$STATE/up" 2>/dev/null)" = "$(config_sig)" ] || return 1
   for n in $(all_ns); do ns_exists "$n" || return 1; done
   [ "$(lab_ns_present | wc -l)" -eq $((2 + 2 * NSITES)) ] || return 1
   if [ -e "$STATE/mosquitto" ]; then mosquitto_pid >/dev/null || return 1; fi
+  if [ -e "$STATE/chronyd" ]; then chronyd_pid >/dev/null || return 1; fi
   coturn_pid >/dev/null
 }
 check_config() {
   local m
   [[ $PFX =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$ ]] || die "P2PDLAB_PREFIX must match [A-Za-z0-9][A-Za-z0-9_.-]{0,30}"
-  [ "$NSITES" -ge 1 ] && [ "$NSITES" -le 16 ] || die "P2PDLAB_SITES must name 1..16 modes"
+  [ "$NSITES" -ge 1 ] && [ "$NSITES" -le $MAX_SITES ] || die "P2PDLAB_SITES must name 1..$MAX_SITES modes"
   for m in "${SITE_MODES[@]}"; do valid_mode "$m" || die "unknown mode '$m' in P2PDLAB_SITES (one of: $MODES)"; done
 }
 need_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, nftables)"; }
@@ -439,15 +565,17 @@ cmd_up() {
   fi
   cmd_down quiet
   mkdir -p "$LOG" "$RUN" "$CONF" "$STATE"
-  : > "$LOG/coturn.log"; : > "$LOG/mosquitto.log"
+  : > "$LOG/coturn.log"; : > "$LOG/mosquitto.log"; : > "$LOG/chronyd.log"
   # a failed up leaves nothing behind
   # shellcheck disable=SC2154  # rc is set inside the trap
   trap 'rc=$?; if [ $rc != 0 ]; then log "up failed (rc $rc); cleaning up"; cmd_down quiet; fi' EXIT
   build
-  for ((i = 1; i <= NSITES; i++)); do set_mode "$i" "${SITE_MODES[$((i - 1))]}"; done
+  for ((i = 1; i <= NSITES; i++)); do set_mode "$i" "${SITE_MODES[$((i - 1))]}" fresh; done
   start_coturn
   if have_mosquitto; then start_mosquitto; touch "$STATE/mosquitto"
   else log "mosquitto is not installed: no MQTT broker in the lab (Debian package mosquitto)"; fi
+  if have_chronyd; then start_chronyd; touch "$STATE/chronyd"
+  else log "chronyd is not installed: no NTP server in the lab (Debian package chrony)"; fi
   config_sig > "$STATE/up"
   write_env
   trap - EXIT
@@ -459,6 +587,7 @@ cmd_down() {
   [ "$(id -u)" = 0 ] || die "the lab needs root"
   stop_coturn
   stop_mosquitto
+  stop_chronyd
   # whatever else still runs inside a lab namespace (a test that hung, ...)
   for n in $(lab_ns_present); do
     for p in $(ip netns pids "$n" 2>/dev/null); do
@@ -468,7 +597,7 @@ cmd_down() {
     done
   done
   for n in $(lab_ns_present); do ip netns del "$n" 2>/dev/null || log "could not delete namespace $n"; done
-  rm -rf "$STATE" "$RUN" "$ENV_FILE"
+  rm -rf "$STATE" "$RUN" "$ENV_FILE" "$SERVERS_FILE"
   [ -z "$(lab_ns_present)" ] || die "namespaces left: $(lab_ns_present | tr '\n' ' ')"
   [ -n "$quiet" ] || log "down"
 }
@@ -483,6 +612,8 @@ cmd_status() {
   else echo "  coturn: not running"; fi
   if pid=$(mosquitto_pid); then echo "  mosquitto: pid $pid, $MQTT_4 and $MQTT_6 port $MQTT_PORT"
   else echo "  mosquitto: not running"; fi
+  if pid=$(chronyd_pid); then echo "  chronyd: pid $pid, $NTP_4 and $NTP_6 port $NTP_PORT"
+  else echo "  chronyd: not running"; fi
   for ((i = 1; i <= NSITES; i++)); do
     mode=$(site_mode "$i")
     printf '  site %-2d %-21s wan %-15s host %-15s %s\n' "$i" "$mode" "$(wan4 "$i")" "$(host4 "$i" "$mode")" "$(lan6_host "$i")"
@@ -490,12 +621,18 @@ cmd_status() {
   healthy
 }
 
-ns_arg() {   # short (core, srv, r1, h1) or full name of a lab namespace
+# ns_arg <name>: short (core, srv, r1, h1) or full name of a lab namespace
+# into NS_ARG. No subshell: `exec` runs often, in parallel, on loaded machines.
+ns_arg() {
   local n=$1
   case $n in core|srv|r[0-9]*|h[0-9]*) n=$PFX$n;; esac
-  case " $(all_ns | tr '\n' ' ') " in *" $n "*) ;; *) die "'$1' is not a lab namespace ($(all_ns | tr '\n' ' '))";; esac
+  local short=${n#"$PFX"}
+  if [ "$short" = "$n" ] || ! [[ $short =~ ^(core|srv|[rh]([1-9][0-9]*))$ ]] \
+     || { [ -n "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[2]}" -gt "$NSITES" ]; }; then
+    die "'$1' is not a lab namespace ($(all_ns | tr '\n' ' '))"
+  fi
   ns_exists "$n" || die "namespace $n does not exist (run: $0 up)"
-  echo "$n"
+  NS_ARG=$n
 }
 
 case "${1:-}" in
@@ -510,7 +647,7 @@ case "${1:-}" in
     set_mode "$2" "$3"; write_env; log "site $2 -> $3" ;;
   exec)
     [ -n "${2:-}" ] && [ -n "${3:-}" ] || die "usage: exec <ns> cmd..."
-    n=$(ns_arg "$2"); shift 2; exec ip netns exec "$n" "$@" ;;
+    ns_arg "$2"; shift 2; exec ip netns exec "$NS_ARG" "$@" ;;
   env) print_env ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
 esac

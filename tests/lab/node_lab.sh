@@ -49,18 +49,10 @@ if [ -z "${P2PDLAB_MQTT:-}" ]; then
   echo "SKIP: the lab has no MQTT broker (install mosquitto: scripts/install-deps.sh)"
   exit 77
 fi
-P=$P2PDLAB_STUN_PORT
-# Two STUN servers (their answers must agree for an external address), the
-# RFC 5780 server for the NAT type, and the lab's broker.
-cat > "$tmp/servers.conf" <<CONF
-stun $P2PDLAB_STUN1:$P
-stun $P2PDLAB_STUN2:$P
-stun [$P2PDLAB_STUN1_6]:$P
-stun [$P2PDLAB_STUN2_6]:$P
-nat $P2PDLAB_STUN1:$P
-nat [$P2PDLAB_STUN1_6]:$P
-mqtt tcp://$P2PDLAB_MQTT:$P2PDLAB_MQTT_PORT
-CONF
+# The lab's server file: two STUN servers of each family (their answers must
+# agree for an external address), the RFC 5780 server for the NAT type, the
+# lab's broker and its NTP server.
+cp "$P2PDLAB_SERVERS" "$tmp/servers.conf" || { echo "FAIL: no server file $P2PDLAB_SERVERS"; exit 1; }
 
 site_var() { local v="P2PDLAB_SITE$1_$2"; echo "${!v:-}"; }
 open_site=

@@ -35,6 +35,12 @@ stun_map() {   # -> "ip:port" of MAPPED-ADDRESS from <srcport>; empty if no answ
 # firewall drops, so it runs under a 3 s timeout and only its output counts.
 turnutils() { timeout 3 "$LAB" exec "$1" turnutils_stunclient "${@:2}" 2>&1; }
 reflexive() { sed -n 's/.*UDP reflexive addr: //p' | head -n1; }
+# chronyd as a one-shot NTP client (-Q: measure, never set the clock, no
+# server ports): "answers" if the lab's chronyd answered within 3 s
+ntp_answer() {
+  timeout 6 "$LAB" exec "$1" chronyd -Q -t 3 -f /dev/null "server $2 iburst maxsamples 1" 2>&1 \
+    | grep -q 'System clock wrong by' && echo answers || echo silent
+}
 addr_of() { local a=${1%:*}; echo "${a#[}" | sed 's/]$//'; }
 port_of() { echo "${1##*:}"; }
 
@@ -92,6 +98,13 @@ site_checks() {   # site_checks <site> <mode>
     *) check "site $i $mode: same mapping to both servers, source port kept" "$m1 $m2" "${m1%:*}:$lp ${m1%:*}:$lp" ;;
   esac
 
+  # NTP (UDP): the lab's chronyd answers every site but the UDP-blocked one
+  if [ -n "${P2PDLAB_NTP:-}" ]; then
+    local want=answers; [ "$mode" = udp-blocked ] && want=silent
+    check "site $i $mode: NTP over IPv4 $want" "$(ntp_answer "$h" "$P2PDLAB_NTP")" $want
+    check "site $i $mode: NTP over IPv6 $want" "$(ntp_answer "$h" "$P2PDLAB_NTP6")" $want
+  fi
+
   # IPv6: no NAT; open site unfiltered, others a stateful firewall, udp-blocked blocks UDP
   out=$(turnutils "$h" "$P2PDLAB_STUN1_6"); m1=$(reflexive <<< "$out")
   if [ "$mode" = udp-blocked ]; then check "site $i $mode: no STUN answer over IPv6 UDP" "$m1" ""
@@ -134,6 +147,7 @@ fi
 echo "== lab.sh down"
 coturn_pid=$(cat "$P2PDLAB_DIR/run/coturn.pid" 2>/dev/null || true)
 mosquitto_pid=$(cat "$P2PDLAB_DIR/run/mosquitto.pid" 2>/dev/null || true)
+chronyd_pid=$(cat "$P2PDLAB_DIR/run/chronyd.pid" 2>/dev/null || true)
 timeout 60 "$LAB" down || bad "lab.sh down" "exit $?"
 left=$(lab_ns_left | tr '\n' ' ')
 check "no ${PFX} namespace left" "$left" ""
@@ -142,6 +156,10 @@ if [ -n "$coturn_pid" ] && [ -d "/proc/$coturn_pid" ] && [ "$(awk '{print $3}' "
 if [ -n "$mosquitto_pid" ]; then
   if [ -d "/proc/$mosquitto_pid" ] && [ "$(awk '{print $3}' "/proc/$mosquitto_pid/stat" 2>/dev/null)" != Z ]; then
     bad "mosquitto (pid $mosquitto_pid) still running"; else ok "mosquitto (pid $mosquitto_pid) stopped"; fi
+fi
+if [ -n "$chronyd_pid" ]; then
+  if [ -d "/proc/$chronyd_pid" ] && [ "$(awk '{print $3}' "/proc/$chronyd_pid/stat" 2>/dev/null)" != Z ]; then
+    bad "chronyd (pid $chronyd_pid) still running"; else ok "chronyd (pid $chronyd_pid) stopped"; fi
 fi
 timeout 60 "$LAB" down >/dev/null 2>&1 && ok "second 'down' is a no-op" || bad "second down"
 # a half-built lab (as after a crash) is removed too
