@@ -25,6 +25,7 @@
 #include "p2pd/node/node_spec.hpp"
 #include "p2pd/node/punch/punch_offer.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
+#include "p2pd/actors/punch/tcp_punch.hpp"
 #include "p2pd/messages/clock.hpp"
 
 namespace p2pd::node {
@@ -262,11 +263,13 @@ void on_punch_go(node_actor_ptr self, const std::string& peer, uint64_t id);
 /// returns its public half; derives keys and runs the TCP or UDP punch.
 std::array<uint8_t, 32> make_punch_key(punch_session& s);
 void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s);
+/// A TCP punch's timer: whether it was one of ours.
+bool on_punch_tick(node_actor_ptr self, const tcp_punch_tick& t);
 /// Whether the event's pipe belongs to a punch; if so, the punch gets it.
 bool punch_pipe_event(node_actor_ptr self, const pipe_up& ev);
 bool punch_pipe_event(node_actor_ptr self, pipe_msg& ev);
 bool punch_pipe_event(node_actor_ptr self, const pipe_end& ev);
-/// The hello of a punched TCP connection came to the responder: keeps that
+/// The hello of a punched TCP connection came to the TLS server: keeps that
 /// connection if it is one of punch `id`'s with `peer`.
 bool punch_kept(node_actor_ptr self, const std::string& peer, uint64_t id, const pipe_actor& pipe,
                 const endpoint& remote);

@@ -19,9 +19,9 @@ caf::error udp_punch_spec::check() const {
   };
   if (local.empty())
     return bad("no local endpoint to bind");
-  if (local.size() > punch_defaults::max_sockets)
+  if (local.size() > udp_punch_defaults::max_sockets)
     return bad(std::to_string(local.size()) + " local endpoints (at most "
-               + std::to_string(punch_defaults::max_sockets) + ")");
+               + std::to_string(udp_punch_defaults::max_sockets) + ")");
   if (targets.empty() && (spray_probes == 0 || !spray_ip))
     return bad("nothing to probe: no target, and no spray with an IP");
   auto fam = local.front().fam();

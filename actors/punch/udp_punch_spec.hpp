@@ -19,7 +19,7 @@
 namespace p2pd {
 
 /// The defaults of a UDP punch, each with its reason.
-namespace punch_defaults {
+namespace udp_punch_defaults {
 using namespace std::chrono_literals;
 /// Between probe rounds: what the lab's punches used (shared/netlab,
 /// punch.py: every pair that can punch did within a few rounds), short
@@ -52,7 +52,7 @@ inline constexpr size_t max_probes = 4096;
 /// Local sockets at most: a spray's 256 and then some, within a process's
 /// usual descriptor budget.
 inline constexpr size_t max_sockets = 1024;
-} // namespace punch_defaults
+} // namespace udp_punch_defaults
 
 /// What a UDP punch does (actors/punch/udp_punch.hpp). The node fills it
 /// from NAT prediction (net/nat/punch_prediction.hpp) and what the two
@@ -85,15 +85,15 @@ struct udp_punch_spec {
   /// once if it has passed). The window counts from it, or from the
   /// moment the sockets are open if that is later.
   caf::actor_clock::time_point start{};
-  caf::timespan interval = punch_defaults::interval;
-  caf::timespan window = punch_defaults::window;
-  caf::timespan keepalive = punch_defaults::keepalive;
-  caf::timespan idle_timeout = punch_defaults::idle_timeout;
+  caf::timespan interval = udp_punch_defaults::interval;
+  caf::timespan window = udp_punch_defaults::window;
+  caf::timespan keepalive = udp_punch_defaults::keepalive;
+  caf::timespan idle_timeout = udp_punch_defaults::idle_timeout;
   /// The largest payload of one send; larger ones are refused
   /// (errc::message_too_large), received ones dropped as oversized.
-  size_t max_datagram = punch_defaults::max_datagram;
-  size_t max_probes = punch_defaults::max_probes;
-  uint32_t nominate_tries = punch_defaults::nominate_tries;
+  size_t max_datagram = udp_punch_defaults::max_datagram;
+  size_t max_probes = udp_punch_defaults::max_probes;
+  uint32_t nominate_tries = udp_punch_defaults::nominate_tries;
 
   /// This side nominates the path. Exactly one side must: the node decides
   /// it the same way on both (for example, the initiator).

@@ -1,0 +1,147 @@
+// Punched connections between nodes on loopback (tests/lab proves them
+// across real NATs): TCP and UDP, authenticated both ways, messages in both
+// directions, nothing left open, and a peer that never punches.
+#include <future>
+
+#include "node/node_fixture.hpp"
+
+#include "p2pd/actors/signal/node/signal_node.hpp"
+#include "p2pd/api/blocking.hpp"
+#include "p2pd/net/crypto/session_key.hpp"
+#include "p2pd/node/punch/punch_offer.hpp"
+#include "p2pd/proto/envelope_codec.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+class NodePunch : public node_fixture {
+protected:
+  /// A node on loopback that says it is on the open Internet: a punch
+  /// needs no prediction, so the mechanisms themselves are what is tested.
+  node_spec open_spec(caf::scoped_actor* sub = nullptr) {
+    auto spec = spec_for();
+    nat_summary n;
+    n.fam = net::family::v4;
+    n.nat = net::nat_type::open_internet;
+    n.delta = net::delta_type::not_applicable;
+    spec.iface.nats = {n};
+    spec.punch_window = std::chrono::seconds(2);
+    if (sub != nullptr)
+      spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub->ptr()));
+    return spec;
+  }
+
+  static node::connect_options punch_over(node::transport kind) {
+    node::connect_options o;
+    o.strategies = {node::strategy::punch};
+    o.families = {net::family::v4};
+    o.kind = kind;
+    return o;
+  }
+
+  /// Connects a to b by punching over `kind`, and checks a message each way.
+  void punch_and_talk(node::transport kind) {
+    caf::scoped_actor sub{rt.system()};
+    auto a = start(open_spec());
+    auto b = start(open_spec(&sub));
+    auto conn = a.connect(b.address(), punch_over(kind));
+    ASSERT_TRUE(conn) << render(conn.error());
+    EXPECT_EQ(conn->report.how, node::strategy::punch) << conn->report.to_string();
+    EXPECT_EQ(conn->report.kind, kind);
+    EXPECT_EQ(conn->peer, b.id());
+    auto up = next_where<node_peer_up>(sub, [&](const node_peer_up& u) { return u.conn.peer == a.id(); });
+    ASSERT_TRUE(up) << "b saw no link from a";
+    ASSERT_FALSE(a.send(b.id(), "over the punch"));
+    auto got = next_where<node_msg>(sub, [&](const node_msg& m) { return m.peer == a.id(); });
+    ASSERT_TRUE(got);
+    EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "over the punch");
+    ASSERT_FALSE(b.send(a.id(), "and back"));
+    EXPECT_EQ(a.stats()->punches, 1u);
+    EXPECT_EQ(b.stats()->punches, 1u);
+  }
+};
+
+} // namespace
+
+TEST_F(NodePunch, TcpPunchConnectsAndCarriesMessagesBothWays) {
+  punch_and_talk(node::transport::stream);
+}
+
+TEST_F(NodePunch, UdpPunchGivesASealedDatagramLink) {
+  punch_and_talk(node::transport::datagram);
+}
+
+TEST_F(NodePunch, APunchLeavesOnlyItsConnectionOpen) {
+  auto a = start(open_spec());
+  auto b = start(open_spec());
+  auto before = open_fds();
+  auto conn = a.connect(b.address(), punch_over(node::transport::stream));
+  ASSERT_TRUE(conn) << render(conn.error());
+  // One connection, both ends in this process: two sockets, and nothing of
+  // the listener, the losing connects or the mapping's STUN socket.
+  EXPECT_TRUE(eventually([&] { return open_fds() <= before + 2; })) << open_fds() - before;
+  ASSERT_FALSE(a.disconnect(b.id()));
+  EXPECT_TRUE(eventually([&] { return open_fds() <= before; })) << open_fds() - before;
+}
+
+TEST_F(NodePunch, AnInitiatorWhosePeerNeverPunchesFailsWithinTheWindow) {
+  // The peer answers the offer and then does nothing.
+  auto a = start(open_spec());
+  auto id = std::make_shared<const net::identity>(make_identity());
+  signal_node_spec s;
+  s.identity = id;
+  s.hub = hub;
+  auto peer = start_signal_node(rt.system(), s);
+  ASSERT_TRUE(peer);
+  caf::scoped_actor inbox{rt.system()};
+  inbox->request(*peer, std::chrono::seconds(5), caf::subscribe_atom::value,
+                 caf::actor_cast<caf::actor>(inbox.ptr()))
+    .receive([](caf::ok_atom) {}, [](caf::error& err) { FAIL() << render(err); });
+  node::peer_address addr;
+  addr.keys = id->pub();
+  node::peer_route r;
+  r.nic = net::ip_address::loopback(net::family::v4);
+  r.port = 9; // nothing answers there
+  r.nat = net::nat_type::open_internet;
+  addr.routes.push_back(r);
+  addr.channels.push_back({node::channel_kind::hub, "hub"});
+  auto text = node::encode_peer_address(addr, *id);
+  ASSERT_TRUE(text);
+  auto fut = std::async(std::launch::async, [&] {
+    return a.connect(*text, punch_over(node::transport::datagram));
+  });
+  auto offer = next_where<signal_message>(inbox, [](const signal_message& m) {
+    return m.type == wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST;
+  });
+  ASSERT_TRUE(offer);
+  auto m = node::decode_punch(reinterpret_cast<const uint8_t*>(offer->plaintext.data()),
+                              offer->plaintext.size());
+  ASSERT_TRUE(m);
+  auto key = net::ephemeral_key::generate();
+  ASSERT_TRUE(key);
+  node::punch_message answer;
+  answer.request_id = m->request_id;
+  answer.phase = node::punch_phase::answer;
+  answer.proto = m->proto;
+  answer.fam = m->fam;
+  answer.nat = net::nat_type::open_internet;
+  answer.predictions = {*net::endpoint::parse("127.0.0.1:9999")};
+  answer.local_ports = {9999};
+  answer.ephemeral_key = key->pub();
+  answer.interval_ms = m->interval_ms;
+  answer.window_ms = m->window_ms;
+  auto payload = node::encode_punch(answer);
+  inbox->request(*peer, std::chrono::seconds(5), send_atom::value, offer->sender_keys,
+                 static_cast<uint32_t>(wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST),
+                 bytes(payload.begin(), payload.end()))
+    .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
+  auto conn = fut.get();
+  ASSERT_FALSE(conn);
+  auto why = render(conn.error());
+  EXPECT_NE(why.find("punch"), std::string::npos) << why;
+  EXPECT_EQ(a.stats()->punches_failed, 1u);
+  EXPECT_EQ(a.stats()->connections, 0u);
+  caf::anon_send_exit(*peer, caf::exit_reason::user_shutdown);
+}
