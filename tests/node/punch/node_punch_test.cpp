@@ -27,7 +27,7 @@ protected:
     n.nat = net::nat_type::open_internet;
     n.delta = net::delta_type::not_applicable;
     spec.iface.nats = {n};
-    spec.punch_window = std::chrono::seconds(2);
+    spec.punch_window = std::chrono::seconds(4); // room for a loaded machine
     if (sub != nullptr)
       spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub->ptr()));
     return spec;
