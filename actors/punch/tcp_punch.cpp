@@ -54,7 +54,7 @@ caf::error tcp_punch::core::start() {
     return bad("the TCP punch's window ended before it started");
   ph = phase::running;
   if (spec.listen)
-    open_listener(); // the rounds begin once it is open (its port is theirs)
+    start_listener(); // the rounds begin once it is open (its port is theirs)
   else
     begin();
   return caf::none;
@@ -88,7 +88,7 @@ void tcp_punch::core::tick(const tcp_punch_tick& t) {
 void tcp_punch::core::round(clock_point now) {
   ++stats.rounds;
   if (spec.listen && !listener_)
-    open_listener(); // it ended (its connection was lost): catch SYNs again
+    start_listener(); // it ended (its connection was lost): catch SYNs again
   // While a connection is up, the owner is choosing: no more sockets.
   if (!any_up())
     for (auto& r : spec.remotes) {
@@ -143,7 +143,7 @@ pipe_spec tcp_punch::core::base_spec() const {
   return ps;
 }
 
-void tcp_punch::core::open_listener() {
+void tcp_punch::core::start_listener() {
   auto ps = base_spec();
   ps.listen_until_up = true; // the connection kept leaves no listener behind
   ps.conf.max_clients = static_cast<uint32_t>(spec.max_attempts);

@@ -65,7 +65,7 @@ private:
 
   // Pipes
   pipe_spec base_spec() const;
-  void open_listener();
+  void start_listener();
   void listener_opened(const pipe_actor& l, const pipe_info& info);
   void listener_failed(const pipe_actor& l, const caf::error& err);
   void listener_gone(const caf::error& reason);
