@@ -214,8 +214,9 @@ public:
   /// The punch's timer: true if it is this punch's (by id).
   bool on_tick(const tcp_punch_tick& x);
 
-  /// Keeps the connection to `remote` on `pipe` (as on_connected gave it)
-  /// and ends the punch: every other pipe, connection and the listener is
+  /// Keeps the connection to `remote` on `pipe` (as on_connected gave it,
+  /// or as a message on it says: keep(m.pipe, m.from) of a pipe_msg m that
+  /// the punch owns) and ends the punch: every other pipe, connection and the listener is
   /// closed, no more rounds. The pipe is the owner's from now on (it stays
   /// open while the owner lives). Error: no such connection up, or the
   /// punch is over.
