@@ -205,12 +205,18 @@ public:
   bool owns(const pipe_actor& pipe) const;
   bool owns(const caf::actor_addr& pipe) const;
 
+  /// A pipe_up or pipe_end the owner got: true if it was the punch's (then
+  /// the owner does nothing more with it). After keep(), the kept
+  /// connection's events and its pipe's are the owner's (false), while the
+  /// ends of what keep() closed are still absorbed (true).
   bool on_up(const pipe_up& x);
   bool on_end(const pipe_end& x);
+  /// The punch's timer: true if it is this punch's (by id).
   bool on_tick(const tcp_punch_tick& x);
 
-  /// Keeps the connection to `remote` on `pipe` (as on_connected gave it)
-  /// and ends the punch: every other pipe, connection and the listener is
+  /// Keeps the connection to `remote` on `pipe` (as on_connected gave it,
+  /// or as a message on it says: keep(m.pipe, m.from) of a pipe_msg m that
+  /// the punch owns) and ends the punch: every other pipe, connection and the listener is
   /// closed, no more rounds. The pipe is the owner's from now on (it stays
   /// open while the owner lives). Error: no such connection up, or the
   /// punch is over.

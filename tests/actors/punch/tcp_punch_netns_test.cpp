@@ -197,8 +197,8 @@ void punch_both(child_checks& c, runtime& rta, runtime& rtb, caf::timespan b_lat
   auto sa = spec_for(alice, bob, a_local, b_public);
   auto sb = spec_for(bob, alice, b_local, a_public);
   sb.start = rtb.system().clock().now() + b_later;
-  auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, true);
-  auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, true);
+  auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, keep_rule::first_up);
+  auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, keep_rule::first_up);
   auto ka = next_event(oa, "kept");
   auto kb = next_event(ob, "kept");
   if (NETNS_EXPECT(c, ka && kb)) {
@@ -249,7 +249,7 @@ TEST(TcpPunchNetns, APeerThatNeverStartsLeavesTheConnectUnansweredUntilTheWindow
     caf::scoped_actor oa{rta.system()};
     auto sa = spec_for(alice, bob, a_local, b_public);
     sa.window = 1500ms;
-    auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, true);
+    auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, keep_rule::first_up);
     auto f = next_event(oa, "failed");
     if (!NETNS_EXPECT(c, f.has_value()))
       return;
@@ -292,8 +292,8 @@ TEST(TcpPunchNetns, APeerWhoseNatMovesItsPortIsNotReachedAndBothSidesSayWhy) {
     auto sa = spec_for(alice, bob, a_local, b_public);
     auto sb = spec_for(bob, alice, b_local, a_public);
     sa.window = sb.window = 1500ms;
-    auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, true);
-    auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, true);
+    auto a = rta.system().spawn(punch_probe, as_actor(oa), sa, keep_rule::first_up);
+    auto b = rtb.system().spawn(punch_probe, as_actor(ob), sb, keep_rule::first_up);
     for (auto* o : {&oa, &ob}) {
       auto f = next_event(*o, "failed");
       if (!NETNS_EXPECT(c, f.has_value()))

@@ -8,10 +8,12 @@
 #include <dirent.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "caf/all.hpp"
 
@@ -42,8 +44,13 @@ namespace p2pd::test {
 struct probe_state {
   std::unique_ptr<tcp_punch> punch;
   std::optional<tcp_punch_conn> kept;
+  std::vector<tcp_punch_conn> ups; ///< as on_connected told them
   static inline const char* name = "tcp_punch_probe";
 };
+
+/// Which connection a probe keeps: none, the first up (the TLS client's
+/// rule), or the one the first message comes on (the TLS server's).
+enum class keep_rule { never, first_up, first_message };
 
 /// Sends `text` on the probe's kept connection.
 using say_atom = caf::atom_constant<caf::atom("p2tsay")>;
@@ -51,7 +58,7 @@ using say_atom = caf::atom_constant<caf::atom("p2tsay")>;
 using keep_atom = caf::atom_constant<caf::atom("p2tkeep")>;
 
 inline caf::behavior punch_probe(caf::stateful_actor<probe_state>* self, caf::actor observer,
-                                 tcp_punch_spec spec, bool keep_first) {
+                                 tcp_punch_spec spec, keep_rule rule) {
   auto tell = [self, observer](probe_event e) {
     if (self->state.punch)
       e.stats = self->state.punch->stats();
@@ -59,14 +66,17 @@ inline caf::behavior punch_probe(caf::stateful_actor<probe_state>* self, caf::ac
   };
   spec.events = events::msgs;
   tcp_punch_callbacks cbs;
-  cbs.on_connected = [self, tell, keep_first](const tcp_punch_conn& c) {
-    tell({"connected", c, {}, {}, {}});
-    if (!keep_first || self->state.kept)
-      return;
+  auto keep = [self, tell](const tcp_punch_conn& c) {
     auto err = self->state.punch->keep(c.pipe, c.remote);
     if (!err)
       self->state.kept = c;
     tell({"kept", c, err, {}, {}});
+  };
+  cbs.on_connected = [self, tell, keep, rule](const tcp_punch_conn& c) {
+    tell({"connected", c, {}, {}, {}});
+    self->state.ups.push_back(c);
+    if (rule == keep_rule::first_up && !self->state.kept)
+      keep(c);
   };
   cbs.on_failed = [tell](const caf::error& err) { tell({"failed", {}, err, {}, {}}); };
   cbs.on_lost = [tell](const tcp_punch_conn& c, const caf::error& err) {
@@ -83,9 +93,19 @@ inline caf::behavior punch_probe(caf::stateful_actor<probe_state>* self, caf::ac
       if (!self->state.punch->on_end(x))
         tell({"end", {}, x.reason, {}, {}}); // the kept connection's
     },
-    [self, tell](const pipe_msg& m) {
-      if (!self->state.punch->owns(m.pipe))
-        tell({"msg", self->state.kept.value_or(tcp_punch_conn{}), {}, {}, to_string(m.data)});
+    [self, tell, keep, rule](const pipe_msg& m) {
+      if (self->state.punch->owns(m.pipe)) {
+        // A message on a connection not kept: the peer's choice.
+        if (rule != keep_rule::first_message || self->state.kept)
+          return;
+        auto& ups = self->state.ups;
+        auto i = std::find_if(ups.begin(), ups.end(), [&](const tcp_punch_conn& c) {
+          return c.pipe == m.pipe && c.remote == m.from;
+        });
+        if (i != ups.end())
+          keep(*i);
+      }
+      tell({"msg", self->state.kept.value_or(tcp_punch_conn{}), {}, {}, to_string(m.data)});
     },
     [self](say_atom, const std::string& text) {
       auto& k = self->state.kept;

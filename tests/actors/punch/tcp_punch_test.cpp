@@ -57,8 +57,9 @@ protected:
       caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
   }
 
-  caf::actor probe(caf::scoped_actor& observer, tcp_punch_spec s, bool keep_first = true) {
-    probes.push_back(rt.system().spawn(punch_probe, as_actor(observer), std::move(s), keep_first));
+  caf::actor probe(caf::scoped_actor& observer, tcp_punch_spec s,
+                   keep_rule rule = keep_rule::first_up) {
+    probes.push_back(rt.system().spawn(punch_probe, as_actor(observer), std::move(s), rule));
     return probes.back();
   }
 
@@ -81,8 +82,8 @@ protected:
     sb.tls = ctx(bob, alice_is == tls_role::client ? tls_role::server : tls_role::client);
     sa.window = sb.window = 1s;
     sa.start = sb.start = rt.system().clock().now() + 20ms;
-    probe(oa, sa, false);
-    probe(ob, sb, false);
+    probe(oa, sa, keep_rule::never);
+    probe(ob, sb, keep_rule::never);
   }
 
   // Alice alone, from a free port toward a sink that drops her SYNs, for
@@ -342,4 +343,32 @@ TEST_F(TcpPunch, APortHeldWithoutReuseFailsThePunchAtOnce) {
   auto why = render(f->err);
   EXPECT_NE(why.find("cannot listen on " + held->local().to_string()), std::string::npos) << why;
   EXPECT_EQ(f->stats.attempts, 0u);
+}
+
+TEST_F(TcpPunch, TheTlsServerKeepsTheConnectionTheClientsFirstMessageCameOn) {
+  auto [pa, pb] = two_ports();
+  caf::scoped_actor oa{rt.system()};
+  caf::scoped_actor ob{rt.system()};
+  // The rule a node follows: the TLS client keeps the first connection up
+  // and speaks on it; the TLS server keeps the one that message comes on.
+  bool alice_client = tcp_punch_role(alice.id(), bob.id()) == tls_role::client;
+  auto sa = spec_for(alice, bob, pa, {pb});
+  auto sb = spec_for(bob, alice, pb, {pa});
+  auto a = probe(oa, sa, alice_client ? keep_rule::first_up : keep_rule::first_message);
+  auto b = probe(ob, sb, alice_client ? keep_rule::first_message : keep_rule::first_up);
+  auto& client_obs = alice_client ? oa : ob;
+  auto& server_obs = alice_client ? ob : oa;
+  auto client = alice_client ? a : b;
+  auto kc = next_event(client_obs, "kept");
+  ASSERT_TRUE(kc);
+  ASSERT_OK(kc->err);
+  client_obs->send(client, say_atom::value, std::string{"this one"});
+  auto ks = next_event(server_obs, "kept");
+  ASSERT_TRUE(ks);
+  ASSERT_OK(ks->err);
+  EXPECT_EQ(ks->conn.remote, kc->conn.local);
+  EXPECT_EQ(ks->conn.local, kc->conn.remote);
+  auto m = next_event(server_obs, "msg");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->data, "this one");
 }
