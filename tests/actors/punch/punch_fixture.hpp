@@ -183,6 +183,23 @@ private:
   std::optional<handle> pending_;
 };
 
+/// The set-up of the loopback suites: a runtime, the descriptors open
+/// before the test binds any, the adopting stack, and keys.
+class punch_test : public ::testing::Test {
+protected:
+  runtime rt;
+  size_t fds_before = open_fds();
+  adopting_stack stack;
+  punch_keys keys = make_punch_keys();
+
+  /// Every descriptor the test made is gone again (CAF's threads release
+  /// them after the pipes answered their close: polled, bounded).
+  void expect_no_fds_left() {
+    EXPECT_TRUE(eventually([&] { return open_fds() <= fds_before; }))
+      << open_fds() << " descriptors open, " << fds_before << " before";
+  }
+};
+
 /// Opens two sides at once (each must find the other); their answers.
 inline std::pair<caf::expected<pipe_info>, caf::expected<pipe_info>> open_both(punch_side& a,
                                                                                punch_side& b) {

@@ -9,22 +9,13 @@ using namespace p2pd::test;
 
 namespace {
 
-class UdpPunchBadInput : public ::testing::Test {
+class UdpPunchBadInput : public punch_test {
 protected:
-  runtime rt;
-  size_t fds_before = open_fds();
-  adopting_stack stack;
-  punch_keys keys = make_punch_keys();
   endpoint a_local = stack.bind(any_port("127.0.0.1"));
   endpoint b_local = stack.bind(any_port("127.0.0.1"));
 
   udp_punch_spec spec_a() { return punch_spec(stack.stack(), {a_local}, {b_local}, keys.initiator, true); }
   udp_punch_spec spec_b() { return punch_spec(stack.stack(), {b_local}, {a_local}, keys.responder, false); }
-
-  void expect_no_fds_left() {
-    EXPECT_TRUE(eventually([&] { return open_fds() <= fds_before; }))
-      << open_fds() << " descriptors open, " << fds_before << " before";
-  }
 
   // A frame sealed with one side's keys, from counter `counter` on (the
   // test holds the keys: what a peer would have sent).

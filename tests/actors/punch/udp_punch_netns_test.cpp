@@ -162,19 +162,37 @@ udp_punch_spec lab_spec(adopting_stack& stack, std::vector<endpoint> local,
   return s;
 }
 
+// What every test here starts from, in its own namespace: the lab (B's NAT
+// port-randomising or not), A's socket on its host, the stack that hands
+// sockets to the punches, and both sides' keys.
+struct lab_run {
+  nat_lab lab;
+  child_checks c;
+  adopting_stack stack;
+  endpoint la;
+  punch_keys keys = make_punch_keys();
+};
+
+// Runs `body(run)` in a fresh namespace holding a lab; the outcome.
+template <class Body>
+netns_outcome in_lab(bool b_random, Body body) {
+  return run_in_new_netns([&]() -> std::string {
+    lab_run run;
+    if (auto err = run.lab.build(false, b_random); !err.empty())
+      return err;
+    run.la = run.stack.add(run.lab.socket_in(run.lab.ha, at("192.168.1.2", 40001)));
+    body(run);
+    return run.c.failures();
+  });
+}
+
 } // namespace
 
 TEST(UdpPunchNetns, TwoPortRestrictedConesPunchBecauseBothSidesSend) {
   P2PD_SKIP_UNLESS_NETNS();
-  auto out = run_in_new_netns([]() -> std::string {
-    nat_lab lab;
-    if (auto err = lab.build(false, false); !err.empty())
-      return err;
-    child_checks c;
-    adopting_stack stack;
-    auto la = stack.add(lab.socket_in(lab.ha, at("192.168.1.2", 40001)));
+  auto out = in_lab(false, [](lab_run& run) {
+    auto& [lab, c, stack, la, keys] = run;
     auto lb = stack.add(lab.socket_in(lab.hb, at("192.168.2.2", 40002)));
-    auto keys = make_punch_keys();
     {
       runtime rt;
       auto fds = open_fds();
@@ -183,8 +201,12 @@ TEST(UdpPunchNetns, TwoPortRestrictedConesPunchBecauseBothSidesSend) {
       punch_side a{rt.system(), lab_spec(stack, {la}, {b_ext}, keys.initiator, true, start)};
       punch_side b{rt.system(), lab_spec(stack, {lb}, {a_ext}, keys.responder, false, start)};
       auto [ia, ib] = open_both(a, b);
-      if (!NETNS_EXPECT(c, ia && ib))
-        return c.failures() + (ia ? "" : render(ia.error())) + (ib ? "" : render(ib.error()));
+      if (!NETNS_EXPECT(c, ia && ib)) {
+        auto why = (ia ? std::string{} : render(ia.error())) + " / "
+                   + (ib ? std::string{} : render(ib.error()));
+        c.expect(false, why.c_str(), __FILE__, __LINE__);
+        return;
+      }
       // Each sees the other's NAT, not its host.
       NETNS_EXPECT_EQ(c, ia->remote, b_ext);
       NETNS_EXPECT_EQ(c, ib->remote, a_ext);
@@ -199,23 +221,16 @@ TEST(UdpPunchNetns, TwoPortRestrictedConesPunchBecauseBothSidesSend) {
       NETNS_EXPECT(c, end && code_of(end->reason) == errc::pipe_closed);
       NETNS_EXPECT(c, eventually([&] { return open_fds() <= fds - 2; }));
     }
-    return c.failures();
   });
   EXPECT_TRUE(out.ok) << out.report;
 }
 
 TEST(UdpPunchNetns, OneSideAloneGetsNothingThroughThePeersNat) {
   P2PD_SKIP_UNLESS_NETNS();
-  auto out = run_in_new_netns([]() -> std::string {
-    nat_lab lab;
-    if (auto err = lab.build(false, false); !err.empty())
-      return err;
-    child_checks c;
-    adopting_stack stack;
-    auto la = stack.add(lab.socket_in(lab.ha, at("192.168.1.2", 40001)));
+  auto out = in_lab(false, [](lab_run& run) {
+    auto& [lab, c, stack, la, keys] = run;
     // B's host has its socket, but B never punches.
     auto silent = lab.socket_in(lab.hb, at("192.168.2.2", 40002));
-    auto keys = make_punch_keys();
     {
       runtime rt;
       auto spec = lab_spec(stack, {la}, {b_ext}, keys.initiator, true, {});
@@ -225,7 +240,7 @@ TEST(UdpPunchNetns, OneSideAloneGetsNothingThroughThePeersNat) {
       auto ia = a.opened();
       NETNS_EXPECT(c, !ia);
       if (ia)
-        return c.failures();
+        return;
       NETNS_EXPECT(c, code_of(ia.error()) == errc::punch_failed);
       NETNS_EXPECT(c, what_of(ia.error()).find("no authentic datagram came")
                         != std::string::npos);
@@ -238,7 +253,6 @@ TEST(UdpPunchNetns, OneSideAloneGetsNothingThroughThePeersNat) {
     NETNS_EXPECT(c, a_out > 0);
     NETNS_EXPECT_EQ(c, b_dropped, a_out);
     NETNS_EXPECT_EQ(c, b_out, uint64_t{0});
-    return c.failures();
   });
   EXPECT_TRUE(out.ok) << out.report;
 }
@@ -251,18 +265,12 @@ TEST(UdpPunchNetns, OneSideAloneGetsNothingThroughThePeersNat) {
 // what this checks besides the success.
 TEST(UdpPunchNetns, ASprayFindsAPortRandomisingNatWithinItsBounds) {
   P2PD_SKIP_UNLESS_NETNS();
-  auto out = run_in_new_netns([]() -> std::string {
-    nat_lab lab;
-    if (auto err = lab.build(false, true); !err.empty())
-      return err;
-    child_checks c;
-    adopting_stack stack;
-    auto la = stack.add(lab.socket_in(lab.ha, at("192.168.1.2", 40001)));
+  auto out = in_lab(true, [](lab_run& run) {
+    auto& [lab, c, stack, la, keys] = run;
     constexpr size_t b_sockets = 64;
     std::vector<endpoint> lb;
     for (size_t i = 0; i < b_sockets; ++i)
       lb.push_back(stack.add(lab.socket_in(lab.hb, at("192.168.2.2", 0))));
-    auto keys = make_punch_keys();
     constexpr size_t a_probes = 400;
     size_t a_max = 1000;
     size_t b_max = b_sockets * 10;
@@ -310,7 +318,6 @@ TEST(UdpPunchNetns, ASprayFindsAPortRandomisingNatWithinItsBounds) {
     NETNS_EXPECT(c, a_out <= a_max + b_max + 20);
     NETNS_EXPECT(c, b_out <= b_max + a_max + 20);
     NETNS_EXPECT(c, a_out >= a_probes && b_out >= b_sockets);
-    return c.failures();
   });
   EXPECT_TRUE(out.ok) << out.report;
 }

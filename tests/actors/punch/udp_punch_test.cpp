@@ -8,12 +8,8 @@ using namespace p2pd::test;
 
 namespace {
 
-class UdpPunch : public ::testing::Test {
+class UdpPunch : public punch_test {
 protected:
-  runtime rt;
-  size_t fds_before = open_fds();
-  adopting_stack stack;
-  punch_keys keys = make_punch_keys();
 
   // A (controlling, `na` sockets) and B (`nb` sockets), each aiming at all
   // of the other's sockets.
@@ -26,12 +22,6 @@ protected:
       lb.push_back(stack.bind(any_port("127.0.0.1")));
     return {punch_spec(stack.stack(), la, lb, keys.initiator, true),
             punch_spec(stack.stack(), lb, la, keys.responder, false)};
-  }
-
-  // Every descriptor the test made is gone again.
-  void expect_no_fds_left() {
-    EXPECT_TRUE(eventually([&] { return open_fds() <= fds_before; }))
-      << open_fds() << " descriptors open, " << fds_before << " before";
   }
 };
 
