@@ -141,6 +141,11 @@ void on_pipe_up(node_actor_ptr self, const pipe_up& up) {
   auto& st = self->state;
   if (!is_listener(st, up.pipe))
     return; // our own client pipes: their open answer says it
+  // A punched connection is a link before its up event comes (the punch
+  // keeps it on its open's answer, which the pipe sends first): it has
+  // had its hello, and must not wait for another.
+  if (st.links.count(conn_key{up.pipe, up.peer}.view()) > 0)
+    return;
   if (up.peer_node.empty()) {
     // Cannot happen with node TLS; refused all the same.
     st.refuse(&node_stats::refused_auth, "auth", "",
