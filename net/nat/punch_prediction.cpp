@@ -85,6 +85,16 @@ bool predictable_ports(const nat_profile& p) {
   return sequential(p.delta.type) && p.held.has_value();
 }
 
+bool predictable_once_held(const nat_profile& p) {
+  if (predictable_ports(p))
+    return true;
+  // A known cone or a measured sequential allocator was seen through a STUN
+  // server, which the side asks again from its punch port before the punch.
+  if (p.nat == nat_type::blocked || p.nat == nat_type::unknown)
+    return false;
+  return cone(p.nat) || sequential(p.delta.type);
+}
+
 punch_verdict punch_feasibility(const nat_profile& us, const nat_profile& peer, protocol proto,
                                 const punch_limits& limits) {
   punch_verdict out;
@@ -94,8 +104,8 @@ punch_verdict punch_feasibility(const nat_profile& us, const nat_profile& peer, 
         out.reason = std::string{side(ours)} + " blocks UDP";
         return out;
       }
-  bool us_known = predictable_ports(us);
-  bool peer_known = predictable_ports(peer);
+  bool us_known = predictable_once_held(us);
+  bool peer_known = predictable_once_held(peer);
   if (us_known && peer_known) {
     out.kind = punch_kind::simultaneous;
     out.reason = "both sides' ports are predictable";

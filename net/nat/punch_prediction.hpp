@@ -87,13 +87,22 @@ struct punch_verdict {
   double odds = 1.0;
 };
 
-/// How `us` and `peer` can punch over `proto`. Symmetric in its arguments:
+/// How `us` and `peer` can punch over `proto`, each side predictable once
+/// held (predictable_once_held()). Symmetric in its arguments:
 /// punch_feasibility(a, b) and (b, a) give the same kind.
 punch_verdict punch_feasibility(const nat_profile& us, const nat_profile& peer, protocol proto,
                                 const punch_limits& limits = {});
 
-/// Whether our external ports can be predicted from `p`.
+/// Whether our external ports can be predicted from `p` as it is.
 bool predictable_ports(const nat_profile& p);
+
+/// Whether they can once the side holds a mapping: also a known cone and a
+/// sequential allocator without one yet. Their type and delta were measured
+/// through a STUN server, which the side asks again from its punch port
+/// before it offers or answers (the node does). punch_feasibility() judges
+/// by this, since the profiles both sides have of each other (from their
+/// addresses) hold no mapping.
+bool predictable_once_held(const nat_profile& p);
 
 /// Our part of a punch: the local port(s) to bind and the external ports we
 /// expect them to get. `verdict` is punch_feasibility()'s;

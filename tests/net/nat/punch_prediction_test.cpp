@@ -66,10 +66,29 @@ TEST(punch_feasibility, symmetric_plus_one_is_punched_by_prediction) {
   EXPECT_EQ(kind(symmetric_plus1, symmetric_plus1, protocol::tcp), punch_kind::simultaneous);
 }
 
-TEST(punch_feasibility, a_sequential_allocator_without_a_mapping_to_count_from_is_random) {
+TEST(punch_feasibility, a_sequential_allocator_is_judged_by_the_mapping_it_will_hold) {
+  // The profiles in peer addresses hold no mapping: the lab's
+  // symmetric-sequential site facing a port-restricted one was refused
+  // while prediction punches it.
   auto no_reference = profile(nat_type::symmetric, delta_type::independent, 1);
   EXPECT_FALSE(predictable_ports(no_reference));
+  EXPECT_TRUE(predictable_once_held(no_reference));
+  EXPECT_EQ(kind(no_reference, port_restricted), punch_kind::simultaneous);
+  EXPECT_EQ(kind(no_reference, no_reference, protocol::tcp), punch_kind::simultaneous);
   EXPECT_EQ(kind(no_reference, symmetric), punch_kind::impossible);
+}
+
+TEST(punch_feasibility, a_cone_without_a_held_mapping_is_judged_by_the_one_it_will_hold) {
+  auto cone = profile(nat_type::port_restricted, delta_type::random);
+  EXPECT_FALSE(predictable_ports(cone));
+  EXPECT_TRUE(predictable_once_held(cone));
+  EXPECT_EQ(kind(cone, cone), punch_kind::simultaneous);
+}
+
+TEST(punch_feasibility, an_unknown_nat_is_not_counted_on_without_a_held_mapping) {
+  auto unknown = profile(nat_type::unknown, delta_type::random);
+  EXPECT_FALSE(predictable_once_held(unknown));
+  EXPECT_EQ(kind(unknown, symmetric), punch_kind::impossible);
 }
 
 TEST(punch_feasibility, blocked_udp_is_refused_over_udp_naming_the_side) {
