@@ -233,6 +233,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         on_punch_timeout(self, peer, id, step);
       },
       [=](punch_go_atom, std::string& peer, uint64_t id) { on_punch_go(self, peer, id); },
+      [=](clock_fetch_atom) { fetch_clock(self); },
       [=](tcp_punch_tick& t) { on_punch_tick(self, t); },
       [=](restart_atom, uint64_t which) { restart_child(self, static_cast<size_t>(which)); },
       [=](idle_tick_atom) {

@@ -173,7 +173,35 @@ void start_clock(node_actor_ptr self) {
     return child_failed(self, which, clk.error());
   }
   st.clock = *clk;
+  st.clock_estimate.reset(); // a restarted clock measures anew
   adopt(self, child_kind::clock, 0, "NTP clock", caf::actor_cast<caf::actor>(st.clock));
+  fetch_clock(self);
+}
+
+void fetch_clock(node_actor_ptr self) {
+  auto& st = self->state;
+  if (!st.clock || !st.spec.clock)
+    return;
+  auto clk = st.clock;
+  // The first answer comes once the first measurement is done.
+  auto wait = st.spec.clock->measurement_time() + st.spec.clock->reply_timeout;
+  self->request(clk, wait, caf::get_atom::value)
+    .then(
+      [=](clock_offset& c) {
+        auto& st = self->state;
+        if (st.clock != clk)
+          return; // restarted meanwhile
+        st.clock_estimate = c;
+        // Cheap (answered from the clock's last estimate); often enough to
+        // follow its refreshes closely.
+        self->delayed_send(self, clock_fetch_interval, clock_fetch_atom::value);
+      },
+      [=](caf::error&) {
+        // The clock is down (its supervision restarts it) or measured
+        // nothing yet: ask again later; punches go without NTP time.
+        if (self->state.clock == clk)
+          self->delayed_send(self, clock_fetch_interval, clock_fetch_atom::value);
+      });
 }
 
 void on_child_down(node_actor_ptr self, const caf::down_msg& dm) {

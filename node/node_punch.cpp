@@ -204,11 +204,7 @@ void on_answer(node_actor_ptr self, session_ptr s, punch_message& m) {
                + std::to_string(mt.wait.count()) + " ms" + (mt.synced ? " (NTP time)" : ""));
     schedule(self, s, mt.wait);
   };
-  if (!st.clock)
-    return send_sync(std::nullopt);
-  self->request(st.clock, std::chrono::milliseconds(200), caf::get_atom::value)
-    .then([=](clock_offset& c) { send_sync(offset_of(c)); },
-          [=](caf::error&) { send_sync(std::nullopt); });
+  send_sync(st.clock && st.clock_estimate ? offset_of(*st.clock_estimate) : std::nullopt);
 }
 
 // The responder: the sync came.
@@ -228,11 +224,7 @@ void on_sync(node_actor_ptr self, session_ptr s, const punch_message& m) {
                                      + std::to_string(max_meeting_ahead.count()) + " ms ahead"));
     schedule(self, s, *wait);
   };
-  if (!st.clock || !m.clock_synced)
-    return go(std::nullopt);
-  self->request(st.clock, std::chrono::milliseconds(200), caf::get_atom::value)
-    .then([=](clock_offset& c) { go(offset_of(c)); },
-          [=](caf::error&) { go(std::nullopt); });
+  go(st.clock && st.clock_estimate && m.clock_synced ? offset_of(*st.clock_estimate) : std::nullopt);
 }
 
 // A peer's offer: we answer, refuse, or ignore a duplicate.

@@ -37,6 +37,10 @@ using idle_tick_atom = caf::atom_constant<caf::atom("p2nidle")>;
 using restart_atom = caf::atom_constant<caf::atom("p2nrestart")>;
 using punch_tmo_atom = caf::atom_constant<caf::atom("p2npunch")>;
 using punch_go_atom = caf::atom_constant<caf::atom("p2npgo")>;
+using clock_fetch_atom = caf::atom_constant<caf::atom("p2nclock")>;
+
+/// Between two fetches of the NTP clock's estimate (fetch_clock).
+inline constexpr caf::timespan clock_fetch_interval = std::chrono::seconds(30);
 
 /// What a supervised child of the node is.
 enum class child_kind : uint8_t { interface, signal, daemon, clock };
@@ -170,6 +174,10 @@ struct node_state {
   stun_client_actor stun;
   /// The NTP clock (node_spec::clock), or null.
   ntp_clock_actor clock;
+  /// Its latest estimate, fetched ahead (fetch_clock): a punch reads it at
+  /// once instead of asking the clock, whose first answer waits for a whole
+  /// measurement (seconds) and would hold up the meeting.
+  std::optional<clock_offset> clock_estimate;
   /// Punched datagram pipes that carry a link.
   std::set<caf::actor_addr> datagram_links;
   size_t serving = 0;
@@ -235,6 +243,10 @@ void start_daemon(node_actor_ptr self);
 void start_interface(node_actor_ptr self, size_t i, std::string name);
 /// Starts the NTP clock when node_spec::clock names servers.
 void start_clock(node_actor_ptr self);
+
+/// Asks the clock for its estimate into clock_estimate, and again a while
+/// later (clock_fetch_atom): the estimate follows the clock's refreshes.
+void fetch_clock(node_actor_ptr self);
 /// A monitored child ended: restarted after its backoff, or the node ends.
 void on_child_down(node_actor_ptr self, const caf::down_msg& dm);
 void restart_child(node_actor_ptr self, size_t which);

@@ -4,7 +4,9 @@
 #include <future>
 
 #include "node/node_fixture.hpp"
+#include "support/chrony_fixture.hpp"
 
+#include "p2pd/actors/ntp/ntp_clock.hpp"
 #include "p2pd/actors/signal/node/signal_node.hpp"
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/net/crypto/session_key.hpp"
@@ -71,6 +73,49 @@ TEST_F(NodePunch, TcpPunchConnectsAndCarriesMessagesBothWays) {
 
 TEST_F(NodePunch, UdpPunchGivesASealedDatagramLink) {
   punch_and_talk(node::transport::datagram);
+}
+
+TEST_F(NodePunch, BothSidesMeetOnNtpTimeFromTheirClocksLastEstimate) {
+  std::string why;
+  auto chrony = chrony_server::start(why);
+  if (!chrony)
+    GTEST_SKIP() << "chronyd: " << why;
+  ntp_clock_spec cs;
+  cs.endpoints = {chrony->endpoint()};
+  cs.samples = 1;
+  cs.spacing = caf::timespan{0};
+  auto with_clock = [&] {
+    auto spec = open_spec();
+    spec.clock = cs;
+    return spec;
+  };
+  auto a = start(with_clock());
+  auto b = start(with_clock());
+  // Each node asked its clock at the start; the clock answers everyone once
+  // measured, the test after the node (which asked first).
+  caf::scoped_actor self{rt.system()};
+  for (auto* n : {&a, &b}) {
+    auto cs_now = n->children();
+    ASSERT_OK(cs_now);
+    for (auto& c : *cs_now)
+      if (c.name == "NTP clock") {
+        ASSERT_TRUE(c.actor);
+        auto clk = caf::actor_cast<ntp_clock_actor>(c.actor);
+        bool measured = false;
+        self->request(clk, std::chrono::seconds(10), caf::get_atom::value)
+          .receive([&](clock_offset& o) { measured = o.servers > 0; },
+                   [&](caf::error& e) { ADD_FAILURE() << render(e); });
+        ASSERT_TRUE(measured);
+      }
+  }
+  auto conn = a.connect(b.address(), punch_over(node::transport::datagram));
+  ASSERT_TRUE(conn) << render(conn.error());
+  // The meeting time came from the estimate the node holds, without asking
+  // the clock mid-exchange.
+  std::string said;
+  for (auto& r : conn->report.attempts)
+    said += r.outcome + "\n";
+  EXPECT_NE(said.find("(NTP time)"), std::string::npos) << said;
 }
 
 TEST_F(NodePunch, APunchLeavesOnlyItsConnectionOpen) {
