@@ -26,8 +26,10 @@ case "$what" in
     (cd build && ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 120)
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DP2PD_SANITIZE=address,undefined -DP2PD_BUILD_TOOLS=OFF \
       -DP2PD_WERROR=ON -DP2PD_BUILD_BENCH=OFF -DP2PD_BUILD_EXAMPLES=OFF
+    # The lab's tests ran above; here they would only rerun third-party STUN
+    # clients (the ASan build has no tools), a minute for nothing.
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 240)
+      ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 240 -LE lab)
     ;;
   *)
     echo "usage: scripts/setup.sh demo|test" >&2
