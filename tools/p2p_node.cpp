@@ -14,9 +14,9 @@
 //   route if=0 fam=v4 nic=10.0.3.2/24 ext=198.51.100.13 port=41234 nat=full_cone delta=equal/0
 //   channel mqtt tcp://203.0.113.30:1883
 //   address=p2pd1_...
-//   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp
+//   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp [punch=simultaneous|spray]
 //   attempt ms=3 | direct IPv4 external if0->if0 203.0.113.130:41234 | won
-//   connect_failed ms=2001                     (the reasons on stderr)
+//   connect_failed ms=2001 reason=<why, every attempt>   (also on stderr)
 //   reply from=<id> rtt_ms=1 text=re: hello
 //   peer_up peer=<id> inbound=1 remote=...     (both modes)
 //   message from=<id> text=hello               (serving)
@@ -48,6 +48,18 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int exit_connect_failed = 3;
+
+// How a punch went ("simultaneous", "spray"): its verdict opens one of the
+// report's lines. Empty for other strategies.
+std::string punch_kind_of(const connect_report& r) {
+  if (r.how != node::strategy::punch)
+    return {};
+  for (auto& a : r.attempts)
+    for (std::string kind : {"simultaneous", "spray"})
+      if (a.outcome.rfind(kind + ":", 0) == 0)
+        return kind;
+  return {};
+}
 constexpr int exit_timeout = 4;
 
 using steady = std::chrono::steady_clock;
@@ -295,7 +307,8 @@ int main(int argc, char** argv) {
     auto asked = steady::now();
     auto conn = n->connect(*text, opts);
     if (!conn) {
-      std::cout << "connect_failed ms=" << ms_since(asked) << std::endl;
+      std::cout << "connect_failed ms=" << ms_since(asked) << " reason=" << render(conn.error())
+                << std::endl;
       std::cerr << "p2p_node: connect: " << render(conn.error()) << '\n';
       return finish(exit_connect_failed);
     }
@@ -306,7 +319,10 @@ int main(int argc, char** argv) {
               << " local=" << to_string(r.local) << " remote=" << to_string(r.remote)
               << " ms=" << r.ms << " attempts=" << r.attempts.size() << " shared=" << r.shared
               << " peer=" << conn->peer
-              << " transport=" << (r.kind == node::transport::stream ? "tcp" : "udp") << '\n';
+              << " transport=" << (r.kind == node::transport::stream ? "tcp" : "udp");
+    if (auto kind = punch_kind_of(r); !kind.empty())
+      std::cout << " punch=" << kind;
+    std::cout << '\n';
     for (auto& a : r.attempts)
       std::cout << "attempt ms=" << a.ms << " | " << a.attempt << " | " << a.outcome << '\n';
     std::cout << std::flush;
