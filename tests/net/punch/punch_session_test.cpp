@@ -51,6 +51,9 @@ struct two_sides {
   punch_session b;
   std::function<bool(const endpoint& from, const endpoint& to)> passes
     = [](const endpoint&, const endpoint&) { return true; };
+  /// Where a socket's datagrams seem to come from once past its NAT (and
+  /// where datagrams for it must go): B's NAT may move its mapping.
+  std::function<endpoint(const endpoint&)> seen_b = [](const endpoint& e) { return e; };
   std::vector<punch_received> got_a;
   std::vector<punch_received> got_b;
   size_t delivered = 0;
@@ -77,12 +80,14 @@ struct two_sides {
     while (!q.empty()) {
       auto [s, by_a] = std::move(q.front());
       q.pop_front();
-      const auto& src = (by_a ? a_ends : b_ends)[s.socket];
+      auto src = (by_a ? a_ends : b_ends)[s.socket];
+      if (!by_a)
+        src = seen_b(src);
       const auto& dst_ends = by_a ? b_ends : a_ends;
       if (!passes(src, s.to))
         continue;
       for (size_t i = 0; i < dst_ends.size(); ++i) {
-        if (dst_ends[i] != s.to)
+        if ((by_a ? seen_b(dst_ends[i]) : dst_ends[i]) != s.to)
           continue;
         ++delivered;
         std::vector<punch_send> out;
@@ -174,6 +179,27 @@ TEST(PunchSession, APunchNeedsBothSidesToSend) {
   n.run(n.b.round(), false); // B's probe opens B's side and meets A's mapping
   EXPECT_EQ(n.a.phase(), punch_phase::open);
   EXPECT_EQ(n.b.phase(), punch_phase::open);
+}
+
+TEST(PunchSession, AMappingTheNatMovedMidPunchIsFollowedByTheTriggeredCheck) {
+  // A predicted B at 10.0.0.2:2000; B's NAT has since given that socket
+  // another port. A's probes to the prediction die; B's probe comes from
+  // the new port, and A answers and nominates the path it came by.
+  two_sides n{1, 1};
+  auto moved = at("10.0.0.2", 2999);
+  n.seen_b = [&](const endpoint& e) { return e == n.b_ends[0] ? moved : e; };
+  n.rounds(1);
+  ASSERT_EQ(n.a.phase(), punch_phase::open);
+  ASSERT_EQ(n.b.phase(), punch_phase::open);
+  EXPECT_EQ(n.a.path()->remote, moved);
+  EXPECT_EQ(n.b.path()->remote, n.a_ends[0]);
+  auto d = n.a.data(bytes_of("to the new port"));
+  ASSERT_OK(d);
+  n.got_b.clear();
+  n.run({*d}, true);
+  ASSERT_EQ(n.got_b.size(), 1u);
+  ASSERT_TRUE(n.got_b[0].data.has_value());
+  EXPECT_EQ(*n.got_b[0].data, bytes_of("to the new port"));
 }
 
 TEST(PunchSession, ALostNominateAckIsMadeUpForByTheFirstData) {
