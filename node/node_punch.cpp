@@ -91,6 +91,7 @@ void predict(node_actor_ptr self, punch_session& s, uint16_t port,
   if (held && !s.ours.local_ports.empty() && s.verdict.kind != net::punch_kind::spray)
     s.ours.local_ports.front() = held->local;
   s.ours.predictions.clear();
+  s.ours.external_ip = ip;
   if (ip)
     for (auto p : side.external)
       if (p >= min_punch_port && s.ours.predictions.size() < max_punch_predictions)
@@ -361,8 +362,20 @@ void on_punch_message(node_actor_ptr self, const signal_message& msg) {
   auto& st = self->state;
   auto m = decode_punch(reinterpret_cast<const uint8_t*>(msg.plaintext.data()),
                         msg.plaintext.size());
-  if (!m)
-    return refuse_message(self, msg.sender, m.error().code, m.error().what);
+  if (!m) {
+    refuse_message(self, msg.sender, m.error().code, m.error().what);
+    // Our punches with that peer waiting for its answer would otherwise wait
+    // out their budget, with no word of why.
+    std::vector<session_ptr> waiting;
+    for (auto& kvp : st.punches)
+      if (kvp.first.first == msg.sender && kvp.second->initiator
+          && kvp.second->at == punch_session::step::offered)
+        waiting.push_back(kvp.second);
+    for (auto& s : waiting)
+      punch_done(self, s, std::nullopt,
+                 make_error(m.error().code, "the peer's punch message was refused: " + m.error().what));
+    return;
+  }
   if (m->phase == punch_phase::offer)
     return serve_offer(self, msg, *m);
   auto i = st.punches.find({msg.sender, m->request_id});

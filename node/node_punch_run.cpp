@@ -143,9 +143,12 @@ void run_udp(node_actor_ptr self, session_ptr s) {
   if (u.local.empty())
     u.local.push_back(endpoint{s->bind, 0});
   u.targets = s->theirs->predictions;
-  if (s->ours.spray_probes > 0 && !s->theirs->predictions.empty()) {
+  // The spraying side predicts no port, only its address.
+  auto spray_ip = !s->theirs->predictions.empty() ? std::optional<net::ip_address>{s->theirs->predictions.front().ip}
+                                                  : s->theirs->external_ip;
+  if (s->ours.spray_probes > 0 && spray_ip) {
     u.spray_probes = s->ours.spray_probes;
-    u.spray_ip = s->theirs->predictions.front().ip;
+    u.spray_ip = *spray_ip;
     u.spray_port_min = min_punch_port;
     u.spray_seed = st.spec.stack->rng_seed();
   }

@@ -74,6 +74,9 @@ std::vector<uint8_t> encode_punch(const punch_message& m) {
   w.set_delta_value(m.delta.value);
   for (auto& p : m.predictions)
     *w.add_predictions() = to_wire(p);
+  if (m.external_ip)
+    w.set_external_ip(reinterpret_cast<const char*>(m.external_ip->bytes().data()),
+                      m.external_ip->size());
   for (auto p : m.local_ports)
     w.add_local_ports(p);
   w.set_spray_probes(m.spray_probes);
@@ -160,13 +163,24 @@ net::result<punch_message> decode_punch(const uint8_t* data, size_t size) {
       return ep.error();
     m.predictions.push_back(*ep);
   }
+  if (!w->external_ip().empty()) {
+    // Checked as a prediction is, with a port of its own.
+    wire::ip_endpoint e;
+    e.set_ip(w->external_ip());
+    e.set_port(min_punch_port);
+    auto ep = from_wire(e, m.fam, 0);
+    if (!ep)
+      return bad("external_ip", ep.error().what);
+    m.external_ip = ep->ip;
+  }
   if (static_cast<size_t>(w->local_ports_size()) > max_punch_local_ports)
     return bad("local_ports", "has " + std::to_string(w->local_ports_size())
                                 + " entries, at most " + std::to_string(max_punch_local_ports));
   for (auto p : w->local_ports()) {
-    if (p < min_punch_port || p > 65535)
+    // 0: a socket the kernel gave a port (a spray's many mappings).
+    if (p != 0 && (p < min_punch_port || p > 65535))
       return bad("local_ports", "port " + std::to_string(p) + " is outside "
-                                  + std::to_string(min_punch_port) + "-65535");
+                                  + std::to_string(min_punch_port) + "-65535 (or 0)");
     m.local_ports.push_back(static_cast<uint16_t>(p));
   }
   if (w->spray_probes() > max_punch_spray_probes)

@@ -54,6 +54,9 @@ struct punch_message {
   /// Where the peer should aim: the sender's predicted external endpoints,
   /// likeliest first (empty: unpredictable).
   std::vector<net::endpoint> predictions;
+  /// The sender's external address: where a spray's probes go when the
+  /// sender (the spraying side) predicts no port.
+  std::optional<net::ip_address> external_ip;
   /// The sender's local ports, one per socket.
   std::vector<uint16_t> local_ports;
   /// A spray's probing side: how many random ports it probes.

@@ -145,6 +145,34 @@ TEST(PunchOffer, ALocalPortBelowTheFloorIsRefused) {
   expect_refused(round_trip(m), "local_ports");
 }
 
+TEST(PunchOffer, LocalPortsTheKernelPicksRoundTripAsZero) {
+  // A spraying side binds its many sockets anywhere: the lab's
+  // port-restricted - symmetric pairs failed while its answer was refused.
+  auto m = offer();
+  m.local_ports.assign(256, 0);
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_EQ(back->local_ports, m.local_ports);
+}
+
+TEST(PunchOffer, AnExternalAddressWithoutPredictionsRoundTrips) {
+  // A spraying side's answer: its address, no port to aim at.
+  auto m = offer();
+  m.predictions.clear();
+  m.external_ip = *net::ip_address::parse("198.51.100.7");
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  ASSERT_TRUE(back->external_ip);
+  EXPECT_EQ(*back->external_ip, *m.external_ip);
+  EXPECT_TRUE(back->predictions.empty());
+}
+
+TEST(PunchOffer, AnExternalAddressOfTheOtherFamilyIsRefused) {
+  auto m = offer();
+  m.external_ip = *net::ip_address::parse("2001:db8::7");
+  expect_refused(round_trip(m), "external_ip");
+}
+
 TEST(PunchOffer, AnOfferWithoutAKeyIsRefused) {
   auto m = offer();
   m.ephemeral_key.reset();
