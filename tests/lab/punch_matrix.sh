@@ -252,9 +252,14 @@ worst() { numbers | tail -n1 | grep . || echo -; }
 fails=0; notes=()
 mismatch() { fails=$((fails + 1)); notes+=("$1"); }
 ROWS_UDP=(); ROWS_TCP=(); ROWS_WHY=()
+declare -A GLANCE=()   # "a~b" -> "udp tcp ice" marks
+mark() { # mark <successes> <runs>: all, none or how many
+  if [ "$2" = 0 ]; then echo "-"; elif [ "$1" = "$2" ]; then echo "✓"; elif [ "$1" = 0 ]; then echo "✗"; else echo "$1/$2"; fi
+}
 for p in "${PAIRS[@]}"; do
   read -r a b <<< "$p"; k=$(pair_key "$a" "$b"); f=$WORK/res/$k
   name="$a - $b"
+  udp_mark=- tcp_mark=- ice_mark=-
   ROWS_WHY+=("| $name | ${EXP_UDP[$k]} | ${EXP_TCP[$k]} | ${EXP_ICE[$k]} | ${EXP_WHY[$k]} |")
   if [ ! -e "$f" ]; then
     ROWS_UDP+=("| $name | ${EXP_UDP[$k]} | not run: time budget | | | ${EXP_ICE[$k]} | not run | | | |")
@@ -270,6 +275,7 @@ for p in "${PAIRS[@]}"; do
     types=$(grep '^ice .* ok=1 ' "$f" | while read -r l; do echo "$(field local "$l")/$(field remote "$l")"; done | sort -u | tr '\n' ' ')
     reasons=$(grep '^ice .* ok=0 ' "$f" | while read -r l; do field reason "$l"; done | sort -u | tr '\n' ' ')
     ice_cells="$nok/$n | $imed / $iwst | ${types:-}${reasons:+fail: $reasons}"
+    ice_mark=$(mark "$nok" "$n")
     case ${EXP_ICE[$k]} in
       connect) [ "$nok" = "$n" ] && [ "$n" = "$RUNS" ] || mismatch "$name: libnice connected $nok of $n runs, expected every run ($reasons)";;
       fail) [ "$nok" = 0 ] || mismatch "$name: libnice connected $nok of $n runs, expected none: the lab's NATs are not what punch_expected.txt says";;
@@ -286,6 +292,7 @@ for p in "${PAIRS[@]}"; do
       refl=$(grep "^p2pd .*transport=$tp .* ok=0 " "$f" | while read -r l; do echo "$(field ms "$l") ms: $(field reason "$l")"; done | sort -u | head -n 3 | tr '\n' ';')
       exp=$([ $tp = udp ] && echo "${EXP_UDP[$k]}" || echo "${EXP_TCP[$k]}")
       cells="$nok/$n | $pmed / $pwst | ${strat:-}${refl:+ refused/failed: ${refl//_/ }}"
+      [ $tp = udp ] && udp_mark=$(mark "$nok" "$n") || tcp_mark=$(mark "$nok" "$n")
       case $exp in
         connect)
           [ "$nok" = "$n" ] && [ "$n" = "$RUNS" ] || mismatch "$name $tp: p2pd connected $nok of $n runs, expected every run (${refl//_/ })"
@@ -318,6 +325,7 @@ for p in "${PAIRS[@]}"; do
       ROWS_TCP+=("| $name | ${EXP_TCP[$k]} | $cells |")
     fi
   done
+  GLANCE[$k]="$udp_mark $tcp_mark $ice_mark"
 done
 
 # ------------------------------------------------------------------ the table
@@ -343,6 +351,21 @@ rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "  (gathering included); pair: its selected candidates' types, local/remote. ${ICE_WHY:+**$ICE_WHY.**}"
   echo "- runs: successes of runs; ms: median / worst of the successful runs; ratio: p2pd's"
   echo "  UDP median over libnice's."
+  echo
+  echo "## At a glance"
+  echo
+  echo "Each cell: p2pd UDP, p2pd TCP, libnice (✓ every run connected, ✗ none, k/n some)."
+  echo
+  printf '| |'; for m in "${MODE_LIST[@]}"; do printf ' %s |' "$m"; done; echo
+  printf '|---|'; for m in "${MODE_LIST[@]}"; do printf -- '---|'; done; echo
+  for ra in "${MODE_LIST[@]}"; do
+    printf '| %s |' "$ra"
+    for cb in "${MODE_LIST[@]}"; do
+      g=${GLANCE[$(pair_key "$ra" "$cb")]:-${GLANCE[$(pair_key "$cb" "$ra")]:-}}
+      printf ' %s |' "${g:-}"
+    done
+    echo
+  done
   echo
   echo "## UDP"
   echo
