@@ -16,6 +16,7 @@
 
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/node/punch/meeting.hpp"
+#include "p2pd/net/util/server_list.hpp"
 #include "p2pd/proto/envelope_codec.hpp"
 
 namespace p2pd::node {
@@ -26,6 +27,28 @@ using session_ptr = std::shared_ptr<punch_session>;
 
 millis to_millis(caf::timespan t) {
   return std::chrono::duration_cast<millis>(t);
+}
+
+// The STUN server to hold a mapping with: the one the interface's probe
+// used, else (a route whose UDP probes all failed, which may still map TCP)
+// the first configured one of the family, given by address.
+endpoint hold_server(const node_state& st, uint8_t i, net::family fam) {
+  if (i < st.snaps.size()) {
+    auto server = st.snaps[i].nat(fam).server;
+    if (server.port != 0 && server.fam() == fam)
+      return server;
+  }
+  for (auto& e : st.spec.iface.stun_servers)
+    if (e.port != 0 && e.fam() == fam)
+      return e;
+  for (auto& e : st.spec.iface.servers) {
+    if (e.kind != net::server_kind::stun && e.kind != net::server_kind::nat)
+      continue;
+    auto ip = net::ip_address::parse(e.host); // names: the interface resolves them, we do not block
+    if (ip && ip->fam() == fam && e.port != 0)
+      return endpoint{*ip, e.port};
+  }
+  return {};
 }
 
 // What we know of our NAT on interface `i` for `fam`.
@@ -78,7 +101,7 @@ void refuse_message(node_actor_ptr self, const std::string& peer, errc code, std
 void predict(node_actor_ptr self, punch_session& s, uint16_t port,
              std::optional<net::held_mapping> held, std::optional<net::ip_address> mapped_ip) {
   auto& st = self->state;
-  auto prof = own_profile(st, s.route, s.fam);
+  auto prof = net::for_protocol(own_profile(st, s.route, s.fam), s.proto);
   prof.held = held;
   auto side = net::predict_own(prof, s.verdict, st.spec.punch_limits, st.spec.stack->rng_seed());
   auto ip = mapped_ip ? mapped_ip : own_public(st, s.route, s.fam);
@@ -106,7 +129,7 @@ void predict(node_actor_ptr self, punch_session& s, uint16_t port,
 template <class F>
 void prepare_side(node_actor_ptr self, session_ptr s, F then) {
   auto& st = self->state;
-  auto server = s->route < st.snaps.size() ? st.snaps[s->route].nat(s->fam).server : endpoint{};
+  auto server = hold_server(st, s->route, s->fam);
   if (s->verdict.kind == net::punch_kind::spray && !net::predictable_ports(own_profile(st, s->route, s->fam))) {
     // The spraying side: many sockets, mappings nobody can predict.
     predict(self, *s, 0, std::nullopt, std::nullopt);

@@ -95,8 +95,18 @@ bool predictable_once_held(const nat_profile& p) {
   return cone(p.nat) || sequential(p.delta.type);
 }
 
-punch_verdict punch_feasibility(const nat_profile& us, const nat_profile& peer, protocol proto,
+nat_profile for_protocol(nat_profile p, protocol proto) {
+  if (proto == protocol::tcp && p.nat == nat_type::blocked) {
+    p.nat = nat_type::port_restricted;
+    p.delta = delta_result{delta_type::unknown, 0};
+  }
+  return p;
+}
+
+punch_verdict punch_feasibility(const nat_profile& us_in, const nat_profile& peer_in, protocol proto,
                                 const punch_limits& limits) {
+  auto us = for_protocol(us_in, proto);
+  auto peer = for_protocol(peer_in, proto);
   punch_verdict out;
   if (proto == protocol::udp)
     for (bool ours : {true, false})

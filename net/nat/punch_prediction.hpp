@@ -87,7 +87,13 @@ struct punch_verdict {
   double odds = 1.0;
 };
 
-/// How `us` and `peer` can punch over `proto`, each side predictable once
+/// The profile as it stands for a punch over `proto`: over TCP a NAT that
+/// blocks UDP says nothing of its TCP mappings, so it is taken as the
+/// default port-restricted cone, predicted from the TCP mapping the side
+/// holds (a STUN request over TCP from its punch port).
+nat_profile for_protocol(nat_profile p, protocol proto);
+
+/// How `us` and `peer` can punch over `proto` (each for_protocol()), each side predictable once
 /// held (predictable_once_held()). Symmetric in its arguments:
 /// punch_feasibility(a, b) and (b, a) give the same kind.
 punch_verdict punch_feasibility(const nat_profile& us, const nat_profile& peer, protocol proto,

@@ -111,7 +111,7 @@ void plan_direct(const local_view& me, const peer_address& peer, family fam,
 
 // Our first route of `fam` with the peer's first one that has an address on
 // the Internet (an external one, or a public NIC address).
-void plan_punch(const local_view& me, const peer_address& peer, family fam,
+void plan_punch(const local_view& me, const peer_address& peer, family fam, bool stream,
                 std::vector<attempt>& out) {
   auto ours = std::find_if(me.self.routes.begin(), me.self.routes.end(),
                            [&](const peer_route& r) { return r.fam == fam && r.nic; });
@@ -130,7 +130,10 @@ void plan_punch(const local_view& me, const peer_address& peer, family fam,
       pub = p.nic;
       path = path_kind::lan;
     }
-    if (!pub)
+    // A peer whose UDP probes all failed has no external address, but its
+    // NAT may map TCP: the exchange brings the address its TCP mapping has.
+    bool address_from_exchange = !pub && stream && p.nat == net::nat_type::blocked;
+    if (!pub && !address_from_exchange)
       continue;
     attempt a;
     a.how = strategy::punch;
@@ -138,7 +141,7 @@ void plan_punch(const local_view& me, const peer_address& peer, family fam,
     a.path = path;
     a.local_interface = ours->interface;
     a.remote_interface = p.interface;
-    a.target = net::endpoint{*pub, 0};
+    a.target = net::endpoint{pub ? *pub : net::ip_address::any(fam), 0};
     a.bind = *ours->nic;
     out.push_back(a);
     return;
@@ -196,7 +199,7 @@ std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer
     if (how == strategy::punch) {
       if (!peer.channels.empty())
         for (auto fam : opts.families)
-          plan_punch(me, peer, fam, mine);
+          plan_punch(me, peer, fam, opts.kind == transport::stream, mine);
     } else if (how == strategy::direct) {
       for (auto fam : opts.families)
         plan_direct(me, peer, fam, mine);

@@ -99,6 +99,20 @@ TEST(punch_feasibility, blocked_udp_is_refused_over_udp_naming_the_side) {
             "our NAT blocks UDP");
 }
 
+TEST(punch_feasibility, over_tcp_a_udp_blocked_nat_is_a_port_restricted_cone) {
+  // The lab's udp-blocked site drops UDP and maps TCP like any Linux NAT.
+  EXPECT_EQ(kind(udp_blocked, port_restricted, protocol::tcp), punch_kind::simultaneous);
+  EXPECT_EQ(kind(udp_blocked, udp_blocked, protocol::tcp), punch_kind::simultaneous);
+  EXPECT_EQ(kind(udp_blocked, symmetric, protocol::tcp), punch_kind::impossible);
+  EXPECT_EQ(kind(udp_blocked, port_restricted, protocol::udp), punch_kind::impossible);
+  auto held = for_protocol(udp_blocked, protocol::tcp);
+  held.held = held_mapping{5000, 5000};
+  auto side = predict_own(held, punch_feasibility(held, port_restricted, protocol::tcp), {}, 1);
+  ASSERT_EQ(side.external.size(), 1u);
+  EXPECT_EQ(side.external.front(), 5000);
+  EXPECT_EQ(for_protocol(udp_blocked, protocol::udp).nat, nat_type::blocked);
+}
+
 TEST(punch_feasibility, gives_both_sides_the_same_verdict) {
   const nat_profile all[] = {open_site, full_cone, restricted, port_restricted,
                              symmetric, symmetric_plus1, udp_blocked,

@@ -184,3 +184,18 @@ TEST(ConnectPlan, ReverseNeedsThePeersSignallingAndOurRoute) {
             (std::vector<std::string>{"reverse IPv4 signalling if0->if0"}));
   EXPECT_TRUE(plan_connect(me_with({}), unreachable, {}).empty());
 }
+
+TEST(ConnectPlan, APunchOverTcpIsPlannedToAPeerWhoseUdpIsBlocked) {
+  // No external address (its UDP probes failed), but its NAT may map TCP:
+  // the punch's exchange brings the address.
+  auto me = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)});
+  auto blocked = v4(0, "10.0.8.2", nullptr, 4001);
+  blocked.nat = net::nat_type::blocked;
+  auto peer = node_with({blocked});
+  connect_options tcp{{strategy::punch}};
+  EXPECT_EQ(describe(plan_connect(me, peer, tcp)),
+            (std::vector<std::string>{"punch IPv4 external if0->if0"}));
+  connect_options udp{{strategy::punch}};
+  udp.kind = transport::datagram;
+  EXPECT_TRUE(plan_connect(me, peer, udp).empty());
+}
