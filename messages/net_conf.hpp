@@ -67,6 +67,8 @@ struct net_conf {
   /// TCP keep-alive on every connection: the first probe after this much
   /// idle time (whole seconds); 0: off.
   caf::timespan keep_alive{0};
+  /// The IP TTL (hop limit) of what the pipe sends; 0: the system's.
+  uint8_t ttl = 0;
 };
 
 template <class Inspector>
@@ -75,7 +77,7 @@ typename Inspector::result_type inspect(Inspector& f, net_conf& x) {
            x.con_timeout, x.max_qsize, x.enable_msg_ids, x.max_msg_ids, x.reuse_addr,
            x.broadcast, x.reader_limit, x.do_close, x.linger, x.send_retry,
            x.max_write_buffer, x.max_clients, x.idle_timeout, x.msg_deadline, x.use_ssl,
-           x.ssl_handshake, x.keep_alive);
+           x.ssl_handshake, x.keep_alive, x.ttl);
 }
 
 } // namespace p2pd

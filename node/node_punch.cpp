@@ -195,6 +195,7 @@ void arm(node_actor_ptr self, const punch_session& s, caf::timespan after) {
 // Starts the mechanism after `wait`.
 void schedule(node_actor_ptr self, session_ptr s, millis wait) {
   s->at = punch_session::step::answered;
+  prime_mappings(self, s);
   self->delayed_send(self, wait, punch_go_atom::value, s->peer_id, s->id);
 }
 

@@ -8,9 +8,11 @@
 
 #include "caf/send.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/punch/tcp_punch.hpp"
 #include "p2pd/actors/punch/udp_punch.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/addr/ip_class.hpp"
 #include "p2pd/net/crypto/session_key.hpp"
 #include "p2pd/node/link/hello.hpp"
 
@@ -185,6 +187,42 @@ std::array<uint8_t, 32> make_punch_key(punch_session& s) {
   auto pub = k->pub();
   s.key = std::make_shared<net::ephemeral_key>(std::move(*k));
   return pub;
+}
+
+void prime_mappings(node_actor_ptr self, std::shared_ptr<punch_session> s) {
+  auto& st = self->state;
+  // UDP only. A low-TTL SYN was tried: the ICMP error it draws leaves the
+  // NAT's connection tracking in a state in which the next SYN of that
+  // four-tuple goes out untranslated (seen in the lab), so TCP punches
+  // fail that would work without it.
+  if (st.spec.punch_prime_ttl == 0 || s->proto != net::protocol::udp || !s->theirs
+      || s->ours.local_ports.size() != 1 || s->ours.local_ports.front() == 0)
+    return; // a spraying side's many sockets have no port to prime
+  // Only across the Internet: on a LAN or one host the packet would arrive.
+  std::vector<endpoint> targets;
+  for (auto& p : s->theirs->predictions) {
+    auto scope = net::classify(p.ip);
+    if (scope != net::ip_scope::loopback && scope != net::ip_scope::private_v4
+        && scope != net::ip_scope::link_local && scope != net::ip_scope::unique_local)
+      targets.push_back(p);
+  }
+  if (targets.empty())
+    return;
+  pipe_spec base;
+  base.proto = net::protocol::udp;
+  base.local = endpoint{s->bind, s->ours.local_ports.front()};
+  base.conf.reuse_addr = true;
+  base.conf.ttl = st.spec.punch_prime_ttl;
+  auto pipe = st.spec.stack->spawn_pipe(self->home_system(), base);
+  s->pipes.push_back(pipe);
+  self->request(pipe, timeouts::listen, caf::open_atom::value)
+    .then(
+      [=](pipe_info&) {
+        for (auto& t : targets)
+          caf::anon_send(pipe, send_atom::value, bytes{'\0'}, t);
+        caf::anon_send(pipe, caf::close_atom::value); // after the sends, in order
+      },
+      [](caf::error&) {}); // no head start: the punch goes on without it
 }
 
 void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s) {

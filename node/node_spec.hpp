@@ -82,6 +82,15 @@ struct node_spec {
   caf::timespan punch_interval = std::chrono::milliseconds(100);
   /// Added to half the round trip before both sides start (jitter).
   caf::timespan punch_margin = std::chrono::milliseconds(30);
+  /// Before the meeting of a UDP punch, a node sends one datagram from its
+  /// punch port to each of the peer's external predictions with
+  /// this TTL: it opens our NAT's mapping and dies before the peer's NAT.
+  /// Without it, a NAT that takes the peer's early probe as traffic for
+  /// itself (Linux masquerade routers that accept input) keeps that tuple
+  /// and maps our own packets to another port. 0: off. 2 passes a home
+  /// router and dies at the next hop; too small or too large only loses the
+  /// head start.
+  uint8_t punch_prime_ttl = 2;
   /// Ports predicted, sockets and probes of a punch.
   net::punch_limits punch_limits;
   /// NTP servers for the clock the punch meeting time is set on (a server

@@ -275,6 +275,10 @@ void on_punch_go(node_actor_ptr self, const std::string& peer, uint64_t id);
 /// returns its public half; derives keys and runs the TCP or UDP punch.
 std::array<uint8_t, 32> make_punch_key(punch_session& s);
 void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s);
+/// Opens our NAT's mapping toward the peer's predictions as soon as the
+/// meeting is set, with a datagram that dies before the peer's NAT
+/// (node_spec::punch_prime_ttl; UDP punches only).
+void prime_mappings(node_actor_ptr self, std::shared_ptr<punch_session> s);
 /// A TCP punch's timer: whether it was one of ours.
 bool on_punch_tick(node_actor_ptr self, const tcp_punch_tick& t);
 /// Whether the event's pipe belongs to a punch; if so, the punch gets it.

@@ -79,6 +79,16 @@ error apply_late_options(int fd, protocol proto, const socket_options& opts) {
         || set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 5) != 0)
       return sys_error(errc::socket_failed, "setting TCP keep-alive failed", errno);
   }
+  if (opts.ttl) {
+    int domain = 0;
+    socklen_t len = sizeof(domain);
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+      return sys_error(errc::socket_failed, "reading the socket's family failed", errno);
+    bool v6 = domain == AF_INET6;
+    if (set_int(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_UNICAST_HOPS : IP_TTL, *opts.ttl) != 0)
+      return sys_error(errc::socket_failed,
+                       "setting the TTL to " + std::to_string(*opts.ttl) + " failed", errno);
+  }
   return {};
 }
 

@@ -36,6 +36,10 @@ struct socket_options {
   /// connection (the original's set_keep_alive). NAT mappings of an idle
   /// connection stay open, and a dead peer is noticed.
   std::optional<int> keep_alive;
+  /// IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6) of what the socket sends: a
+  /// hole punch's first packet lives just long enough to open the own NAT's
+  /// mapping and dies before the peer's NAT.
+  std::optional<int> ttl;
 };
 
 /// Bytes a TCP socket has sent or still has to send that the peer has not

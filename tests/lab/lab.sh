@@ -205,9 +205,13 @@ build() {
     # the LAN carries both the private /24 and the site's public /29
     {
       echo "link set lo up"
-      echo "addr add $S_WAN4/24 dev wan0"
+      # /32 and a route to the core only: traffic between two sites goes
+      # through the core, one hop more, as between two homes on the
+      # Internet (a punch's low-TTL first packet must die between the NATs)
+      echo "addr add $S_WAN4/32 dev wan0"
       echo "addr add $S_WAN6/64 dev wan0 nodad"
       echo "link set wan0 up"
+      echo "route add $CORE_ISP4/32 dev wan0"
       echo "route add default via $CORE_ISP4"
       echo "route add default via $CORE_ISP6"
       echo "addr add $S_PRIV_GW4/24 dev lan0"

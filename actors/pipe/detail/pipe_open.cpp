@@ -28,6 +28,8 @@ net::socket_options sock_opts(const net_conf& conf) {
   o.broadcast = conf.broadcast;
   if (conf.linger >= 0)
     o.linger = conf.linger;
+  if (conf.ttl != 0)
+    o.ttl = conf.ttl;
   return o;
 }
 

@@ -1,0 +1,43 @@
+#include "p2pd/net/sock/socket.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+using namespace p2pd::net;
+
+namespace {
+
+int get_int(int fd, int level, int name) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  ::getsockopt(fd, level, name, &v, &len);
+  return v;
+}
+
+} // namespace
+
+TEST(Ttl, AnIPv4SocketSendsWithTheTtlAsked) {
+  socket_options opts;
+  opts.ttl = 2;
+  auto fd = open_bound_socket(protocol::udp, {ip_address::loopback(family::v4), 0}, opts);
+  ASSERT_TRUE(fd) << fd.error().what;
+  EXPECT_EQ(get_int(fd->get(), IPPROTO_IP, IP_TTL), 2);
+}
+
+TEST(Ttl, AnIPv6SocketGetsItAsItsHopLimit) {
+  socket_options opts;
+  opts.ttl = 3;
+  auto fd = open_bound_socket(protocol::tcp, {ip_address::loopback(family::v6), 0}, opts);
+  ASSERT_TRUE(fd) << fd.error().what;
+  EXPECT_EQ(get_int(fd->get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS), 3);
+}
+
+TEST(Ttl, AnOutOfRangeTtlIsAClearError) {
+  socket_options opts;
+  opts.ttl = 300;
+  auto fd = open_bound_socket(protocol::udp, {ip_address::loopback(family::v4), 0}, opts);
+  ASSERT_FALSE(fd);
+  EXPECT_NE(fd.error().what.find("TTL to 300"), std::string::npos) << fd.error().what;
+}
