@@ -36,11 +36,24 @@ caf::expected<node_handle> runtime::start_node(node_spec spec) {
   if (!hdl)
     return hdl.error();
   core_->nodes.push_back(caf::actor_cast<caf::actor>(*hdl));
+  // A node that fails at once (a missing interface) may end before it reads
+  // the ready request: then its exit reason is the answer.
+  core_->self->monitor(*hdl);
   auto info = call<node_info>(core_->self, *hdl, start_wait, ready_atom::value);
   if (!info) {
+    auto err = info.error();
+    if (err == caf::sec::request_receiver_down)
+      core_->self->receive(
+        [&](caf::down_msg& dm) {
+          if (dm.reason)
+            err = dm.reason;
+        },
+        caf::after(std::chrono::seconds(1)) >> [] {});
+    core_->self->demonitor(hdl->address());
     core_->self->send_exit(*hdl, caf::exit_reason::user_shutdown);
-    return info.error();
+    return err;
   }
+  core_->self->demonitor(hdl->address());
   return node_handle{core_, *hdl, std::move(*info)};
 }
 
