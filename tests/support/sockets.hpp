@@ -21,6 +21,15 @@
 
 namespace p2pd::test {
 
+/// An int socket option's value, -1 if it cannot be read.
+inline int sockopt_int(int fd, int level, int name) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) != 0)
+    return -1;
+  return v;
+}
+
 /// A blocking TCP connection from a plain socket (a peer outside p2pd);
 /// empty if it could not connect.
 inline net::unique_fd raw_connect(const net::endpoint& to) {

@@ -5,25 +5,18 @@
 
 #include <gtest/gtest.h>
 
+#include "support/sockets.hpp"
+
 using namespace p2pd::net;
 
-namespace {
-
-int get_int(int fd, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof v;
-  ::getsockopt(fd, level, name, &v, &len);
-  return v;
-}
-
-} // namespace
+using p2pd::test::sockopt_int;
 
 TEST(Ttl, AnIPv4SocketSendsWithTheTtlAsked) {
   socket_options opts;
   opts.ttl = 2;
   auto fd = open_bound_socket(protocol::udp, {ip_address::loopback(family::v4), 0}, opts);
   ASSERT_TRUE(fd) << fd.error().what;
-  EXPECT_EQ(get_int(fd->get(), IPPROTO_IP, IP_TTL), 2);
+  EXPECT_EQ(sockopt_int(fd->get(), IPPROTO_IP, IP_TTL), 2);
 }
 
 TEST(Ttl, AnIPv6SocketGetsItAsItsHopLimit) {
@@ -31,7 +24,7 @@ TEST(Ttl, AnIPv6SocketGetsItAsItsHopLimit) {
   opts.ttl = 3;
   auto fd = open_bound_socket(protocol::tcp, {ip_address::loopback(family::v6), 0}, opts);
   ASSERT_TRUE(fd) << fd.error().what;
-  EXPECT_EQ(get_int(fd->get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS), 3);
+  EXPECT_EQ(sockopt_int(fd->get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS), 3);
 }
 
 TEST(Ttl, AnOutOfRangeTtlIsAClearError) {

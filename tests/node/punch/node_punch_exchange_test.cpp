@@ -3,6 +3,7 @@
 // do not decode, aim at odd ports, answer nothing asked, replay an offer or
 // come in a flood. Each refusal is counted and told to subscribers.
 #include "node/node_fixture.hpp"
+#include "node/punch/raw_peer.hpp"
 
 #include "p2pd/actors/signal/node/signal_node.hpp"
 #include "p2pd/api/blocking.hpp"
@@ -13,53 +14,6 @@ using namespace p2pd;
 using namespace p2pd::test;
 
 namespace {
-
-/// A peer that speaks signalling only: it sends punch messages it made
-/// itself and sees what comes back.
-struct raw_peer {
-  raw_peer(runtime& rt, signal_hub_actor hub)
-    : id(std::make_shared<const net::identity>(make_identity())), inbox(rt.system()) {
-    signal_node_spec s;
-    s.identity = id;
-    s.hub = std::move(hub);
-    auto n = start_signal_node(rt.system(), s);
-    if (!n)
-      throw std::runtime_error("signal node: " + render(n.error()));
-    node = *n;
-    inbox->request(node, std::chrono::seconds(5), caf::subscribe_atom::value,
-                   caf::actor_cast<caf::actor>(inbox.ptr()))
-      .receive([](caf::ok_atom) {}, [](caf::error& err) { FAIL() << render(err); });
-  }
-  ~raw_peer() { caf::anon_send_exit(node, caf::exit_reason::user_shutdown); }
-
-  void send(const net::public_keys& to, const std::vector<uint8_t>& payload) {
-    inbox->request(node, std::chrono::seconds(5), send_atom::value, to,
-                   static_cast<uint32_t>(wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST),
-                   bytes(payload.begin(), payload.end()))
-      .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
-  }
-  void send(const net::public_keys& to, const node::punch_message& m) {
-    send(to, node::encode_punch(m));
-  }
-
-  /// The next punch message that comes back.
-  std::optional<node::punch_message> next() {
-    auto msg = next_where<signal_message>(inbox, [](const signal_message& m) {
-      return m.type == wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST;
-    });
-    if (!msg)
-      return std::nullopt;
-    auto m = node::decode_punch(reinterpret_cast<const uint8_t*>(msg->plaintext.data()),
-                                msg->plaintext.size());
-    if (!m)
-      return std::nullopt;
-    return *m;
-  }
-
-  std::shared_ptr<const net::identity> id;
-  signal_node_actor node;
-  caf::scoped_actor inbox;
-};
 
 class NodePunchExchange : public node_fixture {
 protected:

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "node/node_fixture.hpp"
+#include "node/punch/raw_peer.hpp"
 #include "support/chrony_fixture.hpp"
 
 #include "p2pd/actors/ntp/ntp_clock.hpp"
@@ -18,83 +19,23 @@ using namespace p2pd::test;
 
 namespace {
 
-/// A peer that is only a signal node on the hub, scripted by the test: it
-/// has a signed address (open Internet, on loopback, nothing listening) and
-/// answers offers as the test says.
-struct scripted_peer {
-  scripted_peer(runtime& rt, signal_hub_actor hub)
-    : id(std::make_shared<const net::identity>(make_identity())), inbox(rt.system()) {
-    signal_node_spec s;
-    s.identity = id;
-    s.hub = std::move(hub);
-    auto n = start_signal_node(rt.system(), s);
-    if (!n)
-      throw std::runtime_error("signal node: " + render(n.error()));
-    node = *n;
-    inbox->request(node, std::chrono::seconds(5), caf::subscribe_atom::value,
-                   caf::actor_cast<caf::actor>(inbox.ptr()))
-      .receive([](caf::ok_atom) {}, [](caf::error& err) { FAIL() << render(err); });
-    node::peer_address addr;
-    addr.keys = id->pub();
-    node::peer_route r;
-    r.nic = net::ip_address::loopback(net::family::v4);
-    r.port = 9; // nothing answers there
-    r.nat = net::nat_type::open_internet;
-    addr.routes.push_back(r);
-    addr.channels.push_back({node::channel_kind::hub, "hub"});
-    auto text = node::encode_peer_address(addr, *id);
-    if (!text)
-      throw std::runtime_error("peer address: " + text.error().what);
-    address = *text;
-  }
-  ~scripted_peer() { caf::anon_send_exit(node, caf::exit_reason::user_shutdown); }
-
-  /// The next offer that comes (its sender is remembered for the answer).
-  std::optional<node::punch_message> next_offer() {
-    auto msg = next_where<signal_message>(inbox, [](const signal_message& m) {
-      return m.type == wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST;
-    });
-    if (!msg)
-      return std::nullopt;
-    offerer = msg->sender_keys;
-    auto m = node::decode_punch(reinterpret_cast<const uint8_t*>(msg->plaintext.data()),
-                                msg->plaintext.size());
-    if (!m)
-      return std::nullopt;
-    return *m;
-  }
-
-  /// A well-formed answer from the open Internet to `offer`.
-  node::punch_message answer_to(const node::punch_message& offer) {
-    auto key = net::ephemeral_key::generate();
-    node::punch_message answer;
-    answer.request_id = offer.request_id;
-    answer.phase = node::punch_phase::answer;
-    answer.proto = offer.proto;
-    answer.fam = offer.fam;
-    answer.nat = net::nat_type::open_internet;
-    answer.predictions = {*net::endpoint::parse("127.0.0.1:9999")};
-    answer.local_ports = {9999};
-    if (key)
-      answer.ephemeral_key = key->pub();
-    answer.interval_ms = offer.interval_ms;
-    answer.window_ms = offer.window_ms;
-    return answer;
-  }
-
-  void send_to_offerer(const std::vector<uint8_t>& payload) {
-    inbox->request(node, std::chrono::seconds(5), send_atom::value, offerer,
-                   static_cast<uint32_t>(wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST),
-                   bytes(payload.begin(), payload.end()))
-      .receive([](net::message_id) {}, [](caf::error& err) { FAIL() << render(err); });
-  }
-
-  std::shared_ptr<const net::identity> id;
-  signal_node_actor node;
-  caf::scoped_actor inbox;
-  std::string address;
-  net::public_keys offerer;
-};
+/// A well-formed answer from the open Internet to `offer`.
+node::punch_message answer_to(const node::punch_message& offer) {
+  auto key = net::ephemeral_key::generate();
+  node::punch_message answer;
+  answer.request_id = offer.request_id;
+  answer.phase = node::punch_phase::answer;
+  answer.proto = offer.proto;
+  answer.fam = offer.fam;
+  answer.nat = net::nat_type::open_internet;
+  answer.predictions = {*net::endpoint::parse("127.0.0.1:9999")};
+  answer.local_ports = {9999};
+  if (key)
+    answer.ephemeral_key = key->pub();
+  answer.interval_ms = offer.interval_ms;
+  answer.window_ms = offer.window_ms;
+  return answer;
+}
 
 class NodePunch : public node_fixture {
 protected:
@@ -212,13 +153,13 @@ TEST_F(NodePunch, APunchLeavesOnlyItsConnectionOpen) {
 TEST_F(NodePunch, AnInitiatorWhosePeerNeverPunchesFailsWithinTheWindow) {
   // The peer answers the offer and then does nothing.
   auto a = start(open_spec());
-  scripted_peer peer{rt, hub};
+  raw_peer peer{rt, hub};
   auto fut = std::async(std::launch::async, [&] {
-    return a.connect(peer.address, punch_over(node::transport::datagram));
+    return a.connect(peer.address(), punch_over(node::transport::datagram));
   });
-  auto m = peer.next_offer();
+  auto m = peer.next();
   ASSERT_TRUE(m);
-  peer.send_to_offerer(node::encode_punch(peer.answer_to(*m)));
+  peer.send(peer.last_sender, answer_to(*m));
   auto conn = fut.get();
   ASSERT_FALSE(conn);
   auto why = render(conn.error());
@@ -229,15 +170,15 @@ TEST_F(NodePunch, AnInitiatorWhosePeerNeverPunchesFailsWithinTheWindow) {
 
 TEST_F(NodePunch, AnAnswerTheInitiatorRefusesEndsItsPunchAtOnceWithTheReason) {
   auto a = start(open_spec());
-  scripted_peer peer{rt, hub};
+  raw_peer peer{rt, hub};
   auto fut = std::async(std::launch::async, [&] {
-    return a.connect(peer.address, punch_over(node::transport::datagram));
+    return a.connect(peer.address(), punch_over(node::transport::datagram));
   });
-  auto m = peer.next_offer();
+  auto m = peer.next();
   ASSERT_TRUE(m);
-  auto answer = peer.answer_to(*m);
+  auto answer = answer_to(*m);
   answer.local_ports = {80}; // below the floor: the decoder refuses it
-  peer.send_to_offerer(node::encode_punch(answer));
+  peer.send(peer.last_sender, answer);
   auto conn = fut.get();
   ASSERT_FALSE(conn);
   auto why = render(conn.error());
