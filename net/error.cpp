@@ -51,6 +51,9 @@ const char* to_string(errc x) {
     case errc::child_failed: return "child_failed";
     case errc::server_refused: return "server_refused";
     case errc::punch_failed: return "punch_failed";
+    case errc::auth_refused: return "auth_refused";
+    case errc::quota_exceeded: return "quota_exceeded";
+    case errc::allocation_lost: return "allocation_lost";
   }
   return "unknown";
 }

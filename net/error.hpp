@@ -54,6 +54,9 @@ enum class errc : uint8_t {
   child_failed,         ///< a node's child (interface actor, signal node, daemon) failed more often than its restart budget allows
   server_refused,       ///< a server answered but will not serve: an NTP kiss-o'-death, a server whose clock is not synchronised
   punch_failed,         ///< a hole punch found no path within its window (the message says what was sent and what came)
+  auth_refused,         ///< a server refused our credentials (TURN 401 after a signed request, 441)
+  quota_exceeded,       ///< a server has no room for us: TURN 486 (allocation quota), 508 (capacity)
+  allocation_lost,      ///< a TURN allocation the server no longer knows (437, expired, server restarted or gone)
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -42,9 +42,20 @@ bool answers(const net::endpoint& to, int wait_ms) {
   return msg && msg->cls() == net::stun_class::success;
 }
 
+// coturn binds UDP and TCP (its "TLS/TCP listener") on every listening
+// address and port.
+bool all_bindable(const std::vector<net::ip_address>& ips, uint16_t port) {
+  for (auto& ip : ips)
+    if (!bindable(net::protocol::udp, {ip, port}) || !bindable(net::protocol::tcp, {ip, port}))
+      return false;
+  return true;
+}
+
+constexpr const char* port_taken = "Address already in use";
+
 } // namespace
 
-std::unique_ptr<coturn_server> coturn_server::start(std::string& why) {
+std::unique_ptr<coturn_server> coturn_server::start(std::string& why, coturn_options opts) {
   if (!have_program("turnserver")) {
     why = "not installed: turnserver (Debian package coturn)";
     return nullptr;
@@ -54,44 +65,105 @@ std::unique_ptr<coturn_server> coturn_server::start(std::string& why) {
     why = "cannot make a temporary directory";
     return nullptr;
   }
+  s->opts_ = std::move(opts);
   s->ip1_ = *net::ip_address::parse("127.0.0.1");
   s->ip2_ = *net::ip_address::parse("127.0.0.2");
-  std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> pick{20000, 60000};
-  for (int i = 0; i < 50 && s->port_ == 0; ++i) {
-    auto p = static_cast<uint16_t>(pick(rng));
-    auto a = static_cast<uint16_t>(p + 1);
-    auto udp = net::protocol::udp;
-    if (bindable(udp, {s->ip1_, p}) && bindable(udp, {s->ip2_, p}) && bindable(udp, {s->ip1_, a})
-        && bindable(udp, {s->ip2_, a})) {
-      s->port_ = p;
-      s->alt_port_ = a;
-    }
-  }
-  if (s->port_ == 0) {
-    why = "no free port pair on 127.0.0.1 and 127.0.0.2";
-    return nullptr;
-  }
-  auto d = s->dir_.path();
-  std::vector<std::string> argv{
-    "turnserver", "-n", "--listening-ip=127.0.0.1", "--listening-ip=127.0.0.2",
-    "--listening-port=" + std::to_string(s->port_),
-    "--alt-listening-port=" + std::to_string(s->alt_port_), "--stun-only", "--no-tls",
-    "--no-dtls", "--no-cli", "--fingerprint", "--userdb=" + d + "/turndb",
-    "--pidfile=" + d + "/turnserver.pid", "--log-file=stdout", "--simple-log"};
-  if (!s->proc_.start(argv, d + "/coturn.log", why))
-    return nullptr;
-  // Up when both addresses answer; 100 tries of 100 ms at most.
-  for (int i = 0; i < 100; ++i) {
-    if (!s->proc_.alive()) {
-      why = "turnserver exited: " + s->log();
+  // Another test may take a port between our check and coturn's bind; then
+  // coturn says so in its log and the start goes on with other ports.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (!s->pick_ports()) {
+      why = "no free port pair (UDP and TCP) on 127.0.0.1 and 127.0.0.2";
       return nullptr;
     }
-    if (answers(s->primary(), 100) && answers(s->other_ip(), 100))
+    if (s->launch(why))
       return s;
+    if (why.find(port_taken) == std::string::npos)
+      return nullptr;
+    s->proc_.stop();
   }
-  why = "turnserver did not answer within 10 s: " + s->log();
   return nullptr;
+}
+
+bool coturn_server::pick_ports() {
+  std::vector<net::ip_address> ips{ip1_, ip2_};
+  if (opts_.ipv6)
+    ips.push_back(*net::ip_address::parse("::1"));
+  std::mt19937 rng{std::random_device{}()};
+  // Below coturn's relay range (49152-65535), so that relayed ports do not
+  // collide with the listeners of other coturns running at once.
+  std::uniform_int_distribution<int> pick{20000, 48000};
+  for (int i = 0; i < 50; ++i) {
+    auto p = static_cast<uint16_t>(pick(rng));
+    auto a = static_cast<uint16_t>(p + 1);
+    if (all_bindable(ips, p) && all_bindable(ips, a)) {
+      port_ = p;
+      alt_port_ = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool coturn_server::launch(std::string& why) {
+  auto d = dir_.path();
+  auto log_path = d + "/coturn.log";
+  auto from = read_file(log_path).size();
+  std::vector<std::string> argv{"turnserver",
+                                "-n",
+                                "--listening-ip=127.0.0.1",
+                                "--listening-ip=127.0.0.2",
+                                "--listening-port=" + std::to_string(port_),
+                                "--alt-listening-port=" + std::to_string(alt_port_),
+                                "--no-tls",
+                                "--no-dtls",
+                                "--no-cli",
+                                "--fingerprint",
+                                "--userdb=" + d + "/turndb",
+                                "--pidfile=" + d + "/turnserver.pid",
+                                "--log-file=stdout",
+                                "--simple-log"};
+  if (opts_.ipv6)
+    argv.push_back("--listening-ip=::1");
+  if (!opts_.turn) {
+    argv.push_back("--stun-only");
+  } else {
+    argv.insert(argv.end(), {"--lt-cred-mech", "--user=" + opts_.user + ":" + opts_.password,
+                             "--realm=" + opts_.realm, "--allow-loopback-peers",
+                             "--relay-ip=127.0.0.1", "--no-multicast-peers"});
+    if (opts_.ipv6)
+      argv.push_back("--relay-ip=::1");
+    if (opts_.user_quota > 0)
+      argv.push_back("--user-quota=" + std::to_string(opts_.user_quota));
+    if (opts_.stale_nonce_s > 0)
+      argv.push_back("--stale-nonce=" + std::to_string(opts_.stale_nonce_s));
+    if (opts_.max_lifetime_s > 0)
+      argv.push_back("--max-allocate-lifetime=" + std::to_string(opts_.max_lifetime_s));
+  }
+  if (!proc_.start(argv, log_path, why))
+    return false;
+  // Up when both addresses answer; 100 tries of 100 ms at most.
+  for (int i = 0; i < 100; ++i) {
+    if (!proc_.alive()) {
+      why = "turnserver exited: " + log();
+      return false;
+    }
+    if (read_file(log_path).find(port_taken, from) != std::string::npos) {
+      why = "turnserver could not bind its ports (" + std::string{port_taken} + ")";
+      return false;
+    }
+    if (answers(primary(), 100) && answers(other_ip(), 100)
+        && (!opts_.ipv6 || answers(primary_v6(), 100)))
+      return true;
+  }
+  why = "turnserver did not answer within 10 s: " + log();
+  return false;
+}
+
+bool coturn_server::restart(std::string& why) {
+  proc_.stop();
+  // The same ports: clients must find it where it was. They are ours again
+  // once the old process is gone (SO_REUSEADDR on coturn's side).
+  return launch(why);
 }
 
 std::string coturn_server::log() const {
