@@ -321,6 +321,24 @@ std::optional<endpoint> stun_message::source_address() const {
   return address(stun_attr::source_address);
 }
 
+std::vector<endpoint> stun_message::addresses(uint16_t type) const {
+  std::vector<endpoint> out;
+  auto info = stun_attr_lookup(type);
+  if (info == nullptr
+      || (info->kind != stun_value_kind::address && info->kind != stun_value_kind::xor_address))
+    return out;
+  auto key = xor_key_of(txid_);
+  for (auto& a : attrs_) {
+    if (a.type != type)
+      continue;
+    auto ep = decode_stun_address(a.value.data(), a.value.size(),
+                                  info->kind == stun_value_kind::xor_address ? key.data() : nullptr);
+    if (ep)
+      out.push_back(*ep);
+  }
+  return out;
+}
+
 std::optional<stun_error_code> stun_message::error_code() const {
   auto a = find(stun_attr::error_code);
   if (a == nullptr)

@@ -170,6 +170,9 @@ public:
   /// Any address-type attribute, e.g. ALTERNATE-SERVER or XOR-PEER-ADDRESS:
   /// XORed or not as its type says. Nothing for other types.
   std::optional<endpoint> address(uint16_t type) const;
+  /// Every attribute of that address type, in order (a dual TURN allocation
+  /// carries two XOR-RELAYED-ADDRESS); values that do not decode are left out.
+  std::vector<endpoint> addresses(uint16_t type) const;
 
   std::optional<stun_error_code> error_code() const;
   std::optional<stun_change_request> change_request() const;
