@@ -1,5 +1,5 @@
 // The NAT-PMP codec (RFC 6886): requests byte by byte, responses round trip,
-// each way a response is refused, and the epoch's restart rule.
+// and each way a response is refused (the epoch rule: portmap_epoch_test).
 #include <string>
 #include <vector>
 
@@ -190,25 +190,4 @@ TEST(Natpmp, ResultCodesHaveRfc6886Names) {
   EXPECT_STREQ(to_string(natpmp_result::out_of_resources), "out of resources");
   EXPECT_STREQ(to_string(natpmp_result::unsupported_opcode), "unsupported opcode");
   EXPECT_STREQ(to_string(static_cast<natpmp_result>(6)), "unknown result code");
-}
-
-TEST(NatpmpEpoch, EpochKeepingPaceWithTheClientIsNoRestart) {
-  EXPECT_FALSE(natpmp_restarted(1000, 1080, 80));
-}
-
-TEST(NatpmpEpoch, EpochGoingBackwardsIsARestart) {
-  EXPECT_TRUE(natpmp_restarted(1000, 5, 80));
-}
-
-TEST(NatpmpEpoch, GatewayClockSevenEighthsAsFastLessTwoSecondsIsNoRestart) {
-  // Expected at least 1000 + 80 * 7/8 = 1070; 2 s less is still fine.
-  EXPECT_FALSE(natpmp_restarted(1000, 1068, 80));
-}
-
-TEST(NatpmpEpoch, EpochMoreThanTwoSecondsBelowTheEstimateIsARestart) {
-  EXPECT_TRUE(natpmp_restarted(1000, 1067, 80));
-}
-
-TEST(NatpmpEpoch, SameEpochAtOnceIsNoRestart) {
-  EXPECT_FALSE(natpmp_restarted(1000, 1000, 0));
 }
