@@ -231,6 +231,23 @@ error turn_session::permit(const endpoint& peer, turn_time now) {
   return {};
 }
 
+std::vector<endpoint> turn_session::peers() const {
+  std::vector<endpoint> out;
+  for (auto& [peer, p] : peers_)
+    out.push_back(peer);
+  return out;
+}
+
+bool turn_session::forget(const endpoint& peer) {
+  auto i = peers_.find(peer);
+  if (i == peers_.end())
+    return false;
+  counters_.waiting_dropped += i->second.waiting.size();
+  channels_.erase(i->second.channel);
+  peers_.erase(i);
+  return true;
+}
+
 void turn_session::close(turn_time now) {
   if (state_ == turn_state::closed || state_ == turn_state::closing)
     return;

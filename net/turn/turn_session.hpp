@@ -152,6 +152,12 @@ public:
   error send(const endpoint& peer, const uint8_t* data, size_t size, turn_time now);
   /// Lets `peer`'s IP send to us (CreatePermission), kept fresh until close.
   error permit(const endpoint& peer, turn_time now);
+  /// The peers we send to (a channel bound or being bound).
+  std::vector<endpoint> peers() const;
+  /// Stops sending to `peer` and drops what waits for it; false if unknown.
+  /// Its channel stays bound on the server until it expires (TURN has no
+  /// unbind), so its number is not given to another peer.
+  bool forget(const endpoint& peer);
   /// Deletes the allocation (Refresh, LIFETIME 0); `closed` follows.
   void close(turn_time now);
 

@@ -124,6 +124,8 @@ bool coturn_server::launch(std::string& why) {
                                 "--simple-log"};
   if (opts_.ipv6)
     argv.push_back("--listening-ip=::1");
+  if (opts_.verbose)
+    argv.push_back("--verbose");
   if (!opts_.turn) {
     argv.push_back("--stun-only");
   } else {

@@ -33,6 +33,9 @@ struct coturn_options {
   int stale_nonce_s = 0;
   /// --max-allocate-lifetime in seconds; 0 = coturn's default (3600).
   int max_lifetime_s = 0;
+  /// --verbose: each session's allocations, refreshes and deletions in the
+  /// log (for a test that reads them, or to debug one).
+  bool verbose = false;
 };
 
 class coturn_server {

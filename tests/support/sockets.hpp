@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "p2pd/net/addr/address.hpp"
@@ -55,6 +56,35 @@ inline bool raw_send_to(int fd, const net::endpoint& to, const std::string& data
   auto len = to.to_sockaddr(ss);
   return ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len)
          == static_cast<ssize_t>(data.size());
+}
+
+/// A datagram and its sender.
+struct raw_datagram {
+  std::string data;
+  net::endpoint from;
+};
+
+/// Waits up to `timeout` for a datagram on a plain UDP socket.
+inline std::optional<raw_datagram> raw_recv_from(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1)
+    return std::nullopt;
+  char buf[65536];
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  auto n = ::recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (n < 0)
+    return std::nullopt;
+  auto from = net::endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  if (!from)
+    return std::nullopt;
+  return raw_datagram{std::string(buf, static_cast<size_t>(n)), *from};
+}
+
+/// The local endpoint of a plain socket.
+inline net::endpoint raw_local(int fd) {
+  auto ep = net::local_endpoint(fd);
+  return ep ? *ep : net::endpoint{};
 }
 
 /// Waits up to `timeout` for the peer to end a raw connection, reading and
