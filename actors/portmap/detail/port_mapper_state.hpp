@@ -97,6 +97,13 @@ void on_datagram(mapper_ptr self, const std::vector<char>& data, const endpoint&
 /// A request that deletes `e` at the gateway (lifetime 0), PCP or NAT-PMP.
 std::vector<char> delete_wire(const port_mapper_state& st, const pm_entry& e);
 
+using done_fn = std::function<void(caf::expected<pm_entry>)>;
+
+/// One attempt of `method` for `e` (a new mapping or a refresh): `done`
+/// gets the entry with what the gateway granted, or an error
+/// (errc::unsupported_version: PCP answered in NAT-PMP's version).
+void attempt(mapper_ptr self, portmap_method method, pm_entry e, done_fn done);
+
 /// A weak one-shot timer to `self` with (pm_timer_atom, id, gen).
 caf::actor arm_timer(mapper_ptr self, caf::timespan delay, uint64_t id, uint64_t gen);
 
