@@ -44,4 +44,5 @@ install(FILES
   ${PROJECT_BINARY_DIR}/p2pdConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindRE2.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/FindMiniupnpc.cmake
   DESTINATION ${P2PD_CMAKE_DIR})

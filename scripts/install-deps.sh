@@ -18,6 +18,10 @@ pkgs=(
   # On a host with systemd the package also starts chrony.service, which
   # replaces systemd-timesyncd as the host's time daemon (both are time-daemon).
   chrony
+  # tests: a UPnP IGD / NAT-PMP / PCP router (tests/support/miniupnpd_fixture):
+  # the nftables build only, no config package, so no service is installed
+  # or started on the host; the tests run it in a router namespace.
+  miniupnpd-nftables
   libnice-dev                                           # bench/bench_ice: libnice's ICE, the hole-punching baseline
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
 )

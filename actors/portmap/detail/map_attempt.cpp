@@ -1,0 +1,108 @@
+#include "p2pd/actors/portmap/detail/port_mapper_state.hpp"
+
+#include <memory>
+
+#include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd::actors::detail {
+
+// Declared and described in port_mapper_state.hpp.
+void attempt(mapper_ptr self, portmap_method method, pm_entry e, done_fn done) {
+  auto& st = self->state;
+  bool tcp = e.m.proto == net::protocol::tcp;
+  if (method == portmap_method::upnp) {
+    upnp_request req;
+    req.proto = e.m.proto;
+    req.internal = e.m.internal;
+    req.suggested_port = e.m.external.port;
+    req.lifetime_s = e.asked_lifetime;
+    req.discover_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.timing.upnp_discover).count());
+    req.gateway = st.spec.gateway;
+    req.control_url = e.upnp.control_url;
+    req.service_type = e.upnp.service_type;
+    // The job fills `out`: a lease is no message type of CAF's.
+    auto restored = std::make_shared<bool>(false);
+    auto out = std::make_shared<upnp_lease>();
+    run_blocking(self, timeouts::until_answered,
+                 [req, restored, out]() -> caf::expected<bool> {
+                   auto r = upnp_map(req, *restored);
+                   if (!r)
+                     return make_error(r.error());
+                   *out = std::move(*r);
+                   return true;
+                 })
+      .then(
+        [e, done, restored, out](bool) mutable {
+          e.upnp = *out;
+          e.m.method = portmap_method::upnp;
+          e.m.external = out->external;
+          e.m.lifetime_s = e.asked_lifetime;
+          e.restore_pending = e.restore_pending || *restored;
+          done(std::move(e));
+        },
+        [done](caf::error& err) { done(std::move(err)); });
+    return;
+  }
+  pmp_exchange x;
+  x.method = method;
+  net::result<std::vector<uint8_t>> w = std::vector<uint8_t>{};
+  if (method == portmap_method::pcp) {
+    auto req = net::pcp_map_request(st.spec.local_ip,
+                                    tcp ? net::pcp_protocol::tcp : net::pcp_protocol::udp,
+                                    e.m.internal.port, e.asked_lifetime);
+    req.map->nonce = e.nonce;
+    req.map->external_port = e.m.external.port; // keep the port on a refresh
+    x.nonce = e.nonce;
+    w = net::encode_pcp_request(req);
+  } else {
+    net::natpmp_map_request req;
+    req.op = tcp ? net::natpmp_op::map_tcp : net::natpmp_op::map_udp;
+    req.internal_port = e.m.internal.port;
+    req.suggested_external_port = e.m.external.port;
+    req.lifetime = e.asked_lifetime;
+    x.op = req.op;
+    w = net::encode_natpmp_map_request(req);
+  }
+  if (!w)
+    return done(make_error(w.error()));
+  x.wire.assign(w->begin(), w->end());
+  x.done = [self, method, e, done](caf::expected<pmp_answer> a) mutable {
+    if (!a)
+      return done(std::move(a.error()));
+    if (a->pcp_version0)
+      return done(make_error(errc::unsupported_version, "the gateway speaks NAT-PMP, not PCP"));
+    e.m.method = method;
+    e.m.lifetime_s = a->lifetime;
+    e.restore_pending = e.restore_pending || a->restarted;
+    if (method == portmap_method::pcp) {
+      e.m.external = a->external;
+      return done(std::move(e));
+    }
+    e.m.external.port = a->external.port;
+    auto& st = self->state;
+    if (st.natpmp_external_ip) {
+      e.m.external.ip = *st.natpmp_external_ip;
+      return done(std::move(e));
+    }
+    // NAT-PMP's map answer has no address: ask for it once (op 0).
+    pmp_exchange q;
+    q.method = portmap_method::natpmp;
+    q.op = net::natpmp_op::external_address;
+    auto wire = net::encode_natpmp_external_address_request();
+    q.wire.assign(wire.begin(), wire.end());
+    q.done = [self, e, done](caf::expected<pmp_answer> b) mutable {
+      if (!b)
+        return done(std::move(b.error()));
+      self->state.natpmp_external_ip = b->external.ip;
+      e.m.external.ip = b->external.ip;
+      done(std::move(e));
+    };
+    start_exchange(self, std::move(q));
+  };
+  start_exchange(self, std::move(x));
+}
+
+} // namespace p2pd::actors::detail
