@@ -173,6 +173,8 @@ void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
       start_reverse(self, job, a);
     else if (how == strategy::punch && !job->serving)
       start_punch(self, job, a);
+    else if (how == strategy::relay && !job->serving)
+      start_relay(self, job, a);
     else
       --job->running;
   }
@@ -182,7 +184,7 @@ void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
   // the budget); the timer only catches a lost answer. A reverse request
   // has nothing else: the budget is its deadline.
   auto limit = how == strategy::reverse  ? budget_of(st.spec, how)
-               : how == strategy::punch ? st.spec.punch_budget
+               : how == strategy::punch || how == strategy::relay ? st.spec.punch_budget
                                         : budget_of(st.spec, how) * 3;
   self->delayed_send(self, limit, budget_tmo_atom::value, job->peer_id, job->round);
 }
@@ -236,7 +238,7 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
   const auto& last = job->plan[job->next - 1];
   if (last.how == strategy::reverse)
     report(self, *job, last, "the peer did not connect back within the budget");
-  if (last.how == strategy::punch)
+  if (last.how == strategy::punch || last.how == strategy::relay)
     cancel_punches(self, *job, "no connection within punch_budget");
   job->running = 0;
   start_round(self, job);

@@ -81,16 +81,6 @@ std::optional<net::ip_address> own_public(const node_state& st, uint8_t i, net::
   return std::nullopt;
 }
 
-void send_punch(node_actor_ptr self, const punch_session& s, const punch_message& m) {
-  auto& st = self->state;
-  if (!st.signal)
-    return;
-  auto payload = encode_punch(m);
-  caf::anon_send(st.signal, send_atom::value, s.peer_keys,
-                 static_cast<uint32_t>(wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST),
-                 bytes(payload.begin(), payload.end()));
-}
-
 void refuse_message(node_actor_ptr self, const std::string& peer, errc code, std::string why) {
   self->state.refuse(&node_stats::refused_punch, "punch", peer,
                      make_error(code, "punch message: " + std::move(why)));
@@ -187,11 +177,6 @@ std::optional<int64_t> offset_of(const clock_offset& c) {
   return c.offset_ns / 1'000'000;
 }
 
-void arm(node_actor_ptr self, const punch_session& s, caf::timespan after) {
-  self->delayed_send(self, after, punch_tmo_atom::value, s.peer_id, s.id,
-                     static_cast<uint8_t>(s.at));
-}
-
 // Starts the mechanism after `wait`.
 void schedule(node_actor_ptr self, session_ptr s, millis wait) {
   s->at = punch_session::step::answered;
@@ -208,6 +193,10 @@ void on_answer(node_actor_ptr self, session_ptr s, punch_message& m) {
   if (m.proto != s->proto || m.fam != s->fam)
     return punch_done(self, s, std::nullopt,
                       make_error(errc::invalid_argument, "the peer answered for another protocol or family"));
+  if (s->relay && !m.relay)
+    return punch_done(self, s, std::nullopt,
+                      make_error(errc::invalid_argument,
+                                 "the peer answered our relay offer without its relayed address"));
   s->theirs = std::move(m);
   auto rtt = to_millis(self->clock().now() - s->offer_sent);
   auto send_sync = [=](std::optional<int64_t> off) {
@@ -295,6 +284,24 @@ void serve_offer(node_actor_ptr self, const signal_message& msg, punch_message& 
   s->route = ours->interface;
   s->bind = *ours->nic;
   s->started = self->clock().now();
+  if (m.relay) {
+    if (!st.spec.accept_relay_offers)
+      return refuse("relay offers are not accepted here (accept_relay_offers)");
+    if (m.proto != net::protocol::udp)
+      return refuse("a relay carries datagrams only");
+    for (auto& ep : {m.relay->server, m.relay->relayed})
+      if (ep.ip.is_loopback() && !ours->nic->is_loopback())
+        return refuse("a loopback relay (" + ep.to_string() + ") for a node that is not on loopback");
+    s->relay = true;
+    s->plan.how = strategy::relay;
+    s->plan.path = path_kind::relayed;
+    s->plan.fam = s->fam;
+    s->theirs = std::move(m);
+    st.punches[key] = s;
+    ++st.serving;
+    arm(self, *s, st.spec.punch_budget);
+    return serve_relay(self, s);
+  }
   net::nat_profile theirs;
   theirs.nat = m.nat;
   theirs.delta = m.delta;
@@ -327,6 +334,21 @@ void serve_offer(node_actor_ptr self, const signal_message& msg, punch_message& 
 }
 
 } // namespace
+
+void send_punch(node_actor_ptr self, const punch_session& s, const punch_message& m) {
+  auto& st = self->state;
+  if (!st.signal)
+    return;
+  auto payload = encode_punch(m);
+  caf::anon_send(st.signal, send_atom::value, s.peer_keys,
+                 static_cast<uint32_t>(wire::PAYLOAD_TYPE_HOLE_PUNCH_REQUEST),
+                 bytes(payload.begin(), payload.end()));
+}
+
+void arm(node_actor_ptr self, const punch_session& s, caf::timespan after) {
+  self->delayed_send(self, after, punch_tmo_atom::value, s.peer_id, s.id,
+                     static_cast<uint8_t>(s.at));
+}
 
 void start_punch(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a) {
   auto& st = self->state;
@@ -479,6 +501,9 @@ void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
     if (!conn || p != conn->pipe)
       caf::anon_send(p, caf::close_atom::value);
   s->pipes.clear();
+  if (s->turn) // not taken over by a UDP punch: its allocation goes
+    caf::anon_send(s->turn, caf::close_atom::value);
+  s->turn = nullptr;
   for (auto& [pipe, from] : s->awaiting)
     if (!conn || pipe != conn->pipe || from != conn->remote)
       drop_hello(self, pipe, from);

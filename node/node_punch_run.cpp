@@ -47,7 +47,7 @@ node_connection connection(const punch_session& s, const pipe_actor& pipe, const
   // The pipe is the punch's alone (a client pipe, a listener that stopped
   // listening, a datagram pipe): closing the link closes the whole pipe.
   conn.inbound = false;
-  conn.report.how = strategy::punch;
+  conn.report.how = s.relay ? strategy::relay : strategy::punch;
   conn.report.path = s.plan.path;
   conn.report.fam = s.fam;
   conn.report.kind = s.proto == net::protocol::tcp ? transport::stream : transport::datagram;
@@ -140,11 +140,22 @@ void run_udp(node_actor_ptr self, session_ptr s) {
     return punch_done(self, s, std::nullopt, make_error(keys.error()));
   udp_punch_spec u;
   u.stack = st.spec.stack;
-  for (auto p : s->ours.local_ports)
-    u.local.push_back(endpoint{s->bind, p});
-  if (u.local.empty())
-    u.local.push_back(endpoint{s->bind, 0});
-  u.targets = s->theirs->predictions;
+  if (s->relay) {
+    // The TURN pipe is the punch's one socket, aimed at the other relayed
+    // address; the punch owns it from now on.
+    if (!s->turn || !s->theirs->relay)
+      return punch_done(self, s, std::nullopt,
+                        make_error(errc::invalid_argument, "a relayed punch without relays"));
+    u.relays.push_back(punch_relay{std::move(s->turn), s->relayed});
+    s->turn = nullptr;
+    u.targets.push_back(s->theirs->relay->relayed);
+  } else {
+    for (auto p : s->ours.local_ports)
+      u.local.push_back(endpoint{s->bind, p});
+    if (u.local.empty())
+      u.local.push_back(endpoint{s->bind, 0});
+    u.targets = s->theirs->predictions;
+  }
   // The spraying side predicts no port, only its address.
   auto spray_ip = !s->theirs->predictions.empty() ? std::optional<net::ip_address>{s->theirs->predictions.front().ip}
                                                   : s->theirs->external_ip;
@@ -161,9 +172,13 @@ void run_udp(node_actor_ptr self, session_ptr s) {
   u.keys = *keys;
   u.conf.reuse_addr = true;
   u.subscribers.push_back({caf::actor_cast<caf::actor>(self), events::msgs | events::end});
+  auto u_targets = u.targets;
   auto pipe = spawn_udp_punch(self->home_system(), std::move(u));
   s->pipes.push_back(pipe);
-  if (s->job)
+  if (s->job && s->relay)
+    report(self, *s->job, s->plan,
+           "relayed punch from " + s->relayed.to_string() + " to " + targets_text(u_targets));
+  else if (s->job)
     report(self, *s->job, s->plan,
            "UDP punch from " + std::to_string(s->ours.local_ports.size()) + " socket(s) to "
              + targets_text(s->theirs->predictions)

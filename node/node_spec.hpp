@@ -16,6 +16,7 @@
 #include "p2pd/actors/interface/interface_spec.hpp"
 #include "p2pd/actors/ntp/ntp_clock_spec.hpp"
 #include "p2pd/actors/stack/net_stack.hpp"
+#include "p2pd/actors/turn/turn_pipe_spec.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/messages/signal.hpp"
 #include "p2pd/net/crypto/identity.hpp"
@@ -93,6 +94,19 @@ struct node_spec {
   uint8_t punch_prime_ttl = 2;
   /// Ports predicted, sockets and probes of a punch.
   net::punch_limits punch_limits;
+
+  /// TURN servers for the relay strategy (strategy::relay), IP literals:
+  /// a relay attempt uses the first of its family. Its credentials go to the
+  /// peer inside the sealed offer, so the peer allocates on the same server
+  /// with them; both then punch between the two relayed addresses, which
+  /// the server relays to each other. The relay sees sealed datagrams only.
+  std::vector<turn_server> turn;
+  /// Allocate on the server a peer's relay offer names, with its
+  /// credentials. Off: such offers are refused, saying so.
+  bool accept_relay_offers = true;
+  /// Retransmission toward TURN servers (an unanswered Allocate costs
+  /// 1.1 s with this preset).
+  stun_timing turn_timing = fast_stun_timing();
   /// NTP servers for the clock the punch meeting time is set on (a server
   /// file's ntp lines: add_ntp_servers); none: the node starts no clock and
   /// punches on the round trip alone.

@@ -243,7 +243,13 @@ void node_state::check_ready() {
 }
 
 local_view node_state::view() const {
-  return local_view{address, link_scopes(snaps)};
+  local_view v{address, link_scopes(snaps), {}};
+  for (auto& t : spec.turn)
+    if (t.server.port != 0
+        && std::find(v.relay_families.begin(), v.relay_families.end(), t.server.fam())
+             == v.relay_families.end())
+      v.relay_families.push_back(t.server.fam());
+  return v;
 }
 
 link* node_state::link_to(const std::string& peer) {

@@ -26,6 +26,7 @@
 #include "p2pd/node/punch/punch_offer.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/punch/tcp_punch.hpp"
+#include "p2pd/actors/turn/turn_pipe.hpp"
 #include "p2pd/messages/clock.hpp"
 
 namespace p2pd::node {
@@ -126,6 +127,11 @@ struct punch_session {
   /// Responder, TCP: connections up and waiting for the initiator's hello
   /// that names the one to keep.
   std::vector<std::pair<pipe_actor, endpoint>> awaiting;
+  /// A relayed punch (strategy::relay, node_relay.cpp): our TURN pipe until
+  /// the UDP punch takes it over, and its relayed address.
+  bool relay = false;
+  turn_pipe_actor turn;
+  endpoint relayed;
 };
 
 struct node_state {
@@ -289,6 +295,20 @@ bool punch_pipe_event(node_actor_ptr self, const pipe_end& ev);
 /// connection if it is one of punch `id`'s with `peer`.
 bool punch_kept(node_actor_ptr self, const std::string& peer, uint64_t id, const pipe_actor& pipe,
                 const endpoint& remote);
+/// Sends a step of the exchange to the session's peer over signalling.
+void send_punch(node_actor_ptr self, const punch_session& s, const punch_message& m);
+/// The session's deadline for its current step, `after` from now.
+void arm(node_actor_ptr self, const punch_session& s, caf::timespan after);
+
+// Relays (node_relay.cpp): a punch between relayed addresses.
+/// Our relay attempt of `job` (strategy::relay): allocates on our TURN
+/// server, then offers the server, credentials and relayed address.
+void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a);
+/// A peer's relay offer (its checks passed): allocates on the offered
+/// server with the offered credentials, then answers with our relayed
+/// address; `s` is registered and armed already.
+void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s);
+
 /// A punch ended: with a connection (added as a link) or with `err`.
 void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
                 std::optional<node_connection> conn, caf::error err);

@@ -17,22 +17,29 @@ caf::error udp_punch_spec::check() const {
   auto bad = [](std::string what) {
     return make_error(errc::invalid_argument, "udp_punch_spec: " + std::move(what));
   };
-  if (local.empty())
-    return bad("no local endpoint to bind");
-  if (local.size() > udp_punch_defaults::max_sockets)
-    return bad(std::to_string(local.size()) + " local endpoints (at most "
+  // Every socket's address: the local ones, then the relays'.
+  std::vector<endpoint> all = local;
+  for (const auto& r : relays) {
+    if (!r.pipe)
+      return bad("a relay without a pipe");
+    all.push_back(r.relayed);
+  }
+  if (all.empty())
+    return bad("no local endpoint to bind, and no relay");
+  if (all.size() > udp_punch_defaults::max_sockets)
+    return bad(std::to_string(all.size()) + " sockets (at most "
                + std::to_string(udp_punch_defaults::max_sockets) + ")");
   if (targets.empty() && (spray_probes == 0 || !spray_ip))
     return bad("nothing to probe: no target, and no spray with an IP");
-  auto fam = local.front().fam();
-  for (const auto& l : local)
+  auto fam = all.front().fam();
+  for (const auto& l : all)
     if (l.fam() != fam)
-      return bad("local endpoints of two families (" + local.front().to_string() + ", "
+      return bad("sockets of two families (" + all.front().to_string() + ", "
                  + l.to_string() + ")");
   for (const auto& t : targets)
     if (t.fam() != fam || t.port == 0 || t.ip.is_any())
       return bad("target " + t.to_string() + " cannot be reached from "
-                 + local.front().to_string());
+                 + all.front().to_string());
   if (spray_probes > 0) {
     auto ip = spray_ip ? *spray_ip : targets.front().ip;
     if (ip.fam() != fam)

@@ -12,6 +12,7 @@
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/stack/net_stack.hpp"
+#include "p2pd/actors/turn/turn_pipe.hpp"
 #include "p2pd/messages/net_conf.hpp"
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/crypto/session_key.hpp"
@@ -58,6 +59,12 @@ inline constexpr size_t max_sockets = 1024;
 /// from NAT prediction (net/nat/punch_prediction.hpp) and what the two
 /// sides agreed over signalling: local ports, the peer's endpoints, the
 /// meeting time, who controls, and the session keys.
+/// A TURN pipe as a punch's socket, and its relayed address.
+struct punch_relay {
+  turn_pipe_actor pipe;
+  endpoint relayed;
+};
+
 struct udp_punch_spec {
   /// Every socket is a UDP server pipe from this stack, owned by the
   /// punch. Default: os_stack().
@@ -68,6 +75,11 @@ struct udp_punch_spec {
   /// The peer's predicted external endpoints, likeliest first: every
   /// socket probes each in every round.
   std::vector<endpoint> targets;
+  /// TURN pipes, open already, used as sockets after the local ones (their
+  /// index follows local's): a relayed punch probes through the relay, so
+  /// the relay sees sealed frames only. The punch takes them over (their
+  /// datagrams come to it) and closes them as its own.
+  std::vector<punch_relay> relays;
 
   /// A port search (a birthday spray against a peer whose ports cannot be
   /// predicted): `spray_probes` distinct random ports in

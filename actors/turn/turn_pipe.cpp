@@ -137,6 +137,15 @@ turn_impl::behavior_type turn_pipe_fn(turn_ptr self, turn_pipe_spec spec) {
       st.pump();
       return caf::ok_atom::value;
     },
+    [self](handler_atom, msg_handler& h) -> caf::result<pipe_info> {
+      auto& st = self->state;
+      if (st.life.phase() != life_phase::open)
+        return make_error(errc::pipe_closed, st.life.closing()
+                                               ? "the TURN pipe is closed"
+                                               : "the TURN pipe has no allocation yet");
+      st.spec.on_msg = std::move(h);
+      return st.info;
+    },
     [self](caf::subscribe_atom, caf::actor& sub, uint8_t evs) -> caf::ok_atom {
       auto& st = self->state;
       auto i = std::find_if(st.subs.begin(), st.subs.end(),

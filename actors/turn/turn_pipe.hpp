@@ -3,15 +3,18 @@
 #include "caf/actor_system.hpp"
 
 #include "p2pd/actors/turn/turn_pipe_spec.hpp"
+#include "caf/allowed_unsafe_message_type.hpp"
 #include "p2pd/messages/pipe.hpp"
 
 namespace p2pd {
 
 using permit_atom = caf::atom_constant<caf::atom("p2tpermit")>;
+using handler_atom = caf::atom_constant<caf::atom("p2thandler")>;
 
-/// A TURN pipe: a pipe_actor, and permit.
+/// A TURN pipe: a pipe_actor, permit, and handler.
 using turn_pipe_actor =
-  pipe_actor::extend<caf::replies_to<permit_atom, endpoint>::with<caf::ok_atom>>;
+  pipe_actor::extend<caf::replies_to<permit_atom, endpoint>::with<caf::ok_atom>,
+                     caf::replies_to<handler_atom, msg_handler>::with<pipe_info>>;
 
 /// What a TURN pipe's allocation did, sent to subscribers of events::up
 /// (allocated) and events::errors (lost, permission_failed).
@@ -74,7 +77,13 @@ typename Inspector::result_type inspect(Inspector& f, turn_status& x) {
 /// The handle is a pipe_actor with one more request, permit (peer): lets
 /// `peer`'s IP send to the relayed address before we send to it
 /// (CreatePermission, refreshed until close); answers ok once asked, or
-/// errc::family_unsupported, pipe_closed.
+/// errc::family_unsupported, pipe_closed. And handler (h): an open pipe
+/// hands its datagrams to `h` from now on, in place of spec.on_msg, and
+/// answers its info: so that a pipe allocated first (its relayed address
+/// told to a peer) becomes the socket of what runs later (a UDP punch).
 turn_pipe_actor spawn_turn_pipe(caf::actor_system& sys, turn_pipe_spec spec);
 
 } // namespace p2pd
+
+// A handler travels only between actors of one process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(p2pd::msg_handler)

@@ -176,6 +176,7 @@ const char* to_string(path_kind p) {
     case path_kind::link_local: return "link-local";
     case path_kind::external: return "external";
     case path_kind::signalling: return "signalling";
+    case path_kind::relayed: return "relayed";
   }
   return "unknown";
 }
@@ -189,14 +190,47 @@ std::string attempt::to_string() const {
   return out;
 }
 
+// One attempt per family, from our first route of it (the relay is reached
+// from there) to the peer's first one (or none, for a peer that lists no
+// routes: the relay needs only its signalling).
+void plan_relay(const local_view& me, const peer_address& peer, family fam,
+                std::vector<attempt>& out) {
+  if (std::find(me.relay_families.begin(), me.relay_families.end(), fam)
+      == me.relay_families.end())
+    return;
+  auto ours = std::find_if(me.self.routes.begin(), me.self.routes.end(),
+                           [&](const peer_route& r) { return r.fam == fam && r.nic; });
+  if (ours == me.self.routes.end())
+    return;
+  auto theirs = std::find_if(peer.routes.begin(), peer.routes.end(),
+                             [&](const peer_route& r) { return r.fam == fam; });
+  if (!peer.routes.empty() && theirs == peer.routes.end())
+    return;
+  attempt a;
+  a.how = strategy::relay;
+  a.fam = fam;
+  a.path = path_kind::relayed;
+  a.local_interface = ours->interface;
+  a.remote_interface = theirs != peer.routes.end() ? theirs->interface : 0;
+  a.target = net::endpoint{net::ip_address::any(fam), 0};
+  a.bind = *ours->nic;
+  out.push_back(a);
+}
+
 std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer,
                                   const connect_options& opts) {
   std::vector<attempt> out;
   for (auto how : opts.strategies) {
     std::vector<attempt> mine;
-    if (opts.kind == transport::datagram && how != strategy::punch)
+    if (opts.kind == transport::datagram && how != strategy::punch && how != strategy::relay)
       continue;
-    if (how == strategy::punch) {
+    if (how == strategy::relay) {
+      // Sealed datagrams only, for now: a stream through a relay needs
+      // TURN's TCP allocations (RFC 6062).
+      if (!peer.channels.empty() && opts.kind == transport::datagram)
+        for (auto fam : opts.families)
+          plan_relay(me, peer, fam, mine);
+    } else if (how == strategy::punch) {
       if (!peer.channels.empty())
         for (auto fam : opts.families)
           plan_punch(me, peer, fam, opts.kind == transport::stream, mine);
@@ -215,7 +249,7 @@ std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer
           break; // one request: the peer tries every route of our address
         }
     }
-    // Punch and relay come with their issues; unknown strategies plan nothing.
+    // Unknown strategies plan nothing.
     if (mine.size() > opts.max_per_strategy)
       mine.resize(opts.max_per_strategy);
     out.insert(out.end(), mine.begin(), mine.end());

@@ -31,6 +31,7 @@ enum class path_kind : uint8_t {
   link_local, ///< IPv6 fe80::/10 on a shared link
   external,   ///< the peer's external (or global) address
   signalling, ///< reverse: the peer chooses the path back to us
+  relayed,    ///< through a TURN server's relayed addresses
 };
 
 const char* to_string(path_kind p);
@@ -82,6 +83,9 @@ struct connect_options {
 struct local_view {
   peer_address self;
   std::vector<uint32_t> scope_of_interface;
+  /// The families we have a TURN server of (node_spec::turn): relay
+  /// attempts are planned in these only.
+  std::vector<net::family> relay_families;
 };
 
 /// The attempts toward `peer`, best first: per strategy in the options'
@@ -96,7 +100,11 @@ struct local_view {
 /// the peer's external address (IPv6: its global address) otherwise. A
 /// reverse attempt is one request, in the first family of the options that
 /// we have a route for (and the peer too, when it lists routes): the peer
-/// then tries every route of our address. A punch attempt is one per family
+/// then tries every route of our address. A relay attempt is one per family
+/// we have a TURN server of and the peer has a route of, datagram connects
+/// only (the relay carries sealed datagrams), and needs signalling: both
+/// sides allocate on our server and punch between the relayed addresses.
+/// A punch attempt is one per family
 /// (our first route of it with the peer's first one), needs signalling to
 /// the peer, and aims at the peer's public address. Datagram connects plan
 /// punch attempts only: their keys are agreed over signalling, so even a

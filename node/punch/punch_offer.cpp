@@ -46,6 +46,40 @@ net::result<net::endpoint> from_wire(const wire::ip_endpoint& w, net::family fam
   return net::endpoint{addr, static_cast<uint16_t>(w.port())};
 }
 
+// The relay part of an offer or answer: a server of the punch's family, a
+// relayed address a NAT-free relay gives (any port of 1024 and up), and
+// credentials within bounds (an offer must carry a username).
+net::result<punch_relay_info> relay_from_wire(const wire::relay_offer& w, const punch_message& m) {
+  punch_relay_info r;
+  wire::ip_endpoint server = w.turn_server();
+  if (server.port() == 0 || server.port() > 65535)
+    return bad("relay.turn_server", "port " + std::to_string(server.port()) + " is outside 1-65535");
+  auto port = server.port();
+  server.set_port(min_punch_port); // checked as an address; its port is its own
+  auto srv = from_wire(server, m.fam, 0);
+  if (!srv)
+    return bad("relay.turn_server", srv.error().what);
+  r.server = net::endpoint{srv->ip, static_cast<uint16_t>(port)};
+  if (w.turn_protocol() == wire::TRANSPORT_TCP)
+    r.transport = net::protocol::tcp;
+  else if (w.turn_protocol() == wire::TRANSPORT_UDP)
+    r.transport = net::protocol::udp;
+  else
+    return bad("relay.turn_protocol", std::to_string(w.turn_protocol()) + " is neither TCP nor UDP");
+  auto relayed = from_wire(w.relayed(), m.fam, 0);
+  if (!relayed)
+    return bad("relay.relayed", relayed.error().what);
+  r.relayed = *relayed;
+  if (w.username().size() > max_relay_credential || w.password().size() > max_relay_credential)
+    return bad("relay", "credentials are longer than " + std::to_string(max_relay_credential)
+                          + " bytes");
+  if (m.phase == punch_phase::offer && w.username().empty())
+    return bad("relay.username", "is missing from an offer");
+  r.username = w.username();
+  r.password = w.password();
+  return r;
+}
+
 } // namespace
 
 const char* to_string(punch_phase p) {
@@ -88,6 +122,16 @@ std::vector<uint8_t> encode_punch(const punch_message& m) {
   w.set_interval_ms(m.interval_ms);
   w.set_window_ms(m.window_ms);
   w.set_reason(m.reason);
+  if (m.relay) {
+    auto* r = w.mutable_relay();
+    r->set_request_id(m.request_id);
+    *r->mutable_turn_server() = to_wire(m.relay->server);
+    r->set_turn_protocol(m.relay->transport == net::protocol::tcp ? wire::TRANSPORT_TCP
+                                                                  : wire::TRANSPORT_UDP);
+    *r->mutable_relayed() = to_wire(m.relay->relayed);
+    r->set_username(m.relay->username);
+    r->set_password(m.relay->password);
+  }
   return wire::encode_payload(w);
 }
 
@@ -193,6 +237,12 @@ net::result<punch_message> decode_punch(const uint8_t* data, size_t size) {
   std::array<uint8_t, 32> k{};
   std::copy(key.begin(), key.end(), k.begin());
   m.ephemeral_key = k;
+  if (w->has_relay()) {
+    auto r = relay_from_wire(w->relay(), m);
+    if (!r)
+      return r.error();
+    m.relay = std::move(*r);
+  }
   return m;
 }
 

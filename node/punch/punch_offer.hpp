@@ -41,6 +41,22 @@ inline constexpr size_t max_punch_reason = 300;
 /// never a NAT's mapping of an unprivileged socket).
 inline constexpr uint16_t min_punch_port = 1024;
 
+/// Credentials at most this long (RFC 8489 allows 513 bytes of USERNAME;
+/// no deployment uses more than a few dozen).
+inline constexpr size_t max_relay_credential = 256;
+
+/// A relayed punch (strategy::relay): the TURN server both sides allocate
+/// on, and the sender's relayed address. The offer carries the offerer's
+/// credentials (the payload is sealed end to end), so the answering side
+/// needs no account of its own; the answer carries its relayed address.
+struct punch_relay_info {
+  net::endpoint server;
+  net::protocol transport = net::protocol::udp;
+  std::string username;
+  std::string password;
+  net::endpoint relayed;
+};
+
 /// One message of the exchange, parsed and checked.
 struct punch_message {
   uint64_t request_id = 0;
@@ -70,6 +86,8 @@ struct punch_message {
   uint32_t window_ms = 3000;
   /// refuse: why.
   std::string reason;
+  /// offer and answer of a relayed punch.
+  std::optional<punch_relay_info> relay;
 };
 
 /// The payload bytes (wire::hole_punch_request).

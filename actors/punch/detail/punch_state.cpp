@@ -149,8 +149,9 @@ void socket_opened(punch_ptr self, size_t i, const pipe_info* info, const caf::e
   if (st.life.phase() != life_phase::opening)
     return; // ending: end_punch closes it
   if (err) {
-    auto what = "cannot open the punch's UDP socket on " + st.spec.local[i].to_string() + ": "
-                + render(err);
+    auto what = std::string{i < st.spec.local.size() ? "cannot open the punch's UDP socket on "
+                                                     : "cannot take over the punch's relay "}
+                + st.sockets[i].local.to_string() + ": " + render(err);
     return end_punch(self, make_error(code_of(err) == errc::none ? errc::bind_failed : code_of(err),
                                       std::move(what)),
                      false);
@@ -184,7 +185,7 @@ void start_punch(punch_ptr self) {
   if (auto err = st.spec.check())
     return end_punch(self, err, false);
   net::punch_config cfg;
-  cfg.sockets = st.spec.local.size();
+  cfg.sockets = st.spec.local.size() + st.spec.relays.size();
   cfg.targets = st.spec.targets;
   cfg.spray = spray_endpoints(st.spec);
   cfg.spray_rounds = st.spec.spray_rounds;
@@ -196,7 +197,7 @@ void start_punch(punch_ptr self) {
   if (!session)
     return end_punch(self, make_error(session.error()), false);
   st.session.emplace(std::move(*session));
-  st.sockets_opening = st.spec.local.size();
+  st.sockets_opening = st.spec.local.size() + st.spec.relays.size();
   for (size_t i = 0; i < st.spec.local.size(); ++i) {
     auto ps = server_spec(udp, st.spec.local[i], inbox_handler(self, static_cast<uint32_t>(i)));
     ps.conf = st.spec.conf;
@@ -207,6 +208,16 @@ void start_punch(punch_ptr self) {
     // A UDP pipe answers its open at once (a bind), and bounces it if it
     // dies first.
     self->request(pipe, timeouts::until_answered, caf::open_atom::value)
+      .then([self, i](pipe_info& info) { socket_opened(self, i, &info, caf::none); },
+            [self, i](caf::error& err) { socket_opened(self, i, nullptr, err); });
+  }
+  // The relays are open: their datagrams come to us from now on.
+  for (size_t k = 0; k < st.spec.relays.size(); ++k) {
+    auto i = st.spec.local.size() + k;
+    auto& r = st.spec.relays[k];
+    st.sockets.push_back(punch_socket{r.pipe, r.relayed});
+    self->request(r.pipe, timeouts::until_answered, handler_atom::value,
+                  inbox_handler(self, static_cast<uint32_t>(i)))
       .then([self, i](pipe_info& info) { socket_opened(self, i, &info, caf::none); },
             [self, i](caf::error& err) { socket_opened(self, i, nullptr, err); });
   }

@@ -56,8 +56,15 @@ std::vector<std::string> describe(const std::vector<attempt>& plan) {
   return out;
 }
 
-local_view me_with(std::vector<peer_route> routes, std::vector<uint32_t> scopes = {}) {
-  return local_view{node_with(std::move(routes)), std::move(scopes)};
+local_view me_with(std::vector<peer_route> routes, std::vector<uint32_t> scopes = {},
+                   std::vector<family> relays = {}) {
+  return local_view{node_with(std::move(routes)), std::move(scopes), std::move(relays)};
+}
+
+connect_options relay_datagrams() {
+  connect_options o{{strategy::relay}};
+  o.kind = transport::datagram;
+  return o;
 }
 
 } // namespace
@@ -198,4 +205,28 @@ TEST(ConnectPlan, APunchOverTcpIsPlannedToAPeerWhoseUdpIsBlocked) {
   connect_options udp{{strategy::punch}};
   udp.kind = transport::datagram;
   EXPECT_TRUE(plan_connect(me, peer, udp).empty());
+}
+
+TEST(ConnectPlan, ARelayIsPlannedPerFamilyWeHaveATurnServerOf) {
+  auto me = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000), v6(0, "2001:db8::2", nullptr, 4000)},
+                    {}, {family::v4});
+  auto peer = node_with({v4(1, "10.0.8.2", "203.0.113.9", 4001), v6(1, "2001:db8:1::2", nullptr, 4001)});
+  EXPECT_EQ(describe(plan_connect(me, peer, relay_datagrams())),
+            (std::vector<std::string>{"relay IPv4 relayed if0->if1"}));
+}
+
+TEST(ConnectPlan, NoRelayWithoutATurnServerSignallingOrForAStream) {
+  auto peer = node_with({v4(1, "10.0.8.2", "203.0.113.9", 4001)});
+  auto no_turn = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)});
+  EXPECT_TRUE(plan_connect(no_turn, peer, relay_datagrams()).empty());
+  auto me = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)}, {}, {family::v4});
+  auto silent = node_with({v4(1, "10.0.8.2", "203.0.113.9", 4001)}, false);
+  EXPECT_TRUE(plan_connect(me, silent, relay_datagrams()).empty());
+  EXPECT_TRUE(plan_connect(me, peer, {{strategy::relay}}).empty()); // a stream
+}
+
+TEST(ConnectPlan, ARelayNeedsOnlyThePeersSignallingWhenItListsNoRoutes) {
+  auto me = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)}, {}, {family::v4});
+  EXPECT_EQ(describe(plan_connect(me, node_with({}), relay_datagrams())),
+            (std::vector<std::string>{"relay IPv4 relayed if0->if0"}));
 }

@@ -218,3 +218,64 @@ TEST(PunchOffer, ASyncWithoutAStartIsRefused) {
   m.phase = punch_phase::sync;
   expect_refused(round_trip(m), "start_time_ms");
 }
+
+namespace {
+
+punch_message relay_offer() {
+  auto m = offer();
+  m.predictions.clear();
+  m.relay = punch_relay_info{ep("203.0.113.5:3478"), net::protocol::tcp, "alice", "wonderland",
+                             ep("203.0.113.5:50123")};
+  return m;
+}
+
+} // namespace
+
+TEST(PunchOffer, ARelayOfferCarriesTheServerCredentialsAndRelayedAddress) {
+  auto back = round_trip(relay_offer());
+  ASSERT_TRUE(back) << back.error().what;
+  ASSERT_TRUE(back->relay);
+  EXPECT_EQ(back->relay->server, ep("203.0.113.5:3478"));
+  EXPECT_EQ(back->relay->transport, net::protocol::tcp);
+  EXPECT_EQ(back->relay->username, "alice");
+  EXPECT_EQ(back->relay->password, "wonderland");
+  EXPECT_EQ(back->relay->relayed, ep("203.0.113.5:50123"));
+}
+
+TEST(PunchOffer, ARelayAnswerNeedsNoCredentials) {
+  auto m = relay_offer();
+  m.phase = punch_phase::answer;
+  m.relay->username.clear();
+  m.relay->password.clear();
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_EQ(back->relay->relayed, ep("203.0.113.5:50123"));
+}
+
+TEST(PunchOffer, ARelayOfferWithoutUsernameIsRefused) {
+  auto m = relay_offer();
+  m.relay->username.clear();
+  expect_refused(round_trip(m), "relay.username");
+}
+
+TEST(PunchOffer, ARelayOfAnotherFamilyOrWithoutPortIsRefused) {
+  auto m = relay_offer();
+  m.relay->server = ep("[2001:db8::1]:3478");
+  expect_refused(round_trip(m), "relay.turn_server");
+  expect_refused(with_wire(relay_offer(),
+                           [](wire::hole_punch_request& w) {
+                             w.mutable_relay()->mutable_turn_server()->set_port(0);
+                           }),
+                 "relay.turn_server");
+  expect_refused(with_wire(relay_offer(),
+                           [](wire::hole_punch_request& w) {
+                             w.mutable_relay()->mutable_relayed()->set_port(80);
+                           }),
+                 "relay.relayed");
+}
+
+TEST(PunchOffer, OversizedRelayCredentialsAreRefused) {
+  auto m = relay_offer();
+  m.relay->password = std::string(max_relay_credential + 1, 'x');
+  expect_refused(round_trip(m), "relay");
+}

@@ -1,0 +1,144 @@
+// Relays (strategy::relay): a UDP punch between two TURN allocations.
+//
+//   initiator: allocate on our TURN server -> offer (server, credentials,
+//              our relayed address, ephemeral key)
+//   responder: allocate on that server with those credentials -> answer
+//              (its relayed address, ephemeral key)
+//   then as any punch: sync, meeting, and the UDP punch (node_punch_run.cpp)
+//              with the TURN pipe as its socket, aimed at the other relayed
+//              address.
+//
+// Both allocations are on one server, so each side's sends to the other's
+// relayed address give it the permission the other's sends need, whatever
+// NATs are in between: a relay connects every pair that reaches the server.
+// The datagrams are sealed with keys from the ephemeral keys (which travel
+// in sealed, signed signalling), so the relay carries ciphertext only.
+#include "p2pd/node/node_state.hpp"
+
+#include "caf/send.hpp"
+
+#include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/turn/turn_pipe.hpp"
+#include "p2pd/messages/errors.hpp"
+
+namespace p2pd::node {
+
+namespace {
+
+using session_ptr = std::shared_ptr<punch_session>;
+
+const turn_server* turn_of(const node_state& st, net::family fam) {
+  for (auto& t : st.spec.turn)
+    if (t.server.fam() == fam && t.server.port != 0)
+      return &t;
+  return nullptr;
+}
+
+// Allocates on `server` from our NIC address of the session's route; `then`
+// runs once s->turn and s->relayed are set.
+template <class F>
+void allocate(node_actor_ptr self, session_ptr s, const turn_server& server, F then) {
+  auto& st = self->state;
+  turn_pipe_spec t;
+  t.server = server;
+  t.relay_family = s->fam;
+  t.local = endpoint{s->bind, 0};
+  t.timing = st.spec.turn_timing;
+  t.stack = st.spec.stack;
+  auto pipe = spawn_turn_pipe(self->home_system(), std::move(t));
+  s->turn = pipe;
+  // The TURN pipe bounds its open (its retransmissions); the punch budget
+  // bounds the session anyway.
+  self->request(pipe, timeouts::until_answered, caf::open_atom::value)
+    .then(
+      [=](pipe_info& info) {
+        if (s->at == punch_session::step::done)
+          return;
+        s->relayed = info.local;
+        then();
+      },
+      [=](caf::error& err) {
+        punch_done(self, s, std::nullopt,
+                   make_error(code_of(err) == errc::none ? errc::connect_failed : code_of(err),
+                              "no allocation on TURN server " + server.server.to_string() + ": "
+                                + render(err)));
+      });
+}
+
+// Our offer or answer: no predictions (the relayed address is the target),
+// the exchange's timing, a fresh key.
+void fill_ours(node_actor_ptr self, punch_session& s, punch_phase phase) {
+  auto& st = self->state;
+  s.ours.request_id = s.id;
+  s.ours.phase = phase;
+  s.ours.proto = net::protocol::udp;
+  s.ours.fam = s.fam;
+  s.ours.route = s.route;
+  if (phase == punch_phase::offer) {
+    s.ours.interval_ms = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.punch_interval).count());
+    s.ours.window_ms = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.punch_window).count());
+  } else {
+    s.ours.interval_ms = s.theirs->interval_ms;
+    s.ours.window_ms = s.theirs->window_ms;
+  }
+  s.ours.ephemeral_key = make_punch_key(s);
+}
+
+} // namespace
+
+void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const attempt& a) {
+  auto& st = self->state;
+  auto lost = [&](std::string why) {
+    report(self, *job, a, std::move(why));
+    attempt_lost(self, job, job->round);
+  };
+  if (!st.signal || !st.signal_online)
+    return lost("not tried: no signalling to offer the relay over");
+  const auto* server = turn_of(st, a.fam);
+  if (server == nullptr)
+    return lost(std::string{"not tried: no TURN server of "} + net::to_string(a.fam));
+  auto s = std::make_shared<punch_session>();
+  s->id = ++st.next_request;
+  s->peer_id = job->peer_id;
+  s->peer_keys = job->peer.keys;
+  s->initiator = true;
+  s->relay = true;
+  s->job = job;
+  s->plan = a;
+  s->round = job->round;
+  s->proto = net::protocol::udp;
+  s->fam = a.fam;
+  s->route = a.local_interface;
+  s->bind = a.bind;
+  s->started = self->clock().now();
+  report(self, *job, a, "allocating on TURN server " + server->server.to_string());
+  st.punches[{s->peer_id, s->id}] = s;
+  auto srv = *server;
+  allocate(self, s, srv, [=] {
+    fill_ours(self, *s, punch_phase::offer);
+    s->ours.relay = punch_relay_info{srv.server, srv.transport, srv.username, srv.password,
+                                     s->relayed};
+    s->at = punch_session::step::offered;
+    s->offer_sent = self->clock().now();
+    if (s->job)
+      report(self, *s->job, s->plan, "relayed address " + s->relayed.to_string() + " offered");
+    send_punch(self, *s, s->ours);
+  });
+}
+
+void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s) {
+  const auto& offer = *s->theirs->relay;
+  turn_server server{offer.server, offer.transport, offer.username, offer.password};
+  allocate(self, s, server, [=] {
+    fill_ours(self, *s, punch_phase::answer);
+    // The answer names no credentials: they were the offerer's.
+    s->ours.relay = punch_relay_info{s->theirs->relay->server, s->theirs->relay->transport, {},
+                                     {}, s->relayed};
+    s->at = punch_session::step::offered;
+    send_punch(self, *s, s->ours);
+  });
+}
+
+} // namespace p2pd::node

@@ -1,0 +1,115 @@
+// Relayed connections between nodes on loopback, through the test's own
+// coturn (tests/lab proves them across real NATs): a sealed datagram link
+// between two TURN allocations, messages both ways, refusals.
+#include "node/node_fixture.hpp"
+#include "support/coturn_fixture.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+class NodeRelay : public node_fixture {
+protected:
+  void SetUp() override {
+    coturn_options o;
+    o.turn = true;
+    std::string why;
+    turn = coturn_server::start(why, o);
+    if (!turn && not_installed(why))
+      GTEST_SKIP() << why;
+    ASSERT_TRUE(turn) << why;
+  }
+
+  /// A node whose relay is the test's coturn.
+  node_spec relay_spec(caf::scoped_actor* sub = nullptr) {
+    auto spec = spec_for();
+    turn_server t;
+    t.server = turn->primary();
+    t.username = turn->options().user;
+    t.password = turn->options().password;
+    spec.turn = {t};
+    spec.turn_timing = loopback_stun_timing();
+    if (sub != nullptr)
+      spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub->ptr()));
+    return spec;
+  }
+
+  static node::connect_options relay_only() {
+    node::connect_options o;
+    o.strategies = {node::strategy::relay};
+    o.families = {net::family::v4};
+    o.kind = node::transport::datagram;
+    return o;
+  }
+
+  std::unique_ptr<coturn_server> turn;
+};
+
+} // namespace
+
+TEST_F(NodeRelay, ARelayGivesASealedDatagramLinkBothWays) {
+  caf::scoped_actor sub{rt.system()};
+  auto a = start(relay_spec());
+  auto b = start(relay_spec(&sub));
+  auto conn = a.connect(b.address(), relay_only());
+  ASSERT_TRUE(conn) << render(conn.error());
+  EXPECT_EQ(conn->report.how, node::strategy::relay) << conn->report.to_string();
+  EXPECT_EQ(conn->report.kind, node::transport::datagram);
+  EXPECT_EQ(conn->report.path, node::path_kind::relayed);
+  // The link's remote is b's relayed address on the server.
+  EXPECT_EQ(conn->report.remote.ip, turn->primary().ip) << conn->report.to_string();
+  auto up = next_where<node_peer_up>(sub, [&](const node_peer_up& u) { return u.conn.peer == a.id(); });
+  ASSERT_TRUE(up) << "b saw no link from a";
+  EXPECT_EQ(up->conn.report.how, node::strategy::relay);
+  ASSERT_FALSE(a.send(b.id(), "through the relay"));
+  auto got = next_where<node_msg>(sub, [&](const node_msg& m) { return m.peer == a.id(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "through the relay");
+}
+
+TEST_F(NodeRelay, TheResponderNeedsNoTurnServerOfItsOwn) {
+  caf::scoped_actor sub{rt.system()};
+  auto a = start(relay_spec());
+  auto b = start(spec_for()); // no TURN server: it allocates with a's offer
+  auto conn = a.connect(b.address(), relay_only());
+  ASSERT_TRUE(conn) << render(conn.error());
+  EXPECT_EQ(conn->report.how, node::strategy::relay);
+}
+
+TEST_F(NodeRelay, AStreamConnectPlansNoRelay) {
+  auto a = start(relay_spec());
+  auto b = start(relay_spec());
+  auto o = relay_only();
+  o.kind = node::transport::stream;
+  auto conn = a.connect(b.address(), o);
+  ASSERT_FALSE(conn);
+}
+
+TEST_F(NodeRelay, APeerThatRefusesRelayOffersSaysSo) {
+  auto a = start(relay_spec());
+  auto spec = spec_for();
+  spec.accept_relay_offers = false;
+  auto b = start(spec);
+  auto conn = a.connect(b.address(), relay_only());
+  ASSERT_FALSE(conn);
+  EXPECT_NE(render(conn.error()).find("accept_relay_offers"), std::string::npos)
+    << render(conn.error());
+}
+
+TEST_F(NodeRelay, WrongCredentialsFailTheAttemptWithTheServersRefusal) {
+  auto spec = relay_spec();
+  spec.turn[0].password = "not-it";
+  auto a = start(spec);
+  auto b = start(relay_spec());
+  auto conn = a.connect(b.address(), relay_only());
+  ASSERT_FALSE(conn);
+  EXPECT_NE(render(conn.error()).find("401"), std::string::npos) << render(conn.error());
+}
+
+TEST_F(NodeRelay, WithoutATurnServerNoRelayIsPlanned) {
+  auto a = start(spec_for());
+  auto b = start(relay_spec());
+  auto conn = a.connect(b.address(), relay_only());
+  ASSERT_FALSE(conn);
+}
