@@ -187,8 +187,10 @@ node::connect_options parse_options(const examples::args& cli, std::string& why)
         opts.strategies.push_back(node::strategy::reverse);
       else if (x == "punch")
         opts.strategies.push_back(node::strategy::punch);
+      else if (x == "relay")
+        opts.strategies.push_back(node::strategy::relay);
       else
-        why = "--strategies: '" + x + "' is not a strategy (direct, reverse, punch)";
+        why = "--strategies: '" + x + "' is not a strategy (direct, reverse, punch, relay)";
     if (opts.strategies.empty() && why.empty())
       why = "--strategies: none given";
   }
@@ -275,6 +277,10 @@ int main(int argc, char** argv) {
     for (auto& e : *list)
       if (e.kind == net::server_kind::mqtt)
         spec.brokers.push_back(e.host);
+    std::vector<std::string> skipped;
+    spec.turn = turn_servers_of(*list, &skipped); // the relay strategy's servers
+    for (auto& why : skipped)
+      std::cerr << "p2p_node: not a relay: " << why << "\n";
   }
   if (auto b = cli.value("--broker"))
     for (auto& uri : split(*b, ','))

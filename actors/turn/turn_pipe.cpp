@@ -32,6 +32,30 @@ caf::error turn_pipe_spec::check() const {
   return {};
 }
 
+std::vector<turn_server> turn_servers_of(const std::vector<net::server_entry>& list,
+                                         std::vector<std::string>* skipped) {
+  std::vector<turn_server> out;
+  for (const auto& e : list) {
+    if (e.kind != net::server_kind::turn)
+      continue;
+    auto line = "line " + std::to_string(e.line) + ": turn " + e.host + ":"
+                + std::to_string(e.port) + ": ";
+    auto ip = net::ip_address::parse(e.host);
+    if (!ip) {
+      if (skipped != nullptr)
+        skipped->push_back(line + "a host name; give an IP literal");
+      continue;
+    }
+    if (e.username.empty()) {
+      if (skipped != nullptr)
+        skipped->push_back(line + "no credentials (turn host:port user password)");
+      continue;
+    }
+    out.push_back(turn_server{endpoint{*ip, e.port}, net::protocol::udp, e.username, e.password});
+  }
+  return out;
+}
+
 namespace actors {
 
 namespace {

@@ -13,6 +13,7 @@
 #include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/messages/pipe.hpp"
+#include "p2pd/net/util/server_list.hpp"
 
 namespace p2pd {
 
@@ -68,5 +69,13 @@ struct turn_pipe_spec {
   /// errc::invalid_argument, saying what, for a spec that cannot work.
   caf::error check() const;
 };
+
+/// The turn lines of a server file that name an IP literal and carry
+/// credentials, as turn_server values (UDP). Lines with a host name or no
+/// credentials are skipped and said in `skipped` ("line 4: turn
+/// relay.example:3478: a host name; give an IP literal"): a node does not
+/// resolve names for its relays.
+std::vector<turn_server> turn_servers_of(const std::vector<net::server_entry>& list,
+                                         std::vector<std::string>* skipped = nullptr);
 
 } // namespace p2pd

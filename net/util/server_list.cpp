@@ -86,14 +86,19 @@ result<std::vector<server_entry>> parse_server_list(std::string_view text) {
     auto at = "line " + std::to_string(no) + ": ";
     if (!(words >> addr))
       return error{errc::invalid_argument, at + "'" + kind + "' has no address"};
-    if (words >> extra)
-      return error{errc::invalid_argument, at + "unexpected '" + extra + "' after the address"};
     auto k = kind_of(kind);
     if (!k)
       return error{k.error().code, at + k.error().what};
     server_entry e;
     e.kind = *k;
     e.line = no;
+    if (e.kind == server_kind::turn && (words >> e.username)
+        && !(words >> e.password))
+      return error{errc::invalid_argument,
+                   at + "a TURN server's credentials are a username and a password"};
+    if (words >> extra)
+      return error{errc::invalid_argument, at + "unexpected '" + extra + "' after the "
+                                             + (e.username.empty() ? "address" : "password")};
     if (e.kind == server_kind::mqtt) {
       if (addr.find("://") == std::string::npos)
         return error{errc::invalid_argument,

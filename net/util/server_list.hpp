@@ -38,6 +38,10 @@ struct server_entry {
   uint16_t port = 0;
   /// The line it came from, for messages.
   size_t line = 0;
+  /// turn lines only: long-term credentials, "turn host:port user password"
+  /// (both or neither).
+  std::string username;
+  std::string password;
 };
 
 /// Parses a server file's text. Blank lines and '#' comments are skipped.

@@ -30,6 +30,15 @@ TEST(ServerList, ParsesKindsAddressesAndComments) {
   EXPECT_EQ((*xs)[3].kind, server_kind::turn);
 }
 
+TEST(ServerList, ATurnLineMayCarryAUsernameAndPassword) {
+  auto xs = parse_server_list("turn 203.0.113.10:3478 p2pd s3cret\nturn [::1]:3478\n");
+  ASSERT_TRUE(xs) << xs.error().what;
+  ASSERT_EQ(xs->size(), 2u);
+  EXPECT_EQ((*xs)[0].username, "p2pd");
+  EXPECT_EQ((*xs)[0].password, "s3cret");
+  EXPECT_TRUE((*xs)[1].username.empty());
+}
+
 TEST(ServerList, BadLinesAreRefusedWithTheirLineNumber) {
   struct bad {
     const char* text;
@@ -44,7 +53,10 @@ TEST(ServerList, BadLinesAreRefusedWithTheirLineNumber) {
                             bad{"stun [::1]3478", "is not [address]:port"},
                             bad{"stun", "has no address"},
                             bad{"stun 1.2.3.4:1 extra", "unexpected 'extra'"},
-                            bad{"mqtt 127.0.0.1:1883", "is a URI"}}) {
+                            bad{"mqtt 127.0.0.1:1883", "is a URI"},
+                            bad{"turn 1.2.3.4:3478 alice", "a username and a password"},
+                            bad{"turn 1.2.3.4:3478 a b c", "unexpected 'c' after the password"},
+                            bad{"stun 1.2.3.4:3478 a b", "unexpected 'a'"}}) {
     auto xs = parse_server_list(text);
     ASSERT_FALSE(xs) << text;
     EXPECT_ERRC(xs, errc::invalid_argument);
