@@ -34,8 +34,19 @@ const turn_server* turn_of(const node_state& st, net::family fam) {
   return nullptr;
 }
 
+// How we reach the server: over TCP when our route's UDP is blocked (the
+// interface's probes got no UDP answer), which TURN allows for exactly
+// that (RFC 8656 §3.1); the relayed address is UDP either way.
+turn_server reachable(const node_state& st, const punch_session& s, turn_server server) {
+  if (s.route < st.snaps.size() && st.snaps[s.route].nat(s.fam).nat == net::nat_type::blocked)
+    server.transport = net::protocol::tcp;
+  return server;
+}
+
 // Allocates on `server` from our NIC address of the session's route; `then`
-// runs once s->turn and s->relayed are set.
+// runs once s->turn and s->relayed are set. A responder whose allocation
+// fails says so to the initiator, which then ends its attempt at once.
+
 template <class F>
 void allocate(node_actor_ptr self, session_ptr s, const turn_server& server, F then) {
   auto& st = self->state;
@@ -58,10 +69,19 @@ void allocate(node_actor_ptr self, session_ptr s, const turn_server& server, F t
         then();
       },
       [=](caf::error& err) {
+        auto why = "no allocation on TURN server " + server.server.to_string() + " over "
+                   + (server.transport == net::protocol::tcp ? "TCP" : "UDP") + ": "
+                   + render(err);
+        if (!s->initiator && s->at != punch_session::step::done) {
+          punch_message no;
+          no.request_id = s->id;
+          no.phase = punch_phase::refuse;
+          no.reason = why.substr(0, max_punch_reason);
+          send_punch(self, *s, no);
+        }
         punch_done(self, s, std::nullopt,
                    make_error(code_of(err) == errc::none ? errc::connect_failed : code_of(err),
-                              "no allocation on TURN server " + server.server.to_string() + ": "
-                                + render(err)));
+                              why));
       });
 }
 
@@ -113,9 +133,11 @@ void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
   s->route = a.local_interface;
   s->bind = a.bind;
   s->started = self->clock().now();
-  report(self, *job, a, "allocating on TURN server " + server->server.to_string());
+  auto srv = reachable(st, *s, *server);
+  report(self, *job, a,
+         "allocating on TURN server " + srv.server.to_string()
+           + (srv.transport == net::protocol::tcp ? " over TCP (our UDP is blocked)" : ""));
   st.punches[{s->peer_id, s->id}] = s;
-  auto srv = *server;
   allocate(self, s, srv, [=] {
     fill_ours(self, *s, punch_phase::offer);
     s->ours.relay = punch_relay_info{srv.server, srv.transport, srv.username, srv.password,
@@ -130,7 +152,10 @@ void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
 
 void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s) {
   const auto& offer = *s->theirs->relay;
-  turn_server server{offer.server, offer.transport, offer.username, offer.password};
+  auto& st = self->state;
+  auto server = reachable(st, *s,
+                          turn_server{offer.server, net::protocol::udp, offer.username,
+                                      offer.password});
   allocate(self, s, server, [=] {
     fill_ours(self, *s, punch_phase::answer);
     // The answer names no credentials: they were the offerer's.

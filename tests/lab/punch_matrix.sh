@@ -11,8 +11,10 @@
 # from the first mode's site, run 2 from the second's):
 #   libnice:  bench_ice in both sites (controlling in the initiating one);
 #   p2pd UDP: a serving p2p_node in one site, a connecting one in the other
-#             with --strategies punch --transport udp --families 4;
-#   p2pd TCP: the same with --transport tcp.
+#             with --strategies punch,relay --transport udp --families 4:
+#             every pair connects, by punch where one works, else through
+#             the lab's coturn (the relay);
+#   p2pd TCP: --strategies punch --transport tcp (a stream has no relay yet).
 # p2pd runs only if p2p_node knows --transport (its --help); otherwise its
 # columns say why. Pairs run side by side on distinct sites (--jobs at a
 # time); every program runs under `timeout`, and no new pair starts after
@@ -135,6 +137,9 @@ ice_run() {
 }
 
 # ------------------------------------------------------------------ one p2pd run
+# Datagrams fall back to the relay; streams punch only (no TCP relay yet).
+strategies_of() { [ "$1" = udp ] && echo punch,relay || echo punch; }
+
 # node_run <out> <run> <transport> <connecting site> <serving site>
 node_run() {
   local out=$1 run=$2 tp=$3 sa=$4 sb=$5 d fd pid line addr= rc src_rc t0 t1
@@ -154,7 +159,7 @@ node_run() {
   fi
   t0=$(now_ms)
   timeout $((NODE_WAIT * 3)) ip netns exec "$(site_ns "$sa")" "$NODE" --servers "$P2PDLAB_SERVERS" \
-    --data-dir "$d/c" --timeout $NODE_WAIT --connect - --strategies punch --transport "$tp" \
+    --data-dir "$d/c" --timeout $NODE_WAIT --connect - --strategies "$(strategies_of "$tp")" --transport "$tp" \
     --families 4 --message "hello $run $tp" <<< "$addr" > "$d/c.out" 2> "$d/c.err"
   rc=$?; t1=$(now_ms)
   # a refused or failed connect: the serving node would wait its whole
@@ -182,7 +187,13 @@ node_run() {
     ms=; strategy=-; kind=-; reason="no_connect_line_exit_$rc"
   fi
   reason=${reason// /_}
-  echo "p2pd run=$run transport=$tp from=$sa to=$sb ok=$ok refused=$refused ms=$ms strategy=${strategy:--} kind=${kind:--} reason=$reason" >> "$out"
+  # before the relay won, the punch was refused at once (its report line)
+  # or not planned at all (a peer without an address for it): 1, else 0
+  local prefused=1
+  if grep -q '^attempt .*| punch ' "$d/c.out" && ! grep -q '^attempt .*| punch .*| refused at once' "$d/c.out"; then
+    prefused=0
+  fi
+  echo "p2pd run=$run transport=$tp from=$sa to=$sb ok=$ok refused=$refused ms=$ms strategy=${strategy:--} kind=${kind:--} punch_refused=$prefused reason=$reason" >> "$out"
 }
 
 # ------------------------------------------------------------------ one pair
@@ -292,8 +303,28 @@ for p in "${PAIRS[@]}"; do
       refl=$(grep "^p2pd .*transport=$tp .* ok=0 " "$f" | while read -r l; do echo "$(field ms "$l") ms: $(field reason "$l")"; done | sort -u | head -n 3 | tr '\n' ';')
       exp=$([ $tp = udp ] && echo "${EXP_UDP[$k]}" || echo "${EXP_TCP[$k]}")
       cells="$nok/$n | $pmed / $pwst | ${strat:-}${refl:+ refused/failed: ${refl//_/ }}"
-      [ $tp = udp ] && udp_mark=$(mark "$nok" "$n") || tcp_mark=$(mark "$nok" "$n")
+      if [ $tp = udp ]; then
+        udp_mark=$(mark "$nok" "$n")
+        nrelay=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -c ' strategy=relay ')
+        if [ "$nok" -gt 0 ] && [ "$nrelay" = "$nok" ]; then udp_mark="R${udp_mark#✓}"
+        elif [ "$nrelay" -gt 0 ]; then udp_mark="$udp_mark($nrelay R)"; fi
+      else tcp_mark=$(mark "$nok" "$n"); fi
+      # UDP falls back to the relay: every pair connects; where the punch
+      # cannot work it must be refused at once and the relay win, where it
+      # is a race either may.
+      [ $tp = udp ] && exp=relay-$exp
       case $exp in
+        relay-connect|relay-refuse|relay-chance)
+          [ "$nok" = "$n" ] && [ "$n" = "$RUNS" ] || mismatch "$name $tp: p2pd connected $nok of $n runs, expected every run, by punch or relay (${refl//_/ })"
+          want=punch; [ $exp = relay-refuse ] && want=relay
+          if [ $exp != relay-chance ]; then
+            bad=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -v " strategy=$want " | head -n1)
+            [ -z "$bad" ] || mismatch "$name $tp: connected by strategy $(field strategy "$bad"), expected $want"
+          fi
+          if [ $exp = relay-refuse ]; then
+            bad=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep ' punch_refused=0 ' | head -n1)
+            [ -z "$bad" ] || mismatch "$name $tp run $(field run "$bad"): the punch was tried, not refused at once, before the relay"
+          fi;;
         connect)
           [ "$nok" = "$n" ] && [ "$n" = "$RUNS" ] || mismatch "$name $tp: p2pd connected $nok of $n runs, expected every run (${refl//_/ })"
           bad=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -v ' strategy=punch ' | head -n1)
@@ -341,7 +372,10 @@ rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "$elapsed s in all. The lab and its modes: \`tests/lab/README.md\`; what each pair should"
   echo "give and why: \`tests/lab/punch_expected.txt\` (the table at the end)."
   echo
-  echo "- p2pd: \`tools/p2p_node --strategies punch --transport udp|tcp --families 4\`, a"
+  echo "- p2pd: \`tools/p2p_node --transport udp|tcp --families 4\`, UDP with \`--strategies"
+  echo "  punch,relay\` (the lab's coturn as relay: every pair must connect), TCP with"
+  echo "  \`--strategies punch\`; \"expected\" is the punch's expectation (UDP: where it is"
+  echo "  refuse, the punch must be refused at once and the relay win), a"
   echo "  serving node in one site and a connecting one in the other; time: the connect"
   echo "  report's \`ms\` (connect call to connected; the nodes' start, with their STUN"
   echo "  requests, comes before). ${NODE_WHY:+**$NODE_WHY.**}"
@@ -354,7 +388,8 @@ rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo
   echo "## At a glance"
   echo
-  echo "Each cell: p2pd UDP, p2pd TCP, libnice (✓ every run connected, ✗ none, k/n some)."
+  echo "Each cell: p2pd UDP, p2pd TCP, libnice (✓ every run connected, ✗ none, k/n some;"
+  echo "R: every UDP run connected through the relay, (k R): k of them)."
   echo
   printf '| |'; for m in "${MODE_LIST[@]}"; do printf ' %s |' "$m"; done; echo
   printf '|---|'; for m in "${MODE_LIST[@]}"; do printf -- '---|'; done; echo
