@@ -158,7 +158,15 @@ bool pump(caf::scoped_actor& self, steady::time_point deadline, Stop stop) {
     if (left < 0s)
       left = 0s;
     self->receive(
-      [&](node_progress& p) { std::cerr << "progress " << p.what << '\n'; },
+      [&](node_progress& p) {
+        std::cerr << "progress " << p.what << '\n';
+        // Port mapping comes after ready and changes the address: scripts
+        // see it on stdout.
+        if (p.what.rfind("port mapping", 0) == 0) {
+          std::cout << "portmap " << p.what << std::endl;
+          done = stop(p);
+        }
+      },
       [&](node_peer_up& up) {
         std::cout << "peer_up peer=" << up.conn.peer << " inbound=" << up.conn.inbound
                   << " remote=" << to_string(up.conn.remote) << std::endl;
@@ -215,6 +223,41 @@ node::connect_options parse_options(const examples::args& cli, std::string& why)
   return opts;
 }
 
+// --port-mapping LIST, --portmap-lease SEC, --portmap-gateway IP.
+void parse_port_mapping(const examples::args& cli, node_portmap_spec& pm, std::string& why) {
+  if (auto list = cli.value("--port-mapping")) {
+    pm.enabled = true;
+    if (*list != "on") {
+      pm.methods.clear();
+      for (auto& x : split(*list, ','))
+        if (x == "pcp")
+          pm.methods.push_back(portmap_method::pcp);
+        else if (x == "natpmp")
+          pm.methods.push_back(portmap_method::natpmp);
+        else if (x == "upnp")
+          pm.methods.push_back(portmap_method::upnp);
+        else
+          why = "--port-mapping: '" + x + "' is not a method (pcp, natpmp, upnp, or on)";
+      if (pm.methods.empty() && why.empty())
+        why = "--port-mapping: no method given";
+    }
+  }
+  if (auto l = cli.value("--portmap-lease")) {
+    auto n = examples::parse_count(*l, 1, 604800);
+    if (!n)
+      why = "--portmap-lease: '" + *l + "' is not a number of seconds in 1..604800";
+    else
+      pm.lifetime_s = static_cast<uint32_t>(*n);
+  }
+  if (auto g = cli.value("--portmap-gateway")) {
+    auto ip = net::ip_address::parse(*g);
+    if (!ip || !ip->is_v4())
+      why = "--portmap-gateway: '" + *g + "' is not an IPv4 address";
+    else
+      pm.gateway = *ip;
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -232,7 +275,12 @@ int main(int argc, char** argv) {
     .option("--transport", "tcp|udp", "a TLS stream (default) or sealed datagrams (udp: punch only)")
     .option("--message", "TEXT", "what to send once connected (default \"hello\")")
     .option("--answer", "N", "serving: messages to answer before ending (default 1)")
-    .option("--timeout", "SEC", "bound of every wait (default 30)");
+    .option("--timeout", "SEC", "bound of every wait (default 30)")
+    .option("--port-mapping", "LIST", "ask the gateway to forward the node port, methods in order "
+                                      "(pcp,natpmp,upnp; 'on': all); the address is printed "
+                                      "again once the TCP mapping is known")
+    .option("--portmap-lease", "SEC", "lifetime asked for each mapping (default 3600)")
+    .option("--portmap-gateway", "IP", "the gateway to ask (default: the default route's)");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   std::string why;
@@ -259,6 +307,9 @@ int main(int argc, char** argv) {
 
   node_spec spec;
   spec.port = *port;
+  parse_port_mapping(cli, spec.port_mapping, why);
+  if (!why.empty())
+    return cli.fail(why);
   if (auto d = cli.value("--data-dir"))
     spec.data_dir = *d;
   if (auto names = cli.value("--interfaces"))
@@ -290,6 +341,20 @@ int main(int argc, char** argv) {
   auto start_ms = ms_since(t0);
   pump(self, steady::now(), [](auto&) { return false; }); // its progress so far
   print_start(n->info(), start_ms);
+  if (cli.value("--port-mapping")) {
+    // The node was ready without it; the TCP mapping (or the gateway's
+    // refusal) comes within the mapper's deadline.
+    auto wait = portmap_deadline(portmap_timing{});
+    pump(self, steady::now() + wait, [](auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, node_progress>)
+        return x.what.rfind("port mapping: TCP", 0) == 0
+               || x.what.rfind("port mapping: no TCP", 0) == 0
+               || x.what.find("no IPv4 gateway") != std::string::npos;
+      return false;
+    });
+    std::cout << "address=" << n->info().address << std::endl;
+  }
 
   auto finish = [&](int rc) {
     if (auto err = n->close())

@@ -31,6 +31,9 @@ enum class path_kind : uint8_t {
   link_local, ///< IPv6 fe80::/10 on a shared link
   external,   ///< the peer's external (or global) address
   signalling, ///< reverse: the peer chooses the path back to us
+  /// The port mapping the peer holds at its gateway (PCP, NAT-PMP, UPnP):
+  /// tried before the external path (its router forwards it).
+  mapped,
 };
 
 const char* to_string(path_kind p);
@@ -86,14 +89,16 @@ struct local_view {
 
 /// The attempts toward `peer`, best first: per strategy in the options'
 /// order; within direct, per family, the cheapest path first (same host,
-/// LAN, link-local, then external), one attempt per distinct target.
+/// LAN, link-local, the peer's port mapping, then external), one attempt per
+/// distinct target.
 ///
 /// Paths: the peer's NIC address when both nodes have that address (same
 /// host, unless their external addresses differ), when it is on our route's
 /// link (inside our NIC address's prefix), or when both are behind the same
 /// external address with private addresses of one kind (a LAN whose
 /// prefixes we do not know); IPv6 link-local when both interfaces have one;
-/// the peer's external address (IPv6: its global address) otherwise. A
+/// the peer's mapped endpoint (TCP) when its route has a port mapping; the
+/// peer's external address (IPv6: its global address) otherwise. A
 /// reverse attempt is one request, in the first family of the options that
 /// we have a route for (and the peer too, when it lists routes): the peer
 /// then tries every route of our address. A punch attempt is one per family
