@@ -353,7 +353,12 @@ int main(int argc, char** argv) {
                || x.what.find("no IPv4 gateway") != std::string::npos;
       return false;
     });
-    std::cout << "address=" << n->info().address << std::endl;
+    // The handle keeps the info of the start: ask the node for its address now.
+    self->request(n->handle(), timeout, info_atom::value)
+      .receive([](node_info& i) { std::cout << "address=" << i.address << std::endl; },
+               [](caf::error& err) {
+                 std::cerr << "p2p_node: info: " << render(err) << '\n';
+               });
   }
 
   auto finish = [&](int rc) {
