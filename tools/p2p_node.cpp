@@ -339,20 +339,26 @@ int main(int argc, char** argv) {
   if (!n)
     return cli.error("start the node", n.error());
   auto start_ms = ms_since(t0);
-  pump(self, steady::now(), [](auto&) { return false; }); // its progress so far
+  // Whether the TCP mapping (or the gateway's refusal) is known yet.
+  auto tcp_mapping_known = [](auto& x) {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, node_progress>)
+      return x.what.rfind("port mapping: TCP", 0) == 0
+             || x.what.rfind("port mapping: no TCP", 0) == 0
+             || x.what.find("no IPv4 gateway") != std::string::npos;
+    return false;
+  };
+  bool mapping_known = false;
+  pump(self, steady::now(), [&](auto& x) { // its progress so far
+    mapping_known = mapping_known || tcp_mapping_known(x);
+    return false;
+  });
   print_start(n->info(), start_ms);
   if (cli.value("--port-mapping")) {
     // The node was ready without it; the TCP mapping (or the gateway's
     // refusal) comes within the mapper's deadline.
-    auto wait = portmap_deadline(portmap_timing{});
-    pump(self, steady::now() + wait, [](auto& x) {
-      using T = std::decay_t<decltype(x)>;
-      if constexpr (std::is_same_v<T, node_progress>)
-        return x.what.rfind("port mapping: TCP", 0) == 0
-               || x.what.rfind("port mapping: no TCP", 0) == 0
-               || x.what.find("no IPv4 gateway") != std::string::npos;
-      return false;
-    });
+    if (!mapping_known)
+      pump(self, steady::now() + portmap_deadline(portmap_timing{}), tcp_mapping_known);
     // The handle keeps the info of the start: ask the node for its address now.
     self->request(n->handle(), timeout, info_atom::value)
       .receive([](node_info& i) { std::cout << "address=" << i.address << std::endl; },
