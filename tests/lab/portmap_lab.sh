@@ -84,9 +84,11 @@ serve() {
 }
 # drain <name> <seconds>: copies the serving node's output for a while
 drain() {
-  local line end=$((SECONDS + $2))
-  while [ $SECONDS -lt $end ] && IFS= read -r -t 1 -u "$SERVE_FD" line; do
-    echo "$line" >> "$tmp/$1.out"
+  local line rc end=$((SECONDS + $2))
+  while [ $SECONDS -lt $end ]; do
+    IFS= read -r -t 1 -u "$SERVE_FD" line; rc=$?
+    if [ $rc = 0 ]; then echo "$line" >> "$tmp/$1.out"
+    elif [ $rc -le 128 ]; then break; fi   # > 128: a second without a line
   done
   return 0
 }
