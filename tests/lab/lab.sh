@@ -24,7 +24,7 @@
 # Environment:
 #   P2PDLAB_PREFIX  namespace name prefix   (default "p2pdlab-")
 #   P2PDLAB_DIR     logs, configs, state    (default /tmp/<prefix without trailing -> )
-#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode;
+#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode but upnp;
 #                   at most 24 sites, a mode may repeat: two separate NATs of one mode)
 #
 # Network rule: every address lives in a namespace this script creates; no
@@ -34,8 +34,11 @@ set -euo pipefail
 
 PFX=${P2PDLAB_PREFIX:-p2pdlab-}
 LAB_DIR=${P2PDLAB_DIR:-/tmp/${PFX%-}}
-MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade upnp"
-SITES=${P2PDLAB_SITES:-$MODES}
+# The default sites: one per mode but upnp, which needs miniupnpd and is
+# asked for by name (portmap_lab.sh).
+DEFAULT_MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade"
+MODES="$DEFAULT_MODES upnp"
+SITES=${P2PDLAB_SITES:-$DEFAULT_MODES}
 read -r -a SITE_MODES <<< "$SITES"
 NSITES=${#SITE_MODES[@]}
 

@@ -8,6 +8,8 @@
 #     - the serving node's address carries the mapping (a "portmap" line
 #       names the method), and the router lists TCP and UDP for the node port;
 #     - it renews the mapping before the lease runs out ("refreshed");
+#     - the router reboots (lab.sh nat 1 upnp: miniupnpd restarted with no
+#       rules and no leases): the mapping is back within the lease;
 #     - the symmetric site connects with --strategies direct: path=mapped;
 #     - once the node closed, the router lists no mapping of it;
 #   kill (each method): the node is killed (SIGKILL) with a mapping of
@@ -139,6 +141,17 @@ for m in $METHODS; do
   grep -q "^portmap port mapping refreshed: TCP" "$tmp/$s.out" \
     || fail "$m: no refresh of the TCP mapping within $((LEASE / 2 + 2)) s"
   has_mapping tcp "$PORT" || fail "$m: the mapping is gone after the refresh"
+  # A router reboot: miniupnpd stopped, its chains and lease file gone, a new
+  # epoch. The node's next renewal (at most half the lease) maps again.
+  "$LAB" nat 1 upnp 2>/dev/null
+  has_mapping tcp "$PORT" && fail "$m: the reboot left the mapping in place (not a reboot)"
+  back=0
+  for ((t = 0; t < LEASE * 2 + 4; t++)); do
+    drain "$s" 0
+    if has_mapping tcp "$PORT" && has_mapping udp "$PORT"; then back=1; break; fi
+    sleep 0.5
+  done
+  [ $back = 1 ] || fail "$m: no mapping at the router within $((LEASE + 2)) s of its reboot"
   connect "$m-c" "$ADDR"; rc=$?
   finish_serve "$s"; src=$?
   line=$(grep '^connected ' "$tmp/$m-c.out")
@@ -147,6 +160,9 @@ for m in $METHODS; do
     fail "$m: $line (want strategy=direct path=mapped)"
   elif [ $src != 0 ]; then fail "$m: serving node exit $src"; show "$s"
   else echo "  ok: $line"; fi
+  echo "  reboot: the node told $(grep -a '^portmap port mapping \(restored\|lost\|moved\)' \
+    "$tmp/$s.out" | sed 's/^portmap port mapping \([a-z]*\): \([A-Z]*\).*/\1 \2/' | sort | uniq -c \
+    | tr -s ' ' | tr '\n' ';')"
   gone_within 3 "$PORT" || fail "$m: mappings left after close: $(mappings | tr '\n' ';')"
 
   echo "== $m: kill -9 with a lease of $KILL_LEASE s"
