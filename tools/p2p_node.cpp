@@ -14,6 +14,10 @@
 //   route if=0 fam=v4 nic=10.0.3.2/24 ext=198.51.100.13 port=41234 nat=full_cone delta=equal/0
 //   channel mqtt tcp://203.0.113.30:1883
 //   address=p2pd1_...
+//   portmap port mapping: TCP 10.0.1.2:41234 -> 11.100.0.11:41234 by PCP, 3600 s
+//                          (--port-mapping: each step and event of the
+//                          mapping; once the TCP one is known, or refused,
+//                          a second address= line follows, with the mapping)
 //   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp [punch=simultaneous|spray]
 //   attempt ms=3 | direct IPv4 external if0->if0 203.0.113.130:41234 | won
 //   connect_failed ms=2001 reason=<why, every attempt>   (also on stderr)

@@ -158,7 +158,8 @@ TEST(PortmapLocalAddress, TheMappingGoesToItsInterfacesIpv4Route) {
 
 TEST(PortmapPlan, APeersMappingIsTriedBeforeItsExternalAddress) {
   auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
-  auto peer = peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 0)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 0)});
   EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 mapped if0->if0 198.51.100.11:5001",
                                       "direct IPv4 external if0->if0 198.51.100.11:4001"}));
@@ -166,21 +167,24 @@ TEST(PortmapPlan, APeersMappingIsTriedBeforeItsExternalAddress) {
 
 TEST(PortmapPlan, AMappingOfTheNodePortIsOneAttempt) {
   auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
-  auto peer = peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 4001, 4001)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 4001, 4001)});
   EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 mapped if0->if0 198.51.100.11:4001"}));
 }
 
 TEST(PortmapPlan, BehindOneRouterTheLanIsTheWayNotTheMapping) {
   auto me = me_with({v4(0, "10.0.1.3", "198.51.100.11", 4000)});
-  auto peer = peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 4001, 0)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 4001, 0)});
   EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 lan if0->if0 10.0.1.2:4001"}));
 }
 
 TEST(PortmapPlan, AUdpOnlyMappingPlansNoStreamAttempt) {
   auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
-  auto peer = peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5001)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5001)});
   EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 external if0->if0 198.51.100.11:4001"}));
 }
