@@ -123,7 +123,7 @@ INSTANTIATE_TEST_SUITE_P(EachMethod, NodePortmap,
                            }
                          });
 
-TEST(NodePortmapOff, AGatewayThatAnswersNothingDoesNotDelayReady) {
+TEST(NodePortmapSilentGateway, DoesNotDelayReadyAndAddsNoMapping) {
   P2PD_MINIUPNPD_LAB(lab, miniupnpd_options{});
   netns_guard in{lab->client_ns()};
   ASSERT_EQ(in.error(), "");
