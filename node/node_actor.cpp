@@ -53,7 +53,7 @@ void close_node(node_actor_ptr self) {
   for (auto& w : st.ready_waiters)
     w.deliver(make_error(errc::pipe_closed, "the node closed before it was ready"));
   st.ready_waiters.clear();
-  auto left = std::make_shared<int>(2);
+  auto left = std::make_shared<int>(3);
   auto done = [=]() mutable {
     if (--*left > 0)
       return;
@@ -78,6 +78,7 @@ void close_node(node_actor_ptr self) {
   };
   close(caf::actor_cast<caf::actor>(st.daemon));
   close(caf::actor_cast<caf::actor>(st.signal));
+  close_port_mapping(self, [=]() mutable { done(); }); // each mapper deletes its mappings
 }
 
 } // namespace
@@ -234,6 +235,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
       },
       [=](punch_go_atom, std::string& peer, uint64_t id) { on_punch_go(self, peer, id); },
       [=](clock_fetch_atom) { fetch_clock(self); },
+      [=](portmap_note_atom, uint64_t slot, portmap_event& ev) {
+        on_portmap_event(self, slot, ev);
+      },
       [=](tcp_punch_tick& t) { on_punch_tick(self, t); },
       [=](restart_atom, uint64_t which) { restart_child(self, static_cast<size_t>(which)); },
       [=](idle_tick_atom) {

@@ -24,6 +24,7 @@
 #include "p2pd/net/nat/punch_prediction.hpp"
 #include "p2pd/node/link/hello.hpp"
 #include "p2pd/node/node_messages.hpp"
+#include "p2pd/node/node_portmap_spec.hpp"
 
 namespace p2pd {
 
@@ -134,6 +135,12 @@ struct node_spec {
   std::vector<caf::actor> subscribers;
   /// Run for every message, before subscribers get it.
   std::vector<node_handler> handlers;
+
+  // --- Port mapping (node_portmap.cpp) ---
+  /// Ask each IPv4 route's gateway (PCP, NAT-PMP, UPnP IGD) to forward the
+  /// node port, TCP and UDP, and put the mapping in our address. Off by
+  /// default; never delays ready: a mapping joins the address when it comes.
+  node_portmap_spec port_mapping;
 };
 
 } // namespace p2pd

@@ -48,6 +48,7 @@ void listened(node_actor_ptr self, std::vector<listener_info>& infos) {
   st.listening = true;
   st.rebuild_address();
   st.check_ready();
+  start_port_mapping(self); // its answers come later: ready does not wait
 }
 
 } // namespace
@@ -228,6 +229,7 @@ void node_state::rebuild_address() {
     in.channels.push_back({channel_kind::mqtt, b});
   if (spec.hub)
     in.channels.push_back({channel_kind::hub, "hub"});
+  in.mapped = mapped_routes(*this);
   address = make_local_address(in);
   auto text = encode_peer_address(address, *me);
   address_text = text ? *text : std::string{};

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <memory>
 #include <string>
@@ -20,6 +22,7 @@
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/signal_node.hpp"
 #include "p2pd/net/tls/tls_context.hpp"
+#include "p2pd/node/address/local_address.hpp"
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/node/connect/plan.hpp"
 #include "p2pd/node/node_spec.hpp"
@@ -28,6 +31,7 @@
 #include "p2pd/actors/punch/tcp_punch.hpp"
 #include "p2pd/actors/turn/turn_pipe.hpp"
 #include "p2pd/messages/clock.hpp"
+#include "p2pd/actors/portmap/port_mapper.hpp"
 
 namespace p2pd::node {
 
@@ -39,6 +43,7 @@ using restart_atom = caf::atom_constant<caf::atom("p2nrestart")>;
 using punch_tmo_atom = caf::atom_constant<caf::atom("p2npunch")>;
 using punch_go_atom = caf::atom_constant<caf::atom("p2npgo")>;
 using clock_fetch_atom = caf::atom_constant<caf::atom("p2nclock")>;
+using portmap_note_atom = caf::atom_constant<caf::atom("p2npmap")>;
 
 /// Between two fetches of the NTP clock's estimate (fetch_clock).
 inline constexpr caf::timespan clock_fetch_interval = std::chrono::seconds(30);
@@ -134,6 +139,17 @@ struct punch_session {
   endpoint relayed;
 };
 
+/// One IPv4 route's port mappings at its gateway (node_portmap.cpp).
+struct portmap_slot {
+  uint8_t interface = 0;       ///< the route's interface number
+  net::ip_address gateway;
+  net::ip_address local;       ///< our NIC address there: the internal address
+  port_mapper_actor mapper;
+  /// What the gateway holds for the node port; none while unmapped or lost.
+  std::optional<port_mapping> tcp;
+  std::optional<port_mapping> udp;
+};
+
 struct node_state {
   static inline const char* name = "p2pd.node";
 
@@ -190,6 +206,10 @@ struct node_state {
   uint64_t next_request = 0;
   /// Open from the start; close requests wait until every child is gone.
   actors::lifecycle life;
+
+  // Port mapping (node_portmap.cpp, node_spec::port_mapping): one mapper
+  // per IPv4 route with a gateway, started once the node listens.
+  std::vector<portmap_slot> portmaps;
 
   node_state() = default;
   explicit node_state(caf::event_based_actor* selfptr) : self(selfptr) {}
@@ -327,5 +347,17 @@ void drop_hello(node_actor_ptr self, const pipe_actor& pipe, const endpoint& fro
 void sweep_idle(node_actor_ptr self);
 /// Closes every connection with `peer`; their ends are reported as usual.
 void close_peer(node_actor_ptr self, const std::string& peer);
+
+// Port mapping (node_portmap.cpp).
+/// Starts a mapper per IPv4 route with a gateway and asks it for the node
+/// port (TCP and UDP) when node_spec::port_mapping is on; answers come
+/// later and rebuild the address.
+void start_port_mapping(node_actor_ptr self);
+/// A mapper's event (refreshed, moved, lost, restored) for slot `slot`.
+void on_portmap_event(node_actor_ptr self, uint64_t slot, portmap_event& ev);
+/// Closes every mapper (each deletes its mappings), then calls `done` once.
+void close_port_mapping(node_actor_ptr self, std::function<void()> done);
+/// What make_local_address needs of the mappings held.
+std::vector<route_mapping> mapped_routes(const node_state& st);
 
 } // namespace p2pd::node

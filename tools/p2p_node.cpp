@@ -14,6 +14,10 @@
 //   route if=0 fam=v4 nic=10.0.3.2/24 ext=198.51.100.13 port=41234 nat=full_cone delta=equal/0
 //   channel mqtt tcp://203.0.113.30:1883
 //   address=p2pd1_...
+//   portmap port mapping: TCP 10.0.1.2:41234 -> 11.100.0.11:41234 by PCP, 3600 s
+//                          (--port-mapping: each step and event of the
+//                          mapping; once the TCP one is known, or refused,
+//                          a second address= line follows, with the mapping)
 //   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp [punch=simultaneous|spray]
 //   attempt ms=3 | direct IPv4 external if0->if0 203.0.113.130:41234 | won
 //   connect_failed ms=2001 reason=<why, every attempt>   (also on stderr)
@@ -158,7 +162,15 @@ bool pump(caf::scoped_actor& self, steady::time_point deadline, Stop stop) {
     if (left < 0s)
       left = 0s;
     self->receive(
-      [&](node_progress& p) { std::cerr << "progress " << p.what << '\n'; },
+      [&](node_progress& p) {
+        std::cerr << "progress " << p.what << '\n';
+        // Port mapping comes after ready and changes the address: scripts
+        // see it on stdout.
+        if (p.what.rfind("port mapping", 0) == 0) {
+          std::cout << "portmap " << p.what << std::endl;
+          done = stop(p);
+        }
+      },
       [&](node_peer_up& up) {
         std::cout << "peer_up peer=" << up.conn.peer << " inbound=" << up.conn.inbound
                   << " remote=" << to_string(up.conn.remote) << std::endl;
@@ -217,6 +229,41 @@ node::connect_options parse_options(const examples::args& cli, std::string& why)
   return opts;
 }
 
+// --port-mapping LIST, --portmap-lease SEC, --portmap-gateway IP.
+void parse_port_mapping(const examples::args& cli, node_portmap_spec& pm, std::string& why) {
+  if (auto list = cli.value("--port-mapping")) {
+    pm.enabled = true;
+    if (*list != "on") {
+      pm.methods.clear();
+      for (auto& x : split(*list, ','))
+        if (x == "pcp")
+          pm.methods.push_back(portmap_method::pcp);
+        else if (x == "natpmp")
+          pm.methods.push_back(portmap_method::natpmp);
+        else if (x == "upnp")
+          pm.methods.push_back(portmap_method::upnp);
+        else
+          why = "--port-mapping: '" + x + "' is not a method (pcp, natpmp, upnp, or on)";
+      if (pm.methods.empty() && why.empty())
+        why = "--port-mapping: no method given";
+    }
+  }
+  if (auto l = cli.value("--portmap-lease")) {
+    auto n = examples::parse_count(*l, 1, 604800);
+    if (!n)
+      why = "--portmap-lease: '" + *l + "' is not a number of seconds in 1..604800";
+    else
+      pm.lifetime_s = static_cast<uint32_t>(*n);
+  }
+  if (auto g = cli.value("--portmap-gateway")) {
+    auto ip = net::ip_address::parse(*g);
+    if (!ip || !ip->is_v4())
+      why = "--portmap-gateway: '" + *g + "' is not an IPv4 address";
+    else
+      pm.gateway = *ip;
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -234,7 +281,12 @@ int main(int argc, char** argv) {
     .option("--transport", "tcp|udp", "a TLS stream (default) or sealed datagrams (udp: punch only)")
     .option("--message", "TEXT", "what to send once connected (default \"hello\")")
     .option("--answer", "N", "serving: messages to answer before ending (default 1)")
-    .option("--timeout", "SEC", "bound of every wait (default 30)");
+    .option("--timeout", "SEC", "bound of every wait (default 30)")
+    .option("--port-mapping", "LIST", "ask the gateway to forward the node port, methods in order "
+                                      "(pcp,natpmp,upnp; 'on': all); the address is printed "
+                                      "again once the TCP mapping is known")
+    .option("--portmap-lease", "SEC", "lifetime asked for each mapping (default 3600)")
+    .option("--portmap-gateway", "IP", "the gateway to ask (default: the default route's)");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   std::string why;
@@ -261,6 +313,9 @@ int main(int argc, char** argv) {
 
   node_spec spec;
   spec.port = *port;
+  parse_port_mapping(cli, spec.port_mapping, why);
+  if (!why.empty())
+    return cli.fail(why);
   if (auto d = cli.value("--data-dir"))
     spec.data_dir = *d;
   if (auto names = cli.value("--interfaces"))
@@ -294,8 +349,33 @@ int main(int argc, char** argv) {
   if (!n)
     return cli.error("start the node", n.error());
   auto start_ms = ms_since(t0);
-  pump(self, steady::now(), [](auto&) { return false; }); // its progress so far
+  // Whether the TCP mapping (or the gateway's refusal) is known yet.
+  auto tcp_mapping_known = [](auto& x) {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, node_progress>)
+      return x.what.rfind("port mapping: TCP", 0) == 0
+             || x.what.rfind("port mapping: no TCP", 0) == 0
+             || x.what.find("no IPv4 gateway") != std::string::npos;
+    return false;
+  };
+  bool mapping_known = false;
+  pump(self, steady::now(), [&](auto& x) { // its progress so far
+    mapping_known = mapping_known || tcp_mapping_known(x);
+    return false;
+  });
   print_start(n->info(), start_ms);
+  if (cli.value("--port-mapping")) {
+    // The node was ready without it; the TCP mapping (or the gateway's
+    // refusal) comes within the mapper's deadline.
+    if (!mapping_known)
+      pump(self, steady::now() + portmap_deadline(portmap_timing{}), tcp_mapping_known);
+    // The handle keeps the info of the start: ask the node for its address now.
+    self->request(n->handle(), timeout, info_atom::value)
+      .receive([](node_info& i) { std::cout << "address=" << i.address << std::endl; },
+               [](caf::error& err) {
+                 std::cerr << "p2p_node: info: " << render(err) << '\n';
+               });
+  }
 
   auto finish = [&](int rc) {
     if (auto err = n->close())

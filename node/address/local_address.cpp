@@ -64,6 +64,13 @@ peer_address make_local_address(const local_address_input& in) {
       p.delta = {nat.delta, nat.delta_value};
       if (!p.nic && !p.link_local)
         continue;
+      for (const auto& m : in.mapped)
+        if (m.interface == i && m.external.fam() == fam && (m.tcp != 0 || m.udp != 0)) {
+          p.mapped = m.external.with_scope(0);
+          p.mapped_tcp = m.tcp;
+          p.mapped_udp = m.udp;
+          break;
+        }
       out.routes.push_back(std::move(p));
       ++count;
     }

@@ -16,6 +16,15 @@ namespace p2pd::node {
 /// 10000..59999, clear of the ephemeral range Linux uses by default.
 uint16_t default_node_port(const net::node_id& id);
 
+/// A port mapping the node holds for one route (node_portmap.cpp): the
+/// gateway forwards external:tcp and external:udp to the node port.
+struct route_mapping {
+  uint8_t interface = 0;
+  net::ip_address external;
+  uint16_t tcp = 0; ///< 0: none
+  uint16_t udp = 0; ///< 0: none
+};
+
 /// What goes into our own address.
 struct local_address_input {
   net::public_keys keys;
@@ -29,12 +38,14 @@ struct local_address_input {
   /// The node's listening port, the same on every route.
   uint16_t port = 0;
   std::vector<signal_channel> channels;
+  /// Port mappings held, by interface number (IPv4 routes).
+  std::vector<route_mapping> mapped;
 };
 
 /// Our address from what the interface actors know: per interface and
 /// family, the first NIC address (IPv6: the first that is not link-local)
 /// and its prefix, the first link-local (IPv6), the agreed external
-/// address, and the family's NAT; at most max_routes_per_family routes of a
+/// address, the family's NAT and the route's port mapping (if held); at most max_routes_per_family routes of a
 /// family, in interface order. Routes with nothing to reach are left out.
 peer_address make_local_address(const local_address_input& in);
 

@@ -23,7 +23,10 @@ constexpr size_t signature_size = 64;
 constexpr uint8_t has_nic = 1;
 constexpr uint8_t has_link_local = 2;
 constexpr uint8_t has_external = 4;
-constexpr uint8_t known_flags = has_nic | has_link_local | has_external;
+// Added after the first release: an address without a mapping is written as
+// before, byte for byte.
+constexpr uint8_t has_mapped = 8;
+constexpr uint8_t known_flags = has_nic | has_link_local | has_external | has_mapped;
 
 const char* family_name(family f) {
   return f == family::v4 ? "IPv4" : "IPv6";
@@ -71,6 +74,14 @@ error check_route(const peer_route& r, const std::string& name) {
       return bad("external address: " + err.what);
   if (r.port == 0)
     return bad("port 0 is not in 1..65535");
+  if (r.mapped) {
+    if (auto err = net::check_external(r.fam, *r.mapped))
+      return bad("mapped address: " + err.what);
+    if (r.mapped_tcp == 0 && r.mapped_udp == 0)
+      return bad("a mapped address needs a TCP or a UDP port");
+  } else if (r.mapped_tcp != 0 || r.mapped_udp != 0) {
+    return bad("mapped ports without a mapped address");
+  }
   if (static_cast<uint8_t>(r.nat) > static_cast<uint8_t>(net::nat_type::blocked))
     return bad("NAT type " + std::to_string(static_cast<int>(r.nat)) + " is not in 0..7");
   if (static_cast<uint8_t>(r.delta.type) > static_cast<uint8_t>(net::delta_type::random))
@@ -209,7 +220,7 @@ std::vector<uint8_t> peer_address_body(const peer_address& a) {
     w.u8(r.interface);
     w.u8(static_cast<uint8_t>(r.fam));
     w.u8(static_cast<uint8_t>((r.nic ? has_nic : 0) | (r.link_local ? has_link_local : 0)
-                              | (r.external ? has_external : 0)));
+                              | (r.external ? has_external : 0) | (r.mapped ? has_mapped : 0)));
     // Scope ids are host-local: the peer uses its own.
     if (r.nic) {
       w.ip(*r.nic);
@@ -223,6 +234,11 @@ std::vector<uint8_t> peer_address_body(const peer_address& a) {
     w.u8(static_cast<uint8_t>(r.nat));
     w.u8(static_cast<uint8_t>(r.delta.type));
     w.u32(static_cast<uint32_t>(r.delta.value));
+    if (r.mapped) {
+      w.ip(*r.mapped);
+      w.u16(r.mapped_tcp);
+      w.u16(r.mapped_udp);
+    }
   }
   w.u8(static_cast<uint8_t>(a.channels.size()));
   for (const auto& c : a.channels) {
@@ -281,6 +297,11 @@ peer_address read_body(reader& in) {
     r.nat = static_cast<net::nat_type>(in.u8(name + "'s NAT type"));
     r.delta.type = static_cast<net::delta_type>(in.u8(name + "'s delta type"));
     r.delta.value = static_cast<int32_t>(in.u32(name + "'s delta value"));
+    if (flags & has_mapped) {
+      r.mapped = in.ip(r.fam, name + "'s mapped address");
+      r.mapped_tcp = in.u16(name + "'s mapped TCP port");
+      r.mapped_udp = in.u16(name + "'s mapped UDP port");
+    }
     a.routes.push_back(std::move(r));
   }
   if (in.err())
@@ -305,7 +326,8 @@ peer_address read_body(reader& in) {
 bool operator==(const peer_route& x, const peer_route& y) {
   return x.interface == y.interface && x.fam == y.fam && x.nic == y.nic && x.prefix == y.prefix
          && x.link_local == y.link_local && x.external == y.external && x.port == y.port
-         && x.nat == y.nat && x.delta == y.delta;
+         && x.nat == y.nat && x.delta == y.delta && x.mapped == y.mapped
+         && x.mapped_tcp == y.mapped_tcp && x.mapped_udp == y.mapped_udp;
 }
 
 bool operator==(const peer_address& x, const peer_address& y) {
@@ -438,6 +460,9 @@ std::string describe(const peer_address& a) {
            + net::to_string(r.delta.type);
     if (r.delta.value != 0)
       out += " " + std::to_string(r.delta.value);
+    if (r.mapped)
+      out += " mapped " + r.mapped->to_string() + " tcp " + std::to_string(r.mapped_tcp) + " udp "
+             + std::to_string(r.mapped_udp);
     out += "\n";
   }
   for (const auto& c : a.channels)

@@ -21,8 +21,11 @@
 // The body (version 1, big-endian) holds the node's public keys (its id is
 // their hash), when the address was made, one entry per interface and
 // family (NIC address, IPv6 link-local, external address, node port, NAT
-// type and port allocation) and the signalling channels by what they are
-// (a broker URI, a hub name), never by an index into a list that can change.
+// type and port allocation; a port mapping under route flag 8, a new flag
+// as a new field number would be in proto/: readers without it refuse the
+// address rather than misread it) and the signalling channels by what they
+// are (a broker URI, a hub name), never by an index into a list that can
+// change.
 // The signature (sign_purpose::peer_address) covers the whole body, so
 // nobody can send a node's connects elsewhere; a scope id is host-local and
 // never written.
@@ -68,6 +71,12 @@ struct peer_route {
   net::nat_type nat = net::nat_type::unknown;
   /// The NAT's port allocation; value within +-max_delta_value.
   net::delta_result delta;
+  /// A port mapping the node holds at its gateway (PCP, NAT-PMP, UPnP IGD):
+  /// the external address that forwards to `nic` at the node port, and its
+  /// TCP and UDP ports (0: that protocol is not mapped; at least one is).
+  std::optional<net::ip_address> mapped;
+  uint16_t mapped_tcp = 0;
+  uint16_t mapped_udp = 0;
 
   friend bool operator==(const peer_route& x, const peer_route& y);
   friend bool operator!=(const peer_route& x, const peer_route& y) { return !(x == y); }

@@ -51,6 +51,29 @@ std::optional<net::ip_address> public_of(const peer_route& p) {
   return std::nullopt;
 }
 
+// Port mapping: the peer's gateway forwards its mapped TCP port to the
+// node port, whatever its NAT does with unsolicited traffic. Not from
+// behind the same router (its LAN address is the way; hairpinning is not
+// sure).
+std::optional<net::endpoint> mapped_target(const peer_route& r, const peer_route& p) {
+  if (!p.mapped || p.mapped_tcp == 0 || same(r.external, p.external))
+    return std::nullopt;
+  return net::endpoint{*p.mapped, p.mapped_tcp};
+}
+
+// The order of direct paths: cheapest first, a mapping before the external
+// address it most often equals.
+int path_rank(path_kind p) {
+  switch (p) {
+    case path_kind::same_host: return 0;
+    case path_kind::lan: return 1;
+    case path_kind::link_local: return 2;
+    case path_kind::mapped: return 3;
+    case path_kind::external: return 4;
+    default: return 5;
+  }
+}
+
 void plan_direct(const local_view& me, const peer_address& peer, family fam,
                  std::vector<attempt>& out) {
   std::vector<attempt> found;
@@ -92,13 +115,15 @@ void plan_direct(const local_view& me, const peer_address& peer, family fam,
         add(r, p, path_kind::link_local, {p.link_local->with_scope(scope), p.port},
             r.link_local->with_scope(scope));
       }
+      if (auto m = mapped_target(r, p))
+        add(r, p, path_kind::mapped, *m, our_bind);
       auto pub = public_of(p);
       if (pub && !behind_one_router)
         add(r, p, path_kind::external, {*pub, p.port}, our_bind);
     }
   }
   std::stable_sort(found.begin(), found.end(), [](const attempt& x, const attempt& y) {
-    return static_cast<int>(x.path) < static_cast<int>(y.path);
+    return path_rank(x.path) < path_rank(y.path);
   });
   for (auto& a : found) {
     bool dup = std::any_of(out.begin(), out.end(), [&](const attempt& b) {
@@ -177,6 +202,7 @@ const char* to_string(path_kind p) {
     case path_kind::external: return "external";
     case path_kind::signalling: return "signalling";
     case path_kind::relayed: return "relayed";
+    case path_kind::mapped: return "mapped";
   }
   return "unknown";
 }

@@ -32,6 +32,9 @@ enum class path_kind : uint8_t {
   external,   ///< the peer's external (or global) address
   signalling, ///< reverse: the peer chooses the path back to us
   relayed,    ///< through a TURN server's relayed addresses
+  /// The port mapping the peer holds at its gateway (PCP, NAT-PMP, UPnP):
+  /// tried before the external path (its router forwards it).
+  mapped,
 };
 
 const char* to_string(path_kind p);
@@ -90,14 +93,16 @@ struct local_view {
 
 /// The attempts toward `peer`, best first: per strategy in the options'
 /// order; within direct, per family, the cheapest path first (same host,
-/// LAN, link-local, then external), one attempt per distinct target.
+/// LAN, link-local, the peer's port mapping, then external), one attempt per
+/// distinct target.
 ///
 /// Paths: the peer's NIC address when both nodes have that address (same
 /// host, unless their external addresses differ), when it is on our route's
 /// link (inside our NIC address's prefix), or when both are behind the same
 /// external address with private addresses of one kind (a LAN whose
 /// prefixes we do not know); IPv6 link-local when both interfaces have one;
-/// the peer's external address (IPv6: its global address) otherwise. A
+/// the peer's mapped endpoint (TCP) when its route has a port mapping; the
+/// peer's external address (IPv6: its global address) otherwise. A
 /// reverse attempt is one request, in the first family of the options that
 /// we have a route for (and the peer too, when it lists routes): the peer
 /// then tries every route of our address. A relay attempt is one per family
@@ -107,9 +112,9 @@ struct local_view {
 /// A punch attempt is one per family
 /// (our first route of it with the peer's first one), needs signalling to
 /// the peer, and aims at the peer's public address. Datagram connects plan
-/// punch attempts only: their keys are agreed over signalling, so even a
-/// peer on the open Internet is reached by the punch exchange (its targets
-/// then need no prediction).
+/// punch and relay attempts only: their keys are agreed over signalling, so
+/// even a peer on the open Internet is reached by the punch exchange (its
+/// targets then need no prediction).
 std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer,
                                   const connect_options& opts);
 

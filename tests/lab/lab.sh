@@ -10,9 +10,12 @@
 #   lab.sh nat <site> <mode>   switch a site's NAT mode (flushes its conntrack table)
 #   lab.sh exec <ns> cmd...    run cmd in a lab namespace (core, srv, r<i>, h<i> or full name)
 #   lab.sh env                 print the lab's addresses as shell variables (KEY=value)
+#   lab.sh mappings <site>     an upnp site's port mappings: "tcp 40123 10.0.1.2:40123" lines
 #
 # Modes: open udp-firewall full-cone restricted port-restricted symmetric
-#        symmetric-sequential udp-blocked masquerade   (see tests/lab/README.md)
+#        symmetric-sequential udp-blocked masquerade upnp   (see tests/lab/README.md)
+#        upnp: a port-restricted NAT whose router also runs miniupnpd (UPnP IGD,
+#        NAT-PMP, PCP), with an external address that looks public (11.100.0.x)
 #
 # Servers (in the server namespace): coturn (STUN, RFC 5780, and TURN), and
 # when installed mosquitto (MQTT) and chronyd (NTP). `up` writes a server file
@@ -21,7 +24,7 @@
 # Environment:
 #   P2PDLAB_PREFIX  namespace name prefix   (default "p2pdlab-")
 #   P2PDLAB_DIR     logs, configs, state    (default /tmp/<prefix without trailing -> )
-#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode;
+#   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode but upnp;
 #                   at most 24 sites, a mode may repeat: two separate NATs of one mode)
 #
 # Network rule: every address lives in a namespace this script creates; no
@@ -31,8 +34,11 @@ set -euo pipefail
 
 PFX=${P2PDLAB_PREFIX:-p2pdlab-}
 LAB_DIR=${P2PDLAB_DIR:-/tmp/${PFX%-}}
-MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade"
-SITES=${P2PDLAB_SITES:-$MODES}
+# The default sites: one per mode but upnp, which needs miniupnpd and is
+# asked for by name (portmap_lab.sh).
+DEFAULT_MODES="open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade"
+MODES="$DEFAULT_MODES upnp"
+SITES=${P2PDLAB_SITES:-$DEFAULT_MODES}
 read -r -a SITE_MODES <<< "$SITES"
 NSITES=${#SITE_MODES[@]}
 
@@ -55,6 +61,11 @@ MQTT_4=203.0.113.30;     MQTT_6=2001:db8:113::30        # mosquitto (signalling)
 MQTT_PORT=1883
 NTP_4=203.0.113.40;      NTP_6=2001:db8:113::40         # chronyd (the lab's time), as in shared/netlab
 NTP_PORT=123
+# upnp sites: miniupnpd refuses an external address in a reserved range (the
+# documentation ranges are), so such a site's NAT maps to 11.100.0.<10+i>,
+# routed by the core to the site's WAN. No route leaves the lab: harmless.
+UPNP_EXT_BASE=11.100.0
+UPNP_MIN_LIFETIME=2                 # leases as short as tests ask (kill tests)
 MAX_SITES=24
 SRV_PLEN4=26                        # the server link: 203.0.113.0/26 (sites 17-24 own .64-.127)
 
@@ -63,6 +74,9 @@ ns_r() { echo "${PFX}r$1"; }
 ns_h() { echo "${PFX}h$1"; }
 wan4() { echo "198.51.100.$((10 + $1))"; }
 wan6() { echo "2001:db8:100::$((10 + $1))"; }
+upnp_ext4() { echo "$UPNP_EXT_BASE.$((10 + $1))"; }
+# the site's address on the Internet: the WAN, or an upnp site's NAT address
+pub4() { if [ "$2" = upnp ]; then upnp_ext4 "$1"; else wan4 "$1"; fi; }
 priv_net4() { echo "10.0.$1.0/24"; }
 priv_gw4() { echo "10.0.$1.1"; }
 priv_host4() { echo "10.0.$1.2"; }
@@ -105,7 +119,7 @@ expectations() {
     udp-firewall) E_NAT=SYMMETRIC_UDP_FIREWALL; E_DELTA=NA_DELTA;;
     full-cone) E_NAT=FULL_CONE; E_DELTA=EQUAL_DELTA;;
     restricted) E_NAT=RESTRICT_NAT; E_DELTA=EQUAL_DELTA;;
-    port-restricted|masquerade) E_NAT=RESTRICT_PORT_NAT; E_DELTA=EQUAL_DELTA;;
+    port-restricted|masquerade|upnp) E_NAT=RESTRICT_PORT_NAT; E_DELTA=EQUAL_DELTA;;
     symmetric) E_NAT=SYMMETRIC_NAT; E_DELTA=RANDOM_DELTA;;
     symmetric-sequential) E_NAT=SYMMETRIC_NAT; E_DELTA=INDEPENDENT_DELTA; E_DELTA_VALUE=1;;
     udp-blocked) E_NAT=BLOCKED_NAT; E_DELTA=NA_DELTA;;
@@ -293,6 +307,7 @@ EOF
       echo "    oifname \"wan0\" ip saddr $PRIV meta l4proto { tcp, udp } snat ip to $WAN : numgen inc mod $SEQ_N map @seq"
       echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN" ;;
     masquerade) echo "    oifname \"wan0\" ip saddr $PRIV masquerade" ;;
+    upnp) echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $(upnp_ext4 "$i")" ;;
     *) # Linux keeps the source port when it can: endpoint-independent mapping
       echo "    oifname \"wan0\" ip saddr $PRIV snat ip to $WAN" ;;
   esac
@@ -315,8 +330,10 @@ EOF
 set_mode() {
   local i=$1 mode=$2 fresh=${3:-} h; h=$(ns_h "$i")
   valid_mode "$mode" || die "unknown mode '$mode' (one of: $MODES)"
+  [ -n "$fresh" ] || upnp_off "$i"
   router_nft "$i" "$mode" > "$CONF/r$i.nft"
   nsx "$(ns_r "$i")" nft -f "$CONF/r$i.nft"
+  [ "$mode" != upnp ] || upnp_on "$i"
   # public modes give the host an address from the site's /29, NAT modes a 10/8 one
   if [ -n "$fresh" ]; then
     site_addrs "$i" "$mode"
@@ -335,6 +352,107 @@ set_mode() {
   nsx "$(ns_r "$i")" conntrack -F >/dev/null 2>&1 || true
   nsx "$h" conntrack -F >/dev/null 2>&1 || true
   echo "$mode" > "$STATE/site$i.mode"
+}
+
+# ------------------------------------------------------------------ miniupnpd
+# An upnp site's router runs Debian's miniupnpd (nftables backend): UPnP IGD
+# on the LAN (SSDP, HTTP), NAT-PMP and PCP on port 5351. miniupnpd adds its
+# rules to chains it expects to exist (table inet filter: miniupnpd,
+# prerouting_miniupnpd, postrouting_miniupnpd; the package's nft_init.sh
+# needs a helper Debian does not ship): made here. The lab's own table keeps
+# the filtering (its forward chain accepts what was DNATed); this one only
+# hooks miniupnpd's chains in, its postrouting before the lab's SNAT.
+upnp_nft() {
+  cat <<'NFT'
+table inet filter
+delete table inet filter
+table inet filter {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    jump miniupnpd
+  }
+  chain miniupnpd {
+  }
+  chain prerouting {
+    type nat hook prerouting priority -101; policy accept;
+    jump prerouting_miniupnpd
+  }
+  chain postrouting {
+    type nat hook postrouting priority 99; policy accept;
+    jump postrouting_miniupnpd
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+}
+NFT
+}
+miniupnpd_pid() {  # miniupnpd_pid <site>: its pid if it is ours and alive
+  local pid; pid=$(cat "$RUN/miniupnpd-r$1.pid" 2>/dev/null) || return 1
+  proc_alive "$pid" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q '^miniupnpd ' || return 1
+  echo "$pid"
+}
+# upnp_on <site>: the NAT address, its route in the core, miniupnpd's chains
+# and miniupnpd itself (waits for it to listen, 5 s at most).
+upnp_on() {
+  local i=$1 r ext log t from; r=$(ns_r "$i"); ext=$(upnp_ext4 "$i"); log=$LOG/miniupnpd-r$i.log
+  need miniupnpd miniupnpd-nftables
+  nsx "$r" ip addr replace "$ext/32" dev wan0
+  nsx "$NS_CORE" ip route replace "$ext/32" via "$(wan4 "$i")"
+  upnp_nft > "$CONF/r$i-upnp.nft"
+  nsx "$r" nft -f "$CONF/r$i-upnp.nft"
+  cat > "$CONF/miniupnpd-r$i.conf" <<CONF
+# generated by lab.sh: site $i's router
+ext_ifname=wan0
+ext_ip=$ext
+listening_ip=lan0
+http_port=0
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=no
+min_lifetime=$UPNP_MIN_LIFETIME
+max_lifetime=86400
+lease_file=$RUN/miniupnpd-r$i.leases
+uuid=3d3cec3a-8cf0-11e0-98ee-0000000000$(printf '%02d' "$i")
+allow 1024-65535 10.0.$i.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+  rm -f "$RUN/miniupnpd-r$i.pid" "$RUN/miniupnpd-r$i.leases"
+  : >> "$log"
+  from=$(wc -c < "$log")
+  setsid bash -c 'echo $$ > "$0"; exec ip netns exec "$1" "${@:2}"' "$RUN/miniupnpd-r$i.pid" "$r" \
+    miniupnpd -f "$CONF/miniupnpd-r$i.conf" -d -P "$RUN/miniupnpd-r$i.ownpid" \
+    </dev/null >>"$log" 2>&1 &
+  for ((t = 0; t < 100; t++)); do
+    tail -c +"$((from + 1))" "$log" | grep -q "Listening for NAT-PMP/PCP traffic" \
+      && [ -n "$(miniupnpd_pid "$i")" ] && return 0
+    sleep 0.05
+  done
+  tail -n 20 "$log" >&2 || true
+  die "miniupnpd of site $i did not listen within 5 s (log: $log)"
+}
+# upnp_off <site>: undoes upnp_on (nothing to undo when the site is not upnp).
+upnp_off() {
+  local i=$1 r pid t; r=$(ns_r "$i")
+  if pid=$(miniupnpd_pid "$i"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
+    proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$RUN/miniupnpd-r$i.pid"
+  nsx "$r" nft delete table inet filter 2>/dev/null || true
+  nsx "$r" ip addr del "$(upnp_ext4 "$i")/32" dev wan0 2>/dev/null || true
+  nsx "$NS_CORE" ip route del "$(upnp_ext4 "$i")/32" 2>/dev/null || true
+}
+# upnp_mappings <site>: the router's port mappings, one "proto ext_port
+# internal_ip:port" line each (miniupnpd's DNAT rules).
+upnp_mappings() {
+  nsx "$(ns_r "$1")" nft list chain inet filter prerouting_miniupnpd 2>/dev/null \
+    | sed -n 's/.*@nh,72,8 \(0x[0-9a-f]*\) th dport \([0-9]*\) dnat ip to \([0-9.:]*\).*/\1 \2 \3/p' \
+    | sed -e 's/^0x6 /tcp /' -e 's/^0x11 /udp /'
 }
 
 # ------------------------------------------------------------------ coturn
@@ -511,7 +629,8 @@ print_env() {
     echo "P2PDLAB_SITE${i}_MODE=$mode"
     echo "P2PDLAB_SITE${i}_NS_ROUTER=$S_R"
     echo "P2PDLAB_SITE${i}_NS_HOST=$S_H"
-    echo "P2PDLAB_SITE${i}_WAN=$S_WAN4"
+    echo "P2PDLAB_SITE${i}_WAN=$(pub4 "$i" "$mode")"
+    echo "P2PDLAB_SITE${i}_WAN_IF=$S_WAN4"
     echo "P2PDLAB_SITE${i}_WAN6=$S_WAN6"
     echo "P2PDLAB_SITE${i}_HOST=$S_HOST4"
     echo "P2PDLAB_SITE${i}_HOST6=$S_LAN6_HOST"
@@ -553,6 +672,9 @@ healthy() {
   [ "$(lab_ns_present | wc -l)" -eq $((2 + 2 * NSITES)) ] || return 1
   if [ -e "$STATE/mosquitto" ]; then mosquitto_pid >/dev/null || return 1; fi
   if [ -e "$STATE/chronyd" ]; then chronyd_pid >/dev/null || return 1; fi
+  for ((n = 1; n <= NSITES; n++)); do
+    [ "$(site_mode "$n")" != upnp ] || miniupnpd_pid "$n" >/dev/null || return 1
+  done
   coturn_pid >/dev/null
 }
 check_config() {
@@ -626,7 +748,11 @@ cmd_status() {
   else echo "  chronyd: not running"; fi
   for ((i = 1; i <= NSITES; i++)); do
     mode=$(site_mode "$i")
-    printf '  site %-2d %-21s wan %-15s host %-15s %s\n' "$i" "$mode" "$(wan4 "$i")" "$(host4 "$i" "$mode")" "$(lan6_host "$i")"
+    printf '  site %-2d %-21s wan %-15s host %-15s %s\n' "$i" "$mode" "$(pub4 "$i" "$mode")" "$(host4 "$i" "$mode")" "$(lan6_host "$i")"
+    if [ "$mode" = upnp ]; then
+      if pid=$(miniupnpd_pid "$i"); then echo "    miniupnpd: pid $pid (log: $LOG/miniupnpd-r$i.log)"
+      else echo "    miniupnpd: not running"; fi
+    fi
   done
   healthy
 }
@@ -659,5 +785,9 @@ case "${1:-}" in
     [ -n "${2:-}" ] && [ -n "${3:-}" ] || die "usage: exec <ns> cmd..."
     ns_arg "$2"; shift 2; exec ip netns exec "$NS_ARG" "$@" ;;
   env) print_env ;;
+  mappings)
+    [[ ${2:-} =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le "$NSITES" ] || die "usage: mappings <site 1..$NSITES>"
+    [ "$(site_mode "$2")" = upnp ] || die "site $2 is not an upnp site"
+    upnp_mappings "$2" ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
 esac
