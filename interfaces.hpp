@@ -3,6 +3,7 @@
 /// Interfaces, routes and NATs: the interface actor (NIC addresses, external
 /// addresses, NAT type per family), the STUN client and server, the NAT
 /// probe, the NTP clock, the TURN client (a pipe whose address is a relay),
+/// the port mapper (PCP, NAT-PMP, UPnP IGD),
 /// and their blocking helpers for code outside actors.
 
 #include "p2pd/pipes.hpp"
@@ -14,6 +15,7 @@
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/stun/stun_timing.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
+#include "p2pd/actors/portmap/port_mapper.hpp"
 #include "p2pd/actors/turn/turn_pipe.hpp"
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/messages/interface.hpp"

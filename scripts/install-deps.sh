@@ -12,6 +12,7 @@ pkgs=(
   libgtest-dev                                          # GoogleTest + CTest
   iproute2                                              # tests build namespaces
   nftables conntrack coturn stun-client                 # tests/lab: NAT routers, STUN servers/client
+  tcpdump                                               # tests/lab: lab_relay captures the relay's traffic
   openssl                                               # tests: s_server as a TLS peer
   mosquitto mosquitto-clients                           # tests: a throw-away MQTT broker, mosquitto_sub
   # tests: an NTP server (the tests run chronyd -x: it never sets the clock).
