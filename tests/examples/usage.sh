@@ -64,7 +64,7 @@ case "$NAME" in
     expect 2 err --timeout 0
     expect 2 err --timeout abc
     expect 2 err --answer 0
-    expect 2 err --strategies relay
+    expect 2 err --strategies teleport
     expect 2 err --transport sctp
     expect 2 err --strategies ,
     expect 2 err --families 5

@@ -71,7 +71,7 @@ local_view me_with(std::vector<peer_route> routes) {
   peer_address a;
   a.routes = std::move(routes);
   a.channels = {{channel_kind::hub, "hub"}};
-  return local_view{a, {}};
+  return local_view{a, {}, {}};
 }
 
 peer_address peer_with(std::vector<peer_route> routes) {
