@@ -186,19 +186,21 @@ caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_
     };
     st.pipe = st.spec.stack->spawn_pipe(
       self->home_system(), server_spec(udp, endpoint{st.spec.local_ip, 0}, std::move(handler)));
+    // What waited for the socket runs once it is open or failed.
+    auto run_waiting = [self] {
+      auto waiting = std::move(self->state.until_open);
+      for (auto& f : waiting)
+        f();
+    };
     self->request(st.pipe, timeouts::until_answered, caf::open_atom::value)
       .then(
-        [self](pipe_info&) {
+        [self, run_waiting](pipe_info&) {
           self->state.pipe_open = true;
-          auto todo = std::move(self->state.until_open);
-          for (auto& f : todo)
-            f();
+          run_waiting();
         },
-        [self](caf::error& err) {
+        [self, run_waiting](caf::error& err) {
           self->state.pipe_error = err;
-          auto todo = std::move(self->state.until_open);
-          for (auto& f : todo)
-            f();
+          run_waiting();
         });
     return {
       [self](portmap_atom, net::protocol proto, endpoint internal,
