@@ -280,7 +280,10 @@ void on_frame(turn_ptr self, const bytes& frame, const endpoint& from) {
                                  now_of(self));
   if (got.peer && st.life.phase() == life_phase::open)
     st.deliver(reinterpret_cast<const char*>(got.data()), got.size, *got.peer);
-  st.pump();
+  // ChannelData changes nothing the session sends or times: the hot path
+  // skips the pump (its timer scan runs over every peer).
+  if (got.view == nullptr)
+    st.pump();
 }
 
 void end_turn(turn_ptr self, caf::error reason, bool graceful) {
