@@ -197,6 +197,11 @@ void on_answer(node_actor_ptr self, session_ptr s, punch_message& m) {
     return punch_done(self, s, std::nullopt,
                       make_error(errc::invalid_argument,
                                  "the peer answered our relay offer without its relayed address"));
+  if (s->mapped != m.mapped || (s->mapped && m.predictions.empty()))
+    return punch_done(self, s, std::nullopt,
+                      make_error(errc::invalid_argument,
+                                 s->mapped ? "the peer answered our offer for its mapping without it"
+                                           : "the peer answered with a mapping we did not aim at"));
   s->theirs = std::move(m);
   auto rtt = to_millis(self->clock().now() - s->offer_sent);
   auto send_sync = [=](std::optional<int64_t> off) {
@@ -302,18 +307,35 @@ void serve_offer(node_actor_ptr self, const signal_message& msg, punch_message& 
     arm(self, *s, st.spec.punch_budget);
     return serve_relay(self, s);
   }
-  net::nat_profile theirs;
-  theirs.nat = m.nat;
-  theirs.delta = m.delta;
-  s->verdict = net::punch_feasibility(own_profile(st, s->route, s->fam), theirs, s->proto,
-                                      st.spec.punch_limits);
-  if (s->verdict.kind == net::punch_kind::impossible)
-    return refuse("cannot punch: " + s->verdict.reason);
+  if (m.mapped) {
+    // The peer aims at our UDP port mapping: no prediction on either side.
+    const auto* mr = mapped_udp_route(st, m.fam);
+    if (mr == nullptr)
+      return refuse("no UDP port mapping here (any more)");
+    if (st.mapped_udp_busy)
+      return refuse("the mapped UDP port serves another punch now");
+    s->route = mr->interface;
+    s->bind = *mr->nic;
+    s->mapped = true;
+    s->plan.how = strategy::punch;
+    s->plan.path = path_kind::mapped;
+    s->plan.fam = s->fam;
+    s->verdict = mapped_verdict(endpoint{*mr->mapped, mr->mapped_udp});
+  } else {
+    net::nat_profile theirs;
+    theirs.nat = m.nat;
+    theirs.delta = m.delta;
+    s->verdict = net::punch_feasibility(own_profile(st, s->route, s->fam), theirs, s->proto,
+                                        st.spec.punch_limits);
+    if (s->verdict.kind == net::punch_kind::impossible)
+      return refuse("cannot punch: " + s->verdict.reason);
+  }
   s->theirs = std::move(m);
   st.punches[key] = s;
   ++st.serving;
   arm(self, *s, st.spec.punch_budget);
-  prepare_side(self, s, [=] {
+  auto prepare = s->mapped ? &prepare_mapped : &prepare_side<std::function<void()>>;
+  prepare(self, s, [=] {
     if (s->at == punch_session::step::done)
       return;
     auto& st = self->state;
@@ -328,6 +350,7 @@ void serve_offer(node_actor_ptr self, const signal_message& msg, punch_message& 
     s->ours.interval_ms = s->theirs->interval_ms;
     s->ours.window_ms = s->theirs->window_ms;
     s->ours.ephemeral_key = make_punch_key(*s);
+    s->ours.mapped = s->mapped;
     s->at = punch_session::step::offered;
     send_punch(self, *s, s->ours);
   });
@@ -377,13 +400,18 @@ void start_punch(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
   s->route = a.local_interface;
   s->bind = a.bind;
   s->started = self->clock().now();
-  s->verdict = net::punch_feasibility(own_profile(st, s->route, s->fam), peer, s->proto,
-                                      st.spec.punch_limits);
+  s->mapped = a.path == path_kind::mapped;
+  if (s->mapped && s->proto != net::protocol::udp)
+    return lost("not tried: a stream reaches a mapping by a direct connect");
+  s->verdict = s->mapped ? mapped_verdict(a.target)
+                         : net::punch_feasibility(own_profile(st, s->route, s->fam), peer,
+                                                  s->proto, st.spec.punch_limits);
   if (s->verdict.kind == net::punch_kind::impossible)
     return lost("refused at once: " + s->verdict.reason);
   report(self, *job, a, std::string{net::to_string(s->verdict.kind)} + ": " + s->verdict.reason);
   st.punches[{s->peer_id, s->id}] = s;
-  prepare_side(self, s, [=] {
+  auto prepare = s->mapped ? &prepare_mapped : &prepare_side<std::function<void()>>;
+  prepare(self, s, [=] {
     if (s->at == punch_session::step::done)
       return;
     auto& st = self->state;
@@ -398,6 +426,7 @@ void start_punch(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
     s->ours.interval_ms = static_cast<uint32_t>(to_millis(st.spec.punch_interval).count());
     s->ours.window_ms = static_cast<uint32_t>(to_millis(st.spec.punch_window).count());
     s->ours.ephemeral_key = make_punch_key(*s);
+    s->ours.mapped = s->mapped;
     s->at = punch_session::step::offered;
     s->offer_sent = self->clock().now();
     send_punch(self, *s, s->ours);
@@ -497,6 +526,8 @@ void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
   st.punches.erase({s->peer_id, s->id});
   if (!s->initiator && st.serving > 0)
     --st.serving;
+  if (s->mapped && !s->initiator)
+    st.mapped_udp_busy = false; // a link that won keeps the port: a test bind tells
   for (auto& p : s->pipes)
     if (!conn || p != conn->pipe)
       caf::anon_send(p, caf::close_atom::value);

@@ -6,6 +6,8 @@
 // nodes saw (they travel in signed and sealed signalling).
 #include "p2pd/node/node_state.hpp"
 
+#include <algorithm>
+
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
@@ -155,6 +157,15 @@ void run_udp(node_actor_ptr self, session_ptr s) {
     if (u.local.empty())
       u.local.push_back(endpoint{s->bind, 0});
     u.targets = s->theirs->predictions;
+    if (s->mapped && s->initiator) {
+      // The mapping the peer's signed address names, and the one its
+      // answer names (a renewal may have moved it): both are the peer's.
+      if (std::find(u.targets.begin(), u.targets.end(), s->plan.target) == u.targets.end())
+        u.targets.push_back(s->plan.target);
+    } else if (s->mapped) {
+      u.targets.clear(); // node_punch_mapped.cpp: the node port only answers
+      u.answer_only = true;
+    }
   }
   // The spraying side predicts no port, only its address.
   auto spray_ip = !s->theirs->predictions.empty() ? std::optional<net::ip_address>{s->theirs->predictions.front().ip}
@@ -170,7 +181,8 @@ void run_udp(node_actor_ptr self, session_ptr s) {
   u.window = std::chrono::milliseconds(s->ours.window_ms);
   u.controlling = s->initiator;
   u.keys = *keys;
-  u.conf.reuse_addr = true;
+  // The node port behind a mapping is the punch's alone (prepare_mapped).
+  u.conf.reuse_addr = !(s->mapped && !s->initiator);
   u.subscribers.push_back({caf::actor_cast<caf::actor>(self), events::msgs | events::end});
   auto u_targets = u.targets;
   auto pipe = spawn_udp_punch(self->home_system(), std::move(u));
@@ -178,6 +190,8 @@ void run_udp(node_actor_ptr self, session_ptr s) {
   if (s->job && s->relay)
     report(self, *s->job, s->plan,
            "relayed punch from " + s->relayed.to_string() + " to " + targets_text(u_targets));
+  else if (s->job && s->mapped)
+    report(self, *s->job, s->plan, "UDP punch to the peer's mapping " + targets_text(u_targets));
   else if (s->job)
     report(self, *s->job, s->plan,
            "UDP punch from " + std::to_string(s->ours.local_ports.size()) + " socket(s) to "
@@ -210,7 +224,9 @@ void prime_mappings(node_actor_ptr self, std::shared_ptr<punch_session> s) {
   // NAT's connection tracking in a state in which the next SYN of that
   // four-tuple goes out untranslated (seen in the lab), so TCP punches
   // fail that would work without it.
-  if (st.spec.punch_prime_ttl == 0 || s->proto != net::protocol::udp || !s->theirs
+  // Nor for a mapped punch: the answerer's node port must send nothing first
+  // (node_punch_mapped.cpp), and the offerer has nothing to open.
+  if (st.spec.punch_prime_ttl == 0 || s->proto != net::protocol::udp || !s->theirs || s->mapped
       || s->ours.local_ports.size() != 1 || s->ours.local_ports.front() == 0)
     return; // a spraying side's many sockets have no port to prime
   // Only across the Internet: on a LAN or one host the packet would arrive.

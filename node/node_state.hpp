@@ -137,6 +137,9 @@ struct punch_session {
   bool relay = false;
   turn_pipe_actor turn;
   endpoint relayed;
+  /// A punch through the answerer's UDP port mapping (path mapped,
+  /// node_punch_mapped.cpp): the answerer answers from its node port.
+  bool mapped = false;
 };
 
 /// One IPv4 route's port mappings at its gateway (node_portmap.cpp).
@@ -202,6 +205,9 @@ struct node_state {
   std::optional<clock_offset> clock_estimate;
   /// Punched datagram pipes that carry a link.
   std::set<caf::actor_addr> datagram_links;
+  /// A punch through our UDP port mapping is being answered: the node port
+  /// has one socket, so a second one waits for the next connect.
+  bool mapped_udp_busy = false;
   size_t serving = 0;
   uint64_t next_request = 0;
   /// Open from the start; close requests wait until every child is gone.
@@ -305,6 +311,19 @@ void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s);
 /// meeting is set, with a datagram that dies before the peer's NAT
 /// (node_spec::punch_prime_ttl; UDP punches only).
 void prime_mappings(node_actor_ptr self, std::shared_ptr<punch_session> s);
+
+// Punches through a UDP port mapping (node_punch_mapped.cpp).
+
+/// Our route of `fam` whose gateway maps the node port for UDP, or null.
+const peer_route* mapped_udp_route(const node_state& st, net::family fam);
+/// The verdict of a punch aimed at the mapped endpoint `at`.
+net::punch_verdict mapped_verdict(const endpoint& at);
+/// Our side of a mapped punch before the offer or answer: the offerer's
+/// one socket (any port); the answerer's node port, checked free (a link
+/// through the mapping may hold it: then the peer is refused, saying so),
+/// and its mapping as the one prediction. `then` runs once s->ours is set.
+void prepare_mapped(node_actor_ptr self, std::shared_ptr<punch_session> s,
+                    std::function<void()> then);
 /// A TCP punch's timer: whether it was one of ours.
 bool on_punch_tick(node_actor_ptr self, const tcp_punch_tick& t);
 /// Whether the event's pipe belongs to a punch; if so, the punch gets it.

@@ -16,8 +16,8 @@
 //   address=p2pd1_...
 //   portmap port mapping: TCP 10.0.1.2:41234 -> 11.100.0.11:41234 by PCP, 3600 s
 //                          (--port-mapping: each step and event of the
-//                          mapping; once the TCP one is known, or refused,
-//                          a second address= line follows, with the mapping)
+//                          mapping; once the TCP and the UDP one are known,
+//                          or refused, a second address= line follows, with them)
 //   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp [punch=simultaneous|spray]
 //   attempt ms=3 | direct IPv4 external if0->if0 203.0.113.130:41234 | won
 //   connect_failed ms=2001 reason=<why, every attempt>   (also on stderr)
@@ -349,26 +349,32 @@ int main(int argc, char** argv) {
   if (!n)
     return cli.error("start the node", n.error());
   auto start_ms = ms_since(t0);
-  // Whether the TCP mapping (or the gateway's refusal) is known yet.
-  auto tcp_mapping_known = [](auto& x) {
+  // Whether the TCP and the UDP mapping (or the gateway's refusals) are
+  // known yet: the address printed then carries both.
+  bool tcp_known = false, udp_known = false, no_gateway = false;
+  auto mappings_known = [&](auto& x) {
     using T = std::decay_t<decltype(x)>;
-    if constexpr (std::is_same_v<T, node_progress>)
-      return x.what.rfind("port mapping: TCP", 0) == 0
-             || x.what.rfind("port mapping: no TCP", 0) == 0
-             || x.what.find("no IPv4 gateway") != std::string::npos;
-    return false;
+    if constexpr (std::is_same_v<T, node_progress>) {
+      for (const char* p : {"TCP", "UDP"}) {
+        bool known = x.what.rfind(std::string{"port mapping: "} + p, 0) == 0
+                     || x.what.rfind(std::string{"port mapping: no "} + p, 0) == 0;
+        (p[0] == 'T' ? tcp_known : udp_known) |= known;
+      }
+      no_gateway = no_gateway || x.what.find("no IPv4 gateway") != std::string::npos;
+    }
+    return (tcp_known && udp_known) || no_gateway;
   };
   bool mapping_known = false;
   pump(self, steady::now(), [&](auto& x) { // its progress so far
-    mapping_known = mapping_known || tcp_mapping_known(x);
+    mapping_known = mappings_known(x);
     return false;
   });
   print_start(n->info(), start_ms);
   if (cli.value("--port-mapping")) {
-    // The node was ready without it; the TCP mapping (or the gateway's
-    // refusal) comes within the mapper's deadline.
+    // The node was ready without them; the mappings (or the gateway's
+    // refusals) come within the mapper's deadline.
     if (!mapping_known)
-      pump(self, steady::now() + portmap_deadline(portmap_timing{}), tcp_mapping_known);
+      pump(self, steady::now() + portmap_deadline(portmap_timing{}), mappings_known);
     // The handle keeps the info of the start: ask the node for its address now.
     self->request(n->handle(), timeout, info_atom::value)
       .receive([](node_info& i) { std::cout << "address=" << i.address << std::endl; },

@@ -29,7 +29,9 @@ caf::error udp_punch_spec::check() const {
   if (all.size() > udp_punch_defaults::max_sockets)
     return bad(std::to_string(all.size()) + " sockets (at most "
                + std::to_string(udp_punch_defaults::max_sockets) + ")");
-  if (targets.empty() && (spray_probes == 0 || !spray_ip))
+  if (answer_only && (!targets.empty() || spray_probes > 0))
+    return bad("an answering side probes nobody: no targets, no spray");
+  if (!answer_only && targets.empty() && (spray_probes == 0 || !spray_ip))
     return bad("nothing to probe: no target, and no spray with an IP");
   auto fam = all.front().fam();
   for (const auto& l : all)

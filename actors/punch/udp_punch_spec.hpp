@@ -107,6 +107,13 @@ struct udp_punch_spec {
   size_t max_probes = udp_punch_defaults::max_probes;
   uint32_t nominate_tries = udp_punch_defaults::nominate_tries;
 
+  /// Probes nobody: only answers the peer's probes, on the path each came
+  /// by (targets may then be empty). For a socket behind a port mapping:
+  /// the peer's probes come in through the mapping, and a probe of ours to
+  /// a guessed endpoint would leave the router a connection of the node
+  /// port that it translates otherwise (its own source port), on which our
+  /// answers to the peer would then leave.
+  bool answer_only = false;
   /// This side nominates the path. Exactly one side must: the node decides
   /// it the same way on both (for example, the initiator).
   bool controlling = false;

@@ -35,7 +35,9 @@ punch_session::punch_session(datagram_seal seal, punch_config cfg)
 result<punch_session> punch_session::make(const session_keys& keys, punch_config cfg) {
   if (cfg.sockets == 0)
     return error{errc::invalid_argument, "a punch needs at least one local socket"};
-  if (cfg.targets.empty() && cfg.spray.empty())
+  if (cfg.answer_only && (!cfg.targets.empty() || !cfg.spray.empty()))
+    return error{errc::invalid_argument, "an answering punch probes no endpoint of its own"};
+  if (!cfg.answer_only && cfg.targets.empty() && cfg.spray.empty())
     return error{errc::invalid_argument, "a punch needs an endpoint of the peer to probe"};
   auto seal = datagram_seal::make(keys);
   if (!seal)

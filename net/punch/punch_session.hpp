@@ -64,6 +64,9 @@ struct punch_config {
   /// `spray_rounds` rounds only.
   std::vector<endpoint> spray;
   size_t spray_rounds = 2;
+  /// No probes of our own: only answers (probe_acks and triggered probes)
+  /// on the paths the peer's probes came by; targets and spray stay empty.
+  bool answer_only = false;
   /// This side nominates the path (both sides must agree who does).
   bool controlling = false;
   /// Probes sent in all, triggered ones included: past it, rounds are

@@ -61,6 +61,14 @@ std::optional<net::endpoint> mapped_target(const peer_route& r, const peer_route
   return net::endpoint{*p.mapped, p.mapped_tcp};
 }
 
+// The same for UDP: the punch exchange agrees the keys, then we probe the
+// peer's mapped UDP endpoint and the peer answers from its node port.
+std::optional<net::endpoint> mapped_udp_target(const peer_route& r, const peer_route& p) {
+  if (!p.mapped || p.mapped_udp == 0 || same(r.external, p.external))
+    return std::nullopt;
+  return net::endpoint{*p.mapped, p.mapped_udp};
+}
+
 // The order of direct paths: cheapest first, a mapping before the external
 // address it most often equals.
 int path_rank(path_kind p) {
@@ -142,6 +150,26 @@ void plan_punch(const local_view& me, const peer_address& peer, family fam, bool
                            [&](const peer_route& r) { return r.fam == fam && r.nic; });
   if (ours == me.self.routes.end())
     return;
+  // Datagrams: the peer's UDP port mapping first, a punch of its own that
+  // needs no prediction (it runs beside the predicted one, in one round).
+  if (!stream)
+    for (const auto& p : peer.routes) {
+      if (p.fam != fam)
+        continue;
+      auto m = mapped_udp_target(*ours, p);
+      if (!m)
+        continue;
+      attempt a;
+      a.how = strategy::punch;
+      a.fam = fam;
+      a.path = path_kind::mapped;
+      a.local_interface = ours->interface;
+      a.remote_interface = p.interface;
+      a.target = *m;
+      a.bind = *ours->nic;
+      out.push_back(a);
+      break;
+    }
   for (const auto& p : peer.routes) {
     if (p.fam != fam)
       continue;

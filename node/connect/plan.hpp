@@ -111,7 +111,11 @@ struct local_view {
 /// sides allocate on our server and punch between the relayed addresses.
 /// A punch attempt is one per family
 /// (our first route of it with the peer's first one), needs signalling to
-/// the peer, and aims at the peer's public address. Datagram connects plan
+/// the peer, and aims at the peer's public address; a datagram connect
+/// first plans one more, path mapped, aimed at the peer's mapped UDP
+/// endpoint when its route has a UDP port mapping (not from behind the same
+/// router): the peer answers from the node port the mapping points at,
+/// which needs no prediction on either side. Datagram connects plan
 /// punch and relay attempts only: their keys are agreed over signalling, so
 /// even a peer on the open Internet is reached by the punch exchange (its
 /// targets then need no prediction).

@@ -132,6 +132,7 @@ std::vector<uint8_t> encode_punch(const punch_message& m) {
     r->set_username(m.relay->username);
     r->set_password(m.relay->password);
   }
+  w.set_mapped(m.mapped);
   return wire::encode_payload(w);
 }
 
@@ -242,6 +243,15 @@ net::result<punch_message> decode_punch(const uint8_t* data, size_t size) {
     if (!r)
       return r.error();
     m.relay = std::move(*r);
+  }
+  if (w->mapped()) {
+    // The mapping forwards the answerer's node port; a stream's is reached
+    // by a direct connect, and a relay has its own addresses.
+    if (m.proto != net::protocol::udp)
+      return bad("mapped", "is for UDP punches only");
+    if (m.relay)
+      return bad("mapped", "and relay exclude each other");
+    m.mapped = true;
   }
   return m;
 }

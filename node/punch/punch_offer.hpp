@@ -88,6 +88,11 @@ struct punch_message {
   std::string reason;
   /// offer and answer of a relayed punch.
   std::optional<punch_relay_info> relay;
+  /// offer and answer, UDP only: a punch through the answerer's UDP port
+  /// mapping. The offerer probes the mapped endpoint (the answer's one
+  /// prediction); the answerer answers from its node port's socket, which
+  /// the mapping points at, and probes nobody first.
+  bool mapped = false;
 };
 
 /// The payload bytes (wire::hole_punch_request).

@@ -26,6 +26,10 @@
 #   P2PDLAB_DIR     logs, configs, state    (default /tmp/<prefix without trailing -> )
 #   P2PDLAB_SITES   NAT mode of each site, site 1 first (default: one site per mode but upnp;
 #                   at most 24 sites, a mode may repeat: two separate NATs of one mode)
+#   P2PDLAB_UPNP    1: the router of every site whose NAT passes UDP (full-cone, restricted,
+#                   port-restricted, symmetric, symmetric-sequential, masquerade) also runs
+#                   miniupnpd as an upnp site's does, its mappings on the site's 11.100.0.x
+#                   address; the NAT itself stays as its mode says (default 0: upnp sites only)
 #
 # Network rule: every address lives in a namespace this script creates; no
 # interface is added to the root namespace, nothing is bridged to a real NIC
@@ -65,6 +69,7 @@ NTP_PORT=123
 # documentation ranges are), so such a site's NAT maps to 11.100.0.<10+i>,
 # routed by the core to the site's WAN. No route leaves the lab: harmless.
 UPNP_EXT_BASE=11.100.0
+UPNP_ALL=${P2PDLAB_UPNP:-0}
 UPNP_MIN_LIFETIME=2                 # leases as short as tests ask (kill tests)
 MAX_SITES=24
 SRV_PLEN4=26                        # the server link: 203.0.113.0/26 (sites 17-24 own .64-.127)
@@ -75,6 +80,15 @@ ns_h() { echo "${PFX}h$1"; }
 wan4() { echo "198.51.100.$((10 + $1))"; }
 wan6() { echo "2001:db8:100::$((10 + $1))"; }
 upnp_ext4() { echo "$UPNP_EXT_BASE.$((10 + $1))"; }
+# runs_upnp <mode>: whether a site of that mode runs miniupnpd. With
+# P2PDLAB_UPNP=1 every NAT that passes UDP does (open and udp-firewall have
+# no NAT to map through; a network that blocks UDP would not map it).
+runs_upnp() {
+  [ "$1" = upnp ] && return 0
+  [ "$UPNP_ALL" = 1 ] || return 1
+  case $1 in full-cone|restricted|port-restricted|symmetric|symmetric-sequential|masquerade) return 0;; esac
+  return 1
+}
 # the site's address on the Internet: the WAN, or an upnp site's NAT address
 pub4() { if [ "$2" = upnp ]; then upnp_ext4 "$1"; else wan4 "$1"; fi; }
 priv_net4() { echo "10.0.$1.0/24"; }
@@ -333,7 +347,7 @@ set_mode() {
   [ -n "$fresh" ] || upnp_off "$i"
   router_nft "$i" "$mode" > "$CONF/r$i.nft"
   nsx "$(ns_r "$i")" nft -f "$CONF/r$i.nft"
-  [ "$mode" != upnp ] || upnp_on "$i"
+  ! runs_upnp "$mode" || upnp_on "$i"
   # public modes give the host an address from the site's /29, NAT modes a 10/8 one
   if [ -n "$fresh" ]; then
     site_addrs "$i" "$mode"
@@ -664,7 +678,7 @@ write_env() {
 }
 
 # ------------------------------------------------------------------ commands
-config_sig() { echo "$PFX|$SITES|ntp"; }   # the suffix: a lab of an older lab.sh (no NTP) is rebuilt
+config_sig() { echo "$PFX|$SITES|ntp|upnp=$UPNP_ALL"; }   # the suffix: a lab of an older lab.sh (no NTP) is rebuilt
 healthy() {
   local n
   [ "$(cat "$STATE/up" 2>/dev/null)" = "$(config_sig)" ] || return 1
@@ -673,7 +687,7 @@ healthy() {
   if [ -e "$STATE/mosquitto" ]; then mosquitto_pid >/dev/null || return 1; fi
   if [ -e "$STATE/chronyd" ]; then chronyd_pid >/dev/null || return 1; fi
   for ((n = 1; n <= NSITES; n++)); do
-    [ "$(site_mode "$n")" != upnp ] || miniupnpd_pid "$n" >/dev/null || return 1
+    ! runs_upnp "$(site_mode "$n")" || miniupnpd_pid "$n" >/dev/null || return 1
   done
   coturn_pid >/dev/null
 }
@@ -749,7 +763,7 @@ cmd_status() {
   for ((i = 1; i <= NSITES; i++)); do
     mode=$(site_mode "$i")
     printf '  site %-2d %-21s wan %-15s host %-15s %s\n' "$i" "$mode" "$(pub4 "$i" "$mode")" "$(host4 "$i" "$mode")" "$(lan6_host "$i")"
-    if [ "$mode" = upnp ]; then
+    if runs_upnp "$mode"; then
       if pid=$(miniupnpd_pid "$i"); then echo "    miniupnpd: pid $pid (log: $LOG/miniupnpd-r$i.log)"
       else echo "    miniupnpd: not running"; fi
     fi
@@ -787,7 +801,7 @@ case "${1:-}" in
   env) print_env ;;
   mappings)
     [[ ${2:-} =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le "$NSITES" ] || die "usage: mappings <site 1..$NSITES>"
-    [ "$(site_mode "$2")" = upnp ] || die "site $2 is not an upnp site"
+    runs_upnp "$(site_mode "$2")" || die "site $2 runs no miniupnpd (an upnp site, or P2PDLAB_UPNP=1)"
     upnp_mappings "$2" ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 # the lab's NAT modes, p2pd's nodes and libnice's ICE side by side.
 #
 #   punch_matrix.sh [--node P2P_NODE] [--ice BENCH_ICE] [--doc FILE]
-#                   [--runs N] [--jobs N] [--modes "m1 m2 ..."]
+#                   [--runs N] [--jobs N] [--modes "m1 m2 ..."] [--port-mapping]
 #
 # The lab gets two sites of every mode (two separate NATs: a pair "X - X" is
 # a node behind each of two routers of mode X, as on the Internet). For every
@@ -20,6 +20,15 @@
 # time); every program runs under `timeout`, and no new pair starts after
 # $P2PDLAB_MATRIX_BUDGET seconds (default 360; a pair not run is a failure).
 #
+# --port-mapping: every NAT router that passes UDP also runs miniupnpd
+# (lab.sh's P2PDLAB_UPNP=1) and both nodes ask it for their port
+# (p2p_node --port-mapping on); p2pd UDP only (libnice has no port mapping).
+# A pair whose UDP punch is expected to be refused (it needed the relay)
+# must then connect directly every run, by the punch through the serving
+# node's UDP mapping (path=mapped); every other pair must connect. Its table
+# is a section of the doc between <!-- port-mapping --> markers: --doc FILE
+# replaces that section only, and a run without the option keeps it.
+#
 # Expected outcomes: punch_expected.txt. The markdown table goes to
 # $WORK/punch-matrix.md, is printed, and is copied to --doc FILE.
 # Exit: 1 if a pair expected to connect failed a run, a pair expected to be
@@ -31,7 +40,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 LAB=$HERE/lab.sh
 EXPECTED=$HERE/punch_expected.txt
-NODE=none ICE=none DOC= RUNS=3 JOBS=${P2PDLAB_MATRIX_JOBS:-6}
+NODE=none ICE=none DOC= RUNS=3 JOBS=${P2PDLAB_MATRIX_JOBS:-6} PORTMAP=0
 MODES=${P2PDLAB_MATRIX_MODES:-open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade}
 BUDGET=${P2PDLAB_MATRIX_BUDGET:-360}   # seconds after which no new pair starts
 ICE_TIMEOUT=10      # s: a libnice session (a failing one ends in about 8 s)
@@ -42,6 +51,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --node) NODE=$2; shift 2;; --ice) ICE=$2; shift 2;; --doc) DOC=$2; shift 2;;
     --runs) RUNS=$2; shift 2;; --jobs) JOBS=$2; shift 2;; --modes) MODES=$2; shift 2;;
+    --port-mapping) PORTMAP=1; shift;;
     *) sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2;;
   esac
 done
@@ -66,6 +76,13 @@ elif ! "$NODE" --help 2>&1 | grep -q -- '--transport'; then NODE_WHY="not run: p
 fi
 ICE_WHY=
 [ "$ICE" = none ] && ICE_WHY="not run: bench_ice not built (libnice-dev missing)"
+if [ $PORTMAP = 1 ]; then
+  ICE_WHY="not run: libnice has no port mapping"
+  [ -n "$NODE_WHY" ] || command -v miniupnpd >/dev/null || NODE_WHY="not run: miniupnpd not installed"
+fi
+# the modes whose router maps ports with --port-mapping (lab.sh runs_upnp)
+maps_udp() { case $1 in full-cone|restricted|port-restricted|symmetric|symmetric-sequential|masquerade) return 0;; esac; return 1; }
+PM_ARGS=(); [ $PORTMAP = 1 ] && PM_ARGS=(--port-mapping on)
 
 # ------------------------------------------------------------------ expectations
 declare -A EXP_UDP EXP_TCP EXP_ICE EXP_WHY
@@ -103,7 +120,8 @@ trap 'exit 1' INT TERM
 
 SITES="$MODES $MODES"           # two separate NATs of every mode
 read -r -a SITE_MODE <<< "$SITES"
-echo "== lab.sh up: ${#SITE_MODE[@]} sites (two of each mode)"
+echo "== lab.sh up: ${#SITE_MODE[@]} sites (two of each mode)${PM_ARGS:+, miniupnpd on the NAT routers}"
+export P2PDLAB_UPNP=$PORTMAP
 if ! P2PDLAB_SITES=$SITES timeout 180 "$LAB" up; then echo "FAIL: lab.sh up"; exit 1; fi
 export P2PDLAB_SITES=$SITES      # lab.sh exec/env must see the same layout
 eval "$("$LAB" env)"
@@ -142,15 +160,16 @@ strategies_of() { [ "$1" = udp ] && echo punch,relay || echo punch; }
 
 # node_run <out> <run> <transport> <connecting site> <serving site>
 node_run() {
-  local out=$1 run=$2 tp=$3 sa=$4 sb=$5 d fd pid line addr= rc src_rc t0 t1
+  local out=$1 run=$2 tp=$3 sa=$4 sb=$5 d fd pid line addr= rc src_rc t0 t1 naddr=0
   d=$WORK/node/$(basename "$out").$run.$tp; mkdir -p "$d/s" "$d/c"
   exec {fd}< <(exec timeout $((NODE_WAIT * 3)) ip netns exec "$(site_ns "$sb")" "$NODE" \
-    --servers "$P2PDLAB_SERVERS" --data-dir "$d/s" --timeout $NODE_WAIT --transport "$tp" 2> "$d/s.err")
+    --servers "$P2PDLAB_SERVERS" --data-dir "$d/s" --timeout $NODE_WAIT --transport "$tp" "${PM_ARGS[@]}" 2> "$d/s.err")
   pid=$!
   : > "$d/s.out"
   while IFS= read -r -t $NODE_WAIT -u "$fd" line; do
     echo "$line" >> "$d/s.out"
-    if [[ $line == address=* ]]; then addr=${line#address=}; break; fi
+    # with port mapping, the second address: the one with the mappings
+    if [[ $line == address=* ]]; then addr=${line#address=}; naddr=$((naddr + 1)); [ $naddr -le $PORTMAP ] || break; fi
   done
   if [ -z "$addr" ]; then
     kill "$pid" 2>/dev/null; cat <&"$fd" >> "$d/s.out"; exec {fd}<&-; wait "$pid" 2>/dev/null
@@ -159,17 +178,17 @@ node_run() {
   fi
   t0=$(now_ms)
   timeout $((NODE_WAIT * 3)) ip netns exec "$(site_ns "$sa")" "$NODE" --servers "$P2PDLAB_SERVERS" \
-    --data-dir "$d/c" --timeout $NODE_WAIT --connect - --strategies "$(strategies_of "$tp")" --transport "$tp" \
+    --data-dir "$d/c" --timeout $NODE_WAIT --connect - --strategies "$(strategies_of "$tp")" --transport "$tp" "${PM_ARGS[@]}" \
     --families 4 --message "hello $run $tp" <<< "$addr" > "$d/c.out" 2> "$d/c.err"
   rc=$?; t1=$(now_ms)
   # a refused or failed connect: the serving node would wait its whole
   # --timeout for a message that never comes
   grep -q '^connected ' "$d/c.out" || kill "$pid" 2>/dev/null
   cat <&"$fd" >> "$d/s.out"; exec {fd}<&-; wait "$pid"; src_rc=$?
-  local conn fail ok=0 refused=0 ms strategy kind reason=-
+  local conn fail ok=0 refused=0 ms strategy kind path=- reason=-
   conn=$(grep '^connected ' "$d/c.out" | head -n1); fail=$(grep '^connect_failed' "$d/c.out" | head -n1)
   if [ -n "$conn" ]; then
-    ms=$(field ms "$conn"); strategy=$(field strategy "$conn"); kind=$(field punch "$conn")
+    ms=$(field ms "$conn"); strategy=$(field strategy "$conn"); kind=$(field punch "$conn"); path=$(field path "$conn")
     if [ $rc != 0 ]; then reason="connecting_node_exit_$rc"
     elif ! grep -q "^reply .*text=re: hello $run $tp" "$d/c.out"; then reason=no_answer
     elif [ $src_rc != 0 ]; then reason="serving_node_exit_$src_rc"
@@ -193,7 +212,7 @@ node_run() {
   if grep -q '^attempt .*| punch ' "$d/c.out" && ! grep -q '^attempt .*| punch .*| refused at once' "$d/c.out"; then
     prefused=0
   fi
-  echo "p2pd run=$run transport=$tp from=$sa to=$sb ok=$ok refused=$refused ms=$ms strategy=${strategy:--} kind=${kind:--} punch_refused=$prefused reason=$reason" >> "$out"
+  echo "p2pd run=$run transport=$tp from=$sa to=$sb ok=$ok refused=$refused ms=$ms strategy=${strategy:--} kind=${kind:--} path=${path:--} punch_refused=$prefused reason=$reason" >> "$out"
 }
 
 # ------------------------------------------------------------------ one pair
@@ -206,7 +225,7 @@ pair_job() {
     [ -z "$ICE_WHY" ] && ice_run "$out" $run $from $to
     if [ -z "$NODE_WHY" ]; then
       node_run "$out" $run udp $from $to
-      node_run "$out" $run tcp $from $to
+      [ $PORTMAP = 1 ] || node_run "$out" $run tcp $from $to
     fi
   done
   echo "done" >> "$out"
@@ -262,6 +281,80 @@ median() { numbers | awk '{v[NR] = $1} END { if (NR == 0) print "-"; else print 
 worst() { numbers | tail -n1 | grep . || echo -; }
 fails=0; notes=(); rescues=()
 mismatch() { fails=$((fails + 1)); notes+=("$1"); }
+PM_BEGIN='<!-- port-mapping -->' PM_END='<!-- /port-mapping -->'
+
+# ------------------------------------------------------------------ --port-mapping
+if [ $PORTMAP = 1 ]; then
+  ROWS=()
+  for p in "${PAIRS[@]}"; do
+    read -r a b <<< "$p"; k=$(pair_key "$a" "$b"); f=$WORK/res/$k; name="$a - $b"
+    both=0; maps_udp "$a" && maps_udp "$b" && both=1
+    want=connect; [ "${EXP_UDP[$k]}" = refuse ] && [ $both = 1 ] && want=mapped
+    without=$([ "${EXP_UDP[$k]}" = refuse ] && echo "relay (punch refused)" || echo "punch ${EXP_UDP[$k]}")
+    if [ -n "$NODE_WHY" ]; then ROWS+=("| $name | $without | $want | $NODE_WHY | | |"); continue; fi
+    if [ ! -e "$f" ]; then
+      ROWS+=("| $name | $without | $want | not run: time budget | | |")
+      mismatch "$name: not run (the time budget of $BUDGET s ran out)"; continue
+    fi
+    n=$(grep -c "^p2pd .*transport=udp " "$f"); nok=$(grep -c "^p2pd .*transport=udp .* ok=1 " "$f")
+    pms=$(grep "^p2pd .*transport=udp .* ok=1 " "$f" | while read -r l; do field ms "$l"; done)
+    how=$(grep "^p2pd .*transport=udp .* ok=1 " "$f" | while read -r l; do echo "$(field strategy "$l") $(field path "$l")"; done | sort | uniq -c | awk '{printf "%s%s %s ×%s", (NR > 1 ? ", " : ""), $2, $3, $1}')
+    refl=$(grep "^p2pd .*transport=udp .* ok=0 " "$f" | while read -r l; do echo "$(field ms "$l") ms: $(field reason "$l")"; done | sort -u | head -n 3 | tr '\n' ';')
+    ROWS+=("| $name | $without | $want | $nok/$n | $(median <<< "$pms") / $(worst <<< "$pms") | ${how:-}${refl:+ failed: ${refl//_/ }} |")
+    [ "$nok" = "$n" ] && [ "$n" = "$RUNS" ] || mismatch "$name: p2pd connected $nok of $n runs, expected every run (${refl//_/ })"
+    if [ $want = mapped ]; then
+      bad=$(grep "^p2pd .*transport=udp .* ok=1 " "$f" | grep -v " strategy=punch .* path=mapped " | head -n1)
+      [ -z "$bad" ] || mismatch "$name run $(field run "$bad"): connected by $(field strategy "$bad") path $(field path "$bad"), expected the punch through the mapping (path mapped)"
+    fi
+  done
+  md=$WORK/punch-matrix-portmap.md
+  rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  {
+    echo "$PM_BEGIN"
+    echo "## With port mapping (UDP)"
+    echo
+    echo "Written by \`tests/lab/punch_matrix.sh --port-mapping --doc docs/punch-matrix.md\`"
+    echo "on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $rev; runs per pair: $RUNS (directions"
+    echo "alternate as above), $elapsed s in all. Every NAT router that passes UDP"
+    echo "(full-cone, restricted, port-restricted, symmetric, symmetric-sequential,"
+    echo "masquerade) also runs miniupnpd (\`P2PDLAB_UPNP=1 lab.sh up\`); both nodes run with"
+    echo "\`--port-mapping on --transport udp --strategies punch,relay\`. A datagram connect"
+    echo "then also punches through the serving node's UDP mapping (path mapped: it"
+    echo "answers from the node port the mapping points at, no prediction on either"
+    echo "side), beside the predicted punch. \"without\": how the pair connects without port"
+    echo "mapping (the table above); \"wanted\": mapped, a direct connection through the"
+    echo "mapping every run, for the pairs that needed the relay; connect for the others."
+    echo "ms: median / worst of the connect report's \`ms\`; won: strategy and path × runs."
+    echo
+    echo "| pair | without | wanted | runs | ms | won |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    if [ ${#notes[@]} = 0 ]; then echo "Differences: none."; else printf -- '- %s\n' "${notes[@]}"; fi
+    echo "$PM_END"
+  } > "$md"
+  cat "$md"
+  if [ -n "$DOC" ]; then
+    # the doc's port-mapping section is replaced (appended if it has none)
+    if [ -e "$DOC" ] && grep -qF "$PM_BEGIN" "$DOC"; then
+      awk -v b="$PM_BEGIN" -v e="$PM_END" -v f="$md" '
+        $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+        $0 == e { skip = 0; next }
+        !skip' "$DOC" > "$WORK/doc.new" && cp "$WORK/doc.new" "$DOC"
+    else
+      { [ -e "$DOC" ] && cat "$DOC" && echo; cat "$md"; } > "$WORK/doc.new" && cp "$WORK/doc.new" "$DOC"
+    fi
+    echo "(written to $DOC)"
+  fi
+  if [ $fails -gt 0 ]; then
+    echo; echo "== raw results"
+    for f in "$WORK"/res/*~*; do [[ $f == *.log ]] || { echo "--- $(basename "$f")"; cat "$f"; }; done
+    echo; echo "FAIL: $fails differences with port mapping ($elapsed s)"; exit 1
+  fi
+  if [ -n "$NODE_WHY" ]; then echo "SKIP: $NODE_WHY ($elapsed s)"; exit 77; fi
+  echo "PASS: every pair as wanted with port mapping ($elapsed s)"
+  exit 0
+fi
 ROWS_UDP=(); ROWS_TCP=(); ROWS_WHY=()
 declare -A GLANCE=()   # "a~b" -> "udp tcp ice" marks
 mark() { # mark <successes> <runs>: all, none or how many
@@ -439,7 +532,11 @@ rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
   printf '%s\n' "${ROWS_WHY[@]}"
 } > "$md"
 cat "$md"
-if [ -n "$DOC" ]; then cp "$md" "$DOC" && echo "(written to $DOC)"; fi
+if [ -n "$DOC" ]; then
+  # the port-mapping section (--port-mapping) stays as it was
+  { cat "$md"; [ -e "$DOC" ] && grep -qF "$PM_BEGIN" "$DOC" && { echo; sed -n "\|^$PM_BEGIN\$|,\|^$PM_END\$|p" "$DOC"; }; } > "$WORK/doc.new"
+  cp "$WORK/doc.new" "$DOC" && echo "(written to $DOC)"
+fi
 
 # the logs of what differed, for a failed run
 if [ $fails -gt 0 ]; then

@@ -190,6 +190,7 @@ void start_punch(punch_ptr self) {
   cfg.spray = spray_endpoints(st.spec);
   cfg.spray_rounds = st.spec.spray_rounds;
   cfg.controlling = st.spec.controlling;
+  cfg.answer_only = st.spec.answer_only;
   cfg.max_probes = st.spec.max_probes;
   cfg.nominate_tries = st.spec.nominate_tries;
   auto session = net::punch_session::make(st.spec.keys, std::move(cfg));
