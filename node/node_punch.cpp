@@ -320,7 +320,9 @@ void serve_offer(node_actor_ptr self, const signal_message& msg, punch_message& 
     s->plan.how = strategy::punch;
     s->plan.path = path_kind::mapped;
     s->plan.fam = s->fam;
-    s->verdict = mapped_verdict(endpoint{*mr->mapped, mr->mapped_udp});
+    // Our NAT is not judged: the mapping brings the probes in, and our
+    // answers are their replies.
+    s->verdict = mapped_verdict(endpoint{*mr->mapped, mr->mapped_udp}, net::nat_type::unknown);
   } else {
     net::nat_profile theirs;
     theirs.nat = m.nat;
@@ -403,7 +405,7 @@ void start_punch(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
   s->mapped = a.path == path_kind::mapped;
   if (s->mapped && s->proto != net::protocol::udp)
     return lost("not tried: a stream reaches a mapping by a direct connect");
-  s->verdict = s->mapped ? mapped_verdict(a.target)
+  s->verdict = s->mapped ? mapped_verdict(a.target, own_profile(st, s->route, s->fam).nat)
                          : net::punch_feasibility(own_profile(st, s->route, s->fam), peer,
                                                   s->proto, st.spec.punch_limits);
   if (s->verdict.kind == net::punch_kind::impossible)

@@ -29,8 +29,14 @@ const peer_route* mapped_udp_route(const node_state& st, net::family fam) {
   return nullptr;
 }
 
-net::punch_verdict mapped_verdict(const endpoint& at) {
+net::punch_verdict mapped_verdict(const endpoint& at, net::nat_type ours) {
   net::punch_verdict v;
+  if (ours == net::nat_type::blocked) {
+    // Our probes would not leave: the attempt would only wait its window.
+    v.kind = net::punch_kind::impossible;
+    v.reason = "UDP is blocked on our side: the mapping " + at.to_string() + " is out of reach";
+    return v;
+  }
   v.kind = net::punch_kind::simultaneous;
   v.reason = "through the UDP port mapping " + at.to_string()
              + ": the node port it points at answers, no prediction needed";

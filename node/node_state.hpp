@@ -316,8 +316,10 @@ void prime_mappings(node_actor_ptr self, std::shared_ptr<punch_session> s);
 
 /// Our route of `fam` whose gateway maps the node port for UDP, or null.
 const peer_route* mapped_udp_route(const node_state& st, net::family fam);
-/// The verdict of a punch aimed at the mapped endpoint `at`.
-net::punch_verdict mapped_verdict(const endpoint& at);
+/// The verdict of a punch aimed at the mapped endpoint `at` from a route
+/// whose NAT is `ours`: impossible when our UDP is blocked, else no
+/// prediction needed.
+net::punch_verdict mapped_verdict(const endpoint& at, net::nat_type ours);
 /// Our side of a mapped punch before the offer or answer: the offerer's
 /// one socket (any port); the answerer's node port, checked free (a link
 /// through the mapping may hold it: then the peer is refused, saying so),

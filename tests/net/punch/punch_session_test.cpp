@@ -362,3 +362,26 @@ TEST(PunchSession, NoDataBeforeAPathAndNoCloseWithoutOne) {
   EXPECT_EQ(a.phase(), punch_phase::done);
   EXPECT_TRUE(a.round().empty());
 }
+
+TEST(PunchSession, AnAnsweringSideProbesNobodyAndTakesThePathThePeersProbeCameBy) {
+  two_sides n{1, 1};
+  punch_config quiet;
+  quiet.sockets = 1;
+  quiet.answer_only = true; // a node port behind a port mapping
+  n.b = make(keys_for(false), quiet);
+  EXPECT_TRUE(n.b.round().empty());
+  n.rounds(1);
+  ASSERT_EQ(n.a.phase(), punch_phase::open);
+  ASSERT_EQ(n.b.phase(), punch_phase::open);
+  EXPECT_EQ(n.a.path()->remote, n.b_ends[0]);
+  EXPECT_EQ(n.b.path()->remote, n.a_ends[0]);
+}
+
+TEST(PunchSession, AnAnsweringSideWithTargetsIsRefused) {
+  punch_config c;
+  c.answer_only = true;
+  c.targets = {at("10.0.0.1", 1000)};
+  auto s = punch_session::make(keys_for(false), c);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, errc::invalid_argument);
+}

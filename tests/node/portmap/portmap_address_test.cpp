@@ -188,3 +188,47 @@ TEST(PortmapPlan, AUdpOnlyMappingPlansNoStreamAttempt) {
   EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 external if0->if0 198.51.100.11:4001"}));
 }
+
+// connect_options for sealed datagrams by `how`.
+static connect_options datagrams(std::vector<strategy> how) {
+  connect_options o;
+  o.strategies = std::move(how);
+  o.families = {family::v4};
+  o.kind = transport::datagram;
+  return o;
+}
+
+TEST(PortmapPlan, ADatagramConnectPunchesThroughThePeersUdpMappingBesideThePrediction) {
+  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 5002)});
+  EXPECT_EQ(describe(plan_connect(me, peer, datagrams({strategy::punch}))),
+            (std::vector<std::string>{"punch IPv4 mapped if0->if0 198.51.100.11:5002",
+                                      "punch IPv4 external if0->if0"}));
+}
+
+TEST(PortmapPlan, ATcpOnlyMappingPlansNoMappedDatagramPunch) {
+  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 0)});
+  EXPECT_EQ(describe(plan_connect(me, peer, datagrams({strategy::punch}))),
+            (std::vector<std::string>{"punch IPv4 external if0->if0"}));
+}
+
+TEST(PortmapPlan, AStreamPunchDoesNotAimAtTheUdpMapping) {
+  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5002)});
+  connect_options o = datagrams({strategy::punch});
+  o.kind = transport::stream;
+  EXPECT_EQ(describe(plan_connect(me, peer, o)),
+            (std::vector<std::string>{"punch IPv4 external if0->if0"}));
+}
+
+TEST(PortmapPlan, BehindOneRouterADatagramConnectSkipsTheMapping) {
+  auto me = me_with({v4(0, "10.0.1.3", "198.51.100.11", 4000)});
+  auto peer =
+    peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5002)});
+  EXPECT_EQ(describe(plan_connect(me, peer, datagrams({strategy::punch}))),
+            (std::vector<std::string>{"punch IPv4 lan if0->if0"}));
+}

@@ -279,3 +279,25 @@ TEST(PunchOffer, OversizedRelayCredentialsAreRefused) {
   m.relay->password = std::string(max_relay_credential + 1, 'x');
   expect_refused(round_trip(m), "relay");
 }
+
+TEST(PunchOffer, AMappedOfferRoundTrips) {
+  auto m = offer();
+  m.mapped = true;
+  auto back = round_trip(m);
+  ASSERT_TRUE(back) << back.error().what;
+  EXPECT_TRUE(back->mapped);
+  EXPECT_FALSE(round_trip(offer())->mapped);
+}
+
+TEST(PunchOffer, AMappedTcpPunchIsRefused) {
+  auto m = offer();
+  m.mapped = true;
+  m.proto = net::protocol::tcp;
+  expect_refused(round_trip(m), "mapped");
+}
+
+TEST(PunchOffer, AMappedRelayOfferIsRefused) {
+  auto m = relay_offer();
+  m.mapped = true;
+  expect_refused(round_trip(m), "mapped");
+}
