@@ -161,10 +161,19 @@ void start_round(node_actor_ptr self, std::shared_ptr<connect_job> job) {
     return fail_job(self, *job);
   }
   auto how = job->plan[job->next].how;
+  // A punch through the peer's mapping runs in a round of its own, before
+  // the predicted punch: two punches with one peer at once could both
+  // complete on the peer's side, whose second link would replace the one
+  // we kept.
+  auto mapped_punch = [](const attempt& a) {
+    return a.how == strategy::punch && a.path == path_kind::mapped;
+  };
+  bool mapped = mapped_punch(job->plan[job->next]);
   ++job->round;
   job->running = 0;
   auto& st = self->state;
-  while (job->next < job->plan.size() && job->plan[job->next].how == how) {
+  while (job->next < job->plan.size() && job->plan[job->next].how == how
+         && mapped_punch(job->plan[job->next]) == mapped) {
     auto a = job->plan[job->next++];
     ++job->running;
     if (how == strategy::direct)

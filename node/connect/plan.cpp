@@ -151,7 +151,8 @@ void plan_punch(const local_view& me, const peer_address& peer, family fam, bool
   if (ours == me.self.routes.end())
     return;
   // Datagrams: the peer's UDP port mapping first, a punch of its own that
-  // needs no prediction (it runs beside the predicted one, in one round).
+  // needs no prediction (node_connect.cpp runs it in a round of its own,
+  // before the predicted one).
   if (!stream)
     for (const auto& p : peer.routes) {
       if (p.fam != fam)

@@ -115,7 +115,10 @@ struct local_view {
 /// first plans one more, path mapped, aimed at the peer's mapped UDP
 /// endpoint when its route has a UDP port mapping (not from behind the same
 /// router): the peer answers from the node port the mapping points at,
-/// which needs no prediction on either side. Datagram connects plan
+/// which needs no prediction on either side (it runs alone, before the
+/// predicted punch: two punches with one peer could both complete on the
+/// peer's side, whose second link would replace the first). Datagram
+/// connects plan
 /// punch and relay attempts only: their keys are agreed over signalling, so
 /// even a peer on the open Internet is reached by the punch exchange (its
 /// targets then need no prediction).

@@ -277,6 +277,7 @@ TEST_F(UdpPunchBadInput, ABadSpecIsRefusedOnOpen) {
   std::vector<std::pair<std::string, std::function<void(udp_punch_spec&)>>> cases = {
     {"no local endpoint", [](udp_punch_spec& s) { s.local.clear(); }},
     {"nothing to probe", [](udp_punch_spec& s) { s.targets.clear(); }},
+    {"an answering side probes nobody", [](udp_punch_spec& s) { s.answer_only = true; }},
     {"families", [](udp_punch_spec& s) { s.targets = {at("::1", 9)}; }},
     {"keepalive", [](udp_punch_spec& s) { s.idle_timeout = s.keepalive; }},
     {"max_datagram", [](udp_punch_spec& s) { s.max_datagram = 70000; }},

@@ -191,3 +191,22 @@ TEST_F(UdpPunch, KeepalivesKeepAnIdlePathOpen) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(to_string(m->data), "still here");
 }
+
+TEST_F(UdpPunch, AnAnsweringSideWithNoTargetsConnectsOnThePathThePeersProbeCameBy) {
+  auto [sa, sb] = specs();
+  sb.targets.clear();
+  sb.answer_only = true; // a node port behind a port mapping: it only answers
+  auto a_local = sa.local.front();
+  auto b_local = sb.local.front();
+  punch_side a{rt.system(), sa};
+  punch_side b{rt.system(), sb};
+  auto [ia, ib] = open_both(a, b);
+  ASSERT_OK(ia);
+  ASSERT_OK(ib);
+  EXPECT_EQ(ia->remote, b_local);
+  EXPECT_EQ(ib->remote, a_local);
+  ASSERT_OK(a.send("to the quiet side"));
+  auto m = b.next_msg();
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(to_string(m->data), "to the quiet side");
+}

@@ -228,3 +228,25 @@ TEST_F(NodeMappedPunch, AStaleMappingFailsWithinThePunchWindowAndTheRelayConnect
                         && r.outcome.find("no path agreed") != std::string::npos);
   EXPECT_TRUE(mapped_failed) << attempts_of(conn->report);
 }
+
+TEST_F(NodeMappedPunch, WhileALinkHoldsTheNodePortAnotherPeersMappedPunchIsRefusedAtOnce) {
+  natpmp_gateway gw{[](uint16_t internal) { return internal; }};
+  auto a = start(mapped_spec(gw));
+  auto b = start(mapped_spec(gw));
+  auto c = start(mapped_spec(gw));
+  auto addr = mapped_address(b);
+  ASSERT_TRUE(addr) << "no UDP mapping joined b's address";
+  auto first = a.connect(addr->first, datagrams({node::strategy::punch}));
+  ASSERT_TRUE(first) << render(first.error());
+  ASSERT_EQ(first->report.path, node::path_kind::mapped);
+  // b's node port carries a's link: c is told so, not left to its window.
+  auto t0 = std::chrono::steady_clock::now();
+  auto second = c.connect(addr->first, datagrams({node::strategy::punch}));
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(second);
+  auto why = render(second.error());
+  EXPECT_NE(why.find("the node port's UDP socket is taken"), std::string::npos) << why;
+  EXPECT_LT(took, 1500ms) << why; // the punch window is 2 s
+  // a's link is untouched.
+  EXPECT_FALSE(a.send(b.id(), "still here"));
+}
