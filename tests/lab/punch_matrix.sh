@@ -321,7 +321,7 @@ if [ $PORTMAP = 1 ]; then
     echo "\`--port-mapping on --transport udp --strategies punch,relay\`. A datagram connect"
     echo "then also punches through the serving node's UDP mapping (path mapped: it"
     echo "answers from the node port the mapping points at, no prediction on either"
-    echo "side), beside the predicted punch. \"without\": how the pair connects without port"
+    echo "side), in a round before the predicted punch. \"without\": how the pair connects without port"
     echo "mapping (the table above); \"wanted\": mapped, a direct connection through the"
     echo "mapping every run, for the pairs that needed the relay; connect for the others."
     echo "ms: median / worst of the connect report's \`ms\`; won: strategy and path × runs."
