@@ -142,6 +142,20 @@ void plan_direct(const local_view& me, const peer_address& peer, family fam,
   }
 }
 
+// A punch from our route `r` (bound to its NIC address) to the peer's `p`.
+attempt punch_attempt(const peer_route& r, const peer_route& p, path_kind path,
+                      net::endpoint target) {
+  attempt a;
+  a.how = strategy::punch;
+  a.fam = r.fam;
+  a.path = path;
+  a.local_interface = r.interface;
+  a.remote_interface = p.interface;
+  a.target = target;
+  a.bind = *r.nic;
+  return a;
+}
+
 // Our first route of `fam` with the peer's first one that has an address on
 // the Internet (an external one, or a public NIC address).
 void plan_punch(const local_view& me, const peer_address& peer, family fam, bool stream,
@@ -157,19 +171,10 @@ void plan_punch(const local_view& me, const peer_address& peer, family fam, bool
     for (const auto& p : peer.routes) {
       if (p.fam != fam)
         continue;
-      auto m = mapped_udp_target(*ours, p);
-      if (!m)
-        continue;
-      attempt a;
-      a.how = strategy::punch;
-      a.fam = fam;
-      a.path = path_kind::mapped;
-      a.local_interface = ours->interface;
-      a.remote_interface = p.interface;
-      a.target = *m;
-      a.bind = *ours->nic;
-      out.push_back(a);
-      break;
+      if (auto m = mapped_udp_target(*ours, p)) {
+        out.push_back(punch_attempt(*ours, p, path_kind::mapped, *m));
+        break;
+      }
     }
   for (const auto& p : peer.routes) {
     if (p.fam != fam)
@@ -189,15 +194,8 @@ void plan_punch(const local_view& me, const peer_address& peer, family fam, bool
     bool address_from_exchange = !pub && stream && p.nat == net::nat_type::blocked;
     if (!pub && !address_from_exchange)
       continue;
-    attempt a;
-    a.how = strategy::punch;
-    a.fam = fam;
-    a.path = path;
-    a.local_interface = ours->interface;
-    a.remote_interface = p.interface;
-    a.target = net::endpoint{pub ? *pub : net::ip_address::any(fam), 0};
-    a.bind = *ours->nic;
-    out.push_back(a);
+    out.push_back(
+      punch_attempt(*ours, p, path, net::endpoint{pub ? *pub : net::ip_address::any(fam), 0}));
     return;
   }
 }
