@@ -20,6 +20,7 @@ const char* to_string(portmap_method x) {
     case portmap_method::pcp: return "PCP";
     case portmap_method::natpmp: return "NAT-PMP";
     case portmap_method::upnp: return "UPnP";
+    case portmap_method::upnp_pinhole: return "UPnP pinhole";
   }
   return "?";
 }
@@ -39,8 +40,9 @@ caf::timespan portmap_deadline(const portmap_timing& t) {
   auto wait = t.rto;
   for (uint32_t i = 1; i < t.max_sends; ++i, wait *= 2)
     pmp += wait;
-  // PCP, NAT-PMP (its map and its external address), UPnP, a margin.
-  return 3 * pmp + t.upnp_deadline + std::chrono::seconds(1);
+  // PCP, NAT-PMP (its map and its external address), UPnP (a pinhole's
+  // second discovery included), a margin.
+  return 3 * pmp + t.upnp_deadline + t.upnp_discover + std::chrono::seconds(1);
 }
 
 namespace {
@@ -55,6 +57,33 @@ void schedule_refresh(mapper_ptr self, pm_entry& e) {
 void tell(mapper_ptr self, portmap_change c, const port_mapping& m, std::string reason) {
   for (auto& s : self->state.subs)
     caf::anon_send(s, portmap_event{c, m, reason});
+}
+
+// A restart noticed on one mapping's answer: renew the others now.
+void restore_others(mapper_ptr self) {
+  for (auto& [id, e] : self->state.maps)
+    if (e.restore_pending)
+      self->send(self, pm_timer_atom::value, id, e.gen);
+}
+
+// The IGD gave pinhole `id` its unique id. A rebooted miniupnpd numbers
+// from 1 again: another pinhole of ours that held that id before is not
+// the IGD's any more, and an UpdatePinhole of it would renew this one.
+// It is added anew, now.
+void claim_pinhole_id(mapper_ptr self, uint64_t id) {
+  auto& maps = self->state.maps;
+  auto& mine = maps[id];
+  bool any = false;
+  for (auto& [other, e] : maps)
+    if (other != id && e.m.method == portmap_method::upnp_pinhole
+        && e.pinhole.unique_id == mine.pinhole.unique_id
+        && (e.m.proto != mine.m.proto || !(e.m.internal == mine.m.internal))) {
+      e.stale_id = true;
+      e.restore_pending = true;
+      any = true;
+    }
+  if (any)
+    restore_others(self);
 }
 
 // Tries the spec's methods from `idx` on for a new mapping.
@@ -90,6 +119,22 @@ void map_from(mapper_ptr self, pm_entry e, size_t idx, bool pcp_silent,
   });
 }
 
+// A new pinhole: UPnP only (PCP, NAT-PMP and IPv4 UPnP map addresses).
+void open_pinhole(mapper_ptr self, pm_entry e, caf::typed_response_promise<port_mapping> rp) {
+  attempt(self, portmap_method::upnp_pinhole, std::move(e), [self, rp](caf::expected<pm_entry> r) mutable {
+    if (!r) {
+      rp.deliver(r.error());
+      return;
+    }
+    r->restore_pending = false;
+    auto id = r->m.id;
+    auto& in = self->state.maps[id] = std::move(*r);
+    schedule_refresh(self, in);
+    rp.deliver(in.m);
+    claim_pinhole_id(self, id);
+  });
+}
+
 void refresh(mapper_ptr self, uint64_t id) {
   auto& st = self->state;
   auto i = st.maps.find(id);
@@ -118,14 +163,9 @@ void refresh(mapper_ptr self, uint64_t id) {
     e.restore_pending = false;
     schedule_refresh(self, e);
     tell(self, change, e.m, {});
+    if (e.m.method == portmap_method::upnp_pinhole)
+      claim_pinhole_id(self, id);
   });
-}
-
-// A restart noticed on one mapping's answer: renew the others now.
-void restore_others(mapper_ptr self) {
-  for (auto& [id, e] : self->state.maps)
-    if (e.restore_pending)
-      self->send(self, pm_timer_atom::value, id, e.gen);
 }
 
 void unmap(mapper_ptr self, uint64_t id, caf::typed_response_promise<caf::ok_atom> rp) {
@@ -139,10 +179,10 @@ void unmap(mapper_ptr self, uint64_t id, caf::typed_response_promise<caf::ok_ato
   st.maps.erase(i);
   if (e.timer)
     caf::anon_send_exit(e.timer, caf::exit_reason::user_shutdown);
-  if (e.m.method == portmap_method::upnp) {
+  if (auto job = upnp_delete_job(e)) {
     run_blocking(self, timeouts::until_answered,
-                 [lease = e.upnp, proto = e.m.proto]() -> caf::expected<bool> {
-                   auto r = upnp_unmap(lease, proto);
+                 [job]() -> caf::expected<bool> {
+                   auto r = job();
                    if (!r)
                      return make_error(r.error());
                    return true;
@@ -172,6 +212,9 @@ caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_
     return make_error(errc::invalid_argument, "port mapper: no gateway");
   if (spec.methods.empty())
     return make_error(errc::invalid_argument, "port mapper: no methods");
+  if (std::count(spec.methods.begin(), spec.methods.end(), portmap_method::upnp_pinhole) != 0)
+    return make_error(errc::invalid_argument,
+                      "port mapper: UPnP pinholes are asked for by pinhole, not by map");
   if (!spec.stack)
     spec.stack = os_stack();
   return sys.spawn([](mapper_ptr self, port_mapper_spec spec) -> port_mapper_actor::behavior_type {
@@ -219,6 +262,31 @@ caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_
         e.nonce = net::pcp_random_nonce();
         auto rp = self->make_response_promise<port_mapping>();
         map_from(self, std::move(e), 0, false, std::make_shared<std::string>(), rp);
+        return rp;
+      },
+      [self](pinhole_atom, net::protocol proto, endpoint internal,
+             uint32_t lifetime) -> caf::result<port_mapping> {
+        auto& st = self->state;
+        if (internal.ip.is_any() && st.spec.local_ip.is_v6())
+          internal.ip = st.spec.local_ip;
+        if (!internal.ip.is_v6() || internal.ip.is_v4_mapped() || internal.port == 0)
+          return make_error(errc::invalid_argument, "port mapper: a pinhole needs an IPv6 "
+                                                    "address and a port, not "
+                                                      + internal.to_string());
+        if (lifetime == 0 || lifetime > 86400)
+          return make_error(errc::invalid_argument, "port mapper: a pinhole's lease is 1 to "
+                                                    "86400 s, not "
+                                                      + std::to_string(lifetime));
+        pm_entry e;
+        e.m.id = st.next_id++;
+        e.m.method = portmap_method::upnp_pinhole;
+        e.m.proto = proto;
+        e.m.internal = internal;
+        e.m.external = internal;
+        e.m.gateway = st.spec.gateway;
+        e.asked_lifetime = lifetime;
+        auto rp = self->make_response_promise<port_mapping>();
+        open_pinhole(self, std::move(e), rp);
         return rp;
       },
       [self](unmap_atom, uint64_t id) -> caf::result<caf::ok_atom> {

@@ -14,7 +14,14 @@
 #     - the symmetric site connects with --strategies direct: path=mapped;
 #     - once the node closed, the router lists no mapping of it;
 #   kill (each method): the node is killed (SIGKILL) with a mapping of
-#     $KILL_LEASE s: its mappings stay, then are gone once the lease ran out.
+#     $KILL_LEASE s: its mappings stay, then are gone once the lease ran out;
+#   IPv6 (--families 6; the upnp site's router is a stateful IPv6 firewall
+#   whose miniupnpd opens pinholes):
+#     - control: without port mapping, direct from the symmetric site fails;
+#     - --port-mapping upnp: the node tells TCP and UDP pinholes of its
+#       port, the router lists them, the symmetric site connects directly
+#       to the node's own IPv6 address (path=external: no translation), and
+#       once the node closed the router lists no pinhole of it.
 # Every program runs under `timeout`, every read is bounded. Exit 0 = pass,
 # 1 = fail, 77 = skipped (not root, no miniupnpd, no mosquitto in the lab).
 set -uo pipefail
@@ -47,6 +54,7 @@ if [ -z "${P2PDLAB_MQTT:-}" ]; then echo "SKIP: the lab has no MQTT broker (mosq
 cp "$P2PDLAB_SERVERS" "$tmp/servers.conf"
 EXT=$P2PDLAB_SITE1_WAN
 HOST=$P2PDLAB_SITE1_HOST
+HOST6=$P2PDLAB_SITE1_HOST6
 
 fails=0
 fail() { echo "  FAIL: $*"; fails=$((fails + 1)); }
@@ -60,6 +68,9 @@ show() {
 mappings() { "$LAB" mappings 1; }
 # has_mapping <proto> <port>: the router forwards proto <port> to the node
 has_mapping() { mappings | grep -q "^$1 [0-9]* $HOST:$2\$"; }
+pinholes() { "$LAB" pinholes 1; }
+# has_pinhole <proto> <port>: the router's IPv6 firewall lets proto <port> in
+has_pinhole() { pinholes | grep -qF "$1 [$HOST6]:$2"; }
 
 # serve <name> [options]: a serving node in site 1; reads its output up to
 # its last address (with --port-mapping: the one printed after the mapping
@@ -101,7 +112,8 @@ connect() {
   mkdir -p "$tmp/$name.d"
   timeout $((WAIT * 3)) ip netns exec "$P2PDLAB_SITE2_NS_HOST" "$PROG" --servers "$tmp/servers.conf" \
     --data-dir "$tmp/$name.d" --timeout "$WAIT" --connect - --message "hello from $name" \
-    --strategies direct --families 4 "$@" <<< "$addr" > "$tmp/$name.out" 2> "$tmp/$name.err"
+    --strategies direct --families "${FAMILIES:-4}" "$@" <<< "$addr" > "$tmp/$name.out" \
+    2> "$tmp/$name.err"
 }
 # gone_within <seconds> <port>: no mapping of the node port left in time
 gone_within() {
@@ -121,6 +133,47 @@ if serve ctl-s; then
   else fail "control: direct connect exit $rc, want 3 (connect failed)"; show ctl-c; fi
 else
   fail "control: no address"; kill "$SERVE_PID" 2>/dev/null; finish_serve ctl-s; show ctl-s
+fi
+
+echo "== IPv6 control: no port mapping, direct from the symmetric site (--families 6)"
+if serve ctl6-s; then
+  FAMILIES=6 connect ctl6-c "$ADDR"; rc=$?
+  kill "$SERVE_PID" 2>/dev/null; finish_serve ctl6-s
+  if [ $rc = 3 ]; then echo "  ok: direct over IPv6 failed (exit 3): the firewall dropped it"
+  else fail "IPv6 control: direct connect exit $rc, want 3 (connect failed)"; show ctl6-c; fi
+else
+  fail "IPv6 control: no address"; kill "$SERVE_PID" 2>/dev/null; finish_serve ctl6-s; show ctl6-s
+fi
+
+echo "== IPv6 pinholes: serve with --port-mapping upnp, connect with --families 6"
+if serve pin-s --port-mapping upnp; then
+  # The pinhole lines come on their own (they change nothing in the address).
+  for ((t = 0; t < 20; t++)); do
+    [ "$(grep -c "^portmap port mapping: \(TCP\|UDP\) \[$HOST6\]:$PORT .* by UPnP pinhole" \
+      "$tmp/pin-s.out")" = 2 ] && break
+    drain pin-s 1
+  done
+  grep -q "^portmap port mapping: TCP \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by UPnP pinhole" \
+    "$tmp/pin-s.out" || fail "IPv6: the node told no TCP pinhole of [$HOST6]:$PORT"
+  has_pinhole tcp "$PORT" && has_pinhole udp "$PORT" \
+    || fail "IPv6: the router lists no TCP and UDP pinhole of [$HOST6]:$PORT: $(pinholes | tr '\n' ';')"
+  FAMILIES=6 connect pin-c "$ADDR"; rc=$?
+  finish_serve pin-s; src=$?
+  line=$(grep '^connected ' "$tmp/pin-c.out")
+  if [ $rc != 0 ]; then fail "IPv6: connect exit $rc"; show pin-c pin-s
+  elif [ "$(field strategy "$line")" != direct ] || [[ $(field remote "$line") != "[$HOST6]:"* ]]; then
+    fail "IPv6: $line (want strategy=direct to [$HOST6])"
+  elif [ $src != 0 ]; then fail "IPv6: serving node exit $src"; show pin-s
+  else echo "  ok: $line"; fi
+  gone=0
+  for ((t = 0; t < 6; t++)); do
+    has_pinhole tcp "$PORT" || has_pinhole udp "$PORT" || { gone=1; break; }
+    sleep 0.5
+  done
+  [ $gone = 1 ] || fail "IPv6: pinholes left after close: $(pinholes | tr '\n' ';')"
+else
+  fail "IPv6: no address after the mapping"; kill "$SERVE_PID" 2>/dev/null; finish_serve pin-s
+  show pin-s
 fi
 
 for m in $METHODS; do
@@ -186,4 +239,4 @@ done
 
 echo
 if [ $fails -gt 0 ]; then echo "FAIL: $fails checks failed"; exit 1; fi
-echo "PASS: port mapping by $METHODS: direct connects from a symmetric site, refresh, delete on close, lease after kill"
+echo "PASS: port mapping by $METHODS: direct connects from a symmetric site, refresh, delete on close, lease after kill; IPv6 pinholes: direct connect, delete on close"

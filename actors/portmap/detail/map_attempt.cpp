@@ -8,18 +8,69 @@
 
 namespace p2pd::actors::detail {
 
+namespace {
+
+int discover_ms(const port_mapper_state& st) {
+  return static_cast<int>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.timing.upnp_discover).count());
+}
+
+void attempt_pinhole(mapper_ptr self, pm_entry e, done_fn done) {
+  upnp_pinhole_request req;
+  req.proto = e.m.proto;
+  req.internal = e.m.internal;
+  req.lifetime_s = e.asked_lifetime;
+  req.discover_ms = discover_ms(self->state);
+  req.gateway = self->state.spec.gateway;
+  req.known = e.pinhole;
+  req.stale_id = e.stale_id;
+  // The job fills `out`: a lease is no message type of CAF's.
+  auto restored = std::make_shared<bool>(false);
+  auto out = std::make_shared<upnp_pinhole_lease>();
+  run_blocking(self, timeouts::until_answered,
+               [req, restored, out]() -> caf::expected<bool> {
+                 auto r = upnp_pinhole(req, *restored);
+                 if (!r)
+                   return make_error(r.error());
+                 *out = std::move(*r);
+                 return true;
+               })
+    .then(
+      [e, done, restored, out](bool) mutable {
+        e.pinhole = *out;
+        e.stale_id = false;
+        e.m.method = portmap_method::upnp_pinhole;
+        e.m.external = e.m.internal;
+        e.m.lifetime_s = e.asked_lifetime;
+        e.restore_pending = e.restore_pending || *restored;
+        done(std::move(e));
+      },
+      [done](caf::error& err) { done(std::move(err)); });
+}
+
+} // namespace
+
+std::function<net::result<bool>()> upnp_delete_job(const pm_entry& e) {
+  if (e.m.method == portmap_method::upnp)
+    return [lease = e.upnp, proto = e.m.proto] { return upnp_unmap(lease, proto); };
+  if (e.m.method == portmap_method::upnp_pinhole && !e.pinhole.unique_id.empty())
+    return [lease = e.pinhole] { return upnp_delete_pinhole(lease); };
+  return {};
+}
+
 // Declared and described in port_mapper_state.hpp.
 void attempt(mapper_ptr self, portmap_method method, pm_entry e, done_fn done) {
   auto& st = self->state;
   bool tcp = e.m.proto == net::protocol::tcp;
+  if (method == portmap_method::upnp_pinhole)
+    return attempt_pinhole(self, std::move(e), std::move(done));
   if (method == portmap_method::upnp) {
     upnp_request req;
     req.proto = e.m.proto;
     req.internal = e.m.internal;
     req.suggested_port = e.m.external.port;
     req.lifetime_s = e.asked_lifetime;
-    req.discover_ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.timing.upnp_discover).count());
+    req.discover_ms = discover_ms(st);
     req.gateway = st.spec.gateway;
     req.control_url = e.upnp.control_url;
     req.service_type = e.upnp.service_type;
