@@ -70,7 +70,8 @@ mappings() { "$LAB" mappings 1; }
 has_mapping() { mappings | grep -q "^$1 [0-9]* $HOST:$2\$"; }
 pinholes() { "$LAB" pinholes 1; }
 # has_pinhole <proto> <port>: the router's IPv6 firewall lets proto <port> in
-has_pinhole() { pinholes | grep -qF "$1 [$HOST6]:$2"; }
+# (grep reads it all: with pipefail, a grep -q that quits early fails the pipe)
+has_pinhole() { pinholes | grep -F "$1 [$HOST6]:$2" >/dev/null; }
 
 # serve <name> [options]: a serving node in site 1; reads its output up to
 # its last address (with --port-mapping: the one printed after the mapping
@@ -218,7 +219,7 @@ for m in $METHODS; do
     | tr -s ' ' | tr '\n' ';')"
   # The node noticed the reboot (PCP/NAT-PMP: the epoch; UPnP: the entry
   # gone at a renewal) and said so.
-  grep -aq "^portmap port mapping restored: TCP" "$tmp/$s.out" \
+  grep -aq "^portmap port mapping restored: TCP $HOST:" "$tmp/$s.out" \
     || fail "$m: the node did not tell the TCP mapping restored after the reboot"
   gone_within 3 "$PORT" || fail "$m: mappings left after close: $(mappings | tr '\n' ';')"
 
