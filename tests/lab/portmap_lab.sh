@@ -18,8 +18,9 @@
 #   IPv6 (--families 6; the upnp site's router is a stateful IPv6 firewall
 #   whose miniupnpd opens pinholes):
 #     - control: without port mapping, direct from the symmetric site fails;
-#     - --port-mapping upnp: the node tells TCP and UDP pinholes of its
-#       port, the router lists them, the symmetric site connects directly
+#     - upnp (the same run as above, answering twice): the node tells TCP
+#       and UDP pinholes of its port, the router lists them, and again
+#       after its reboot ("restored"); the symmetric site connects directly
 #       to the node's own IPv6 address (path=external: no translation), and
 #       once the node closed the router lists no pinhole of it.
 # Every program runs under `timeout`, every read is bounded. Exit 0 = pass,
@@ -126,62 +127,36 @@ gone_within() {
   return 1
 }
 
-echo "== control: no port mapping, direct from the symmetric site"
+# pinholes_gone_within <seconds> <port>: no pinhole of the node port left in time
+pinholes_gone_within() {
+  local end=$((SECONDS + $1))
+  while [ $SECONDS -le $end ]; do
+    has_pinhole tcp "$2" || has_pinhole udp "$2" || return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+echo "== control: no port mapping, direct from the symmetric site (IPv4, then IPv6)"
 if serve ctl-s; then
   connect ctl-c "$ADDR"; rc=$?
+  FAMILIES=6 connect ctl6-c "$ADDR"; rc6=$?
   kill "$SERVE_PID" 2>/dev/null; finish_serve ctl-s
   if [ $rc = 3 ]; then echo "  ok: direct failed (exit 3) as expected"
   else fail "control: direct connect exit $rc, want 3 (connect failed)"; show ctl-c; fi
+  if [ $rc6 = 3 ]; then echo "  ok: direct over IPv6 failed (exit 3): the router's firewall dropped it"
+  else fail "control: direct connect over IPv6 exit $rc6, want 3 (connect failed)"; show ctl6-c; fi
 else
   fail "control: no address"; kill "$SERVE_PID" 2>/dev/null; finish_serve ctl-s; show ctl-s
-fi
-
-echo "== IPv6 control: no port mapping, direct from the symmetric site (--families 6)"
-if serve ctl6-s; then
-  FAMILIES=6 connect ctl6-c "$ADDR"; rc=$?
-  kill "$SERVE_PID" 2>/dev/null; finish_serve ctl6-s
-  if [ $rc = 3 ]; then echo "  ok: direct over IPv6 failed (exit 3): the firewall dropped it"
-  else fail "IPv6 control: direct connect exit $rc, want 3 (connect failed)"; show ctl6-c; fi
-else
-  fail "IPv6 control: no address"; kill "$SERVE_PID" 2>/dev/null; finish_serve ctl6-s; show ctl6-s
-fi
-
-echo "== IPv6 pinholes: serve with --port-mapping upnp, connect with --families 6"
-if serve pin-s --port-mapping upnp; then
-  # The pinhole lines come on their own (they change nothing in the address).
-  for ((t = 0; t < 20; t++)); do
-    [ "$(grep -c "^portmap port mapping: \(TCP\|UDP\) \[$HOST6\]:$PORT .* by UPnP pinhole" \
-      "$tmp/pin-s.out")" = 2 ] && break
-    drain pin-s 1
-  done
-  grep -q "^portmap port mapping: TCP \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by UPnP pinhole" \
-    "$tmp/pin-s.out" || fail "IPv6: the node told no TCP pinhole of [$HOST6]:$PORT"
-  has_pinhole tcp "$PORT" && has_pinhole udp "$PORT" \
-    || fail "IPv6: the router lists no TCP and UDP pinhole of [$HOST6]:$PORT: $(pinholes | tr '\n' ';')"
-  FAMILIES=6 connect pin-c "$ADDR"; rc=$?
-  finish_serve pin-s; src=$?
-  line=$(grep '^connected ' "$tmp/pin-c.out")
-  if [ $rc != 0 ]; then fail "IPv6: connect exit $rc"; show pin-c pin-s
-  elif [ "$(field strategy "$line")" != direct ] || [[ $(field remote "$line") != "[$HOST6]:"* ]]; then
-    fail "IPv6: $line (want strategy=direct to [$HOST6])"
-  elif [ $src != 0 ]; then fail "IPv6: serving node exit $src"; show pin-s
-  else echo "  ok: $line"; fi
-  gone=0
-  for ((t = 0; t < 6; t++)); do
-    has_pinhole tcp "$PORT" || has_pinhole udp "$PORT" || { gone=1; break; }
-    sleep 0.5
-  done
-  [ $gone = 1 ] || fail "IPv6: pinholes left after close: $(pinholes | tr '\n' ';')"
-else
-  fail "IPv6: no address after the mapping"; kill "$SERVE_PID" 2>/dev/null; finish_serve pin-s
-  show pin-s
 fi
 
 for m in $METHODS; do
   case $m in pcp) name=PCP;; natpmp) name=NAT-PMP;; upnp) name=UPnP;; esac
   echo "== $m: serve with --port-mapping $m, lease $LEASE s"
   s=$m-s
-  if ! serve "$s" --port-mapping "$m" --portmap-lease $LEASE; then
+  # upnp: the node asks for IPv6 pinholes too, and answers an IPv6 peer first
+  six=; [ "$m" = upnp ] && six=1
+  if ! serve "$s" --port-mapping "$m" --portmap-lease $LEASE ${six:+--answer 2}; then
     fail "$m: the serving node printed no address after its mapping"
     kill "$SERVE_PID" 2>/dev/null; finish_serve "$s"; show "$s"; continue
   fi
@@ -191,9 +166,21 @@ for m in $METHODS; do
   fi
   has_mapping tcp "$PORT" && has_mapping udp "$PORT" \
     || fail "$m: the router lists no TCP and UDP mapping of $HOST:$PORT: $(mappings | tr '\n' ';')"
+  if [ -n "$six" ]; then
+    # The pinhole lines come on their own (they change nothing in the address).
+    for ((t = 0; t < 10; t++)); do
+      [ "$(grep -c "^portmap port mapping: \(TCP\|UDP\) \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by UPnP pinhole" \
+        "$tmp/$s.out")" = 2 ] && break
+      drain "$s" 1
+    done
+    grep -q "^portmap port mapping: TCP \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by UPnP pinhole" \
+      "$tmp/$s.out" || fail "IPv6: the node told no TCP pinhole of [$HOST6]:$PORT"
+    has_pinhole tcp "$PORT" && has_pinhole udp "$PORT" \
+      || fail "IPv6: the router lists no TCP and UDP pinhole of [$HOST6]:$PORT: $(pinholes | tr '\n' ';')"
+  fi
   # The renewal: at half the lease.
   drain "$s" $((LEASE / 2 + 2))
-  grep -q "^portmap port mapping refreshed: TCP" "$tmp/$s.out" \
+  grep -q "^portmap port mapping refreshed: TCP $HOST:" "$tmp/$s.out" \
     || fail "$m: no refresh of the TCP mapping within $((LEASE / 2 + 2)) s"
   has_mapping tcp "$PORT" || fail "$m: the mapping is gone after the refresh"
   # A router reboot: miniupnpd stopped, its chains and lease file gone, a new
@@ -202,10 +189,22 @@ for m in $METHODS; do
   back=0
   for ((t = 0; t < LEASE * 2 + 4; t++)); do
     drain "$s" 0
-    if has_mapping tcp "$PORT" && has_mapping udp "$PORT"; then back=1; break; fi
+    if has_mapping tcp "$PORT" && has_mapping udp "$PORT" \
+      && { [ -z "$six" ] || { has_pinhole tcp "$PORT" && has_pinhole udp "$PORT"; }; }; then
+      back=1; break
+    fi
     sleep 0.5
   done
-  [ $back = 1 ] || fail "$m: no mapping at the router within $((LEASE + 2)) s of its reboot"
+  [ $back = 1 ] || fail "$m: no mapping${six:+ and pinhole} at the router within $((LEASE + 2)) s of its reboot"
+  if [ -n "$six" ]; then
+    # Over IPv6 the peer dials the node's own address: the pinhole lets it in.
+    FAMILIES=6 connect "$m-c6" "$ADDR"; rc=$?
+    line=$(grep '^connected ' "$tmp/$m-c6.out")
+    if [ $rc != 0 ]; then fail "IPv6: connect exit $rc"; show "$m-c6" "$s"
+    elif [ "$(field strategy "$line")" != direct ] || [[ $(field remote "$line") != "[$HOST6]:"* ]]; then
+      fail "IPv6: $line (want strategy=direct to [$HOST6])"
+    else echo "  ok: $line"; fi
+  fi
   connect "$m-c" "$ADDR"; rc=$?
   finish_serve "$s"; src=$?
   line=$(grep '^connected ' "$tmp/$m-c.out")
@@ -221,7 +220,14 @@ for m in $METHODS; do
   # gone at a renewal) and said so.
   grep -aq "^portmap port mapping restored: TCP $HOST:" "$tmp/$s.out" \
     || fail "$m: the node did not tell the TCP mapping restored after the reboot"
+  if [ -n "$six" ]; then
+    grep -aq "^portmap port mapping restored: TCP \[$HOST6\]" "$tmp/$s.out" \
+      || fail "IPv6: the node did not tell the TCP pinhole restored after the reboot"
+  fi
   gone_within 3 "$PORT" || fail "$m: mappings left after close: $(mappings | tr '\n' ';')"
+  if [ -n "$six" ] && ! pinholes_gone_within 3 "$PORT"; then
+    fail "IPv6: pinholes left after close: $(pinholes | tr '\n' ';')"
+  fi
 
   echo "== $m: kill -9 with a lease of $KILL_LEASE s"
   k=$m-k
