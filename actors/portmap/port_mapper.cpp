@@ -138,20 +138,26 @@ void open_pinhole(mapper_ptr self, pm_entry e, caf::typed_response_promise<port_
 void refresh(mapper_ptr self, uint64_t id) {
   auto& st = self->state;
   auto i = st.maps.find(id);
-  if (i == st.maps.end())
-    return;
+  if (i == st.maps.end() || i->second.busy)
+    return; // a renewal in flight tells what it finds
   auto gen = i->second.gen;
+  i->second.busy = true;
   attempt(self, i->second.m.method, i->second, [self, id, gen](caf::expected<pm_entry> r) {
     auto& st = self->state;
     auto i = st.maps.find(id);
     if (i == st.maps.end() || i->second.gen != gen)
       return; // unmapped meanwhile
     auto& e = i->second;
+    e.busy = false;
     if (!r) {
       e.lost = true;
       tell(self, portmap_change::lost, e.m, render(r.error()));
       return schedule_refresh(self, e);
     }
+    // A pinhole's id went to another pinhole of ours while this update was
+    // in flight: the update renewed that one. Add ours anew.
+    if (e.stale_id && !r->stale_id && r->pinhole.unique_id == e.pinhole.unique_id)
+      return refresh(self, id);
     auto change = e.lost || e.restore_pending || r->restore_pending ? portmap_change::restored
                   : r->m.external != e.m.external                    ? portmap_change::moved
                                                                      : portmap_change::refreshed;
@@ -159,6 +165,8 @@ void refresh(mapper_ptr self, uint64_t id) {
     e = std::move(*r);
     e.timer = timer;
     e.gen = gen;
+    e.busy = false;
+    e.stale_id = false;
     e.lost = false;
     e.restore_pending = false;
     schedule_refresh(self, e);

@@ -117,21 +117,12 @@ connect() {
     --strategies direct --families "${FAMILIES:-4}" "$@" <<< "$addr" > "$tmp/$name.out" \
     2> "$tmp/$name.err"
 }
-# gone_within <seconds> <port>: no mapping of the node port left in time
+# gone_within <seconds> <port> [has_pinhole]: no mapping (or pinhole) of the
+# node port left in time
 gone_within() {
-  local end=$((SECONDS + $1))
+  local end=$((SECONDS + $1)) has=${3:-has_mapping}
   while [ $SECONDS -le $end ]; do
-    has_mapping tcp "$2" || has_mapping udp "$2" || return 0
-    sleep 0.5
-  done
-  return 1
-}
-
-# pinholes_gone_within <seconds> <port>: no pinhole of the node port left in time
-pinholes_gone_within() {
-  local end=$((SECONDS + $1))
-  while [ $SECONDS -le $end ]; do
-    has_pinhole tcp "$2" || has_pinhole udp "$2" || return 0
+    $has tcp "$2" || $has udp "$2" || return 0
     sleep 0.5
   done
   return 1
@@ -225,7 +216,7 @@ for m in $METHODS; do
       || fail "IPv6: the node did not tell the TCP pinhole restored after the reboot"
   fi
   gone_within 3 "$PORT" || fail "$m: mappings left after close: $(mappings | tr '\n' ';')"
-  if [ -n "$six" ] && ! pinholes_gone_within 3 "$PORT"; then
+  if [ -n "$six" ] && ! gone_within 3 "$PORT" has_pinhole; then
     fail "IPv6: pinholes left after close: $(pinholes | tr '\n' ';')"
   fi
 

@@ -51,6 +51,7 @@ struct pm_entry {
   /// The IGD gave this pinhole's unique id to another pinhole of ours (it
   /// rebooted and numbers from 1 again): add it anew, do not update.
   bool stale_id = false;
+  bool busy = false; ///< a renewal is in flight: another waits for its answer
   bool lost = false;
   bool restore_pending = false; ///< the epoch said the gateway restarted
   uint64_t gen = 0;            ///< refresh timers of older generations are void

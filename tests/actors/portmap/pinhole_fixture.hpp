@@ -88,20 +88,10 @@ inline bool has_pinhole(const std::vector<router_pinhole>& ps, net::protocol pro
   return false;
 }
 
-/// True once `pred(lab.pinholes())` holds, checked every 100 ms for at most
-/// `limit` (the router's table has no notification to wait on).
+/// True once `pred(lab.pinholes())` holds, within `limit`.
 template <class Pred>
 bool router_pinholes_become(miniupnpd_lab& lab, std::chrono::milliseconds limit, Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto ps = lab.pinholes();
-    if (ps && pred(*ps))
-      return true;
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    pollfd none{-1, 0, 0};
-    ::poll(&none, 0, 100);
-  }
+  return table_becomes(limit, [&] { return lab.pinholes(); }, pred);
 }
 
 /// pinhole requests from the test thread.

@@ -142,6 +142,38 @@ TEST(PortmapPinhole, RouterRebootIsSurvivedAndThePinholeRestored) {
   EXPECT_TRUE(peer_datagram_arrives(*lab, c.udp_sock.get(), client_ep(), "after", 2s));
 }
 
+TEST(PortmapPinhole, RouterRebootRestoresEveryPinholeThoughIdsAreReused) {
+  // Before the reboot UDP has id 1 and TCP id 2; the new miniupnpd numbers
+  // from 1 again, in the order the renewals come. TCP, on a shorter lease,
+  // renews first and gets id 1: UDP's later update of id 1 would renew
+  // TCP's pinhole and leave UDP's out. Both must be back.
+  P2PD_MINIUPNPD_LAB(lab, pinhole_lab_options());
+  pinhole_client c{*lab};
+  ASSERT_TRUE(c.ns.error().empty()) << c.ns.error();
+  c.self->send(c.mapper, caf::subscribe_atom::value, as_actor(c.self));
+  ASSERT_TRUE(c.open(udp, 8));
+  ASSERT_TRUE(c.open(tcp, 4));
+  std::string why;
+  ASSERT_TRUE(lab->restart(why)) << why;
+  bool udp_back = false, tcp_back = false;
+  EXPECT_TRUE(receive_until<portmap_event>(c.self, 8s, [&](portmap_event& x) {
+    if (x.change == portmap_change::restored)
+      (x.mapping.proto == tcp ? tcp_back : udp_back) = true;
+    return udp_back && tcp_back;
+  }));
+  // The next renewal (TCP's, 2 s on) updates the id the new router gave.
+  EXPECT_TRUE(receive_until<portmap_event>(c.self, 4s, [&](portmap_event& x) {
+    return x.change == portmap_change::refreshed;
+  }));
+  auto ps = lab->pinholes();
+  ASSERT_TRUE(ps);
+  EXPECT_EQ(ps->size(), 2u);
+  EXPECT_TRUE(has_pinhole(*ps, udp, client_ep()));
+  EXPECT_TRUE(has_pinhole(*ps, tcp, client_ep()));
+  EXPECT_TRUE(peer_datagram_arrives(*lab, c.udp_sock.get(), client_ep(), "udp back", 2s));
+  EXPECT_TRUE(peer_connects(*lab, client_ep(), 2s));
+}
+
 TEST(PortmapPinhole, IgdWithoutIPv6FirewallControlRefusesClearly) {
   // miniupnpd with IPv6 disabled: the IGD answers over IPv4 only, so no
   // request can come from the client's IPv6 address, and it refuses.
