@@ -27,10 +27,14 @@ const char* proto_name(net::protocol p) {
   return p == net::protocol::tcp ? "TCP" : "UDP";
 }
 
-std::string describe(const port_mapping& m) {
+// "TCP 10.0.1.2:41234 -> 11.100.0.11:41234 by PCP, 3600 s"; a pinhole
+// says so ("by PCP pinhole", "by UPnP pinhole").
+std::string describe(const port_mapping& m, bool pinhole) {
+  std::string how = to_string(m.method);
+  if (pinhole && m.method != portmap_method::upnp_pinhole)
+    how += " pinhole";
   return std::string{proto_name(m.proto)} + " " + m.internal.to_string() + " -> "
-         + m.external.to_string() + " by " + to_string(m.method) + ", "
-         + std::to_string(m.lifetime_s) + " s";
+         + m.external.to_string() + " by " + how + ", " + std::to_string(m.lifetime_s) + " s";
 }
 
 // The gateway of interface `i`'s route of `fam`: the spec's (if of that
@@ -83,7 +87,7 @@ void ask(node_actor_ptr self, size_t slot, net::protocol proto) {
         auto& st = self->state;
         if (st.life.closing())
           return;
-        st.progress("port mapping: " + describe(m));
+        st.progress("port mapping: " + describe(m, st.portmaps[slot].pinhole));
         auto& s = st.portmaps[slot];
         held(s, proto) = m;
         if (!s.pinhole)
@@ -143,8 +147,12 @@ void start_slot(node_actor_ptr self, size_t i, net::family fam,
   ms.stack = st.spec.stack;
   ms.gateway = *gw;
   ms.local_ip = local->with_scope(0);
-  // Pinholes are UPnP's (the caller checked it is among the methods).
-  ms.methods = pinhole ? std::vector<portmap_method>{portmap_method::upnp} : pm.methods;
+  // Pinholes are PCP's and UPnP's (the caller checked one is among the
+  // methods); NAT-PMP is IPv4 only.
+  ms.methods = pm.methods;
+  if (pinhole)
+    ms.methods.erase(std::remove(ms.methods.begin(), ms.methods.end(), portmap_method::natpmp),
+                     ms.methods.end());
   ms.timing = pm.timing;
   auto mapper = spawn_port_mapper(self->home_system(), ms);
   if (!mapper) {
@@ -182,8 +190,10 @@ void start_port_mapping(node_actor_ptr self) {
     return;
   auto table = st.spec.stack->interfaces();
   const net::interface_table* tab = table ? &*table : nullptr;
-  bool pinholes = pm.pinholes
-                  && std::count(pm.methods.begin(), pm.methods.end(), portmap_method::upnp) != 0;
+  auto has = [&](portmap_method m) {
+    return std::count(pm.methods.begin(), pm.methods.end(), m) != 0;
+  };
+  bool pinholes = pm.pinholes && (has(portmap_method::pcp) || has(portmap_method::upnp));
   for (size_t i = 0; i < st.snaps.size() && i < max_interfaces; ++i) {
     start_slot(self, i, net::family::v4, tab);
     if (pinholes)
@@ -198,7 +208,7 @@ void on_portmap_event(node_actor_ptr self, uint64_t slot, portmap_event& ev) {
   auto& s = st.portmaps[slot];
   auto& h = held(s, ev.mapping.proto);
   std::string what = "port mapping " + std::string{to_string(ev.change)} + ": "
-                     + describe(ev.mapping);
+                     + describe(ev.mapping, s.pinhole);
   if (!ev.reason.empty())
     what += " (" + ev.reason + ")";
   st.progress(what);

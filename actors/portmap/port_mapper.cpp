@@ -119,11 +119,22 @@ void map_from(mapper_ptr self, pm_entry e, size_t idx, bool pcp_silent,
   });
 }
 
-// A new pinhole: UPnP only (PCP, NAT-PMP and IPv4 UPnP map addresses).
-void open_pinhole(mapper_ptr self, pm_entry e, caf::typed_response_promise<port_mapping> rp) {
-  attempt(self, portmap_method::upnp_pinhole, std::move(e), [self, rp](caf::expected<pm_entry> r) mutable {
+// A new pinhole by `ways` from `idx` on: PCP MAP of the IPv6 address
+// (RFC 6887: without NAT the server opens its firewall), then UPnP
+// WANIPv6FirewallControl. The last way's error code is the answer's, with
+// every way's reason.
+void open_pinhole(mapper_ptr self, pm_entry e, std::vector<portmap_method> ways, size_t idx,
+                  std::string why, caf::typed_response_promise<port_mapping> rp) {
+  auto way = ways[idx];
+  attempt(self, way, e, [=](caf::expected<pm_entry> r) mutable {
     if (!r) {
-      rp.deliver(r.error());
+      auto reason = render(r.error());
+      if (idx + 1 < ways.size())
+        return open_pinhole(self, std::move(e), std::move(ways), idx + 1,
+                            why + reason + "; ", rp);
+      rp.deliver(make_error(code_of(r.error()), "no pinhole for "
+                                                  + e.m.internal.to_string() + ": " + why
+                                                  + reason));
       return;
     }
     r->restore_pending = false;
@@ -131,7 +142,8 @@ void open_pinhole(mapper_ptr self, pm_entry e, caf::typed_response_promise<port_
     auto& in = self->state.maps[id] = std::move(*r);
     schedule_refresh(self, in);
     rp.deliver(in.m);
-    claim_pinhole_id(self, id);
+    if (way == portmap_method::upnp_pinhole)
+      claim_pinhole_id(self, id);
   });
 }
 
@@ -285,16 +297,30 @@ caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_
           return make_error(errc::invalid_argument, "port mapper: a pinhole's lease is 1 to "
                                                     "86400 s, not "
                                                       + std::to_string(lifetime));
+        // PCP checks that a request comes from the address it names: only
+        // for the address the mapper sends from.
+        std::vector<portmap_method> ways; // in the spec's order
+        for (auto m : st.spec.methods)
+          if (m == portmap_method::pcp && internal.ip == st.spec.local_ip)
+            ways.push_back(portmap_method::pcp);
+          else if (m == portmap_method::upnp)
+            ways.push_back(portmap_method::upnp_pinhole);
+        if (ways.empty())
+          return make_error(errc::invalid_argument,
+                            "port mapper: pinholes need UPnP among the methods, or PCP and "
+                            "the mapper's own address "
+                              + st.spec.local_ip.to_string());
         pm_entry e;
         e.m.id = st.next_id++;
-        e.m.method = portmap_method::upnp_pinhole;
+        e.m.method = ways.front();
         e.m.proto = proto;
         e.m.internal = internal;
         e.m.external = internal;
         e.m.gateway = st.spec.gateway;
         e.asked_lifetime = lifetime;
+        e.nonce = net::pcp_random_nonce();
         auto rp = self->make_response_promise<port_mapping>();
-        open_pinhole(self, std::move(e), rp);
+        open_pinhole(self, std::move(e), std::move(ways), 0, {}, rp);
         return rp;
       },
       [self](unmap_atom, uint64_t id) -> caf::result<caf::ok_atom> {

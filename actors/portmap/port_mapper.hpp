@@ -23,7 +23,8 @@
 
 namespace p2pd {
 
-/// upnp_pinhole is no method to map with: it is what `pinhole` requests use.
+/// upnp_pinhole is no method to map with: it is what `pinhole` requests
+/// use by UPnP (by PCP a pinhole is a pcp mapping).
 enum class portmap_method : uint8_t { pcp, natpmp, upnp, upnp_pinhole };
 
 /// "PCP", "NAT-PMP", "UPnP", "UPnP pinhole".
@@ -122,12 +123,15 @@ using pm_timer_atom = caf::atom_constant<caf::atom("p2pmtim")>;
 /// errc::recv_timeout (no method answered), errc::server_refused (the
 /// gateway refused: its result code), errc::invalid_argument.
 /// pinhole (protocol, internal IPv6 endpoint, lease in s, 1 to 86400): an
-/// inbound hole in the IGD's IPv6 firewall (UPnP IGDv2
-/// WANIPv6FirewallControl), renewed by UpdatePinhole at half the lease;
-/// errc::recv_timeout (no IGD answered), errc::family_unsupported (the IGD
-/// offers no IPv6 firewall control), errc::server_refused (firewall
-/// disabled, inbound pinholes not allowed, the request refused: the UPnP
-/// code), errc::invalid_argument. Its id is unmapped like a mapping's.
+/// inbound hole in the router's IPv6 firewall, in the order of the
+/// methods: by PCP MAP (for local_ip only: method pcp, renewed like a
+/// mapping), by UPnP IGDv2 WANIPv6FirewallControl (method upnp_pinhole,
+/// renewed by UpdatePinhole at half the lease); NAT-PMP has no IPv6. The last
+/// way's error, naming every way's: errc::recv_timeout (nothing answered),
+/// errc::family_unsupported (the IGD offers no IPv6 firewall control),
+/// errc::server_refused (firewall disabled, inbound pinholes not allowed,
+/// the request refused: the UPnP code), errc::invalid_argument. Its id is
+/// unmapped like a mapping's.
 /// unmap (id): deleted at the gateway. subscribe: portmap_events to that
 /// actor. close: every mapping deleted, then the mapper ends. The last two
 /// messages are the mapper's own (datagrams from its pipe, timers).

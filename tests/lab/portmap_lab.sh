@@ -18,8 +18,9 @@
 #   IPv6 (--families 6; the upnp site's router is a stateful IPv6 firewall
 #   whose miniupnpd opens pinholes):
 #     - control: without port mapping, direct from the symmetric site fails;
-#     - upnp (the same run as above, answering twice): the node tells TCP
-#       and UDP pinholes of its port, the router lists them, and again
+#     - pcp and upnp (the same run as above, answering twice; NAT-PMP has no
+#       IPv6): the node tells TCP and UDP pinholes of its port by that
+#       method, the router lists them, and again
 #       after its reboot ("restored"); the symmetric site connects directly
 #       to the node's own IPv6 address (path=external: no translation), and
 #       once the node closed the router lists no pinhole of it.
@@ -145,8 +146,8 @@ for m in $METHODS; do
   case $m in pcp) name=PCP;; natpmp) name=NAT-PMP;; upnp) name=UPnP;; esac
   echo "== $m: serve with --port-mapping $m, lease $LEASE s"
   s=$m-s
-  # upnp: the node asks for IPv6 pinholes too, and answers an IPv6 peer first
-  six=; [ "$m" = upnp ] && six=1
+  # pcp, upnp: the node asks for IPv6 pinholes too, and answers an IPv6 peer first
+  six=; [ "$m" != natpmp ] && six=1
   if ! serve "$s" --port-mapping "$m" --portmap-lease $LEASE ${six:+--answer 2}; then
     fail "$m: the serving node printed no address after its mapping"
     kill "$SERVE_PID" 2>/dev/null; finish_serve "$s"; show "$s"; continue
@@ -160,11 +161,11 @@ for m in $METHODS; do
   if [ -n "$six" ]; then
     # The pinhole lines come on their own (they change nothing in the address).
     for ((t = 0; t < 10; t++)); do
-      [ "$(grep -c "^portmap port mapping: \(TCP\|UDP\) \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by UPnP pinhole" \
+      [ "$(grep -c "^portmap port mapping: \(TCP\|UDP\) \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by $name pinhole" \
         "$tmp/$s.out")" = 2 ] && break
       drain "$s" 1
     done
-    grep -q "^portmap port mapping: TCP \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by UPnP pinhole" \
+    grep -q "^portmap port mapping: TCP \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by $name pinhole" \
       "$tmp/$s.out" || fail "IPv6: the node told no TCP pinhole of [$HOST6]:$PORT"
     has_pinhole tcp "$PORT" && has_pinhole udp "$PORT" \
       || fail "IPv6: the router lists no TCP and UDP pinhole of [$HOST6]:$PORT: $(pinholes | tr '\n' ';')"

@@ -3,6 +3,7 @@
 // starts: the pinhole lets the peer in (TCP and UDP), its lease is renewed
 // by UpdatePinhole, unmap and the mapper's end delete it, a rebooted router
 // gets it back, and an IGD that answers over IPv4 only refuses clearly.
+// miniupnpd also opens pinholes for PCP MAP requests of an IPv6 address.
 #include "actors/portmap/pinhole_fixture.hpp"
 
 using namespace p2pd;
@@ -20,9 +21,12 @@ net::endpoint client_ep() {
 
 // The client's sockets and mapper, in its namespace.
 struct pinhole_client {
-  explicit pinhole_client(miniupnpd_lab& lab)
+  explicit pinhole_client(miniupnpd_lab& lab,
+                          std::vector<portmap_method> methods = {portmap_method::upnp})
     : ns(lab.client_ns()), udp_sock(raw_udp(client_ep())), tcp_listener(raw_listen(client_ep())) {
-    auto s = spawn_port_mapper(rt.system(), pinhole_mapper_spec());
+    auto spec = pinhole_mapper_spec();
+    spec.methods = std::move(methods);
+    auto s = spawn_port_mapper(rt.system(), spec);
     if (s)
       mapper = *s;
   }
@@ -196,4 +200,52 @@ TEST(PortmapPinhole, PinholeForAnIPv4AddressIsRefused) {
   auto m = open_pinhole(calls, udp, {miniupnpd_lab::client_ip(), client_port}, 60);
   ASSERT_FALSE(m);
   EXPECT_EQ(code_of(m.error()), errc::invalid_argument) << render(m.error());
+}
+
+TEST(PortmapPinhole, PcpMapOfTheIPv6AddressOpensAPinhole) {
+  P2PD_MINIUPNPD_LAB(lab, pinhole_lab_options());
+  pinhole_client c{*lab, {portmap_method::pcp, portmap_method::upnp}};
+  ASSERT_TRUE(c.ns.error().empty()) << c.ns.error();
+  auto m = c.open(udp, 60);
+  ASSERT_TRUE(m) << render(m.error()) << "\n" << lab->log();
+  EXPECT_EQ(m->method, portmap_method::pcp);
+  EXPECT_EQ(m->external, client_ep()); // the router translates nothing
+  EXPECT_TRUE(has_pinhole(*lab->pinholes(), udp, client_ep()));
+  EXPECT_TRUE(peer_datagram_arrives(*lab, c.udp_sock.get(), client_ep(), "by PCP", 2s));
+}
+
+TEST(PortmapPinhole, PcpPinholeIsDeletedByUnmap) {
+  P2PD_MINIUPNPD_LAB(lab, pinhole_lab_options());
+  pinhole_client c{*lab, {portmap_method::pcp}};
+  ASSERT_TRUE(c.ns.error().empty()) << c.ns.error();
+  auto m = c.open(tcp, 60);
+  ASSERT_TRUE(m) << render(m.error());
+  ASSERT_TRUE(has_pinhole(*lab->pinholes(), tcp, client_ep()));
+  auto err = c.calls().unmap(m->id);
+  EXPECT_FALSE(err) << render(err);
+  EXPECT_TRUE(lab->pinholes()->empty());
+  EXPECT_FALSE(peer_connects(*lab, client_ep(), silence));
+}
+
+TEST(PortmapPinhole, UnansweredPcpFallsBackToUPnP) {
+  P2PD_MINIUPNPD_LAB(lab, pinhole_lab_options());
+  // miniupnpd 2.3.1 answers PCP over IPv6 whatever enable_natpmp says: the
+  // router drops it here instead.
+  bool ok = false;
+  auto out = sh_output("ip netns exec " + lab->router_ns() + " nft -f - <<'EOF'\n"
+                       "table inet p2pdtest {\n"
+                       "  chain input {\n"
+                       "    type filter hook input priority 0; policy accept;\n"
+                       "    udp dport 5351 drop\n"
+                       "  }\n"
+                       "}\n"
+                       "EOF",
+                       ok);
+  ASSERT_TRUE(ok) << out;
+  pinhole_client c{*lab, {portmap_method::pcp, portmap_method::upnp}};
+  ASSERT_TRUE(c.ns.error().empty()) << c.ns.error();
+  auto m = c.open(udp, 60);
+  ASSERT_TRUE(m) << render(m.error());
+  EXPECT_EQ(m->method, portmap_method::upnp_pinhole);
+  EXPECT_TRUE(has_pinhole(*lab->pinholes(), udp, client_ep()));
 }
