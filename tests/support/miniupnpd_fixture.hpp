@@ -34,7 +34,8 @@
 namespace p2pd::test {
 
 struct miniupnpd_options {
-  /// NAT-PMP and PCP: miniupnpd has one switch for both (enable_natpmp).
+  /// NAT-PMP and PCP: miniupnpd has one switch for both (enable_natpmp),
+  /// over IPv4; with `ipv6` it answers PCP over IPv6 whatever this says.
   bool natpmp_pcp = true;
   /// UPnP IGD (SSDP discovery and the SOAP control URL).
   bool upnp = true;
