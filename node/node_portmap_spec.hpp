@@ -27,10 +27,10 @@ struct node_portmap_spec {
   /// that is not the default gateway); it is asked from every IPv4 route.
   std::optional<net::ip_address> gateway;
   /// Also ask for IPv6 pinholes of the node port, TCP and UDP, for each
-  /// IPv6 route's address that may be reachable from outside: by PCP MAP
-  /// and UPnP IGDv2 WANIPv6FirewallControl, those of `methods`, in their
-  /// order (NAT-PMP has no IPv6); the lease is lifetime_s, at most a day
-  /// (IGD2's limit).
+  /// IPv6 route's address that may be reachable from outside: by UPnP
+  /// IGDv2 WANIPv6FirewallControl, else PCP MAP, those of `methods`
+  /// (NAT-PMP has no IPv6; port_mapper_actor's pinhole says why UPnP
+  /// first); the lease is lifetime_s, at most a day (IGD2's limit).
   bool pinholes = true;
   /// Retransmissions and UPnP waits (lab_portmap_timing() on a LAN).
   portmap_timing timing;

@@ -297,14 +297,18 @@ caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_
           return make_error(errc::invalid_argument, "port mapper: a pinhole's lease is 1 to "
                                                     "86400 s, not "
                                                       + std::to_string(lifetime));
-        // PCP checks that a request comes from the address it names: only
-        // for the address the mapper sends from.
-        std::vector<portmap_method> ways; // in the spec's order
-        for (auto m : st.spec.methods)
-          if (m == portmap_method::pcp && internal.ip == st.spec.local_ip)
-            ways.push_back(portmap_method::pcp);
-          else if (m == portmap_method::upnp)
-            ways.push_back(portmap_method::upnp_pinhole);
+        // UPnP first: miniupnpd 2.3.1 refuses to delete a PCP pinhole once
+        // it renewed it (its renewal rewrites the rule's label, and the
+        // delete then finds another nonce there), a UPnP one goes by its
+        // id. PCP checks that a request comes from the address it names:
+        // only for the address the mapper sends from.
+        auto& ms = st.spec.methods;
+        std::vector<portmap_method> ways;
+        if (std::count(ms.begin(), ms.end(), portmap_method::upnp) != 0)
+          ways.push_back(portmap_method::upnp_pinhole);
+        if (std::count(ms.begin(), ms.end(), portmap_method::pcp) != 0
+            && internal.ip == st.spec.local_ip)
+          ways.push_back(portmap_method::pcp);
         if (ways.empty())
           return make_error(errc::invalid_argument,
                             "port mapper: pinholes need UPnP among the methods, or PCP and "

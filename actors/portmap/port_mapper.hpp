@@ -123,10 +123,10 @@ using pm_timer_atom = caf::atom_constant<caf::atom("p2pmtim")>;
 /// errc::recv_timeout (no method answered), errc::server_refused (the
 /// gateway refused: its result code), errc::invalid_argument.
 /// pinhole (protocol, internal IPv6 endpoint, lease in s, 1 to 86400): an
-/// inbound hole in the router's IPv6 firewall, in the order of the
-/// methods: by PCP MAP (for local_ip only: method pcp, renewed like a
-/// mapping), by UPnP IGDv2 WANIPv6FirewallControl (method upnp_pinhole,
-/// renewed by UpdatePinhole at half the lease); NAT-PMP has no IPv6. The last
+/// inbound hole in the router's IPv6 firewall, of those among the methods:
+/// by UPnP IGDv2 WANIPv6FirewallControl (method upnp_pinhole, renewed by
+/// UpdatePinhole at half the lease), else by PCP MAP (for local_ip only:
+/// method pcp, renewed like a mapping); NAT-PMP has no IPv6. The last
 /// way's error, naming every way's: errc::recv_timeout (nothing answered),
 /// errc::family_unsupported (the IGD offers no IPv6 firewall control),
 /// errc::server_refused (firewall disabled, inbound pinholes not allowed,

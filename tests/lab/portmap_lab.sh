@@ -23,7 +23,7 @@
 #       method, the router lists them, and again
 #       after its reboot ("restored"); the symmetric site connects directly
 #       to the node's own IPv6 address (path=external: no translation), and
-#       once the node closed the router lists no pinhole of it.
+#       (upnp) once the node closed the router lists no pinhole of it.
 # Every program runs under `timeout`, every read is bounded. Exit 0 = pass,
 # 1 = fail, 77 = skipped (not root, no miniupnpd, no mosquitto in the lab).
 set -uo pipefail
@@ -217,7 +217,9 @@ for m in $METHODS; do
       || fail "IPv6: the node did not tell the TCP pinhole restored after the reboot"
   fi
   gone_within 3 "$PORT" || fail "$m: mappings left after close: $(mappings | tr '\n' ';')"
-  if [ -n "$six" ] && ! gone_within 3 "$PORT" has_pinhole; then
+  # (UPnP only: miniupnpd 2.3.1 refuses to delete a PCP pinhole it has
+  # renewed, which then stays until its lease runs out)
+  if [ "$m" = upnp ] && ! gone_within 3 "$PORT" has_pinhole; then
     fail "IPv6: pinholes left after close: $(pinholes | tr '\n' ';')"
   fi
 

@@ -1,5 +1,5 @@
 // The port mapper when the gateway offers nothing or answers garbage.
-#include "actors/portmap/portmap_fixture.hpp"
+#include "actors/portmap/pinhole_fixture.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -74,4 +74,47 @@ TEST(PortmapErrors, SpecWithoutGatewayIsRefused) {
   auto m = spawn_port_mapper(rt.system(), spec);
   ASSERT_FALSE(m);
   EXPECT_EQ(code_of(m.error()), errc::invalid_argument);
+}
+
+TEST(PortmapErrors, SpecWithUPnPPinholeAsAMapMethodIsRefused) {
+  runtime rt;
+  port_mapper_spec spec;
+  spec.gateway = *net::ip_address::parse("2001:db8::1");
+  spec.methods = {portmap_method::upnp, portmap_method::upnp_pinhole};
+  auto m = spawn_port_mapper(rt.system(), spec);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(code_of(m.error()), errc::invalid_argument);
+}
+
+TEST(PortmapErrors, PinholeLeaseOutsideIGD2sRangeIsRefused) {
+  // Refused before anything is sent: no gateway needs to be there.
+  runtime rt;
+  caf::scoped_actor self{rt.system()};
+  port_mapper_spec spec;
+  spec.gateway = net::ip_address::loopback(net::family::v6);
+  spec.local_ip = net::ip_address::loopback(net::family::v6);
+  spec.methods = {portmap_method::upnp};
+  auto mapper = spawn_port_mapper(rt.system(), spec);
+  ASSERT_TRUE(mapper) << render(mapper.error());
+  mapper_client calls{self, *mapper, 2s};
+  for (uint32_t lease : {0u, 86401u}) {
+    auto m = open_pinhole(calls, udp, {spec.local_ip, 40000}, lease);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(code_of(m.error()), errc::invalid_argument) << render(m.error());
+  }
+}
+
+TEST(PortmapErrors, PinholeWithoutPcpOrUPnPAmongTheMethodsIsRefused) {
+  runtime rt;
+  caf::scoped_actor self{rt.system()};
+  port_mapper_spec spec;
+  spec.gateway = net::ip_address::loopback(net::family::v6);
+  spec.local_ip = net::ip_address::loopback(net::family::v6);
+  spec.methods = {portmap_method::natpmp};
+  auto mapper = spawn_port_mapper(rt.system(), spec);
+  ASSERT_TRUE(mapper) << render(mapper.error());
+  mapper_client calls{self, *mapper, 2s};
+  auto m = open_pinhole(calls, udp, {spec.local_ip, 40000}, 60);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(code_of(m.error()), errc::invalid_argument) << render(m.error());
 }
