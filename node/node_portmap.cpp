@@ -2,8 +2,8 @@
 // route with a gateway asks for the node port, TCP and UDP, and one per IPv6
 // route with an address reachable from outside asks for pinholes of it (the
 // router's stateful firewall then lets peers in to that very address: the
-// node's address needs nothing new). Nothing here
-// holds up the start: the node is ready when it listens, and a mapping
+// node's address needs nothing new). Nothing here holds up the start: the
+// node is ready when it listens, and a mapping
 // joins the (re-signed) address when the gateway grants it. The mappers
 // renew; their events move the address; a close deletes the mappings, and
 // any other end of the node ends the mappers, which delete them too.
@@ -44,9 +44,7 @@ std::optional<net::ip_address> gateway_of(const node_state& st, size_t i,
                                           const net::interface_table* table, net::family fam) {
   const auto& given = st.spec.port_mapping.gateway;
   if (given && given->fam() == fam)
-    return given;
-  if (fam == net::family::v4 && given)
-    return given; // an IPv4 gateway given is asked from every IPv4 route
+    return given; // asked from every route of its family
   if (table == nullptr || !table->default_for(fam) || !table->default_for(fam)->gateway)
     return std::nullopt;
   const auto& d = *table->default_for(fam);

@@ -35,7 +35,7 @@ std::string upnp_url_host(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-// One SSDP search for IGDv1 (an IGDv2 answers it too), waiting `delay` ms;
+// One SSDP search for IGDv1 (an IGDv2 answers it too), waiting `discover_ms`;
 // miniupnpc's upnpDiscover would search four types one after the other,
 // each waiting as long, when nothing answers.
 net::result<upnp_igd_found> upnp_discover(int discover_ms, const net::ip_address& gateway,
