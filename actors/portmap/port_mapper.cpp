@@ -225,6 +225,57 @@ void unmap(mapper_ptr self, uint64_t id, caf::typed_response_promise<caf::ok_ato
   start_exchange(self, std::move(x));
 }
 
+// A new entry with the next id, not yet asked for.
+pm_entry new_entry(port_mapper_state& st, net::protocol proto, const endpoint& internal,
+                   uint32_t lifetime) {
+  pm_entry e;
+  e.m.id = st.next_id++;
+  e.m.proto = proto;
+  e.m.internal = internal;
+  e.m.gateway = st.spec.gateway;
+  e.asked_lifetime = lifetime;
+  e.nonce = net::pcp_random_nonce();
+  return e;
+}
+
+caf::result<port_mapping> ask_pinhole(mapper_ptr self, net::protocol proto, endpoint internal,
+                                      uint32_t lifetime) {
+  auto& st = self->state;
+  if (internal.ip.is_any() && st.spec.local_ip.is_v6())
+    internal.ip = st.spec.local_ip;
+  if (!internal.ip.is_v6() || internal.ip.is_v4_mapped() || internal.port == 0)
+    return make_error(errc::invalid_argument, "port mapper: a pinhole needs an IPv6 address "
+                                              "and a port, not "
+                                                + internal.to_string());
+  if (lifetime == 0 || lifetime > 86400)
+    return make_error(errc::invalid_argument, "port mapper: a pinhole's lease is 1 to 86400 s, "
+                                              "not "
+                                                + std::to_string(lifetime));
+  // UPnP first: miniupnpd 2.3.1 refuses to delete a PCP pinhole once it
+  // renewed it (its renewal rewrites the rule's label, and the delete then
+  // finds another nonce there), a UPnP one goes by its id. PCP checks that a
+  // request comes from the address it names: only for the address the
+  // mapper sends from.
+  auto& ms = st.spec.methods;
+  std::vector<portmap_method> ways;
+  if (std::count(ms.begin(), ms.end(), portmap_method::upnp) != 0)
+    ways.push_back(portmap_method::upnp_pinhole);
+  if (std::count(ms.begin(), ms.end(), portmap_method::pcp) != 0
+      && internal.ip == st.spec.local_ip)
+    ways.push_back(portmap_method::pcp);
+  if (ways.empty())
+    return make_error(errc::invalid_argument,
+                      "port mapper: pinholes need UPnP among the methods, or PCP and the "
+                      "mapper's own address "
+                        + st.spec.local_ip.to_string());
+  auto e = new_entry(st, proto, internal, lifetime);
+  e.m.method = ways.front();
+  e.m.external = internal;
+  auto rp = self->make_response_promise<port_mapping>();
+  open_pinhole(self, std::move(e), std::move(ways), 0, {}, rp);
+  return rp;
+}
+
 } // namespace
 
 caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_mapper_spec spec) {
@@ -273,59 +324,14 @@ caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_
           return make_error(errc::invalid_argument, "port mapper: internal port 0");
         if (internal.ip.is_any())
           internal.ip = st.spec.local_ip;
-        pm_entry e;
-        e.m.id = st.next_id++;
-        e.m.proto = proto;
-        e.m.internal = internal;
-        e.m.gateway = st.spec.gateway;
-        e.asked_lifetime = lifetime;
-        e.nonce = net::pcp_random_nonce();
+        auto e = new_entry(st, proto, internal, lifetime);
         auto rp = self->make_response_promise<port_mapping>();
         map_from(self, std::move(e), 0, false, std::make_shared<std::string>(), rp);
         return rp;
       },
       [self](pinhole_atom, net::protocol proto, endpoint internal,
              uint32_t lifetime) -> caf::result<port_mapping> {
-        auto& st = self->state;
-        if (internal.ip.is_any() && st.spec.local_ip.is_v6())
-          internal.ip = st.spec.local_ip;
-        if (!internal.ip.is_v6() || internal.ip.is_v4_mapped() || internal.port == 0)
-          return make_error(errc::invalid_argument, "port mapper: a pinhole needs an IPv6 "
-                                                    "address and a port, not "
-                                                      + internal.to_string());
-        if (lifetime == 0 || lifetime > 86400)
-          return make_error(errc::invalid_argument, "port mapper: a pinhole's lease is 1 to "
-                                                    "86400 s, not "
-                                                      + std::to_string(lifetime));
-        // UPnP first: miniupnpd 2.3.1 refuses to delete a PCP pinhole once
-        // it renewed it (its renewal rewrites the rule's label, and the
-        // delete then finds another nonce there), a UPnP one goes by its
-        // id. PCP checks that a request comes from the address it names:
-        // only for the address the mapper sends from.
-        auto& ms = st.spec.methods;
-        std::vector<portmap_method> ways;
-        if (std::count(ms.begin(), ms.end(), portmap_method::upnp) != 0)
-          ways.push_back(portmap_method::upnp_pinhole);
-        if (std::count(ms.begin(), ms.end(), portmap_method::pcp) != 0
-            && internal.ip == st.spec.local_ip)
-          ways.push_back(portmap_method::pcp);
-        if (ways.empty())
-          return make_error(errc::invalid_argument,
-                            "port mapper: pinholes need UPnP among the methods, or PCP and "
-                            "the mapper's own address "
-                              + st.spec.local_ip.to_string());
-        pm_entry e;
-        e.m.id = st.next_id++;
-        e.m.method = ways.front();
-        e.m.proto = proto;
-        e.m.internal = internal;
-        e.m.external = internal;
-        e.m.gateway = st.spec.gateway;
-        e.asked_lifetime = lifetime;
-        e.nonce = net::pcp_random_nonce();
-        auto rp = self->make_response_promise<port_mapping>();
-        open_pinhole(self, std::move(e), std::move(ways), 0, {}, rp);
-        return rp;
+        return ask_pinhole(self, proto, internal, lifetime);
       },
       [self](unmap_atom, uint64_t id) -> caf::result<caf::ok_atom> {
         auto rp = self->make_response_promise<caf::ok_atom>();
