@@ -129,7 +129,9 @@ TEST(PortmapPinhole, RouterRebootIsSurvivedAndThePinholeRestored) {
   pinhole_client c{*lab};
   ASSERT_TRUE(c.ns.error().empty()) << c.ns.error();
   c.self->send(c.mapper, caf::subscribe_atom::value, as_actor(c.self));
-  auto m = c.open(udp, 4);
+  // Renewed 3 s on: the checks between the reboot and then see the router
+  // without it.
+  auto m = c.open(udp, 6);
   ASSERT_TRUE(m) << render(m.error());
   std::string why;
   ASSERT_TRUE(lab->restart(why)) << why;
@@ -138,7 +140,7 @@ TEST(PortmapPinhole, RouterRebootIsSurvivedAndThePinholeRestored) {
   // The renewal finds the IGD on another HTTP port, without the pinhole: it
   // is added again.
   std::optional<portmap_event> ev;
-  EXPECT_TRUE(receive_until<portmap_event>(c.self, 8s, [&](portmap_event& x) {
+  EXPECT_TRUE(receive_until<portmap_event>(c.self, 10s, [&](portmap_event& x) {
     ev = x;
     return x.change == portmap_change::restored;
   }));
