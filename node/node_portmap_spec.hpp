@@ -24,8 +24,15 @@ struct node_portmap_spec {
   /// mappings at the router for this long.
   uint32_t lifetime_s = 3600;
   /// The gateway to ask instead of the default route's next hop (a router
-  /// that is not the default gateway); it is asked from every IPv4 route.
+  /// that is not the default gateway); it is asked from every route of its
+  /// family (IPv4 mappings, or IPv6 pinholes).
   std::optional<net::ip_address> gateway;
+  /// Also ask for IPv6 pinholes of the node port, TCP and UDP, for each
+  /// IPv6 route's address that may be reachable from outside: by UPnP
+  /// IGDv2 WANIPv6FirewallControl, else PCP MAP, those of `methods`
+  /// (NAT-PMP has no IPv6; port_mapper_actor's pinhole says why UPnP
+  /// first); the lease is lifetime_s, at most a day (IGD2's limit).
+  bool pinholes = true;
   /// Retransmissions and UPnP waits (lab_portmap_timing() on a LAN).
   portmap_timing timing;
 };

@@ -142,9 +142,13 @@ struct punch_session {
   bool mapped = false;
 };
 
-/// One IPv4 route's port mappings at its gateway (node_portmap.cpp).
+/// One IPv4 route's port mappings at its gateway, or one IPv6 route's
+/// pinholes (node_portmap.cpp).
 struct portmap_slot {
   uint8_t interface = 0;       ///< the route's interface number
+  /// IPv6 pinholes of the node port for `local`: peers reach that address
+  /// itself (no translation), so nothing goes into the node's address.
+  bool pinhole = false;
   net::ip_address gateway;
   net::ip_address local;       ///< our NIC address there: the internal address
   port_mapper_actor mapper;

@@ -17,7 +17,9 @@
 //   portmap port mapping: TCP 10.0.1.2:41234 -> 11.100.0.11:41234 by PCP, 3600 s
 //                          (--port-mapping: each step and event of the
 //                          mapping; once the TCP and the UDP one are known,
-//                          or refused, a second address= line follows, with them)
+//                          or refused, a second address= line follows, with them;
+//                          IPv6 pinholes: "... TCP [ip]:p -> [ip]:p by UPnP
+//                          pinhole, 3600 s", no address line of their own)
 //   connected strategy=direct path=external family=v4 local=... remote=... ms=12 attempts=2 shared=0 peer=<id> transport=tcp [punch=simultaneous|spray]
 //   attempt ms=3 | direct IPv4 external if0->if0 203.0.113.130:41234 | won
 //   connect_failed ms=2001 reason=<why, every attempt>   (also on stderr)
@@ -283,8 +285,9 @@ int main(int argc, char** argv) {
     .option("--answer", "N", "serving: messages to answer before ending (default 1)")
     .option("--timeout", "SEC", "bound of every wait (default 30)")
     .option("--port-mapping", "LIST", "ask the gateway to forward the node port, methods in order "
-                                      "(pcp,natpmp,upnp; 'on': all); the address is printed "
-                                      "again once the TCP mapping is known")
+                                      "(pcp,natpmp,upnp; 'on': all; with upnp also IPv6 "
+                                      "pinholes); the address is printed again once the "
+                                      "TCP mapping is known")
     .option("--portmap-lease", "SEC", "lifetime asked for each mapping (default 3600)")
     .option("--portmap-gateway", "IP", "the gateway to ask (default: the default route's)");
   if (auto rc = cli.parse(argc, argv))
@@ -350,11 +353,14 @@ int main(int argc, char** argv) {
     return cli.error("start the node", n.error());
   auto start_ms = ms_since(t0);
   // Whether the TCP and the UDP mapping (or the gateway's refusals) are
-  // known yet: the address printed then carries both.
+  // known yet: the address printed then carries both. An IPv6 pinhole
+  // changes nothing in the address: not those.
   bool tcp_known = false, udp_known = false, no_gateway = false;
   auto mappings_known = [&](auto& x) {
     using T = std::decay_t<decltype(x)>;
     if constexpr (std::is_same_v<T, node_progress>) {
+      if (x.what.find("pinhole") != std::string::npos)
+        return (tcp_known && udp_known) || no_gateway;
       for (const char* p : {"TCP", "UDP"}) {
         bool known = x.what.rfind(std::string{"port mapping: "} + p, 0) == 0
                      || x.what.rfind(std::string{"port mapping: no "} + p, 0) == 0;

@@ -1,8 +1,9 @@
 #pragma once
 
 // The port mapper: asks the gateway for inbound mappings with PCP (RFC
-// 6887 MAP), NAT-PMP (RFC 6886) or UPnP IGD (miniupnpc), keeps them alive
-// and deletes them. See "Port mapping" in docs/design-notes.md.
+// 6887 MAP), NAT-PMP (RFC 6886) or UPnP IGD (miniupnpc), and for IPv6
+// pinholes (UPnP IGDv2 WANIPv6FirewallControl), keeps them alive and
+// deletes them. See "Port mapping" in docs/design-notes.md.
 
 #include <cstdint>
 #include <string>
@@ -22,12 +23,15 @@
 
 namespace p2pd {
 
-enum class portmap_method : uint8_t { pcp, natpmp, upnp };
+/// upnp_pinhole is no method to map with: it is what `pinhole` requests
+/// use by UPnP (by PCP a pinhole is a pcp mapping).
+enum class portmap_method : uint8_t { pcp, natpmp, upnp, upnp_pinhole };
 
-/// "PCP", "NAT-PMP", "UPnP".
+/// "PCP", "NAT-PMP", "UPnP", "UPnP pinhole".
 const char* to_string(portmap_method x);
 
-/// A mapping the gateway holds for us.
+/// A mapping the gateway holds for us, or an IPv6 pinhole (method
+/// upnp_pinhole: `external` is `internal`, nothing is translated).
 struct port_mapping {
   /// The mapper's handle for unmap.
   uint64_t id = 0;
@@ -36,8 +40,8 @@ struct port_mapping {
   endpoint internal;
   /// Where peers outside reach `internal`.
   endpoint external;
-  /// Seconds granted by the gateway (UPnP: the lease asked, which the IGD
-  /// took).
+  /// Seconds granted by the gateway (UPnP and pinholes: the lease asked,
+  /// which the IGD took).
   uint32_t lifetime_s = 0;
   net::ip_address gateway;
 };
@@ -111,17 +115,29 @@ struct port_mapper_stats {
 
 using portmap_atom = caf::atom_constant<caf::atom("p2pmap")>;
 using unmap_atom = caf::atom_constant<caf::atom("p2punmap")>;
+using pinhole_atom = caf::atom_constant<caf::atom("p2ppinh")>;
 using pm_dgram_atom = caf::atom_constant<caf::atom("p2pmdgr")>;
 using pm_timer_atom = caf::atom_constant<caf::atom("p2pmtim")>;
 
 /// map (protocol, internal endpoint, lifetime in s): the mapping, or
 /// errc::recv_timeout (no method answered), errc::server_refused (the
 /// gateway refused: its result code), errc::invalid_argument.
+/// pinhole (protocol, internal IPv6 endpoint, lease in s, 1 to 86400): an
+/// inbound hole in the router's IPv6 firewall, of those among the methods:
+/// by UPnP IGDv2 WANIPv6FirewallControl (method upnp_pinhole, renewed by
+/// UpdatePinhole at half the lease), else by PCP MAP (for local_ip only:
+/// method pcp, renewed like a mapping); NAT-PMP has no IPv6. The last
+/// way's error, naming every way's: errc::recv_timeout (nothing answered),
+/// errc::family_unsupported (the IGD offers no IPv6 firewall control),
+/// errc::server_refused (firewall disabled, inbound pinholes not allowed,
+/// the request refused: the UPnP code), errc::invalid_argument. Its id is
+/// unmapped like a mapping's.
 /// unmap (id): deleted at the gateway. subscribe: portmap_events to that
 /// actor. close: every mapping deleted, then the mapper ends. The last two
 /// messages are the mapper's own (datagrams from its pipe, timers).
 using port_mapper_actor = caf::typed_actor<
   caf::replies_to<portmap_atom, net::protocol, endpoint, uint32_t>::with<port_mapping>,
+  caf::replies_to<pinhole_atom, net::protocol, endpoint, uint32_t>::with<port_mapping>,
   caf::replies_to<unmap_atom, uint64_t>::with<caf::ok_atom>,
   caf::replies_to<caf::subscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<port_mapper_stats>,
@@ -130,10 +146,11 @@ using port_mapper_actor = caf::typed_actor<
   caf::reacts_to<pm_timer_atom, uint64_t, uint64_t>>;
 
 /// Spawns the mapper; errc::invalid_argument for a spec without a gateway
-/// or without methods. Its mappings are deleted when it ends.
+/// or without methods, or with upnp_pinhole among them. Its mappings are deleted when it ends.
 caf::expected<port_mapper_actor> spawn_port_mapper(caf::actor_system& sys, port_mapper_spec spec);
 
-/// How long a map request may take with `t` (every method unanswered).
+/// How long a map or pinhole request may take with `t` (every method
+/// unanswered; a pinhole's discovery over IPv6, then IPv4).
 caf::timespan portmap_deadline(const portmap_timing& t);
 
 template <class Inspector>

@@ -14,7 +14,16 @@
 #     - the symmetric site connects with --strategies direct: path=mapped;
 #     - once the node closed, the router lists no mapping of it;
 #   kill (each method): the node is killed (SIGKILL) with a mapping of
-#     $KILL_LEASE s: its mappings stay, then are gone once the lease ran out.
+#     $KILL_LEASE s: its mappings stay, then are gone once the lease ran out;
+#   IPv6 (--families 6; the upnp site's router is a stateful IPv6 firewall
+#   whose miniupnpd opens pinholes):
+#     - control: without port mapping, direct from the symmetric site fails;
+#     - pcp and upnp (the same run as above, answering twice; NAT-PMP has no
+#       IPv6): the node tells TCP and UDP pinholes of its port by that
+#       method, the router lists them, and again
+#       after its reboot ("restored"); the symmetric site connects directly
+#       to the node's own IPv6 address (path=external: no translation), and
+#       (upnp) once the node closed the router lists no pinhole of it.
 # Every program runs under `timeout`, every read is bounded. Exit 0 = pass,
 # 1 = fail, 77 = skipped (not root, no miniupnpd, no mosquitto in the lab).
 set -uo pipefail
@@ -47,6 +56,7 @@ if [ -z "${P2PDLAB_MQTT:-}" ]; then echo "SKIP: the lab has no MQTT broker (mosq
 cp "$P2PDLAB_SERVERS" "$tmp/servers.conf"
 EXT=$P2PDLAB_SITE1_WAN
 HOST=$P2PDLAB_SITE1_HOST
+HOST6=$P2PDLAB_SITE1_HOST6
 
 fails=0
 fail() { echo "  FAIL: $*"; fails=$((fails + 1)); }
@@ -60,6 +70,10 @@ show() {
 mappings() { "$LAB" mappings 1; }
 # has_mapping <proto> <port>: the router forwards proto <port> to the node
 has_mapping() { mappings | grep -q "^$1 [0-9]* $HOST:$2\$"; }
+pinholes() { "$LAB" pinholes 1; }
+# has_pinhole <proto> <port>: the router's IPv6 firewall lets proto <port> in
+# (grep reads it all: with pipefail, a grep -q that quits early fails the pipe)
+has_pinhole() { pinholes | grep -F "$1 [$HOST6]:$2" >/dev/null; }
 
 # serve <name> [options]: a serving node in site 1; reads its output up to
 # its last address (with --port-mapping: the one printed after the mapping
@@ -101,24 +115,29 @@ connect() {
   mkdir -p "$tmp/$name.d"
   timeout $((WAIT * 3)) ip netns exec "$P2PDLAB_SITE2_NS_HOST" "$PROG" --servers "$tmp/servers.conf" \
     --data-dir "$tmp/$name.d" --timeout "$WAIT" --connect - --message "hello from $name" \
-    --strategies direct --families 4 "$@" <<< "$addr" > "$tmp/$name.out" 2> "$tmp/$name.err"
+    --strategies direct --families "${FAMILIES:-4}" "$@" <<< "$addr" > "$tmp/$name.out" \
+    2> "$tmp/$name.err"
 }
-# gone_within <seconds> <port>: no mapping of the node port left in time
+# gone_within <seconds> <port> [has_pinhole]: no mapping (or pinhole) of the
+# node port left in time
 gone_within() {
-  local end=$((SECONDS + $1))
+  local end=$((SECONDS + $1)) has=${3:-has_mapping}
   while [ $SECONDS -le $end ]; do
-    has_mapping tcp "$2" || has_mapping udp "$2" || return 0
+    $has tcp "$2" || $has udp "$2" || return 0
     sleep 0.5
   done
   return 1
 }
 
-echo "== control: no port mapping, direct from the symmetric site"
+echo "== control: no port mapping, direct from the symmetric site (IPv4, then IPv6)"
 if serve ctl-s; then
   connect ctl-c "$ADDR"; rc=$?
+  FAMILIES=6 connect ctl6-c "$ADDR"; rc6=$?
   kill "$SERVE_PID" 2>/dev/null; finish_serve ctl-s
   if [ $rc = 3 ]; then echo "  ok: direct failed (exit 3) as expected"
   else fail "control: direct connect exit $rc, want 3 (connect failed)"; show ctl-c; fi
+  if [ $rc6 = 3 ]; then echo "  ok: direct over IPv6 failed (exit 3): the router's firewall dropped it"
+  else fail "control: direct connect over IPv6 exit $rc6, want 3 (connect failed)"; show ctl6-c; fi
 else
   fail "control: no address"; kill "$SERVE_PID" 2>/dev/null; finish_serve ctl-s; show ctl-s
 fi
@@ -127,7 +146,9 @@ for m in $METHODS; do
   case $m in pcp) name=PCP;; natpmp) name=NAT-PMP;; upnp) name=UPnP;; esac
   echo "== $m: serve with --port-mapping $m, lease $LEASE s"
   s=$m-s
-  if ! serve "$s" --port-mapping "$m" --portmap-lease $LEASE; then
+  # pcp, upnp: the node asks for IPv6 pinholes too, and answers an IPv6 peer first
+  six=; [ "$m" != natpmp ] && six=1
+  if ! serve "$s" --port-mapping "$m" --portmap-lease $LEASE ${six:+--answer 2}; then
     fail "$m: the serving node printed no address after its mapping"
     kill "$SERVE_PID" 2>/dev/null; finish_serve "$s"; show "$s"; continue
   fi
@@ -137,9 +158,21 @@ for m in $METHODS; do
   fi
   has_mapping tcp "$PORT" && has_mapping udp "$PORT" \
     || fail "$m: the router lists no TCP and UDP mapping of $HOST:$PORT: $(mappings | tr '\n' ';')"
+  if [ -n "$six" ]; then
+    # The pinhole lines come on their own (they change nothing in the address).
+    for ((t = 0; t < 10; t++)); do
+      [ "$(grep -c "^portmap port mapping: \(TCP\|UDP\) \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by $name pinhole" \
+        "$tmp/$s.out")" = 2 ] && break
+      drain "$s" 1
+    done
+    grep -q "^portmap port mapping: TCP \[$HOST6\]:$PORT -> \[$HOST6\]:$PORT by $name pinhole" \
+      "$tmp/$s.out" || fail "IPv6: the node told no TCP pinhole of [$HOST6]:$PORT"
+    has_pinhole tcp "$PORT" && has_pinhole udp "$PORT" \
+      || fail "IPv6: the router lists no TCP and UDP pinhole of [$HOST6]:$PORT: $(pinholes | tr '\n' ';')"
+  fi
   # The renewal: at half the lease.
   drain "$s" $((LEASE / 2 + 2))
-  grep -q "^portmap port mapping refreshed: TCP" "$tmp/$s.out" \
+  grep -q "^portmap port mapping refreshed: TCP $HOST:" "$tmp/$s.out" \
     || fail "$m: no refresh of the TCP mapping within $((LEASE / 2 + 2)) s"
   has_mapping tcp "$PORT" || fail "$m: the mapping is gone after the refresh"
   # A router reboot: miniupnpd stopped, its chains and lease file gone, a new
@@ -148,10 +181,22 @@ for m in $METHODS; do
   back=0
   for ((t = 0; t < LEASE * 2 + 4; t++)); do
     drain "$s" 0
-    if has_mapping tcp "$PORT" && has_mapping udp "$PORT"; then back=1; break; fi
+    if has_mapping tcp "$PORT" && has_mapping udp "$PORT" \
+      && { [ -z "$six" ] || { has_pinhole tcp "$PORT" && has_pinhole udp "$PORT"; }; }; then
+      back=1; break
+    fi
     sleep 0.5
   done
-  [ $back = 1 ] || fail "$m: no mapping at the router within $((LEASE + 2)) s of its reboot"
+  [ $back = 1 ] || fail "$m: no mapping${six:+ and pinhole} at the router within $((LEASE + 2)) s of its reboot"
+  if [ -n "$six" ]; then
+    # Over IPv6 the peer dials the node's own address: the pinhole lets it in.
+    FAMILIES=6 connect "$m-c6" "$ADDR"; rc=$?
+    line=$(grep '^connected ' "$tmp/$m-c6.out")
+    if [ $rc != 0 ]; then fail "IPv6: connect exit $rc"; show "$m-c6" "$s"
+    elif [ "$(field strategy "$line")" != direct ] || [[ $(field remote "$line") != "[$HOST6]:"* ]]; then
+      fail "IPv6: $line (want strategy=direct to [$HOST6])"
+    else echo "  ok: $line"; fi
+  fi
   connect "$m-c" "$ADDR"; rc=$?
   finish_serve "$s"; src=$?
   line=$(grep '^connected ' "$tmp/$m-c.out")
@@ -165,9 +210,18 @@ for m in $METHODS; do
     | tr -s ' ' | tr '\n' ';')"
   # The node noticed the reboot (PCP/NAT-PMP: the epoch; UPnP: the entry
   # gone at a renewal) and said so.
-  grep -aq "^portmap port mapping restored: TCP" "$tmp/$s.out" \
+  grep -aq "^portmap port mapping restored: TCP $HOST:" "$tmp/$s.out" \
     || fail "$m: the node did not tell the TCP mapping restored after the reboot"
+  if [ -n "$six" ]; then
+    grep -aq "^portmap port mapping restored: TCP \[$HOST6\]" "$tmp/$s.out" \
+      || fail "IPv6: the node did not tell the TCP pinhole restored after the reboot"
+  fi
   gone_within 3 "$PORT" || fail "$m: mappings left after close: $(mappings | tr '\n' ';')"
+  # (UPnP only: miniupnpd 2.3.1 refuses to delete a PCP pinhole it has
+  # renewed, which then stays until its lease runs out)
+  if [ "$m" = upnp ] && ! gone_within 3 "$PORT" has_pinhole; then
+    fail "IPv6: pinholes left after close: $(pinholes | tr '\n' ';')"
+  fi
 
   echo "== $m: kill -9 with a lease of $KILL_LEASE s"
   k=$m-k
@@ -186,4 +240,4 @@ done
 
 echo
 if [ $fails -gt 0 ]; then echo "FAIL: $fails checks failed"; exit 1; fi
-echo "PASS: port mapping by $METHODS: direct connects from a symmetric site, refresh, delete on close, lease after kill"
+echo "PASS: port mapping by $METHODS: direct connects from a symmetric site, refresh, delete on close, lease after kill; IPv6 pinholes: direct connect, delete on close"

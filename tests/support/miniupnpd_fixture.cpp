@@ -21,6 +21,9 @@ namespace {
 // "prerouting_miniupnpd" / "postrouting_miniupnpd" for NAT). The router's
 // own rules around them: forward what the LAN starts and the replies, drop
 // the rest of the WAN's unless miniupnpd's chain accepts it; masquerade.
+// The table is inet: the same forward chain filters IPv6 (no NAT there:
+// masquerade applies to IPv4 only), and miniupnpd's pinholes go to its
+// chain "miniupnpd" beside the IPv4 mappings' accept rules.
 constexpr const char* router_rules = R"(nft -f - <<'EOF'
 table inet filter {
   chain forward {
@@ -80,7 +83,7 @@ std::unique_ptr<miniupnpd_lab> miniupnpd_lab::start(std::string& why, miniupnpd_
     return nullptr;
   }
   lab->opts_ = opts;
-  auto tag = "p2pd-pm" + std::to_string(::getpid());
+  auto tag = "p2pd-" + opts.tag + std::to_string(::getpid());
   lab->router_ = tag + "-router";
   lab->client_ = tag + "-client";
   lab->peer_ = tag + "-peer";
@@ -109,6 +112,16 @@ bool miniupnpd_lab::build(std::string& why) {
            + " link set eth0 up && ip -n " + c + " route add default via 10.77.1.1"
            + " && ip -n " + p + " addr add 11.77.0.2/24 dev eth0 && ip -n " + p
            + " link set eth0 up && ip netns exec " + r + " " + router_rules);
+  if (!why.empty() || !opts_.ipv6)
+    return why.empty();
+  // nodad: the addresses are usable at once (no duplicate detection wait).
+  why = sh("ip -n " + r + " addr add 2001:db8:77:1::1/64 dev lan0 nodad && ip -n " + r
+           + " addr add 2001:db8:77::1/64 dev wan0 nodad && ip netns exec " + r
+           + " sysctl -qw net.ipv6.conf.all.forwarding=1 && ip -n " + c
+           + " addr add 2001:db8:77:1::2/64 dev eth0 nodad && ip -n " + c
+           + " -6 route add default via 2001:db8:77:1::1 && ip -n " + p
+           + " addr add 2001:db8:77::2/64 dev eth0 nodad && ip -n " + p
+           + " -6 route add 2001:db8:77:1::/64 via 2001:db8:77::1");
   return why.empty();
 }
 
@@ -117,10 +130,13 @@ bool miniupnpd_lab::launch(std::string& why) {
   {
     std::ofstream conf{d + "/miniupnpd.conf"};
     conf << "ext_ifname=wan0\n"
+            "ext_ifname6=wan0\n"
+            // the interface's name: miniupnpd then serves IPv6 on it too
             "listening_ip=lan0\n"
             "http_port=0\n"
          << "enable_natpmp=" << (opts_.natpmp_pcp ? "yes" : "no") << "\n"
          << "enable_upnp=" << (opts_.upnp ? "yes" : "no") << "\n"
+         << "ipv6_disable=" << (opts_.ipv6 && opts_.ipv6_pinholes ? "no" : "yes") << "\n"
          << "secure_mode=yes\n"
             "system_uptime=no\n"
          << "min_lifetime=" << opts_.min_lifetime_s << "\n"
@@ -179,6 +195,29 @@ net::result<std::vector<router_mapping>> miniupnpd_lab::mappings() const {
     if (!ip)
       return p2pd::net::error{p2pd::net::errc::malformed, "nft rule with address " + m[3].str()};
     x.internal = {*ip, static_cast<uint16_t>(std::stoul(m[4]))};
+    found.push_back(x);
+  }
+  return found;
+}
+
+net::result<std::vector<router_pinhole>> miniupnpd_lab::pinholes() const {
+  bool ok = false;
+  auto out = sh_output("ip netns exec " + router_ + " nft list chain inet filter miniupnpd", ok);
+  if (!ok)
+    return p2pd::net::error{p2pd::net::errc::io_failed, "nft list: " + out};
+  // iif "wan0" th dport 40000 @nh,192,128 0x20010db8007700010000000000000002 @nh,48,8 0x6 accept
+  // (the IPv6 header's destination address and next header)
+  static const std::regex rule{R"(th dport (\d+) @nh,192,128 0x([0-9a-f]{32}) @nh,48,8 (0x[0-9a-f]+))"};
+  std::vector<router_pinhole> found;
+  for (std::sregex_iterator i{out.begin(), out.end(), rule}, end; i != end; ++i) {
+    const auto& m = *i;
+    net::ip_address::bytes_type b{};
+    auto hex = m[2].str();
+    for (size_t k = 0; k < 16; ++k)
+      b[k] = static_cast<uint8_t>(std::stoul(hex.substr(2 * k, 2), nullptr, 16));
+    router_pinhole x;
+    x.proto = std::stoul(m[3], nullptr, 16) == 6 ? net::protocol::tcp : net::protocol::udp;
+    x.internal = {net::ip_address::v6(b), static_cast<uint16_t>(std::stoul(m[1]))};
     found.push_back(x);
   }
   return found;

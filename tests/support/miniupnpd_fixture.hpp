@@ -5,6 +5,12 @@
 //
 //   client 10.77.1.2 eth0 -- lan0 10.77.1.1 router 11.77.0.1 wan0 -- eth0 11.77.0.2 peer
 //
+// With `ipv6`, each link gets an IPv6 /64 too (client 2001:db8:77:1::2,
+// router 2001:db8:77:1::1 and 2001:db8:77::1, peer 2001:db8:77::2, no
+// translation) and the router's forward chain, table inet, is a stateful
+// IPv6 firewall as well: the peer reaches the client only through a pinhole
+// miniupnpd adds to its chain.
+//
 // The router forwards, masquerades LAN traffic and drops unsolicited WAN
 // traffic except what miniupnpd's chains let in (its nftables tables are
 // made here, in the router's namespace only: the package's nft_init.sh
@@ -28,7 +34,8 @@
 namespace p2pd::test {
 
 struct miniupnpd_options {
-  /// NAT-PMP and PCP: miniupnpd has one switch for both (enable_natpmp).
+  /// NAT-PMP and PCP: miniupnpd has one switch for both (enable_natpmp),
+  /// over IPv4; with `ipv6` it answers PCP over IPv6 whatever this says.
   bool natpmp_pcp = true;
   /// UPnP IGD (SSDP discovery and the SOAP control URL).
   bool upnp = true;
@@ -36,6 +43,20 @@ struct miniupnpd_options {
   /// short, so that tests can wait out a lease.
   uint32_t min_lifetime_s = 2;
   uint32_t max_lifetime_s = 3600;
+  /// IPv6 addresses on every link, IPv6 forwarding on the router.
+  bool ipv6 = false;
+  /// With `ipv6`: miniupnpd serves IPv6 (SSDP, HTTP, WANIPv6FirewallControl
+  /// pinholes). false: ipv6_disable=yes, so the IGD answers over IPv4 only
+  /// (and refuses pinholes: a request must come from the internal address).
+  bool ipv6_pinholes = true;
+  /// The namespace names' distinct part: "p2pd-<tag><pid>-router" ...
+  std::string tag = "pm";
+};
+
+/// A pinhole as the router has it: an accept rule of miniupnpd's chain.
+struct router_pinhole {
+  net::protocol proto = net::protocol::udp;
+  net::endpoint internal;
 };
 
 /// A mapping as the router has it: a DNAT rule of miniupnpd's chain.
@@ -64,6 +85,10 @@ public:
   static net::ip_address client_ip() { return *net::ip_address::parse("10.77.1.2"); }
   static net::ip_address external_ip() { return *net::ip_address::parse("11.77.0.1"); }
   static net::ip_address peer_ip() { return *net::ip_address::parse("11.77.0.2"); }
+  /// With miniupnpd_options::ipv6.
+  static net::ip_address gateway6() { return *net::ip_address::parse("2001:db8:77:1::1"); }
+  static net::ip_address client_ip6() { return *net::ip_address::parse("2001:db8:77:1::2"); }
+  static net::ip_address peer_ip6() { return *net::ip_address::parse("2001:db8:77::2"); }
 
   bool running() { return proc_.alive(); }
   /// Stops miniupnpd (SIGTERM); its rules stay until restart().
@@ -75,6 +100,8 @@ public:
   /// The mappings in the router's nftables chain, or why they could not be
   /// read.
   net::result<std::vector<router_mapping>> mappings() const;
+  /// The IPv6 pinholes in the router's nftables chain.
+  net::result<std::vector<router_pinhole>> pinholes() const;
   /// The miniupnpd log so far.
   std::string log() const;
 

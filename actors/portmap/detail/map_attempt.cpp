@@ -8,44 +8,97 @@
 
 namespace p2pd::actors::detail {
 
+namespace {
+
+int discover_ms(const port_mapper_state& st) {
+  return static_cast<int>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.timing.upnp_discover).count());
+}
+
+// Runs `call(restored)`, a blocking miniupnpc job that returns a lease, on
+// the blocking executor; then `granted(lease, restored)` on the actor, or
+// `done` with the error. The job fills `out`: a lease is no message type of
+// CAF's.
+template <class Lease, class Call, class Granted>
+void run_upnp(mapper_ptr self, Call call, Granted granted, done_fn done) {
+  auto restored = std::make_shared<bool>(false);
+  auto out = std::make_shared<Lease>();
+  run_blocking(self, timeouts::until_answered,
+               [call, restored, out]() -> caf::expected<bool> {
+                 auto r = call(*restored);
+                 if (!r)
+                   return make_error(r.error());
+                 *out = std::move(*r);
+                 return true;
+               })
+    .then([granted, restored, out](bool) mutable { granted(std::move(*out), *restored); },
+          [done](caf::error& err) { done(std::move(err)); });
+}
+
+void attempt_upnp(mapper_ptr self, pm_entry e, done_fn done) {
+  auto& st = self->state;
+  upnp_request req;
+  req.proto = e.m.proto;
+  req.internal = e.m.internal;
+  req.suggested_port = e.m.external.port;
+  req.lifetime_s = e.asked_lifetime;
+  req.discover_ms = discover_ms(st);
+  req.gateway = st.spec.gateway;
+  req.control_url = e.upnp.control_url;
+  req.service_type = e.upnp.service_type;
+  run_upnp<upnp_lease>(
+    self, [req](bool& restored) { return upnp_map(req, restored); },
+    [e, done](upnp_lease lease, bool restored) mutable {
+      e.m.method = portmap_method::upnp;
+      e.m.external = lease.external;
+      e.m.lifetime_s = e.asked_lifetime;
+      e.upnp = std::move(lease);
+      e.restore_pending = e.restore_pending || restored;
+      done(std::move(e));
+    },
+    done);
+}
+
+void attempt_pinhole(mapper_ptr self, pm_entry e, done_fn done) {
+  upnp_pinhole_request req;
+  req.proto = e.m.proto;
+  req.internal = e.m.internal;
+  req.lifetime_s = e.asked_lifetime;
+  req.discover_ms = discover_ms(self->state);
+  req.gateway = self->state.spec.gateway;
+  req.known = e.pinhole;
+  req.stale_id = e.stale_id;
+  run_upnp<upnp_pinhole_lease>(
+    self, [req](bool& restored) { return upnp_pinhole(req, restored); },
+    [e, done](upnp_pinhole_lease lease, bool restored) mutable {
+      e.pinhole = std::move(lease);
+      e.m.method = portmap_method::upnp_pinhole;
+      e.m.external = e.m.internal; // nothing is translated
+      e.m.lifetime_s = e.asked_lifetime;
+      e.restore_pending = e.restore_pending || restored;
+      done(std::move(e));
+    },
+    done);
+}
+
+} // namespace
+
+std::function<net::result<bool>()> upnp_delete_job(const pm_entry& e) {
+  if (e.m.method == portmap_method::upnp)
+    return [lease = e.upnp, proto = e.m.proto] { return upnp_unmap(lease, proto); };
+  if (e.m.method == portmap_method::upnp_pinhole && !e.pinhole.unique_id.empty())
+    return [lease = e.pinhole] { return upnp_delete_pinhole(lease); };
+  return {};
+}
+
 // Declared and described in port_mapper_state.hpp.
 void attempt(mapper_ptr self, portmap_method method, pm_entry e, done_fn done) {
   auto& st = self->state;
   bool tcp = e.m.proto == net::protocol::tcp;
-  if (method == portmap_method::upnp) {
-    upnp_request req;
-    req.proto = e.m.proto;
-    req.internal = e.m.internal;
-    req.suggested_port = e.m.external.port;
-    req.lifetime_s = e.asked_lifetime;
-    req.discover_ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.timing.upnp_discover).count());
-    req.gateway = st.spec.gateway;
-    req.control_url = e.upnp.control_url;
-    req.service_type = e.upnp.service_type;
-    // The job fills `out`: a lease is no message type of CAF's.
-    auto restored = std::make_shared<bool>(false);
-    auto out = std::make_shared<upnp_lease>();
-    run_blocking(self, timeouts::until_answered,
-                 [req, restored, out]() -> caf::expected<bool> {
-                   auto r = upnp_map(req, *restored);
-                   if (!r)
-                     return make_error(r.error());
-                   *out = std::move(*r);
-                   return true;
-                 })
-      .then(
-        [e, done, restored, out](bool) mutable {
-          e.upnp = *out;
-          e.m.method = portmap_method::upnp;
-          e.m.external = out->external;
-          e.m.lifetime_s = e.asked_lifetime;
-          e.restore_pending = e.restore_pending || *restored;
-          done(std::move(e));
-        },
-        [done](caf::error& err) { done(std::move(err)); });
-    return;
-  }
+  if (method == portmap_method::upnp_pinhole)
+    return attempt_pinhole(self, std::move(e), std::move(done));
+  if (method == portmap_method::upnp)
+    return attempt_upnp(self, std::move(e), std::move(done));
   pmp_exchange x;
   x.method = method;
   net::result<std::vector<uint8_t>> w = std::vector<uint8_t>{};

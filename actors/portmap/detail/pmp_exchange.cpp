@@ -188,11 +188,9 @@ port_mapper_state::~port_mapper_state() {
   for (auto& [id, e] : maps) {
     if (e.timer)
       caf::anon_send_exit(e.timer, caf::exit_reason::user_shutdown);
-    if (e.m.method == portmap_method::upnp) {
+    if (auto job = upnp_delete_job(e)) {
       if (sys != nullptr)
-        run_blocking_detached(*sys, [lease = e.upnp, proto = e.m.proto] {
-          (void)upnp_unmap(lease, proto);
-        });
+        run_blocking_detached(*sys, [job] { (void)job(); });
     } else if (pipe_open) {
       auto w = delete_wire(*this, e);
       if (!w.empty())

@@ -14,6 +14,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/portmap/detail/upnp_igd.hpp"
+#include "p2pd/actors/portmap/detail/upnp_pinhole.hpp"
 #include "p2pd/actors/portmap/port_mapper.hpp"
 #include "p2pd/net/portmap/natpmp.hpp"
 #include "p2pd/net/portmap/pcp.hpp"
@@ -46,6 +47,11 @@ struct pm_entry {
   uint32_t asked_lifetime = 0;
   net::pcp_nonce nonce{};
   upnp_lease upnp;
+  upnp_pinhole_lease pinhole;
+  /// The IGD gave this pinhole's unique id to another pinhole of ours (it
+  /// rebooted and numbers from 1 again): add it anew, do not update.
+  bool stale_id = false;
+  bool busy = false; ///< a renewal is in flight: another waits for its answer
   bool lost = false;
   bool restore_pending = false; ///< the epoch said the gateway restarted
   uint64_t gen = 0;            ///< refresh timers of older generations are void
@@ -103,6 +109,10 @@ using done_fn = std::function<void(caf::expected<pm_entry>)>;
 /// gets the entry with what the gateway granted, or an error
 /// (errc::unsupported_version: PCP answered in NAT-PMP's version).
 void attempt(mapper_ptr self, portmap_method method, pm_entry e, done_fn done);
+
+/// The blocking job that deletes a UPnP mapping or pinhole at the IGD
+/// (nothing for PCP/NAT-PMP entries, deleted over the pipe).
+std::function<net::result<bool>()> upnp_delete_job(const pm_entry& e);
 
 /// A weak one-shot timer to `self` with (pm_timer_atom, id, gen).
 caf::actor arm_timer(mapper_ptr self, caf::timespan delay, uint64_t id, uint64_t gen);

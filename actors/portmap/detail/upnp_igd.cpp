@@ -7,6 +7,8 @@
 #include <cstring>
 #include <memory>
 
+#include "p2pd/net/addr/ip_class.hpp"
+
 namespace p2pd::actors::detail {
 
 namespace {
@@ -15,44 +17,51 @@ const char* proto_text(net::protocol p) {
   return p == net::protocol::tcp ? "TCP" : "UDP";
 }
 
-// "718 ConflictInMappingEntry"
+} // namespace
+
 std::string upnp_error_text(int rc) {
   const char* s = strupnperror(rc);
   return std::to_string(rc) + (s != nullptr ? std::string{" "} + s : std::string{});
 }
 
-// The host of "http://10.77.1.1:36623/rootDesc.xml".
-std::string url_host(const std::string& url) {
+std::string upnp_url_host(const std::string& url) {
   auto start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
+  if (start < url.size() && url[start] == '[') {
+    auto end = url.find(']', start);
+    return end == std::string::npos ? std::string{} : url.substr(start + 1, end - start - 1);
+  }
   auto end = url.find_first_of(":/", start);
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-// Discovery: one SSDP search for IGDv1 (an IGDv2 answers it too), waiting
-// `delay` ms; miniupnpc's upnpDiscover would search four types one after the
-// other, each waiting as long, when nothing answers.
-net::result<upnp_lease> discover(const upnp_request& req) {
+// One SSDP search for IGDv1 (an IGDv2 answers it too), waiting `discover_ms`;
+// miniupnpc's upnpDiscover would search four types one after the other,
+// each waiting as long, when nothing answers.
+net::result<upnp_igd_found> upnp_discover(int discover_ms, const net::ip_address& gateway,
+                                          bool ipv6) {
   static const char* const types[] = {"urn:schemas-upnp-org:device:InternetGatewayDevice:1",
                                       nullptr};
+  const char* over = ipv6 ? " over IPv6" : " over IPv4";
   int err = 0;
   std::unique_ptr<UPNPDev, void (*)(UPNPDev*)> devs{
-    upnpDiscoverDevices(types, req.discover_ms, nullptr, nullptr, 0, 0, 2, &err, 0),
+    upnpDiscoverDevices(types, discover_ms, nullptr, nullptr, 0, ipv6 ? 1 : 0, 2, &err, 0),
     freeUPNPDevlist};
   if (!devs)
-    return net::error{net::errc::recv_timeout, "no UPnP IGD answered SSDP discovery within "
-                                            + std::to_string(req.discover_ms) + " ms"};
-  // Only the gateway's devices, when we know the gateway.
+    return net::error{net::errc::recv_timeout, std::string{"no UPnP IGD answered SSDP discovery"}
+                                                 + over + " within "
+                                                 + std::to_string(discover_ms) + " ms"};
+  // Only the gateway's devices, when we know the gateway. A link-local next
+  // hop (IPv6) is not where the IGD's HTTP server is: any IGD then.
+  bool any = gateway.is_any() || net::classify(gateway) == net::ip_scope::link_local;
+  auto gw = gateway.with_scope(0).to_string();
   UPNPDev* keep = nullptr;
-  for (UPNPDev* d = devs.get(); d != nullptr; d = d->pNext)
-    if (!req.gateway.is_any()
-        && url_host(d->descURL) != req.gateway.to_string())
-      continue;
-    else if (keep == nullptr)
+  for (UPNPDev* d = devs.get(); d != nullptr && keep == nullptr; d = d->pNext)
+    if (any || upnp_url_host(d->descURL) == gw)
       keep = d;
   if (keep == nullptr)
-    return net::error{net::errc::recv_timeout, "UPnP devices answered, none at the gateway "
-                                            + req.gateway.to_string()};
+    return net::error{net::errc::recv_timeout, std::string{"UPnP devices answered"} + over
+                                                 + ", none at the gateway " + gw};
   UPNPDev* next = keep->pNext;
   keep->pNext = nullptr; // UPNP_GetValidIGD looks at this one only
   UPNPUrls urls{};
@@ -60,23 +69,28 @@ net::result<upnp_lease> discover(const upnp_request& req) {
   char lan[64] = {};
   int rc = UPNP_GetValidIGD(keep, &urls, &data, lan, sizeof(lan));
   keep->pNext = next;
-  upnp_lease out;
+  upnp_igd_found out;
+  out.desc_url = keep->descURL;
   if (rc == 1 || rc == 2) {
-    out.control_url = urls.controlURL != nullptr ? urls.controlURL : "";
-    out.service_type = data.first.servicetype;
+    out.ip.control_url = urls.controlURL != nullptr ? urls.controlURL : "";
+    out.ip.service_type = data.first.servicetype;
     if (auto ip = net::ip_address::parse(lan))
-      out.lan_ip = *ip;
+      out.ip.lan_ip = *ip;
+    if (urls.controlURL_6FC != nullptr && data.IPv6FC.servicetype[0] != '\0') {
+      out.fc_control_url = urls.controlURL_6FC;
+      out.fc_service_type = data.IPv6FC.servicetype;
+    }
+    out.wan_down = rc == 2;
   }
   FreeUPNPUrls(&urls);
   if (rc != 1 && rc != 2)
-    return net::error{net::errc::server_refused, "the UPnP device at " + std::string{keep->descURL}
-                                              + " is no Internet gateway (UPNP_GetValidIGD "
-                                              + std::to_string(rc) + ")"};
-  if (rc == 2)
-    return net::error{net::errc::server_refused, "the UPnP IGD at " + std::string{keep->descURL}
-                                              + " says its WAN is not connected"};
+    return net::error{net::errc::server_refused, "the UPnP device at " + out.desc_url
+                                                   + " is no Internet gateway (UPNP_GetValidIGD "
+                                                   + std::to_string(rc) + ")"};
   return out;
 }
+
+namespace {
 
 // The external address and whether our mapping of `port` is there.
 net::result<bool> has_mapping(const upnp_lease& l, net::protocol proto, uint16_t port) {
@@ -142,14 +156,17 @@ net::result<upnp_lease> upnp_map(const upnp_request& req, bool& restored) {
       return add(std::move(known), req);
     }
   }
-  auto found = discover(req);
+  auto found = upnp_discover(req.discover_ms, req.gateway, false);
   if (!found)
-    return found;
+    return found.error();
+  if (found->wan_down)
+    return net::error{net::errc::server_refused, "the UPnP IGD at " + found->desc_url
+                                                   + " says its WAN is not connected"};
   if (req.suggested_port != 0) {
-    auto had = has_mapping(*found, req.proto, req.suggested_port);
+    auto had = has_mapping(found->ip, req.proto, req.suggested_port);
     restored = had && !*had;
   }
-  return add(std::move(*found), req);
+  return add(std::move(found->ip), req);
 }
 
 net::result<bool> upnp_unmap(const upnp_lease& lease, net::protocol proto) {

@@ -43,6 +43,33 @@ struct upnp_request {
   std::string service_type;
 };
 
+/// An IGD that answered discovery and its services (also for pinholes).
+struct upnp_igd_found {
+  /// WANIPConnection: control URL, service type, our address as it sees us.
+  upnp_lease ip;
+  /// WANIPv6FirewallControl (IGDv2): empty when the IGD has none.
+  std::string fc_control_url;
+  std::string fc_service_type;
+  std::string desc_url;
+  /// UPNP_GetValidIGD said the WAN is not connected (its IPv4 side).
+  bool wan_down = false;
+};
+
+/// One SSDP search for an IGD (over IPv6 when `ipv6`: ff02::c), waiting
+/// `discover_ms`; only an IGD whose description URL is on `gateway` (any when
+/// unspecified, or link-local: the IGD's HTTP address is then another).
+/// errc::recv_timeout when none answered, errc::server_refused when the
+/// device is no IGD.
+net::result<upnp_igd_found> upnp_discover(int discover_ms, const net::ip_address& gateway,
+                                          bool ipv6);
+
+/// "718 ConflictInMappingEntry": a UPnP error code with its name.
+std::string upnp_error_text(int rc);
+
+/// The host of a URL: "10.77.1.1" of "http://10.77.1.1:36623/rootDesc.xml",
+/// "2001:db8::1" of "http://[2001:db8::1]:5000/x".
+std::string upnp_url_host(const std::string& url);
+
 /// Maps (or refreshes: an AddPortMapping of the same mapping renews it).
 /// `restored` says the IGD did not have the mapping any more (a router that
 /// restarted). Errors: errc::recv_timeout when no IGD answered the

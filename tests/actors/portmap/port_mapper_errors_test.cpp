@@ -1,5 +1,5 @@
 // The port mapper when the gateway offers nothing or answers garbage.
-#include "actors/portmap/portmap_fixture.hpp"
+#include "actors/portmap/pinhole_fixture.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -74,4 +74,55 @@ TEST(PortmapErrors, SpecWithoutGatewayIsRefused) {
   auto m = spawn_port_mapper(rt.system(), spec);
   ASSERT_FALSE(m);
   EXPECT_EQ(code_of(m.error()), errc::invalid_argument);
+}
+
+TEST(PortmapErrors, SpecWithUPnPPinholeAsAMapMethodIsRefused) {
+  runtime rt;
+  port_mapper_spec spec;
+  spec.gateway = *net::ip_address::parse("2001:db8::1");
+  spec.methods = {portmap_method::upnp, portmap_method::upnp_pinhole};
+  auto m = spawn_port_mapper(rt.system(), spec);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(code_of(m.error()), errc::invalid_argument);
+}
+
+namespace {
+
+// A mapper toward ::1 for requests refused before anything is sent: no
+// gateway needs to be there.
+struct loopback_mapper {
+  explicit loopback_mapper(std::vector<portmap_method> methods) {
+    spec.gateway = net::ip_address::loopback(net::family::v6);
+    spec.local_ip = spec.gateway;
+    spec.methods = std::move(methods);
+    if (auto m = spawn_port_mapper(rt.system(), spec))
+      mapper = *m;
+  }
+  runtime rt;
+  caf::scoped_actor self{rt.system()};
+  port_mapper_spec spec;
+  port_mapper_actor mapper;
+  mapper_client calls() { return {self, mapper, 2s}; }
+};
+
+} // namespace
+
+TEST(PortmapErrors, PinholeLeaseOutsideIGD2sRangeIsRefused) {
+  loopback_mapper lm{{portmap_method::upnp}};
+  ASSERT_TRUE(lm.mapper);
+  auto calls = lm.calls();
+  for (uint32_t lease : {0u, 86401u}) {
+    auto m = open_pinhole(calls, udp, {lm.spec.local_ip, 40000}, lease);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(code_of(m.error()), errc::invalid_argument) << render(m.error());
+  }
+}
+
+TEST(PortmapErrors, PinholeWithoutPcpOrUPnPAmongTheMethodsIsRefused) {
+  loopback_mapper lm{{portmap_method::natpmp}};
+  ASSERT_TRUE(lm.mapper);
+  auto calls = lm.calls();
+  auto m = open_pinhole(calls, udp, {lm.spec.local_ip, 40000}, 60);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(code_of(m.error()), errc::invalid_argument) << render(m.error());
 }

@@ -51,13 +51,14 @@ inline bool peer_reaches(miniupnpd_lab& lab, int fd, const net::endpoint& to,
   return n > 0 && std::string(buf, static_cast<size_t>(n)) == text;
 }
 
-/// True once `pred(lab.mappings())` holds, checked every 100 ms for at most
+/// True once `pred` holds for what `table()` reads (a result of a vector:
+/// the router's mappings or pinholes), checked every 100 ms for at most
 /// `limit` (the router's table has no notification to wait on).
-template <class Pred>
-bool router_table_becomes(miniupnpd_lab& lab, std::chrono::milliseconds limit, Pred pred) {
+template <class Table, class Pred>
+bool table_becomes(std::chrono::milliseconds limit, Table table, Pred pred) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
-    auto m = lab.mappings();
+    auto m = table();
     if (m && pred(*m))
       return true;
     if (std::chrono::steady_clock::now() >= deadline)
@@ -65,6 +66,12 @@ bool router_table_becomes(miniupnpd_lab& lab, std::chrono::milliseconds limit, P
     pollfd none{-1, 0, 0};
     ::poll(&none, 0, 100);
   }
+}
+
+/// True once `pred(lab.mappings())` holds, within `limit`.
+template <class Pred>
+bool router_table_becomes(miniupnpd_lab& lab, std::chrono::milliseconds limit, Pred pred) {
+  return table_becomes(limit, [&] { return lab.mappings(); }, pred);
 }
 
 inline bool has_port(const std::vector<router_mapping>& ms, uint16_t port) {
