@@ -72,7 +72,7 @@ TEST_F(SignalHub, ThreeNodesReachEachOther) {
     ch.push_back(hub_channel(rt.system(), hub, n));
     ASSERT_OK(in.back()->subscribe(ch.back(), hub_topic_of(n), in.back()->me()));
   }
-  expect_all_reach_each_other(in, ch, names, topic_of);
+  expect_all_reach_each_other(in, ch, names, hub_topic_of);
   EXPECT_EQ(stats_of_hub().acked, 6u);
   for (auto& c : ch)
     EXPECT_OK(calls.close(c));
