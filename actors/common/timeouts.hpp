@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "caf/timespan.hpp"
 
@@ -195,5 +196,17 @@ inline constexpr caf::timespan listen = 60s;
 /// What the facade adds to a wait the pipe bounds itself (recv, ask): the
 /// pipe's answer, timeout included, must come before the facade gives up.
 inline constexpr caf::timespan call_margin = 2s;
+
+/// `t` when it is set (positive), else `fallback`: for spec fields whose
+/// zero means "the default".
+inline caf::timespan or_default(caf::timespan t, caf::timespan fallback) {
+  return t.count() > 0 ? t : fallback;
+}
+
+/// "1500 ms": how a duration reads in an error message.
+inline std::string ms_text(caf::timespan t) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count())
+         + " ms";
+}
 
 } // namespace p2pd::timeouts

@@ -91,7 +91,7 @@ bool expected_responder(const stun_query& q, const endpoint& from) {
 
 void receive(client_ptr self, txn_ptr t);
 
-void send_request(client_ptr self, const txn_ptr& t) {
+void send_binding(client_ptr self, const txn_ptr& t) {
   ++t->sends;
   t->sent_at = self->clock().now();
   if (t->tcp)
@@ -138,7 +138,7 @@ void receive(client_ptr self, txn_ptr t) {
                                                      + " answers from unexpected addresses ignored)")));
         t->wait = t->sends + 1 == timing.max_sends ? timing.rto * timing.last_wait_factor
                                                      : t->wait * 2;
-        send_request(self, t);
+        send_binding(self, t);
       });
 }
 
@@ -179,7 +179,7 @@ stun_client_actor spawn_stun_client(caf::actor_system& sys, stun_timing timing) 
                   .then(
                     [self, t](uint64_t queue) {
                       t->queue = queue;
-                      send_request(self, t);
+                      send_binding(self, t);
                     },
                     [t](caf::error& err) { t->rp.deliver(err); });
               },

@@ -4,6 +4,7 @@
 
 #include "caf/actor_cast.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/pipe/detail/receive_queues.hpp"
 #include "p2pd/actors/turn/detail/turn_pipe_state.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -66,16 +67,12 @@ caf::result<void> answer(turn_ptr self, caf::error err) {
   return caf::unit;
 }
 
-caf::timespan or_default(caf::timespan t, caf::timespan fallback) {
-  return t.count() > 0 ? t : fallback;
-}
-
 caf::result<pipe_msg> recv_from(turn_ptr self, uint64_t queue, caf::timespan t) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   auto wid = st.queues->recv(queue, rp);
   if (wid != 0) {
-    auto wait = or_default(t, st.spec.conf.recv_timeout);
+    auto wait = timeouts::or_default(t, st.spec.conf.recv_timeout);
     if (st.life.closing())
       st.queues->expire(queue, wid, make_error(errc::pipe_closed, "the TURN pipe is closed"));
     else

@@ -1,5 +1,7 @@
 #include "p2pd/net/addr/address.hpp"
 
+#include "p2pd/net/util/digits.hpp"
+
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -13,15 +15,6 @@ namespace {
 
 // The first bytes of ::ffff:0:0/96.
 constexpr uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-bool all_digits(std::string_view s) {
-  if (s.empty())
-    return false;
-  for (char c : s)
-    if (c < '0' || c > '9')
-      return false;
-  return true;
-}
 
 // Combines like boost::hash_combine.
 size_t mix(size_t seed, size_t v) {

@@ -1,5 +1,7 @@
 #include "p2pd/net/addr/ip_range.hpp"
 
+#include "p2pd/net/util/digits.hpp"
+
 #include <algorithm>
 
 namespace p2pd::net {
@@ -11,10 +13,6 @@ uint128 low_mask(unsigned bits) {
   if (bits >= 128)
     return ~uint128{0};
   return (uint128{1} << bits) - 1;
-}
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 } // namespace

@@ -55,7 +55,7 @@ struct port_rng {
 };
 
 // p + d, wrapped into [floor, 65535] as allocators wrap.
-uint16_t step(uint16_t p, long d, uint16_t floor) {
+uint16_t port_step(uint16_t p, long d, uint16_t floor) {
   long span = 65536L - floor;
   long v = (static_cast<long>(p) - floor + d) % span;
   if (v < 0)
@@ -197,20 +197,20 @@ punch_side predict_own(const nat_profile& us, const punch_verdict& verdict,
         // The distance between local ports is kept between mapped ports.
         auto p = rng.port(floor);
         out.local = {p};
-        out.external = {step(h.mapped, static_cast<long>(p) - h.local, floor)};
+        out.external = {port_step(h.mapped, static_cast<long>(p) - h.local, floor)};
         return out;
       }
       case delta_type::dependent:
         // The next local port gets the last mapping plus the step; others
         // behind the NAT may take the next few, hence a window.
-        out.local = {step(h.local, 1, floor)};
+        out.local = {port_step(h.local, 1, floor)};
         break;
       default: // independent: any local port gets the next one
         out.local = {0};
         break;
     }
     for (size_t k = 1; k <= limits.window; ++k)
-      out.external.push_back(step(h.mapped, us.delta.value * static_cast<long>(k), floor));
+      out.external.push_back(port_step(h.mapped, us.delta.value * static_cast<long>(k), floor));
     return out;
   }
   // Unpredictable, but the peer does not filter by port: it only needs our

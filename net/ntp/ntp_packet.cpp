@@ -26,7 +26,7 @@ void put64(uint8_t* p, uint64_t x) {
   put32(p + 4, static_cast<uint32_t>(x));
 }
 
-error refuse(ntp_reject* why, ntp_reject reason, errc code, std::string what) {
+error refuse_packet(ntp_reject* why, ntp_reject reason, errc code, std::string what) {
   if (why != nullptr)
     *why = reason;
   return error{code, std::move(what)};
@@ -130,15 +130,15 @@ ntp_packet ntp_request(ntp_timestamp nonce) {
 
 result<ntp_packet> decode_ntp(const uint8_t* data, size_t size, ntp_reject* why) {
   if (size < ntp_header_size)
-    return refuse(why, ntp_reject::short_packet, errc::malformed,
+    return refuse_packet(why, ntp_reject::short_packet, errc::malformed,
                   "NTP packet of " + std::to_string(size) + " bytes, shorter than the "
                     + std::to_string(ntp_header_size) + "-byte header");
   if (size > ntp_max_size)
-    return refuse(why, ntp_reject::bad_length, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_length, errc::malformed,
                   "NTP packet of " + std::to_string(size) + " bytes, longer than "
                     + std::to_string(ntp_max_size));
   if (size % 4 != 0)
-    return refuse(why, ntp_reject::bad_length, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_length, errc::malformed,
                   "NTP packet of " + std::to_string(size)
                     + " bytes: extension fields and MACs come in 32-bit words");
   ntp_packet x;
@@ -146,7 +146,7 @@ result<ntp_packet> decode_ntp(const uint8_t* data, size_t size, ntp_reject* why)
   x.version = static_cast<uint8_t>((data[0] >> 3) & 7);
   x.mode = static_cast<ntp_mode>(data[0] & 7);
   if (x.version < 1 || x.version > 4)
-    return refuse(why, ntp_reject::bad_version, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_version, errc::malformed,
                   "NTP version " + std::to_string(x.version) + " does not exist (1 to 4 do)");
   x.stratum = data[1];
   x.poll = static_cast<int8_t>(data[2]);
@@ -163,44 +163,44 @@ result<ntp_packet> decode_ntp(const uint8_t* data, size_t size, ntp_reject* why)
 
 error check_ntp_reply(const ntp_packet& x, ntp_timestamp sent, ntp_reject* why) {
   if (x.mode != ntp_mode::server)
-    return refuse(why, ntp_reject::bad_mode, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_mode, errc::malformed,
                   std::string{"NTP answer in mode "} + to_string(x.mode) + " ("
                     + std::to_string(static_cast<int>(x.mode)) + "), not server (4)");
   if (x.version < 3 || x.version > 4)
-    return refuse(why, ntp_reject::bad_version, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_version, errc::malformed,
                   "NTP answer of version " + std::to_string(x.version)
                     + " to a version 4 request (3 or 4 expected)");
   // Before anything else is believed: a packet that does not echo our
   // nonce answers no request of ours, and a spoofed kiss-o'-death must not
   // make us drop a server.
   if (x.origin != sent)
-    return refuse(why, ntp_reject::origin_mismatch, errc::not_for_us,
+    return refuse_packet(why, ntp_reject::origin_mismatch, errc::not_for_us,
                   "NTP answer with origin " + x.origin.to_string()
                     + ", not the transmit timestamp we sent (" + sent.to_string()
                     + "): a late or spoofed answer");
   if (x.stratum == 0) {
     auto code = x.kiss_code();
-    return refuse(why, ntp_reject::kiss_of_death, errc::server_refused,
+    return refuse_packet(why, ntp_reject::kiss_of_death, errc::server_refused,
                   "NTP kiss-o'-death " + code + " (stratum 0): " + kiss_meaning(code));
   }
   if (x.leap == ntp_leap::unsynchronised)
-    return refuse(why, ntp_reject::unsynchronised, errc::server_refused,
+    return refuse_packet(why, ntp_reject::unsynchronised, errc::server_refused,
                   "NTP server not synchronised (leap indicator 3, stratum "
                     + std::to_string(x.stratum) + ")");
   if (x.stratum == 16)
-    return refuse(why, ntp_reject::unsynchronised, errc::server_refused,
+    return refuse_packet(why, ntp_reject::unsynchronised, errc::server_refused,
                   "NTP server not synchronised (stratum 16)");
   if (x.stratum > 16)
-    return refuse(why, ntp_reject::bad_stratum, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_stratum, errc::malformed,
                   "NTP answer with reserved stratum " + std::to_string(x.stratum));
   if (x.transmit.is_zero())
-    return refuse(why, ntp_reject::zero_timestamp, errc::malformed,
+    return refuse_packet(why, ntp_reject::zero_timestamp, errc::malformed,
                   "NTP answer without a transmit timestamp");
   if (x.receive.is_zero())
-    return refuse(why, ntp_reject::zero_timestamp, errc::malformed,
+    return refuse_packet(why, ntp_reject::zero_timestamp, errc::malformed,
                   "NTP answer without a receive timestamp");
   if (auto d = ntp_diff_ns(x.transmit, x.receive); d < 0)
-    return refuse(why, ntp_reject::bad_timestamps, errc::malformed,
+    return refuse_packet(why, ntp_reject::bad_timestamps, errc::malformed,
                   "NTP answer sent " + std::to_string(-d)
                     + " ns before the request was received");
   return {};

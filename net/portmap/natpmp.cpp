@@ -24,9 +24,6 @@ bool is_map(natpmp_op op) {
   return op == natpmp_op::map_udp || op == natpmp_op::map_tcp;
 }
 
-error bad(std::string what) {
-  return error{errc::malformed, std::move(what)};
-}
 
 } // namespace
 
@@ -95,14 +92,14 @@ std::vector<uint8_t> encode_natpmp_response(const natpmp_response& x) {
 result<natpmp_response> decode_natpmp_response(const uint8_t* data, size_t size,
                                                natpmp_op asked) {
   if (size < short_error_size)
-    return bad(strf("NAT-PMP response of %zu bytes is shorter than the 8 of the shortest", size));
+    return malformed(strf("NAT-PMP response of %zu bytes is shorter than the 8 of the shortest", size));
   if (size > map_response_size)
-    return bad(strf("NAT-PMP response of %zu bytes is longer than the 16 of the longest", size));
+    return malformed(strf("NAT-PMP response of %zu bytes is longer than the 16 of the longest", size));
   if (data[0] != natpmp_version) {
     if (data[0] == 2)
       return error{errc::unsupported_version,
                    "NAT-PMP response has version 2 at offset 0: the gateway speaks PCP"};
-    return bad(strf("NAT-PMP response has version %u at offset 0, not 0", data[0]));
+    return malformed(strf("NAT-PMP response has version %u at offset 0, not 0", data[0]));
   }
   natpmp_response r;
   r.result = static_cast<natpmp_result>(get16(data + 2));
@@ -115,10 +112,10 @@ result<natpmp_response> decode_natpmp_response(const uint8_t* data, size_t size,
       r.op = asked;
       return r;
     }
-    return bad(strf("NAT-PMP op %u at offset 1 has no top bit: a request, not a response", op));
+    return malformed(strf("NAT-PMP op %u at offset 1 has no top bit: a request, not a response", op));
   }
   if (op > natpmp_response_bit + static_cast<uint8_t>(natpmp_op::map_tcp))
-    return bad(strf("NAT-PMP op %u at offset 1 answers no NAT-PMP request (128 to 130)", op));
+    return malformed(strf("NAT-PMP op %u at offset 1 answers no NAT-PMP request (128 to 130)", op));
   r.op = static_cast<natpmp_op>(op - natpmp_response_bit);
   if (r.op != asked)
     return error{errc::not_for_us, strf("NAT-PMP response at offset 1 answers op %u (%s), not "
@@ -127,10 +124,10 @@ result<natpmp_response> decode_natpmp_response(const uint8_t* data, size_t size,
                                         static_cast<unsigned>(asked), to_string(asked))};
   size_t full = response_size(r.op);
   if (r.ok() && size != full)
-    return bad(strf("NAT-PMP %s response has %zu bytes, not %zu", to_string(r.op), size, full));
+    return malformed(strf("NAT-PMP %s response has %zu bytes, not %zu", to_string(r.op), size, full));
   if (!r.ok() && size != full && size != short_error_size
       && !(is_map(r.op) && size == map_request_size))
-    return bad(strf("NAT-PMP %s error response has %zu bytes, not %zu or %zu%s",
+    return malformed(strf("NAT-PMP %s error response has %zu bytes, not %zu or %zu%s",
                     to_string(r.op), size, short_error_size, full,
                     is_map(r.op) ? " (or 12: the request sent back)" : ""));
   if (size == full) {

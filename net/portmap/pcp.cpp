@@ -84,9 +84,6 @@ error check_size(const char* what, bool has_map, const std::vector<pcp_option>& 
   return {};
 }
 
-error bad(std::string what) {
-  return error{errc::malformed, std::move(what)};
-}
 
 } // namespace
 
@@ -220,13 +217,13 @@ result<pcp_response> decode_pcp_response(const uint8_t* data, size_t size,
                       "NAT-PMP only",
                       size)};
   if (size < pcp_header_size)
-    return bad(strf("PCP response of %zu bytes is shorter than the 24-byte header", size));
+    return malformed(strf("PCP response of %zu bytes is shorter than the 24-byte header", size));
   if (size % 4 != 0)
-    return bad(strf("PCP response of %zu bytes is not a multiple of 4", size));
+    return malformed(strf("PCP response of %zu bytes is not a multiple of 4", size));
   if (data[0] != pcp_version)
-    return bad(strf("PCP response has version %u at offset 0, not 2", data[0]));
+    return malformed(strf("PCP response has version %u at offset 0, not 2", data[0]));
   if ((data[1] & r_bit) == 0)
-    return bad(strf("PCP message has the R bit clear at offset 1 (opcode %u): a request, not a "
+    return malformed(strf("PCP message has the R bit clear at offset 1 (opcode %u): a request, not a "
                     "response",
                     data[1]));
   pcp_response r;
@@ -237,7 +234,7 @@ result<pcp_response> decode_pcp_response(const uint8_t* data, size_t size,
                  strf("PCP response at offset 1 answers opcode %u (%s), not the %s asked", op,
                       to_string(r.opcode), to_string(*opts.opcode))};
   if (r.opcode != pcp_opcode::map && r.opcode != pcp_opcode::announce)
-    return bad(strf("PCP response has opcode %u (%s) at offset 1, not one read here (ANNOUNCE, "
+    return malformed(strf("PCP response has opcode %u (%s) at offset 1, not one read here (ANNOUNCE, "
                     "MAP)",
                     op, to_string(r.opcode)));
   r.result = static_cast<pcp_result>(data[3]);
@@ -249,7 +246,7 @@ result<pcp_response> decode_pcp_response(const uint8_t* data, size_t size,
       r.map = read_map(data + at);
       at += pcp_map_size;
     } else if (r.ok()) {
-      return bad(strf("PCP MAP success response has %zu bytes of opcode data at offset %zu, "
+      return malformed(strf("PCP MAP success response has %zu bytes of opcode data at offset %zu, "
                       "not 36",
                       size - at, at));
     }
@@ -264,7 +261,7 @@ result<pcp_response> decode_pcp_response(const uint8_t* data, size_t size,
     o.code = data[at];
     size_t len = get16(data + at + 2);
     if (len > size - at - option_header_size)
-      return bad(strf("PCP option %u at offset %zu has length %zu, past the end (%zu bytes left)",
+      return malformed(strf("PCP option %u at offset %zu has length %zu, past the end (%zu bytes left)",
                       o.code, at, len, size - at - option_header_size));
     o.data.assign(data + at + option_header_size, data + at + option_header_size + len);
     r.options.push_back(std::move(o));

@@ -31,7 +31,7 @@ std::unique_ptr<ASN1_OBJECT, obj_free> node_key_obj() {
   return std::unique_ptr<ASN1_OBJECT, obj_free>{OBJ_txt2obj(node_key_oid, 1)};
 }
 
-error refused(const std::string& why) {
+error cert_refused(const std::string& why) {
   take_openssl_errors();
   return error{errc::tls_verify_failed, "not a node certificate: " + why};
 }
@@ -88,32 +88,32 @@ result<x509_ptr> make_node_certificate(const identity& me) {
 result<public_keys> node_keys_of(x509_st* cert) {
   clear_errors_on_exit guard;
   if (cert == nullptr)
-    return refused("there is none");
+    return cert_refused("there is none");
   EVP_PKEY* key = X509_get0_pubkey(cert);
   if (key == nullptr)
-    return refused("its public key cannot be read");
+    return cert_refused("its public key cannot be read");
   if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519)
-    return refused(std::string{"its key is "} + OBJ_nid2sn(EVP_PKEY_get_id(key))
+    return cert_refused(std::string{"its key is "} + OBJ_nid2sn(EVP_PKEY_get_id(key))
                    + ", not Ed25519");
   public_keys keys;
   size_t n = keys.sign.size();
   if (EVP_PKEY_get_raw_public_key(key, keys.sign.data(), &n) != 1 || n != keys.sign.size())
-    return refused("its Ed25519 key cannot be read");
+    return cert_refused("its Ed25519 key cannot be read");
   auto obj = node_key_obj();
   int at = obj ? X509_get_ext_by_OBJ(cert, obj.get(), -1) : -1;
   if (at < 0)
-    return refused("it has no node key extension");
+    return cert_refused("it has no node key extension");
   if (X509_get_ext_by_OBJ(cert, obj.get(), at) >= 0)
-    return refused("it has two node key extensions");
+    return cert_refused("it has two node key extensions");
   ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(cert, at));
   if (value == nullptr || ASN1_STRING_length(value) != 32)
-    return refused("its node key extension does not hold 32 bytes");
+    return cert_refused("its node key extension does not hold 32 bytes");
   std::copy(ASN1_STRING_get0_data(value), ASN1_STRING_get0_data(value) + 32, keys.agree.begin());
   // The self-signature binds the extension to the Ed25519 key.
   if (X509_verify(cert, key) != 1)
-    return refused("its self-signature does not verify");
+    return cert_refused("its self-signature does not verify");
   if (auto err = check_public_keys(keys))
-    return refused(err.what);
+    return cert_refused(err.what);
   return keys;
 }
 

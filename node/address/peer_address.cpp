@@ -28,12 +28,8 @@ constexpr uint8_t has_external = 4;
 constexpr uint8_t has_mapped = 8;
 constexpr uint8_t known_flags = has_nic | has_link_local | has_external | has_mapped;
 
-const char* family_name(family f) {
-  return f == family::v4 ? "IPv4" : "IPv6";
-}
-
 std::string route_name(size_t i, family f) {
-  return "route " + std::to_string(i) + " (" + family_name(f) + ")";
+  return "route " + std::to_string(i) + " (" + net::to_string(f) + ")";
 }
 
 // --- checks shared by encode and parse --------------------------------------
@@ -49,7 +45,7 @@ error check_route(const peer_route& r, const std::string& name) {
     return bad("an IPv6 route needs a global or a link-local address");
   if (r.nic) {
     if (r.nic->fam() != r.fam)
-      return bad("NIC address " + r.nic->to_string() + " is not " + family_name(r.fam));
+      return bad("NIC address " + r.nic->to_string() + " is not " + net::to_string(r.fam));
     auto scope = net::classify(*r.nic);
     if (scope == net::ip_scope::unspecified || scope == net::ip_scope::multicast
         || scope == net::ip_scope::broadcast || r.nic->is_v4_mapped())
@@ -357,10 +353,10 @@ net::error check(const peer_address& a) {
       return err;
     if (++per_family[r.fam == family::v4 ? 0 : 1] > max_routes_per_family)
       return {errc::invalid_argument, name + ": more than " + std::to_string(max_routes_per_family)
-                                        + " " + family_name(r.fam) + " routes"};
+                                        + " " + net::to_string(r.fam) + " routes"};
     if (!seen.emplace(r.interface, r.fam).second)
       return {errc::invalid_argument, name + ": interface " + std::to_string(r.interface)
-                                        + " has a " + family_name(r.fam) + " route already"};
+                                        + " has a " + net::to_string(r.fam) + " route already"};
   }
   if (a.channels.size() > max_signal_channels)
     return {errc::invalid_argument, "more than " + std::to_string(max_signal_channels)
@@ -450,7 +446,7 @@ std::string describe(const peer_address& a) {
   std::string out = "node " + a.id().to_string() + " (made at " + std::to_string(a.issued_ms)
                     + " ms)\n";
   for (const auto& r : a.routes) {
-    out += "  if" + std::to_string(r.interface) + " " + family_name(r.fam) + ":";
+    out += "  if" + std::to_string(r.interface) + " " + net::to_string(r.fam) + ":";
     if (r.nic)
       out += " nic " + r.nic->to_string() + "/" + std::to_string(r.prefix);
     if (r.link_local)

@@ -11,10 +11,6 @@ namespace {
 
 using net::family;
 
-const char* family_name(family f) {
-  return f == family::v4 ? "IPv4" : "IPv6";
-}
-
 bool same(const std::optional<net::ip_address>& x, const std::optional<net::ip_address>& y) {
   return x && y && *x == *y;
 }
@@ -235,7 +231,7 @@ const char* to_string(path_kind p) {
 }
 
 std::string attempt::to_string() const {
-  std::string out = std::string{node::to_string(how)} + " " + family_name(fam) + " "
+  std::string out = std::string{node::to_string(how)} + " " + net::to_string(fam) + " "
                     + node::to_string(path) + " if" + std::to_string(local_interface) + "->if"
                     + std::to_string(remote_interface);
   if (how == strategy::direct || (how == strategy::punch && target.port != 0))

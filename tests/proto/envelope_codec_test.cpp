@@ -12,14 +12,9 @@
 using namespace p2pd::wire;
 using namespace p2pd::wire::test;
 using p2pd::net::errc;
+using p2pd::test::error_of;
 
 namespace {
-
-/// The error of `r`, or no error when it holds a value.
-template <class T>
-p2pd::net::error error_of(const result<T>& r) {
-  return r ? p2pd::net::error{} : r.error();
-}
 
 bytes encode_ok(const body& b) {
   auto r = encode_body(b);

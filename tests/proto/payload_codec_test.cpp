@@ -14,13 +14,9 @@ using namespace p2pd::wire;
 using namespace p2pd::wire::test;
 using google::protobuf::util::MessageDifferencer;
 using p2pd::net::errc;
+using p2pd::test::error_of;
 
 namespace {
-
-template <class T>
-p2pd::net::error error_of(const result<T>& r) {
-  return r ? p2pd::net::error{} : r.error();
-}
 
 ip_endpoint v4(uint8_t last, uint32_t port) {
   ip_endpoint ep;

@@ -16,6 +16,7 @@
 using namespace p2pd::wire;
 namespace net = p2pd::net;
 using net::errc;
+using p2pd::test::error_of;
 
 namespace {
 
@@ -27,11 +28,6 @@ net::identity new_identity() {
   if (!r)
     throw std::runtime_error(to_string(r.error()));
   return std::move(*r);
-}
-
-template <class T>
-net::error error_of(const result<T>& r) {
-  return r ? net::error{} : r.error();
 }
 
 // Plain RFC 8032 Ed25519, no context: what identity::sign never produces.

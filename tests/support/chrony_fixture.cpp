@@ -16,7 +16,7 @@ namespace p2pd::test {
 namespace {
 
 // One NTP request to `to`; true if a valid answer comes within `wait_ms`.
-bool answers(const net::endpoint& to, int wait_ms) {
+bool ntp_answers(const net::endpoint& to, int wait_ms) {
   net::unique_fd fd{::socket(net::to_af(to.fam()), SOCK_DGRAM | SOCK_CLOEXEC, 0)};
   auto nonce = net::ntp_timestamp::random();
   auto req = net::encode_ntp(net::ntp_request(nonce));
@@ -85,7 +85,7 @@ std::unique_ptr<chrony_server> chrony_server::start(std::string& why) {
       why = "chronyd exited: " + s->log();
       return nullptr;
     }
-    if (answers(s->ep_, 100))
+    if (ntp_answers(s->ep_, 100))
       return s;
   }
   why = "chronyd did not answer within 10 s: " + s->log();

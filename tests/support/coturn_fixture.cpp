@@ -17,7 +17,7 @@ namespace {
 
 // One binding request to `to`; true if a success response comes within
 // `wait_ms`.
-bool answers(const net::endpoint& to, int wait_ms) {
+bool stun_answers(const net::endpoint& to, int wait_ms) {
   net::unique_fd fd{::socket(net::to_af(to.fam()), SOCK_DGRAM | SOCK_CLOEXEC, 0)};
   auto id = net::stun_txid::random();
   net::stun_builder b{net::stun_class::request, net::stun_method::binding, id};
@@ -153,8 +153,8 @@ bool coturn_server::launch(std::string& why) {
       why = "turnserver could not bind its ports (" + std::string{port_taken} + ")";
       return false;
     }
-    if (answers(primary(), 100) && answers(other_ip(), 100)
-        && (!opts_.ipv6 || answers(primary_v6(), 100)))
+    if (stun_answers(primary(), 100) && stun_answers(other_ip(), 100)
+        && (!opts_.ipv6 || stun_answers(primary_v6(), 100)))
       return true;
   }
   why = "turnserver did not answer within 10 s: " + log();

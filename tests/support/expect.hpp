@@ -64,6 +64,12 @@ net::errc error_code(const E& err) {
 
 namespace test {
 
+/// The error of `r`, or no error when it holds a value.
+template <class T>
+net::error error_of(const net::result<T>& r) {
+  return r ? net::error{} : r.error();
+}
+
 /// For ASSERT_OK / EXPECT_OK.
 template <class T>
 ::testing::AssertionResult check_ok(const char* text, const T& x) {

@@ -86,6 +86,11 @@ std::array<uint8_t, N> from_hex(const std::string& hex) {
   return out;
 }
 
+/// Whether `text` has `part` in it (for error messages and logs).
+inline bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
 /// The bytes of a text.
 inline std::vector<uint8_t> bytes_of(std::string_view text) {
   return {text.begin(), text.end()};

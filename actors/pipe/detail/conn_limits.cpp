@@ -17,11 +17,6 @@ namespace p2pd::actors {
 
 namespace {
 
-std::string ms_text(caf::timespan t) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count())
-         + " ms";
-}
-
 bool positive(caf::timespan t) {
   return t.count() > 0;
 }
@@ -110,7 +105,7 @@ bool pipe_state::shed_longest_idle() {
   std::string idle;
   if (oldest->second.rx_seq == oldest->second.swept_seq)
     idle = ", idle for at least "
-           + ms_text(std::chrono::duration_cast<caf::timespan>(self->clock().now()
+           + timeouts::ms_text(std::chrono::duration_cast<caf::timespan>(self->clock().now()
                                                                 - oldest->second.last_rx));
   ++stats.clients_shed;
   reset_conn(oldest->first,
@@ -153,13 +148,13 @@ void pipe_state::sweep() {
     if (positive(idle) && now - c.last_rx >= idle && !took_bytes(c, now))
       expired.emplace_back(h, make_error(errc::idle_timeout,
                                          c.peer.to_string() + " sent nothing and took nothing for "
-                                           + ms_text(idle) + " (idle_timeout); reset"));
+                                           + timeouts::ms_text(idle) + " (idle_timeout); reset"));
     else if (spec.framer && positive(deadline) && !c.partial.empty()
              && now - c.partial_since >= deadline)
       expired.emplace_back(
         h, make_error(errc::idle_timeout,
                       "a message from " + c.peer.to_string() + " was not whole within "
-                        + ms_text(deadline) + " (msg_deadline; " + std::to_string(c.partial.size())
+                        + timeouts::ms_text(deadline) + " (msg_deadline; " + std::to_string(c.partial.size())
                         + " bytes of it came); reset"));
   }
   for (auto& [h, reason] : expired) {

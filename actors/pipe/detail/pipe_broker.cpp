@@ -6,6 +6,7 @@
 #include "caf/io/middleman.hpp"
 #include "caf/io/system_messages.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/pipe/detail/pipe_open.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -25,10 +26,6 @@ caf::result<void> answer(pipe_broker_ptr self, caf::error err) {
   return caf::unit;
 }
 
-caf::timespan or_default(caf::timespan t, caf::timespan fallback) {
-  return t.count() > 0 ? t : fallback;
-}
-
 caf::result<pipe_msg> recv_from(pipe_broker_ptr self, uint64_t queue, caf::timespan t) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
@@ -37,7 +34,7 @@ caf::result<pipe_msg> recv_from(pipe_broker_ptr self, uint64_t queue, caf::times
     if (st.life.phase() == pipe_state::phase::closed)
       st.queues->expire(queue, wid, st.closed_error());
     else
-      self->delayed_send(self, or_default(t, st.spec.conf.recv_timeout),
+      self->delayed_send(self, timeouts::or_default(t, st.spec.conf.recv_timeout),
                          recv_tmo_atom::value, queue, wid);
   }
   return rp;

@@ -21,11 +21,6 @@ namespace {
 // first remote and the ones it rebound to, the oldest forgotten first.
 constexpr size_t max_peer_sources = 8;
 
-std::string ms_text(caf::timespan t) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count())
-         + " ms";
-}
-
 net::byte_view view_of(const bytes& b) {
   return {reinterpret_cast<const uint8_t*>(b.data()), b.size()};
 }
@@ -241,7 +236,7 @@ void window_over(punch_ptr self) {
     return;
   end_punch(self,
             make_error(errc::punch_failed, "no path agreed within the window of "
-                                             + ms_text(st.spec.window) + ": " + summary(self)),
+                                             + timeouts::ms_text(st.spec.window) + ": " + summary(self)),
             true);
 }
 
@@ -315,7 +310,7 @@ void tick(punch_ptr self) {
   if (now - st.last_rx >= st.spec.idle_timeout)
     return end_punch(self,
                      make_error(errc::idle_timeout, "no authentic datagram from the peer for "
-                                                      + ms_text(now - st.last_rx)),
+                                                      + timeouts::ms_text(now - st.last_rx)),
                      true);
   if (now - st.last_tx >= st.spec.keepalive)
     if (auto k = st.session->keepalive())

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
+
+#include "p2pd/net/error.hpp"
 
 namespace p2pd::net::portmap_detail {
 
@@ -39,6 +42,11 @@ inline std::string strf(const char* fmt, ...) {
   int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
   return n < 0 ? std::string() : std::string(buf, std::min<size_t>(n, sizeof(buf) - 1));
+}
+
+/// A reply that cannot be decoded.
+inline error malformed(std::string what) {
+  return error{errc::malformed, std::move(what)};
 }
 
 } // namespace p2pd::net::portmap_detail

@@ -7,15 +7,12 @@
 #include "support/lock_holder.hpp"
 #include "support/netns.hpp"
 #include "p2pd/net/sock/port_lock.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 bool no_listeners(p2pd::daemon_handle& d) {
   auto ls = d.listeners();

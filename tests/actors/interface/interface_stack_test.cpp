@@ -20,7 +20,7 @@ using namespace p2pd::test;
 
 namespace {
 
-const auto v4 = net::family::v4;
+const auto fam_v4 = net::family::v4;
 const uint32_t sim_index = 4242;
 
 // "sim0" with 10.254.0.7; sockets bound there are bound on 127.0.0.1.
@@ -70,14 +70,14 @@ TEST(InterfaceStack, EveryProbeSocketIsAPipeOfTheStack) {
   auto& s = li->state;
   EXPECT_EQ(s.name, "sim0");
   EXPECT_EQ(s.index, sim_index);
-  auto* r = s.route(v4);
+  auto* r = s.route(fam_v4);
   ASSERT_NE(r, nullptr) << s.to_string();
   EXPECT_TRUE(r->has_nic_ip(ip("10.254.0.7"))) << s.to_string();
   // The servers saw the stack's socket (on loopback), not one on 10.254.0.7,
   // which the host could not have bound.
   ASSERT_EQ(r->ext_ips.size(), 1u) << s.to_string();
   EXPECT_EQ(r->ext_ips[0].network(), ip("127.0.0.1"));
-  EXPECT_EQ(s.nat(v4).nat, net::nat_type::open_internet) << s.to_string();
+  EXPECT_EQ(s.nat(fam_v4).nat, net::nat_type::open_internet) << s.to_string();
   // One socket for the external address, one for the NAT tests, one per
   // delta sample: all asked of the stack, all on the NIC it reported.
   auto specs = stack->specs();

@@ -3,6 +3,7 @@
 // saying why (or goes on without the server).
 #include <cstdlib>
 
+#include "net/ntp/ntp_units.hpp"
 #include "support/expect.hpp"
 
 #include "actors/ntp/ntp_responder.hpp"
@@ -11,10 +12,9 @@
 
 using namespace p2pd;
 using namespace p2pd::test;
+using p2pd::test::ntp_units::ms;
 
 namespace {
-
-constexpr int64_t ms = 1'000'000;
 
 class NtpClockBadInput : public ::testing::Test {
 protected:

@@ -3,6 +3,7 @@
 // outliers, the periodic measurement, the facade.
 #include <cstdlib>
 
+#include "net/ntp/ntp_units.hpp"
 #include "support/chrony_fixture.hpp"
 #include "support/expect.hpp"
 
@@ -12,10 +13,9 @@
 
 using namespace p2pd;
 using namespace p2pd::test;
+using p2pd::test::ntp_units::ms;
 
 namespace {
-
-constexpr int64_t ms = 1'000'000;
 
 // Tests on loopback: answers come in microseconds, so short waits and no
 // spacing; the server answers every request (no RATE to fear).

@@ -6,17 +6,12 @@
 #include "support/values.hpp"
 
 #include "p2pd/net/util/length_prefix.hpp"
+#include "actors/pipe/node_tls.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
 
 namespace {
-
-std::shared_ptr<net::tls_context> node_ctx(const net::identity& me, bool server) {
-  auto ctx = net::tls_context::make_node(me, server);
-  EXPECT_OK(ctx);
-  return ctx ? *ctx : nullptr;
-}
 
 class PipeNodeTls : public ::testing::Test {
 protected:

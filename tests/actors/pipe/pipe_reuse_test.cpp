@@ -6,6 +6,7 @@
 #include "support/pipes.hpp"
 #include "support/sockets.hpp"
 #include "support/values.hpp"
+#include "actors/pipe/node_tls.hpp"
 
 #include "actors/pipe/syn_sink.hpp"
 
@@ -26,12 +27,6 @@ pipe_spec bound_client(const endpoint& from, const endpoint& to) {
   spec.conf = reuse();
   spec.conf.con_timeout = std::chrono::seconds(10);
   return spec;
-}
-
-std::shared_ptr<net::tls_context> node_ctx(const net::identity& me, bool server) {
-  auto ctx = net::tls_context::make_node(me, server);
-  EXPECT_OK(ctx);
-  return ctx ? *ctx : nullptr;
 }
 
 struct open_pair {

@@ -10,17 +10,12 @@
 #include "support/values.hpp"
 
 #include "p2pd/net/tls/tls.hpp"
+#include "actors/pipe/node_tls.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
 
 namespace {
-
-std::shared_ptr<net::tls_context> node_ctx(const net::identity& me, bool server) {
-  auto ctx = net::tls_context::make_node(me, server);
-  EXPECT_OK(ctx);
-  return ctx ? *ctx : nullptr;
-}
 
 // Runs a TLS handshake over a plain blocking socket (a peer outside the
 // pipe): "" once done, else why not. Reads are bounded by set_timeouts.

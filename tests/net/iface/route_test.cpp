@@ -17,7 +17,7 @@ using p2pd::test::sh;
 
 namespace {
 
-interface_info eth0(std::vector<interface_addr> addrs) {
+interface_info eth0_info(std::vector<interface_addr> addrs) {
   interface_info i;
   i.name = "eth0";
   i.index = 3;
@@ -36,7 +36,7 @@ std::vector<ip_range> singles(std::initializer_list<const char*> xs) {
 } // namespace
 
 TEST(route, private_addresses_share_one_route) {
-  auto routes = routes_for(eth0({addr("192.168.1.5", 24), addr("10.0.0.7", 8),
+  auto routes = routes_for(eth0_info({addr("192.168.1.5", 24), addr("10.0.0.7", 8),
                                  addr("100.64.1.1", 10)}),
                            family::v4);
   ASSERT_EQ(routes.size(), 1u);
@@ -50,7 +50,7 @@ TEST(route, private_addresses_share_one_route) {
 }
 
 TEST(route, each_public_address_is_a_route_of_its_own) {
-  auto routes = routes_for(eth0({addr("8.8.8.8", 24), addr("192.168.1.5", 24),
+  auto routes = routes_for(eth0_info({addr("8.8.8.8", 24), addr("192.168.1.5", 24),
                                  addr("1.1.1.1", 24), addr("10.0.0.1", 8)}),
                            family::v4);
   ASSERT_EQ(routes.size(), 3u);
@@ -60,14 +60,14 @@ TEST(route, each_public_address_is_a_route_of_its_own) {
 }
 
 TEST(route, nic_addresses_are_single_hosts_whatever_their_prefix) {
-  auto routes = routes_for(eth0({addr("192.168.1.0", 24)}), family::v4);
+  auto routes = routes_for(eth0_info({addr("192.168.1.0", 24)}), family::v4);
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_TRUE(routes[0].nic_ips[0].is_single());
   EXPECT_EQ(routes[0].nic(), ip("192.168.1.0"));
 }
 
 TEST(route, only_addresses_of_the_family_count) {
-  auto nic = eth0({addr("192.168.1.5", 24), addr("2001:db8::5", 64)});
+  auto nic = eth0_info({addr("192.168.1.5", 24), addr("2001:db8::5", 64)});
   auto v4 = routes_for(nic, family::v4);
   ASSERT_EQ(v4.size(), 1u);
   EXPECT_EQ(v4[0].nic_ips, singles({"192.168.1.5"}));
@@ -78,7 +78,7 @@ TEST(route, only_addresses_of_the_family_count) {
 }
 
 TEST(route, ipv6_link_locals_are_kept_apart_in_every_ipv6_route) {
-  auto routes = routes_for(eth0({addr("fe80::1", 64), addr("2402:1f00:8101:83f::1", 64),
+  auto routes = routes_for(eth0_info({addr("fe80::1", 64), addr("2402:1f00:8101:83f::1", 64),
                                  addr("fd00::2", 64), addr("fe80::2", 64)}),
                            family::v6);
   ASSERT_EQ(routes.size(), 2u);
@@ -91,29 +91,29 @@ TEST(route, ipv6_link_locals_are_kept_apart_in_every_ipv6_route) {
 }
 
 TEST(route, a_unique_local_address_is_a_nic_address_not_a_link_local) {
-  auto routes = routes_for(eth0({addr("fd12:3456:789a:1::1", 64)}), family::v6);
+  auto routes = routes_for(eth0_info({addr("fd12:3456:789a:1::1", 64)}), family::v6);
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes[0].nic(), ip("fd12:3456:789a:1::1"));
   EXPECT_TRUE(routes[0].link_locals.empty());
 }
 
 TEST(route, ipv4_link_local_joins_the_private_route) {
-  auto routes = routes_for(eth0({addr("169.254.3.4", 16), addr("10.0.0.1", 8)}), family::v4);
+  auto routes = routes_for(eth0_info({addr("169.254.3.4", 16), addr("10.0.0.1", 8)}), family::v4);
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes[0].nic_ips, singles({"169.254.3.4", "10.0.0.1"}));
 }
 
 TEST(route, link_locals_alone_make_a_route_without_nic_addresses) {
   // Hosts cabled together, or a LAN without a router: reachable on the link.
-  auto routes = routes_for(eth0({addr("fe80::1", 64)}), family::v6);
+  auto routes = routes_for(eth0_info({addr("fe80::1", 64)}), family::v6);
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_FALSE(routes[0].nic());
   EXPECT_EQ(routes[0].link_local(), ip("fe80::1").with_scope(3));
 }
 
 TEST(route, an_interface_without_the_family_has_no_route) {
-  EXPECT_TRUE(routes_for(eth0({addr("10.0.0.1", 8)}), family::v6).empty());
-  EXPECT_TRUE(routes_for(eth0({}), family::v4).empty());
+  EXPECT_TRUE(routes_for(eth0_info({addr("10.0.0.1", 8)}), family::v6).empty());
+  EXPECT_TRUE(routes_for(eth0_info({}), family::v4).empty());
 }
 
 TEST(route, addresses_not_usable_yet_are_left_out) {
@@ -121,13 +121,13 @@ TEST(route, addresses_not_usable_yet_are_left_out) {
   tentative.tentative = true;
   auto failed = addr("2001:db8::8", 64);
   failed.dad_failed = true;
-  auto routes = routes_for(eth0({tentative, failed, addr("2001:db8::9", 64)}), family::v6);
+  auto routes = routes_for(eth0_info({tentative, failed, addr("2001:db8::9", 64)}), family::v6);
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes[0].nic_ips, singles({"2001:db8::9"}));
 }
 
 TEST(route, loopback_addresses_form_the_private_route_of_lo) {
-  auto lo = eth0({addr("127.0.0.1", 8)});
+  auto lo = eth0_info({addr("127.0.0.1", 8)});
   lo.name = "lo";
   auto routes = routes_for(lo, family::v4);
   ASSERT_EQ(routes.size(), 1u);
@@ -166,7 +166,7 @@ TEST(route, has_link_local_accepts_no_scope_or_our_own) {
 }
 
 TEST(route, to_string_lists_all_addresses) {
-  auto routes = routes_for(eth0({addr("fe80::1", 64), addr("2001:db8::5", 64)}), family::v6);
+  auto routes = routes_for(eth0_info({addr("fe80::1", 64), addr("2001:db8::5", 64)}), family::v6);
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes[0].to_string(), "eth0 IPv6 nic [2001:db8::5] ext [] link-local [fe80::1%3]");
 }
@@ -204,18 +204,18 @@ TEST(route, routes_of_a_real_interface_with_global_ipv6_and_link_local) {
 }
 
 TEST(route, the_any_address_is_refused_as_external) {
-  auto r = routes_for(eth0({addr("192.168.1.5", 24)}), family::v4).at(0);
+  auto r = routes_for(eth0_info({addr("192.168.1.5", 24)}), family::v4).at(0);
   auto err = r.add_ext(ip("0.0.0.0"));
   EXPECT_EQ(err.code, errc::invalid_argument);
   EXPECT_NE(err.what.find("any-address"), std::string::npos) << err.what;
   EXPECT_TRUE(r.ext_ips.empty());
-  auto r6 = routes_for(eth0({addr("fd00::5", 64)}), family::v6).at(0);
+  auto r6 = routes_for(eth0_info({addr("fd00::5", 64)}), family::v6).at(0);
   EXPECT_EQ(r6.add_ext(ip("::")).code, errc::invalid_argument);
   EXPECT_TRUE(r6.ext_ips.empty());
 }
 
 TEST(route, multicast_broadcast_and_the_other_family_are_refused_as_external) {
-  auto r = routes_for(eth0({addr("192.168.1.5", 24)}), family::v4).at(0);
+  auto r = routes_for(eth0_info({addr("192.168.1.5", 24)}), family::v4).at(0);
   EXPECT_EQ(r.add_ext(ip("224.0.0.1")).code, errc::invalid_argument);
   EXPECT_EQ(r.add_ext(ip("255.255.255.255")).code, errc::invalid_argument);
   EXPECT_EQ(r.add_ext(ip("2001:db8::1")).code, errc::invalid_argument);
@@ -223,7 +223,7 @@ TEST(route, multicast_broadcast_and_the_other_family_are_refused_as_external) {
 }
 
 TEST(route, an_external_address_is_added_once) {
-  auto r = routes_for(eth0({addr("192.168.1.5", 24)}), family::v4).at(0);
+  auto r = routes_for(eth0_info({addr("192.168.1.5", 24)}), family::v4).at(0);
   EXPECT_FALSE(r.add_ext(ip("203.0.113.7")));
   EXPECT_FALSE(r.add_ext(ip("203.0.113.7")));
   EXPECT_EQ(r.ext_ips, singles({"203.0.113.7"}));
@@ -231,7 +231,7 @@ TEST(route, an_external_address_is_added_once) {
 }
 
 TEST(route, routes_are_equal_when_every_field_is) {
-  auto nic = eth0({addr("192.168.1.5", 24)});
+  auto nic = eth0_info({addr("192.168.1.5", 24)});
   auto a = routes_for(nic, family::v4).at(0);
   auto b = routes_for(nic, family::v4).at(0);
   EXPECT_EQ(a, b);
@@ -244,7 +244,7 @@ TEST(route, routes_are_equal_when_every_field_is) {
 }
 
 TEST(route, routes_work_as_keys_of_a_hash_set) {
-  auto nic = eth0({addr("8.8.8.8", 24), addr("192.168.1.5", 24)});
+  auto nic = eth0_info({addr("8.8.8.8", 24), addr("192.168.1.5", 24)});
   auto routes = routes_for(nic, family::v4);
   ASSERT_EQ(routes.size(), 2u);
   std::unordered_set<route> set(routes.begin(), routes.end());
@@ -255,7 +255,7 @@ TEST(route, routes_work_as_keys_of_a_hash_set) {
 TEST(route, an_ipv4_mapped_address_is_refused_as_the_external_address_of_an_ipv6_route) {
   // ::ffff:a.b.c.d is how a dual-stack socket names an IPv4 peer; no packet
   // of an IPv6 route comes from one, so a server naming it is wrong.
-  auto r6 = routes_for(eth0({addr("fd00::5", 64)}), family::v6).at(0);
+  auto r6 = routes_for(eth0_info({addr("fd00::5", 64)}), family::v6).at(0);
   auto err = r6.add_ext(ip("::ffff:203.0.113.7"));
   EXPECT_EQ(err.code, errc::invalid_argument);
   EXPECT_NE(err.what.find("203.0.113.7"), std::string::npos) << err.what;

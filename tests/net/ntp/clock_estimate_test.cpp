@@ -1,16 +1,15 @@
 // The estimator: least delay per server, outliers by MAD, weighted mean.
 #include <gtest/gtest.h>
 
+#include "net/ntp/ntp_units.hpp"
 #include "support/expect.hpp"
 
 #include "p2pd/net/ntp/clock_estimate.hpp"
 
 using namespace p2pd::net;
+using namespace p2pd::test::ntp_units;
 
 namespace {
-
-constexpr int64_t us = 1'000;
-constexpr int64_t ms = 1'000'000;
 
 ntp_sample sample(int64_t offset, int64_t delay, int64_t root = 0) {
   ntp_sample x;

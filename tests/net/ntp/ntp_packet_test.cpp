@@ -52,7 +52,7 @@ result<ntp_packet> reply(const std::vector<uint8_t>& bytes, ntp_reject& why,
   return decode_ntp_reply(bytes.data(), bytes.size(), sent, &why);
 }
 
-void expect_refused(const ntp_packet& x, ntp_reject reason, errc code, const std::string& text) {
+void expect_packet_refused(const ntp_packet& x, ntp_reject reason, errc code, const std::string& text) {
   ntp_reject why{};
   auto r = reply(wire(x), why);
   ASSERT_FALSE(r) << "accepted, expected " << to_string(reason);
@@ -155,7 +155,7 @@ TEST(NtpPacket, VersionThatDoesNotExistIsRefused) {
 TEST(NtpPacket, OldVersionAnswerIsRefused) {
   auto x = good_reply();
   x.version = 2;
-  expect_refused(x, ntp_reject::bad_version, errc::malformed, "version 2");
+  expect_packet_refused(x, ntp_reject::bad_version, errc::malformed, "version 2");
   x.version = 3; // RFC 1305 servers answer version 3: the same format
   ntp_reject why{};
   EXPECT_OK(reply(wire(x), why));
@@ -164,11 +164,11 @@ TEST(NtpPacket, OldVersionAnswerIsRefused) {
 TEST(NtpPacket, AnswerThatIsNotModeServerIsRefused) {
   auto x = good_reply();
   x.mode = ntp_mode::client; // our own request reflected
-  expect_refused(x, ntp_reject::bad_mode, errc::malformed, "mode client (3), not server");
+  expect_packet_refused(x, ntp_reject::bad_mode, errc::malformed, "mode client (3), not server");
   x.mode = ntp_mode::broadcast;
-  expect_refused(x, ntp_reject::bad_mode, errc::malformed, "mode broadcast (5)");
+  expect_packet_refused(x, ntp_reject::bad_mode, errc::malformed, "mode broadcast (5)");
   x.mode = ntp_mode::symmetric_passive;
-  expect_refused(x, ntp_reject::bad_mode, errc::malformed, "symmetric passive");
+  expect_packet_refused(x, ntp_reject::bad_mode, errc::malformed, "symmetric passive");
 }
 
 TEST(NtpPacket, KissOfDeathIsRefusedWithItsCode) {
@@ -176,13 +176,13 @@ TEST(NtpPacket, KissOfDeathIsRefusedWithItsCode) {
   x.stratum = 0;
   x.leap = ntp_leap::unsynchronised; // as servers send them
   x.reference_id = 0x52415445;       // "RATE"
-  expect_refused(x, ntp_reject::kiss_of_death, errc::server_refused,
+  expect_packet_refused(x, ntp_reject::kiss_of_death, errc::server_refused,
                  "kiss-o'-death RATE (stratum 0): rate exceeded");
   x.reference_id = 0x44454e59; // "DENY"
-  expect_refused(x, ntp_reject::kiss_of_death, errc::server_refused,
+  expect_packet_refused(x, ntp_reject::kiss_of_death, errc::server_refused,
                  "kiss-o'-death DENY (stratum 0): access denied");
   x.reference_id = 0x52535452; // "RSTR"
-  expect_refused(x, ntp_reject::kiss_of_death, errc::server_refused, "RSTR");
+  expect_packet_refused(x, ntp_reject::kiss_of_death, errc::server_refused, "RSTR");
   EXPECT_EQ(x.kiss_code(), "RSTR");
 }
 
@@ -190,36 +190,36 @@ TEST(NtpPacket, StratumZeroWithoutACodeIsRefused) {
   auto x = good_reply();
   x.stratum = 0;
   x.reference_id = 0;
-  expect_refused(x, ntp_reject::kiss_of_death, errc::server_refused,
+  expect_packet_refused(x, ntp_reject::kiss_of_death, errc::server_refused,
                  "kiss-o'-death 0x00000000 (stratum 0)");
 }
 
 TEST(NtpPacket, LeapIndicatorThreeMeansUnsynchronised) {
   auto x = good_reply();
   x.leap = ntp_leap::unsynchronised;
-  expect_refused(x, ntp_reject::unsynchronised, errc::server_refused,
+  expect_packet_refused(x, ntp_reject::unsynchronised, errc::server_refused,
                  "not synchronised (leap indicator 3, stratum 2)");
 }
 
 TEST(NtpPacket, StratumSixteenMeansUnsynchronised) {
   auto x = good_reply();
   x.stratum = 16;
-  expect_refused(x, ntp_reject::unsynchronised, errc::server_refused, "stratum 16");
+  expect_packet_refused(x, ntp_reject::unsynchronised, errc::server_refused, "stratum 16");
 }
 
 TEST(NtpPacket, ReservedStratumIsRefused) {
   auto x = good_reply();
   x.stratum = 17;
-  expect_refused(x, ntp_reject::bad_stratum, errc::malformed, "reserved stratum 17");
+  expect_packet_refused(x, ntp_reject::bad_stratum, errc::malformed, "reserved stratum 17");
 }
 
 TEST(NtpPacket, OriginOtherThanOurNonceIsRefused) {
   auto x = good_reply();
   x.origin = ntp_timestamp{nonce.raw + 1};
-  expect_refused(x, ntp_reject::origin_mismatch, errc::not_for_us,
+  expect_packet_refused(x, ntp_reject::origin_mismatch, errc::not_for_us,
                  "not the transmit timestamp we sent");
   x.origin = ntp_timestamp{};
-  expect_refused(x, ntp_reject::origin_mismatch, errc::not_for_us, "late or spoofed");
+  expect_packet_refused(x, ntp_reject::origin_mismatch, errc::not_for_us, "late or spoofed");
 }
 
 TEST(NtpPacket, SpoofedKissOfDeathIsAnOriginMismatchFirst) {
@@ -228,22 +228,22 @@ TEST(NtpPacket, SpoofedKissOfDeathIsAnOriginMismatchFirst) {
   x.stratum = 0;
   x.reference_id = 0x44454e59; // "DENY"
   x.origin = ntp_timestamp{42};
-  expect_refused(x, ntp_reject::origin_mismatch, errc::not_for_us, "origin");
+  expect_packet_refused(x, ntp_reject::origin_mismatch, errc::not_for_us, "origin");
 }
 
 TEST(NtpPacket, ZeroTransmitOrReceiveTimestampIsRefused) {
   auto x = good_reply();
   x.transmit = ntp_timestamp{};
-  expect_refused(x, ntp_reject::zero_timestamp, errc::malformed, "without a transmit timestamp");
+  expect_packet_refused(x, ntp_reject::zero_timestamp, errc::malformed, "without a transmit timestamp");
   x = good_reply();
   x.receive = ntp_timestamp{};
-  expect_refused(x, ntp_reject::zero_timestamp, errc::malformed, "without a receive timestamp");
+  expect_packet_refused(x, ntp_reject::zero_timestamp, errc::malformed, "without a receive timestamp");
 }
 
 TEST(NtpPacket, AnswerSentBeforeTheRequestCameIsRefused) {
   auto x = good_reply();
   std::swap(x.receive, x.transmit);
-  expect_refused(x, ntp_reject::bad_timestamps, errc::malformed,
+  expect_packet_refused(x, ntp_reject::bad_timestamps, errc::malformed,
                  "sent 15259 ns before the request was received");
 }
 

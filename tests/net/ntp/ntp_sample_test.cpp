@@ -2,18 +2,15 @@
 // against values worked out by hand, to the nanosecond.
 #include <gtest/gtest.h>
 
+#include "net/ntp/ntp_units.hpp"
 #include "support/expect.hpp"
 
 #include "p2pd/net/ntp/ntp_sample.hpp"
 
 using namespace p2pd::net;
+using namespace p2pd::test::ntp_units;
 
 namespace {
-
-constexpr int64_t us = 1'000;
-constexpr int64_t ms = 1'000'000;
-constexpr int64_t s = 1'000'000'000;
-constexpr int64_t era1_unix_s = 2'085'978'496;
 
 // An exchange with a server whose clock is `offset` ahead of ours: the
 // request travels `out`, the server holds it `hold`, the answer travels

@@ -3,15 +3,10 @@
 
 #include "p2pd/net/ntp/ntp_time.hpp"
 
+#include "net/ntp/ntp_units.hpp"
+
 using namespace p2pd::net;
-
-namespace {
-
-constexpr int64_t s = 1'000'000'000;
-/// 2036-02-07 06:28:16 UTC: NTP seconds wrap from era 0 to era 1.
-constexpr int64_t era1_unix_s = 2'085'978'496;
-
-} // namespace
+using namespace p2pd::test::ntp_units;
 
 TEST(NtpTime, UnixEpochIsSecond2208988800OfEraZero) {
   auto t = ntp_timestamp::from_unix_ns(0);

@@ -16,7 +16,7 @@ namespace {
 
 using bytes = std::vector<uint8_t>;
 
-const pcp_nonce nonce{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+const pcp_nonce client_nonce{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 
 ip_address ip(const char* text) {
   return *ip_address::parse(text);
@@ -44,19 +44,19 @@ pcp_request map_request() {
   pcp_request req;
   req.lifetime = 7200;
   req.client_ip = ip("192.168.1.2");
-  req.map = pcp_map{nonce, pcp_protocol::udp, 5000, 5000, ip_address{}};
+  req.map = pcp_map{client_nonce, pcp_protocol::udp, 5000, 5000, ip_address{}};
   return req;
 }
 
-pcp_response map_answer() {
+pcp_response pcp_map_answer() {
   pcp_response x;
   x.lifetime = 7200;
   x.epoch = 3600;
-  x.map = pcp_map{nonce, pcp_protocol::udp, 5000, 40000, ip("203.0.113.1")};
+  x.map = pcp_map{client_nonce, pcp_protocol::udp, 5000, 40000, ip("203.0.113.1")};
   return x;
 }
 
-bytes wire(const pcp_response& x) {
+bytes pcp_wire(const pcp_response& x) {
   return *encode_pcp_response(x);
 }
 
@@ -155,7 +155,7 @@ TEST(Pcp, MapRequestHelperDrawsAFreshNonce) {
 }
 
 TEST(Pcp, MapResponseWithOurNonceRoundTrips) {
-  auto r = decode_pcp_response(wire(map_answer()), {pcp_opcode::map, nonce});
+  auto r = decode_pcp_response(pcp_wire(pcp_map_answer()), {pcp_opcode::map, client_nonce});
   ASSERT_OK(r);
   EXPECT_TRUE(r->ok());
   EXPECT_EQ(r->lifetime, 7200u);
@@ -169,9 +169,9 @@ TEST(Pcp, MapResponseWithOurNonceRoundTrips) {
 }
 
 TEST(Pcp, Ipv6ExternalAddressRoundTrips) {
-  auto x = map_answer();
+  auto x = pcp_map_answer();
   x.map->external_ip = ip("2001:db8::77");
-  auto r = decode_pcp_response(wire(x));
+  auto r = decode_pcp_response(pcp_wire(x));
   ASSERT_OK(r);
   EXPECT_EQ(r->map->external_ip, ip("2001:db8::77"));
 }
@@ -180,7 +180,7 @@ TEST(Pcp, AnnounceResponseRoundTrips) {
   pcp_response x;
   x.opcode = pcp_opcode::announce;
   x.epoch = 12;
-  auto r = decode_pcp_response(wire(x), {pcp_opcode::announce, std::nullopt});
+  auto r = decode_pcp_response(pcp_wire(x), {pcp_opcode::announce, std::nullopt});
   ASSERT_OK(r);
   EXPECT_EQ(r->opcode, pcp_opcode::announce);
   EXPECT_EQ(r->epoch, 12u);
@@ -188,37 +188,37 @@ TEST(Pcp, AnnounceResponseRoundTrips) {
 }
 
 TEST(Pcp, ResponseOptionsAreDecodedAndSkipped) {
-  auto x = map_answer();
+  auto x = pcp_map_answer();
   x.options.push_back({200, {1, 2, 3}});
   x.options.push_back({pcp_option_code::third_party, bytes(16, 7)});
-  auto r = decode_pcp_response(wire(x), {pcp_opcode::map, nonce});
+  auto r = decode_pcp_response(pcp_wire(x), {pcp_opcode::map, client_nonce});
   ASSERT_OK(r);
   EXPECT_EQ(r->options, x.options);
   EXPECT_EQ(r->map->external_port, 40000);
 }
 
 TEST(Pcp, OptionRunningPastTheEndIsRefused) {
-  auto x = map_answer();
+  auto x = pcp_map_answer();
   x.options.push_back({200, {1, 2, 3, 4}});
-  auto b = wire(x);
+  auto b = pcp_wire(x);
   b[60 + 3] = 5; // length 5: one byte more than there is
   expect_refused(b, errc::malformed, "option 200 at offset 60 has length 5");
 }
 
 TEST(Pcp, ResponseShorterThanTheHeaderIsRefused) {
-  auto b = wire(map_answer());
+  auto b = pcp_wire(pcp_map_answer());
   b.resize(20);
   expect_refused(b, errc::malformed, "20 bytes is shorter than the 24-byte header");
 }
 
 TEST(Pcp, ResponseOver1100BytesIsRefused) {
-  auto b = wire(map_answer());
+  auto b = pcp_wire(pcp_map_answer());
   b.resize(1104, 0);
   expect_refused(b, errc::message_too_large, "1104 bytes");
 }
 
 TEST(Pcp, ResponseNotAMultipleOfFourIsRefused) {
-  auto b = wire(map_answer());
+  auto b = pcp_wire(pcp_map_answer());
   b.resize(62, 0);
   expect_refused(b, errc::malformed, "not a multiple of 4");
 }
@@ -229,7 +229,7 @@ TEST(Pcp, NatPmpAnswerTellsTheClientToFallBack) {
 }
 
 TEST(Pcp, VersionOtherThanTwoIsRefused) {
-  auto b = wire(map_answer());
+  auto b = pcp_wire(pcp_map_answer());
   b[0] = 1;
   expect_refused(b, errc::malformed, "version 1 at offset 0");
 }
@@ -241,28 +241,28 @@ TEST(Pcp, RequestIsRefusedAsNotAResponse) {
 TEST(Pcp, ResponseToAnotherOpcodeIsNotForUs) {
   pcp_response x;
   x.opcode = pcp_opcode::announce;
-  expect_refused(wire(x), errc::not_for_us, "opcode 0 (ANNOUNCE), not the MAP asked",
+  expect_refused(pcp_wire(x), errc::not_for_us, "opcode 0 (ANNOUNCE), not the MAP asked",
                  {pcp_opcode::map, std::nullopt});
 }
 
 TEST(Pcp, MapResponseWithAnotherNonceIsNotForUs) {
-  auto other = nonce;
+  auto other = client_nonce;
   other[11] ^= 1;
-  expect_refused(wire(map_answer()), errc::not_for_us, "nonce 0102030405060708090a0b0c",
+  expect_refused(pcp_wire(pcp_map_answer()), errc::not_for_us, "nonce 0102030405060708090a0b0c",
                  {pcp_opcode::map, other});
 }
 
 TEST(Pcp, MapSuccessWithoutMapDataIsRefused) {
-  auto x = map_answer();
+  auto x = pcp_map_answer();
   x.map.reset();
-  expect_refused(wire(x), errc::malformed, "0 bytes of opcode data at offset 24");
+  expect_refused(pcp_wire(x), errc::malformed, "0 bytes of opcode data at offset 24");
 }
 
 TEST(Pcp, ErrorResponseWithoutMapDataDecodes) {
   pcp_response x;
   x.result = pcp_result::not_authorized;
   x.lifetime = 30;
-  auto r = decode_pcp_response(wire(x), {pcp_opcode::map, nonce});
+  auto r = decode_pcp_response(pcp_wire(x), {pcp_opcode::map, client_nonce});
   ASSERT_OK(r);
   EXPECT_EQ(r->result, pcp_result::not_authorized);
   EXPECT_EQ(r->lifetime, 30u);
@@ -270,7 +270,7 @@ TEST(Pcp, ErrorResponseWithoutMapDataDecodes) {
 }
 
 TEST(Pcp, PeerResponseIsRefusedAsNotReadHere) {
-  auto b = wire(map_answer());
+  auto b = pcp_wire(pcp_map_answer());
   b[1] = 0x80 | 2;
   expect_refused(b, errc::malformed, "opcode 2 (PEER) at offset 1");
 }

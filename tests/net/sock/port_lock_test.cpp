@@ -24,6 +24,7 @@ using namespace p2pd::net;
 using p2pd::test::exited_cleanly;
 using p2pd::test::forked_child;
 using p2pd::test::ip;
+using p2pd::test::contains;
 using p2pd::test::lock_holder;
 using p2pd::test::mode_of;
 using p2pd::test::read_file;
@@ -31,10 +32,6 @@ using p2pd::test::status_text;
 using p2pd::test::temp_dir;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // Every test works in a fresh directory under /tmp, never in the real ~/.p2pd.
 // dir_ does not exist yet: the first lock makes it (and some tests check that

@@ -24,10 +24,12 @@
 #include "support/temp_dir.hpp"
 #include "support/tls_certs.hpp"
 #include "p2pd/net/sock/socket.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
 using p2pd::test::cert_pair;
 using p2pd::test::child_process;
+using p2pd::test::contains;
 using p2pd::test::have_program;
 using p2pd::test::read_file;
 using p2pd::test::temp_dir;
@@ -133,10 +135,6 @@ tls_link connect(tls_session client, tls_session server) {
 
 std::string text(const std::vector<char>& bytes) {
   return std::string(bytes.begin(), bytes.end());
-}
-
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 void expect_connected(const tls_link& link) {

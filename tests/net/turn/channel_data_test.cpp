@@ -4,16 +4,10 @@
 
 #include "support/expect.hpp"
 #include "support/printers.hpp"
+#include "support/values.hpp"
 
 using namespace p2pd::net;
-
-namespace {
-
-std::vector<uint8_t> bytes_of(std::string_view s) {
-  return {s.begin(), s.end()};
-}
-
-} // namespace
+using p2pd::test::bytes_of;
 
 TEST(ChannelData, EncodesHeaderAndDataWithoutPaddingOverUdp) {
   auto d = bytes_of("hello");

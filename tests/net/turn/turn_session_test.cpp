@@ -9,6 +9,7 @@
 
 using namespace p2pd::net;
 using namespace std::chrono_literals;
+using p2pd::test::bytes_of;
 using p2pd::test::ep;
 
 namespace {
@@ -28,10 +29,6 @@ protected:
     return out;
   }
 };
-
-std::vector<uint8_t> bytes_of(std::string_view x) {
-  return {x.begin(), x.end()};
-}
 
 } // namespace
 

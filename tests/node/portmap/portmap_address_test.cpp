@@ -67,7 +67,7 @@ protected:
   peer_address addr;
 };
 
-local_view me_with(std::vector<peer_route> routes) {
+local_view me_routed(std::vector<peer_route> routes) {
   peer_address a;
   a.routes = std::move(routes);
   a.channels = {{channel_kind::hub, "hub"}};
@@ -75,10 +75,10 @@ local_view me_with(std::vector<peer_route> routes) {
 }
 
 peer_address peer_with(std::vector<peer_route> routes) {
-  return me_with(std::move(routes)).self;
+  return me_routed(std::move(routes)).self;
 }
 
-std::vector<std::string> describe(const std::vector<attempt>& plan) {
+std::vector<std::string> describe_plan(const std::vector<attempt>& plan) {
   std::vector<std::string> out;
   for (auto& a : plan)
     out.push_back(a.to_string());
@@ -157,35 +157,35 @@ TEST(PortmapLocalAddress, TheMappingGoesToItsInterfacesIpv4Route) {
 }
 
 TEST(PortmapPlan, APeersMappingIsTriedBeforeItsExternalAddress) {
-  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto me = me_routed({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 0)});
-  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 mapped if0->if0 198.51.100.11:5001",
                                       "direct IPv4 external if0->if0 198.51.100.11:4001"}));
 }
 
 TEST(PortmapPlan, AMappingOfTheNodePortIsOneAttempt) {
-  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto me = me_routed({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 4001, 4001)});
-  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 mapped if0->if0 198.51.100.11:4001"}));
 }
 
 TEST(PortmapPlan, BehindOneRouterTheLanIsTheWayNotTheMapping) {
-  auto me = me_with({v4(0, "10.0.1.3", "198.51.100.11", 4000)});
+  auto me = me_routed({v4(0, "10.0.1.3", "198.51.100.11", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 4001, 0)});
-  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 lan if0->if0 10.0.1.2:4001"}));
 }
 
 TEST(PortmapPlan, AUdpOnlyMappingPlansNoStreamAttempt) {
-  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto me = me_routed({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5001)});
-  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::direct}})),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, {{strategy::direct}})),
             (std::vector<std::string>{"direct IPv4 external if0->if0 198.51.100.11:4001"}));
 }
 

@@ -48,7 +48,7 @@ net::result<punch_message> with_wire(const punch_message& m, F edit) {
   return decode_punch(out.data(), out.size());
 }
 
-void expect_refused(const net::result<punch_message>& r, const std::string& field) {
+void expect_offer_refused(const net::result<punch_message>& r, const std::string& field) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, net::errc::invalid_argument);
   EXPECT_NE(r.error().what.find(field), std::string::npos) << r.error().what;
@@ -113,36 +113,36 @@ TEST(PunchOffer, BytesThatDoNotDecodeAreMalformed) {
 TEST(PunchOffer, APredictedPortBelowTheFloorIsRefused) {
   auto m = offer();
   m.predictions.push_back(ep("198.51.100.15:22"));
-  expect_refused(round_trip(m), "prediction 2");
+  expect_offer_refused(round_trip(m), "prediction 2");
 }
 
 TEST(PunchOffer, APortAbove65535IsRefused) {
-  expect_refused(with_wire(offer(), [](auto& w) { w.mutable_predictions(0)->set_port(70000); }),
+  expect_offer_refused(with_wire(offer(), [](auto& w) { w.mutable_predictions(0)->set_port(70000); }),
                  "prediction 0");
 }
 
 TEST(PunchOffer, APredictionOfTheOtherFamilyIsRefused) {
   auto m = offer();
   m.predictions = {ep("[2001:db8::1]:40000")};
-  expect_refused(round_trip(m), "family");
+  expect_offer_refused(round_trip(m), "family");
 }
 
 TEST(PunchOffer, AnAnyAddressPredictionIsRefused) {
   auto m = offer();
   m.predictions = {ep("0.0.0.0:40000")};
-  expect_refused(round_trip(m), "not an address a NAT maps to");
+  expect_offer_refused(round_trip(m), "not an address a NAT maps to");
 }
 
 TEST(PunchOffer, TooManyPredictionsAreRefused) {
   auto m = offer();
   m.predictions.assign(max_punch_predictions + 1, ep("198.51.100.15:40000"));
-  expect_refused(round_trip(m), "predictions");
+  expect_offer_refused(round_trip(m), "predictions");
 }
 
 TEST(PunchOffer, ALocalPortBelowTheFloorIsRefused) {
   auto m = offer();
   m.local_ports = {80};
-  expect_refused(round_trip(m), "local_ports");
+  expect_offer_refused(round_trip(m), "local_ports");
 }
 
 TEST(PunchOffer, LocalPortsTheKernelPicksRoundTripAsZero) {
@@ -170,53 +170,53 @@ TEST(PunchOffer, AnExternalAddressWithoutPredictionsRoundTrips) {
 TEST(PunchOffer, AnExternalAddressOfTheOtherFamilyIsRefused) {
   auto m = offer();
   m.external_ip = *net::ip_address::parse("2001:db8::7");
-  expect_refused(round_trip(m), "external_ip");
+  expect_offer_refused(round_trip(m), "external_ip");
 }
 
 TEST(PunchOffer, AnOfferWithoutAKeyIsRefused) {
   auto m = offer();
   m.ephemeral_key.reset();
-  expect_refused(round_trip(m), "ephemeral_key");
+  expect_offer_refused(round_trip(m), "ephemeral_key");
 }
 
 TEST(PunchOffer, AShortKeyIsRefused) {
-  expect_refused(with_wire(offer(), [](auto& w) { w.set_ephemeral_key("short"); }),
+  expect_offer_refused(with_wire(offer(), [](auto& w) { w.set_ephemeral_key("short"); }),
                  "ephemeral_key");
 }
 
 TEST(PunchOffer, AnUnknownPhaseIsRefused) {
-  expect_refused(with_wire(offer(), [](auto& w) { w.set_phase(static_cast<wire::punch_phase>(9)); }),
+  expect_offer_refused(with_wire(offer(), [](auto& w) { w.set_phase(static_cast<wire::punch_phase>(9)); }),
                  "phase");
 }
 
 TEST(PunchOffer, AnIntervalOutOfRangeIsRefused) {
   auto m = offer();
   m.interval_ms = 1;
-  expect_refused(round_trip(m), "interval_ms");
+  expect_offer_refused(round_trip(m), "interval_ms");
 }
 
 TEST(PunchOffer, AWindowBeyondTheLimitIsRefused) {
   auto m = offer();
   m.window_ms = max_punch_window_ms + 1;
-  expect_refused(round_trip(m), "window_ms");
+  expect_offer_refused(round_trip(m), "window_ms");
 }
 
 TEST(PunchOffer, TooManySprayProbesAreRefused) {
   auto m = offer();
   m.spray_probes = max_punch_spray_probes + 1;
-  expect_refused(round_trip(m), "spray_probes");
+  expect_offer_refused(round_trip(m), "spray_probes");
 }
 
 TEST(PunchOffer, ARequestIdOfZeroIsRefused) {
   auto m = offer();
   m.request_id = 0;
-  expect_refused(round_trip(m), "request_id");
+  expect_offer_refused(round_trip(m), "request_id");
 }
 
 TEST(PunchOffer, ASyncWithoutAStartIsRefused) {
   auto m = offer();
   m.phase = punch_phase::sync;
-  expect_refused(round_trip(m), "start_time_ms");
+  expect_offer_refused(round_trip(m), "start_time_ms");
 }
 
 namespace {
@@ -255,19 +255,19 @@ TEST(PunchOffer, ARelayAnswerNeedsNoCredentials) {
 TEST(PunchOffer, ARelayOfferWithoutUsernameIsRefused) {
   auto m = relay_offer();
   m.relay->username.clear();
-  expect_refused(round_trip(m), "relay.username");
+  expect_offer_refused(round_trip(m), "relay.username");
 }
 
 TEST(PunchOffer, ARelayOfAnotherFamilyOrWithoutPortIsRefused) {
   auto m = relay_offer();
   m.relay->server = ep("[2001:db8::1]:3478");
-  expect_refused(round_trip(m), "relay.turn_server");
-  expect_refused(with_wire(relay_offer(),
+  expect_offer_refused(round_trip(m), "relay.turn_server");
+  expect_offer_refused(with_wire(relay_offer(),
                            [](wire::hole_punch_request& w) {
                              w.mutable_relay()->mutable_turn_server()->set_port(0);
                            }),
                  "relay.turn_server");
-  expect_refused(with_wire(relay_offer(),
+  expect_offer_refused(with_wire(relay_offer(),
                            [](wire::hole_punch_request& w) {
                              w.mutable_relay()->mutable_relayed()->set_port(80);
                            }),
@@ -277,7 +277,7 @@ TEST(PunchOffer, ARelayOfAnotherFamilyOrWithoutPortIsRefused) {
 TEST(PunchOffer, OversizedRelayCredentialsAreRefused) {
   auto m = relay_offer();
   m.relay->password = std::string(max_relay_credential + 1, 'x');
-  expect_refused(round_trip(m), "relay");
+  expect_offer_refused(round_trip(m), "relay");
 }
 
 TEST(PunchOffer, AMappedOfferRoundTrips) {

@@ -29,7 +29,7 @@ protected:
   signal_hub_actor hub = spawn_signal_hub(rt.system());
 };
 
-std::string topic_of(const std::string& node) {
+std::string hub_topic_of(const std::string& node) {
   return signal_topic("node-" + node);
 }
 
@@ -40,16 +40,16 @@ TEST_F(SignalHub, TwoNodesExchangeMessagesBothWays) {
   channel_calls b_in{rt.system()};
   auto a = hub_channel(rt.system(), hub, "a");
   auto b = hub_channel(rt.system(), hub, "b");
-  ASSERT_OK(a_in.subscribe(a, topic_of("a"), a_in.me()));
-  ASSERT_OK(b_in.subscribe(b, topic_of("b"), b_in.me()));
+  ASSERT_OK(a_in.subscribe(a, hub_topic_of("a"), a_in.me()));
+  ASSERT_OK(b_in.subscribe(b, hub_topic_of("b"), b_in.me()));
 
-  EXPECT_OK(a_in.publish(a, topic_of("b"), "hello b"));
-  EXPECT_OK(b_in.publish(b, topic_of("a"), "hello a"));
+  EXPECT_OK(a_in.publish(a, hub_topic_of("b"), "hello b"));
+  EXPECT_OK(b_in.publish(b, hub_topic_of("a"), "hello a"));
   auto at_b = b_in.next();
   ASSERT_TRUE(at_b);
   EXPECT_EQ(to_string(at_b->data), "hello b");
   EXPECT_EQ(at_b->channel, "b");
-  EXPECT_EQ(at_b->topic, topic_of("b"));
+  EXPECT_EQ(at_b->topic, hub_topic_of("b"));
   auto at_a = a_in.next();
   ASSERT_TRUE(at_a);
   EXPECT_EQ(to_string(at_a->data), "hello a");
@@ -70,9 +70,9 @@ TEST_F(SignalHub, ThreeNodesReachEachOther) {
   for (auto& n : names) {
     in.push_back(std::make_unique<channel_calls>(rt.system()));
     ch.push_back(hub_channel(rt.system(), hub, n));
-    ASSERT_OK(in.back()->subscribe(ch.back(), topic_of(n), in.back()->me()));
+    ASSERT_OK(in.back()->subscribe(ch.back(), hub_topic_of(n), in.back()->me()));
   }
-  expect_all_reach_each_other(in, ch, names, topic_of);
+  expect_all_reach_each_other(in, ch, names, hub_topic_of);
   EXPECT_EQ(stats_of_hub().acked, 6u);
   for (auto& c : ch)
     EXPECT_OK(calls.close(c));
@@ -80,7 +80,7 @@ TEST_F(SignalHub, ThreeNodesReachEachOther) {
 
 TEST_F(SignalHub, TopicNobodyListensOnIsCountedAsDroppedNotAnError) {
   auto a = hub_channel(rt.system(), hub, "a");
-  EXPECT_OK(calls.publish(a, topic_of("nobody"), "into the void"));
+  EXPECT_OK(calls.publish(a, hub_topic_of("nobody"), "into the void"));
   auto st = calls.stats(a);
   EXPECT_EQ(st.dropped_unclaimed, 1u);
   EXPECT_EQ(st.published, 1u);
@@ -95,12 +95,12 @@ TEST_F(SignalHub, MessageOverTheSizeLimitIsRefusedAndCounted) {
   channel_calls b_in{rt.system()};
   auto a = hub_channel(rt.system(), hub, "a");
   auto b = hub_channel(rt.system(), hub, "b");
-  ASSERT_OK(b_in.subscribe(b, topic_of("b"), b_in.me()));
+  ASSERT_OK(b_in.subscribe(b, hub_topic_of("b"), b_in.me()));
 
-  auto err = calls.publish(a, topic_of("b"), std::string(101, 'x'));
+  auto err = calls.publish(a, hub_topic_of("b"), std::string(101, 'x'));
   EXPECT_ERRC(err, errc::message_too_large);
   EXPECT_NE(what_of(err).find("101 bytes"), std::string::npos) << render(err);
-  EXPECT_OK(calls.publish(a, topic_of("b"), std::string(100, 'y')));
+  EXPECT_OK(calls.publish(a, hub_topic_of("b"), std::string(100, 'y')));
   auto m = b_in.next();
   ASSERT_TRUE(m);
   EXPECT_EQ(m->data.size(), 100u);
@@ -114,8 +114,8 @@ TEST_F(SignalHub, WildcardSubscriptionMatchesEveryNode) {
   auto a = hub_channel(rt.system(), hub, "a");
   auto watcher = hub_channel(rt.system(), hub, "watcher");
   ASSERT_OK(calls.subscribe(watcher, std::string{default_signal_prefix} + "/+", calls.me()));
-  EXPECT_OK(calls.publish(a, topic_of("x"), "1"));
-  EXPECT_OK(calls.publish(a, topic_of("y"), "2"));
+  EXPECT_OK(calls.publish(a, hub_topic_of("x"), "1"));
+  EXPECT_OK(calls.publish(a, hub_topic_of("y"), "2"));
   EXPECT_EQ(calls.distinct(2), (std::set<std::string>{"1", "2"}));
   EXPECT_OK(calls.close(a));
   EXPECT_OK(calls.close(watcher));
@@ -126,14 +126,14 @@ TEST_F(SignalHub, SubscriberThatTerminatedIsForgotten) {
   auto b = hub_channel(rt.system(), hub, "b");
   {
     channel_calls gone{rt.system()};
-    ASSERT_OK(gone.subscribe(b, topic_of("b"), gone.me()));
+    ASSERT_OK(gone.subscribe(b, hub_topic_of("b"), gone.me()));
   }
   // `b` learns of the end through a monitor and then leaves the hub; from
   // then on the hub finds nobody for the topic and says so to `a`.
   uint64_t dropped = 0;
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (dropped == 0 && std::chrono::steady_clock::now() < deadline) {
-    EXPECT_OK(calls.publish(a, topic_of("b"), "anyone?"));
+    EXPECT_OK(calls.publish(a, hub_topic_of("b"), "anyone?"));
     dropped = calls.stats(a).dropped_unclaimed;
   }
   EXPECT_GT(dropped, 0u);
@@ -144,6 +144,6 @@ TEST_F(SignalHub, SubscriberThatTerminatedIsForgotten) {
 TEST_F(SignalHub, ClosedChannelRefusesPublishes) {
   auto a = hub_channel(rt.system(), hub, "a");
   EXPECT_OK(calls.close(a));
-  auto err = calls.publish(a, topic_of("b"), "late", 2s);
+  auto err = calls.publish(a, hub_topic_of("b"), "late", 2s);
   EXPECT_TRUE(err);
 }
