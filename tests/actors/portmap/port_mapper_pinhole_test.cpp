@@ -11,12 +11,12 @@ using namespace p2pd::test;
 
 namespace {
 
-constexpr uint16_t client_port = 40000;
+constexpr uint16_t pinhole_client_port = 40000;
 // A drop is told by silence: this long.
 constexpr auto silence = std::chrono::milliseconds(700);
 
 net::endpoint client_ep() {
-  return {miniupnpd_lab::client_ip6(), client_port};
+  return {miniupnpd_lab::client_ip6(), pinhole_client_port};
 }
 
 // The client's sockets and mapper, in its namespace.
@@ -201,7 +201,7 @@ TEST(PortmapPinhole, PinholeForAnIPv4AddressIsRefused) {
   pinhole_client c{*lab};
   ASSERT_TRUE(c.ns.error().empty()) << c.ns.error();
   auto calls = c.calls();
-  auto m = open_pinhole(calls, udp, {miniupnpd_lab::client_ip(), client_port}, 60);
+  auto m = open_pinhole(calls, udp, {miniupnpd_lab::client_ip(), pinhole_client_port}, 60);
   ASSERT_FALSE(m);
   EXPECT_EQ(code_of(m.error()), errc::invalid_argument) << render(m.error());
 }

@@ -199,36 +199,36 @@ static connect_options datagrams(std::vector<strategy> how) {
 }
 
 TEST(PortmapPlan, ADatagramConnectPunchesThroughThePeersUdpMappingBesideThePrediction) {
-  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto me = me_routed({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 5002)});
-  EXPECT_EQ(describe(plan_connect(me, peer, datagrams({strategy::punch}))),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, datagrams({strategy::punch}))),
             (std::vector<std::string>{"punch IPv4 mapped if0->if0 198.51.100.11:5002",
                                       "punch IPv4 external if0->if0"}));
 }
 
 TEST(PortmapPlan, ATcpOnlyMappingPlansNoMappedDatagramPunch) {
-  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto me = me_routed({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 5001, 0)});
-  EXPECT_EQ(describe(plan_connect(me, peer, datagrams({strategy::punch}))),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, datagrams({strategy::punch}))),
             (std::vector<std::string>{"punch IPv4 external if0->if0"}));
 }
 
 TEST(PortmapPlan, AStreamPunchDoesNotAimAtTheUdpMapping) {
-  auto me = me_with({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
+  auto me = me_routed({v4(0, "10.0.2.2", "198.51.100.12", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5002)});
   connect_options o = datagrams({strategy::punch});
   o.kind = transport::stream;
-  EXPECT_EQ(describe(plan_connect(me, peer, o)),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, o)),
             (std::vector<std::string>{"punch IPv4 external if0->if0"}));
 }
 
 TEST(PortmapPlan, BehindOneRouterADatagramConnectSkipsTheMapping) {
-  auto me = me_with({v4(0, "10.0.1.3", "198.51.100.11", 4000)});
+  auto me = me_routed({v4(0, "10.0.1.3", "198.51.100.11", 4000)});
   auto peer =
     peer_with({mapped(v4(0, "10.0.1.2", "198.51.100.11", 4001), "198.51.100.11", 0, 5002)});
-  EXPECT_EQ(describe(plan_connect(me, peer, datagrams({strategy::punch}))),
+  EXPECT_EQ(describe_plan(plan_connect(me, peer, datagrams({strategy::punch}))),
             (std::vector<std::string>{"punch IPv4 lan if0->if0"}));
 }

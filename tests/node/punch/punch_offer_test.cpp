@@ -293,11 +293,11 @@ TEST(PunchOffer, AMappedTcpPunchIsRefused) {
   auto m = offer();
   m.mapped = true;
   m.proto = net::protocol::tcp;
-  expect_refused(round_trip(m), "mapped");
+  expect_offer_refused(round_trip(m), "mapped");
 }
 
 TEST(PunchOffer, AMappedRelayOfferIsRefused) {
   auto m = relay_offer();
   m.mapped = true;
-  expect_refused(round_trip(m), "mapped");
+  expect_offer_refused(round_trip(m), "mapped");
 }
