@@ -10,6 +10,7 @@
 
 #include "support/actors.hpp"
 #include "support/coturn_fixture.hpp"
+#include "support/turn_account.hpp"
 #include "support/expect.hpp"
 #include "support/sockets.hpp"
 
@@ -34,10 +35,7 @@ protected:
   /// A spec for our account on the server, with loopback timing.
   turn_pipe_spec spec(net::protocol transport = net::protocol::udp) const {
     turn_pipe_spec s;
-    s.server.server = server->primary();
-    s.server.transport = transport;
-    s.server.username = server->options().user;
-    s.server.password = server->options().password;
+    s.server = turn_account(*server, transport);
     s.timing = loopback_stun_timing();
     s.timing.tcp_timeout = std::chrono::seconds(2);
     return s;

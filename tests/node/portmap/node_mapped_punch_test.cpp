@@ -14,6 +14,7 @@
 
 #include "node/node_fixture.hpp"
 #include "support/coturn_fixture.hpp"
+#include "support/turn_account.hpp"
 #include "support/sockets.hpp"
 
 #include "p2pd/net/portmap/natpmp.hpp"
@@ -200,11 +201,7 @@ TEST_F(NodeMappedPunch, AStaleMappingFailsWithinThePunchWindowAndTheRelayConnect
   auto dead_port = local_port(dead.get());
   natpmp_gateway gw{[=](uint16_t) { return dead_port; }};
   auto with_relay = [&](node_spec spec) {
-    turn_server t;
-    t.server = turn->primary();
-    t.username = turn->options().user;
-    t.password = turn->options().password;
-    spec.turn = {t};
+    spec.turn = {turn_account(*turn)};
     spec.turn_timing = loopback_stun_timing();
     return spec;
   };

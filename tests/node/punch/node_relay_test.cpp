@@ -3,6 +3,7 @@
 // between two TURN allocations, messages both ways, refusals.
 #include "node/node_fixture.hpp"
 #include "support/coturn_fixture.hpp"
+#include "support/turn_account.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -24,11 +25,7 @@ protected:
   /// A node whose relay is the test's coturn.
   node_spec relay_spec(caf::scoped_actor* sub = nullptr) {
     auto spec = spec_for();
-    turn_server t;
-    t.server = turn->primary();
-    t.username = turn->options().user;
-    t.password = turn->options().password;
-    spec.turn = {t};
+    spec.turn = {turn_account(*turn)};
     spec.turn_timing = loopback_stun_timing();
     if (sub != nullptr)
       spec.subscribers.push_back(caf::actor_cast<caf::actor>(sub->ptr()));
