@@ -54,6 +54,7 @@ const char* to_string(errc x) {
     case errc::auth_refused: return "auth_refused";
     case errc::quota_exceeded: return "quota_exceeded";
     case errc::allocation_lost: return "allocation_lost";
+    case errc::connection_exists: return "connection_exists";
   }
   return "unknown";
 }

@@ -57,6 +57,7 @@ enum class errc : uint8_t {
   auth_refused,         ///< a server refused our credentials (TURN 401 after a signed request, 441)
   quota_exceeded,       ///< a server has no room for us: TURN 486 (allocation quota), 508 (capacity)
   allocation_lost,      ///< a TURN allocation the server no longer knows (437, expired, server restarted or gone)
+  connection_exists,    ///< a TURN TCP allocation has a connection to that peer already (446, RFC 6062)
 };
 
 /// The code's name, e.g. "connect_refused".

@@ -50,6 +50,7 @@ constexpr stun_attr_info table[] = {
   {stun_attr::padding, "PADDING", k::opaque, 0, any_len, 1},
   // A port and 2 bytes of padding, which some servers count and some do not.
   {stun_attr::response_port, "RESPONSE-PORT", k::opaque, 2, 4, 2},
+  {stun_attr::connection_id, "CONNECTION-ID", k::opaque, 4, 4, 1},
   {stun_attr::password_algorithms, "PASSWORD-ALGORITHMS", k::opaque, 0, any_len, 1},
   {stun_attr::alternate_domain, "ALTERNATE-DOMAIN", k::text, 0, 255, 1},
   {stun_attr::xor_mapped_address_legacy, "XOR-MAPPED-ADDRESS-0x8020", k::xor_address, addr_min,

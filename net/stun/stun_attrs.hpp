@@ -8,7 +8,7 @@
 // STUN attribute types and the rules the codec checks their values against.
 // Types below 0x8000 are comprehension-required: a receiver that does not know
 // one must refuse the message (RFC 8489 §14). The codec knows the STUN
-// (RFC 8489, 5780, 3489), TURN (RFC 8656) and ICE (RFC 8445) types below;
+// (RFC 8489, 5780, 3489), TURN (RFC 8656, RFC 6062) and ICE (RFC 8445) types below;
 // any other comprehension-required type is reported by
 // stun_message::unknown_comprehension_required().
 
@@ -58,6 +58,8 @@ constexpr uint16_t even_port = 0x0018;
 constexpr uint16_t requested_transport = 0x0019;
 constexpr uint16_t dont_fragment = 0x001A;
 constexpr uint16_t reservation_token = 0x0022;
+// RFC 6062 (TURN TCP allocations)
+constexpr uint16_t connection_id = 0x002A;
 // RFC 8445 (ICE)
 constexpr uint16_t priority = 0x0024;
 constexpr uint16_t use_candidate = 0x0025;

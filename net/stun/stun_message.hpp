@@ -69,6 +69,9 @@ constexpr uint16_t send = 0x006;
 constexpr uint16_t data = 0x007;
 constexpr uint16_t create_permission = 0x008;
 constexpr uint16_t channel_bind = 0x009;
+constexpr uint16_t connect = 0x00A;            ///< RFC 6062 (TCP allocations)
+constexpr uint16_t connection_bind = 0x00B;
+constexpr uint16_t connection_attempt = 0x00C;
 } // namespace stun_method
 
 /// The message type field for (class, method); method is cut to 12 bits.

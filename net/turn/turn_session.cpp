@@ -4,6 +4,7 @@
 
 #include "p2pd/net/stun/stun_message.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
+#include "p2pd/net/turn/turn_tcp.hpp"
 
 namespace p2pd::net {
 
@@ -41,6 +42,9 @@ void turn_session::start(turn_time now) {
   if (state_ != turn_state::idle)
     return;
   state_ = turn_state::allocating;
+  if (tcp() && !cfg_.stream)
+    return fail(error{errc::invalid_argument, "a TCP allocation (RFC 6062) needs a TCP or TLS"
+                                              " connection to " + server_text()});
   issue(txn_kind::allocate, now);
 }
 
@@ -57,13 +61,15 @@ result<std::vector<uint8_t>> turn_session::build(const txn& t, const stun_txid& 
       return build_turn_permission(id, t.peers, auth);
     case txn_kind::channel_bind:
       return build_turn_channel_bind(id, t.channel, t.peers.front(), auth);
+    case txn_kind::connect:
+      return build_turn_connect(id, t.peers.front(), auth);
   }
   return error{errc::invalid_argument, "unknown TURN request"};
 }
 
 turn_session::txn* turn_session::issue(txn_kind kind, turn_time now, std::vector<endpoint> peers,
-                                       uint16_t channel) {
-  txn t{kind, {}, 0, 0, auth_.has_value(), now, std::move(peers), channel};
+                                       uint16_t channel, uint64_t tag) {
+  txn t{kind, {}, 0, 0, auth_.has_value(), now, std::move(peers), channel, tag};
   auto id = stun_txid::random();
   auto bytes = build(t, id);
   if (!bytes) {
@@ -73,6 +79,9 @@ turn_session::txn* turn_session::issue(txn_kind kind, turn_time now, std::vector
       fail(bytes.error());
     else if (kind == txn_kind::permission || kind == txn_kind::channel_bind)
       events_.push_back({turn_event::kind::permission_failed, bytes.error(), t.peers.front()});
+    else if (kind == txn_kind::connect)
+      events_.push_back(
+        {turn_event::kind::connect_failed, bytes.error(), t.peers.front(), 0, t.tag});
     return nullptr;
   }
   t.bytes = std::move(*bytes);
@@ -82,7 +91,7 @@ turn_session::txn* turn_session::issue(txn_kind kind, turn_time now, std::vector
 }
 
 void turn_session::reissue(const txn& t, turn_time now) {
-  if (auto n = issue(t.kind, now, t.peers, t.channel))
+  if (auto n = issue(t.kind, now, t.peers, t.channel, t.tag))
     n->nonce_retries = t.nonce_retries;
 }
 
@@ -184,6 +193,9 @@ error turn_session::send(const endpoint& peer, const uint8_t* data, size_t size,
   if (state_ != turn_state::allocated && state_ != turn_state::allocating)
     return error{errc::pipe_closed,
                  std::string{"no TURN allocation to send through: it is "} + to_string(state_)};
+  if (tcp())
+    return error{errc::invalid_argument, "a TCP allocation sends nothing itself: connect to "
+                                           + peer.to_string() + " and use that connection"};
   if (peer.fam() != cfg_.allocate.relay_family)
     return error{errc::family_unsupported, "peer " + peer.to_string()
                                              + " is not of the relayed address's family"};
@@ -231,6 +243,20 @@ error turn_session::permit(const endpoint& peer, turn_time now) {
   return {};
 }
 
+error turn_session::connect(const endpoint& peer, uint64_t tag, turn_time now) {
+  if (!tcp())
+    return error{errc::invalid_argument, "Connect is for TCP allocations (RFC 6062)"};
+  if (state_ != turn_state::allocated)
+    return error{errc::pipe_closed,
+                 std::string{"no TURN allocation to connect from: it is "} + to_string(state_)};
+  if (auto err = permit(peer, now))
+    return err;
+  // The server answers the CreatePermission before it reads the Connect
+  // (one stream, in order), so the Connect finds the permission there.
+  issue(txn_kind::connect, now, {peer}, 0, tag);
+  return {};
+}
+
 std::vector<endpoint> turn_session::peers() const {
   std::vector<endpoint> out;
   for (auto& [peer, p] : peers_)
@@ -251,6 +277,7 @@ bool turn_session::forget(const endpoint& peer) {
 void turn_session::close(turn_time now) {
   if (state_ == turn_state::closed || state_ == turn_state::closing)
     return;
+  drop_connects(error{errc::pipe_closed, "the TURN allocation was closed"});
   txns_.clear();
   realloc_at_.reset();
   if (state_ != turn_state::allocated) {
@@ -270,8 +297,15 @@ std::vector<turn_event> turn_session::take_events() {
   return std::exchange(events_, {});
 }
 
+void turn_session::drop_connects(const error& why) {
+  for (auto& [id, t] : txns_)
+    if (t.kind == txn_kind::connect)
+      events_.push_back({turn_event::kind::connect_failed, why, t.peers.front(), 0, t.tag});
+}
+
 void turn_session::fail(error why) {
   state_ = turn_state::failed;
+  drop_connects(why);
   txns_.clear();
   realloc_at_.reset();
   for (auto& [peer, p] : peers_) {
@@ -284,9 +318,10 @@ void turn_session::fail(error why) {
 void turn_session::lose(error why, turn_time now) {
   if (state_ != turn_state::allocated)
     return;
-  events_.push_back({turn_event::kind::lost, std::move(why), {}});
+  events_.push_back({turn_event::kind::lost, why, {}});
   state_ = turn_state::allocating;
   alloc_.reset();
+  drop_connects(why);
   txns_.clear();
   for (auto& [peer, p] : peers_)
     p.bound = p.binding = false;

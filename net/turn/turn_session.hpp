@@ -22,6 +22,12 @@
 //   with backoff, the channels and permissions made again, and `allocated`
 //   with the new relayed address;
 // - close(): Refresh with LIFETIME 0, then `closed`.
+// A TCP allocation (allocate.relay_transport = tcp, RFC 6062; the
+// connection to the server must be a stream) has no channels: connect()
+// asks the server to open a connection to a peer (`connected` with its
+// CONNECTION-ID, or `connect_failed`), and a peer's connection to the
+// relayed address is told as `connection_attempt`; either is then bound on
+// a new connection to the server (turn_tcp.hpp, with auth()).
 // Responses are matched by transaction id and, once signed, must carry a
 // MESSAGE-INTEGRITY that checks with our key: others are refused and
 // counted.
@@ -90,10 +96,16 @@ struct turn_event {
     failed,            ///< no allocation, and none will be tried (err says why)
     permission_failed, ///< the server refused a peer (err says why)
     closed,            ///< close() is done
+    // TCP allocations (RFC 6062)
+    connected,          ///< connect(`peer`) answered: `connection_id`, for the tag
+    connect_failed,     ///< connect(`peer`) refused (err says why), for the tag
+    connection_attempt, ///< `peer` connected to the relayed address: `connection_id`
   };
   kind what = kind::allocated;
   error err;
-  endpoint peer; ///< permission_failed
+  endpoint peer; ///< permission_failed, connect's, connection_attempt
+  uint32_t connection_id = 0;
+  uint64_t tag = 0; ///< connect()'s
 };
 
 /// A received frame: refused (and counted), control only, or data from a
@@ -118,6 +130,7 @@ struct turn_counters {
   uint64_t waiting_dropped = 0; ///< data dropped while its channel was not bound
   uint64_t retransmits = 0;
   uint64_t allocations = 0;     ///< successful Allocates, the first included
+  uint64_t attempts = 0;        ///< ConnectionAttempt indications (TCP allocations)
 };
 
 /// The allocation.
@@ -158,6 +171,15 @@ public:
   /// Its channel stays bound on the server until it expires (TURN has no
   /// unbind), so its number is not given to another peer.
   bool forget(const endpoint& peer);
+  /// TCP allocations: asks the server to connect the relayed address to
+  /// `peer` (permitting its IP first); `connected` or `connect_failed`
+  /// follows with `tag`. errc::invalid_argument on a UDP allocation,
+  /// pipe_closed unless allocated, family_unsupported.
+  error connect(const endpoint& peer, uint64_t tag, turn_time now);
+  /// The long-term credentials in use (after the first 401): what a
+  /// ConnectionBind on a data connection is signed with.
+  const std::optional<turn_auth>& auth() const { return auth_; }
+  bool tcp() const { return cfg_.allocate.relay_transport == protocol::tcp; }
   /// Deletes the allocation (Refresh, LIFETIME 0); `closed` follows.
   void close(turn_time now);
 
@@ -170,7 +192,7 @@ public:
   const turn_counters& counters() const { return counters_; }
 
 private:
-  enum class txn_kind : uint8_t { allocate, refresh, permission, channel_bind, remove };
+  enum class txn_kind : uint8_t { allocate, refresh, permission, channel_bind, remove, connect };
   struct txn {
     txn_kind kind;
     std::vector<uint8_t> bytes;
@@ -180,6 +202,7 @@ private:
     turn_time next_send;
     std::vector<endpoint> peers; ///< permission: the IPs; channel_bind: the peer
     uint16_t channel = 0;
+    uint64_t tag = 0; ///< connect
   };
   struct peer_state {
     uint16_t channel = 0;
@@ -194,7 +217,7 @@ private:
   };
 
   txn* issue(txn_kind kind, turn_time now, std::vector<endpoint> peers = {},
-             uint16_t channel = 0);
+             uint16_t channel = 0, uint64_t tag = 0);
   result<std::vector<uint8_t>> build(const txn& t, const stun_txid& id) const;
   void transmit(txn& t, turn_time now);
   void reissue(const txn& t, turn_time now);
@@ -204,8 +227,11 @@ private:
   void on_error(txn& t, const stun_message& m, turn_time now);
   void on_timeout(const txn& t, turn_time now);
   void on_data_indication(const stun_message& m, turn_received& out);
+  void on_connection_attempt(const stun_message& m, turn_received& out);
   void allocated(const stun_message& m, turn_time now);
   void lose(error why, turn_time now);
+  /// Tells each Connect under way that it failed for `why`.
+  void drop_connects(const error& why);
   void fail(error why);
   void flush(peer_state& p);
   void rebind_all(turn_time now);

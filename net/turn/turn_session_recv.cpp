@@ -3,6 +3,7 @@
 #include "p2pd/net/stun/stun_message.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
 #include "p2pd/net/turn/turn_session.hpp"
+#include "p2pd/net/turn/turn_tcp.hpp"
 
 namespace p2pd::net {
 
@@ -18,8 +19,8 @@ milliseconds refresh_in(seconds lifetime) {
 }
 
 const char* kind_name(int k) {
-  static const char* names[] = {"Allocate", "Refresh", "CreatePermission", "ChannelBind",
-                                "Refresh (delete)"};
+  static const char* names[] = {"Allocate",         "Refresh", "CreatePermission",
+                                "ChannelBind",      "Refresh (delete)", "Connect"};
   return names[k];
 }
 
@@ -61,6 +62,9 @@ turn_received turn_session::receive(const uint8_t* data, size_t size, turn_time 
       }
       if (m->cls() == stun_class::indication && m->method() == stun_method::data) {
         on_data_indication(*m, out);
+      } else if (m->cls() == stun_class::indication
+                 && m->method() == stun_method::connection_attempt && tcp()) {
+        on_connection_attempt(*m, out);
       } else if (m->cls() == stun_class::success || m->cls() == stun_class::error) {
         on_response(*m, now, out);
       } else {
@@ -90,6 +94,22 @@ void turn_session::on_data_indication(const stun_message& m, turn_received& out)
   out.peer = *peer;
   out.owned = d->value;
   out.size = d->value.size();
+}
+
+void turn_session::on_connection_attempt(const stun_message& m, turn_received& out) {
+  auto peer = m.address(stun_attr::xor_peer_address);
+  auto id = turn_connection_id(m);
+  if (!peer || !id) {
+    ++counters_.malformed;
+    out.refused = error{errc::malformed, "a ConnectionAttempt without "
+                                           + std::string{peer ? "CONNECTION-ID"
+                                                              : "XOR-PEER-ADDRESS"}};
+    return;
+  }
+  if (state_ != turn_state::allocated)
+    return; // nothing to bind it to: the server drops it after 30 s
+  ++counters_.attempts;
+  events_.push_back({turn_event::kind::connection_attempt, {}, *peer, *id, 0});
 }
 
 void turn_session::on_response(const stun_message& m, turn_time now, turn_received& out) {
@@ -152,6 +172,15 @@ void turn_session::on_success(const txn& t, const stun_message& m, turn_time now
         flush(j->second);
       }
       return;
+    case txn_kind::connect:
+      if (auto id = turn_connection_id(m))
+        events_.push_back({turn_event::kind::connected, {}, t.peers.front(), *id, t.tag});
+      else
+        events_.push_back({turn_event::kind::connect_failed,
+                           error{errc::malformed, "a Connect success from " + server_text()
+                                                    + " without CONNECTION-ID"},
+                           t.peers.front(), 0, t.tag});
+      return;
   }
 }
 
@@ -172,15 +201,7 @@ void turn_session::on_error(txn& t, const stun_message& m, turn_time now) {
     ++t.nonce_retries;
     return reissue(t, now);
   }
-  errc kind = errc::server_refused;
-  if (code == 401 || code == 441)
-    kind = errc::auth_refused;
-  else if (code == 486 || code == 508)
-    kind = errc::quota_exceeded;
-  else if (code == 437)
-    kind = errc::allocation_lost;
-  else if (code == 440)
-    kind = errc::family_unsupported;
+  errc kind = turn_errc(code);
   error why{kind, what};
   switch (t.kind) {
     case txn_kind::allocate:
@@ -197,6 +218,13 @@ void turn_session::on_error(txn& t, const stun_message& m, turn_time now) {
       state_ = turn_state::closed;
       alloc_.reset();
       events_.push_back({turn_event::kind::closed, std::move(why), {}});
+      return;
+    case txn_kind::connect:
+      if (code == 437)
+        return lose(std::move(why), now);
+      events_.push_back({turn_event::kind::connect_failed,
+                         error{kind, what + " (peer " + t.peers.front().to_string() + ")"},
+                         t.peers.front(), 0, t.tag});
       return;
     case txn_kind::permission:
     case txn_kind::channel_bind:
@@ -233,6 +261,11 @@ void turn_session::on_timeout(const txn& t, turn_time now) {
       alloc_.reset();
       events_.push_back({turn_event::kind::closed, std::move(why), {}});
       return;
+    case txn_kind::connect:
+      // A stream to the server that answers nothing is gone: the
+      // allocation with it.
+      events_.push_back({turn_event::kind::connect_failed, why, t.peers.front(), 0, t.tag});
+      return lose(std::move(why), now);
     default:
       return lose(std::move(why), now);
   }
