@@ -68,6 +68,20 @@ enum class tls_role : uint8_t {
   server,
 };
 
+/// An exchange a TCP client pipe makes before anything else on its
+/// connection, TLS included: `request` goes out once connected, and
+/// `answer` is given what has arrived (from its start) until it takes it.
+/// It returns the answer's size (the bytes after it are the stream's: they
+/// reach TLS, the framer or the handler as if they had come later), 0 while
+/// the answer is not whole, or an error, which fails the open. The answer
+/// must come within conf.con_timeout and fit in conf.reader_limit. Made
+/// for TURN's ConnectionBind (RFC 6062), after which a connection to the
+/// TURN server carries a peer's stream.
+struct pipe_preamble {
+  std::string request;
+  framer_fn answer;
+};
+
 /// Everything needed to open a pipe.
 struct pipe_spec {
   net::protocol proto = net::protocol::tcp;
@@ -135,6 +149,13 @@ struct pipe_spec {
   framer_fn framer;
   /// Default: net::resolve_host.
   resolver_fn resolver;
+  /// TCP clients: an exchange before the stream is the pipe's (see
+  /// pipe_preamble). Such a pipe also tells its subscribers pipe_up once
+  /// its connection is ready (after TLS), as a server does for a
+  /// connection it accepted: what it carries was usually opened by a peer
+  /// (a relay hands it on), and a subscriber that takes connections as its
+  /// listener's handles it the same way.
+  std::optional<pipe_preamble> preamble;
 
   bool is_client() const { return !host.empty(); }
   /// Whether the connections are TLS servers (tls_as, else the direction).

@@ -8,26 +8,51 @@
 #include "p2pd/actors/pipe/detail/receive_queues.hpp"
 #include "p2pd/actors/turn/detail/turn_pipe_state.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/turn/channel_data.hpp"
 
 namespace p2pd {
 
-caf::error turn_pipe_spec::check() const {
-  auto bad = [](std::string what) {
-    return make_error(errc::invalid_argument, "turn_pipe_spec: " + std::move(what));
+caf::error check_turn_account(const char* who, const turn_server& server,
+                              std::optional<net::family> local_fam, uint32_t lifetime_s,
+                              caf::timespan permission_refresh) {
+  auto bad = [who](std::string what) {
+    return make_error(errc::invalid_argument, std::string{who} + ": " + std::move(what));
   };
   if (server.server.port == 0 || server.server.ip.is_any())
     return bad("no TURN server address (" + server.server.to_string() + ")");
   if (server.username.empty())
     return bad("no username: TURN servers ask for long-term credentials");
-  if (local && local->fam() != server.server.fam())
-    return bad("local " + local->to_string() + " cannot reach server "
-               + server.server.to_string());
+  if (local_fam && *local_fam != server.server.fam())
+    return bad(std::string{"a local address of "} + net::to_string(*local_fam)
+               + " cannot reach server " + server.server.to_string());
   if (lifetime_s == 0)
     return bad("a lifetime of 0 s deletes the allocation it asks for");
-  if (timing.rto <= caf::timespan{0} || timing.max_sends == 0)
-    return bad("timing: rto and max_sends must be positive");
   if (permission_refresh <= caf::timespan{0} || permission_refresh >= std::chrono::seconds(300))
     return bad("permission_refresh must be positive and under the permissions' 300 s");
+  return {};
+}
+
+framer_fn turn_stream_framer() {
+  return [](std::string_view b) -> net::result<size_t> {
+    auto n = net::turn_stream_frame_size(reinterpret_cast<const uint8_t*>(b.data()), b.size());
+    if (!n)
+      return n.error();
+    return n->value_or(0);
+  };
+}
+
+caf::error turn_pipe_spec::check() const {
+  std::optional<net::family> local_fam;
+  if (local)
+    local_fam = local->fam();
+  if (auto err = check_turn_account("turn_pipe_spec", server, local_fam, lifetime_s,
+                                    permission_refresh))
+    return err;
+  auto bad = [](std::string what) {
+    return make_error(errc::invalid_argument, "turn_pipe_spec: " + std::move(what));
+  };
+  if (timing.rto <= caf::timespan{0} || timing.max_sends == 0)
+    return bad("timing: rto and max_sends must be positive");
   if (max_peers == 0 || conf.max_qsize == 0)
     return bad("max_peers and conf.max_qsize must be at least 1");
   return {};

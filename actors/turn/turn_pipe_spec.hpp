@@ -70,6 +70,17 @@ struct turn_pipe_spec {
   caf::error check() const;
 };
 
+/// The checks both TURN actors' specs make of the account, the local
+/// address, the lifetime and the permission refresh: errc::invalid_argument
+/// saying what, prefixed by `who`.
+caf::error check_turn_account(const char* who, const turn_server& server,
+                              std::optional<net::family> local_fam, uint32_t lifetime_s,
+                              caf::timespan permission_refresh);
+
+/// Cuts a stream from a TURN server into STUN messages and ChannelData
+/// (turn_stream_frame_size).
+framer_fn turn_stream_framer();
+
 /// The turn lines of a server file that name an IP literal and carry
 /// credentials, as turn_server values (UDP). Lines with a host name or no
 /// credentials are skipped and said in `skipped` ("line 4: turn

@@ -95,6 +95,7 @@ struct turn_event {
     lost,              ///< the allocation is gone (err says why); a new one follows
     failed,            ///< no allocation, and none will be tried (err says why)
     permission_failed, ///< the server refused a peer (err says why)
+    permitted,         ///< the server installed (or refreshed) `peer`'s IP permission
     closed,            ///< close() is done
     // TCP allocations (RFC 6062)
     connected,          ///< connect(`peer`) answered: `connection_id`, for the tag
@@ -165,6 +166,11 @@ public:
   error send(const endpoint& peer, const uint8_t* data, size_t size, turn_time now);
   /// Lets `peer`'s IP send to us (CreatePermission), kept fresh until close.
   error permit(const endpoint& peer, turn_time now);
+  /// Whether a CreatePermission for `ip` is out and not answered yet.
+  bool permit_pending(const ip_address& ip) const {
+    auto i = permits_.find(ip);
+    return i != permits_.end() && i->second.pending;
+  }
   /// The peers we send to (a channel bound or being bound).
   std::vector<endpoint> peers() const;
   /// Stops sending to `peer` and drops what waits for it; false if unknown.

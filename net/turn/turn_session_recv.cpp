@@ -162,6 +162,7 @@ void turn_session::on_success(const txn& t, const stun_message& m, turn_time now
         if (auto j = permits_.find(p.ip); j != permits_.end()) {
           j->second.pending = false;
           j->second.refresh_at = now + cfg_.permission_refresh;
+          events_.push_back({turn_event::kind::permitted, {}, p});
         }
       return;
     case txn_kind::channel_bind:

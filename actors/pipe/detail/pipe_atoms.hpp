@@ -18,6 +18,7 @@ using conn_tmo_atom = caf::atom_constant<caf::atom("p2ctmo")>;
 using close_tmo_atom = caf::atom_constant<caf::atom("p2cltmo")>;
 using oversized_atom = caf::atom_constant<caf::atom("p2big")>;
 using tls_tmo_atom = caf::atom_constant<caf::atom("p2tlstmo")>;
+using preamble_tmo_atom = caf::atom_constant<caf::atom("p2pretmo")>;
 using sweep_atom = caf::atom_constant<caf::atom("p2sweep")>;
 
 } // namespace p2pd::actors

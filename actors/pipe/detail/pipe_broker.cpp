@@ -227,6 +227,15 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
     [self](caf::close_atom, const endpoint& peer) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       auto i = st.by_peer.find(peer);
+      if (st.spec.is_client() && i != st.by_peer.end()) {
+        // Its one connection: as close without a peer (the pipe ends), so
+        // that a connection handed on as accepted closes the same way.
+        auto rp = st.life.wait_close(self);
+        st.begin_close(caf::none);
+        if (st.life.phase() == pipe_state::phase::closing)
+          self->delayed_send(self, st.spec.conf.con_timeout, close_tmo_atom::value);
+        return rp;
+      }
       if (i == st.by_peer.end() || st.spec.is_client())
         return make_error(errc::unknown_peer, "no client " + peer.to_string()
                                                 + " on the pipe on "
@@ -299,6 +308,7 @@ caf::behavior pipe_broker(caf::io::stateful_broker<pipe_state>* self, pipe_spec 
       self->state.on_stream_data(msg.handle, msg.buf.data(), msg.buf.size());
     },
     [self](tls_tmo_atom, caf::io::connection_handle h) { self->state.tls_timeout(h); },
+    [self](preamble_tmo_atom, caf::io::connection_handle h) { self->state.preamble_timeout(h); },
     [self](sweep_atom) { self->state.sweep(); },
     [self](const caf::io::new_datagram_msg& msg) {
       auto& st = self->state;

@@ -198,7 +198,7 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   auto h = stream->hdl();
   auto now = self->clock().now();
   auto seq = ++rx_count;
-  conns[h] = conn{stream, stream->peer(), std::nullopt, false, {}, now, seq, seq, 0, {}, {}};
+  conns[h] = conn{stream, stream->peer(), std::nullopt, false, {}, now, seq, seq, 0, {}, {}, false, {}};
   by_peer[stream->peer()] = h;
   if (spec.conf.linger >= 0 || spec.conf.keep_alive.count() > 0) {
     net::socket_options opts;
@@ -213,12 +213,18 @@ void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
   stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
   auto& c = conns[h];
   arm_sweep();
+  if (spec.preamble && spec.is_client())
+    return start_preamble(c);
+  secure_or_up(c);
+}
+
+void pipe_state::secure_or_up(conn& c) {
   if (!tls_ctx) {
     c.secure = true;
     return conn_up(c);
   }
   if (auto err = start_tls(c))
-    tls_failed(h, err);
+    tls_failed(c.stream->hdl(), err);
 }
 
 void pipe_state::conn_up(const conn& c) {
@@ -227,6 +233,8 @@ void pipe_state::conn_up(const conn& c) {
     info.peer_node = c.peer_node;
     if (life.phase() == phase::opening)
       opened();
+    if (spec.preamble)
+      notify(events::up, caf::make_message(pipe_up{hdl, c.peer, c.peer_node}));
     return;
   }
   notify(events::up, caf::make_message(pipe_up{hdl, c.peer, c.peer_node}));
@@ -256,6 +264,8 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
     return;
   auto& c = i->second;
   c.rx_seq = ++rx_count;
+  if (c.in_preamble)
+    return on_preamble(h, data, size);
   if (!c.tls)
     return on_plaintext(h, c, data, size);
   // The plaintext buffer of the multiplexer thread, reused from read to

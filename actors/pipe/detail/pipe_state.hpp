@@ -49,6 +49,8 @@ struct pipe_state : pipe_io {
     size_t last_pending = 0; ///< bytes not yet taken by the peer when last looked
     std::string partial;                  ///< framer: an incomplete message's start
     caf::actor_clock::time_point partial_since; ///< when that message began
+    bool in_preamble = false; ///< spec.preamble: its answer has not come yet
+    std::string preamble_buf; ///< what came of the answer so far
   };
 
   static inline const char* name = "p2pd.pipe";
@@ -130,6 +132,15 @@ struct pipe_state : pipe_io {
   void sweep();
   /// Schedules a sweep if limits apply and none is on its way.
   void arm_sweep();
+
+  // The preamble (pipe_preamble.cpp)
+  /// Sends the request and waits for its answer.
+  void start_preamble(conn& c);
+  /// Bytes of a connection still in its preamble.
+  void on_preamble(caf::io::connection_handle h, const char* data, size_t size);
+  void preamble_timeout(caf::io::connection_handle h);
+  /// The connection is ready for TLS or data (no preamble, or its answer came).
+  void secure_or_up(conn& c);
 
   // TLS (pipe_tls.cpp)
   caf::error make_tls_context();

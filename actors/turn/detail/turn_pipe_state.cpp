@@ -203,6 +203,11 @@ void turn_pipe_state::pump() {
         return end_turn(self, make_error(ev.err), false);
       case k::closed:
         return finish_end(self);
+      case k::permitted:
+      case k::connected:
+      case k::connect_failed:
+      case k::connection_attempt:
+        break; // TCP allocations only (turn_stream_relay), and what permit does not wait for
     }
   }
   auto next = session->next_tick();
@@ -239,12 +244,7 @@ void start_turn(turn_ptr self) {
   ps.conf = st.spec.conf;
   ps.on_msg = inbox_handler(self);
   if (srv.transport == net::protocol::tcp)
-    ps.framer = [](std::string_view b) -> net::result<size_t> {
-      auto n = net::turn_stream_frame_size(reinterpret_cast<const uint8_t*>(b.data()), b.size());
-      if (!n)
-        return n.error();
-      return n->value_or(0);
-    };
+    ps.framer = turn_stream_framer();
   ps.subscribers.push_back(
     subscriber{caf::actor_cast<caf::actor>(self), uint8_t(events::end | events::errors)});
   st.server = stack_or_os(st.spec.stack).spawn_pipe(self->home_system(), std::move(ps));

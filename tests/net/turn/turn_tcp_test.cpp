@@ -58,6 +58,12 @@ protected:
       return {};
     EXPECT_EQ(out[0].method(), stun_method::create_permission);
     script::feed(s, server.success(out[0]), now);
+    auto ev = s.take_events();
+    EXPECT_EQ(ev.size(), 1u);
+    if (!ev.empty()) {
+      EXPECT_EQ(ev[0].what, turn_event::kind::permitted);
+      EXPECT_EQ(ev[0].peer.ip, peer.ip);
+    }
     return out[1];
   }
 };
