@@ -5,6 +5,7 @@
 #include "caf/actor_cast.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/turn/detail/turn_close.hpp"
 #include "p2pd/actors/turn/detail/turn_stream_state.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/turn/turn_tcp.hpp"
@@ -34,13 +35,9 @@ namespace actors {
 
 namespace {
 
-constexpr caf::timespan close_wait = std::chrono::seconds(2);
-constexpr uint64_t close_gen = ~uint64_t{0};
-
-template <class D>
-std::chrono::milliseconds ms(D d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
-}
+using turn_detail::close_gen;
+using turn_detail::close_wait;
+using turn_detail::ms;
 
 net::turn_config session_config(const turn_stream_relay_spec& spec) {
   net::turn_config c;

@@ -6,6 +6,7 @@
 
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/pipe/detail/receive_queues.hpp"
+#include "p2pd/actors/turn/detail/turn_close.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
 
@@ -13,23 +14,16 @@ namespace p2pd::actors {
 
 namespace {
 
+using turn_detail::close_gen;
+using turn_detail::close_wait;
+using turn_detail::ms;
+
 // The largest datagram a UDP relay can send on (65535 less the IP and UDP
 // headers of IPv4).
 constexpr size_t max_relayed = 65507;
 
-// How long a close waits for the server to confirm the deletion: the
-// allocation expires by itself anyway, so a gone server must not hold the
-// pipe's end for the retransmissions' 39.5 s.
-constexpr caf::timespan close_wait = std::chrono::seconds(2);
-constexpr uint64_t close_gen = ~uint64_t{0};
-
 net::turn_time now_of(turn_ptr self) {
   return self->clock().now();
-}
-
-template <class D>
-std::chrono::milliseconds ms(D d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
 }
 
 msg_handler inbox_handler(turn_ptr self) {
