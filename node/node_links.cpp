@@ -220,6 +220,10 @@ void on_pipe_end(node_actor_ptr self, const pipe_end& end) {
     return;
   }
   st.own_clients.erase(end.pipe.address());
+  if (auto r = st.stream_relays.find(end.pipe.address()); r != st.stream_relays.end()) {
+    caf::anon_send(r->second, caf::close_atom::value); // its TCP allocation
+    st.stream_relays.erase(r);
+  }
   // A whole pipe ended: every connection on it.
   std::vector<std::string> gone;
   for (auto& kvp : st.links)

@@ -203,6 +203,8 @@ void on_answer(node_actor_ptr self, session_ptr s, punch_message& m) {
                                  s->mapped ? "the peer answered our offer for its mapping without it"
                                            : "the peer answered with a mapping we did not aim at"));
   s->theirs = std::move(m);
+  if (s->relay && s->proto == net::protocol::tcp)
+    return join_relayed_stream(self, s); // no meeting: the server joins the two
   auto rtt = to_millis(self->clock().now() - s->offer_sent);
   auto send_sync = [=](std::optional<int64_t> off) {
     auto& st = self->state;
@@ -292,8 +294,6 @@ void serve_offer(node_actor_ptr self, const signal_message& msg, punch_message& 
   if (m.relay) {
     if (!st.spec.accept_relay_offers)
       return refuse("relay offers are not accepted here (accept_relay_offers)");
-    if (m.proto != net::protocol::udp)
-      return refuse("a relay carries datagrams only");
     for (auto& ep : {m.relay->server, m.relay->relayed})
       if (ep.ip.is_loopback() && !ours->nic->is_loopback())
         return refuse("a loopback relay (" + ep.to_string() + ") for a node that is not on loopback");
@@ -538,9 +538,23 @@ void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
     caf::anon_send(s->turn, caf::close_atom::value);
   s->turn = nullptr;
   for (auto& [pipe, from] : s->awaiting)
-    if (!conn || pipe != conn->pipe || from != conn->remote)
+    if (!conn || pipe != conn->pipe || from != conn->remote) {
       drop_hello(self, pipe, from);
+      // A relayed stream's connections are the allocation's (closed with
+      // it), or not ours to keep: a hello for this punch that came another way.
+      if (s->stream_relay)
+        caf::anon_send(pipe, caf::close_atom::value, from);
+    }
   s->awaiting.clear();
+  s->relay_streams.clear();
+  if (s->stream_relay) {
+    // A link keeps its allocation; it goes when the link's pipe ends.
+    if (conn)
+      st.stream_relays[conn->pipe.address()] = s->stream_relay;
+    else
+      caf::anon_send(s->stream_relay, caf::close_atom::value);
+    s->stream_relay = nullptr;
+  }
   s->runner.reset(); // the mechanism closes what it still holds
   auto job = s->job;
   s->job = nullptr;

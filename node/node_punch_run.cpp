@@ -40,37 +40,11 @@ net::ephemeral_key* key_of(punch_session& s) {
   return static_cast<net::ephemeral_key*>(s.key.get());
 }
 
-node_connection connection(const punch_session& s, const pipe_actor& pipe, const endpoint& local,
-                           const endpoint& remote) {
-  node_connection conn;
-  conn.pipe = pipe;
-  conn.remote = remote;
-  conn.peer = s.peer_id;
-  // The pipe is the punch's alone (a client pipe, a listener that stopped
-  // listening, a datagram pipe): closing the link closes the whole pipe.
-  conn.inbound = false;
-  conn.report.how = s.relay ? strategy::relay : strategy::punch;
-  conn.report.path = s.plan.path;
-  conn.report.fam = s.fam;
-  conn.report.kind = s.proto == net::protocol::tcp ? transport::stream : transport::datagram;
-  conn.report.local = local;
-  conn.report.remote = remote;
-  return conn;
-}
-
 std::string targets_text(const std::vector<endpoint>& xs) {
   std::string out;
   for (auto& x : xs)
     out += (out.empty() ? "" : ", ") + x.to_string();
   return out.empty() ? "none" : out;
-}
-
-net_conf link_conf(const node_state& st) {
-  net_conf c;
-  c.reader_limit = static_cast<uint32_t>(st.spec.max_message + 4);
-  c.keep_alive = st.spec.keep_alive;
-  c.ssl_handshake = st.spec.punch_window;
-  return c;
 }
 
 void run_tcp(node_actor_ptr self, session_ptr s) {
@@ -88,7 +62,7 @@ void run_tcp(node_actor_ptr self, session_ptr s) {
   bool client = tcp_punch_role(st.me->id(), *peer) == tls_role::client;
   t.tls = client ? st.tls_client : st.tls_server;
   t.expect_node = *peer;
-  t.conf = link_conf(st);
+  t.conf = punch_link_conf(st);
   t.length_prefixed = true;
   t.events = events::msgs; // the hello that names the kept connection
   tcp_punch_callbacks cb;
@@ -108,7 +82,7 @@ void run_tcp(node_actor_ptr self, session_ptr s) {
     caf::anon_send(c.pipe, send_atom::value, bytes(msg.begin(), msg.end()), c.remote);
     if (p != nullptr)
       p->keep(c.pipe, c.remote);
-    punch_done(self, s, connection(*s, c.pipe, c.local, c.remote), caf::error{});
+    punch_done(self, s, punch_connection(*s, c.pipe, c.local, c.remote), caf::error{});
   };
   cb.on_failed = [=](const caf::error& err) { punch_done(self, s, std::nullopt, err); };
   auto id = ++st.next_request;
@@ -202,7 +176,7 @@ void run_udp(node_actor_ptr self, session_ptr s) {
     .then(
       [=](pipe_info& info) {
         self->state.datagram_links.insert(pipe.address());
-        punch_done(self, s, connection(*s, pipe, info.local, info.remote), caf::error{});
+        punch_done(self, s, punch_connection(*s, pipe, info.local, info.remote), caf::error{});
       },
       [=](caf::error& err) { punch_done(self, s, std::nullopt, err); });
 }
@@ -256,6 +230,32 @@ void prime_mappings(node_actor_ptr self, std::shared_ptr<punch_session> s) {
       [](caf::error&) {}); // no head start: the punch goes on without it
 }
 
+node_connection punch_connection(const punch_session& s, const pipe_actor& pipe,
+                                 const endpoint& local, const endpoint& remote) {
+  node_connection conn;
+  conn.pipe = pipe;
+  conn.remote = remote;
+  conn.peer = s.peer_id;
+  // The pipe is the punch's alone (a client pipe, a listener that stopped
+  // listening, a datagram pipe): closing the link closes the whole pipe.
+  conn.inbound = false;
+  conn.report.how = s.relay ? strategy::relay : strategy::punch;
+  conn.report.path = s.plan.path;
+  conn.report.fam = s.fam;
+  conn.report.kind = s.proto == net::protocol::tcp ? transport::stream : transport::datagram;
+  conn.report.local = local;
+  conn.report.remote = remote;
+  return conn;
+}
+
+net_conf punch_link_conf(const node_state& st) {
+  net_conf c;
+  c.reader_limit = static_cast<uint32_t>(st.spec.max_message + 4);
+  c.keep_alive = st.spec.keep_alive;
+  c.ssl_handshake = st.spec.punch_window;
+  return c;
+}
+
 void run_punch(node_actor_ptr self, std::shared_ptr<punch_session> s) {
   if (s->proto == net::protocol::tcp)
     run_tcp(self, s);
@@ -272,10 +272,14 @@ bool punch_kept(node_actor_ptr self, const std::string& peer, uint64_t id, const
   if (i == st.punches.end())
     return false;
   auto s = i->second;
+  if (s->relay && s->proto == net::protocol::tcp && !s->initiator && s->stream_relay) {
+    relay_stream_hello(self, s, pipe, remote);
+    return true;
+  }
   auto* p = tcp_of(*s);
   if (p == nullptr || !p->owns(pipe) || p->keep(pipe, remote))
     return false;
-  punch_done(self, s, connection(*s, pipe, p->local(), remote), caf::error{});
+  punch_done(self, s, punch_connection(*s, pipe, p->local(), remote), caf::error{});
   return true;
 }
 

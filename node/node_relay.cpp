@@ -1,4 +1,5 @@
-// Relays (strategy::relay): a UDP punch between two TURN allocations.
+// Relays (strategy::relay): a UDP punch between two TURN allocations, or
+// for a stream two TCP allocations joined by the server (node_relay_stream.cpp).
 //
 //   initiator: allocate on our TURN server -> offer (server, credentials,
 //              our relayed address, ephemeral key)
@@ -43,24 +44,56 @@ turn_server reachable(const node_state& st, const punch_session& s, turn_server 
   return server;
 }
 
-// Allocates on `server` from our NIC address of the session's route; `then`
-// runs once s->turn and s->relayed are set. A responder whose allocation
-// fails says so to the initiator, which then ends its attempt at once.
+// A served relay that cannot go on: the initiator hears why at once (it
+// would otherwise wait out its budget), and the session ends.
+void serving_failed(node_actor_ptr self, session_ptr s, errc code, std::string why) {
+  if (!s->initiator && s->at != punch_session::step::done) {
+    punch_message no;
+    no.request_id = s->id;
+    no.phase = punch_phase::refuse;
+    no.reason = why.substr(0, max_punch_reason);
+    send_punch(self, *s, no);
+  }
+  punch_done(self, s, std::nullopt, make_error(code == errc::none ? errc::connect_failed : code, why));
+}
 
+// Allocates on `server` from our NIC address of the session's route: a
+// TURN pipe (UDP allocation) for datagrams, a TCP allocation for streams.
+// `then` runs once s->relayed is set. A responder whose allocation fails
+// says so to the initiator, which then ends its attempt at once.
 template <class F>
 void allocate(node_actor_ptr self, session_ptr s, const turn_server& server, F then) {
   auto& st = self->state;
+  auto failed = [=](caf::error& err) {
+    bool tcp = server.transport == net::protocol::tcp || s->proto == net::protocol::tcp;
+    serving_failed(self, s, code_of(err),
+                   "no " + std::string{s->proto == net::protocol::tcp ? "TCP " : ""}
+                     + "allocation on TURN server " + server.server.to_string() + " over "
+                     + (tcp ? "TCP" : "UDP") + ": " + render(err));
+  };
+  // The allocation bounds its open (its retransmissions); the punch budget
+  // bounds the session anyway.
+  if (s->proto == net::protocol::tcp) {
+    s->stream_relay = spawn_stream_relay(self, *s, server);
+    self->request(s->stream_relay, timeouts::until_answered, caf::open_atom::value)
+      .then(
+        [=](endpoint& relayed) {
+          if (s->at == punch_session::step::done)
+            return;
+          s->relayed = relayed;
+          then();
+        },
+        failed);
+    return;
+  }
   turn_pipe_spec t;
   t.server = server;
   t.relay_family = s->fam;
   t.local = endpoint{s->bind, 0};
   t.timing = st.spec.turn_timing;
   t.stack = st.spec.stack;
-  auto pipe = spawn_turn_pipe(self->home_system(), std::move(t));
-  s->turn = pipe;
-  // The TURN pipe bounds its open (its retransmissions); the punch budget
-  // bounds the session anyway.
-  self->request(pipe, timeouts::until_answered, caf::open_atom::value)
+  s->turn = spawn_turn_pipe(self->home_system(), std::move(t));
+  self->request(s->turn, timeouts::until_answered, caf::open_atom::value)
     .then(
       [=](pipe_info& info) {
         if (s->at == punch_session::step::done)
@@ -68,21 +101,7 @@ void allocate(node_actor_ptr self, session_ptr s, const turn_server& server, F t
         s->relayed = info.local;
         then();
       },
-      [=](caf::error& err) {
-        auto why = "no allocation on TURN server " + server.server.to_string() + " over "
-                   + (server.transport == net::protocol::tcp ? "TCP" : "UDP") + ": "
-                   + render(err);
-        if (!s->initiator && s->at != punch_session::step::done) {
-          punch_message no;
-          no.request_id = s->id;
-          no.phase = punch_phase::refuse;
-          no.reason = why.substr(0, max_punch_reason);
-          send_punch(self, *s, no);
-        }
-        punch_done(self, s, std::nullopt,
-                   make_error(code_of(err) == errc::none ? errc::connect_failed : code_of(err),
-                              why));
-      });
+      failed);
 }
 
 // Our offer or answer: no predictions (the relayed address is the target),
@@ -91,7 +110,7 @@ void fill_ours(node_actor_ptr self, punch_session& s, punch_phase phase) {
   auto& st = self->state;
   s.ours.request_id = s.id;
   s.ours.phase = phase;
-  s.ours.proto = net::protocol::udp;
+  s.ours.proto = s.proto;
   s.ours.fam = s.fam;
   s.ours.route = s.route;
   if (phase == punch_phase::offer) {
@@ -128,7 +147,7 @@ void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
   s->job = job;
   s->plan = a;
   s->round = job->round;
-  s->proto = net::protocol::udp;
+  s->proto = job->opts.kind == transport::stream ? net::protocol::tcp : net::protocol::udp;
   s->fam = a.fam;
   s->route = a.local_interface;
   s->bind = a.bind;
@@ -136,12 +155,15 @@ void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
   auto srv = reachable(st, *s, *server);
   report(self, *job, a,
          "allocating on TURN server " + srv.server.to_string()
-           + (srv.transport == net::protocol::tcp ? " over TCP (our UDP is blocked)" : ""));
+           + (s->proto == net::protocol::tcp               ? " (TCP allocation)"
+              : srv.transport == net::protocol::tcp ? " over TCP (our UDP is blocked)"
+                                                    : ""));
   st.punches[{s->peer_id, s->id}] = s;
   allocate(self, s, srv, [=] {
     fill_ours(self, *s, punch_phase::offer);
-    s->ours.relay = punch_relay_info{srv.server, srv.transport, srv.username, srv.password,
-                                     s->relayed};
+    // A TCP allocation is made over TCP whatever the server entry says.
+    auto how = s->proto == net::protocol::tcp ? net::protocol::tcp : srv.transport;
+    s->ours.relay = punch_relay_info{srv.server, how, srv.username, srv.password, s->relayed};
     s->at = punch_session::step::offered;
     s->offer_sent = self->clock().now();
     if (s->job)
@@ -156,13 +178,32 @@ void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s) {
   auto server = reachable(st, *s,
                           turn_server{offer.server, net::protocol::udp, offer.username,
                                       offer.password});
-  allocate(self, s, server, [=] {
+  auto answer = [=] {
     fill_ours(self, *s, punch_phase::answer);
     // The answer names no credentials: they were the offerer's.
     s->ours.relay = punch_relay_info{s->theirs->relay->server, s->theirs->relay->transport, {},
                                      {}, s->relayed};
     s->at = punch_session::step::offered;
     send_punch(self, *s, s->ours);
+  };
+  allocate(self, s, server, [=] {
+    if (s->proto != net::protocol::tcp)
+      return answer();
+    // A stream comes in as a connection from the initiator's relayed
+    // address, which the server lets through once we permit it; the
+    // answer waits for that, so the initiator's Connect finds it in place.
+    auto from = s->theirs->relay->relayed;
+    self->request(s->stream_relay, timeouts::until_answered, permit_atom::value, from)
+      .then(
+        [=](caf::ok_atom) {
+          if (s->at != punch_session::step::done)
+            answer();
+        },
+        [=](caf::error& err) {
+          serving_failed(self, s, code_of(err),
+                         "TURN server " + server.server.to_string() + " did not permit "
+                           + from.to_string() + ": " + render(err));
+        });
   });
 }
 

@@ -99,8 +99,10 @@ struct node_spec {
   /// TURN servers for the relay strategy (strategy::relay), IP literals:
   /// a relay attempt uses the first of its family. Its credentials go to the
   /// peer inside the sealed offer, so the peer allocates on the same server
-  /// with them; both then punch between the two relayed addresses, which
-  /// the server relays to each other. The relay sees sealed datagrams only.
+  /// with them. Datagrams: both punch between the two relayed addresses,
+  /// which the server relays to each other. Streams: TCP allocations (RFC
+  /// 6062, the server must allow them) that the server joins, with TLS
+  /// inside. The relay sees sealed datagrams or TLS records only.
   std::vector<turn_server> turn;
   /// Allocate on the server a peer's relay offer names, with its
   /// credentials. Off: such offers are refused, saying so.

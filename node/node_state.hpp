@@ -30,6 +30,7 @@
 #include "p2pd/actors/stun/stun_client.hpp"
 #include "p2pd/actors/punch/tcp_punch.hpp"
 #include "p2pd/actors/turn/turn_pipe.hpp"
+#include "p2pd/actors/turn/turn_stream_relay.hpp"
 #include "p2pd/messages/clock.hpp"
 #include "p2pd/actors/portmap/port_mapper.hpp"
 
@@ -137,6 +138,11 @@ struct punch_session {
   bool relay = false;
   turn_pipe_actor turn;
   endpoint relayed;
+  /// A relayed stream (node_relay_stream.cpp): our TCP allocation, and,
+  /// responder, the data connections it has bound so far (a hello may come
+  /// on one before the allocation tells us it is its own).
+  turn_stream_relay_actor stream_relay;
+  std::vector<pipe_actor> relay_streams;
   /// A punch through the answerer's UDP port mapping (path mapped,
   /// node_punch_mapped.cpp): the answerer answers from its node port.
   bool mapped = false;
@@ -209,6 +215,9 @@ struct node_state {
   std::optional<clock_offset> clock_estimate;
   /// Punched datagram pipes that carry a link.
   std::set<caf::actor_addr> datagram_links;
+  /// The TCP allocations of relayed stream links, by the link's data pipe:
+  /// the allocation goes when its link does.
+  std::map<caf::actor_addr, turn_stream_relay_actor> stream_relays;
   /// A punch through our UDP port mapping is being answered: the node port
   /// has one socket, so a second one waits for the next connect.
   bool mapped_udp_busy = false;
@@ -354,6 +363,27 @@ void start_relay(node_actor_ptr self, std::shared_ptr<connect_job> job, const at
 /// address; `s` is registered and armed already.
 void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s);
 
+// Relayed streams (node_relay_stream.cpp): TCP allocations joined by Connect.
+/// A TCP allocation for `s` on `server`, its data connections TLS with node
+/// certificates toward s's peer (the responder's also tell us pipe_up and
+/// come to us as turn_stream); spawned idle.
+turn_stream_relay_actor spawn_stream_relay(node_actor_ptr self, const punch_session& s,
+                                           turn_server server);
+/// The initiator, once the answer names the peer's relayed address: the
+/// server connects our allocation to it, and our hello names the punch.
+void join_relayed_stream(node_actor_ptr self, std::shared_ptr<punch_session> s);
+/// A data connection our responder's allocation bound (the node is its
+/// acceptor).
+void on_relay_stream(node_actor_ptr self, turn_stream& ts);
+/// The hello of punch `s` (a relayed stream's responder) came on `pipe`:
+/// kept once it is known to be one of the allocation's.
+void relay_stream_hello(node_actor_ptr self, std::shared_ptr<punch_session> s,
+                        const pipe_actor& pipe, const endpoint& remote);
+/// The connection a punch or relay gives, as a link of ours.
+node_connection punch_connection(const punch_session& s, const pipe_actor& pipe,
+                                 const endpoint& local, const endpoint& remote);
+/// How a punched or relayed link's pipe reads and keeps alive.
+net_conf punch_link_conf(const node_state& st);
 /// A punch ended: with a connection (added as a link) or with `err`.
 void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
                 std::optional<node_connection> conn, caf::error err);

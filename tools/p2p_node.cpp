@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
     .option("--connect", "FILE", "connect to the peer address on FILE's first line ('-': stdin)")
     .option("--strategies", "LIST", "connect strategies in order (default direct,reverse)")
     .option("--families", "LIST", "connect families in order (default 4,6)")
-    .option("--transport", "tcp|udp", "a TLS stream (default) or sealed datagrams (udp: punch only)")
+    .option("--transport", "tcp|udp", "a TLS stream (default) or sealed datagrams (udp: punch and relay only)")
     .option("--message", "TEXT", "what to send once connected (default \"hello\")")
     .option("--answer", "N", "serving: messages to answer before ending (default 1)")
     .option("--timeout", "SEC", "bound of every wait (default 30)")

@@ -135,7 +135,7 @@ void relay_state::bind(uint32_t cid, const endpoint& peer,
           return;
         }
         st.data.push_back(pipe);
-        turn_stream s{pipe, peer, info};
+        turn_stream s{pipe, peer, info, me->address()};
         if (rp) {
           ++st.stats.connected;
           rp->deliver(std::move(s));

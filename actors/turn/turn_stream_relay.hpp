@@ -27,11 +27,14 @@ struct turn_stream {
   pipe_actor pipe;
   endpoint peer; ///< the peer as the relay sees it
   pipe_info info;
+  /// The relay it came through: an acceptor of several tells them apart
+  /// (it comes as an anonymous message).
+  caf::actor_addr relay;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_stream& x) {
-  return f(caf::meta::type_name("p2pd::turn_stream"), x.pipe, x.peer, x.info);
+  return f(caf::meta::type_name("p2pd::turn_stream"), x.pipe, x.peer, x.info, x.relay);
 }
 
 /// What a TCP relay did and refused.

@@ -274,9 +274,8 @@ std::vector<attempt> plan_connect(const local_view& me, const peer_address& peer
     if (opts.kind == transport::datagram && how != strategy::punch && how != strategy::relay)
       continue;
     if (how == strategy::relay) {
-      // Sealed datagrams only, for now: a stream through a relay needs
-      // TURN's TCP allocations (RFC 6062).
-      if (!peer.channels.empty() && opts.kind == transport::datagram)
+      // Datagrams through UDP allocations, streams through TCP ones (RFC 6062).
+      if (!peer.channels.empty())
         for (auto fam : opts.families)
           plan_relay(me, peer, fam, mine);
     } else if (how == strategy::punch) {

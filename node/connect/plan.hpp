@@ -106,9 +106,10 @@ struct local_view {
 /// reverse attempt is one request, in the first family of the options that
 /// we have a route for (and the peer too, when it lists routes): the peer
 /// then tries every route of our address. A relay attempt is one per family
-/// we have a TURN server of and the peer has a route of, datagram connects
-/// only (the relay carries sealed datagrams), and needs signalling: both
-/// sides allocate on our server and punch between the relayed addresses.
+/// we have a TURN server of and the peer has a route of, and needs
+/// signalling: both sides allocate on our server (UDP allocations for a
+/// datagram connect, which punch between the relayed addresses; TCP ones
+/// for a stream, which the server joins).
 /// A punch attempt is one per family
 /// (our first route of it with the peer's first one), needs signalling to
 /// the peer, and aims at the peer's public address; a datagram connect

@@ -3,13 +3,15 @@
 # two symmetric NATs (which no punch connects: tests/lab/punch_expected.txt),
 # through the lab's coturn, with the relay's traffic captured.
 #   1. a node in each symmetric site; one connects to the other with
-#      --strategies relay --transport udp: the report must say
-#      strategy=relay path=relayed, and a message must be answered;
-#   2. tcpdump in the server namespace records every datagram to and from
-#      coturn meanwhile: the capture must hold the TURN exchange (the lab's
-#      TURN username travels in clear in every signed request, so the
-#      capture saw the relay's traffic) and relayed datagrams, and must not
-#      hold the message or its answer anywhere: the relay sees ciphertext.
+#      --strategies relay, once with --transport udp (UDP allocations) and
+#      once with --transport tcp (TCP allocations, RFC 6062): the report
+#      must say strategy=relay path=relayed, and a message must be answered;
+#   2. tcpdump in the server namespace records every packet of that
+#      transport to and from coturn meanwhile: the capture must hold the
+#      TURN exchange (the lab's TURN username travels in clear in every
+#      signed request, so the capture saw the relay's traffic) and relayed
+#      traffic, and must not hold the message or its answer anywhere: the
+#      relay sees ciphertext.
 # Every program runs under `timeout`. Exit 0 = pass, 1 = fail, 77 = skipped
 # (not root, no tcpdump, or no mosquitto in the lab).
 set -uo pipefail
@@ -39,53 +41,67 @@ eval "$("$LAB" env)"
 if [ -z "${P2PDLAB_MQTT:-}" ]; then echo "SKIP: the lab has no MQTT broker"; exit 77; fi
 grep -q '^turn ' "$P2PDLAB_SERVERS" || { echo "FAIL: the lab's server file names no relay"; exit 1; }
 
-marker="p2pd-relay-plaintext-$RANDOM$RANDOM$RANDOM"
-
-# Everything coturn sends or receives, whole packets.
-timeout $((WAIT * 3)) ip netns exec "$P2PDLAB_NS_SRV" tcpdump -i any -U -s 0 -nn \
-  -w "$tmp/relay.pcap" "udp and host $P2PDLAB_TURN" 2> "$tmp/tcpdump.err" &
-dump_pid=$!
-for _ in $(seq 50); do grep -q 'listening on' "$tmp/tcpdump.err" && break; sleep 0.1; done
-
-mkdir -p "$tmp/s" "$tmp/c"
-timeout $((WAIT * 2)) ip netns exec "$P2PDLAB_SITE1_NS_HOST" "$PROG" --servers "$P2PDLAB_SERVERS" \
-  --data-dir "$tmp/s" --timeout "$WAIT" --transport udp > "$tmp/s.out" 2> "$tmp/s.err" &
-srv=$!
-for _ in $(seq 300); do grep -q '^address=' "$tmp/s.out" && break; sleep 0.1; done
-if ! grep -q '^address=' "$tmp/s.out"; then
-  echo "FAIL: the serving node printed no address"; cat "$tmp/s.err"; exit 1
-fi
-sed -n 's/^address=//p' "$tmp/s.out" | head -n1 > "$tmp/addr"
-timeout $((WAIT * 2)) ip netns exec "$P2PDLAB_SITE2_NS_HOST" "$PROG" --servers "$P2PDLAB_SERVERS" \
-  --data-dir "$tmp/c" --timeout "$WAIT" --connect "$tmp/addr" --strategies relay --transport udp \
-  --families 4 --message "$marker" > "$tmp/c.out" 2> "$tmp/c.err"
-rc=$?
-wait "$srv"
-sleep 0.5 # the last datagrams reach the capture file (-U: written per packet)
-kill -INT "$dump_pid" 2>/dev/null; wait "$dump_pid" 2>/dev/null; dump_pid=
-
 fail=0
 no() { echo "FAIL: $*"; fail=1; }
-conn=$(grep '^connected ' "$tmp/c.out" | head -n1)
-echo "connect: ${conn:-none}"
-[ "$rc" = 0 ] || no "the connecting node exited with $rc"
-grep -q ' strategy=relay ' <<< "$conn" || no "not connected through the relay: ${conn:-no connection}"
-grep -q ' path=relayed ' <<< "$conn" || no "the path is not relayed"
-grep -q "^reply .*text=re: $marker" "$tmp/c.out" || no "the message was not answered through the relay"
 
-packets=$(tcpdump -nn -r "$tmp/relay.pcap" 2>/dev/null | wc -l)
-relayed=$(tcpdump -nn -r "$tmp/relay.pcap" "udp and src host $P2PDLAB_TURN and portrange 49152-65535" 2>/dev/null | wc -l)
-echo "capture: $packets packets, $relayed from relayed ports"
-[ "$packets" -gt 0 ] || no "the capture holds nothing"
-[ "$relayed" -gt 0 ] || no "the capture holds no relayed datagram"
-grep -q -a "$P2PDLAB_TURN_USER" "$tmp/relay.pcap" || no "the capture holds no TURN request (no USERNAME in clear): it did not see the relay's traffic"
-if grep -q -a "$marker" "$tmp/relay.pcap"; then
-  no "the relay saw the message in clear"
-else
-  echo "no plaintext: the message ($marker) is nowhere in the relay's traffic"
-fi
-if [ $fail != 0 ]; then
-  echo "== c.out"; cat "$tmp/c.out"; echo "== c.err"; cat "$tmp/c.err"; echo "== s.err"; cat "$tmp/s.err"
-  exit 1
-fi
+# One relayed connect over $1 (udp: UDP allocations punched to each other;
+# tcp: TCP allocations joined by the server, TLS inside), captured.
+relay_once() {
+  local tr=$1 marker="p2pd-relay-plaintext-$RANDOM$RANDOM$RANDOM" d="$tmp/$1" rc srv conn
+  local proto; [ "$tr" = tcp ] && proto=tcp || proto=udp
+  mkdir -p "$d/s" "$d/c"
+  echo "== relayed $tr"
+  # Everything coturn sends or receives, whole packets.
+  timeout $((WAIT * 3)) ip netns exec "$P2PDLAB_NS_SRV" tcpdump -i any -U -s 0 -nn \
+    -w "$d/relay.pcap" "$proto and host $P2PDLAB_TURN" 2> "$d/tcpdump.err" &
+  dump_pid=$!
+  for _ in $(seq 50); do grep -q 'listening on' "$d/tcpdump.err" && break; sleep 0.1; done
+
+  timeout $((WAIT * 2)) ip netns exec "$P2PDLAB_SITE1_NS_HOST" "$PROG" --servers "$P2PDLAB_SERVERS" \
+    --data-dir "$d/s" --timeout "$WAIT" --transport "$tr" > "$d/s.out" 2> "$d/s.err" &
+  srv=$!
+  for _ in $(seq 300); do grep -q '^address=' "$d/s.out" && break; sleep 0.1; done
+  if ! grep -q '^address=' "$d/s.out"; then
+    no "$tr: the serving node printed no address"; cat "$d/s.err"; return
+  fi
+  sed -n 's/^address=//p' "$d/s.out" | head -n1 > "$d/addr"
+  timeout $((WAIT * 2)) ip netns exec "$P2PDLAB_SITE2_NS_HOST" "$PROG" --servers "$P2PDLAB_SERVERS" \
+    --data-dir "$d/c" --timeout "$WAIT" --connect "$d/addr" --strategies relay --transport "$tr" \
+    --families 4 --message "$marker" > "$d/c.out" 2> "$d/c.err"
+  rc=$?
+  wait "$srv"
+  sleep 0.5 # the last packets reach the capture file (-U: written per packet)
+  kill -INT "$dump_pid" 2>/dev/null; wait "$dump_pid" 2>/dev/null; dump_pid=
+
+  local before=$fail
+  conn=$(grep '^connected ' "$d/c.out" | head -n1)
+  echo "connect: ${conn:-none}"
+  [ "$rc" = 0 ] || no "$tr: the connecting node exited with $rc"
+  grep -q ' strategy=relay ' <<< "$conn" || no "$tr: not connected through the relay: ${conn:-no connection}"
+  grep -q ' path=relayed ' <<< "$conn" || no "$tr: the path is not relayed"
+  grep -q " transport=$tr" <<< "$conn" || no "$tr: the connection is not over $tr"
+  grep -q "^reply .*text=re: $marker" "$d/c.out" || no "$tr: the message was not answered through the relay"
+
+  local packets relayed
+  packets=$(tcpdump -nn -r "$d/relay.pcap" 2>/dev/null | wc -l)
+  # Relayed traffic: to or from coturn's relayed ports (TCP: the
+  # connection coturn makes between the two allocations).
+  relayed=$(tcpdump -nn -r "$d/relay.pcap" "$proto and src host $P2PDLAB_TURN and portrange 49152-65535" 2>/dev/null | wc -l)
+  echo "capture: $packets packets, $relayed from relayed ports"
+  [ "$packets" -gt 0 ] || no "$tr: the capture holds nothing"
+  [ "$relayed" -gt 0 ] || no "$tr: the capture holds no relayed traffic"
+  grep -q -a "$P2PDLAB_TURN_USER" "$d/relay.pcap" || no "$tr: the capture holds no TURN request (no USERNAME in clear): it did not see the relay's traffic"
+  if grep -q -a "$marker" "$d/relay.pcap"; then
+    no "$tr: the relay saw the message in clear"
+  else
+    echo "no plaintext: the message ($marker) is nowhere in the relay's traffic"
+  fi
+  if [ $fail != "$before" ]; then
+    echo "== c.out"; cat "$d/c.out"; echo "== c.err"; cat "$d/c.err"; echo "== s.err"; cat "$d/s.err"
+  fi
+}
+
+relay_once udp
+relay_once tcp
+[ $fail = 0 ] || exit 1
 echo "PASS: lab_relay"

@@ -215,14 +215,20 @@ TEST(ConnectPlan, ARelayIsPlannedPerFamilyWeHaveATurnServerOf) {
             (std::vector<std::string>{"relay IPv4 relayed if0->if1"}));
 }
 
-TEST(ConnectPlan, NoRelayWithoutATurnServerSignallingOrForAStream) {
+TEST(ConnectPlan, NoRelayWithoutATurnServerOrSignalling) {
   auto peer = node_with({v4(1, "10.0.8.2", "203.0.113.9", 4001)});
   auto no_turn = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)});
   EXPECT_TRUE(plan_connect(no_turn, peer, relay_datagrams()).empty());
   auto me = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)}, {}, {family::v4});
   auto silent = node_with({v4(1, "10.0.8.2", "203.0.113.9", 4001)}, false);
   EXPECT_TRUE(plan_connect(me, silent, relay_datagrams()).empty());
-  EXPECT_TRUE(plan_connect(me, peer, {{strategy::relay}}).empty()); // a stream
+}
+
+TEST(ConnectPlan, AStreamIsRelayedLikeADatagram) {
+  auto me = me_with({v4(0, "10.0.1.2", "198.51.100.11", 4000)}, {}, {family::v4});
+  auto peer = node_with({v4(1, "10.0.8.2", "203.0.113.9", 4001)});
+  EXPECT_EQ(describe(plan_connect(me, peer, {{strategy::relay}})),
+            (std::vector<std::string>{"relay IPv4 relayed if0->if1"}));
 }
 
 TEST(ConnectPlan, ARelayNeedsOnlyThePeersSignallingWhenItListsNoRoutes) {

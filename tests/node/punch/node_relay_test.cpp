@@ -1,6 +1,7 @@
 // Relayed connections between nodes on loopback, through the test's own
 // coturn (tests/lab proves them across real NATs): a sealed datagram link
-// between two TURN allocations, messages both ways, refusals.
+// between two UDP allocations, a TLS stream between two TCP allocations
+// (RFC 6062), messages both ways, refusals.
 #include "node/node_fixture.hpp"
 #include "support/coturn_fixture.hpp"
 #include "support/turn_account.hpp"
@@ -15,6 +16,9 @@ protected:
   void SetUp() override {
     coturn_options o;
     o.turn = true;
+    // Both nodes allocate on a's account: two allocations, and a third
+    // only once one of them is deleted.
+    o.user_quota = 2;
     std::string why;
     turn = coturn_server::start(why, o);
     if (!turn && not_installed(why))
@@ -32,11 +36,11 @@ protected:
     return spec;
   }
 
-  static node::connect_options relay_only() {
+  static node::connect_options relay_only(node::transport kind = node::transport::datagram) {
     node::connect_options o;
     o.strategies = {node::strategy::relay};
     o.families = {net::family::v4};
-    o.kind = node::transport::datagram;
+    o.kind = kind;
     return o;
   }
 
@@ -74,13 +78,51 @@ TEST_F(NodeRelay, TheResponderNeedsNoTurnServerOfItsOwn) {
   EXPECT_EQ(conn->report.how, node::strategy::relay);
 }
 
-TEST_F(NodeRelay, AStreamConnectPlansNoRelay) {
+TEST_F(NodeRelay, AStreamThroughTheRelayIsATlsLinkBothWays) {
+  caf::scoped_actor sub_a{rt.system()};
+  caf::scoped_actor sub_b{rt.system()};
+  auto a = start(relay_spec(&sub_a));
+  auto b = start(relay_spec(&sub_b));
+  auto conn = a.connect(b.address(), relay_only(node::transport::stream));
+  ASSERT_TRUE(conn) << render(conn.error());
+  EXPECT_EQ(conn->report.how, node::strategy::relay) << conn->report.to_string();
+  EXPECT_EQ(conn->report.kind, node::transport::stream);
+  EXPECT_EQ(conn->report.path, node::path_kind::relayed);
+  EXPECT_EQ(conn->report.remote.ip, turn->primary().ip) << conn->report.to_string();
+  auto up = next_where<node_peer_up>(sub_b, [&](const node_peer_up& u) { return u.conn.peer == a.id(); });
+  ASSERT_TRUE(up) << "b saw no link from a";
+  EXPECT_EQ(up->conn.report.how, node::strategy::relay);
+  EXPECT_EQ(up->conn.report.kind, node::transport::stream);
+  ASSERT_FALSE(a.send(b.id(), "a to b through the relay"));
+  auto got = next_where<node_msg>(sub_b, [&](const node_msg& m) { return m.peer == a.id(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "a to b through the relay");
+  ASSERT_FALSE(b.send(a.id(), "b to a"));
+  auto back = next_where<node_msg>(sub_a, [&](const node_msg& m) { return m.peer == b.id(); });
+  ASSERT_TRUE(back);
+  EXPECT_EQ(std::string(back->data.begin(), back->data.end()), "b to a");
+}
+
+TEST_F(NodeRelay, AStreamResponderNeedsNoTurnServerOfItsOwn) {
   auto a = start(relay_spec());
+  auto b = start(spec_for());
+  auto conn = a.connect(b.address(), relay_only(node::transport::stream));
+  ASSERT_TRUE(conn) << render(conn.error());
+  EXPECT_EQ(conn->report.kind, node::transport::stream);
+}
+
+TEST_F(NodeRelay, ARelayedStreamsAllocationsGoWhenItsLinkCloses) {
+  // The quota (2) holds one connect's two allocations: a second connect
+  // only gets its own once the first link's were deleted.
+  caf::scoped_actor sub{rt.system()};
+  auto a = start(relay_spec(&sub));
   auto b = start(relay_spec());
-  auto o = relay_only();
-  o.kind = node::transport::stream;
-  auto conn = a.connect(b.address(), o);
-  ASSERT_FALSE(conn);
+  for (int i = 0; i < 3; ++i) {
+    auto conn = a.connect(b.address(), relay_only(node::transport::stream));
+    ASSERT_TRUE(conn) << "connect " << i << ": " << render(conn.error());
+    ASSERT_FALSE(a.disconnect(b.id()));
+    ASSERT_TRUE(next_where<node_peer_end>(sub, [&](const node_peer_end& e) { return e.peer == b.id(); }));
+  }
 }
 
 TEST_F(NodeRelay, APeerThatRefusesRelayOffersSaysSo) {

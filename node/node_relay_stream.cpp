@@ -1,0 +1,161 @@
+// Relayed streams (strategy::relay for transport::stream): two TCP
+// allocations (RFC 6062) on one TURN server, joined by the server.
+//
+//   initiator: allocate TCP on our server -> offer (server, credentials,
+//              our relayed address)                         (node_relay.cpp)
+//   responder: allocate TCP there with those credentials, permit the
+//              initiator's relayed address -> answer (its relayed address)
+//   initiator: Connect to the responder's relayed address: the server
+//              connects our allocation to the peer's, and each side binds a
+//              data connection to its end (ConnectionBind)
+//   both:      TLS with node certificates inside the data connections, each
+//              side checking that the other is the node it expects; the
+//              initiator's hello names the punch, and the responder keeps
+//              the connection it came on.
+//
+// Both allocations are on one server, so the pair needs nothing of either
+// NAT but a TCP connection out to the server. The server relays TLS
+// records only.
+#include "p2pd/node/node_state.hpp"
+
+#include <algorithm>
+
+#include "caf/send.hpp"
+
+#include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/node/link/hello.hpp"
+
+namespace p2pd::node {
+
+namespace {
+
+using session_ptr = std::shared_ptr<punch_session>;
+
+// The responder's session whose allocation `relay` is, if any.
+session_ptr session_of(node_state& st, const caf::actor_addr& relay) {
+  for (auto& kvp : st.punches)
+    if (kvp.second->stream_relay && kvp.second->stream_relay.address() == relay)
+      return kvp.second;
+  return nullptr;
+}
+
+// The link a relayed stream gives: its messages come from the TURN server
+// (the data connection's far end), which is the link's remote; the report
+// names the relayed addresses.
+node_connection relayed_connection(const punch_session& s, const pipe_actor& pipe,
+                                   const endpoint& from) {
+  auto conn = punch_connection(s, pipe, s.relayed, from);
+  conn.report.remote = s.theirs && s.theirs->relay ? s.theirs->relay->relayed : from;
+  return conn;
+}
+
+} // namespace
+
+turn_stream_relay_actor spawn_stream_relay(node_actor_ptr self, const punch_session& s,
+                                           turn_server server) {
+  auto& st = self->state;
+  turn_stream_relay_spec t;
+  server.transport = net::protocol::tcp;
+  t.server = std::move(server);
+  t.relay_family = s.fam;
+  t.local = s.bind;
+  t.timing = st.spec.turn_timing;
+  t.stack = st.spec.stack;
+  // One peer per session: its connection, and one more for a stranger's
+  // attempt that TLS will refuse.
+  t.max_pending = 2;
+  auto& d = t.data;
+  d.proto = net::protocol::tcp;
+  d.tls_context = s.initiator ? st.tls_client : st.tls_server;
+  d.tls_as = s.initiator ? tls_role::client : tls_role::server;
+  if (auto peer = net::node_id::parse(s.peer_id))
+    d.expect_node = *peer; // parsed when the peer's address or signalling was accepted
+  d.length_prefixed = true;
+  d.conf = punch_link_conf(st);
+  d.conf.con_timeout = st.spec.direct_budget; // the data connection to the server
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (s.initiator) {
+    // Our connect's answer gives us the stream; no pipe_up is needed.
+    d.subscribers.push_back({me, events::msgs | events::end});
+  } else {
+    // Like a listener's connection: up (the hello wait starts), then messages.
+    d.subscribers.push_back({me, events::up | events::msgs | events::end});
+    t.acceptor = me;
+  }
+  return spawn_turn_stream_relay(self->home_system(), std::move(t));
+}
+
+void join_relayed_stream(node_actor_ptr self, session_ptr s) {
+  auto target = s->theirs->relay->relayed;
+  s->at = punch_session::step::punching;
+  if (s->job)
+    report(self, *s->job, s->plan,
+           "answered: connecting our relayed address " + s->relayed.to_string() + " to "
+             + target.to_string());
+  auto relay = s->stream_relay;
+  auto failed = [=](std::string what) {
+    return [=](caf::error& err) {
+      punch_done(self, s, std::nullopt,
+                 make_error(code_of(err) == errc::none ? errc::connect_failed : code_of(err),
+                            what + target.to_string() + " through the relay: " + render(err)));
+    };
+  };
+  // Permitted first: RFC 6062 lets a server refuse a Connect to a peer
+  // without a permission (coturn does not, others may).
+  self->request(relay, timeouts::until_answered, permit_atom::value, target)
+    .then(
+      [=](caf::ok_atom) {
+        if (s->at != punch_session::step::punching)
+          return;
+        self->request(relay, timeouts::until_answered, turn_connect_atom::value, target)
+          .then(
+            [=](turn_stream& ts) {
+              if (s->at != punch_session::step::punching) {
+                caf::anon_send(ts.pipe, caf::close_atom::value);
+                return;
+              }
+              hello h;
+              h.purpose = link_purpose::punch;
+              h.request_id = s->id;
+              auto msg = encode_hello(h);
+              caf::anon_send(ts.pipe, send_atom::value, bytes(msg.begin(), msg.end()));
+              punch_done(self, s, relayed_connection(*s, ts.pipe, ts.info.remote), caf::error{});
+            },
+            failed("no stream to "));
+      },
+      failed("no permission for "));
+}
+
+void on_relay_stream(node_actor_ptr self, turn_stream& ts) {
+  auto& st = self->state;
+  auto s = session_of(st, ts.relay);
+  if (!s || s->at == punch_session::step::done) {
+    caf::anon_send(ts.pipe, caf::close_atom::value);
+    return;
+  }
+  // Its hello may have come first (on_hello, relay_stream_hello).
+  auto i = std::find_if(s->awaiting.begin(), s->awaiting.end(),
+                        [&](const auto& w) { return w.first == ts.pipe; });
+  if (i == s->awaiting.end()) {
+    s->relay_streams.push_back(ts.pipe);
+    return;
+  }
+  auto from = i->second;
+  s->awaiting.erase(i);
+  punch_done(self, s, relayed_connection(*s, ts.pipe, from), caf::error{});
+}
+
+void relay_stream_hello(node_actor_ptr self, session_ptr s, const pipe_actor& pipe,
+                        const endpoint& remote) {
+  auto& known = s->relay_streams;
+  if (std::find(known.begin(), known.end(), pipe) == known.end()) {
+    // Authenticated (TLS proved the peer), but not yet known to come
+    // through our allocation: kept once the allocation says so.
+    s->awaiting.emplace_back(pipe, remote);
+    return;
+  }
+  punch_done(self, s, relayed_connection(*s, pipe, remote), caf::error{});
+}
+
+} // namespace p2pd::node
