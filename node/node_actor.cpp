@@ -239,7 +239,6 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         on_portmap_event(self, slot, ev);
       },
       [=](tcp_punch_tick& t) { on_punch_tick(self, t); },
-      [=](turn_stream& ts) { on_relay_stream(self, ts); },
       [=](restart_atom, uint64_t which) { restart_child(self, static_cast<size_t>(which)); },
       [=](idle_tick_atom) {
         if (self->state.life.closing())

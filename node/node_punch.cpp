@@ -538,15 +538,9 @@ void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
     caf::anon_send(s->turn, caf::close_atom::value);
   s->turn = nullptr;
   for (auto& [pipe, from] : s->awaiting)
-    if (!conn || pipe != conn->pipe || from != conn->remote) {
+    if (!conn || pipe != conn->pipe || from != conn->remote)
       drop_hello(self, pipe, from);
-      // A relayed stream's connections are the allocation's (closed with
-      // it), or not ours to keep: a hello for this punch that came another way.
-      if (s->stream_relay)
-        caf::anon_send(pipe, caf::close_atom::value, from);
-    }
   s->awaiting.clear();
-  s->relay_streams.clear();
   if (s->stream_relay) {
     // A link keeps its allocation; it goes when the link's pipe ends.
     if (conn)

@@ -18,8 +18,6 @@
 // records only.
 #include "p2pd/node/node_state.hpp"
 
-#include <algorithm>
-
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
@@ -31,14 +29,6 @@ namespace p2pd::node {
 namespace {
 
 using session_ptr = std::shared_ptr<punch_session>;
-
-// The responder's session whose allocation `relay` is, if any.
-session_ptr session_of(node_state& st, const caf::actor_addr& relay) {
-  for (auto& kvp : st.punches)
-    if (kvp.second->stream_relay && kvp.second->stream_relay.address() == relay)
-      return kvp.second;
-  return nullptr;
-}
 
 // The link a relayed stream gives: its messages come from the TURN server
 // (the data connection's far end), which is the link's remote; the report
@@ -79,9 +69,9 @@ turn_stream_relay_actor spawn_stream_relay(node_actor_ptr self, const punch_sess
     // Our connect's answer gives us the stream; no pipe_up is needed.
     d.subscribers.push_back({me, events::msgs | events::end});
   } else {
-    // Like a listener's connection: up (the hello wait starts), then messages.
+    // Like a listener's connection: up (the hello wait starts), then
+    // messages; the hello says which connection is the peer's.
     d.subscribers.push_back({me, events::up | events::msgs | events::end});
-    t.acceptor = me;
   }
   return spawn_turn_stream_relay(self->home_system(), std::move(t));
 }
@@ -127,32 +117,21 @@ void join_relayed_stream(node_actor_ptr self, session_ptr s) {
       failed("no permission for "));
 }
 
-void on_relay_stream(node_actor_ptr self, turn_stream& ts) {
-  auto& st = self->state;
-  auto s = session_of(st, ts.relay);
-  if (!s || s->at == punch_session::step::done) {
-    caf::anon_send(ts.pipe, caf::close_atom::value);
-    return;
-  }
-  // Its hello may have come first (on_hello, relay_stream_hello).
-  auto i = std::find_if(s->awaiting.begin(), s->awaiting.end(),
-                        [&](const auto& w) { return w.first == ts.pipe; });
-  if (i == s->awaiting.end()) {
-    s->relay_streams.push_back(ts.pipe);
-    return;
-  }
-  auto from = i->second;
-  s->awaiting.erase(i);
-  punch_done(self, s, relayed_connection(*s, ts.pipe, from), caf::error{});
-}
-
 void relay_stream_hello(node_actor_ptr self, session_ptr s, const pipe_actor& pipe,
                         const endpoint& remote) {
-  auto& known = s->relay_streams;
-  if (std::find(known.begin(), known.end(), pipe) == known.end()) {
-    // Authenticated (TLS proved the peer), but not yet known to come
-    // through our allocation: kept once the allocation says so.
-    s->awaiting.emplace_back(pipe, remote);
+  // TLS proved the peer, and its hello names this punch. The connection
+  // must also be one of our allocation's: a data connection's far end is
+  // the TURN server itself, where no connection to a listener of ours
+  // comes from (the server connects out from relayed ports). Kept at once:
+  // the peer's next message may be right behind its hello.
+  const auto& server = s->theirs->relay->server;
+  if (remote != server) {
+    self->state.refuse(&node_stats::refused_hello, "hello", s->peer_id,
+                       make_error(errc::invalid_argument,
+                                  "a hello for relayed punch " + std::to_string(s->id) + " from "
+                                    + remote.to_string() + ", not through TURN server "
+                                    + server.to_string()));
+    caf::anon_send(pipe, caf::close_atom::value, remote);
     return;
   }
   punch_done(self, s, relayed_connection(*s, pipe, remote), caf::error{});

@@ -138,11 +138,8 @@ struct punch_session {
   bool relay = false;
   turn_pipe_actor turn;
   endpoint relayed;
-  /// A relayed stream (node_relay_stream.cpp): our TCP allocation, and,
-  /// responder, the data connections it has bound so far (a hello may come
-  /// on one before the allocation tells us it is its own).
+  /// A relayed stream (node_relay_stream.cpp): our TCP allocation.
   turn_stream_relay_actor stream_relay;
-  std::vector<pipe_actor> relay_streams;
   /// A punch through the answerer's UDP port mapping (path mapped,
   /// node_punch_mapped.cpp): the answerer answers from its node port.
   bool mapped = false;
@@ -365,18 +362,15 @@ void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s);
 
 // Relayed streams (node_relay_stream.cpp): TCP allocations joined by Connect.
 /// A TCP allocation for `s` on `server`, its data connections TLS with node
-/// certificates toward s's peer (the responder's also tell us pipe_up and
-/// come to us as turn_stream); spawned idle.
+/// certificates toward s's peer (the responder's also tell us pipe_up);
+/// spawned idle.
 turn_stream_relay_actor spawn_stream_relay(node_actor_ptr self, const punch_session& s,
                                            turn_server server);
 /// The initiator, once the answer names the peer's relayed address: the
 /// server connects our allocation to it, and our hello names the punch.
 void join_relayed_stream(node_actor_ptr self, std::shared_ptr<punch_session> s);
-/// A data connection our responder's allocation bound (the node is its
-/// acceptor).
-void on_relay_stream(node_actor_ptr self, turn_stream& ts);
 /// The hello of punch `s` (a relayed stream's responder) came on `pipe`:
-/// kept once it is known to be one of the allocation's.
+/// kept when the connection comes through the TURN server.
 void relay_stream_hello(node_actor_ptr self, std::shared_ptr<punch_session> s,
                         const pipe_actor& pipe, const endpoint& remote);
 /// The connection a punch or relay gives, as a link of ours.

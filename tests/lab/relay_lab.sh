@@ -97,7 +97,7 @@ relay_once() {
     echo "no plaintext: the message ($marker) is nowhere in the relay's traffic"
   fi
   if [ $fail != "$before" ]; then
-    echo "== c.out"; cat "$d/c.out"; echo "== c.err"; cat "$d/c.err"; echo "== s.err"; cat "$d/s.err"
+    echo "== c.out"; cat "$d/c.out"; echo "== c.err"; cat "$d/c.err"; echo "== s.out"; cat "$d/s.out"; echo "== s.err"; cat "$d/s.err"
   fi
 }
 

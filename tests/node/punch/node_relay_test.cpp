@@ -112,16 +112,42 @@ TEST_F(NodeRelay, AStreamResponderNeedsNoTurnServerOfItsOwn) {
 }
 
 TEST_F(NodeRelay, ARelayedStreamsAllocationsGoWhenItsLinkCloses) {
-  // The quota (2) holds one connect's two allocations: a second connect
-  // only gets its own once the first link's were deleted.
+  // coturn's log says each deletion (a refresh to lifetime 0); the quota
+  // (2) holds one connect's two allocations, so each connect after the
+  // first also needs the last one's freed.
+  turn.reset();
+  coturn_options o;
+  o.turn = true;
+  o.user_quota = 2;
+  o.verbose = true;
+  std::string why;
+  turn = coturn_server::start(why, o);
+  ASSERT_TRUE(turn) << why;
+  auto deletions = [&] {
+    size_t n = 0;
+    auto log = turn->log();
+    for (auto at = log.find("lifetime=0"); at != std::string::npos; at = log.find("lifetime=0", at + 1))
+      ++n;
+    return n;
+  };
   caf::scoped_actor sub{rt.system()};
   auto a = start(relay_spec(&sub));
   auto b = start(relay_spec());
-  for (int i = 0; i < 3; ++i) {
+  for (size_t i = 0; i < 3; ++i) {
+    // coturn frees a deleted allocation's quota on its next timer tick
+    // (about a second): a refusal for the quota is tried again, 3 s at most.
     auto conn = a.connect(b.address(), relay_only(node::transport::stream));
+    for (int t = 0; t < 6 && !conn && render(conn.error()).find("486") != std::string::npos; ++t) {
+      sub->receive(caf::after(std::chrono::milliseconds(500)) >> [] {});
+      conn = a.connect(b.address(), relay_only(node::transport::stream));
+    }
     ASSERT_TRUE(conn) << "connect " << i << ": " << render(conn.error());
     ASSERT_FALSE(a.disconnect(b.id()));
     ASSERT_TRUE(next_where<node_peer_end>(sub, [&](const node_peer_end& e) { return e.peer == b.id(); }));
+    for (int t = 0; t < 50 && deletions() < 2 * (i + 1); ++t)
+      sub->receive(caf::after(std::chrono::milliseconds(100)) >> [] {});
+    ASSERT_EQ(deletions(), 2 * (i + 1)) << "both allocations of connect " << i
+                                        << " are deleted with its link\n" << turn->log();
   }
 }
 
