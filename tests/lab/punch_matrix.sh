@@ -14,7 +14,8 @@
 #             with --strategies punch,relay --transport udp --families 4:
 #             every pair connects, by punch where one works, else through
 #             the lab's coturn (the relay);
-#   p2pd TCP: --strategies punch --transport tcp (a stream has no relay yet).
+#   p2pd TCP: the same with --transport tcp: a TLS stream by TCP punch, else
+#             through the relay (TCP allocations, RFC 6062).
 # p2pd runs only if p2p_node knows --transport (its --help); otherwise its
 # columns say why. Pairs run side by side on distinct sites (--jobs at a
 # time); every program runs under `timeout`, and no new pair starts after
@@ -155,8 +156,8 @@ ice_run() {
 }
 
 # ------------------------------------------------------------------ one p2pd run
-# Datagrams fall back to the relay; streams punch only (no TCP relay yet).
-strategies_of() { [ "$1" = udp ] && echo punch,relay || echo punch; }
+# Datagrams and streams both fall back to the relay.
+strategies_of() { echo punch,relay; }
 
 # node_run <out> <run> <transport> <connecting site> <serving site>
 node_run() {
@@ -396,16 +397,15 @@ for p in "${PAIRS[@]}"; do
       refl=$(grep "^p2pd .*transport=$tp .* ok=0 " "$f" | while read -r l; do echo "$(field ms "$l") ms: $(field reason "$l")"; done | sort -u | head -n 3 | tr '\n' ';')
       exp=$([ $tp = udp ] && echo "${EXP_UDP[$k]}" || echo "${EXP_TCP[$k]}")
       cells="$nok/$n | $pmed / $pwst | ${strat:-}${refl:+ refused/failed: ${refl//_/ }}"
-      if [ $tp = udp ]; then
-        udp_mark=$(mark "$nok" "$n")
-        nrelay=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -c ' strategy=relay ')
-        if [ "$nok" -gt 0 ] && [ "$nrelay" = "$nok" ]; then udp_mark="R${udp_mark#✓}"
-        elif [ "$nrelay" -gt 0 ]; then udp_mark="$udp_mark($nrelay R)"; fi
-      else tcp_mark=$(mark "$nok" "$n"); fi
-      # UDP falls back to the relay: every pair connects; where the punch
+      pmark=$(mark "$nok" "$n")
+      nrelay=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -c ' strategy=relay ')
+      if [ "$nok" -gt 0 ] && [ "$nrelay" = "$nok" ]; then pmark="R${pmark#✓}"
+      elif [ "$nrelay" -gt 0 ]; then pmark="$pmark($nrelay R)"; fi
+      if [ $tp = udp ]; then udp_mark=$pmark; else tcp_mark=$pmark; fi
+      # Both fall back to the relay: every pair connects; where the punch
       # cannot work it must be refused at once and the relay win, where it
       # is a race either may.
-      [ $tp = udp ] && exp=relay-$exp
+      exp=relay-$exp
       case $exp in
         relay-connect|relay-refuse|relay-chance)
           [ "$nok" = "$n" ] && [ "$n" = "$RUNS" ] || mismatch "$name $tp: p2pd connected $nok of $n runs, expected every run, by punch or relay (${refl//_/ })"
@@ -473,9 +473,9 @@ rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "$elapsed s in all. The lab and its modes: \`tests/lab/README.md\`; what each pair should"
   echo "give and why: \`tests/lab/punch_expected.txt\` (the table at the end)."
   echo
-  echo "- p2pd: \`tools/p2p_node --transport udp|tcp --families 4\`, UDP with \`--strategies"
-  echo "  punch,relay\` (the lab's coturn as relay: every pair must connect), TCP with"
-  echo "  \`--strategies punch\`; \"expected\" is the punch's expectation (UDP: where it is"
+  echo "- p2pd: \`tools/p2p_node --transport udp|tcp --families 4 --strategies punch,relay\`"
+  echo "  (the lab's coturn as relay, UDP allocations for datagrams and TCP ones for streams:"
+  echo "  every pair must connect); \"expected\" is the punch's expectation (where it is"
   echo "  refuse, the punch must be refused at once and the relay win), a"
   echo "  serving node in one site and a connecting one in the other; time: the connect"
   echo "  report's \`ms\` (connect call to connected; the nodes' start, with their STUN"
@@ -490,7 +490,7 @@ rev=$(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "## At a glance"
   echo
   echo "Each cell: p2pd UDP, p2pd TCP, libnice (✓ every run connected, ✗ none, k/n some;"
-  echo "R: every UDP run connected through the relay, (k R): k of them)."
+  echo "R: every run connected through the relay, (k R): k of them)."
   echo
   printf '| |'; for m in "${MODE_LIST[@]}"; do printf ' %s |' "$m"; done; echo
   printf '|---|'; for m in "${MODE_LIST[@]}"; do printf -- '---|'; done; echo
