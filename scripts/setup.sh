@@ -16,10 +16,15 @@ scripts/install-deps.sh
 NODEBUG=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG"
          "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG" -DP2PD_UNITY=ON)
 
+# Each step's wall time goes to the log: where the command's time goes.
+t0=$SECONDS
+step() { echo "[setup] $1: $((SECONDS - t0)) s since the start"; }
+
 build() { # build <dir> <extra cmake args...>
   local dir=$1; shift
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   cmake --build "$dir" -j "$(nproc)"
+  step "built $dir"
 }
 
 case "$what" in
@@ -31,6 +36,7 @@ case "$what" in
     # Explicit: the demo configures this directory without tests and bench.
     build build "${NODEBUG[@]}" -DP2PD_WERROR=ON -DP2PD_BUILD_TESTS=ON -DP2PD_BUILD_BENCH=ON -DP2PD_BUILD_EXAMPLES=ON
     (cd build && ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300)
+    step "tested build"
     # -O0 -g1: the sanitizers compile fastest without optimisation, and line
     # tables are all their reports need.
     build build-asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
@@ -43,6 +49,7 @@ case "$what" in
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp" \
       ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 -LE lab -E '_fuzz$')
+    step "tested build-asan"
     ;;
   *)
     echo "usage: scripts/setup.sh demo|test" >&2
