@@ -1,5 +1,7 @@
 #include "p2pd/node/node_actor.hpp"
 
+#include <algorithm>
+
 #include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
@@ -45,15 +47,22 @@ void close_node(node_actor_ptr self) {
   }
   st.jobs.clear();
   end_punches(self);
+  // Our links' own pipes are waited for, not only told: a datagram link
+  // sends its peer a sealed close through its socket, which for a relayed
+  // link is a TURN pipe that ends with us; ended first, it took the close
+  // with it and the peer waited out its idle timeout (seen in the lab
+  // matrix under load).
+  std::vector<pipe_actor> own;
   for (auto& kvp : st.links)
-    if (!kvp.second.conn.inbound)
-      caf::anon_send(kvp.second.conn.pipe, caf::close_atom::value);
+    if (!kvp.second.conn.inbound
+        && std::find(own.begin(), own.end(), kvp.second.conn.pipe) == own.end())
+      own.push_back(kvp.second.conn.pipe);
   st.links.clear();
   st.hellos.clear();
   for (auto& w : st.ready_waiters)
     w.deliver(make_error(errc::pipe_closed, "the node closed before it was ready"));
   st.ready_waiters.clear();
-  auto left = std::make_shared<int>(3);
+  auto left = std::make_shared<int>(3 + static_cast<int>(own.size()));
   auto done = [=]() mutable {
     if (--*left > 0)
       return;
@@ -76,6 +85,8 @@ void close_node(node_actor_ptr self) {
               done();
             });
   };
+  for (auto& p : own)
+    close(caf::actor_cast<caf::actor>(p));
   close(caf::actor_cast<caf::actor>(st.daemon));
   close(caf::actor_cast<caf::actor>(st.signal));
   close_port_mapping(self, [=]() mutable { done(); }); // each mapper deletes its mappings

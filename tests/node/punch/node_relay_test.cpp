@@ -69,6 +69,21 @@ TEST_F(NodeRelay, ARelayGivesASealedDatagramLinkBothWays) {
   EXPECT_EQ(std::string(got->data.begin(), got->data.end()), "through the relay");
 }
 
+TEST_F(NodeRelay, ANodeThatClosesEndsItsRelayedDatagramLinkAtThePeer) {
+  // The sealed close goes out through a's TURN pipe, which ends with a: a
+  // close that did not wait for the link left b to its idle timeout.
+  caf::scoped_actor sub{rt.system()};
+  auto a = start(relay_spec());
+  auto b = start(relay_spec(&sub));
+  auto conn = a.connect(b.address(), relay_only());
+  ASSERT_TRUE(conn) << render(conn.error());
+  ASSERT_TRUE(next_where<node_peer_up>(sub, [&](const node_peer_up& u) { return u.conn.peer == a.id(); }));
+  ASSERT_FALSE(a.close());
+  auto end = next_where<node_peer_end>(sub, [&](const node_peer_end& e) { return e.peer == a.id(); });
+  ASSERT_TRUE(end) << "b's link did not end when a closed";
+  EXPECT_NE(render(end->reason).find("closed by the peer"), std::string::npos) << render(end->reason);
+}
+
 TEST_F(NodeRelay, TheResponderNeedsNoTurnServerOfItsOwn) {
   caf::scoped_actor sub{rt.system()};
   auto a = start(relay_spec());
