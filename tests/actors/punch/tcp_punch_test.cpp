@@ -243,7 +243,8 @@ TEST_F(TcpPunch, StrangersOnThePortDoNotKeepThePeerOut) {
   // once it is, then say nothing (each holds a slot until its handshake
   // times out, or a newcomer pushes it out).
   std::vector<net::unique_fd> strangers;
-  ASSERT_TRUE(eventually([&] { return find_listening_fd(pa) >= 0; }));
+  // A copy: a lambda may not capture a structured binding before C++20.
+  ASSERT_TRUE(eventually([&, port = pa] { return find_listening_fd(port) >= 0; }));
   for (int i = 0; i < 20; ++i)
     if (auto fd = raw_connect(pa))
       strangers.push_back(std::move(fd));
