@@ -460,11 +460,9 @@ CONF
 }
 # upnp_off <site>: undoes upnp_on (nothing to undo when the site is not upnp).
 upnp_off() {
-  local i=$1 r pid t; r=$(ns_r "$i")
+  local i=$1 r pid; r=$(ns_r "$i")
   if pid=$(miniupnpd_pid "$i"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
-    proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    stop_pid "$pid"
   fi
   rm -f "$RUN/miniupnpd-r$i.pid"
   nsx "$r" nft delete table inet filter 2>/dev/null || true
@@ -499,6 +497,15 @@ upnp_pinholes() {
 proc_alive() {   # running and not a zombie (PID 1 may reap slowly)
   local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
   [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+stop_pid() {     # stop_pid <pid>: TERM, then KILL after 5 s; returns once it is gone
+  # (a loaded machine has seen coturn take more than 3 s over TERM, and a
+  # KILLed process still running a moment after the signal)
+  local t
+  kill -TERM "$1" 2>/dev/null || true
+  for ((t = 0; t < 100; t++)); do proc_alive "$1" || return 0; sleep 0.05; done
+  kill -KILL "$1" 2>/dev/null || true
+  for ((t = 0; t < 40; t++)); do proc_alive "$1" || return 0; sleep 0.05; done
 }
 coturn_pid() {   # prints coturn's pid if it is ours and alive
   local pid; pid=$(cat "$RUN/coturn.pid" 2>/dev/null) || return 1
@@ -536,11 +543,9 @@ start_coturn() {
   die "coturn did not listen on all 8 UDP endpoints within 10 s (log: $LOG/coturn.log)"
 }
 stop_coturn() {
-  local pid t
+  local pid
   pid=$(coturn_pid) || { rm -f "$RUN/coturn.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
-  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  stop_pid "$pid"
   rm -f "$RUN/coturn.pid"
 }
 
@@ -586,11 +591,9 @@ EOF
   die "mosquitto did not listen on $MQTT_4 and $MQTT_6 port $MQTT_PORT within 10 s (log: $LOG/mosquitto.log)"
 }
 stop_mosquitto() {
-  local pid t
+  local pid
   pid=$(mosquitto_pid) || { rm -f "$RUN/mosquitto.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
-  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  stop_pid "$pid"
   rm -f "$RUN/mosquitto.pid"
 }
 
@@ -634,11 +637,9 @@ EOF
   die "chronyd did not listen on $NTP_4 and $NTP_6 port $NTP_PORT within 10 s (log: $LOG/chronyd.log)"
 }
 stop_chronyd() {
-  local pid t
+  local pid
   pid=$(chronyd_pid) || { rm -f "$RUN/chronyd.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((t = 0; t < 60; t++)); do proc_alive "$pid" || break; sleep 0.05; done
-  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  stop_pid "$pid"
   rm -f "$RUN/chronyd.pid"
 }
 
