@@ -158,7 +158,12 @@ TEST_F(NodeConnect, AHundredConnectsAndClosesLeaveNothingBehind) {
     ASSERT_OK(conn) << i;
     ASSERT_FALSE(a.disconnect(b.id()));
     ASSERT_TRUE(next_of<node_peer_end>(sub)) << i;
-    ASSERT_EQ(b.stats()->connections, 0u) << i;
+    // Seen once on a heavily loaded machine: a connect left b with two
+    // links (likely a late direct connection beside the reverse one that
+    // won), and the event taken here was the first one's end. The
+    // disconnect ends every link with the peer; b must get to none.
+    ASSERT_TRUE(eventually([&] { return b.stats()->connections == 0; }))
+      << i << ": " << b.stats()->connections << " connections left";
   }
   EXPECT_TRUE(eventually([&] { return open_fds() <= fds; })) << open_fds() << " > " << fds;
   EXPECT_TRUE(eventually([&] { return rt.system().registry().running() <= actors; }))
