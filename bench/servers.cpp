@@ -212,16 +212,12 @@ public:
     if (!st)
       return "stats failed: " + rt_.system().render(st.error());
     std::string out;
-    auto note = [&](const char* what, uint64_t n) {
-      if (n != 0)
-        out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-    };
-    note("clients_shed", st->clients_shed);
-    note("dropped_unclaimed", st->dropped_unclaimed);
-    note("dropped_queue_full", st->dropped_queue_full);
-    note("dropped_oversized", st->dropped_oversized);
-    note("dropped_send", st->dropped_send);
-    note("rx_errors", st->rx_errors);
+    note_count(out, "clients_shed", st->clients_shed);
+    note_count(out, "dropped_unclaimed", st->dropped_unclaimed);
+    note_count(out, "dropped_queue_full", st->dropped_queue_full);
+    note_count(out, "dropped_oversized", st->dropped_oversized);
+    note_count(out, "dropped_send", st->dropped_send);
+    note_count(out, "rx_errors", st->rx_errors);
     if (svc_ == service::tcp_sink && st->rx_bytes != received())
       out += (out.empty() ? "" : ", ") + std::string{"rx_bytes "}
              + std::to_string(st->rx_bytes) + " != handler's "

@@ -77,6 +77,11 @@ double mib(long kib) {
   return static_cast<double>(kib) / 1024.0;
 }
 
+void note_count(std::string& out, const char* what, uint64_t n) {
+  if (n != 0)
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+}
+
 double median(std::vector<double> xs) {
   if (xs.empty())
     return 0;

@@ -48,6 +48,9 @@ long proc_status_kib(const std::string& key);
 
 double mib(long kib);
 
+/// Appends "n what" to a ", "-separated list of problems when n is not 0.
+void note_count(std::string& out, const char* what, uint64_t n);
+
 /// The median; 0 for none.
 double median(std::vector<double> xs);
 

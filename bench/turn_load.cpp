@@ -12,15 +12,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A datagram: its sequence number (8 bytes), its size (4 bytes), then a
-// filler that depends on the number, so that a truncated, mixed up or
-// foreign answer shows as corrupt.
-constexpr size_t header = 12;
-
-char filler(uint64_t seq) {
-  return static_cast<char>('a' + seq % 26);
-}
-
 milliseconds ms(seconds_d s) {
   return std::chrono::duration_cast<milliseconds>(s);
 }
@@ -155,11 +146,11 @@ void udp_peer::drain(milliseconds quiet, load_result& out) {
 }
 
 bool udp_peer::send_seq(uint64_t seq, size_t size) {
-  size = std::max(size, header);
+  size = std::max(size, message_header);
   uint32_t size32 = static_cast<uint32_t>(size);
   std::memcpy(out_.data(), &seq, 8);
   std::memcpy(out_.data() + 8, &size32, 4);
-  std::memset(out_.data() + header, filler(seq), size - header);
+  std::memset(out_.data() + message_header, message_filler(seq), size - message_header);
   // A datagram the kernel refuses (a full buffer) counts as not sent.
   if (::send(fd_.get(), out_.data(), size, 0) < 0)
     return false;
@@ -180,13 +171,13 @@ int64_t udp_peer::recv_seq(milliseconds wait, load_result& out) {
   uint64_t seq = 0;
   uint32_t size = 0;
   auto un = static_cast<size_t>(n);
-  bool ok = un >= header;
+  bool ok = un >= message_header;
   if (ok) {
     std::memcpy(&seq, in_.data(), 8);
     std::memcpy(&size, in_.data() + 8, 4);
     ok = size == un && seq <= seq_
-         && std::all_of(in_.data() + header, in_.data() + un,
-                        [c = filler(seq)](char x) { return x == c; });
+         && std::all_of(in_.data() + message_header, in_.data() + un,
+                        [c = message_filler(seq)](char x) { return x == c; });
   }
   if (!ok) {
     ++out.corrupt;

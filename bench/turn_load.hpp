@@ -18,6 +18,15 @@
 
 namespace p2pd::bench {
 
+/// A message (a datagram, or one on a stream): its sequence number (8
+/// bytes), its size (4 bytes), then a filler that depends on the number,
+/// so that a truncated, mixed up or foreign answer shows as corrupt.
+constexpr size_t message_header = 12;
+
+inline char message_filler(uint64_t seq) {
+  return static_cast<char>('a' + seq % 26);
+}
+
 /// How much a cell sends. Every loop is bounded by a count and a time.
 struct load_sizes {
   size_t rtt_size = 64;

@@ -17,7 +17,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-net::turn_config config_of(const turn_account& acct) {
+} // namespace
+
+net::turn_config plain_turn_config(const turn_account& acct) {
   net::turn_config cfg;
   cfg.server = acct.server;
   cfg.username = acct.username;
@@ -30,10 +32,8 @@ net::turn_config config_of(const turn_account& acct) {
   return cfg;
 }
 
-} // namespace
-
 plain_turn_echo::plain_turn_echo(const turn_account& acct, const net::endpoint& peer)
-  : session_(config_of(acct)), peer_(peer) {
+  : session_(plain_turn_config(acct)), peer_(peer) {
   fd_ = unwrap(net::open_bound_socket(net::protocol::udp, loopback(0)));
   int buf = 4 << 20;
   ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -83,12 +83,8 @@ plain_turn_echo::~plain_turn_echo() {
 
 std::string plain_turn_echo::problems() const {
   std::string out;
-  auto note = [&](const char* what, uint64_t n) {
-    if (n != 0)
-      out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + what;
-  };
-  note("send errors", send_errors_);
-  note("frames not on our channel", foreign_);
+  note_count(out, "send errors", send_errors_);
+  note_count(out, "frames not on our channel", foreign_);
   return out;
 }
 

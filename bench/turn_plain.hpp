@@ -25,6 +25,10 @@ struct turn_account {
   std::string password;
 };
 
+/// The session's settings for `acct` on a server on this host (short
+/// retransmission timeouts, as loopback_stun_timing()).
+net::turn_config plain_turn_config(const turn_account& acct);
+
 class plain_turn_echo {
 public:
   /// Allocates, binds a channel to `peer` and sends it a hello through the

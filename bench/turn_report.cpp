@@ -40,7 +40,7 @@ std::string number(double x) {
 void print_ratio(const char* label, const std::vector<double>& a, const std::vector<double>& b) {
   if (a.empty() || b.empty())
     return;
-  std::printf("| %-32s |", label);
+  std::printf("| %-33s |", label);
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i] > 0 && b[i] > 0)
       std::printf(" %.2f |", a[i] / b[i]);
@@ -52,15 +52,18 @@ void print_ratio(const char* label, const std::vector<double>& a, const std::vec
 
 } // namespace
 
-void print_turn_table(const std::vector<cell>& cells, const load_sizes& sz, int runs) {
-  std::printf("\nloopback 127.0.0.1; RTT: %d sequential %zu-byte round trips after %d "
-              "warm-up; rates: %d datagrams in flight for %.1f s after %.2f s warm-up, MB/s "
+void print_turn_table(const std::vector<cell>& cells, const load_sizes& sz, int runs,
+                      bool stream) {
+  const char* unit = stream ? "msgs" : "dgrams";
+  std::printf("\n%s on loopback 127.0.0.1; RTT: %d sequential %zu-byte round trips after %d "
+              "warm-up; rates: %d %s in flight for %.1f s after %.2f s warm-up, MB/s "
               "= payload echoed (one way, 10^6 B/s); median of %d run%s\n\n",
-              sz.rtt_samples, sz.rtt_size, sz.rtt_warmup, sz.window, sz.rate_time.count(),
+              stream ? "TCP" : "UDP", sz.rtt_samples, sz.rtt_size, sz.rtt_warmup, sz.window,
+              stream ? "messages on one connection" : "datagrams", sz.rate_time.count(),
               sz.rate_warmup.count(), runs, runs == 1 ? "" : "s");
-  std::printf("| %-32s | RTT median us | RTT p99 us |", "cell");
+  std::printf("| %-33s | RTT median us | RTT p99 us |", "cell");
   for (auto s : sz.rate_sizes)
-    std::printf(" %zu B dgrams/s | %zu B MB/s |", s, s);
+    std::printf(" %zu B %s/s | %zu B MB/s |", s, unit, s);
   std::printf(" lost |\n|---|---:|---:|");
   for (size_t k = 0; k < sz.rate_sizes.size(); ++k)
     std::printf("---:|---:|");
@@ -69,7 +72,7 @@ void print_turn_table(const std::vector<cell>& cells, const load_sizes& sz, int 
   for (size_t i = 0; i < cells.size(); ++i) {
     auto& c = cells[i];
     if (c.runs.empty()) {
-      std::printf("| %-32s | not run |\n", c.name.c_str());
+      std::printf("| %-33s | not run |\n", c.name.c_str());
       continue;
     }
     m[i] = medians(c, sz.rate_sizes.size());
@@ -79,7 +82,7 @@ void print_turn_table(const std::vector<cell>& cells, const load_sizes& sz, int 
       sent += r.sent;
       lost += r.lost;
     }
-    std::printf("| %-32s |", c.name.c_str());
+    std::printf("| %-33s |", c.name.c_str());
     for (auto x : m[i])
       std::printf(" %s |", number(x).c_str());
     std::printf(" %llu of %llu |\n", static_cast<unsigned long long>(lost),

@@ -22,8 +22,10 @@ struct cell {
 };
 
 /// The table: the four cells (p2pd relay, plain relay, p2pd direct, plain
-/// direct, in this order), then the ratios.
-void print_turn_table(const std::vector<cell>& cells, const load_sizes& sz, int runs);
+/// direct, in this order), then the ratios. `stream`: the cells are TCP
+/// (messages on a byte stream, not datagrams).
+void print_turn_table(const std::vector<cell>& cells, const load_sizes& sz, int runs,
+                      bool stream);
 
 /// Prints what went wrong; true if the run failed (a cell not set up while
 /// the relay was there, nothing measured, corrupt answers).
