@@ -37,10 +37,11 @@ case "$what" in
     # command's time"):
     # - build: GCC -O2 with -Werror, the library, tools, benchmarks and
     #   examples; its tests are those of whole programs: the NAT lab (root,
-    #   network namespaces), the libFuzzer runs, the examples, the benchmarks'
-    #   smoke runs, the installed package;
+    #   network namespaces), the examples, the benchmarks' smoke runs, the
+    #   installed package, the fuzz corpora's replays;
     # - build-asan: clang -O0 -g1 with ASan and UBSan (clang compiles it in
-    #   half GCC's time), the GoogleTest suites and the fuzz corpora's replays.
+    #   half GCC's time), instrumented for libFuzzer: the GoogleTest suites,
+    #   the libFuzzer runs and the corpora's replays again.
     # Explicit: the demo configures `build` without tests and bench.
     build build "${NODEBUG[@]}" -DP2PD_WERROR=ON -DP2PD_BUILD_TESTS=ON -DP2PD_UNIT_TESTS=OFF \
       -DP2PD_BUILD_BENCH=ON -DP2PD_BUILD_EXAMPLES=ON
@@ -49,22 +50,22 @@ case "$what" in
     # keep their timing; their log comes at the end.
     rm -f build/ctest.rc
     (cd build && if ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 \
-       > ctest.log 2>&1; then echo 0 > ctest.rc; else echo 1 > ctest.rc; fi) &
+       -E '_fuzz$' > ctest.log 2>&1; then echo 0 > ctest.rc; else echo 1 > ctest.rc; fi) &
     programs=$!
     CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
       "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" "-DCMAKE_C_FLAGS_DEBUG=-O0 -g1" \
       -DP2PD_SANITIZE=address,undefined -DP2PD_UNITY=ON -DP2PD_BUILD_TOOLS=OFF \
-      -DP2PD_WERROR=ON -DP2PD_BUILD_BENCH=OFF -DP2PD_BUILD_EXAMPLES=OFF >/dev/null
+      -DP2PD_WERROR=ON -DP2PD_BUILD_BENCH=OFF -DP2PD_BUILD_EXAMPLES=OFF -DP2PD_LIBFUZZER=ON \
+      >/dev/null
     rc=0
     if nice -n 19 cmake --build build-asan -j "$(nproc)"; then
       step "built build-asan"
-      # Not here: the lab and the libFuzzer runs (the build above runs them;
-      # the libFuzzer ones are sanitized already), the examples' and the
-      # package's tests (not about memory).
+      # Not here: the lab (the build above runs it, with its tools), the
+      # examples' and the package's tests (not about memory).
       (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp" \
         ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 -LE lab \
-          -E '_fuzz$|^examples_|^install_consumer$') || rc=1
+          -E '^examples_|^install_consumer$') || rc=1
       step "tested build-asan"
     else
       rc=1
