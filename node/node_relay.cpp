@@ -44,9 +44,9 @@ turn_server reachable(const node_state& st, const punch_session& s, turn_server 
   return server;
 }
 
-// A served relay that cannot go on: the initiator hears why at once (it
-// would otherwise wait out its budget), and the session ends.
-void serving_failed(node_actor_ptr self, session_ptr s, errc code, std::string why) {
+// A relay session that cannot go on ends; a responder's tells the initiator
+// why at once (it would otherwise wait out its budget).
+void relay_failed(node_actor_ptr self, session_ptr s, errc code, std::string why) {
   if (!s->initiator && s->at != punch_session::step::done) {
     punch_message no;
     no.request_id = s->id;
@@ -66,7 +66,7 @@ void allocate(node_actor_ptr self, session_ptr s, const turn_server& server, F t
   auto& st = self->state;
   auto failed = [=](caf::error& err) {
     bool tcp = server.transport == net::protocol::tcp || s->proto == net::protocol::tcp;
-    serving_failed(self, s, code_of(err),
+    relay_failed(self, s, code_of(err),
                    "no " + std::string{s->proto == net::protocol::tcp ? "TCP " : ""}
                      + "allocation on TURN server " + server.server.to_string() + " over "
                      + (tcp ? "TCP" : "UDP") + ": " + render(err));
@@ -200,7 +200,7 @@ void serve_relay(node_actor_ptr self, std::shared_ptr<punch_session> s) {
             answer();
         },
         [=](caf::error& err) {
-          serving_failed(self, s, code_of(err),
+          relay_failed(self, s, code_of(err),
                          "TURN server " + server.server.to_string() + " did not permit "
                            + from.to_string() + ": " + render(err));
         });
