@@ -25,7 +25,9 @@ ROOT=${3:-}
 mapfile -t cmd <"$CMDS"
 launcher=${cmd[0]}; cxx=${cmd[1]}; flags=("${cmd[@]:2}")
 compile=("$cxx" "${flags[@]}")
-[ -n "$launcher" ] && command -v "$launcher" >/dev/null && compile=("$launcher" "${compile[@]}")
+# No launcher: ccache cannot cache -fsyntax-only, which checks all a user's
+# compile would (templates instantiated, warnings as errors) without the code
+# generation that took most of this test's time at -O2.
 
 rm -rf "$WORK"; mkdir -p "$WORK"
 count=0 fails=0
@@ -54,7 +56,7 @@ emit() {
   } >"$tu"
   count=$((count + 1))
   local log="$tu.log"
-  if "${compile[@]}" -c "$tu" -o "$tu.o" >"$log" 2>&1; then
+  if "${compile[@]}" -fsyntax-only "$tu" >"$log" 2>&1; then
     echo "ok: $rel:$first ($kind)"
   else
     echo "FAIL: $rel:$first ($kind) does not compile:"

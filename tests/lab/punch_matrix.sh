@@ -130,9 +130,12 @@ if [ -z "$NODE_WHY" ] && [ -z "${P2PDLAB_MQTT:-}" ]; then
   NODE_WHY="not run: the lab has no MQTT broker (mosquitto)"
 fi
 site_ns() { local v="P2PDLAB_SITE$1_NS_HOST"; echo "${!v}"; }
-sites_of() { local i; for ((i = 1; i <= ${#SITE_MODE[@]}; i++)); do [ "${SITE_MODE[$((i - 1))]}" = "$1" ] && echo "$i"; done; }
-field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<< "$2" | head -n1; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+declare -A SITES_OF=()  # mode -> its sites
+for ((i_ = 1; i_ <= ${#SITE_MODE[@]}; i_++)); do SITES_OF[${SITE_MODE[$((i_ - 1))]}]+="$i_ "; done
+# Without sed: a fork costs milliseconds on a virtual machine, and the
+# verdicts call this thousands of times.
+field() { [[ " $2" =~ [[:space:]]$1=([^[:space:]]*) ]] && echo "${BASH_REMATCH[1]}"; return 0; }
+now_ms() { echo $(( ${EPOCHREALTIME//[.,]/} / 1000 )); }
 
 # ------------------------------------------------------------------ one libnice run
 # ice_run <out> <run> <initiating site> <other site>: one result line into out.
@@ -242,19 +245,21 @@ weight() {
 mapfile -t PENDING < <(for p in "${PAIRS[@]}"; do echo "$(weight $p) $p"; done | sort -s -r -n -k1,1 | cut -d' ' -f2-)
 mkdir -p "$WORK/res" "$WORK/ice" "$WORK/node"
 declare -A BUSY=() JOB_SITES=() JOB_PAIR=()
-running=0; t_start=$(date +%s)
+running=0; t_start=$EPOCHSECONDS
 echo "== ${#PAIRS[@]} pairs x $RUNS runs, $JOBS at a time; libnice: ${ICE_WHY:-yes}; p2pd: ${NODE_WHY:-yes}"
-free_site() { local s; for s in $(sites_of "$1"); do [ -z "${BUSY[$s]:-}" ] && [ "$s" != "${2:-}" ] && { echo "$s"; return; }; done; }
+# free_site <mode> [<site not to take>]: a free site of that mode in REPLY
+# (no command substitution: this runs for every pending pair at every turn)
+free_site() { local s; REPLY=; for s in ${SITES_OF[$1]}; do [ -z "${BUSY[$s]:-}" ] && [ "$s" != "${2:-}" ] && { REPLY=$s; return; }; done; }
 while [ ${#PENDING[@]} -gt 0 ] || [ $running -gt 0 ]; do
   started=0
   for idx in "${!PENDING[@]}"; do
     [ $running -lt "$JOBS" ] || break
     read -r a b <<< "${PENDING[$idx]}"
-    if [ $(( $(date +%s) - t_start )) -ge "$BUDGET" ]; then
+    if [ $(( EPOCHSECONDS - t_start )) -ge "$BUDGET" ]; then
       unset "PENDING[$idx]"; continue
     fi
-    sa=$(free_site "$a"); [ -n "$sa" ] || continue
-    sb=$(free_site "$b" "$sa"); [ -n "$sb" ] || continue
+    free_site "$a"; sa=$REPLY; [ -n "$sa" ] || continue
+    free_site "$b" "$sa"; sb=$REPLY; [ -n "$sb" ] || continue
     BUSY[$sa]=1; BUSY[$sb]=1
     pair_job "$a" "$b" "$sa" "$sb" > "$WORK/res/$(pair_key "$a" "$b").log" 2>&1 &
     JOB_SITES[$!]="$sa $sb"; JOB_PAIR[$!]="$a (site $sa) - $b (site $sb)"
@@ -269,12 +274,12 @@ while [ ${#PENDING[@]} -gt 0 ] || [ $running -gt 0 ]; do
     # only the pair jobs count (wait -n may also report another child)
     if [ -n "$done_pid" ] && [ -n "${JOB_SITES[$done_pid]:-}" ]; then
       for s in ${JOB_SITES[$done_pid]}; do unset "BUSY[$s]"; done
-      echo "   $(( $(date +%s) - t_start )) s: done ${JOB_PAIR[$done_pid]}"
+      echo "   $(( EPOCHSECONDS - t_start )) s: done ${JOB_PAIR[$done_pid]}"
       unset "JOB_SITES[$done_pid]" "JOB_PAIR[$done_pid]"; running=$((running - 1))
     fi
   fi
 done
-elapsed=$(( $(date +%s) - t_start ))
+elapsed=$(( EPOCHSECONDS - t_start ))
 
 # ------------------------------------------------------------------ verdicts
 numbers() { grep -E '^[0-9]+$' | sort -n; }
