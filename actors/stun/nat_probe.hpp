@@ -99,9 +99,9 @@ struct nat_report {
 /// timeout (an error response, a malformed answer); errc::recv_timeout
 /// "server unreachable" when the server answers neither over UDP nor TCP.
 ///
-/// Blocks the calling thread: a worker procedure, run through run_blocking
-/// (never on an actor's thread) or from the facade (api/blocking.hpp). Its
-/// pipes and STUN client are actors of `sys`.
+/// Blocks the calling thread until the prober actor that does the work
+/// (spawn_nat_prober(), actors/stun/nat_prober.hpp) answers: for code outside
+/// actors; an actor asks a prober itself.
 caf::expected<nat_report> probe_nat(caf::actor_system& sys, const nat_probe_spec& spec);
 
 /// probe_nat() with each of `servers` in turn (spec.server is ignored) until
