@@ -10,6 +10,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/stun/nat_prober.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/actors/interface/detail/interface_tasks.hpp"
@@ -60,6 +61,14 @@ struct interface_state {
   std::vector<caf::typed_response_promise<interface_snapshot>> waiters;
   std::vector<caf::actor> subscribers;
   uint64_t refreshes = 0;
+  /// The NAT probers of refreshes: they end with the interface actor (one
+  /// that answered has ended already; an exit to it is dropped).
+  std::vector<caf::actor> probers;
+
+  ~interface_state() {
+    for (auto& p : probers)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  }
 };
 
 using interface_impl = interface_actor::stateful_pointer<interface_state>;
@@ -127,6 +136,10 @@ void drop_stale_nat_note(const interface_state& st, interface_snapshot& s) {
   s.notes.erase(std::remove(s.notes.begin(), s.notes.end(), note), s.notes.end());
 }
 
+void forget(std::vector<caf::actor>& xs, const caf::actor& x) {
+  xs.erase(std::remove(xs.begin(), xs.end(), x), xs.end());
+}
+
 // The STUN part of a refresh, once the servers' addresses are known.
 void run_tasks(interface_impl self) {
   auto& st = self->state;
@@ -165,18 +178,29 @@ void run_tasks(interface_impl self) {
     auto local = r ? r->nic() : std::nullopt;
     if (!local)
       continue;
-    auto* sys = &self->home_system();
+    // The prober is an actor of its own, not a job on a thread: it waits on
+    // the actor clock, so a simulated network runs it on virtual time.
+    auto args = nat_probe_for(*local, spec, st.next.nats[i]);
+    if (!args)
+      continue;
     ++st.pending;
-    run_blocking(self, timeouts::until_answered,
-                 [sys, ip = *local, spec] { return probe_family(*sys, ip, spec); })
+    auto prober = spawn_nat_prober(self->home_system(), args->servers, args->spec);
+    st.probers.push_back(prober);
+    // No deadline of its own: every step of the prober has one, so it always
+    // answers, and a request timeout would keep this actor alive on the
+    // clock after its last handle is gone (CAF 0.17 never cancels them).
+    self->request(prober, timeouts::until_answered, nat_probe_atom::value)
       .then(
-        [self, i](nat_summary& n) {
+        [self, i, prober](nat_report& rep) {
+          forget(self->state.probers, prober);
           // Given while the probe ran: what was given wins.
           if (!self->state.spec.given_nat(self->state.next.nats[i].fam))
-            self->state.next.nats[i] = std::move(n);
+            summarize_probe(rep, self->state.next.nats[i]);
           task_done(self);
         },
-        [self, i](caf::error& err) {
+        [self, i, prober](caf::error& err) {
+          caf::anon_send_exit(prober, caf::exit_reason::user_shutdown); // a timeout, say
+          forget(self->state.probers, prober);
           self->state.next.nats[i].notes.push_back("NAT probe: " + render(err));
           task_done(self);
         });

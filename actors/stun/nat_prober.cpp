@@ -342,7 +342,9 @@ caf::behavior nat_prober(prober self, std::vector<endpoint> servers, nat_probe_s
       if (!s.started) {
         s.started = true;
         if (s.servers.empty()) {
-          server_done(self, make_error(errc::invalid_argument, "nat probe: no servers given"));
+          rp.deliver(make_error(errc::invalid_argument, "nat probe: no servers given"));
+          s.waiting.clear();
+          self->quit();
           return rp;
         }
         s.client = spawn_stun_client(self->home_system(), s.spec.timing);

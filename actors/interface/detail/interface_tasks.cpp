@@ -47,27 +47,30 @@ caf::expected<net::route> learn_external(caf::actor_system& sys, const net::rout
   return discover_external(sys, r, ext);
 }
 
-nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
-                         const interface_spec& spec) {
-  nat_summary out;
+std::optional<nat_probe_args> nat_probe_for(const net::ip_address& local,
+                                            const interface_spec& spec, nat_summary& out) {
   out.fam = local.fam();
   auto servers = of_family(spec.nat_servers, out.fam);
   if (servers.empty()) {
     out.notes.push_back(std::string{"no "} + net::to_string(out.fam)
                         + " NAT servers configured");
-    return out;
+    return std::nullopt;
   }
   if (servers.size() > timeouts::interface_nat_servers)
     servers.resize(timeouts::interface_nat_servers);
-  nat_probe_spec ps;
-  ps.local = endpoint{local, 0};
-  ps.timing = spec.timing;
-  ps.delta_samples = spec.delta_samples;
-  ps.stack = spec.stack;
-  auto rep = probe_nat_any(sys, servers, ps);
+  nat_probe_args args;
+  args.servers = std::move(servers);
+  args.spec.local = endpoint{local, 0};
+  args.spec.timing = spec.timing;
+  args.spec.delta_samples = spec.delta_samples;
+  args.spec.stack = spec.stack;
+  return args;
+}
+
+void summarize_probe(const caf::expected<nat_report>& rep, nat_summary& out) {
   if (!rep) {
     out.notes.push_back("NAT probe: " + render(rep.error()));
-    return out;
+    return;
   }
   out.server = rep->server;
   out.nat = rep->nat;
@@ -79,7 +82,6 @@ nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
   }
   for (auto& n : rep->notes)
     out.notes.push_back("probe via " + rep->server.to_string() + ": " + n);
-  return out;
 }
 
 caf::expected<net::interface_info> find_nic(const net_stack& stack, const std::string& name) {

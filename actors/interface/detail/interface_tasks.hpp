@@ -1,8 +1,11 @@
 #pragma once
 
+#include <optional>
+
 #include "caf/actor_system.hpp"
 #include "caf/expected.hpp"
 
+#include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/interface/interface_spec.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/net/iface/interfaces.hpp"
@@ -10,10 +13,10 @@
 namespace p2pd::actors {
 
 // The parts of an interface refresh. read_nic() is local and fast (the
-// stack's interface table); the two STUN tasks wait on the network, so the
-// interface actor runs each as a blocking job of its own (run_blocking), all
-// at once. Everything goes through spec.stack: no socket or netlink dump of
-// their own.
+// stack's interface table); the two STUN tasks wait on the network, all at
+// once: the external addresses as a blocking job each (run_blocking), the
+// NAT probe as a prober actor (no thread). Everything goes through
+// spec.stack: no socket or netlink dump of their own.
 
 /// The NIC's name, addresses and routes of both families; ext_ips empty and
 /// one unknown nat_summary per family that has a route.
@@ -24,14 +27,22 @@ interface_snapshot read_nic(const net::interface_info& nic);
 caf::expected<net::route> learn_external(caf::actor_system& sys, const net::route& r,
                                          const interface_spec& spec);
 
-/// Probes the NAT in front of `local` (a NIC address) with the RFC 5780
-/// servers of its family in `spec.nat_servers`: the first, and the second
-/// only when the first could not tell (it may be down, or unable to run every
-/// test); see probe_nat_any(). Never fails: what went wrong is in the
-/// summary's notes, its type then unknown (never "blocked" when no server
+/// The servers and spec of a NAT probe (spawn_nat_prober()) in front of
+/// `local` (a NIC address): the RFC 5780 servers of its family in
+/// `spec.nat_servers`, the first and the second only when the first could not
+/// tell (it may be down, or unable to run every test). None, with a note in
+/// `out`, when there is no server of that family.
+struct nat_probe_args {
+  std::vector<endpoint> servers;
+  nat_probe_spec spec;
+};
+std::optional<nat_probe_args> nat_probe_for(const net::ip_address& local,
+                                            const interface_spec& spec, nat_summary& out);
+
+/// Writes what the probe gave into `out`. Never fails: what went wrong is in
+/// the summary's notes, its type then unknown (never "blocked" when no server
 /// answered at all: that proves nothing about the network).
-nat_summary probe_family(caf::actor_system& sys, const net::ip_address& local,
-                         const interface_spec& spec);
+void summarize_probe(const caf::expected<nat_report>& rep, nat_summary& out);
 
 /// The NIC named `name` (empty: the default route's), as `stack` lists it
 /// now. Errors: no such interface, the table cannot be read.
