@@ -2,7 +2,8 @@
 // --tcp-only] [--max-names-per-key N]: the name service of issue 16 as a
 // program. Stores signed name records (proto/names.proto) and answers
 // put, delete and lookup requests over UDP and TCP (length-prefixed) on one
-// port, until SIGINT or SIGTERM. Example:
+// port, until SIGINT or SIGTERM. --ip-limit and --key-limit set the rate
+// limits (BURST/PER_S). Example:
 //   name_server 127.0.0.1 --port 5300 --db sqlite:/var/lib/p2pd/names.db
 #include <csignal>
 #include <iostream>
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   cli.option("--db", "URL", "sqlite:PATH (created if missing) or postgresql://... (required)")
     .option("--port", "N", "port for UDP and TCP (default 5300; 0: a free port)")
     .option("--max-names-per-key", "N", "names one key may hold (default 16)")
+    .option("--ip-limit", "BURST/PER_S", "requests per source IP (default 20/5)")
+    .option("--key-limit", "BURST/PER_S", "puts and deletions per key (default 10/1)")
     .flag("--udp-only", "no TCP listener")
     .flag("--tcp-only", "no UDP listener")
     .positional("<ip>", 1, 1);
@@ -43,6 +46,25 @@ int main(int argc, char** argv) {
       return cli.fail("--max-names-per-key '" + *n + "' is not a number in 1..1000000");
     spec.rules.max_names_per_key = static_cast<uint32_t>(*count);
   }
+  // "BURST/PER_S": two counts.
+  auto limit = [&](const char* opt, double& burst, double& per_s) {
+    auto v = cli.value(opt);
+    if (!v)
+      return true;
+    auto slash = v->find('/');
+    auto b = examples::parse_count(v->substr(0, slash), 1, 1000000);
+    auto r = slash == std::string::npos ? std::nullopt
+                                        : examples::parse_count(v->substr(slash + 1), 1, 1000000);
+    if (!b || !r)
+      return false;
+    burst = static_cast<double>(*b);
+    per_s = static_cast<double>(*r);
+    return true;
+  };
+  if (!limit("--ip-limit", spec.limits.ip_burst, spec.limits.ip_per_s))
+    return cli.fail("--ip-limit takes BURST/PER_S, two numbers in 1..1000000");
+  if (!limit("--key-limit", spec.limits.key_burst, spec.limits.key_per_s))
+    return cli.fail("--key-limit takes BURST/PER_S, two numbers in 1..1000000");
   auto store = net::names::open_store(*db);
   if (!store)
     return cli.error("cannot open " + *db, store.error());

@@ -10,6 +10,7 @@
 
 #include "p2pd/actors/common/clock.hpp"
 #include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/messages/atoms.hpp"
 #include "p2pd/messages/errors.hpp"
@@ -99,7 +100,10 @@ void run_db(server_actor* self, pipe_msg m, uint64_t id, Job job) {
     return;
   }
   ++st.pending;
-  run_blocking(self, st.spec.db_timeout, std::move(job))
+  // No timeout: in CAF 0.17 a request's timeout holds the server alive until
+  // it fires. The database bounds the call (SQLite's busy timeout, the
+  // connection's), and max_pending bounds how many wait.
+  run_blocking(self, timeouts::until_answered, std::move(job))
     .then(
       [self, m](wn::response& r) {
         --self->state.pending;
@@ -206,7 +210,7 @@ caf::behavior name_server(server_actor* self, name_server_spec spec) {
     [self](purge_atom) {
       auto store = self->state.spec.store;
       auto now = self->state.now_ms() / 1000;
-      run_blocking(self, self->state.spec.db_timeout, [store, now] {
+      run_blocking(self, timeouts::until_answered, [store, now] {
         auto n = store->purge(now);
         return n ? static_cast<uint64_t>(*n) : uint64_t{0};
       }).then([self](uint64_t n) { self->state.stats.purged += n; },

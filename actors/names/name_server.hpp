@@ -43,9 +43,6 @@ struct name_server_spec {
   std::function<int64_t()> clock_ms;
   /// How often rows that no longer bind a name are deleted.
   caf::timespan purge_interval = std::chrono::seconds{60};
-  /// How long a database call may take before its request is answered
-  /// "internal" (the call still runs to its end).
-  caf::timespan db_timeout = std::chrono::seconds{10};
 };
 
 /// What a name server did; every refusal has a counter.
