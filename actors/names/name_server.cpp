@@ -91,8 +91,10 @@ void count(server_state& st, nn::status code) {
 
 // Runs `job` (a database call that returns the answer) off the actor, at
 // most limits.max_pending at once; beyond that the client hears "busy".
+// `served` is the counter of the calls the database answered "ok".
 template <class Job>
-void run_db(server_actor* self, pipe_msg m, uint64_t id, Job job) {
+void run_db(server_actor* self, pipe_msg m, uint64_t id, uint64_t name_server_stats::*served,
+            Job job) {
   auto& st = self->state;
   if (st.pending >= st.spec.limits.max_pending) {
     ++st.stats.dropped_busy;
@@ -105,8 +107,10 @@ void run_db(server_actor* self, pipe_msg m, uint64_t id, Job job) {
   // connection's), and max_pending bounds how many wait.
   run_blocking(self, timeouts::until_answered, std::move(job))
     .then(
-      [self, m](wn::response& r) {
+      [self, m, served](wn::response& r) {
         --self->state.pending;
+        if (r.code == nn::status::ok)
+          ++(self->state.stats.*served);
         count(self->state, r.code);
         reply(m, encode(std::move(r)));
       },
@@ -134,13 +138,12 @@ void on_put(server_actor* self, pipe_msg m, wn::request req) {
   }
   auto store = st.spec.store;
   auto rules = st.spec.rules;
-  run_db(self, m, id, [store, rules, now, id, rec = std::move(req.record)] {
+  run_db(self, m, id, &name_server_stats::puts, [store, rules, now, id, rec = std::move(req.record)] {
     auto got = store->put(rec, now, rules);
     if (!got)
       return answer(id, nn::status::internal, got.error().what);
     return answer(id, got->code, std::move(got->why));
   });
-  ++st.stats.puts; // counted as tried; refusals are counted again by count()
 }
 
 void on_lookup(server_actor* self, pipe_msg m, wn::request req) {
@@ -152,8 +155,7 @@ void on_lookup(server_actor* self, pipe_msg m, wn::request req) {
   }
   auto now = st.now_ms() / 1000;
   auto store = st.spec.store;
-  ++st.stats.lookups;
-  run_db(self, m, id, [store, now, id, name = std::move(req.name)] {
+  run_db(self, m, id, &name_server_stats::lookups, [store, now, id, name = std::move(req.name)] {
     auto got = store->lookup(name, now);
     if (!got)
       return answer(id, nn::status::internal, got.error().what);

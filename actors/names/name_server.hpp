@@ -49,7 +49,7 @@ struct name_server_spec {
 struct name_server_stats {
   uint64_t requests = 0;
   uint64_t puts = 0;          ///< puts and deletions stored
-  uint64_t lookups = 0;       ///< lookups answered from the store
+  uint64_t lookups = 0;       ///< lookups that found a live record
   uint64_t refused = 0;       ///< by the rules: taken, stale, forged, invalid, too many
   uint64_t malformed = 0;     ///< requests that did not decode
   uint64_t rate_limited = 0;

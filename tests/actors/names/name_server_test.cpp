@@ -25,6 +25,10 @@ TEST_P(NameServerTest, RegistersLooksUpUpdatesAndDeletes) {
   EXPECT_EQ(put(rec(alice, "alice.p2p", 3, true)), status::ok);
   EXPECT_EQ(lookup("alice.p2p").code, status::not_found);
   EXPECT_EQ(put(rec(bob, "alice.p2p", 1)), status::ok); // the deletion freed it
+  auto s = stats(server);
+  EXPECT_EQ(s.puts, 4u);
+  EXPECT_EQ(s.lookups, 2u);
+  EXPECT_EQ(s.refused, 0u);
 }
 
 TEST_P(NameServerTest, ServesTheSameOverTcp) {
