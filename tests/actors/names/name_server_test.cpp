@@ -4,6 +4,9 @@
 // limited; racing registrations with one winner.
 #include "actors/names/name_server_fixture.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "p2pd/proto/names.pb.h"
 
 using namespace p2pd;
@@ -227,3 +230,94 @@ TEST_P(NameServerTest, AServerRestartedOnItsDatabaseKeepsEverything) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, NameServerTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+namespace {
+
+// A store whose lookups wait until released: database calls that take
+// their time, to fill the server's queue.
+class held_store : public net::names::name_store {
+public:
+  net::result<net::names::verdict> put(const net::names::name_record&, int64_t,
+                                       const net::names::rules_config&) override {
+    return net::names::verdict{};
+  }
+  net::result<std::optional<net::names::name_record>> lookup(const std::string&,
+                                                             int64_t) override {
+    std::unique_lock<std::mutex> guard{mtx};
+    ++waiting;
+    cv.notify_all();
+    cv.wait(guard, [this] { return released; });
+    return std::optional<net::names::name_record>{};
+  }
+  net::result<size_t> purge(int64_t) override { return size_t{0}; }
+
+  void wait_for(int n) {
+    std::unique_lock<std::mutex> guard{mtx};
+    cv.wait_for(guard, std::chrono::seconds{10}, [&] { return waiting >= n; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> guard{mtx};
+    released = true;
+    cv.notify_all();
+  }
+
+  std::mutex mtx;
+  std::condition_variable cv;
+  int waiting = 0;
+  bool released = false;
+};
+
+} // namespace
+
+TEST(NameServerQueue, ARequestBeyondThePendingDatabaseCallsIsAnsweredBusy) {
+  temp_dir dir;
+  runtime rt;
+  auto store = std::make_shared<held_store>();
+  name_server_spec spec;
+  spec.store = store;
+  spec.limits.max_pending = 2;
+  daemon_spec base;
+  base.data_dir = dir.path();
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  auto srv = start_name_server(rt, spec, {{net::protocol::udp, endpoint{lo, 0}}}, base);
+  ASSERT_OK(srv);
+  auto p = rt.connect(net::protocol::udp, srv->listeners.front().local);
+  ASSERT_OK(p);
+  auto send_lookup = [&](uint64_t id) {
+    wn::request req;
+    req.op = wn::op::lookup;
+    req.request_id = id;
+    req.name = "slow.p2p";
+    auto data = wn::encode_request(req);
+    ASSERT_OK(data);
+    ASSERT_OK(p->send(std::string_view{reinterpret_cast<const char*>(data->data()),
+                                       data->size()}));
+  };
+  auto next_answer = [&] {
+    auto got = p->recv(std::chrono::seconds{5});
+    EXPECT_OK(got);
+    wn::response r;
+    if (got) {
+      auto resp = wn::decode_response(reinterpret_cast<const uint8_t*>(got->data.data()),
+                                      got->data.size());
+      EXPECT_OK(resp);
+      if (resp)
+        r = *resp;
+    }
+    return r;
+  };
+  send_lookup(1);
+  send_lookup(2);
+  store->wait_for(2); // both calls are in the store
+  send_lookup(3);
+  auto busy = next_answer();
+  EXPECT_EQ(busy.request_id, 3u);
+  EXPECT_EQ(busy.code, status::busy);
+  store->release();
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(next_answer().code, status::not_found);
+  caf::scoped_actor self{rt.system()};
+  self->request(srv->server, std::chrono::seconds{5}, stats_atom::value)
+    .receive([](name_server_stats& s) { EXPECT_EQ(s.dropped_busy, 1u); },
+             [](caf::error& err) { ADD_FAILURE() << render(err); });
+}
