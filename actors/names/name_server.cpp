@@ -81,6 +81,10 @@ void reply(const pipe_msg& m, bytes data) {
     caf::anon_send(m.pipe, send_atom::value, std::move(data), m.from);
 }
 
+// What a client hears of a database failure: the database's own message
+// may name hosts, users or schema, which are not the client's business.
+const char* const db_failed = "the server's database failed; try again or another server";
+
 void count(server_state& st, nn::status code) {
   switch (code) {
     case nn::status::ok: case nn::status::not_found: break;
@@ -114,10 +118,10 @@ void run_db(server_actor* self, pipe_msg m, uint64_t id, uint64_t name_server_st
         count(self->state, r.code);
         reply(m, encode(std::move(r)));
       },
-      [self, m, id](caf::error& err) {
+      [self, m, id](caf::error&) {
         --self->state.pending;
         ++self->state.stats.db_errors;
-        reply(m, encode(answer(id, nn::status::internal, "database: " + render(err))));
+        reply(m, encode(answer(id, nn::status::internal, db_failed)));
       });
 }
 
@@ -141,7 +145,7 @@ void on_put(server_actor* self, pipe_msg m, wn::request req) {
   run_db(self, m, id, &name_server_stats::puts, [store, rules, now, id, rec = std::move(req.record)] {
     auto got = store->put(rec, now, rules);
     if (!got)
-      return answer(id, nn::status::internal, got.error().what);
+      return answer(id, nn::status::internal, db_failed);
     return answer(id, got->code, std::move(got->why));
   });
 }
@@ -158,7 +162,7 @@ void on_lookup(server_actor* self, pipe_msg m, wn::request req) {
   run_db(self, m, id, &name_server_stats::lookups, [store, now, id, name = std::move(req.name)] {
     auto got = store->lookup(name, now);
     if (!got)
-      return answer(id, nn::status::internal, got.error().what);
+      return answer(id, nn::status::internal, db_failed);
     if (!*got)
       return answer(id, nn::status::not_found, "no record of '" + name + "'");
     auto r = answer(id, nn::status::ok);

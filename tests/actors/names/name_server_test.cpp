@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "p2pd/actors/common/clock.hpp"
 #include "p2pd/proto/names.pb.h"
 
 using namespace p2pd;
@@ -319,5 +320,53 @@ TEST(NameServerQueue, ARequestBeyondThePendingDatabaseCallsIsAnsweredBusy) {
   caf::scoped_actor self{rt.system()};
   self->request(srv->server, std::chrono::seconds{5}, stats_atom::value)
     .receive([](name_server_stats& s) { EXPECT_EQ(s.dropped_busy, 1u); },
+             [](caf::error& err) { ADD_FAILURE() << render(err); });
+}
+
+namespace {
+
+// A store whose database is gone.
+class failing_store : public net::names::name_store {
+public:
+  net::result<net::names::verdict> put(const net::names::name_record&, int64_t,
+                                       const net::names::rules_config&) override {
+    return net::error{errc::io_failed, "postgresql: connection to db.internal:5432 lost"};
+  }
+  net::result<std::optional<net::names::name_record>> lookup(const std::string&,
+                                                             int64_t) override {
+    return net::error{errc::io_failed, "postgresql: connection to db.internal:5432 lost"};
+  }
+  net::result<size_t> purge(int64_t) override { return size_t{0}; }
+};
+
+} // namespace
+
+TEST(NameServerQueue, ADatabaseFailureIsAnsweredInternalWithoutItsMessage) {
+  temp_dir dir;
+  runtime rt;
+  name_server_spec spec;
+  spec.store = std::make_shared<failing_store>();
+  daemon_spec base;
+  base.data_dir = dir.path();
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  auto srv = start_name_server(rt, spec, {{net::protocol::udp, endpoint{lo, 0}}}, base);
+  ASSERT_OK(srv);
+  name_server_addr at{net::protocol::udp, srv->listeners.front().local};
+  wn::request req;
+  req.op = wn::op::lookup;
+  req.name = "alice.p2p";
+  auto replies = ask_name_servers(rt, {at}, req, std::chrono::seconds{5});
+  ASSERT_OK(replies.front().answer);
+  EXPECT_EQ(replies.front().answer->code, status::internal);
+  EXPECT_EQ(replies.front().answer->detail.find("db.internal"), std::string::npos);
+  auto me = std::move(*net::identity::generate());
+  req.op = wn::op::put;
+  req.record = net::names::make_record(me, "alice.p2p", {}, 1, system_clock_ms() / 1000, 3600);
+  replies = ask_name_servers(rt, {at}, req, std::chrono::seconds{5});
+  ASSERT_OK(replies.front().answer);
+  EXPECT_EQ(replies.front().answer->code, status::internal);
+  caf::scoped_actor self{rt.system()};
+  self->request(srv->server, std::chrono::seconds{5}, stats_atom::value)
+    .receive([](name_server_stats& s) { EXPECT_EQ(s.db_errors, 2u); },
              [](caf::error& err) { ADD_FAILURE() << render(err); });
 }
