@@ -100,6 +100,18 @@ std::vector<name_reply> ask_name_servers(runtime& rt, const std::vector<name_ser
   return out;
 }
 
+name_publish publish_name(runtime& rt, const std::vector<name_server_addr>& servers,
+                          const net::names::name_record& r, caf::timespan timeout) {
+  wn::request req;
+  req.op = r.deleted ? wn::op::del : wn::op::put;
+  req.record = r;
+  name_publish out;
+  out.replies = ask_name_servers(rt, servers, req, timeout);
+  for (const auto& reply : out.replies)
+    out.stored += reply.answer && reply.answer->code == net::names::status::ok;
+  return out;
+}
+
 caf::expected<name_lookup> lookup_name(runtime& rt, const std::vector<name_server_addr>& servers,
                                        const std::string& name, caf::timespan timeout,
                                        std::optional<int64_t> now_s) {

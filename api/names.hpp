@@ -54,6 +54,19 @@ struct name_reply {
 std::vector<name_reply> ask_name_servers(runtime& rt, const std::vector<name_server_addr>& servers,
                                          const wire::names::request& req, caf::timespan timeout);
 
+/// What publish_name() did.
+struct name_publish {
+  size_t stored = 0; ///< servers that answered ok
+  std::vector<name_reply> replies;
+};
+
+/// Sends `r` to every server: a put, or a deletion for a record marked
+/// deleted. A server that refuses says why in its reply (taken,
+/// stale_version, ...). Errors: none; a record the codec refuses is every
+/// reply's error.
+name_publish publish_name(runtime& rt, const std::vector<name_server_addr>& servers,
+                          const net::names::name_record& r, caf::timespan timeout);
+
 /// What lookup_name() found.
 struct name_lookup {
   /// The newest live record whose signature checks, from any server.

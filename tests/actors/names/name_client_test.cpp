@@ -90,6 +90,27 @@ TEST_P(NameClient, TheNewestValidVersionWinsAcrossServers) {
   EXPECT_EQ(*got->record, v2);
 }
 
+TEST_P(NameClient, APublishReachesEveryServerAndSaysWhichRefused) {
+  temp_dir other_dir;
+  std::string other_url;
+  P2PD_FRESH_STORE_URL(other_url, GetParam(), other_dir);
+  auto other = start_server(other_url);
+  ASSERT_OK(other);
+  auto other_udp = addr_of(*other, net::protocol::udp);
+  // Bob got the name first on the other server.
+  ASSERT_EQ(put(rec(bob, "alice.p2p", 1), &other_udp), status::ok);
+  auto mine = rec(alice, "alice.p2p", 1);
+  auto got = publish_name(rt, {udp(), other_udp}, mine, std::chrono::seconds{5});
+  EXPECT_EQ(got.stored, 1u);
+  ASSERT_EQ(got.replies.size(), 2u);
+  ASSERT_OK(got.replies[1].answer);
+  EXPECT_EQ(got.replies[1].answer->code, status::taken);
+  // Deleted everywhere it was stored.
+  auto gone = publish_name(rt, {udp()}, rec(alice, "alice.p2p", 2, true), std::chrono::seconds{5});
+  EXPECT_EQ(gone.stored, 1u);
+  EXPECT_EQ(lookup("alice.p2p").code, status::not_found);
+}
+
 TEST_P(NameClient, ALookupWithoutAnswersFindsNothing) {
   // A UDP port nobody serves: the lookup waits its timeout, then says so.
   auto lo = *net::ip_address::parse("127.0.0.1");
