@@ -112,15 +112,15 @@ TEST(NamesCodec, MalformedInputIsAnErrorValue) {
 
 TEST(NamesCodec, ARequestForANewerReaderIsUnsupported) {
   p2pd::names_wire::name_request m;
-  m.set_version(current_version + 1);
-  m.set_min_version(current_version + 1);
+  m.set_version(p2pd::wire::names::current_version + 1);
+  m.set_min_version(p2pd::wire::names::current_version + 1);
   m.set_request_id(77);
   m.mutable_lookup()->set_name("alice.p2p");
   auto bytes = raw(m);
   EXPECT_ERRC(decode_request(bytes), net::errc::unsupported_version);
   EXPECT_EQ(peek_request_id(bytes.data(), bytes.size()), std::optional<uint64_t>{77});
   // A newer writer that older readers understand is read.
-  m.set_min_version(current_version);
+  m.set_min_version(p2pd::wire::names::current_version);
   ASSERT_OK(decode_request(raw(m)));
 }
 
