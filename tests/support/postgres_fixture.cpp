@@ -1,6 +1,7 @@
 #include "postgres_fixture.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -36,7 +37,8 @@ std::unique_ptr<postgres_server> postgres_server::start(std::string& why) {
   // A free port now; should another process take it first, pg_ctl says so.
   s->port_ = free_port(net::protocol::tcp);
   std::string err;
-  int rc = run_script("start " + s->dir_.path() + " " + std::to_string(s->port_),
+  int rc = run_script("start " + s->dir_.path() + " " + std::to_string(s->port_) + " "
+                        + std::to_string(::getpid()),
                       s->dir_.path() + "/fixture.err", err);
   if (rc != 0) {
     why = rc == 3 ? err : "postgres did not start (exit " + std::to_string(rc) + "): " + err;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL server for the name store's tests:
-#   postgres_fixture.sh start DIR PORT   initdb in DIR/data, start on 127.0.0.1:PORT
-#                                        (socket in DIR), wait until it accepts
+#   postgres_fixture.sh start DIR PORT [OWNER_PID]
+#                                        initdb in DIR/data, start on 127.0.0.1:PORT
+#                                        (socket in DIR), wait until it accepts; with
+#                                        OWNER_PID, stop it when that process ends
+#                                        (a test binary that crashed)
 #   postgres_fixture.sh createdb DIR PORT NAME
 #   postgres_fixture.sh stop DIR         fast shutdown
 # Trust authentication, on loopback only, for a server that lives as long as
@@ -26,6 +29,12 @@ case $cmd in
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
+    if [ -n "${4:-}" ]; then
+      # tail --pid returns when the owner is gone, however it ended; its
+      # temporary directory goes with the server.
+      setsid bash -c "tail --pid=$4 -f /dev/null; ${as[*]} $bin/pg_ctl -D $dir/data -m immediate stop; rm -rf $dir" \
+        </dev/null >/dev/null 2>&1 &
+    fi
     ;;
   createdb)
     port=$3 name=$4
