@@ -114,7 +114,8 @@ name_publish publish_name(runtime& rt, const std::vector<name_server_addr>& serv
 
 caf::expected<name_lookup> lookup_name(runtime& rt, const std::vector<name_server_addr>& servers,
                                        const std::string& name, caf::timespan timeout,
-                                       std::optional<int64_t> now_s) {
+                                       std::optional<int64_t> now_s,
+                                       std::optional<net::names::owner_key> owner) {
   if (auto err = net::names::check_name(name))
     return make_error(err.code, err.what);
   wn::request req;
@@ -130,7 +131,7 @@ caf::expected<name_lookup> lookup_name(runtime& rt, const std::vector<name_serve
     if (r.answer->code == net::names::status::ok && r.answer->record)
       found.push_back(*r.answer->record);
   }
-  auto pick = net::names::pick_newest(name, found, now_s.value_or(system_clock_ms() / 1000));
+  auto pick = net::names::pick_newest(name, found, now_s.value_or(system_clock_ms() / 1000), owner);
   out.record = std::move(pick.record);
   out.forged = pick.forged;
   return out;

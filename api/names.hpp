@@ -79,9 +79,11 @@ struct name_lookup {
 /// Looks `name` up on every server and keeps the newest record whose
 /// signature checks (net::names::pick_newest): a lying server can hide a
 /// record or serve an old one, but not forge one. `now_s`: Unix seconds
-/// (default: the system clock). Errors: an invalid name (errc::invalid_argument).
+/// (default: the system clock). `owner`: only records of that key count
+/// (see pick_newest). Errors: an invalid name (errc::invalid_argument).
 caf::expected<name_lookup> lookup_name(runtime& rt, const std::vector<name_server_addr>& servers,
                                        const std::string& name, caf::timespan timeout,
-                                       std::optional<int64_t> now_s = std::nullopt);
+                                       std::optional<int64_t> now_s = std::nullopt,
+                                       std::optional<net::names::owner_key> owner = std::nullopt);
 
 } // namespace p2pd

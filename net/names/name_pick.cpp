@@ -7,10 +7,10 @@
 namespace p2pd::net::names {
 
 pick_result pick_newest(const std::string& name, const std::vector<name_record>& candidates,
-                        int64_t now) {
+                        int64_t now, const std::optional<owner_key>& owner) {
   pick_result out;
   for (const auto& r : candidates) {
-    if (r.name != name || !is_live(r, now)) {
+    if (r.name != name || !is_live(r, now) || (owner && r.owner != *owner)) {
       ++out.foreign;
       continue;
     }

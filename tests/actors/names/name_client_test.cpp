@@ -69,6 +69,25 @@ TEST_P(NameClient, ARecordSignedByAnotherKeyPosingAsTheOwnerIsRefused) {
   EXPECT_EQ(*got->record, truth);
 }
 
+TEST_P(NameClient, APinnedOwnerRefusesAnotherKeysValidRecordForTheName) {
+  auto truth = rec(alice, "alice.p2p", 1);
+  ASSERT_EQ(put(truth), status::ok);
+  // Mallory holds the name on a server of his own: his record is valid.
+  auto mallory = std::move(*net::identity::generate());
+  auto liar = start_liar(rt, rec(mallory, "alice.p2p", 50));
+  ASSERT_OK(liar);
+  std::vector<name_server_addr> both{udp(), {net::protocol::udp, liar->local()}};
+  auto unpinned = lookup_name(rt, both, "alice.p2p", std::chrono::seconds{5}, names_t0);
+  ASSERT_OK(unpinned);
+  ASSERT_TRUE(unpinned->record);
+  EXPECT_EQ(unpinned->record->owner, mallory.pub().sign); // what pinning is for
+  auto pinned = lookup_name(rt, both, "alice.p2p", std::chrono::seconds{5}, names_t0,
+                            alice.pub().sign);
+  ASSERT_OK(pinned);
+  ASSERT_TRUE(pinned->record);
+  EXPECT_EQ(*pinned->record, truth);
+}
+
 TEST_P(NameClient, TheNewestValidVersionWinsAcrossServers) {
   // A second server on a database of its own missed the update.
   temp_dir other_dir;

@@ -186,6 +186,16 @@ TEST_F(NameRules, ThePickKeepsTheNewestRecordWhoseSignatureChecks) {
   EXPECT_FALSE(pick_newest("alice.p2p", {v2}, v2.expires_at()).record);
 }
 
+TEST_F(NameRules, APinnedOwnerLeavesOutAnotherKeysValidRecord) {
+  auto alices = rec(*alice_, 1);
+  auto bobs = rec(*bob_, 7); // valid, newer, but not the holder's
+  EXPECT_EQ(*pick_newest("alice.p2p", {alices, bobs}, now).record, bobs);
+  auto pinned = pick_newest("alice.p2p", {alices, bobs}, now, alice_->pub().sign);
+  ASSERT_TRUE(pinned.record);
+  EXPECT_EQ(*pinned.record, alices);
+  EXPECT_EQ(pinned.foreign, 1u);
+}
+
 TEST(NameHex, RoundTripsAndRefusesNonHex) {
   std::vector<uint8_t> b{0, 1, 0xab, 0xff};
   auto hex = to_hex(b.data(), b.size());
