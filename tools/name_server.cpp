@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   if (!limit("--key-limit", spec.limits.key_burst, spec.limits.key_per_s))
     return cli.fail("--key-limit takes BURST/PER_S, two numbers in 1..1000000");
   auto store = net::names::open_store(*db);
+  if (!store && store.error().code == errc::invalid_argument)
+    return cli.fail(store.error().what); // the URL itself: a usage error
   if (!store)
     return cli.error("cannot open " + *db, store.error());
   spec.store = std::move(*store);
