@@ -25,6 +25,8 @@ pkgs=(
   miniupnpd-nftables
   libnice-dev                                           # bench/bench_ice: libnice's ICE, the hole-punching baseline
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
+  libsqlite3-dev libpqxx-dev                            # the name server's storage (net/names/store)
+  postgresql                                            # tests: a throw-away PostgreSQL server (initdb, pg_ctl)
 )
 
 missing=()

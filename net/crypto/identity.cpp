@@ -151,6 +151,7 @@ const char* context_of(sign_purpose p) {
   switch (p) {
     case sign_purpose::envelope: return "p2pd/envelope/v2";
     case sign_purpose::peer_address: return "p2pd/peer-address/v1";
+    case sign_purpose::name_record: return "p2pd/name-record/v1";
   }
   return "p2pd/unknown";
 }

@@ -99,6 +99,7 @@ struct node_id {
 enum class sign_purpose : uint8_t {
   envelope, ///< a signalling envelope (proto/envelope.proto): "p2pd/envelope/v2"
   peer_address, ///< a node's address (node/address/peer_address.hpp): "p2pd/peer-address/v1"
+  name_record, ///< a name service record (net/names/name_record.hpp): "p2pd/name-record/v1"
 };
 
 /// The context string of `p`.

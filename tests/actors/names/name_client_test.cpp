@@ -1,0 +1,147 @@
+// The client side: a lookup through several servers keeps the newest
+// record whose signature checks, whatever a lying server sends.
+#include "actors/names/name_server_fixture.hpp"
+#include "support/sockets.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+using net::names::status;
+namespace wn = p2pd::wire::names;
+
+namespace {
+
+// A server that answers every lookup with `lie` (status ok), over UDP.
+caf::expected<pipe_handle> start_liar(runtime& rt, net::names::name_record lie) {
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  return rt.listen(net::protocol::udp, endpoint{lo, 0},
+                   [lie](pipe_io& io, std::string_view data, const endpoint&) {
+                     auto req = wn::decode_request(reinterpret_cast<const uint8_t*>(data.data()),
+                                                   data.size());
+                     if (!req)
+                       return;
+                     wn::response r;
+                     r.request_id = req->request_id;
+                     r.code = status::ok;
+                     r.record = lie;
+                     auto out = wn::encode_response(r);
+                     if (out)
+                       io.reply(std::string_view{reinterpret_cast<const char*>(out->data()),
+                                                 out->size()});
+                   });
+}
+
+class NameClient : public NameServerTest {};
+
+} // namespace
+
+TEST_P(NameClient, ALookupThroughTwoServersRefusesTheLiarsForgery) {
+  auto truth = rec(alice, "alice.p2p", 3);
+  ASSERT_EQ(put(truth), status::ok);
+  // The liar serves Alice's record with its value changed and a higher
+  // version: the signature no longer checks.
+  auto edited = truth;
+  edited.value = {'m', 'a', 'l', 'l', 'o', 'r', 'y'};
+  edited.version = 99;
+  auto liar = start_liar(rt, edited);
+  ASSERT_OK(liar);
+  auto got = lookup_name(rt, {{net::protocol::udp, liar->local()}, udp()}, "alice.p2p",
+                         std::chrono::seconds{5}, names_t0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->answered, 2u);
+  EXPECT_EQ(got->forged, 1u);
+  ASSERT_TRUE(got->record);
+  EXPECT_EQ(*got->record, truth);
+}
+
+TEST_P(NameClient, ARecordSignedByAnotherKeyPosingAsTheOwnerIsRefused) {
+  auto truth = rec(alice, "alice.p2p", 1);
+  ASSERT_EQ(put(truth), status::ok);
+  auto mallory = std::move(*net::identity::generate());
+  auto posing = rec(mallory, "alice.p2p", 50);
+  posing.owner = alice.pub().sign;
+  auto liar = start_liar(rt, posing);
+  ASSERT_OK(liar);
+  auto got = lookup_name(rt, {udp(), {net::protocol::udp, liar->local()}}, "alice.p2p",
+                         std::chrono::seconds{5}, names_t0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->forged, 1u);
+  ASSERT_TRUE(got->record);
+  EXPECT_EQ(*got->record, truth);
+}
+
+TEST_P(NameClient, APinnedOwnerRefusesAnotherKeysValidRecordForTheName) {
+  auto truth = rec(alice, "alice.p2p", 1);
+  ASSERT_EQ(put(truth), status::ok);
+  // Mallory holds the name on a server of his own: his record is valid.
+  auto mallory = std::move(*net::identity::generate());
+  auto liar = start_liar(rt, rec(mallory, "alice.p2p", 50));
+  ASSERT_OK(liar);
+  std::vector<name_server_addr> both{udp(), {net::protocol::udp, liar->local()}};
+  auto unpinned = lookup_name(rt, both, "alice.p2p", std::chrono::seconds{5}, names_t0);
+  ASSERT_OK(unpinned);
+  ASSERT_TRUE(unpinned->record);
+  EXPECT_EQ(unpinned->record->owner, mallory.pub().sign); // what pinning is for
+  auto pinned = lookup_name(rt, both, "alice.p2p", std::chrono::seconds{5}, names_t0,
+                            alice.pub().sign);
+  ASSERT_OK(pinned);
+  ASSERT_TRUE(pinned->record);
+  EXPECT_EQ(*pinned->record, truth);
+}
+
+TEST_P(NameClient, TheNewestValidVersionWinsAcrossServers) {
+  // A second server on a database of its own missed the update.
+  temp_dir other_dir;
+  std::string other_url;
+  P2PD_FRESH_STORE_URL(other_url, GetParam(), other_dir);
+  auto stale = start_server(other_url);
+  ASSERT_OK(stale);
+  auto stale_udp = addr_of(*stale, net::protocol::udp);
+  auto v1 = rec(alice, "alice.p2p", 1);
+  ASSERT_EQ(put(v1), status::ok);
+  ASSERT_EQ(put(v1, &stale_udp), status::ok);
+  auto v2 = rec(alice, "alice.p2p", 2);
+  ASSERT_EQ(put(v2), status::ok);
+  auto got = lookup_name(rt, {stale_udp, tcp()}, "alice.p2p", std::chrono::seconds{5},
+                         names_t0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->forged, 0u);
+  ASSERT_TRUE(got->record);
+  EXPECT_EQ(*got->record, v2);
+}
+
+TEST_P(NameClient, APublishReachesEveryServerAndSaysWhichRefused) {
+  temp_dir other_dir;
+  std::string other_url;
+  P2PD_FRESH_STORE_URL(other_url, GetParam(), other_dir);
+  auto other = start_server(other_url);
+  ASSERT_OK(other);
+  auto other_udp = addr_of(*other, net::protocol::udp);
+  // Bob got the name first on the other server.
+  ASSERT_EQ(put(rec(bob, "alice.p2p", 1), &other_udp), status::ok);
+  auto mine = rec(alice, "alice.p2p", 1);
+  auto got = publish_name(rt, {udp(), other_udp}, mine, std::chrono::seconds{5});
+  EXPECT_EQ(got.stored, 1u);
+  ASSERT_EQ(got.replies.size(), 2u);
+  ASSERT_OK(got.replies[1].answer);
+  EXPECT_EQ(got.replies[1].answer->code, status::taken);
+  // Deleted everywhere it was stored.
+  auto gone = publish_name(rt, {udp()}, rec(alice, "alice.p2p", 2, true), std::chrono::seconds{5});
+  EXPECT_EQ(gone.stored, 1u);
+  EXPECT_EQ(lookup("alice.p2p").code, status::not_found);
+}
+
+TEST_P(NameClient, ALookupWithoutAnswersFindsNothing) {
+  // A UDP port nobody serves: the lookup waits its timeout, then says so.
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  auto got = lookup_name(rt, {{net::protocol::udp, endpoint{lo, free_port(net::protocol::udp)}}},
+                         "alice.p2p", std::chrono::milliseconds{300}, names_t0);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->answered, 0u);
+  EXPECT_FALSE(got->record);
+  EXPECT_FALSE(got->replies.front().answer);
+  EXPECT_ERRC(lookup_name(rt, {udp()}, "Bad Name", std::chrono::seconds{1}),
+              errc::invalid_argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, NameClient, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });

@@ -1,0 +1,229 @@
+// The name store on SQLite and on a real PostgreSQL: the same schema and
+// queries, transactions that give racing registrations one winner, and
+// nothing lost or half-written when a writer is killed.
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "p2pd/net/names/name_store.hpp"
+
+#include "net/names/store_backends.hpp"
+#include "support/expect.hpp"
+#include "support/forked_child.hpp"
+
+using namespace p2pd;
+using namespace p2pd::net::names;
+using namespace p2pd::test;
+
+namespace {
+
+constexpr int64_t t0 = 1'700'000'000;
+
+class NameStore : public ::testing::TestWithParam<std::string> {
+protected:
+  void SetUp() override {
+    P2PD_FRESH_STORE_URL(url, GetParam(), dir);
+    auto s = open_store(url);
+    ASSERT_OK(s);
+    store = std::move(*s);
+  }
+
+  name_record rec(const net::identity& who, const std::string& name, uint64_t version,
+                  int64_t time = t0, bool deleted = false) {
+    return make_record(who, name, {uint8_t(version)}, version, time, 3600, deleted);
+  }
+
+  verdict put(const name_record& r, int64_t now = t0) {
+    auto v = store->put(r, now, cfg);
+    EXPECT_OK(v);
+    return v ? *v : verdict{status::internal, v.error().what};
+  }
+
+  temp_dir dir;
+  std::string url;
+  std::unique_ptr<name_store> store;
+  rules_config cfg;
+  net::identity alice = std::move(*net::identity::generate());
+  net::identity bob = std::move(*net::identity::generate());
+};
+
+} // namespace
+
+TEST_P(NameStore, RegistersLooksUpUpdatesAndDeletes) {
+  auto v1 = rec(alice, "alice.p2p", 1);
+  EXPECT_EQ(put(v1).code, status::ok);
+  auto got = store->lookup("alice.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(**got, v1);
+  EXPECT_TRUE(verify_record(**got));
+
+  auto v2 = rec(alice, "alice.p2p", 2);
+  EXPECT_EQ(put(v2).code, status::ok);
+  got = store->lookup("alice.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->version, 2u);
+
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 3, t0, true)).code, status::ok);
+  got = store->lookup("alice.p2p", t0);
+  ASSERT_OK(got);
+  EXPECT_FALSE(*got);
+  // The deletion binds: Alice's old record replayed does not come back.
+  EXPECT_EQ(put(v2).code, status::stale_version);
+  // The name is free for Bob.
+  EXPECT_EQ(put(rec(bob, "alice.p2p", 1)).code, status::ok);
+}
+
+TEST_P(NameStore, RefusesAnotherKeyAndOldVersions) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 5)).code, status::ok);
+  EXPECT_EQ(put(rec(bob, "alice.p2p", 6)).code, status::taken);
+  EXPECT_EQ(put(rec(bob, "alice.p2p", 6, t0, true)).code, status::taken);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 5)).code, status::stale_version);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 4)).code, status::stale_version);
+  auto got = store->lookup("alice.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->owner, alice.pub().sign);
+}
+
+TEST_P(NameStore, CapsTheNamesOfOneKey) {
+  cfg.max_names_per_key = 3;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(put(rec(alice, "n" + std::to_string(i), 1)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "n3", 1)).code, status::too_many_names);
+  EXPECT_EQ(put(rec(alice, "n0", 2)).code, status::ok); // an update is no new name
+}
+
+TEST_P(NameStore, ExpiredNamesAreFreedAndPurged) {
+  auto r = rec(alice, "alice.p2p", 1);
+  EXPECT_EQ(put(r).code, status::ok);
+  auto later = r.expires_at();
+  auto got = store->lookup("alice.p2p", later);
+  ASSERT_OK(got);
+  EXPECT_FALSE(*got);
+  EXPECT_EQ(put(rec(bob, "alice.p2p", 1, later), later).code, status::ok);
+  auto purged = store->purge(later + 3600 + 1);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1u);
+  got = store->lookup("alice.p2p", later);
+  ASSERT_OK(got);
+  EXPECT_FALSE(*got);
+}
+
+TEST_P(NameStore, NothingIsLostOnReopen) {
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(put(rec(alice, "n" + std::to_string(i), 1)).code, status::ok);
+  store.reset();
+  auto again = open_store(url);
+  ASSERT_OK(again);
+  for (int i = 0; i < 5; ++i) {
+    auto got = (*again)->lookup("n" + std::to_string(i), t0);
+    ASSERT_OK(got);
+    ASSERT_TRUE(*got);
+    EXPECT_TRUE(verify_record(**got));
+  }
+}
+
+TEST_P(NameStore, RacingRegistrationsOfOneNameHaveExactlyOneWinner) {
+  // Two connections, as two servers sharing one database have; each thread
+  // its own key, all at once for the same names.
+  constexpr int racers = 4;
+  constexpr int names = 10;
+  std::vector<std::unique_ptr<name_store>> stores;
+  std::vector<net::identity> keys;
+  for (int i = 0; i < racers; ++i) {
+    auto s = open_store(url);
+    ASSERT_OK(s);
+    stores.push_back(std::move(*s));
+    keys.push_back(std::move(*net::identity::generate()));
+  }
+  std::vector<std::vector<status>> outcome(racers, std::vector<status>(names));
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < racers; ++i)
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < racers) {
+      } // start together
+      for (int n = 0; n < names; ++n) {
+        auto v = stores[i]->put(rec(keys[i], "race" + std::to_string(n), 1), t0, cfg);
+        outcome[i][n] = v ? v->code : status::internal;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  for (int n = 0; n < names; ++n) {
+    int won = 0;
+    int taken = 0;
+    for (int i = 0; i < racers; ++i) {
+      won += outcome[i][n] == status::ok;
+      taken += outcome[i][n] == status::taken;
+    }
+    EXPECT_EQ(won, 1) << "race" << n;
+    EXPECT_EQ(taken, racers - 1) << "race" << n;
+  }
+}
+
+TEST_P(NameStore, AWriterKilledMidWriteLosesNothingAndLeavesNothingHalfWritten) {
+  // The child puts names as fast as it can and reports each one once its
+  // transaction committed; the test kills it while it writes.
+  int acks[2];
+  ASSERT_EQ(::pipe(acks), 0);
+  auto u = url;
+  auto c = cfg;
+  forked_child child{[acks, u, c] {
+    ::close(acks[0]);
+    auto s = open_store(u);
+    if (!s)
+      return s.error().what;
+    auto me = std::move(*net::identity::generate());
+    for (uint32_t i = 0; i < 100000; ++i) {
+      auto r = make_record(me, "k" + std::to_string(i), std::vector<uint8_t>(512, uint8_t(i)), 1,
+                           t0, 3600);
+      auto v = (*s)->put(r, t0, rules_config{100000, c.max_skew_s});
+      if (!v || !v->ok())
+        return std::string{"put failed"};
+      if (::write(acks[1], &i, sizeof i) != sizeof i)
+        return std::string{"ack failed"};
+    }
+    return std::string{"done"};
+  }};
+  ::close(acks[1]);
+  ASSERT_TRUE(child.started());
+  uint32_t last = 0;
+  size_t got = 0;
+  while (got < 50 && ::read(acks[0], &last, sizeof last) == sizeof last)
+    ++got;
+  child.kill();
+  while (::read(acks[0], &last, sizeof last) == sizeof last) // acks written before the kill
+    ++got;
+  ::close(acks[0]);
+  ASSERT_GE(got, 50u);
+  store.reset();
+  auto again = open_store(url);
+  ASSERT_OK(again);
+  // Every acknowledged put is there whole; the one in flight is there whole
+  // or not at all.
+  for (uint32_t i = 0; i <= last + 1; ++i) {
+    auto r = (*again)->lookup("k" + std::to_string(i), t0);
+    ASSERT_OK(r);
+    if (i <= last) {
+      ASSERT_TRUE(*r) << "acknowledged put k" << i << " lost";
+    }
+    if (*r) {
+      EXPECT_TRUE(verify_record(**r)) << "k" << i;
+      EXPECT_EQ((*r)->value, std::vector<uint8_t>(512, uint8_t(i)));
+    }
+  }
+  // And the store takes writes again.
+  store = std::move(*again);
+  EXPECT_EQ(put(rec(alice, "after.kill", 1)).code, status::ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, NameStore, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
