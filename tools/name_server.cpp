@@ -5,11 +5,11 @@
 // port, until SIGINT or SIGTERM. --ip-limit and --key-limit set the rate
 // limits (BURST/PER_S). Example:
 //   name_server 127.0.0.1 --port 5300 --db sqlite:/var/lib/p2pd/names.db
-#include <csignal>
 #include <iostream>
 #include <string>
 
 #include "args.hpp"
+#include "stop_signals.hpp"
 
 #include "p2pd/api/names.hpp"
 #include "p2pd/p2pd.hpp"
@@ -71,12 +71,7 @@ int main(int argc, char** argv) {
   if (!store)
     return cli.error("cannot open " + *db, store.error());
   spec.store = std::move(*store);
-  // Blocked before the runtime starts its threads, so that only sigwait sees them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  auto stop = examples::block_stop_signals();
   runtime rt;
   bool both = !cli.has("--udp-only") && !cli.has("--tcp-only");
   // With both, UDP listens on the port TCP got (port 0: a free one), so
@@ -97,7 +92,6 @@ int main(int argc, char** argv) {
   for (const auto& l : srv->listeners)
     std::cout << "serving " << net::to_string(l.proto) << ' ' << l.local.to_string() << '\n';
   std::cout << std::flush;
-  int sig = 0;
-  sigwait(&stop, &sig);
+  examples::wait_for_stop(stop);
   return 0;
 }

@@ -3,11 +3,11 @@
 // 3489 change requests (NAT type tests) on two addresses and two ports (the
 // alternate port defaults to port + 1; port 0: free ports); UDP and TCP. Runs until SIGINT or
 // SIGTERM. Example: stun_server 127.0.0.1 127.0.0.2 --port 3478
-#include <csignal>
 #include <iostream>
 #include <string>
 
 #include "args.hpp"
+#include "stop_signals.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
@@ -45,12 +45,7 @@ int main(int argc, char** argv) {
   if (spec.addrs.alt_ip)
     spec.addrs.alt_port = alt_port.value_or(
       spec.addrs.primary_port == 0 ? 0 : static_cast<uint16_t>(spec.addrs.primary_port + 1));
-  // Blocked before the runtime starts its threads, so that only sigwait sees them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  auto stop = examples::block_stop_signals();
   runtime rt;
   auto srv = start_stun_server(rt, spec);
   if (!srv) {
@@ -60,7 +55,6 @@ int main(int argc, char** argv) {
   for (const auto& p : srv->pipes)
     std::cout << "serving " << net::to_string(p.proto) << ' ' << p.local.to_string() << '\n';
   std::cout << std::flush;
-  int sig = 0;
-  sigwait(&stop, &sig);
+  examples::wait_for_stop(stop);
   return 0;
 }

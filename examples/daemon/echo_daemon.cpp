@@ -6,10 +6,10 @@
 // Exit 0 when stopped by a signal, 1 when it cannot listen (the port is held
 // by another daemon, the interface does not exist, ...), 2 on bad arguments.
 // tests/examples/echo_daemon.sh checks it with TCP and UDP clients.
-#include <csignal>
 #include <iostream>
 
 #include "args.hpp"
+#include "stop_signals.hpp"
 
 #include "p2pd/net/iface/interfaces.hpp"
 #include "p2pd/pipes.hpp"
@@ -27,16 +27,7 @@ int main(int argc, char** argv) {
     return examples::exit_usage;
   auto nic_name = cli.value("--nic").value_or("lo");
 
-  // Blocked before the runtime starts its threads, so that only sigwait sees
-  // them; default dispositions first, because a shell starts background jobs
-  // with SIGINT ignored, and an ignored signal never reaches sigwait.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  auto stop = examples::block_stop_signals();
 
   // The user code: the seed's EchoServer, its msg_cb and listen_all.
   runtime rt;
@@ -58,8 +49,7 @@ int main(int argc, char** argv) {
     std::cout << "listening: " << net::to_string(s.proto) << ' ' << to_string(s.local) << '\n';
   std::cout << "ready" << std::endl;
 
-  int sig = 0;
-  sigwait(&stop, &sig);
+  int sig = examples::wait_for_stop(stop);
   if (auto err = echod->close())
     return cli.error("close", err);
   std::cout << "stopped by " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << std::endl;
