@@ -15,6 +15,26 @@ using namespace p2pd::test;
 using net::names::status;
 namespace wn = p2pd::wire::names;
 
+namespace {
+
+// The response in what a pipe received (an empty one, with a failure, when
+// nothing came or it does not decode).
+template <class Received>
+wn::response decoded(const Received& got) {
+  EXPECT_OK(got);
+  wn::response r;
+  if (got) {
+    auto resp = wn::decode_response(reinterpret_cast<const uint8_t*>(got->data.data()),
+                                    got->data.size());
+    EXPECT_OK(resp);
+    if (resp)
+      r = *resp;
+  }
+  return r;
+}
+
+} // namespace
+
 TEST_P(NameServerTest, RegistersLooksUpUpdatesAndDeletes) {
   auto v1 = rec(alice, "alice.p2p", 1);
   EXPECT_EQ(put(v1), status::ok);
@@ -90,16 +110,7 @@ TEST_P(NameServerTest, OversizedAndMalformedRequestsGetAClearAnswer) {
   auto answer_to = [&](const std::string& data) {
     EXPECT_OK(p->send(data));
     auto got = p->recv(std::chrono::seconds{5});
-    EXPECT_OK(got);
-    wn::response r;
-    if (got) {
-      auto resp = wn::decode_response(reinterpret_cast<const uint8_t*>(got->data.data()),
-                                      got->data.size());
-      EXPECT_OK(resp);
-      if (resp)
-        r = *resp;
-    }
-    return r;
+    return decoded(got);
   };
   auto garbage = answer_to("\xff\xff\xff\x01");
   EXPECT_EQ(garbage.code, status::malformed);
@@ -296,16 +307,7 @@ TEST(NameServerQueue, ARequestBeyondThePendingDatabaseCallsIsAnsweredBusy) {
   };
   auto next_answer = [&] {
     auto got = p->recv(std::chrono::seconds{5});
-    EXPECT_OK(got);
-    wn::response r;
-    if (got) {
-      auto resp = wn::decode_response(reinterpret_cast<const uint8_t*>(got->data.data()),
-                                      got->data.size());
-      EXPECT_OK(resp);
-      if (resp)
-        r = *resp;
-    }
-    return r;
+    return decoded(got);
   };
   send_lookup(1);
   send_lookup(2);
