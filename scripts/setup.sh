@@ -43,8 +43,9 @@ case "$what" in
     #   half GCC's time), instrumented for libFuzzer: the GoogleTest suites,
     #   the libFuzzer runs and the corpora's replays again.
     # Explicit: the demo configures `build` without tests and bench.
+    # The punch matrix runs each pair twice, once each way (three for docs/).
     build build "${NODEBUG[@]}" -DP2PD_WERROR=ON -DP2PD_BUILD_TESTS=ON -DP2PD_UNIT_TESTS=OFF \
-      -DP2PD_BUILD_BENCH=ON -DP2PD_BUILD_EXAMPLES=ON
+      -DP2PD_BUILD_BENCH=ON -DP2PD_BUILD_EXAMPLES=ON -DP2PD_PUNCH_MATRIX_RUNS=2
     # The lab's tests mostly wait (on NATs, servers, timeouts): the sanitized
     # build compiles meanwhile, at the lowest priority, so that the tests
     # keep their timing; their log comes at the end.

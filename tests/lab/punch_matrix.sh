@@ -418,11 +418,12 @@ for p in "${PAIRS[@]}"; do
             bad=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -v " strategy=relay " | head -n1)
             [ -z "$bad" ] || mismatch "$name $tp: connected by strategy $(field strategy "$bad"), expected relay"
           elif [ $exp = relay-connect ]; then
-            # The punch must win most runs; a run the relay rescued is said,
+            # The punch must win at least half the runs (2 of 3, 1 of 2: one
+            # run each way with --runs 2); a run the relay rescued is said,
             # not failed (a punch lost to load is what the relay is for).
             npunch=$(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep -c ' strategy=punch ')
-            if [ $((2 * npunch)) -le "$n" ]; then
-              mismatch "$name $tp: the punch won $npunch of $n runs, expected most"
+            if [ $((2 * npunch)) -lt "$n" ]; then
+              mismatch "$name $tp: the punch won $npunch of $n runs, expected at least half"
             elif [ "$npunch" -lt "$nok" ]; then
               rescues+=("$name $tp: the relay connected $((nok - npunch)) of $n runs after the punch failed ($(grep "^p2pd .*transport=$tp .* ok=1 " "$f" | grep ' strategy=relay ' | while read -r l; do echo "$(field ms "$l") ms"; done | tr '\n' ' '))")
             fi
