@@ -17,16 +17,21 @@ namespace {
 
 class NodeMetrics : public node_fixture {
 protected:
-  /// a connected to b directly, and one message of `text` from a to b, seen by b.
-  void connect_and_send(node_handle& a, node_handle& b, const std::string& text) {
+  /// Nodes a and b, a connected to b directly, and "hello" from a to b, seen by b.
+  void connected_pair() {
+    a.emplace(start());
+    b.emplace(start());
     caf::scoped_actor sub{rt.system()};
-    ASSERT_FALSE(b.subscribe(caf::actor_cast<caf::actor>(sub.ptr())));
-    auto conn = a.connect(b.address());
+    ASSERT_FALSE(b->subscribe(caf::actor_cast<caf::actor>(sub.ptr())));
+    auto conn = a->connect(b->address());
     ASSERT_OK(conn);
     ASSERT_EQ(conn->report.how, node::strategy::direct);
-    ASSERT_FALSE(a.send(b.id(), text));
+    ASSERT_FALSE(a->send(b->id(), "hello"));
     ASSERT_TRUE(next_of<node_msg>(sub));
   }
+
+  std::optional<node_handle> a;
+  std::optional<node_handle> b;
 };
 
 uint64_t tally(const node_metrics& m, const std::string& how, const std::string& outcome) {
@@ -46,10 +51,8 @@ const ms_histogram* times_of(const node_metrics& m, const std::string& how) {
 } // namespace
 
 TEST_F(NodeMetrics, ADirectConnectCountsOnceWithItsTime) {
-  auto a = start();
-  auto b = start();
-  connect_and_send(a, b, "hello");
-  auto m = a.metrics();
+  ASSERT_NO_FATAL_FAILURE(connected_pair());
+  auto m = a->metrics();
   ASSERT_OK(m);
   EXPECT_EQ(tally(*m, "direct", "ok"), 1u);
   EXPECT_EQ(tally(*m, "direct", "failed"), 0u);
@@ -60,11 +63,9 @@ TEST_F(NodeMetrics, ADirectConnectCountsOnceWithItsTime) {
 }
 
 TEST_F(NodeMetrics, MessagesCountTheirBytesBothSides) {
-  auto a = start();
-  auto b = start();
-  connect_and_send(a, b, "hello");
-  auto ma = a.metrics();
-  auto mb = b.metrics();
+  ASSERT_NO_FATAL_FAILURE(connected_pair());
+  auto ma = a->metrics();
+  auto mb = b->metrics();
   ASSERT_OK(ma);
   ASSERT_OK(mb);
   EXPECT_EQ(ma->stats.messages_out, 1u);
@@ -74,10 +75,8 @@ TEST_F(NodeMetrics, MessagesCountTheirBytesBothSides) {
 }
 
 TEST_F(NodeMetrics, GathersItsPipesSignalNodeAndChildren) {
-  auto a = start();
-  auto b = start();
-  connect_and_send(a, b, "hello");
-  auto m = a.metrics();
+  ASSERT_NO_FATAL_FAILURE(connected_pair());
+  auto m = a->metrics();
   ASSERT_OK(m);
   EXPECT_EQ(m->pipes_unanswered, 0u);
   EXPECT_TRUE(m->has_signal);
@@ -86,11 +85,11 @@ TEST_F(NodeMetrics, GathersItsPipesSignalNodeAndChildren) {
     listeners += p.role == "listener";
     if (p.role == "link") {
       ++links;
-      EXPECT_EQ(p.name, b.id());
+      EXPECT_EQ(p.name, b->id());
       EXPECT_GE(p.stats.tx_msgs, 1u); // the hello and the message
     }
   }
-  EXPECT_EQ(listeners, a.info().listeners.size());
+  EXPECT_EQ(listeners, a->info().listeners.size());
   EXPECT_EQ(links, 1u);
   bool lo = false;
   for (auto& c : m->children)
@@ -99,17 +98,17 @@ TEST_F(NodeMetrics, GathersItsPipesSignalNodeAndChildren) {
 }
 
 TEST_F(NodeMetrics, AFailedConnectCountsAsFailed) {
-  auto a = start();
+  a.emplace(start());
   std::string gone;
   {
-    auto b = start();
-    gone = b.address();
-    ASSERT_FALSE(b.close());
+    auto closed = start();
+    gone = closed.address();
+    ASSERT_FALSE(closed.close());
   }
   node::connect_options opts;
   opts.strategies = {node::strategy::direct};
-  EXPECT_FALSE(a.connect(gone, opts));
-  auto m = a.metrics();
+  EXPECT_FALSE(a->connect(gone, opts));
+  auto m = a->metrics();
   ASSERT_OK(m);
   EXPECT_EQ(tally(*m, "direct", "failed"), 1u);
   EXPECT_EQ(tally(*m, "direct", "ok"), 0u);
@@ -118,12 +117,10 @@ TEST_F(NodeMetrics, AFailedConnectCountsAsFailed) {
 }
 
 TEST_F(NodeMetrics, TheExpositionOfALiveNodeIsValidAndTellsTheConnect) {
-  auto a = start();
-  auto b = start();
-  connect_and_send(a, b, "hello");
-  auto m = a.metrics();
+  ASSERT_NO_FATAL_FAILURE(connected_pair());
+  auto m = a->metrics();
   ASSERT_OK(m);
-  auto text = to_prometheus(*m, a.id());
+  auto text = to_prometheus(*m, a->id());
   auto r = parse_prometheus_text(text);
   ASSERT_TRUE(r.ok()) << r.error << "\n" << text;
   auto& doc = r.doc;
@@ -136,7 +133,7 @@ TEST_F(NodeMetrics, TheExpositionOfALiveNodeIsValidAndTellsTheConnect) {
   EXPECT_EQ(doc.value("p2pd_messages_total", {{"direction", "out"}}), 1.0);
   EXPECT_EQ(doc.value("p2pd_connections"), 1.0);
   EXPECT_EQ(doc.value("p2pd_signal_up"), 1.0);
-  EXPECT_EQ(doc.value("p2pd_node_info", {{"id", a.id()}}), 1.0);
+  EXPECT_EQ(doc.value("p2pd_node_info", {{"id", a->id()}}), 1.0);
   EXPECT_EQ(doc.value("p2pd_pipes_unanswered"), 0.0);
   EXPECT_NE(doc.family("p2pd_pipe_dropped_total"), nullptr);
 }
