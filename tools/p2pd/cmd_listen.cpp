@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "control.hpp"
 #include "node_lines.hpp"
 #include "node_options.hpp"
 #include "session.hpp"
@@ -53,11 +54,14 @@ int run_listen(const listen_options& o) {
     return fail("address file", "cannot write " + o.address_file);
   progress("waiting for a peer");
 
-  // The first peer that connects is the session's.
-  std::optional<node_connection> peer;
+  // The first peer that comes is the session's: by a connection (inbound,
+  // or punched, which both sides open) or by its first bytes.
+  std::string peer;
+  std::string remote;
   int rc = -1;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
-  while (!peer && rc < 0) {
+  bool datagram = o.udp;
+  while (peer.empty() && rc < 0) {
     auto left = o.timeout_s == 0 ? std::chrono::milliseconds(500)
                                  : std::chrono::duration_cast<std::chrono::milliseconds>(
                                      deadline - std::chrono::steady_clock::now());
@@ -65,10 +69,18 @@ int run_listen(const listen_options& o) {
       left = std::chrono::milliseconds(0);
     rn.self->receive(
       [&](node_peer_up& up) {
-        if (up.conn.inbound)
-          peer = up.conn;
+        peer = up.conn.peer;
+        remote = to_string(up.conn.remote);
+        datagram = datagram || up.conn.report.kind == node::transport::datagram;
       },
-      [&](node_msg& m) { answer_ping(n, m); },
+      [&](node_msg& m) {
+        if (answer_ping(n, m))
+          return;
+        peer = m.peer;
+        remote = to_string(m.from);
+        if (!looks_like_control({reinterpret_cast<const char*>(m.data.data()), m.data.size()}))
+          write_stdout(m.data);
+      },
       [&](stop_signal_atom, int) { rc = exit_ok; },
       [](caf::message&) {},
       caf::after(left) >> [&] {
@@ -78,15 +90,14 @@ int run_listen(const listen_options& o) {
         }
       });
   }
-  if (!peer) {
+  if (peer.empty()) {
     rn.close();
     return rc;
   }
-  std::cerr << "peer_up peer=" << peer->peer << " remote=" << to_string(peer->remote)
-            << std::endl;
+  std::cerr << "peer_up peer=" << peer << " remote=" << remote << std::endl;
   session_spec s;
-  s.peer = peer->peer;
-  s.datagram = o.udp || peer->report.kind == node::transport::datagram;
+  s.peer = peer;
+  s.datagram = datagram;
   s.read_stdin = !o.no_stdin;
   s.close_wait = std::chrono::seconds(o.timeout_s == 0 ? 10 : o.timeout_s);
   rc = run_session(rn, s);

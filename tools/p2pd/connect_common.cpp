@@ -59,9 +59,11 @@ connected start_and_connect(running_node& rn, const connect_cmd_options& o) {
   progress("starting the node");
   if (auto err = rn.start(make_node_spec(o.node, *servers)))
     return {std::nullopt, fail("start the node", err)};
+  // An address is a few hundred characters: messages name its start.
+  auto label = o.target.size() > 24 ? o.target.substr(0, 20) + "..." : o.target;
   auto address = resolve_target(rn.rt, o.target, *servers);
   if (!address)
-    return {std::nullopt, fail("connect " + o.target, address.error(), exit_connect_failed)};
+    return {std::nullopt, fail("connect " + label, address.error(), exit_connect_failed)};
   node::connect_options opts;
   if (o.udp) {
     opts.kind = node::transport::datagram;
@@ -72,10 +74,10 @@ connected start_and_connect(running_node& rn, const connect_cmd_options& o) {
     for (auto& x : tools::split(o.strategies, ','))
       opts.strategies.push_back(strategy_of(x));
   }
-  progress("connecting to " + o.target);
+  progress("connecting to " + label);
   auto conn = rn.node->connect(*address, opts);
   if (!conn)
-    return {std::nullopt, fail("connect " + o.target, conn.error(), exit_connect_failed)};
+    return {std::nullopt, fail("connect " + label, conn.error(), exit_connect_failed)};
   tools::print_connected(std::cerr, *conn);
   return {std::move(*conn), exit_ok};
 }
