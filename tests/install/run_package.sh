@@ -74,19 +74,20 @@ echo "== p2pd --help"
 grep -q netcheck "$work/help.txt" || { cat "$work/help.txt" >&2; fail "p2pd --help does not list netcheck"; }
 
 echo "== p2pd netcheck, offline"
-# Offline: no server file (no STUN, no signalling), in a fresh data
-# directory; it must end on its own, saying what it found.
+# Offline: no server file (no STUN or NAT server is asked) and loopback only
+# (no gateway asked for port mapping), in a fresh data directory; it must
+# end on its own, saying what it found.
 mkdir -p "$work/data"
 rc=0
-P2PD_DATA_DIR=$work/data timeout 60 "$p2pd" netcheck --servers none > "$work/netcheck.txt" 2>&1 || rc=$?
+P2PD_DATA_DIR=$work/data timeout 60 "$p2pd" netcheck --interfaces lo > "$work/netcheck.txt" 2>&1 || rc=$?
 cat "$work/netcheck.txt"
-[ "$rc" -eq 0 ] || fail "p2pd netcheck --servers none exited $rc"
-[ -s "$work/netcheck.txt" ] || fail "p2pd netcheck printed nothing"
+[ "$rc" -eq 0 ] || fail "p2pd netcheck --interfaces lo exited $rc"
+grep -q '^interface lo' "$work/netcheck.txt" || fail "p2pd netcheck did not report interface lo"
 
 echo "== the systemd unit"
 unit=$tree/usr/lib/systemd/system/p2pd.service
-grep -qx 'ExecStart=/usr/bin/p2pd node --data-dir /var/lib/p2pd' "$unit" \
-  || fail "the unit's ExecStart is not /usr/bin/p2pd node --data-dir /var/lib/p2pd: $(grep ExecStart "$unit")"
+execstart='ExecStart=/usr/bin/p2pd node --data-dir /var/lib/p2pd --servers /usr/share/p2pd/servers.conf'
+grep -qx "$execstart" "$unit" || fail "the unit's ExecStart is not $execstart: $(grep ExecStart "$unit")"
 if command -v systemd-analyze >/dev/null 2>&1; then
   # Against the host's units, with the program where the tree has it (verify
   # checks that ExecStart is executable); any warning fails, since verify
