@@ -7,6 +7,9 @@
 
 namespace p2pd {
 
+/// The Content-Type of what to_prometheus writes, for a `/metrics` answer.
+inline constexpr std::string_view prometheus_content_type = "text/plain; version=0.0.4; charset=utf-8";
+
 /// `m` in the Prometheus text exposition format 0.0.4 (what a `/metrics`
 /// endpoint serves with `Content-Type: text/plain; version=0.0.4`): every
 /// family with `# HELP` and `# TYPE`, names prefixed `p2pd_`, counters
