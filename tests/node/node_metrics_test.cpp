@@ -116,6 +116,27 @@ TEST_F(NodeMetrics, AFailedConnectCountsAsFailed) {
   EXPECT_EQ(times_of(*m, "direct"), nullptr); // failures are not timed
 }
 
+TEST_F(NodeMetrics, AReverseConnectCountsOnTheAskingSideOnly) {
+  a.emplace(start());
+  b.emplace(start());
+  node::connect_options opts;
+  opts.strategies = {node::strategy::reverse};
+  auto conn = a->connect(b->address(), opts);
+  ASSERT_OK(conn);
+  ASSERT_EQ(conn->report.how, node::strategy::reverse);
+  auto ma = a->metrics();
+  auto mb = b->metrics();
+  ASSERT_OK(ma);
+  ASSERT_OK(mb);
+  EXPECT_EQ(tally(*ma, "reverse", "ok"), 1u);
+  auto* h = times_of(*ma, "reverse");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->count, 1u);
+  // b connected back for a's request: a service, not a connect of its own.
+  EXPECT_TRUE(mb->connects.empty());
+  EXPECT_TRUE(mb->connect_times.empty());
+}
+
 TEST_F(NodeMetrics, TheExpositionOfALiveNodeIsValidAndTellsTheConnect) {
   ASSERT_NO_FATAL_FAILURE(connected_pair());
   auto m = a->metrics();
