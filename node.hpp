@@ -9,6 +9,7 @@
 #include "p2pd/api/node.hpp"
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/node/connect/plan.hpp"
+#include "p2pd/node/metrics/prometheus.hpp"
 #include "p2pd/node/node_actor.hpp"
 #include "p2pd/node/node_messages.hpp"
 #include "p2pd/node/node_spec.hpp"

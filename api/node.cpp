@@ -86,6 +86,10 @@ caf::expected<node_stats> node_handle::stats() {
   return call<node_stats>(core_->self, hdl_, admin_wait, stats_atom::value);
 }
 
+caf::expected<node_metrics> node_handle::metrics() {
+  return call<node_metrics>(core_->self, hdl_, admin_wait, metrics_atom::value);
+}
+
 caf::expected<std::vector<node_child>> node_handle::children() {
   return call<std::vector<node_child>>(core_->self, hdl_, admin_wait, children_atom::value);
 }

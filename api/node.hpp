@@ -33,6 +33,9 @@ public:
   caf::error disconnect(const std::string& peer);
   caf::error subscribe(const caf::actor& sub);
   caf::expected<node_stats> stats();
+  /// The node's metrics (node_actor's metrics request); to_prometheus
+  /// (node/metrics/prometheus.hpp) writes them for a scrape.
+  caf::expected<node_metrics> metrics();
   /// What the node supervises: interface actors, signal node, daemon.
   caf::expected<std::vector<node_child>> children();
   /// Closes the node and everything it started; returns once they are gone.

@@ -46,3 +46,30 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/FindRE2.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindMiniupnpc.cmake
   DESTINATION ${P2PD_CMAKE_DIR})
+
+# The p2pd program (tools/p2pd) and its man page, when this build has them.
+if(TARGET p2pd_cli)
+  install(TARGETS p2pd_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+if(TARGET p2pd_man)
+  install(FILES ${CMAKE_BINARY_DIR}/tools/p2pd/p2pd.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()
+# The systemd unit that runs `p2pd node` (packaging/p2pd.service.in). Its
+# ExecStart names the program and the server file where this install puts
+# them, which is known at
+# install time only (the Debian package installs into /usr, a plain
+# `cmake --install` into CMAKE_INSTALL_PREFIX or --prefix), so the unit is
+# written then, straight to its destination: installs of one build side by
+# side (the install tests) share no intermediate file. systemd reads units
+# from /usr/lib/systemd/system and /usr/local/lib/systemd/system alike.
+option(P2PD_INSTALL_SYSTEMD_UNIT "install the systemd unit of p2pd node" ON)
+if(P2PD_INSTALL_SYSTEMD_UNIT)
+  install(CODE "
+    set(P2PD_UNIT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+    set(P2PD_UNIT_DATADIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATADIR}\")
+    set(_p2pd_unit \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/p2pd.service\")
+    message(STATUS \"Installing: \$ENV{DESTDIR}\${_p2pd_unit}\")
+    configure_file(\"${PROJECT_SOURCE_DIR}/packaging/p2pd.service.in\"
+                   \"\$ENV{DESTDIR}\${_p2pd_unit}\" @ONLY)
+    list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${_p2pd_unit}\")")
+endif()

@@ -17,5 +17,7 @@ using clients_atom = caf::atom_constant<caf::atom("p2clients")>;
 using resolve_atom = caf::atom_constant<caf::atom("p2resolve")>;
 /// Measure again now (interface actors, the NTP clock).
 using refresh_atom = caf::atom_constant<caf::atom("p2refresh")>;
+/// Counters in the form the metrics exposition needs (the node: node_metrics).
+using metrics_atom = caf::atom_constant<caf::atom("p2metrics")>;
 
 } // namespace p2pd

@@ -173,6 +173,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
                             std::to_string(data.size()) + " bytes are above max_message ("
                               + std::to_string(st.spec.max_message) + ")");
         ++st.stats.messages_out;
+        st.stats.bytes_out += data.size();
         l->last_activity = self->clock().now();
         caf::anon_send(l->conn.pipe, send_atom::value, std::move(data), l->conn.remote);
         return caf::ok_atom::value;
@@ -189,6 +190,7 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         return caf::ok_atom::value;
       },
       [=](stats_atom) { return self->state.stats; },
+      [=](metrics_atom) { return answer_metrics(self); },
       [=](children_atom) {
         std::vector<node_child> out;
         for (auto& c : self->state.children)

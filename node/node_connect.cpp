@@ -35,8 +35,10 @@ void fail_job(node_actor_ptr self, connect_job& job) {
   auto err = make_error(errc::connect_failed, why);
   for (auto& rp : job.waiters)
     rp.deliver(err);
-  if (!job.serving)
+  if (!job.serving) {
     ++st.stats.connects_failed;
+    st.connects.failed(job.next > 0 ? &job.plan[job.next - 1].how : nullptr);
+  }
   else
     --st.serving;
   for (auto i = st.reverse_asked.begin(); i != st.reverse_asked.end();)
@@ -228,8 +230,10 @@ void job_won(node_actor_ptr self, connect_job& job, const node_connection& won) 
     rp.deliver(conn);
   if (job.serving)
     --st.serving;
-  else
+  else {
     ++st.stats.connects;
+    st.connects.won(conn.report.how, conn.report.ms);
+  }
   st.jobs.erase(job.peer_id); // last: it owns `job`
 }
 

@@ -61,6 +61,7 @@ bool is_listener(const node_state& st, const pipe_actor& pipe) {
 void deliver(node_actor_ptr self, link& l, bytes& data, const endpoint& from) {
   auto& st = self->state;
   ++st.stats.messages_in;
+  st.stats.bytes_in += data.size();
   l.last_activity = self->clock().now();
   node_msg msg{std::move(data), l.conn.peer, l.conn.pipe, from};
   for (auto& h : st.spec.handlers)

@@ -21,6 +21,7 @@ void register_node_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_refused>("p2pd::node_refused");
   cfg.add_message_type<node_info>("p2pd::node_info");
   cfg.add_message_type<node_stats>("p2pd::node_stats");
+  cfg.add_message_type<node_metrics>("p2pd::node_metrics");
   cfg.add_message_type<node_child>("p2pd::node_child");
   cfg.add_message_type<std::vector<node_child>>("std::vector<p2pd::node_child>");
 }

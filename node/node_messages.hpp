@@ -16,6 +16,8 @@
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/node/connect/plan.hpp"
+#include "p2pd/node/metrics/node_metrics.hpp"
+#include "p2pd/node/node_stats.hpp"
 
 // The node's typed interface and what it sends. The core's interfaces live
 // in messages/; a layer above the core keeps its own beside its actor (the
@@ -104,26 +106,6 @@ struct node_info {
   std::vector<listener_info> listeners;
 };
 
-/// What a node did; every refusal has a counter.
-struct node_stats {
-  uint64_t connects = 0;             ///< connect requests answered with a connection
-  uint64_t connects_failed = 0;
-  uint64_t inbound = 0;              ///< peer connections accepted (hello checked)
-  uint64_t refused_auth = 0;         ///< TLS failed: no or a wrong node certificate
-  uint64_t refused_hello = 0;        ///< no, a malformed or an unexpected hello
-  uint64_t refused_reverse = 0;      ///< a reverse hello for a connect nobody asked for
-  uint64_t refused_requests = 0;     ///< reverse requests over the limit or malformed
-  uint64_t refused_addresses = 0;    ///< peer addresses that did not parse or verify
-  uint64_t messages_in = 0;
-  uint64_t messages_out = 0;
-  uint64_t idle_closed = 0;
-  uint64_t child_restarts = 0;       ///< interface actors, signal node, daemon restarted
-  uint64_t punches = 0;              ///< punches that ended in a connection (either side)
-  uint64_t punches_failed = 0;       ///< punches that ended without one (either side)
-  uint64_t refused_punch = 0;        ///< punch messages refused: malformed, unasked, over the limit
-  uint32_t connections = 0;          ///< open now
-};
-
 /// A child of the node (its supervision tree, one level deep).
 struct node_child {
   std::string name;    ///< "interface lo", "signal node", "daemon"
@@ -145,7 +127,11 @@ struct node_child {
 ///   node_peer_end, node_refused and node_progress.
 /// - close (peer id): closes the connections with that peer.
 /// - children: the interface actors, signal node and daemon it supervises.
-/// - stats; close (ends connections, listeners, signalling and interface
+/// - stats: the node's own counters.
+/// - metrics: node_metrics, its counters with its pipes' and signal node's,
+///   gathered within timeouts::metrics_gather (node/metrics/prometheus.hpp
+///   writes them for /metrics).
+/// - close (ends connections, listeners, signalling and interface
 ///   actors, then answers).
 using node_actor = caf::typed_actor<
   caf::replies_to<ready_atom>::with<node_info>,
@@ -156,6 +142,7 @@ using node_actor = caf::typed_actor<
   caf::replies_to<caf::subscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<caf::unsubscribe_atom, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<stats_atom>::with<node_stats>,
+  caf::replies_to<metrics_atom>::with<node_metrics>,
   caf::replies_to<children_atom>::with<std::vector<node_child>>,
   caf::replies_to<caf::close_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<caf::close_atom>::with<caf::ok_atom>>;
@@ -205,14 +192,6 @@ typename Inspector::result_type inspect(Inspector& f, node_progress& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_info& x) {
   return f(caf::meta::type_name("p2pd::node_info"), x.id, x.address, x.port, x.listeners);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
-  return f(caf::meta::type_name("p2pd::node_stats"), x.connects, x.connects_failed, x.inbound,
-           x.refused_auth, x.refused_hello, x.refused_reverse, x.refused_requests,
-           x.refused_addresses, x.messages_in, x.messages_out, x.idle_closed, x.child_restarts,
-           x.punches, x.punches_failed, x.refused_punch, x.connections);
 }
 
 template <class Inspector>

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "caf/actor_clock.hpp"
+#include "caf/delegated.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/response_promise.hpp"
 #include "caf/stateful_actor.hpp"
@@ -25,6 +26,7 @@
 #include "p2pd/node/address/local_address.hpp"
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/node/connect/plan.hpp"
+#include "p2pd/node/metrics/connect_counts.hpp"
 #include "p2pd/node/node_spec.hpp"
 #include "p2pd/node/punch/punch_offer.hpp"
 #include "p2pd/actors/stun/stun_client.hpp"
@@ -191,6 +193,7 @@ struct node_state {
   std::vector<caf::response_promise> ready_waiters;
   std::vector<caf::actor> subscribers;
   node_stats stats;
+  connect_counts connects;  ///< by strategy and outcome, with times (metrics)
 
   // Connections: by key (conn_key in node_links.cpp), and the peers they
   // lead to. Transparent comparison: a message's connection is looked up by
@@ -381,6 +384,12 @@ net_conf punch_link_conf(const node_state& st);
 /// A punch ended: with a connection (added as a link) or with `err`.
 void punch_done(node_actor_ptr self, std::shared_ptr<punch_session> s,
                 std::optional<node_connection> conn, caf::error err);
+
+// Metrics (node_metrics_request.cpp).
+/// The node's metrics: its own counters now, completed by a one-shot
+/// gatherer with its pipes' and signal node's (bounded by
+/// timeouts::metrics_gather), which answers the request.
+caf::delegated<node_metrics> answer_metrics(node_actor_ptr self);
 
 // Links (node_links.cpp).
 void on_pipe_up(node_actor_ptr self, const pipe_up& up);

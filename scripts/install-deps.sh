@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config   # toolchain
+  dpkg-dev                                              # the Debian package: dpkg-shlibdeps (CPack), dpkg-deb
   libcaf-dev                                            # CAF 0.17.6: core + io
   libssl-dev libminiupnpc-dev libpaho-mqttpp-dev libpaho-mqtt-dev
   libprotobuf-dev protobuf-compiler

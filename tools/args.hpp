@@ -27,6 +27,13 @@ constexpr int exit_usage = 2;
 /// The exit code for a failure at run time (a port in use, no answer, ...).
 constexpr int exit_failure = 1;
 
+/// The exit code of a connect that failed (p2p_node, p2pd): every attempt
+/// and why on stderr.
+constexpr int exit_connect_failed = 3;
+
+/// The exit code of a wait that ran out (no answer, no peer, ...).
+constexpr int exit_timeout = 4;
+
 /// A decimal number in min..max, digits only.
 inline std::optional<uint64_t> parse_count(std::string_view text, uint64_t min, uint64_t max) {
   if (text.empty() || text.size() > 18)

@@ -15,50 +15,12 @@
 #include <utility>
 
 #include "args.hpp"
+#include "given_nat.hpp"
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
-
-namespace {
-
-// TYPE[/DELTA[:STEP]] as a given NAT of `fam`, or why not.
-net::result<nat_summary> parse_given_nat(net::family fam, const std::string& text) {
-  nat_summary n;
-  n.fam = fam;
-  auto slash = text.find('/');
-  auto type = net::parse_nat_type(text.substr(0, slash));
-  if (!type)
-    return type.error();
-  n.nat = *type;
-  if (slash == std::string::npos) {
-    // What a probe reports for a type that allocates no ports.
-    if (n.nat == net::nat_type::open_internet || n.nat == net::nat_type::udp_firewall
-        || n.nat == net::nat_type::blocked)
-      n.delta = net::delta_type::not_applicable;
-    return n;
-  }
-  auto rest = text.substr(slash + 1);
-  auto colon = rest.find(':');
-  auto delta = net::parse_delta_type(rest.substr(0, colon));
-  if (!delta)
-    return delta.error();
-  n.delta = *delta;
-  if (colon == std::string::npos)
-    return n;
-  auto step = rest.substr(colon + 1);
-  bool negative = !step.empty() && step[0] == '-';
-  auto value = examples::parse_count(negative ? step.substr(1) : step, 1, 65535);
-  if (!value || (n.delta != net::delta_type::independent && n.delta != net::delta_type::dependent))
-    return net::error{net::errc::invalid_argument,
-                      "':" + step + "': a step (1..65535, or negative) follows only "
-                        "independent or dependent"};
-  n.delta_value = negative ? -static_cast<int>(*value) : static_cast<int>(*value);
-  return n;
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
   examples::args cli{"interface", "loads a NIC (default: the default route's) and prints its NAT and "
@@ -82,7 +44,7 @@ int main(int argc, char** argv) {
   }
   for (auto [opt, fam] : {std::pair{"--nat4", net::family::v4}, {"--nat6", net::family::v6}})
     if (auto text = cli.value(opt)) {
-      auto n = parse_given_nat(fam, *text);
+      auto n = tools::parse_given_nat(fam, *text);
       if (!n)
         return cli.fail(std::string{opt} + ": " + n.error().what);
       spec.nats.push_back(*n);

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "node_lines.hpp"
 
 #include "caf/scoped_actor.hpp"
 
@@ -53,48 +54,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr int exit_connect_failed = 3;
-
-// How a punch went ("simultaneous", "spray"): its verdict opens one of the
-// report's lines. Empty for other strategies.
-std::string punch_kind_of(const connect_report& r) {
-  if (r.how != node::strategy::punch)
-    return {};
-  for (auto& a : r.attempts)
-    for (std::string kind : {"simultaneous", "spray"})
-      if (a.outcome.rfind(kind + ":", 0) == 0)
-        return kind;
-  return {};
-}
-constexpr int exit_timeout = 4;
-
-using steady = std::chrono::steady_clock;
-
-int64_t ms_since(steady::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
-}
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> out;
-  size_t from = 0;
-  while (from <= text.size()) {
-    auto to = text.find(sep, from);
-    if (to == std::string::npos)
-      to = text.size();
-    if (to > from)
-      out.push_back(text.substr(from, to - from));
-    from = to + 1;
-  }
-  return out;
-}
-
-std::string trim(std::string s) {
-  auto ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string::npos)
-    return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
+using examples::exit_connect_failed;
+using examples::exit_timeout;
+using tools::ms_since;
+using tools::split;
+using tools::steady;
 
 // The first line of `file` ('-': stdin, waiting at most `limit` for it;
 // `timed_out` then says whether nothing came).
@@ -121,34 +85,15 @@ std::optional<std::string> read_address(const std::string& file, std::chrono::se
       return std::nullopt;
     }
   }
-  line = trim(line);
+  line = tools::trim(line);
   if (line.rfind("address=", 0) == 0) // a line of ours, as printed
     line = line.substr(8);
   return line;
 }
 
-std::string opt_ip(const std::optional<net::ip_address>& ip) {
-  return ip ? ip->to_string() : "none";
-}
-
 // What the node learnt, and its address: the lines a script reads.
 void print_start(const node_info& info, int64_t start_ms) {
-  std::cout << "ready id=" << info.id << " port=" << info.port << " start_ms=" << start_ms
-            << '\n';
-  for (auto& l : info.listeners)
-    std::cout << "listener local=" << to_string(l.local) << '\n';
-  if (auto a = node::parse_peer_address(info.address)) {
-    for (auto& r : a->routes)
-      std::cout << "route if=" << int{r.interface} << " fam=" << (r.fam == net::family::v4 ? "v4" : "v6")
-                << " nic=" << opt_ip(r.nic) << '/' << int{r.prefix}
-                << " link_local=" << opt_ip(r.link_local) << " ext=" << opt_ip(r.external)
-                << " port=" << r.port << " nat=" << net::to_string(r.nat)
-                << " delta=" << net::to_string(r.delta.type) << '/' << r.delta.value << '\n';
-    for (auto& c : a->channels)
-      std::cout << "channel " << node::to_string(c.kind) << ' ' << c.name << '\n';
-  } else {
-    std::cerr << "p2p_node: our own address does not parse: " << a.error().what << '\n';
-  }
+  tools::print_node_facts(std::cout, std::cerr, "p2p_node", info, start_ms);
   std::cout << "address=" << info.address << std::endl;
 }
 
@@ -327,18 +272,7 @@ int main(int argc, char** argv) {
     auto list = net::load_server_list(*file);
     if (!list)
       return cli.error("servers", list.error());
-    add_servers(spec.iface, *list); // resolved by the interface actors
-    ntp_clock_spec clock;
-    add_ntp_servers(clock, *list);
-    if (!clock.servers.empty())
-      spec.clock = clock; // punches meet on NTP time
-    for (auto& e : *list)
-      if (e.kind == net::server_kind::mqtt)
-        spec.brokers.push_back(e.host);
-    std::vector<std::string> skipped;
-    spec.turn = turn_servers_of(*list, &skipped); // the relay strategy's servers
-    for (auto& why : skipped)
-      std::cerr << "p2p_node: not a relay: " << why << "\n";
+    tools::apply_server_list(spec, *list, std::cerr, "p2p_node");
   }
   if (auto b = cli.value("--broker"))
     for (auto& uri : split(*b, ','))
@@ -410,19 +344,7 @@ int main(int argc, char** argv) {
       std::cerr << "p2p_node: connect: " << render(conn.error()) << '\n';
       return finish(exit_connect_failed);
     }
-    auto& r = conn->report;
-    std::cout << "connected strategy=" << node::to_string(r.how)
-              << " path=" << node::to_string(r.path)
-              << " family=" << (r.fam == net::family::v4 ? "v4" : "v6")
-              << " local=" << to_string(r.local) << " remote=" << to_string(r.remote)
-              << " ms=" << r.ms << " attempts=" << r.attempts.size() << " shared=" << r.shared
-              << " peer=" << conn->peer
-              << " transport=" << (r.kind == node::transport::stream ? "tcp" : "udp");
-    if (auto kind = punch_kind_of(r); !kind.empty())
-      std::cout << " punch=" << kind;
-    std::cout << '\n';
-    for (auto& a : r.attempts)
-      std::cout << "attempt ms=" << a.ms << " | " << a.attempt << " | " << a.outcome << '\n';
+    tools::print_connected(std::cout, *conn);
     std::cout << std::flush;
     auto message = cli.value("--message").value_or("hello");
     auto sent = steady::now();

@@ -7,10 +7,8 @@
 #include <string>
 
 #include "args.hpp"
-#include "stop_signals.hpp"
+#include "stun_serving.hpp"
 
-#include "p2pd/api/blocking.hpp"
-#include "p2pd/actors/stun/stun_server.hpp"
 #include "p2pd/p2pd.hpp"
 
 using namespace p2pd;
@@ -45,16 +43,5 @@ int main(int argc, char** argv) {
   if (spec.addrs.alt_ip)
     spec.addrs.alt_port = alt_port.value_or(
       spec.addrs.primary_port == 0 ? 0 : static_cast<uint16_t>(spec.addrs.primary_port + 1));
-  auto stop = examples::block_stop_signals();
-  runtime rt;
-  auto srv = start_stun_server(rt, spec);
-  if (!srv) {
-    std::cerr << "stun_server: " << render(srv.error()) << '\n';
-    return 1;
-  }
-  for (const auto& p : srv->pipes)
-    std::cout << "serving " << net::to_string(p.proto) << ' ' << p.local.to_string() << '\n';
-  std::cout << std::flush;
-  examples::wait_for_stop(stop);
-  return 0;
+  return tools::serve_stun_until_stopped(spec, "stun_server");
 }

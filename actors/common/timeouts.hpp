@@ -183,6 +183,11 @@ inline constexpr caf::timespan node_child = 30s;
 /// its pipes and channels within their own close timeouts (2 s for MQTT),
 /// so 10 s means the child hangs; the node ends it then.
 inline constexpr caf::timespan node_close = 10s;
+/// A node's metrics request waits this long for its pipes' and signal
+/// node's counters (each answers at once when it runs): a scrape gets the
+/// counters that came, and those missing are counted, rather than waiting
+/// on a child that hangs.
+inline constexpr caf::timespan metrics_gather = 1s;
 
 // -- the facade (api/) -----------------------------------------------------------
 

@@ -12,11 +12,11 @@ namespace {
 
 result<server_kind> kind_of(std::string_view word) {
   for (auto k : {server_kind::stun, server_kind::nat, server_kind::mqtt, server_kind::turn,
-                 server_kind::ntp})
+                 server_kind::ntp, server_kind::name})
     if (word == to_string(k))
       return k;
   return error{errc::invalid_argument, "unknown server kind '" + std::string{word}
-                                         + "' (one of stun, nat, mqtt, turn, ntp)"};
+                                         + "' (one of stun, nat, mqtt, turn, ntp, name)"};
 }
 
 // "host:port", "[v6]:port" or "v4:port" into host and port.
@@ -66,6 +66,8 @@ const char* to_string(server_kind x) {
       return "turn";
     case server_kind::ntp:
       return "ntp";
+    case server_kind::name:
+      return "name";
   }
   return "?";
 }

@@ -25,6 +25,9 @@ enum class server_kind : uint8_t {
   mqtt, ///< an MQTT broker for signalling ("tcp://host:port")
   turn, ///< a TURN relay
   ntp,  ///< an NTP server
+  /// A name server (tools/name_server, api/names.hpp): "name host:port",
+  /// asked over TCP.
+  name,
 };
 
 const char* to_string(server_kind x);

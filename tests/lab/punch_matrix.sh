@@ -542,6 +542,9 @@ if [ -n "$DOC" ]; then
   # the port-mapping section (--port-mapping) stays as it was
   { cat "$md"; [ -e "$DOC" ] && grep -qF "$PM_BEGIN" "$DOC" && { echo; sed -n "\|^$PM_BEGIN\$|,\|^$PM_END\$|p" "$DOC"; }; } > "$WORK/doc.new"
   cp "$WORK/doc.new" "$DOC" && echo "(written to $DOC)"
+  # its picture beside it (docs/punch-matrix.svg; CTest docs_punch_matrix_svg)
+  sh "$(dirname "$0")/../../scripts/punch_matrix_svg.sh" "$DOC" > "${DOC%.md}.svg" \
+    && echo "(drawn in ${DOC%.md}.svg)"
 fi
 
 # the logs of what differed, for a failed run

@@ -30,6 +30,15 @@ TEST(ServerList, ParsesKindsAddressesAndComments) {
   EXPECT_EQ((*xs)[3].kind, server_kind::turn);
 }
 
+TEST(ServerList, ANameLineNamesANameServer) {
+  auto xs = parse_server_list("name 127.0.0.1:5300\n");
+  ASSERT_TRUE(xs) << xs.error().what;
+  ASSERT_EQ(xs->size(), 1u);
+  EXPECT_EQ((*xs)[0].kind, server_kind::name);
+  EXPECT_EQ((*xs)[0].port, 5300);
+  EXPECT_STREQ(to_string(server_kind::name), "name");
+}
+
 TEST(ServerList, ATurnLineMayCarryAUsernameAndPassword) {
   auto xs = parse_server_list("turn 203.0.113.10:3478 p2pd s3cret\nturn [::1]:3478\n");
   ASSERT_TRUE(xs) << xs.error().what;
