@@ -1,0 +1,431 @@
+#include <cmath>
+#include <utility>
+
+#include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/net/http/response.hpp"
+#include "p2pd/node/address/peer_address.hpp"
+#include "p2pd/rest/detail/rest_state.hpp"
+#include "p2pd/rest/rest_guard.hpp"
+#include "p2pd/rest/rest_json.hpp"
+
+namespace p2pd::rest::detail {
+
+namespace {
+
+using net::http::request;
+using net::http::response;
+
+// A named connection's name: what a URL path segment carries unescaped.
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64)
+    return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+// The path's segments, percent-decoded; none if one does not decode.
+std::optional<std::vector<std::string>> segments(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto slash = path.find('/');
+    auto seg = net::http::percent_decode(path.substr(0, slash));
+    if (!seg)
+      return std::nullopt;
+    out.push_back(std::move(*seg));
+    if (slash == std::string_view::npos)
+      break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+void reply(server_actor* self, uint64_t id, int status, const json& j) {
+  answer(self, id, json_response(status, dump(j)));
+}
+
+void fail(server_actor* self, uint64_t id, int status, const std::string& why) {
+  answer(self, id, error_response(status, why));
+}
+
+json name_json(const state& st, const std::string& name, const named_conn& n) {
+  json j = {{"name", name}, {"peer", n.peer}, {"address", n.address}, {"opening", n.opening},
+            {"inbound", n.inbound}};
+  if (!n.inbound && !n.opening)
+    j["report"] = to_json(n.report);
+  auto p = st.peers.find(n.peer);
+  bool open = false;
+  if (p != st.peers.end()) {
+    const auto& ps = p->second;
+    open = !ps.conns.empty();
+    j["msgs_in"] = ps.msgs_in;
+    j["bytes_in"] = ps.bytes_in;
+    j["msgs_out"] = ps.msgs_out;
+    j["bytes_out"] = ps.bytes_out;
+    j["buffered"] = ps.inbox.size();
+    j["dropped"] = ps.dropped;
+  }
+  j["open"] = open;
+  if (n.inbound || n.opening) {
+    j["strategy"] = n.inbound ? "inbound" : nullptr;
+  } else {
+    j["strategy"] = node::to_string(n.report.how);
+    j["path"] = node::to_string(n.report.path);
+    j["family"] = net::to_string(n.report.fam);
+  }
+  return j;
+}
+
+// -- GET: the node ------------------------------------------------------------
+
+void get_addr(server_actor* self, uint64_t id) {
+  self->request(self->state.node, timeouts::until_answered, info_atom::value)
+    .then(
+      [self, id](node_info& info) {
+        json ls = json::array();
+        for (const auto& l : info.listeners)
+          ls.push_back(l.local.to_string());
+        reply(self, id, 200,
+              {{"id", info.id}, {"address", info.address}, {"port", info.port}, {"listeners", ls}});
+      },
+      [self, id](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+}
+
+// /ifs and /nat: the node's signed address and its children.
+void get_interfaces(server_actor* self, uint64_t id, bool nat, std::string which) {
+  auto node = self->state.node;
+  self->request(node, timeouts::until_answered, info_atom::value)
+    .then(
+      [=](node_info& info) {
+        self->request(node, timeouts::until_answered, children_atom::value)
+          .then(
+            [=](std::vector<node_child>& children) {
+              auto a = node::parse_peer_address(info.address);
+              if (!a)
+                return fail(self, id, 500, "the node's own address does not parse: " + a.error().what);
+              if (!nat)
+                return reply(self, id, 200,
+                             {{"id", info.id}, {"interfaces", interfaces_json(*a, children)}});
+              auto all = nat_json(*a, children);
+              if (which.empty())
+                return reply(self, id, 200, {{"nat", all}});
+              json picked = json::array();
+              for (auto& r : all)
+                if (r["name"] == which || std::to_string(r["interface"].get<int>()) == which)
+                  picked.push_back(r);
+              if (picked.empty())
+                return fail(self, id, 404, "no interface '" + which + "'");
+              reply(self, id, 200, {{"nat", picked}});
+            },
+            [=](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+      },
+      [=](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+}
+
+void get_peers(server_actor* self, uint64_t id, bool with_stats) {
+  self->request(self->state.node, timeouts::until_answered, stats_atom::value)
+    .then(
+      [self, id, with_stats](node_stats& ns) {
+        auto& st = self->state;
+        if (with_stats) {
+          auto rs = st.stats;
+          rs.open_connections = static_cast<uint32_t>(st.conns.size());
+          return reply(self, id, 200, {{"node", to_json(ns)}, {"rest", to_json(rs)}});
+        }
+        json peers = json::array();
+        for (const auto& [pid, ps] : st.peers) {
+          json conns = json::array();
+          for (const auto& c : ps.conns) {
+            json cj = {{"inbound", c.inbound}, {"remote", c.remote.to_string()}};
+            cj["strategy"] = c.inbound ? std::string("inbound") : node::to_string(c.report.how);
+            if (!c.inbound) {
+              cj["path"] = node::to_string(c.report.path);
+              cj["family"] = net::to_string(c.report.fam);
+            }
+            conns.push_back(std::move(cj));
+          }
+          json names = json::array();
+          for (const auto& [name, n] : st.names)
+            if (n.peer == pid)
+              names.push_back(name);
+          peers.push_back({{"id", pid}, {"connections", conns}, {"names", names},
+                           {"msgs_in", ps.msgs_in}, {"bytes_in", ps.bytes_in},
+                           {"msgs_out", ps.msgs_out}, {"bytes_out", ps.bytes_out},
+                           {"buffered", ps.inbox.size()}, {"dropped", ps.dropped}});
+        }
+        reply(self, id, 200, {{"peers", peers}, {"node", to_json(ns)}});
+      },
+      [self, id](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+}
+
+void get_cons(server_actor* self, uint64_t id, const std::string& name) {
+  auto& st = self->state;
+  if (!name.empty()) {
+    auto i = st.names.find(name);
+    if (i == st.names.end())
+      return fail(self, id, 404, "no connection named '" + name + "'");
+    return reply(self, id, 200, name_json(st, name, i->second));
+  }
+  json out = json::array();
+  for (const auto& [n, c] : st.names)
+    out.push_back(name_json(st, n, c));
+  reply(self, id, 200, {{"connections", out}});
+}
+
+// -- open, send, receive, close -----------------------------------------------
+
+} // namespace
+
+void connect_to(server_actor* self, uint64_t id, const std::string& name, std::string address) {
+  auto& st = self->state;
+  named_conn n;
+  n.address = address;
+  n.opening = true;
+  n.opened_ms = st.now_ms();
+  st.names[name] = n;
+  self->request(st.node, timeouts::until_answered, connect_atom::value, address)
+    .then(
+      [self, id, name](node_connection& c) {
+        auto& st = self->state;
+        auto i = st.names.find(name);
+        if (i == st.names.end())
+          return fail(self, id, 410, "connection '" + name + "' was closed while it opened");
+        i->second.opening = false;
+        i->second.peer = c.peer;
+        i->second.report = c.report;
+        auto& ps = st.peers[c.peer];
+        bool known = false;
+        for (const auto& k : ps.conns)
+          known = known || (k.pipe == c.pipe && k.remote == c.remote);
+        if (!known)
+          ps.conns.push_back(c);
+        auto j = to_json(c.report);
+        j["name"] = name;
+        reply(self, id, 200, j);
+      },
+      [self, id, name](caf::error& err) {
+        self->state.names.erase(name);
+        reply(self, id, 502, {{"error", "connect failed: " + render(err)}, {"name", name}});
+      });
+}
+
+namespace {
+
+void post_open(server_actor* self, uint64_t id, const std::string& name, const std::string& to) {
+  auto& st = self->state;
+  if (!valid_name(name))
+    return fail(self, id, 400, "a connection name is 1 to 64 letters, digits, '-', '_' or '.'");
+  if (st.names.count(name) > 0)
+    return fail(self, id, 409, "a connection named '" + name + "' exists");
+  if (st.names.size() >= st.spec.limits.max_names)
+    return fail(self, id, 503, "too many named connections (at most "
+                                 + std::to_string(st.spec.limits.max_names) + ")");
+  if (to.rfind(node::peer_address_prefix, 0) == 0) {
+    auto a = node::parse_peer_address(to);
+    if (!a)
+      return fail(self, id, 400, "not a valid peer address: " + a.error().what);
+    return connect_to(self, id, name, to);
+  }
+  // A peer that connected to us, by its id: bound without a connect.
+  auto p = st.peers.find(to);
+  if (p != st.peers.end() && !p->second.conns.empty()) {
+    named_conn n;
+    n.peer = to;
+    n.address = to;
+    n.opening = false;
+    n.inbound = true;
+    n.opened_ms = st.now_ms();
+    st.names[name] = n;
+    return reply(self, id, 200, {{"name", name}, {"peer", to}, {"strategy", "inbound"},
+                                 {"remote", p->second.conns.front().remote.to_string()}});
+  }
+  if (!st.spec.name_servers.empty() && !net::names::check_name(to))
+    return lookup_then_connect(self, id, name, to);
+  return fail(self, id, 400, "'" + to + "' is not a peer address (p2pd1_...), nor a connected "
+                             "peer's id" + std::string(st.spec.name_servers.empty()
+                                                         ? ", and no name servers are configured"
+                                                         : ", nor a name"));
+}
+
+// The named connection for a send or receive, or an answer saying why not.
+named_conn* usable(server_actor* self, uint64_t id, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.names.find(name);
+  if (i == st.names.end()) {
+    fail(self, id, 404, "no connection named '" + name + "'");
+    return nullptr;
+  }
+  if (i->second.opening) {
+    fail(self, id, 409, "connection '" + name + "' is still opening");
+    return nullptr;
+  }
+  return &i->second;
+}
+
+void post_send(server_actor* self, uint64_t id, const std::string& name, std::string body) {
+  auto* n = usable(self, id, name);
+  if (n == nullptr)
+    return;
+  auto& st = self->state;
+  auto p = st.peers.find(n->peer);
+  if (p == st.peers.end() || p->second.conns.empty())
+    return fail(self, id, 410, "connection '" + name + "' is closed");
+  if (body.empty())
+    return fail(self, id, 400, "nothing to send: the body is empty");
+  auto size = body.size();
+  auto peer = n->peer;
+  self->request(st.node, timeouts::until_answered, send_atom::value, peer,
+                bytes(body.begin(), body.end()))
+    .then(
+      [self, id, name, peer, size](caf::ok_atom) {
+        auto p = self->state.peers.find(peer);
+        if (p != self->state.peers.end()) {
+          ++p->second.msgs_out;
+          p->second.bytes_out += size;
+        }
+        reply(self, id, 200, {{"name", name}, {"sent", size}});
+      },
+      [self, id, name](caf::error& err) {
+        reply(self, id, 502, {{"error", "send failed: " + render(err)}, {"name", name}});
+      });
+}
+
+void get_recv(server_actor* self, uint64_t id, const std::string& name, const request& req,
+              bool binary) {
+  auto* n = usable(self, id, name);
+  if (n == nullptr)
+    return;
+  auto& st = self->state;
+  auto& lim = st.spec.limits;
+  auto timeout = lim.default_receive_timeout;
+  if (auto t = net::http::query_param(req.query(), "timeout")) {
+    char* end = nullptr;
+    double s = std::strtod(t->c_str(), &end);
+    if (t->empty() || end != t->c_str() + t->size() || !std::isfinite(s) || s < 0)
+      return fail(self, id, 400, "timeout must be a number of seconds, not '" + *t + "'");
+    auto ns = std::chrono::duration<double>(s);
+    timeout = ns >= lim.max_receive_timeout ? lim.max_receive_timeout
+                                            : std::chrono::duration_cast<caf::timespan>(ns);
+  }
+  auto& ps = st.peers[n->peer];
+  waiter w{st.next_id++, id, name, binary};
+  if (!ps.inbox.empty()) {
+    auto m = std::move(ps.inbox.front());
+    ps.inbox.pop_front();
+    ps.inbox_bytes -= m.data.size();
+    return deliver(self, n->peer, w, m.data);
+  }
+  if (ps.conns.empty())
+    return fail(self, id, 410, "connection '" + name + "' is closed and nothing is left to receive");
+  if (timeout.count() == 0)
+    return reply(self, id, 504, {{"error", "no message"}, {"name", name}, {"timeout_ms", 0}});
+  if (ps.waiting.size() >= lim.max_waiting_receives)
+    return fail(self, id, 503, "too many receives waiting on '" + name + "'");
+  ps.waiting.push_back(w);
+  arm_receive_timeout(self, timeout, n->peer, w.id);
+}
+
+void post_close(server_actor* self, uint64_t id, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.names.find(name);
+  if (i == st.names.end())
+    return fail(self, id, 404, "no connection named '" + name + "'");
+  auto peer = i->second.peer;
+  st.names.erase(i);
+  for (const auto& [n, c] : st.names)
+    if (c.peer == peer)
+      return reply(self, id, 200, {{"closed", name}, {"peer_kept_for", n}});
+  if (peer.empty())
+    return reply(self, id, 200, {{"closed", name}});
+  self->request(st.node, timeouts::until_answered, caf::close_atom::value, peer)
+    .then([self, id, name](caf::ok_atom) { reply(self, id, 200, {{"closed", name}}); },
+          [self, id, name](caf::error& err) {
+            reply(self, id, 200, {{"closed", name}, {"node", render(err)}});
+          });
+}
+
+bool is_page(const request& req) {
+  return req.method == "GET" && page_file_for(req.path()).has_value();
+}
+
+} // namespace
+
+net::http::response error_response(int status, const std::string& why) {
+  return json_response(status, dump(json{{"error", why}}));
+}
+
+void route(server_actor* self, uint64_t id, request& req) {
+  auto& st = self->state;
+  if (st.port == 0)
+    return fail(self, id, 503, "the REST API is starting");
+  bool page = is_page(req);
+  if (auto r = check_request(req, st.port, st.token, !page)) {
+    ++(r->status == 401 ? st.stats.unauthorized : st.stats.forbidden);
+    auto resp = error_response(r->status, r->why);
+    if (r->status == 401)
+      resp.set("WWW-Authenticate", "Bearer realm=\"p2pd\"");
+    return answer(self, id, std::move(resp));
+  }
+  if (page) {
+    auto f = page_file_for(req.path());
+    response r;
+    r.set("Content-Type", std::string(f->type));
+    // The page runs its own script and style only, and in no frame.
+    r.set("Content-Security-Policy",
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    r.set("Referrer-Policy", "no-referrer");
+    r.body = std::string(f->body);
+    return answer(self, id, std::move(r));
+  }
+  auto segs = segments(req.path());
+  if (!segs || segs->empty())
+    return fail(self, id, 400, "a path segment with a bad percent-escape");
+  auto& s = *segs;
+  const auto& m = req.method;
+  const auto& what = s[0];
+  auto arg = [&](size_t i) { return i < s.size() ? s[i] : std::string{}; };
+  auto wrong_method = [&](const char* allowed) {
+    auto r = error_response(405, "use " + std::string(allowed) + " for /" + what);
+    r.set("Allow", allowed);
+    answer(self, id, std::move(r));
+  };
+  if (what == "version" && s.size() == 1)
+    return m == "GET" ? reply(self, id, 200,
+                              {{"title", "p2pd"}, {"version", P2PD_REST_VERSION}, {"api", 1}})
+                      : wrong_method("GET");
+  if (what == "addr" && s.size() == 1)
+    return m == "GET" ? get_addr(self, id) : wrong_method("GET");
+  if (what == "ifs" && s.size() == 1)
+    return m == "GET" ? get_interfaces(self, id, false, {}) : wrong_method("GET");
+  if (what == "nat" && s.size() <= 2)
+    return m == "GET" ? get_interfaces(self, id, true, arg(1)) : wrong_method("GET");
+  if (what == "peers" && s.size() == 1)
+    return m == "GET" ? get_peers(self, id, false) : wrong_method("GET");
+  if (what == "stats" && s.size() == 1)
+    return m == "GET" ? get_peers(self, id, true) : wrong_method("GET");
+  if (what == "cons" && s.size() <= 2)
+    return m == "GET" ? get_cons(self, id, arg(1)) : wrong_method("GET");
+  if (what == "open" && s.size() == 3)
+    return m == "POST" ? post_open(self, id, s[1], s[2]) : wrong_method("POST");
+  if (what == "send" && s.size() == 2)
+    return m == "POST" ? post_send(self, id, s[1], std::move(req.body)) : wrong_method("POST");
+  if (what == "binary" && s.size() == 2) {
+    if (m == "POST")
+      return post_send(self, id, s[1], std::move(req.body));
+    return m == "GET" ? get_recv(self, id, s[1], req, true) : wrong_method("GET, POST");
+  }
+  if (what == "recv" && s.size() == 2)
+    return m == "GET" ? get_recv(self, id, s[1], req, false) : wrong_method("GET");
+  if (what == "close" && s.size() == 2)
+    return m == "POST" ? post_close(self, id, s[1]) : wrong_method("POST");
+  fail(self, id, 404, "no such endpoint: " + m + " " + std::string(req.path()));
+}
+
+} // namespace p2pd::rest::detail
