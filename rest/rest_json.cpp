@@ -47,6 +47,7 @@ json to_json(const rest_stats& s) {
           {"connections_refused", s.connections_refused},
           {"requests", s.requests},
           {"malformed", s.malformed},
+          {"timed_out", s.timed_out},
           {"unauthorized", s.unauthorized},
           {"forbidden", s.forbidden},
           {"messages_dropped", s.messages_dropped},

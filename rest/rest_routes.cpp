@@ -4,6 +4,7 @@
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/http/response.hpp"
+#include "p2pd/net/names/name_rules.hpp"
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/rest/detail/rest_state.hpp"
 #include "p2pd/rest/rest_guard.hpp"
@@ -292,7 +293,9 @@ void post_send(server_actor* self, uint64_t id, const std::string& name, std::st
         reply(self, id, 200, {{"name", name}, {"sent", size}});
       },
       [self, id, name](caf::error& err) {
-        reply(self, id, 502, {{"error", "send failed: " + render(err)}, {"name", name}});
+        // Above the node's max_message: the client's to fix, not the peer's.
+        int status = code_of(err) == errc::message_too_large ? 413 : 502;
+        reply(self, id, status, {{"error", "send failed: " + render(err)}, {"name", name}});
       });
 }
 

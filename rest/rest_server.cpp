@@ -1,11 +1,13 @@
 #include "p2pd/rest/rest_server.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "caf/scoped_actor.hpp"
 
 #include "p2pd/actors/common/clock.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/actors/daemon/daemon_actor.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/data_dir.hpp"
@@ -63,6 +65,7 @@ void pump(server_actor* self, uint64_t id) {
       }
       case parse_status::complete: {
         auto req = c->parser.take();
+        c->request_ms = st.now_ms(); // the next one's, if it began
         ++st.stats.requests;
         c->keep_alive = req.keep_alive;
         c->busy = true;
@@ -87,7 +90,6 @@ void on_up(server_actor* self, pipe_up& up) {
   ++st.stats.connections;
   auto key = std::make_pair(up.pipe.id(), up.peer);
   http_conn c{st.next_id++, up.pipe, up.peer, request_parser{st.spec.limits.http()}};
-  c.last_ms = st.now_ms();
   st.by_id[c.id] = key;
   st.conns.insert_or_assign(key, std::move(c));
 }
@@ -97,9 +99,30 @@ void on_msg(server_actor* self, pipe_msg& m) {
   auto i = st.conns.find(std::make_pair(m.pipe.id(), m.from));
   if (i == st.conns.end())
     return; // refused at the cap, or closed: its bytes mean nothing now
-  i->second.last_ms = st.now_ms();
+  if (!i->second.parser.mid_request())
+    i->second.request_ms = st.now_ms();
   i->second.parser.feed(std::string_view{m.data.data(), m.data.size()});
   pump(self, i->second.id);
+}
+
+// Requests not whole within request_deadline: 408 and closed. A request
+// being answered (a receive's wait) is not the client's delay.
+void sweep(server_actor* self) {
+  auto& st = self->state;
+  auto now = st.now_ms();
+  auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.limits.request_deadline).count();
+  std::vector<uint64_t> late;
+  for (const auto& [key, c] : st.conns)
+    if (!c.busy && c.parser.mid_request() && now - c.request_ms > limit)
+      late.push_back(c.id);
+  for (auto id : late) {
+    ++st.stats.timed_out;
+    auto* c = st.conn(id);
+    c->keep_alive = false;
+    c->busy = true;
+    answer(self, id, error_response(408, "the request was not whole within "
+                                           + std::to_string(limit) + " ms"));
+  }
 }
 
 void on_end(server_actor* self, pipe_end& e) {
@@ -129,6 +152,13 @@ caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, s
       self->quit(dm.reason);
   });
   self->send(node, caf::subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  // However the server ends, the node stops sending it its events.
+  self->attach_functor([self, node](const caf::error&) {
+    caf::anon_send(node, caf::unsubscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  });
+  auto tick = std::min<caf::timespan>(std::chrono::seconds(1), st.spec.limits.request_deadline / 2);
+  st.sweeper = actors::start_weak_ticker(self->home_system(), self->ctrl(), tick,
+                                         caf::make_message(rest_sweep_atom::value));
   return {
     [self](pipe_up& up) { on_up(self, up); },
     [self](pipe_msg& m) { on_msg(self, m); },
@@ -146,6 +176,7 @@ caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, s
     [](node_refused&) {},
     [](node_progress&) {},
     [](caf::ok_atom) {}, // the node's answer to our subscription
+    [self](rest_sweep_atom) { sweep(self); },
     [self](rest_tmo_atom, const std::string& peer, uint64_t waiter_id) {
       on_receive_timeout(self, peer, waiter_id);
     },
@@ -177,10 +208,10 @@ caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, s
 }
 
 state::~state() {
+  if (sweeper)
+    caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
   if (daemon)
     caf::anon_send_exit(daemon, caf::exit_reason::user_shutdown);
-  if (node)
-    caf::anon_send(node, caf::unsubscribe_atom::value, caf::actor{});
 }
 
 http_conn* state::conn(uint64_t id) {

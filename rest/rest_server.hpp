@@ -16,9 +16,9 @@ namespace p2pd::rest {
 struct rest_stats {
   uint64_t connections = 0;          ///< HTTP connections accepted
   uint64_t connections_refused = 0;  ///< beyond max_connections: 503 and closed
-  uint64_t idle_closed = 0;          ///< closed after idle_timeout
   uint64_t requests = 0;             ///< requests parsed whole
   uint64_t malformed = 0;            ///< refused by the parser (4xx, 5xx), connection closed
+  uint64_t timed_out = 0;            ///< not whole within request_deadline: 408, closed
   uint64_t unauthorized = 0;         ///< 401: no or a wrong token
   uint64_t forbidden = 0;            ///< 403: a foreign Origin or Host
   uint64_t messages_dropped = 0;     ///< pushed out of a full receive buffer
@@ -29,7 +29,7 @@ struct rest_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rest_stats& x) {
   return f(caf::meta::type_name("p2pd::rest_stats"), x.connections, x.connections_refused,
-           x.idle_closed, x.requests, x.malformed, x.unauthorized, x.forbidden,
+           x.requests, x.malformed, x.timed_out, x.unauthorized, x.forbidden,
            x.messages_dropped, x.messages_unclaimed, x.open_connections);
 }
 

@@ -40,8 +40,13 @@ struct rest_limits {
   caf::timespan max_receive_timeout = std::chrono::seconds(60);
   /// A receive that gives no timeout returns at once (0 s), as a poll.
   caf::timespan default_receive_timeout{0};
-  /// An HTTP connection that sends nothing for this long is closed.
+  /// An HTTP connection that sends nothing for this long (beyond a
+  /// receive's wait) is closed.
   caf::timespan idle_timeout = std::chrono::seconds(60);
+  /// A request must be whole this long after its first byte, or it is
+  /// answered 408 and its connection closed: a client that sends a byte now
+  /// and then cannot hold one of the max_connections for ever.
+  caf::timespan request_deadline = std::chrono::seconds(30);
   /// Each name server's answer to a name lookup.
   caf::timespan lookup_timeout = std::chrono::seconds(3);
 

@@ -26,6 +26,7 @@
 namespace p2pd::rest::detail {
 
 using rest_tmo_atom = caf::atom_constant<caf::atom("p2resttmo")>;
+using rest_sweep_atom = caf::atom_constant<caf::atom("p2restswp")>;
 
 /// One HTTP client connection (a client of one of the listener pipes).
 struct http_conn {
@@ -37,7 +38,7 @@ struct http_conn {
   /// next pipelined one waits, so that answers go out in order.
   bool busy = false;
   bool keep_alive = true;
-  int64_t last_ms = 0;  ///< when it last sent something (idle sweep)
+  int64_t request_ms = 0;  ///< when the request being read began (request_deadline)
 };
 
 /// A message from a peer, kept for a receive.
@@ -80,7 +81,7 @@ struct state {
   std::string token;
   uint16_t port = 0;
   daemon_actor daemon;
-  caf::actor sweeper;
+  caf::actor sweeper;  ///< a weak ticker: request deadlines
 
   uint64_t next_id = 1;
   /// By (listener pipe, client endpoint), and by id for answers given later.

@@ -5,6 +5,9 @@
 
 #include <fstream>
 
+#include "p2pd/actors/common/clock.hpp"
+#include "p2pd/net/names/name_store.hpp"
+
 #include "rest_fixture.hpp"
 #include "support/sockets.hpp"
 
@@ -351,6 +354,110 @@ TEST_F(RestApi, ANonLoopbackBindAddressIsRefused) {
   spec.bind = {net::ip_address::any(net::family::v4)};
   auto r = rest::start_rest_server(rt.system(), n.handle(), spec);
   EXPECT_ERRC(r, errc::invalid_argument);
+}
+
+} // namespace p2pd::test
+
+namespace p2pd::test {
+
+TEST_F(RestApi, ARequestNotWholeInTimeIs408AndClosed) {
+  auto spec = rest_spec_for();
+  spec.limits.request_deadline = std::chrono::milliseconds(500);
+  auto s = serve(spec);
+  net::endpoint ep{net::ip_address::loopback(net::family::v4), s.rest.port};
+  auto fd = raw_connect(ep);
+  ASSERT_TRUE(fd);
+  set_timeouts(fd.get(), std::chrono::seconds(5));
+  std::string part = "GET /version HTTP/1.1\r\nHost: 127.0.0.1:";
+  ASSERT_EQ(::send(fd.get(), part.data(), part.size(), MSG_NOSIGNAL), static_cast<ssize_t>(part.size()));
+  char buf[1024];
+  auto n = ::recv(fd.get(), buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 408 ", 0), 0u);
+  EXPECT_TRUE(raw_wait_closed(fd.get(), std::chrono::seconds(5)));
+  EXPECT_EQ(stats_of(s).timed_out, 1u);
+}
+
+TEST_F(RestApi, AMessageAboveTheNodesLimitIs413) {
+  auto a = serve();
+  auto b = serve();
+  ASSERT_EQ(post(a, "/open/c/" + b.node.address()).status, 200);
+  auto r = post(a, "/binary/c", std::string(70 * 1024, 'x'));
+  EXPECT_EQ(r.status, 413) << r.body;
+  // Within it, a large message goes through (curl sends it after a 100 Continue).
+  std::string big(60 * 1024, 'y');
+  ASSERT_EQ(post(a, "/binary/c", big).status, 200);
+  ASSERT_EQ(post(b, "/open/back/" + a.node.id()).status, 200);
+  auto got = get(b, "/binary/back?timeout=5");
+  ASSERT_EQ(got.status, 200) << got.log;
+  EXPECT_EQ(got.body, big);
+}
+
+TEST_F(RestApi, OpenByNameLooksTheNameUpOnTheNameServers) {
+  auto store = net::names::open_store("sqlite:" + dir.path() + "/names.db");
+  ASSERT_OK(store);
+  name_server_spec ns;
+  ns.store = std::move(*store);
+  daemon_spec base;
+  base.data_dir = dir.path();
+  auto lo = net::ip_address::loopback(net::family::v4);
+  auto srv = start_name_server(rt, std::move(ns),
+                               {{net::protocol::udp, endpoint{lo, 0}},
+                                {net::protocol::tcp, endpoint{lo, 0}}},
+                               base);
+  ASSERT_OK(srv);
+  std::vector<name_server_addr> servers;
+  for (const auto& l : srv->listeners)
+    servers.push_back({l.proto, l.local});
+
+  auto b = serve();
+  auto owner = make_identity();
+  auto rec = net::names::make_record(owner, "bob.p2p",
+                                     std::vector<uint8_t>(b.node.address().begin(),
+                                                          b.node.address().end()),
+                                     1, system_clock_ms() / 1000, 3600);
+  // One server on UDP and TCP, one store: the first put stores it, the
+  // second is refused as no newer.
+  ASSERT_GE(publish_name(rt, servers, rec, std::chrono::seconds(5)).stored, 1u);
+
+  auto spec = rest_spec_for();
+  spec.name_servers = servers;
+  auto a = serve(spec);
+  auto r = post(a, "/open/c/bob.p2p");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["peer"], b.node.id());
+  EXPECT_EQ(get(a, "/cons/c").json()["address"], b.node.address());
+  auto none = post(a, "/open/d/nobody.p2p");
+  EXPECT_EQ(none.status, 404) << none.body;
+  EXPECT_EQ(none.json()["servers_answered"], 2);
+}
+
+} // namespace p2pd::test
+
+namespace p2pd::test {
+
+TEST_F(RestApi, CloseStopsTheServerAndItsListeners) {
+  auto s = serve();
+  caf::scoped_actor self{rt.system()};
+  bool closed = false;
+  self->request(s.rest.server, std::chrono::seconds(10), caf::close_atom::value)
+    .receive([&](caf::ok_atom) { closed = true; },
+             [&](caf::error& err) { ADD_FAILURE() << render(err); });
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(get(s, "/version").status, 0); // nothing listens: curl cannot connect
+  EXPECT_OK(s.node.stats()); // the node runs on
+}
+
+TEST_F(RestApi, TheServerEndsWithItsNode) {
+  auto s = serve();
+  caf::scoped_actor self{rt.system()};
+  self->monitor(s.rest.server);
+  ASSERT_OK(s.node.close());
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; },
+                caf::after(std::chrono::seconds(10)) >> [] {});
+  EXPECT_TRUE(down);
+  EXPECT_TRUE(eventually([&] { return get(s, "/version").status == 0; }));
 }
 
 } // namespace p2pd::test
