@@ -8,7 +8,7 @@
 #include "p2pd/net/names/name_pick.hpp"
 #include "p2pd/proto/names_codec.hpp"
 #include "p2pd/rest/detail/rest_state.hpp"
-#include "p2pd/rest/rest_json.hpp"
+#include "p2pd/rest/detail/rest_json.hpp"
 
 // POST /open/<conn>/<name>: the name service's lookup without blocking the
 // server (api/names.hpp's lookup_name blocks a runtime): a client pipe per

@@ -2,7 +2,7 @@
 #include <utility>
 
 #include "p2pd/rest/detail/rest_state.hpp"
-#include "p2pd/rest/rest_json.hpp"
+#include "p2pd/rest/detail/rest_json.hpp"
 
 namespace p2pd::rest::detail {
 

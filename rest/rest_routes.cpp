@@ -8,7 +8,7 @@
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/rest/detail/rest_state.hpp"
 #include "p2pd/rest/rest_guard.hpp"
-#include "p2pd/rest/rest_json.hpp"
+#include "p2pd/rest/detail/rest_json.hpp"
 
 namespace p2pd::rest::detail {
 

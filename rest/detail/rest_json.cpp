@@ -1,4 +1,4 @@
-#include "p2pd/rest/rest_json.hpp"
+#include "p2pd/rest/detail/rest_json.hpp"
 
 namespace p2pd::rest {
 
