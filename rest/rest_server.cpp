@@ -45,12 +45,20 @@ void close_conn(server_actor* self, uint64_t id) {
 // time: while one is answered later, the rest wait (in order).
 void pump(server_actor* self, uint64_t id) {
   auto& st = self->state;
+  if (auto* c = st.conn(id); c == nullptr || c->pumping)
+    return;
+  st.conn(id)->pumping = true;
   for (;;) {
     auto* c = st.conn(id);
-    if (c == nullptr || c->busy)
+    if (c == nullptr)
       return;
+    if (c->busy) {
+      c->pumping = false;
+      return;
+    }
     switch (c->parser.next()) {
       case parse_status::need_more:
+        c->pumping = false;
         return;
       case parse_status::continue_needed:
         send_bytes(self, *c, continue_response());
@@ -60,6 +68,7 @@ void pump(server_actor* self, uint64_t id) {
         auto r = error_response(c->parser.error_status(), c->parser.error_text());
         c->keep_alive = false;
         c->busy = true;
+        c->pumping = false;
         answer(self, id, std::move(r));
         return;
       }

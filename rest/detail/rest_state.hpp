@@ -38,6 +38,9 @@ struct http_conn {
   /// next pipelined one waits, so that answers go out in order.
   bool busy = false;
   bool keep_alive = true;
+  /// pump() runs for it: an answer given inside it does not pump again (a
+  /// pipelined burst would otherwise recurse once per request).
+  bool pumping = false;
   int64_t request_ms = 0;  ///< when the request being read began (request_deadline)
 };
 

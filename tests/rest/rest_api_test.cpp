@@ -461,3 +461,37 @@ TEST_F(RestApi, TheServerEndsWithItsNode) {
 }
 
 } // namespace p2pd::test
+
+namespace p2pd::test {
+
+TEST_F(RestApi, APipelinedBurstIsAnsweredWhole) {
+  auto s = serve();
+  net::endpoint ep{net::ip_address::loopback(net::family::v4), s.rest.port};
+  auto fd = raw_connect(ep);
+  ASSERT_TRUE(fd);
+  set_timeouts(fd.get(), std::chrono::seconds(10));
+  std::string one = "GET /version HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.rest.port)
+                    + "\r\nAuthorization: Bearer " + s.rest.token + "\r\n\r\n";
+  constexpr size_t n = 1000;
+  std::string burst;
+  for (size_t i = 0; i < n; ++i)
+    burst += one;
+  ASSERT_EQ(::send(fd.get(), burst.data(), burst.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(burst.size()));
+  std::string got;
+  size_t answers = 0;
+  char buf[65536];
+  while (answers < n) {
+    auto r = ::recv(fd.get(), buf, sizeof buf, 0);
+    if (r <= 0)
+      break;
+    got.append(buf, static_cast<size_t>(r));
+    answers = 0;
+    for (size_t at = 0; (at = got.find("HTTP/1.1 200 OK", at)) != std::string::npos; ++at)
+      ++answers;
+  }
+  EXPECT_EQ(answers, n);
+  EXPECT_EQ(stats_of(s).requests, n);
+}
+
+} // namespace p2pd::test
