@@ -110,9 +110,15 @@ void get_interfaces(server_actor* self, uint64_t id, bool nat, std::string which
               auto a = node::parse_peer_address(info.address);
               if (!a)
                 return fail(self, id, 500, "the node's own address does not parse: " + a.error().what);
-              if (!nat)
+              if (!nat) {
+                json kids = json::array();
+                for (const auto& c : children)
+                  kids.push_back({{"name", c.name}, {"restarts", c.restarts},
+                                  {"running", static_cast<bool>(c.actor)}});
                 return reply(self, id, 200,
-                             {{"id", info.id}, {"interfaces", interfaces_json(*a, children)}});
+                             {{"id", info.id}, {"interfaces", interfaces_json(*a, children)},
+                              {"children", kids}});
+              }
               auto all = nat_json(*a, children);
               if (which.empty())
                 return reply(self, id, 200, {{"nat", all}});

@@ -1,5 +1,7 @@
 #include "p2pd/net/http/response.hpp"
 
+#include "p2pd/net/util/digits.hpp"
+
 namespace p2pd::net::http {
 
 response& response::set(std::string name, std::string value) {
@@ -78,20 +80,6 @@ std::string_view continue_response() {
   return "HTTP/1.1 100 Continue\r\n\r\n";
 }
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-} // namespace
-
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
@@ -100,8 +88,8 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     if (c == '%') {
       if (i + 2 >= s.size())
         return std::nullopt;
-      int hi = hex_value(s[i + 1]);
-      int lo = hex_value(s[i + 2]);
+      int hi = hex_digit(s[i + 1]);
+      int lo = hex_digit(s[i + 2]);
       if (hi < 0 || lo < 0)
         return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);

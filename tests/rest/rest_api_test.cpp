@@ -135,6 +135,11 @@ TEST_F(RestApi, IfsAndNatDescribeTheInterfacesOfTheSignedAddress) {
   for (auto& route : ifs[0]["routes"])
     v4 = v4 || (route["family"] == "IPv4" && route["nic"] == "127.0.0.1");
   EXPECT_TRUE(v4) << r.body;
+  bool lo_child = false;
+  auto children = r.json()["children"];
+  for (auto& c : children)
+    lo_child = lo_child || (c["name"] == "interface lo" && c["running"] == true);
+  EXPECT_TRUE(lo_child) << r.json()["children"].dump();
   auto nat = get(s, "/nat");
   ASSERT_EQ(nat.status, 200) << nat.body;
   ASSERT_FALSE(nat.json()["nat"].empty());
