@@ -1,6 +1,8 @@
 // The REST API over loopback, called by curl: every endpoint, the security
 // checks, the bounds, and two nodes talking through their APIs.
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <fstream>
@@ -298,6 +300,8 @@ std::string exchange(const net::endpoint& ep, const std::vector<std::string>& pi
   if (!fd)
     return "no connection";
   set_timeouts(fd.get(), std::chrono::seconds(5));
+  int one = 1; // each piece its own segment (no Nagle), so the server reads them apart
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   for (const auto& p : pieces) {
     ::send(fd.get(), p.data(), p.size(), MSG_NOSIGNAL);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
