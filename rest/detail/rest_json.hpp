@@ -10,6 +10,7 @@
 
 #include "p2pd/node/address/peer_address.hpp"
 #include "p2pd/node/node_messages.hpp"
+#include "p2pd/rest/detail/rest_state.hpp"
 #include "p2pd/rest/rest_server.hpp"
 
 namespace p2pd::rest {
@@ -32,5 +33,12 @@ json interfaces_json(const node::peer_address& a, const std::vector<node_child>&
 
 /// NAT per interface and family: {interface, name, family, nat, delta, external}.
 json nat_json(const node::peer_address& a, const std::vector<node_child>& children);
+
+namespace detail {
+
+/// answer() with `j` as the JSON body.
+void reply(server_actor* self, uint64_t id, int status, const json& j);
+
+} // namespace detail
 
 } // namespace p2pd::rest

@@ -107,9 +107,21 @@ using server_actor = caf::stateful_actor<state>;
 /// open, closes it; then parses the next pipelined request.
 void answer(server_actor* self, uint64_t id, net::http::response r);
 
-/// A JSON answer: {"error": why} with `status` when status >= 400.
+/// A JSON answer with `status`; an error's: {"error": why}.
 net::http::response json_response(int status, const std::string& json_text);
 net::http::response error_response(int status, const std::string& why);
+/// answer() with error_response().
+void fail(server_actor* self, uint64_t id, int status, const std::string& why);
+
+/// The named connections' endpoints (rest_named.cpp); each answers `id`
+/// at once or later.
+void post_open(server_actor* self, uint64_t id, const std::string& name, const std::string& to);
+void post_send(server_actor* self, uint64_t id, const std::string& name, std::string body);
+void get_recv(server_actor* self, uint64_t id, const std::string& name,
+              const net::http::request& req, bool binary);
+void post_close(server_actor* self, uint64_t id, const std::string& name);
+/// One named connection, or all of them when `name` is empty.
+void get_cons(server_actor* self, uint64_t id, const std::string& name);
 
 /// Serves one request of connection `id`: answers at once with answer(), or
 /// marks the connection busy and answers later.
