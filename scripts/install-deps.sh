@@ -28,6 +28,9 @@ pkgs=(
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
   libsqlite3-dev libpqxx-dev                            # the name server's storage (net/names/store)
   postgresql                                            # tests: a throw-away PostgreSQL server (initdb, pg_ctl)
+  nlohmann-json3-dev                                    # the REST API's JSON (rest/)
+  curl                                                  # tests: the REST API's client (tests/rest)
+  chromium                                              # tests: the status page in headless Chromium (ctest -L browser)
 )
 
 missing=()

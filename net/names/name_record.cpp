@@ -1,5 +1,7 @@
 #include "p2pd/net/names/name_record.hpp"
 
+#include "p2pd/net/util/digits.hpp"
+
 namespace p2pd::net::names {
 
 namespace {
@@ -8,16 +10,6 @@ template <class T>
 void put_be(std::vector<uint8_t>& out, T x) {
   for (int shift = static_cast<int>(sizeof(T) * 8) - 8; shift >= 0; shift -= 8)
     out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(x) >> shift));
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 } // namespace

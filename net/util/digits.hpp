@@ -15,4 +15,15 @@ inline bool all_digits(std::string_view s) {
   return true;
 }
 
+/// The value of a hex digit (either case), -1 for any other character.
+inline int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 } // namespace p2pd::net

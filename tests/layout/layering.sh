@@ -7,7 +7,7 @@
 #  - no header outside a detail/ folder includes one (detail/ is not installed);
 #  - only the worker procedures in actors/ block on a scoped_actor;
 #  - actors/ and node/ start threads only in run_blocking;
-#  - nothing below node/ includes it;
+#  - nothing below node/ includes it, and nothing of the library includes rest/;
 #  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
 #  - node/, the interface actor, its STUN probes and the punch reach the OS only through
 #    their network stack (actors/stack/): no pipe spawned or opened directly,
@@ -27,6 +27,10 @@ hits=$(grep -rl '#include "p2pd/node/' actors messages net proto || true)
 
 hits=$(grep -rl '#include "p2pd/api/' actors messages net proto node || true)
 [ -z "$hits" ] || fail "a layer below api/ includes the facade: $hits"
+
+# rest/ (the REST API) sits on the facade: nothing of the library includes it.
+hits=$(grep -rl '#include "p2pd/rest/' actors messages net proto node api || true)
+[ -z "$hits" ] || fail "the library includes the REST API (rest/ is above it): $hits"
 
 # messages/ is the vocabulary below actors/; it may take the defaults of
 # actors/common/timeouts.hpp (net_conf), which therefore includes nothing
@@ -57,7 +61,7 @@ done
 
 # detail/ folders hold a component's internals and are not installed: no
 # header outside one includes one (tests/install checks the installed set).
-for f in $(find net proto messages actors node api -name '*.hpp' -not -path '*/detail/*' | sort) \
+for f in $(find net proto messages actors node api rest -name '*.hpp' -not -path '*/detail/*' | sort) \
          p2pd.hpp pipes.hpp interfaces.hpp signal.hpp node.hpp; do
   [ -f "$f" ] || continue
   hits=$(grep -o '#include "p2pd/[^"]*/detail/[^"]*"' "$f" || true)
@@ -76,7 +80,7 @@ for f in $(grep -rlE '(system|steady|high_resolution)_clock::now|std::chrono::(s
   [ "$f" = actors/common/clock.cpp ] || fail "$f reads a clock directly (use the actor clock or a spec's clock)"
 done
 
-for dir in net actors messages node api proto; do
+for dir in net actors messages node api proto rest; do
   for f in $(find "$dir" -name '*.cpp' | sort); do
     base=${f#"$dir"/}
     grep -rqF "$base" "$dir"/CMakeLists.txt || fail "$f is in no CMakeLists.txt"

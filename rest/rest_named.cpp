@@ -1,0 +1,246 @@
+#include <cmath>
+#include <cstdlib>
+#include <utility>
+
+#include "p2pd/actors/common/timeouts.hpp"
+#include "p2pd/messages/errors.hpp"
+#include "p2pd/net/http/response.hpp"
+#include "p2pd/net/names/name_rules.hpp"
+#include "p2pd/node/address/peer_address.hpp"
+#include "p2pd/rest/detail/rest_state.hpp"
+#include "p2pd/rest/rest_guard.hpp"
+#include "p2pd/rest/detail/rest_json.hpp"
+
+
+// The named connections of the API: open (by address, by a connected
+// peer's id, or by a name looked up), send, receive, close, list.
+
+namespace p2pd::rest::detail {
+
+namespace {
+
+using net::http::request;
+
+// A named connection's name: what a URL path segment carries unescaped.
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64)
+    return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+json name_json(const state& st, const std::string& name, const named_conn& n) {
+  json j = {{"name", name}, {"peer", n.peer}, {"address", n.address}, {"opening", n.opening},
+            {"inbound", n.inbound}};
+  if (!n.inbound && !n.opening)
+    j["report"] = to_json(n.report);
+  auto p = st.peers.find(n.peer);
+  bool open = false;
+  if (p != st.peers.end()) {
+    const auto& ps = p->second;
+    open = !ps.conns.empty();
+    j["msgs_in"] = ps.msgs_in;
+    j["bytes_in"] = ps.bytes_in;
+    j["msgs_out"] = ps.msgs_out;
+    j["bytes_out"] = ps.bytes_out;
+    j["buffered"] = ps.inbox.size();
+    j["dropped"] = ps.dropped;
+  }
+  j["open"] = open;
+  if (n.inbound || n.opening) {
+    j["strategy"] = n.inbound ? "inbound" : nullptr;
+  } else {
+    j["strategy"] = node::to_string(n.report.how);
+    j["path"] = node::to_string(n.report.path);
+    j["family"] = net::to_string(n.report.fam);
+  }
+  return j;
+}
+
+// The named connection for a send or receive, or an answer saying why not.
+named_conn* usable(server_actor* self, uint64_t id, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.names.find(name);
+  if (i == st.names.end()) {
+    fail(self, id, 404, "no connection named '" + name + "'");
+    return nullptr;
+  }
+  if (i->second.opening) {
+    fail(self, id, 409, "connection '" + name + "' is still opening");
+    return nullptr;
+  }
+  return &i->second;
+}
+
+} // namespace
+
+void connect_to(server_actor* self, uint64_t id, const std::string& name, std::string address) {
+  auto& st = self->state;
+  named_conn n;
+  n.address = address;
+  n.opening = true;
+  n.opened_ms = st.now_ms();
+  st.names[name] = n;
+  self->request(st.node, timeouts::until_answered, connect_atom::value, address)
+    .then(
+      [self, id, name](node_connection& c) {
+        auto& st = self->state;
+        auto i = st.names.find(name);
+        if (i == st.names.end())
+          return fail(self, id, 410, "connection '" + name + "' was closed while it opened");
+        i->second.opening = false;
+        i->second.peer = c.peer;
+        i->second.report = c.report;
+        auto& ps = st.peers[c.peer];
+        bool known = false;
+        for (const auto& k : ps.conns)
+          known = known || (k.pipe == c.pipe && k.remote == c.remote);
+        if (!known)
+          ps.conns.push_back(c);
+        auto j = to_json(c.report);
+        j["name"] = name;
+        reply(self, id, 200, j);
+      },
+      [self, id, name](caf::error& err) {
+        self->state.names.erase(name);
+        reply(self, id, 502, {{"error", "connect failed: " + render(err)}, {"name", name}});
+      });
+}
+
+void post_open(server_actor* self, uint64_t id, const std::string& name, const std::string& to) {
+  auto& st = self->state;
+  if (!valid_name(name))
+    return fail(self, id, 400, "a connection name is 1 to 64 letters, digits, '-', '_' or '.'");
+  if (st.names.count(name) > 0)
+    return fail(self, id, 409, "a connection named '" + name + "' exists");
+  if (st.names.size() >= st.spec.limits.max_names)
+    return fail(self, id, 503, "too many named connections (at most "
+                                 + std::to_string(st.spec.limits.max_names) + ")");
+  if (to.rfind(node::peer_address_prefix, 0) == 0) {
+    auto a = node::parse_peer_address(to);
+    if (!a)
+      return fail(self, id, 400, "not a valid peer address: " + a.error().what);
+    return connect_to(self, id, name, to);
+  }
+  // A peer that connected to us, by its id: bound without a connect.
+  auto p = st.peers.find(to);
+  if (p != st.peers.end() && !p->second.conns.empty()) {
+    named_conn n;
+    n.peer = to;
+    n.address = to;
+    n.opening = false;
+    n.inbound = true;
+    n.opened_ms = st.now_ms();
+    st.names[name] = n;
+    return reply(self, id, 200, {{"name", name}, {"peer", to}, {"strategy", "inbound"},
+                                 {"remote", p->second.conns.front().remote.to_string()}});
+  }
+  if (!st.spec.name_servers.empty() && !net::names::check_name(to))
+    return lookup_then_connect(self, id, name, to);
+  return fail(self, id, 400, "'" + to + "' is not a peer address (p2pd1_...), nor a connected "
+                             "peer's id" + std::string(st.spec.name_servers.empty()
+                                                         ? ", and no name servers are configured"
+                                                         : ", nor a name"));
+}
+
+void post_send(server_actor* self, uint64_t id, const std::string& name, std::string body) {
+  auto* n = usable(self, id, name);
+  if (n == nullptr)
+    return;
+  auto& st = self->state;
+  auto p = st.peers.find(n->peer);
+  if (p == st.peers.end() || p->second.conns.empty())
+    return fail(self, id, 410, "connection '" + name + "' is closed");
+  if (body.empty())
+    return fail(self, id, 400, "nothing to send: the body is empty");
+  auto size = body.size();
+  auto peer = n->peer;
+  self->request(st.node, timeouts::until_answered, send_atom::value, peer,
+                bytes(body.begin(), body.end()))
+    .then(
+      [self, id, name, peer, size](caf::ok_atom) {
+        auto p = self->state.peers.find(peer);
+        if (p != self->state.peers.end()) {
+          ++p->second.msgs_out;
+          p->second.bytes_out += size;
+        }
+        reply(self, id, 200, {{"name", name}, {"sent", size}});
+      },
+      [self, id, name](caf::error& err) {
+        // Above the node's max_message: the client's to fix, not the peer's.
+        int status = code_of(err) == errc::message_too_large ? 413 : 502;
+        reply(self, id, status, {{"error", "send failed: " + render(err)}, {"name", name}});
+      });
+}
+
+void get_recv(server_actor* self, uint64_t id, const std::string& name, const request& req,
+              bool binary) {
+  auto* n = usable(self, id, name);
+  if (n == nullptr)
+    return;
+  auto& st = self->state;
+  auto& lim = st.spec.limits;
+  auto timeout = lim.default_receive_timeout;
+  if (auto t = net::http::query_param(req.query(), "timeout")) {
+    char* end = nullptr;
+    double s = std::strtod(t->c_str(), &end);
+    if (t->empty() || end != t->c_str() + t->size() || !std::isfinite(s) || s < 0)
+      return fail(self, id, 400, "timeout must be a number of seconds, not '" + *t + "'");
+    auto ns = std::chrono::duration<double>(s);
+    timeout = ns >= lim.max_receive_timeout ? lim.max_receive_timeout
+                                            : std::chrono::duration_cast<caf::timespan>(ns);
+  }
+  auto& ps = st.peers[n->peer];
+  waiter w{st.next_id++, id, name, binary};
+  if (!ps.inbox.empty()) {
+    auto m = std::move(ps.inbox.front());
+    ps.inbox.pop_front();
+    ps.inbox_bytes -= m.data.size();
+    return deliver(self, n->peer, w, m.data);
+  }
+  if (ps.conns.empty())
+    return fail(self, id, 410, "connection '" + name + "' is closed and nothing is left to receive");
+  if (timeout.count() == 0)
+    return reply(self, id, 504, {{"error", "no message"}, {"name", name}, {"timeout_ms", 0}});
+  if (ps.waiting.size() >= lim.max_waiting_receives)
+    return fail(self, id, 503, "too many receives waiting on '" + name + "'");
+  ps.waiting.push_back(w);
+  arm_receive_timeout(self, timeout, n->peer, w.id);
+}
+
+void post_close(server_actor* self, uint64_t id, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.names.find(name);
+  if (i == st.names.end())
+    return fail(self, id, 404, "no connection named '" + name + "'");
+  auto peer = i->second.peer;
+  st.names.erase(i);
+  for (const auto& [n, c] : st.names)
+    if (c.peer == peer)
+      return reply(self, id, 200, {{"closed", name}, {"peer_kept_for", n}});
+  if (peer.empty())
+    return reply(self, id, 200, {{"closed", name}});
+  self->request(st.node, timeouts::until_answered, caf::close_atom::value, peer)
+    .then([self, id, name](caf::ok_atom) { reply(self, id, 200, {{"closed", name}}); },
+          [self, id, name](caf::error& err) {
+            reply(self, id, 200, {{"closed", name}, {"node", render(err)}});
+          });
+}
+
+void get_cons(server_actor* self, uint64_t id, const std::string& name) {
+  auto& st = self->state;
+  if (!name.empty()) {
+    auto i = st.names.find(name);
+    if (i == st.names.end())
+      return fail(self, id, 404, "no connection named '" + name + "'");
+    return reply(self, id, 200, name_json(st, name, i->second));
+  }
+  json out = json::array();
+  for (const auto& [n, c] : st.names)
+    out.push_back(name_json(st, n, c));
+  reply(self, id, 200, {{"connections", out}});
+}
+
+} // namespace p2pd::rest::detail
