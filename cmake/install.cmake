@@ -11,7 +11,7 @@ install(TARGETS p2pd_net p2pd_proto p2pd_core p2pd_node p2pd EXPORT p2pd-targets
 # Headers, except each component's detail/ folder: internals (broker state,
 # servants, paho's wrapper) that no installed header includes, so that they
 # can change without a user's code depending on them (tests/install checks).
-foreach(dir net proto messages actors node api)
+foreach(dir net proto messages actors node api rest)
   if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
       DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/p2pd/${dir}

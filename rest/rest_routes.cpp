@@ -6,6 +6,7 @@
 #include "p2pd/net/http/response.hpp"
 #include "p2pd/net/names/name_rules.hpp"
 #include "p2pd/node/address/peer_address.hpp"
+#include "p2pd/node/metrics/prometheus.hpp"
 #include "p2pd/rest/detail/rest_state.hpp"
 #include "p2pd/rest/rest_guard.hpp"
 #include "p2pd/rest/detail/rest_json.hpp"
@@ -124,6 +125,29 @@ void get_peers(server_actor* self, uint64_t id, bool with_stats) {
       [self, id](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
 }
 
+// The node's metrics in Prometheus' text format: the node gathers them
+// (bounded by timeouts::metrics_gather), the server only renders.
+void get_metrics(server_actor* self, uint64_t id) {
+  auto failed = [self, id](caf::error& err) {
+    fail(self, id, 502, "the node did not answer: " + render(err));
+  };
+  self->request(self->state.node, timeouts::until_answered, info_atom::value)
+    .then(
+      [self, id, failed](node_info& info) {
+        self->request(self->state.node, timeouts::until_answered, metrics_atom::value)
+          .then(
+            [self, id, node_id = std::move(info.id)](node_metrics& m) {
+              net::http::response r;
+              r.status = 200;
+              r.set("Content-Type", std::string{prometheus_content_type});
+              r.body = to_prometheus(m, node_id);
+              answer(self, id, std::move(r));
+            },
+            failed);
+      },
+      failed);
+}
+
 bool is_page(const request& req) {
   return req.method == "GET" && page_file_for(req.path()).has_value();
 }
@@ -192,6 +216,8 @@ void route(server_actor* self, uint64_t id, request& req) {
     return m == "GET" ? get_peers(self, id, false) : wrong_method("GET");
   if (what == "stats" && s.size() == 1)
     return m == "GET" ? get_peers(self, id, true) : wrong_method("GET");
+  if (what == "metrics" && s.size() == 1)
+    return m == "GET" ? get_metrics(self, id) : wrong_method("GET");
   if (what == "cons" && s.size() <= 2)
     return m == "GET" ? get_cons(self, id, arg(1)) : wrong_method("GET");
   if (what == "open" && s.size() == 3)

@@ -11,6 +11,7 @@
 #include "p2pd/net/names/name_store.hpp"
 
 #include "rest_fixture.hpp"
+#include "support/prometheus_text.hpp"
 #include "support/sockets.hpp"
 
 namespace p2pd::test {
@@ -379,6 +380,21 @@ TEST_F(RestApi, StatsCountTheServersWork) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_GE(r.json()["rest"]["requests"].get<int>(), 2);
   EXPECT_TRUE(r.json()["node"].contains("connections"));
+}
+
+TEST_F(RestApi, MetricsAreThePrometheusTextOfTheNode) {
+  auto s = serve();
+  auto r = get(s, "/metrics");
+  ASSERT_EQ(r.status, 200) << r.log << r.body;
+  EXPECT_NE(r.headers.find("Content-Type: text/plain; version=0.0.4"), std::string::npos)
+    << r.headers;
+  auto parsed = parse_prometheus_text(r.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.error << "\n" << r.body;
+  EXPECT_NE(parsed.doc.family("p2pd_connections"), nullptr) << r.body;
+  curl_call c;
+  c.path = "/metrics";
+  c.token = "";
+  EXPECT_EQ(curl(s, c).status, 401);
 }
 
 TEST_F(RestApi, ANonLoopbackBindAddressIsRefused) {
