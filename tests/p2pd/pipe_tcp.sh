@@ -6,7 +6,9 @@
 #      (listen), and connect's report says strategy=direct path=same-host;
 #   2. the other way: listen's stdin to connect's stdout (connect -d);
 #   3. a line each way in one session (listen's stdin held open until it
-#      got connect's line, then answered).
+#      got connect's line, then answered);
+#   4. bytes that look like the program's control messages ("\0p2pd:bye",
+#      "\0p2pd:ping 1") pass through unchanged (tools/p2pd/control.hpp).
 P2PD=${1:-}; source "$(dirname "$0")/lib.sh"
 head -c 1000000 /dev/urandom >"$tmp/big"
 
@@ -52,4 +54,15 @@ wait "$cpid"; rc=$?
 wait "$listen_pid"; lrc=$?
 exec {hold}>&-
 check "both exit 0 (connect $rc, listen $lrc)" test "$rc" = 0 -a "$lrc" = 0
+
+# 4. control look-alikes: each file is one read, one chunk, one message.
+for text in '\0p2pd:bye' '\0p2pd:ping 1' '\0p2pd:pong 7\n'; do
+  printf "$text" >"$tmp/ctl"
+  listen_bg "$tmp/got4" "$tmp/l4.err" --data-dir "$tmp/a" -d
+  timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" <"$tmp/ctl" \
+    >/dev/null 2>"$tmp/c4.err"; rc=$?
+  wait "$listen_pid"; lrc=$?
+  check "'$text' passes unchanged (connect $rc, listen $lrc)" \
+    eval 'test "$rc" = 0 -a "$lrc" = 0 && cmp -s "$tmp/ctl" "$tmp/got4"'
+done
 finish
