@@ -4,6 +4,7 @@
 //   seq=2 timeout strategy=... (no pong within --timeout)
 // and a summary. Exit 0 when every ping sent was answered, 4 when one was
 // not, 1 when none could be sent.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
