@@ -27,6 +27,7 @@ pkgs=(
   libnice-dev                                           # bench/bench_ice: libnice's ICE, the hole-punching baseline
   clang-14 libclang-rt-14-dev                           # tests: libFuzzer (tests/fuzz)
   libsqlite3-dev libpqxx-dev                            # the name server's storage (net/names/store)
+  libcli11-dev nlohmann-json3-dev                       # the p2pd program: its command line, netcheck --json
   postgresql                                            # tests: a throw-away PostgreSQL server (initdb, pg_ctl)
   nlohmann-json3-dev                                    # the REST API's JSON (rest/)
   curl                                                  # tests: the REST API's client (tests/rest)

@@ -2,7 +2,9 @@
 // pings (control.hpp) and prints one line per round on stdout:
 //   seq=1 rtt_ms=0.412 strategy=direct path=same-host transport=tcp
 //   seq=2 timeout strategy=... (no pong within --timeout)
-// and a summary. Exit 0 when every round was answered, 4 when one was not.
+// and a summary. Exit 0 when every ping sent was answered, 4 when one was
+// not, 1 when none could be sent.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -34,7 +36,7 @@ int run_ping(const ping_options& o) {
   std::string how = std::string{"strategy="} + node::to_string(r.how)
                     + " path=" + node::to_string(r.path)
                     + " transport=" + (r.kind == node::transport::stream ? "tcp" : "udp");
-  int answered = 0;
+  int answered = 0, sent = 0;
   bool stopped = false;
   double sum = 0, best = 0, worst = 0;
   for (int seq = 1; seq <= o.count && !stopped; ++seq) {
@@ -49,6 +51,7 @@ int run_ping(const ping_options& o) {
       std::cerr << "p2pd: ping " << seq << ": " << render(err) << '\n';
       break;
     }
+    ++sent;
     auto deadline = t0 + std::chrono::seconds(o.conn.timeout_s);
     bool got = false, ended = false;
     while (!got && !ended && !stopped) {
@@ -89,11 +92,14 @@ int run_ping(const ping_options& o) {
   char summary[128];
   std::snprintf(summary, sizeof summary, "min_ms=%.3f avg_ms=%.3f max_ms=%.3f", best,
                 answered > 0 ? sum / answered : 0.0, worst);
-  std::cout << "pings sent=" << o.count << " answered=" << answered << ' ' << summary
+  std::cout << "pings sent=" << sent << " answered=" << answered << ' ' << summary
             << std::endl;
   n.disconnect(c.conn->peer);
   rn.close();
-  return answered == o.count || stopped ? exit_ok : exit_timeout;
+  // Stopped by a signal: what was sent counts, as with ping(8).
+  if (sent == 0)
+    return exit_failure;
+  return answered == sent ? exit_ok : exit_timeout;
 }
 
 } // namespace

@@ -35,6 +35,21 @@ std::vector<const CLI::App*> visible_subcommands(const CLI::App& app) {
   return app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); });
 }
 
+// An option's value as the page names it: CLI11 appends its validators'
+// descriptions ("PORT:INT in [1 - 65535]"); the page keeps the name.
+std::string value_name(const CLI::Option* o) {
+  auto t = o->get_type_name();
+  return t.substr(0, t.find(':'));
+}
+
+// "ADDRESS|NAME" and the like: the positional arguments, for the synopsis.
+std::string positionals(const CLI::App& app) {
+  std::string out;
+  for (auto* o : app.get_options([](const CLI::Option* x) { return x->get_positional(); }))
+    out += " \\fI" + roff(value_name(o).empty() ? o->get_name() : value_name(o)) + "\\fR";
+  return out;
+}
+
 bool shown(const CLI::Option* o) {
   return !o->get_group().empty() && o->get_name() != "--help" && o->get_name() != "-h,--help";
 }
@@ -43,8 +58,7 @@ bool shown(const CLI::Option* o) {
 void write_option(const CLI::Option* o, std::ostream& out) {
   out << ".TP\n";
   if (o->get_positional()) {
-    out << "\\fI" << roff(o->get_type_name().empty() ? o->get_name() : o->get_type_name())
-        << "\\fR\n";
+    out << "\\fI" << roff(value_name(o).empty() ? o->get_name() : value_name(o)) << "\\fR\n";
   } else {
     std::string names;
     for (auto& s : o->get_snames())
@@ -52,8 +66,8 @@ void write_option(const CLI::Option* o, std::ostream& out) {
     for (auto& l : o->get_lnames())
       names += (names.empty() ? "" : ", ") + std::string{"\\fB\\-\\-"} + dashes(l) + "\\fR";
     out << names;
-    if (o->get_type_size() != 0 && !o->get_type_name().empty())
-      out << " \\fI" << roff(o->get_type_name()) << "\\fR";
+    if (o->get_type_size() != 0 && !value_name(o).empty())
+      out << " \\fI" << roff(value_name(o)) << "\\fR";
     out << '\n';
   }
   out << roff(o->get_description()) << '\n';
@@ -68,8 +82,6 @@ void write_command(const CLI::App& app, const std::string& path, std::ostream& o
       write_option(o, out);
     out << ".RE\n";
   }
-  if (!app.get_footer().empty())
-    out << ".PP\n" << roff(app.get_footer()) << '\n';
   for (auto* sub : visible_subcommands(app))
     write_command(*sub, path + " " + sub->get_name(), out);
 }
@@ -82,8 +94,15 @@ void write_man_page(const CLI::App& root, std::ostream& out) {
       << ".TH " << "P2PD 1 \"\" \"p2pd\" \"User Commands\"\n"
       << ".SH NAME\n" << name << " \\- " << roff(root.get_description()) << '\n'
       << ".SH SYNOPSIS\n";
-  for (auto* sub : visible_subcommands(root))
-    out << ".br\n\\fB" << name << " " << sub->get_name() << "\\fR [\\fIOPTIONS\\fR]\n";
+  for (auto* sub : visible_subcommands(root)) {
+    auto subs = visible_subcommands(*sub);
+    if (subs.empty())
+      out << ".br\n\\fB" << name << " " << sub->get_name() << "\\fR [\\fIOPTIONS\\fR]"
+          << positionals(*sub) << '\n';
+    for (auto* leaf : subs)
+      out << ".br\n\\fB" << name << " " << sub->get_name() << " " << leaf->get_name()
+          << "\\fR [\\fIOPTIONS\\fR]" << positionals(*leaf) << '\n';
+  }
   out << ".SH DESCRIPTION\n"
       << "One program for a p2pd node and its tools: check the network, run a node, connect "
          "to a peer and pipe bytes like netcat, measure round trips, manage the node's "

@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -73,7 +75,8 @@ int run_session(running_node& rn, const session_spec& s) {
   uint64_t sent = 0, acked = 0, last_mark = 0, next_seq = 1;
   std::deque<std::pair<uint64_t, uint64_t>> marks; // ping seq -> bytes sent before it
   bool credit_owed = false;
-  auto last_ack = session_clock::now();
+  // Since when the window is full (stdin not read), while it is.
+  std::optional<session_clock::time_point> stalled;
   uint64_t final_seq = 0; // the ping after stdin ended
   session_clock::time_point final_deadline{};
   session_clock::time_point final_sent{};
@@ -95,7 +98,10 @@ int run_session(running_node& rn, const session_spec& s) {
   auto maybe_credit = [&] {
     if (credit_owed && reader && sent - acked < flow.window) {
       credit_owed = false;
+      stalled.reset();
       reader->consumed();
+    } else if (credit_owed && !stalled) {
+      stalled = session_clock::now();
     }
   };
   auto finish = [&](int code, bool say_bye) {
@@ -147,7 +153,8 @@ int run_session(running_node& rn, const session_spec& s) {
             acked = std::max(acked, marks.front().second);
             marks.pop_front();
           }
-          last_ack = session_clock::now();
+          if (stalled)
+            stalled = session_clock::now(); // it answers: wait on
           if (final_seq != 0 && c->seq >= final_seq)
             return finish(exit_ok, true);
           maybe_credit();
@@ -186,18 +193,24 @@ int run_session(running_node& rn, const session_spec& s) {
                     << s.close_wait.count() << " s\n";
           return finish(exit_timeout, true);
         }
-        if (!s.datagram)
+        if (!s.datagram) {
+          if (stalled && now - *stalled > s.close_wait) {
+            std::cerr << "p2pd: " << s.peer << " confirmed none of our last "
+                      << (sent - acked) << " bytes within " << s.close_wait.count()
+                      << " s (is it a p2pd program? they answer pings)\n";
+            finish(exit_timeout, true);
+          }
           return;
+        }
         // Datagrams get lost, pings too: ask again for the last one, and
         // after a second without any pong stop waiting for the lost ones.
         if (final_seq != 0 && now - final_sent > std::chrono::milliseconds(500)) {
           send(encode({control_kind::ping, final_seq}));
           final_sent = now;
         }
-        if (credit_owed && now - last_ack > std::chrono::seconds(1)) {
+        if (stalled && now - *stalled > std::chrono::seconds(1)) {
           acked = sent;
           marks.clear();
-          last_ack = now;
           maybe_credit();
         }
       });
