@@ -7,13 +7,19 @@
 //   peer_up peer=<id> inbound=1 remote=<ip:port>
 //   message from=<id> bytes=<n>
 //   peer_end peer=<id> reason=none
+//   api url=http://127.0.0.1:<port>/ token_file=<data dir>/rest_token
+//     (unless --no-api; the REST API and status page, README "REST API")
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli.hpp"
 #include "node_lines.hpp"
 #include "node_options.hpp"
 #include "session.hpp"
+#include "target.hpp"
+
+#include "p2pd/rest/rest_server.hpp"
 
 namespace p2pd::cli {
 
@@ -21,7 +27,7 @@ namespace {
 
 struct node_cmd_options {
   node_options node;
-  uint16_t api_port = 0; ///< 0: the REST server's default
+  uint16_t api_port = rest::default_port; ///< 0: a free port
   bool no_api = false;
 };
 
@@ -36,10 +42,29 @@ int run_node_cmd(const node_cmd_options& o) {
   tools::print_node_facts(std::cout, std::cerr, "p2pd", n.info(), rn.start_ms);
   std::cout << "address=" << n.address() << std::endl;
 
+  // The REST API on loopback. Its token stays in the data directory: stdout
+  // may go to a journal, so the page's address with the token in it goes
+  // to a terminal only.
+  std::optional<rest::rest_server_info> api;
   if (!o.no_api) {
-    // REST API: wired by the lead after merging the rest branch
-    // (p2pd::rest::start_rest_server(rn.rt.system(), n.handle(), spec) with
-    // spec's port from o.api_port, 0 meaning its default).
+    rest::rest_spec spec;
+    spec.port = o.api_port;
+    if (!o.node.data_dir.empty())
+      spec.data_dir = o.node.data_dir;
+    std::vector<std::string> unresolved;
+    spec.name_servers = name_servers_of(*servers, unresolved);
+    auto started = rest::start_rest_server(rn.rt.system(), n.handle(), spec);
+    if (!started) {
+      rn.close();
+      return fail("serve the REST API on port " + std::to_string(o.api_port)
+                    + " (--api-port N, 0 for a free port, or --no-api)",
+                  started.error());
+    }
+    api = std::move(*started);
+    std::cout << "api url=http://127.0.0.1:" << api->port << "/ token_file=" << api->token_file
+              << std::endl;
+    if (progress_on_stderr())
+      std::cerr << "p2pd: status page: " << api->page_url() << '\n';
   }
 
   bool stop = false;
@@ -64,6 +89,9 @@ int run_node_cmd(const node_cmd_options& o) {
       },
       [](caf::message&) {});
   }
+  if (api) // before the node, so that no request reaches a closing node
+    rn.self->request(api->server, caf::infinite, caf::close_atom::value)
+      .receive([](caf::ok_atom) {}, [](caf::error&) {});
   rn.close();
   return exit_ok;
 }
@@ -75,10 +103,12 @@ void add_node(CLI::App& root, command_list& out) {
   auto* app = root.add_subcommand(
     "node", "run a node until SIGINT or SIGTERM: print its id and signed address, answer pings");
   add_node_options(app, o->node);
-  app->add_option("--api-port", o->api_port, "the REST API's port (not served by this build yet)")
-    ->check(CLI::Range(1, 65535))
+  app->add_option("--api-port", o->api_port,
+                  "the REST API's port on 127.0.0.1 and ::1 (0: a free one; its bearer token "
+                  "is the data directory's rest_token file)")
+    ->check(CLI::Range(0, 65535))
     ->type_name("N");
-  app->add_flag("--no-api", o->no_api, "serve no REST API (none is served by this build yet)");
+  app->add_flag("--no-api", o->no_api, "serve no REST API");
   out.push_back({app, [o] { return run_node_cmd(*o); }});
 }
 
