@@ -88,3 +88,14 @@ async function loop() {
 }
 
 document.addEventListener('DOMContentLoaded', loop);
+
+// Says in the DOM whether the matrix picture loaded (the browser test reads it).
+function markMatrix() {
+  const img = document.getElementById('nat-matrix-img');
+  if (!img) return;
+  const done = () => { img.dataset.loaded = img.naturalWidth > 0 ? 'yes' : 'no'; };
+  if (img.complete) done();
+  else { img.addEventListener('load', done); img.addEventListener('error', done); }
+}
+
+document.addEventListener('DOMContentLoaded', markMatrix);

@@ -48,6 +48,8 @@ TEST_F(RestPageBrowser, ShowsTheNodeThatTheApiDescribes) {
   EXPECT_NE(dom.find("<td>direct</td>"), std::string::npos) << dom;
   EXPECT_NE(dom.find(b.node.id()), std::string::npos) << dom;
   EXPECT_NE(dom.find("<td>lo</td>"), std::string::npos) << dom;
+  // The lab's NAT matrix (docs/punch-matrix.svg), served from the binary.
+  EXPECT_NE(dom.find("data-loaded=\"yes\""), std::string::npos) << dom;
 
   auto shot = std::string(REST_ARTIFACT_DIR) + "/rest_status_page.png";
   ::unlink(shot.c_str());
