@@ -52,7 +52,7 @@ if(TARGET p2pd_cli)
   install(TARGETS p2pd_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 if(TARGET p2pd_man)
-  install(FILES ${CMAKE_BINARY_DIR}/tools/p2pd/p2pd.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  install(FILES ${CMAKE_BINARY_DIR}/tools/p2pd/p2pd.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endif()
 # The systemd unit that runs `p2pd node` (packaging/p2pd.service.in). Its
 # ExecStart names the program and the server file where this install puts

@@ -40,10 +40,11 @@ echo "$deb"
 
 echo "== contents"
 dpkg-deb --contents "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' > "$work/contents"
-for f in /usr/bin/p2pd /usr/share/man/man1/p2pd.1 /usr/share/p2pd/servers.conf \
+for f in /usr/bin/p2pd /usr/share/man/man1/p2pd.1.gz /usr/share/p2pd/servers.conf \
          /usr/lib/systemd/system/p2pd.service /usr/lib/libp2pd.a /usr/lib/libp2pd_node.a \
          /usr/lib/cmake/p2pd/p2pdConfig.cmake /usr/lib/cmake/p2pd/p2pd-targets.cmake \
-         /usr/include/p2pd/node.hpp /usr/include/p2pd/node/metrics/prometheus.hpp; do
+         /usr/include/p2pd/node.hpp /usr/include/p2pd/node/metrics/prometheus.hpp \
+         /usr/include/p2pd/rest/rest_server.hpp; do
   grep -qx "$f" "$work/contents" || fail "the package lacks $f"
 done
 if grep -q '/detail/' "$work/contents"; then
