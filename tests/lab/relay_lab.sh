@@ -51,8 +51,11 @@ relay_once() {
   local proto; [ "$tr" = tcp ] && proto=tcp || proto=udp
   mkdir -p "$d/s" "$d/c"
   echo "== relayed $tr"
-  # Everything coturn sends or receives, whole packets.
-  timeout $((WAIT * 3)) ip netns exec "$P2PDLAB_NS_SRV" tcpdump -i any -U -s 0 -nn \
+  # Everything coturn sends or receives, whole packets. --immediate-mode:
+  # libpcap otherwise holds packets in its ring's block until it fills or
+  # times out, and a short TCP exchange was lost at SIGINT ("0 packets
+  # captured, 96 received by filter", 3 runs in 5).
+  timeout $((WAIT * 3)) ip netns exec "$P2PDLAB_NS_SRV" tcpdump -i any -U --immediate-mode -s 0 -nn \
     -w "$d/relay.pcap" "$proto and host $P2PDLAB_TURN" 2> "$d/tcpdump.err" &
   dump_pid=$!
   for _ in $(seq 50); do grep -q 'listening on' "$d/tcpdump.err" && break; sleep 0.1; done
@@ -88,7 +91,7 @@ relay_once() {
   # connection coturn makes between the two allocations).
   relayed=$(tcpdump -nn -r "$d/relay.pcap" "$proto and src host $P2PDLAB_TURN and portrange 49152-65535" 2>/dev/null | wc -l)
   echo "capture: $packets packets, $relayed from relayed ports"
-  [ "$packets" -gt 0 ] || no "$tr: the capture holds nothing"
+  [ "$packets" -gt 0 ] || { no "$tr: the capture holds nothing"; sed "s/^/tcpdump: /" "$d/tcpdump.err"; }
   [ "$relayed" -gt 0 ] || no "$tr: the capture holds no relayed traffic"
   grep -q -a "$P2PDLAB_TURN_USER" "$d/relay.pcap" || no "$tr: the capture holds no TURN request (no USERNAME in clear): it did not see the relay's traffic"
   if grep -q -a "$marker" "$d/relay.pcap"; then
