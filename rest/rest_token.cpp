@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "p2pd/net/sock/socket.hpp"
+#include "p2pd/net/util/digits.hpp"
 
 namespace p2pd::rest {
 
@@ -19,16 +20,6 @@ namespace {
 using net::errc;
 
 constexpr size_t token_bytes = 32;
-
-std::string hex(const unsigned char* p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
 
 bool is_token(std::string_view s) {
   if (s.size() != 2 * token_bytes)
@@ -88,12 +79,12 @@ net::result<token_file> load_or_create_token(const std::string& dir) {
   unsigned char raw[token_bytes];
   if (RAND_priv_bytes(raw, sizeof raw) != 1)
     return net::error{errc::crypto_failed, "cannot draw random bytes for a REST token"};
-  auto token = hex(raw, sizeof raw);
+  auto token = net::to_hex(raw, sizeof raw);
   OPENSSL_cleanse(raw, sizeof raw);
   unsigned char salt[8];
   if (RAND_bytes(salt, sizeof salt) != 1)
     return net::error{errc::crypto_failed, "cannot draw random bytes for a temporary name"};
-  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + hex(salt, sizeof salt);
+  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + net::to_hex(salt, sizeof salt);
   net::unique_fd fd{::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
   if (!fd)
     return net::sys_error(errc::io_failed, "cannot create " + temp, errno);

@@ -55,17 +55,6 @@ bool verify_record(const name_record& r) {
   return verify(sign_purpose::name_record, r.owner, byte_view{msg}, r.sig);
 }
 
-std::string to_hex(const uint8_t* data, size_t size) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(digits[data[i] >> 4]);
-    out.push_back(digits[data[i] & 15]);
-  }
-  return out;
-}
-
 result<std::vector<uint8_t>> from_hex(std::string_view text) {
   if (text.size() % 2 != 0)
     return error{errc::malformed, "hex of odd length " + std::to_string(text.size())};

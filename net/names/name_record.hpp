@@ -9,6 +9,7 @@
 
 #include "p2pd/net/crypto/identity.hpp"
 #include "p2pd/net/error.hpp"
+#include "p2pd/net/util/digits.hpp"
 
 // A record of the name service (issue 16): a name, the value it stands for
 // (a peer address, or small bytes), and who owns it, signed by the owner's
@@ -72,8 +73,9 @@ void sign_record(name_record& r, const identity& me);
 /// Whether the signature is the owner's over signed_bytes(r).
 bool verify_record(const name_record& r);
 
-/// The lowercase hex of `bytes`: keys in messages and in the database.
-std::string to_hex(const uint8_t* data, size_t size);
+/// The lowercase hex of `bytes`: keys in messages and in the database
+/// (net/util/digits.hpp's).
+using net::to_hex;
 /// Parses lowercase or uppercase hex; errc::malformed otherwise.
 result<std::vector<uint8_t>> from_hex(std::string_view text);
 
