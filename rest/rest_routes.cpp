@@ -39,6 +39,13 @@ std::optional<std::vector<std::string>> segments(std::string_view path) {
   return out;
 }
 
+// The answer when the node fails a request of the server's: 502, with why.
+auto node_failed(server_actor* self, uint64_t id) {
+  return [self, id](caf::error& err) {
+    fail(self, id, 502, "the node did not answer: " + render(err));
+  };
+}
+
 void get_addr(server_actor* self, uint64_t id) {
   self->request(self->state.node, timeouts::until_answered, info_atom::value)
     .then(
@@ -49,7 +56,7 @@ void get_addr(server_actor* self, uint64_t id) {
         reply(self, id, 200,
               {{"id", info.id}, {"address", info.address}, {"port", info.port}, {"listeners", ls}});
       },
-      [self, id](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+      node_failed(self, id));
 }
 
 // /ifs and /nat: the node's signed address and its children.
@@ -84,9 +91,9 @@ void get_interfaces(server_actor* self, uint64_t id, bool nat, std::string which
                 return fail(self, id, 404, "no interface '" + which + "'");
               reply(self, id, 200, {{"nat", picked}});
             },
-            [=](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+            node_failed(self, id));
       },
-      [=](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+      node_failed(self, id));
 }
 
 void get_peers(server_actor* self, uint64_t id, bool with_stats) {
@@ -122,15 +129,13 @@ void get_peers(server_actor* self, uint64_t id, bool with_stats) {
         }
         reply(self, id, 200, {{"peers", peers}, {"node", to_json(ns)}});
       },
-      [self, id](caf::error& err) { fail(self, id, 502, "the node did not answer: " + render(err)); });
+      node_failed(self, id));
 }
 
 // The node's metrics in Prometheus' text format: the node gathers them
 // (bounded by timeouts::metrics_gather), the server only renders.
 void get_metrics(server_actor* self, uint64_t id) {
-  auto failed = [self, id](caf::error& err) {
-    fail(self, id, 502, "the node did not answer: " + render(err));
-  };
+  auto failed = node_failed(self, id);
   self->request(self->state.node, timeouts::until_answered, info_atom::value)
     .then(
       [self, id, failed](node_info& info) {

@@ -315,6 +315,9 @@ std::string exchange(const net::endpoint& ep, const std::vector<std::string>& pi
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   for (const auto& p : pieces) {
     ::send(fd.get(), p.data(), p.size(), MSG_NOSIGNAL);
+    // Pacing, not synchronisation: the pieces should reach the server as
+    // separate reads. The assertions hold either way (pieces that coalesce
+    // test less); the parser's own tests split at every byte.
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::string got;
