@@ -1,8 +1,10 @@
 #include "p2pd/api/names.hpp"
 
-#include <atomic>
+#include <utility>
 
-#include "p2pd/actors/common/clock.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include "p2pd/messages/errors.hpp"
 
 namespace p2pd {
 
@@ -30,85 +32,45 @@ caf::expected<name_server_handle> start_name_server(runtime& rt, name_server_spe
 
 namespace {
 
-// Request ids: unique in this process, so that a late answer to an earlier
-// request on a reused port is not taken for this one's.
-uint64_t next_request_id() {
-  static std::atomic<uint64_t> next{static_cast<uint64_t>(system_clock_ns())};
-  return ++next;
-}
-
-caf::expected<pipe_handle> open_client(runtime& rt, const name_server_addr& s) {
-  auto spec = client_spec(s.proto, s.ep.ip.to_string(), s.ep.port);
-  spec.length_prefixed = s.proto == net::protocol::tcp;
-  return rt.open(std::move(spec));
+// One request of a client actor spawned for this call, waited for on this
+// thread. The client answers once every server answered or its pipes timed
+// out; the bound here only catches a client that died.
+template <class Result, class... Ts>
+caf::expected<Result> ask_client(runtime& rt, const std::vector<name_server_addr>& servers,
+                                 caf::timespan timeout, Ts&&... xs) {
+  name_client_spec spec;
+  spec.servers = servers;
+  spec.timeout = timeout;
+  auto client = spawn_name_client(rt.system(), std::move(spec));
+  caf::scoped_actor self{rt.system()};
+  caf::expected<Result> out = make_error(errc::io_failed, "the name client did not answer");
+  self->request(client, timeout * 3 + std::chrono::seconds(5), std::forward<Ts>(xs)...)
+    .receive([&](Result& r) { out = std::move(r); }, [&](caf::error& err) { out = std::move(err); });
+  self->send_exit(client, caf::exit_reason::user_shutdown);
+  return out;
 }
 
 } // namespace
 
 std::vector<name_reply> ask_name_servers(runtime& rt, const std::vector<name_server_addr>& servers,
                                          const wn::request& req, caf::timespan timeout) {
+  auto got = ask_client<std::vector<name_reply>>(rt, servers, timeout, name_ask_atom::value, req);
+  if (got)
+    return std::move(*got);
   std::vector<name_reply> out;
-  auto r = req;
-  if (r.request_id == 0)
-    r.request_id = next_request_id();
-  auto data = wn::encode_request(r);
-  std::vector<std::optional<pipe_handle>> pipes;
-  for (const auto& s : servers) {
-    out.emplace_back(s, make_error(errc::io_failed, "not asked"));
-    pipes.emplace_back();
-    if (!data) {
-      out.back().answer = make_error(data.error().code, data.error().what);
-      continue;
-    }
-    auto p = open_client(rt, s);
-    if (!p) {
-      out.back().answer = p.error();
-      continue;
-    }
-    auto sent = p->send(std::string_view{reinterpret_cast<const char*>(data->data()), data->size()});
-    if (sent) {
-      out.back().answer = sent;
-      p->close();
-      continue;
-    }
-    pipes.back() = std::move(*p);
-  }
-  // Every request is out: the waits below overlap.
-  for (size_t i = 0; i < servers.size(); ++i) {
-    if (!pipes[i])
-      continue;
-    auto& p = *pipes[i];
-    auto got = p.recv(timeout);
-    p.close();
-    if (!got) {
-      out[i].answer = got.error();
-      continue;
-    }
-    auto resp = wn::decode_response(reinterpret_cast<const uint8_t*>(got->data.data()),
-                                    got->data.size());
-    if (!resp) {
-      out[i].answer = make_error(resp.error().code, resp.error().what);
-      continue;
-    }
-    if (resp->request_id != r.request_id && resp->request_id != 0) {
-      out[i].answer = make_error(errc::not_for_us, "an answer to request "
-                                                     + std::to_string(resp->request_id));
-      continue;
-    }
-    out[i].answer = std::move(*resp);
-  }
+  for (const auto& s : servers)
+    out.emplace_back(s, got.error());
   return out;
 }
 
 name_publish publish_name(runtime& rt, const std::vector<name_server_addr>& servers,
                           const net::names::name_record& r, caf::timespan timeout) {
-  wn::request req;
-  req.op = r.deleted ? wn::op::del : wn::op::put;
-  req.record = r;
+  auto got = ask_client<name_publish>(rt, servers, timeout, name_put_atom::value, r);
+  if (got)
+    return std::move(*got);
   name_publish out;
-  out.replies = ask_name_servers(rt, servers, req, timeout);
-  for (const auto& reply : out.replies)
-    out.stored += reply.answer && reply.answer->code == net::names::status::ok;
+  for (const auto& s : servers)
+    out.replies.emplace_back(s, got.error());
   return out;
 }
 
@@ -116,25 +78,8 @@ caf::expected<name_lookup> lookup_name(runtime& rt, const std::vector<name_serve
                                        const std::string& name, caf::timespan timeout,
                                        std::optional<int64_t> now_s,
                                        std::optional<net::names::owner_key> owner) {
-  if (auto err = net::names::check_name(name))
-    return make_error(err.code, err.what);
-  wn::request req;
-  req.op = wn::op::lookup;
-  req.name = name;
-  name_lookup out;
-  out.replies = ask_name_servers(rt, servers, req, timeout);
-  std::vector<net::names::name_record> found;
-  for (const auto& r : out.replies) {
-    if (!r.answer)
-      continue;
-    ++out.answered;
-    if (r.answer->code == net::names::status::ok && r.answer->record)
-      found.push_back(*r.answer->record);
-  }
-  auto pick = net::names::pick_newest(name, found, now_s.value_or(system_clock_ms() / 1000), owner);
-  out.record = std::move(pick.record);
-  out.forged = pick.forged;
-  return out;
+  name_query q{name, owner, now_s};
+  return ask_client<name_lookup>(rt, servers, timeout, name_lookup_atom::value, std::move(q));
 }
 
 } // namespace p2pd

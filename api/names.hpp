@@ -8,6 +8,7 @@
 #include "caf/expected.hpp"
 #include "caf/timespan.hpp"
 
+#include "p2pd/actors/names/name_client.hpp"
 #include "p2pd/actors/names/name_server.hpp"
 #include "p2pd/api/runtime.hpp"
 #include "p2pd/net/names/name_pick.hpp"
@@ -16,8 +17,9 @@
 namespace p2pd {
 
 // The name service from code outside actors (issue 16): a server on a
-// daemon's listeners, and a client that asks several servers and trusts
-// only signatures.
+// daemon's listeners, and blocking calls over the client actor
+// (actors/names/name_client.hpp), one spawned per call, which asks several
+// servers at once and trusts only signatures.
 
 /// A running name server: its actor and the daemon whose listeners feed it.
 struct name_server_handle {
@@ -33,32 +35,11 @@ caf::expected<name_server_handle> start_name_server(runtime& rt, name_server_spe
                                                     const std::vector<listen_addr>& addrs,
                                                     daemon_spec base = {});
 
-/// A name server as a client sees it.
-struct name_server_addr {
-  net::protocol proto = net::protocol::udp;
-  endpoint ep;
-};
-
-/// One server's answer to a request, or why there was none (the request
-/// could not be sent, no answer within the timeout, an answer that did not
-/// decode or answered another request).
-struct name_reply {
-  name_reply(name_server_addr s, caf::error why) : server(s), answer(std::move(why)) {}
-  name_server_addr server;
-  caf::expected<wire::names::response> answer;
-};
-
 /// Sends `req` to every server at once and waits at most `timeout` for
 /// each answer (the waits overlap: about `timeout` in all). UDP requests are
 /// sent once: a lost one is a server that did not answer.
 std::vector<name_reply> ask_name_servers(runtime& rt, const std::vector<name_server_addr>& servers,
                                          const wire::names::request& req, caf::timespan timeout);
-
-/// What publish_name() did.
-struct name_publish {
-  size_t stored = 0; ///< servers that answered ok
-  std::vector<name_reply> replies;
-};
 
 /// Sends `r` to every server: a put, or a deletion for a record marked
 /// deleted. A server that refuses says why in its reply (taken,
@@ -66,15 +47,6 @@ struct name_publish {
 /// reply's error.
 name_publish publish_name(runtime& rt, const std::vector<name_server_addr>& servers,
                           const net::names::name_record& r, caf::timespan timeout);
-
-/// What lookup_name() found.
-struct name_lookup {
-  /// The newest live record whose signature checks, from any server.
-  std::optional<net::names::name_record> record;
-  size_t answered = 0;  ///< servers that answered at all
-  size_t forged = 0;    ///< records refused: their signature did not check
-  std::vector<name_reply> replies;
-};
 
 /// Looks `name` up on every server and keeps the newest record whose
 /// signature checks (net::names::pick_newest): a lying server can hide a

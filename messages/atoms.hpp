@@ -19,5 +19,12 @@ using resolve_atom = caf::atom_constant<caf::atom("p2resolve")>;
 using refresh_atom = caf::atom_constant<caf::atom("p2refresh")>;
 /// Counters in the form the metrics exposition needs (the node: node_metrics).
 using metrics_atom = caf::atom_constant<caf::atom("p2metrics")>;
+/// The name service (issue 16): a name client's raw request, put (or
+/// deletion) and lookup; a node's registration and deletion of a name.
+using name_ask_atom = caf::atom_constant<caf::atom("p2nmask")>;
+using name_put_atom = caf::atom_constant<caf::atom("p2nmput")>;
+using name_lookup_atom = caf::atom_constant<caf::atom("p2nmlook")>;
+using name_register_atom = caf::atom_constant<caf::atom("p2nmreg")>;
+using name_delete_atom = caf::atom_constant<caf::atom("p2nmdel")>;
 
 } // namespace p2pd

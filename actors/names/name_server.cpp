@@ -6,8 +6,8 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/exit_reason.hpp"
 #include "caf/stateful_actor.hpp"
-#include "caf/allowed_unsafe_message_type.hpp"
 
+#include "p2pd/actors/names/name_client.hpp" // wire::names::response as a message
 #include "p2pd/actors/common/clock.hpp"
 #include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
@@ -17,10 +17,6 @@
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/net/names/rate_limiter.hpp"
 #include "p2pd/proto/names_codec.hpp"
-
-// A database call's answer goes from the blocking executor to the server
-// actor in this process only.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(p2pd::wire::names::response)
 
 namespace p2pd {
 
