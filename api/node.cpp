@@ -3,6 +3,7 @@
 #include "caf/actor_cast.hpp"
 
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/names/name_rules.hpp"
 
 namespace p2pd {
 
@@ -65,6 +66,26 @@ caf::expected<node_connection> node_handle::connect(const std::string& address,
                                                     node::connect_options opts) {
   return call<node_connection>(core_->self, hdl_, connect_wait, connect_atom::value, address,
                                std::move(opts));
+}
+
+caf::expected<node_connection> node_handle::connect_by_name(const std::string& name,
+                                                            node::connect_options opts) {
+  // A peer address is no name: connect would take it as an address.
+  if (auto err = net::names::check_name(name))
+    return make_error(err.code, "connect by name: " + err.what);
+  return connect(name, std::move(opts));
+}
+
+caf::expected<name_publish> node_handle::register_name(const std::string& name) {
+  return call<name_publish>(core_->self, hdl_, connect_wait, name_register_atom::value, name);
+}
+
+caf::expected<name_publish> node_handle::delete_name(const std::string& name) {
+  return call<name_publish>(core_->self, hdl_, connect_wait, name_delete_atom::value, name);
+}
+
+caf::expected<name_lookup> node_handle::lookup_name(const std::string& name) {
+  return call<name_lookup>(core_->self, hdl_, connect_wait, name_lookup_atom::value, name);
 }
 
 caf::error node_handle::send(const std::string& peer, std::string_view data) {

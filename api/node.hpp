@@ -27,6 +27,21 @@ public:
   /// A connection to the node at `address` (see node_actor's connect).
   caf::expected<node_connection> connect(const std::string& address,
                                          node::connect_options opts = {});
+  /// A connection to the node holding `name` on the node's name servers
+  /// (see node_actor's connect by name): the lookup and the address request
+  /// come first in the report. Errors: an invalid name
+  /// (errc::invalid_argument), no valid record (errc::resolve_failed), a
+  /// record whose owner is not the node its address names (errc::forged),
+  /// then connect's.
+  caf::expected<node_connection> connect_by_name(const std::string& name,
+                                                 node::connect_options opts = {});
+  /// Registers `name` with the node's key and address on its name servers;
+  /// the node keeps it current from then on.
+  caf::expected<name_publish> register_name(const std::string& name);
+  /// Deletes `name` (a signed deletion); the node no longer keeps it.
+  caf::expected<name_publish> delete_name(const std::string& name);
+  /// Looks `name` up on the node's name servers.
+  caf::expected<name_lookup> lookup_name(const std::string& name);
   /// Sends `data` on the connection to `peer` (a node id).
   caf::error send(const std::string& peer, std::string_view data);
   /// Closes the connections with `peer`.

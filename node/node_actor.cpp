@@ -47,6 +47,7 @@ void close_node(node_actor_ptr self) {
   }
   st.jobs.clear();
   end_punches(self);
+  end_names(self);
   // Our links' own pipes are waited for, not only told: a datagram link
   // sends its peer a sealed close through its socket, which for a relayed
   // link is a TURN pipe that ends with us; ended first, it took the close
@@ -113,6 +114,11 @@ node_state::~node_state() {
   for (auto& c : children)
     if (c.hdl)
       caf::anon_send_exit(c.hdl, caf::exit_reason::user_shutdown);
+  if (names)
+    caf::anon_send_exit(names, caf::exit_reason::user_shutdown);
+  for (auto& kvp : held)
+    if (kvp.second.timer)
+      caf::anon_send_exit(kvp.second.timer, caf::exit_reason::user_shutdown);
 }
 
 } // namespace node
@@ -197,6 +203,21 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
           out.push_back(node_child{c.name, c.hdl, c.restarts});
         return out;
       },
+      [=](name_register_atom, std::string& name) -> caf::result<name_publish> {
+        auto rp = self->make_response_promise<name_publish>();
+        register_name(self, name, rp);
+        return rp;
+      },
+      [=](name_delete_atom, std::string& name) -> caf::result<name_publish> {
+        auto rp = self->make_response_promise<name_publish>();
+        delete_name(self, name, rp);
+        return rp;
+      },
+      [=](name_lookup_atom, std::string& name) -> caf::result<name_lookup> {
+        auto rp = self->make_response_promise<name_lookup>();
+        lookup_for(self, name, rp);
+        return rp;
+      },
       [=](caf::close_atom, std::string& peer) {
         close_peer(self, peer);
         return caf::ok_atom::value;
@@ -252,6 +273,9 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
         on_portmap_event(self, slot, ev);
       },
       [=](tcp_punch_tick& t) { on_punch_tick(self, t); },
+      [=](name_refresh_atom, std::string& name, uint64_t generation) {
+        on_name_refresh(self, name, generation);
+      },
       [=](restart_atom, uint64_t which) { restart_child(self, static_cast<size_t>(which)); },
       [=](idle_tick_atom) {
         if (self->state.life.closing())

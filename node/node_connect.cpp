@@ -8,6 +8,7 @@
 #include "caf/send.hpp"
 
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/names/name_rules.hpp"
 #include "p2pd/node/link/hello.hpp"
 #include "p2pd/proto/envelope_codec.hpp"
 
@@ -127,6 +128,8 @@ void start_reverse(node_actor_ptr self, std::shared_ptr<connect_job> job, const 
 
 // Every attempt failed: a peer we can signal may have moved since its address
 // was made; ask it once for its current one (its answer re-plans the job).
+// With job->refresh_first, the same request goes out before the first
+// attempt, and whatever becomes of it the plan starts.
 bool ask_for_address(node_actor_ptr self, std::shared_ptr<connect_job> job) {
   auto& st = self->state;
   if (job->serving || job->refresh_id != 0 || job->peer.channels.empty() || !st.signal)
@@ -147,6 +150,11 @@ bool ask_for_address(node_actor_ptr self, std::shared_ptr<connect_job> job) {
               return;
             job->reports.push_back({"address request", "did not go out: " + render(err),
                                     ms_since(self, job->started)});
+            if (job->refresh_first) {
+              job->refresh_first = false;
+              job->awaiting_address = false;
+              return start_round(self, job);
+            }
             fail_job(self, *job);
           });
   self->delayed_send(self, st.spec.reverse_budget, budget_tmo_atom::value, job->peer_id, round);
@@ -244,6 +252,14 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
     return;
   auto job = i->second;
   if (job->awaiting_address) {
+    if (job->refresh_first) {
+      job->reports.push_back({"address request",
+                              "no answer within the budget: connecting to the address found",
+                              ms_since(self, job->started)});
+      job->refresh_first = false;
+      job->awaiting_address = false;
+      return start_round(self, job);
+    }
     job->reports.push_back({"address request", "no answer within the budget",
                             ms_since(self, job->started)});
     return fail_job(self, *job);
@@ -260,13 +276,24 @@ void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t ro
 void connect(node_actor_ptr self, const std::string& text, connect_options opts,
              caf::response_promise rp) {
   auto& st = self->state;
+  // Not an address but a name: looked up first (node_names.cpp).
+  if (text.rfind(peer_address_prefix, 0) != 0 && !net::names::check_name(text))
+    return connect_by_name(self, text, std::move(opts), std::move(rp));
   auto peer = parse_peer_address(text);
   if (!peer) {
     st.refuse(&node_stats::refused_addresses, "address", "", make_error(peer.error()));
     rp.deliver(make_error(peer.error()));
     return;
   }
-  auto id = peer->id().to_string();
+  connect_peer(self, std::move(*peer), std::move(opts), std::move(rp), {}, false,
+               self->clock().now());
+}
+
+void connect_peer(node_actor_ptr self, peer_address peer, connect_options opts,
+                  caf::response_promise rp, std::vector<attempt_report> prelude,
+                  bool refresh_first, caf::actor_clock::time_point started) {
+  auto& st = self->state;
+  auto id = peer.id().to_string();
   if (id == st.my_id) {
     rp.deliver(make_error(errc::invalid_argument, "that address is this node's own"));
     return;
@@ -283,13 +310,18 @@ void connect(node_actor_ptr self, const std::string& text, connect_options opts,
   }
   auto job = std::make_shared<connect_job>();
   job->id = st.next_request++;
-  job->peer = std::move(*peer);
+  job->peer = std::move(peer);
   job->peer_id = id;
-  job->started = self->clock().now();
+  job->started = started;
+  job->reports = std::move(prelude);
   job->opts = std::move(opts);
   job->plan = plan_connect(st.view(), job->peer, job->opts);
   job->waiters.push_back(std::move(rp));
   st.jobs[id] = job;
+  job->refresh_first = refresh_first;
+  if (refresh_first && ask_for_address(self, job))
+    return;
+  job->refresh_first = false;
   start_round(self, job);
 }
 
@@ -333,6 +365,23 @@ void on_address_reply(node_actor_ptr self, const signal_message& msg) {
     return;
   }
   job->awaiting_address = false;
+  if (job->refresh_first) {
+    // Before the first attempt: the newer of the two addresses is tried.
+    job->refresh_first = false;
+    bool newer = fresh->issued_ms >= job->peer.issued_ms;
+    bool same = fresh->routes == job->peer.routes && fresh->channels == job->peer.channels;
+    job->reports.push_back({"address request",
+                            !newer ? "answered with an older address: the one found is kept"
+                            : same ? "answered: the address is unchanged"
+                                   : "answered: a newer address",
+                            ms_since(self, job->started)});
+    if (newer) {
+      job->peer = std::move(*fresh);
+      job->plan = plan_connect(st.view(), job->peer, job->opts);
+    }
+    job->next = 0;
+    return start_round(self, job);
+  }
   if (fresh->routes == job->peer.routes && fresh->channels == job->peer.channels) {
     // The same ways in: the attempts that failed would fail again.
     job->reports.push_back({"address request", "answered: the address is unchanged",

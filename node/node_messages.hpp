@@ -12,6 +12,7 @@
 #include "caf/replies_to.hpp"
 #include "caf/typed_actor.hpp"
 
+#include "p2pd/actors/names/name_client.hpp"
 #include "p2pd/messages/daemon.hpp"
 #include "p2pd/messages/interface.hpp"
 #include "p2pd/messages/pipe.hpp"
@@ -121,7 +122,17 @@ struct node_child {
 ///   address has no routes until the interfaces are loaded).
 /// - connect (peer address[, options]): a connection to that node, made by
 ///   the first strategy that works, with a report of every attempt; an
-///   existing one to the same node is shared.
+///   existing one to the same node is shared. Given a name instead of an
+///   address, the node looks it up on its name servers, keeps the newest
+///   record whose signature checks and whose owner is the node its address
+///   names (errc::forged otherwise), asks that node for its current address
+///   over signalling, then connects; the report starts with the lookup and
+///   the address request.
+/// - name register / delete (name): the node signs a record of the name
+///   with its key and its address (or a deletion) and sends it to every
+///   name server; it keeps a registered name current. name_publish says
+///   which servers stored it.
+/// - name lookup (name): name_lookup from the node's name servers.
 /// - send (peer id, bytes): on the connection to that peer.
 /// - subscribe / unsubscribe (actor): node_msg, node_peer_up,
 ///   node_peer_end, node_refused and node_progress.
@@ -144,6 +155,9 @@ using node_actor = caf::typed_actor<
   caf::replies_to<stats_atom>::with<node_stats>,
   caf::replies_to<metrics_atom>::with<node_metrics>,
   caf::replies_to<children_atom>::with<std::vector<node_child>>,
+  caf::replies_to<name_register_atom, std::string>::with<name_publish>,
+  caf::replies_to<name_delete_atom, std::string>::with<name_publish>,
+  caf::replies_to<name_lookup_atom, std::string>::with<name_lookup>,
   caf::replies_to<caf::close_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<caf::close_atom>::with<caf::ok_atom>>;
 

@@ -14,6 +14,7 @@
 
 #include "p2pd/actors/daemon/restart_budget.hpp"
 #include "p2pd/actors/interface/interface_spec.hpp"
+#include "p2pd/actors/names/name_client.hpp"
 #include "p2pd/actors/ntp/ntp_clock_spec.hpp"
 #include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/actors/turn/turn_pipe_spec.hpp"
@@ -143,6 +144,28 @@ struct node_spec {
   /// node port, TCP and UDP, and put the mapping in our address. Off by
   /// default; never delays ready: a mapping joins the address when it comes.
   node_portmap_spec port_mapping;
+
+  // --- Names (node_names.cpp, issue 16) ---
+  /// Name servers asked as they are.
+  std::vector<name_server_addr> name_servers;
+  /// A server file's name lines (add_name_servers), resolved by the node's
+  /// name client on first use and asked over TCP.
+  std::vector<net::server_entry> name_server_entries;
+  /// Names the node holds: registered with its identity's key as owner and
+  /// its peer address as value once it listens, again whenever its address
+  /// changes and at name_refresh. At most rules_config's 16 per key.
+  std::vector<std::string> names;
+  /// Seconds a record of ours lives (min_expiry_s to max_expiry_s).
+  uint32_t name_expiry_s = 3600;
+  /// How often a held name is published again; 0: half of name_expiry_s,
+  /// so that a record is renewed well before it expires.
+  caf::timespan name_refresh{0};
+  /// How long a request to the name servers waits for them in all.
+  caf::timespan name_timeout = std::chrono::seconds(5);
 };
+
+/// Adds the name lines of a server list (net/util/server_list.hpp) to
+/// `spec.name_server_entries`; the others are for other actors.
+void add_name_servers(node_spec& spec, const std::vector<net::server_entry>& list);
 
 } // namespace p2pd

@@ -187,6 +187,7 @@ void start_node(node_actor_ptr self) {
   start_signal(self);
   start_daemon(self);
   start_clock(self);
+  start_names(self);
   auto names = interface_names(st.spec);
   st.snaps.resize(names.size());
   st.loaded.assign(names.size(), false);
@@ -233,6 +234,10 @@ void node_state::rebuild_address() {
   address = make_local_address(in);
   auto text = encode_peer_address(address, *me);
   address_text = text ? *text : std::string{};
+  // The names we hold follow the address (node_names.cpp). `self` is the
+  // node actor once it runs (prepare_node's state has none).
+  if (self != nullptr)
+    keep_names_current(static_cast<node_actor_ptr>(self));
 }
 
 void node_state::check_ready() {

@@ -47,6 +47,7 @@ using punch_tmo_atom = caf::atom_constant<caf::atom("p2npunch")>;
 using punch_go_atom = caf::atom_constant<caf::atom("p2npgo")>;
 using clock_fetch_atom = caf::atom_constant<caf::atom("p2nclock")>;
 using portmap_note_atom = caf::atom_constant<caf::atom("p2npmap")>;
+using name_refresh_atom = caf::atom_constant<caf::atom("p2nname")>;
 
 /// Between two fetches of the NTP clock's estimate (fetch_clock).
 inline constexpr caf::timespan clock_fetch_interval = std::chrono::seconds(30);
@@ -103,6 +104,20 @@ struct connect_job {
   /// That request is out and unanswered: a budget timeout now is its own,
   /// not the last strategy's.
   bool awaiting_address = false;
+  /// The address request goes out before the first attempt (a connect by
+  /// name: the record's address may be older than the node's): its answer,
+  /// or its budget passing, starts the plan instead of ending the job.
+  bool refresh_first = false;
+};
+
+/// A name the node holds (node_names.cpp).
+struct held_name {
+  /// The version of the last record signed for it.
+  uint64_t version = 0;
+  /// Counts publishes: an answer or a timer of an earlier one is stale.
+  uint64_t generation = 0;
+  /// Its refresh timer (a weak timer: it does not keep the node alive).
+  caf::actor timer;
 };
 
 /// One punch, either side (node_punch.cpp): the exchange over signalling,
@@ -230,6 +245,14 @@ struct node_state {
   // per IPv4 route with a gateway, started once the node listens.
   std::vector<portmap_slot> portmaps;
 
+  // Names (node_names.cpp): the client, the names held, and the ways in
+  // (routes, channels) of the address they were last published with.
+  name_client_actor names;
+  std::map<std::string, held_name> held;
+  bool names_published = false;
+  std::vector<peer_route> names_routes;
+  std::vector<signal_channel> names_channels;
+
   node_state() = default;
   explicit node_state(caf::event_based_actor* selfptr) : self(selfptr) {}
   node_state(node_state&&) = default;
@@ -266,6 +289,33 @@ void start_node(node_actor_ptr self);
 // Connects (node_connect.cpp).
 void connect(node_actor_ptr self, const std::string& address, connect_options opts,
              caf::response_promise rp);
+/// A connect to `peer`, whose report starts with `prelude`, timed from
+/// `started`; `refresh_first`: ask the peer for its current address over
+/// signalling before the first attempt (a connect by name).
+void connect_peer(node_actor_ptr self, peer_address peer, connect_options opts,
+                  caf::response_promise rp, std::vector<attempt_report> prelude,
+                  bool refresh_first, caf::actor_clock::time_point started);
+
+// Names (node_names.cpp).
+/// Spawns the name client when the spec names name servers, and takes the
+/// spec's names as held.
+void start_names(node_actor_ptr self);
+/// After the address was rebuilt: publishes the held names again when the
+/// node listens and its address's routes or channels changed since the last
+/// publish (or nothing was published yet).
+void keep_names_current(node_actor_ptr self);
+/// A held name's refresh timer fired.
+void on_name_refresh(node_actor_ptr self, const std::string& name, uint64_t generation);
+void register_name(node_actor_ptr self, const std::string& name, caf::response_promise rp);
+void delete_name(node_actor_ptr self, const std::string& name, caf::response_promise rp);
+void lookup_for(node_actor_ptr self, const std::string& name, caf::response_promise rp);
+/// connect() for a name: looks it up, checks that the record's owner is
+/// the node its address names, then connect_peer with the address request
+/// first.
+void connect_by_name(node_actor_ptr self, const std::string& name, connect_options opts,
+                     caf::response_promise rp);
+/// Ends the name client and the refresh timers (the node closes).
+void end_names(node_actor_ptr self);
 void serve_reverse(node_actor_ptr self, const signal_message& msg);
 void on_budget_timeout(node_actor_ptr self, const std::string& peer, uint64_t round);
 /// A peer asks for our address; we answer with it.
