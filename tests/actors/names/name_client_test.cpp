@@ -10,26 +10,6 @@ namespace wn = p2pd::wire::names;
 
 namespace {
 
-// A server that answers every lookup with `lie` (status ok), over UDP.
-caf::expected<pipe_handle> start_liar(runtime& rt, net::names::name_record lie) {
-  auto lo = *net::ip_address::parse("127.0.0.1");
-  return rt.listen(net::protocol::udp, endpoint{lo, 0},
-                   [lie](pipe_io& io, std::string_view data, const endpoint&) {
-                     auto req = wn::decode_request(reinterpret_cast<const uint8_t*>(data.data()),
-                                                   data.size());
-                     if (!req)
-                       return;
-                     wn::response r;
-                     r.request_id = req->request_id;
-                     r.code = status::ok;
-                     r.record = lie;
-                     auto out = wn::encode_response(r);
-                     if (out)
-                       io.reply(std::string_view{reinterpret_cast<const char*>(out->data()),
-                                                 out->size()});
-                   });
-}
-
 class NameClient : public NameServerTest {};
 
 } // namespace

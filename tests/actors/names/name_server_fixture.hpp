@@ -21,6 +21,34 @@ namespace p2pd::test {
 
 inline constexpr int64_t names_t0 = 1'700'000'000;
 
+// A server that answers every lookup with `lie` (status ok), over UDP.
+inline caf::expected<pipe_handle> start_liar(runtime& rt, net::names::name_record lie) {
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  return rt.listen(net::protocol::udp, endpoint{lo, 0},
+                   [lie](pipe_io& io, std::string_view data, const endpoint&) {
+                     auto req = wire::names::decode_request(reinterpret_cast<const uint8_t*>(data.data()),
+                                                   data.size());
+                     if (!req)
+                       return;
+                     wire::names::response r;
+                     r.request_id = req->request_id;
+                     r.code = net::names::status::ok;
+                     r.record = lie;
+                     auto out = wire::names::encode_response(r);
+                     if (out)
+                       io.reply(std::string_view{reinterpret_cast<const char*>(out->data()),
+                                                 out->size()});
+                   });
+}
+
+/// A server that is down without saying so: a UDP port that reads every
+/// request and answers none (a request to it waits out its timeout).
+inline caf::expected<pipe_handle> start_silent(runtime& rt) {
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  return rt.listen(net::protocol::udp, endpoint{lo, 0},
+                   [](pipe_io&, std::string_view, const endpoint&) {});
+}
+
 class NameServerTest : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
