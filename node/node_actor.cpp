@@ -243,6 +243,16 @@ caf::expected<node_actor> spawn_node(caf::actor_system& sys, node_spec spec) {
           on_pipe_end(self, end);
       },
       [=](pipe_error&) {},
+      // A refresh of an interface actor we subscribed to once it loaded
+      // (sent anonymously: known by its interface's name).
+      [=](interface_snapshot& snap) {
+        auto& st = self->state;
+        if (st.life.closing())
+          return;
+        for (size_t i = 0; i < st.snaps.size(); ++i)
+          if (st.loaded[i] && st.snaps[i].name == snap.name)
+            return interface_loaded(self, i, snap);
+      },
       // Answers of pipes to our fire-and-forget sends.
       [=](caf::ok_atom) {},
       // Signalling.

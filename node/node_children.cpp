@@ -152,7 +152,13 @@ void start_interface(node_actor_ptr self, size_t i, std::string name) {
   st.children[which].iface = name;
   // No timeout: the first load waits for NAT tests, which have their own.
   self->request(hdl, caf::infinite, ready_atom::value)
-    .then([=](interface_snapshot& snap) { interface_loaded(self, i, snap); },
+    .then([=](interface_snapshot& snap) {
+            interface_loaded(self, i, snap);
+            // Its later refreshes too: the address follows the external
+            // addresses and NATs it finds, and the names the node holds
+            // follow the address (node_names.cpp).
+            caf::anon_send(hdl, caf::subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+          },
           [=](caf::error& err) {
             // A failed load ends the interface actor: its down message
             // counts the failure and restarts it.
