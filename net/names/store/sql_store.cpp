@@ -30,6 +30,9 @@ const char* const schema[] = {
   " binds_until BIGINT NOT NULL)",
   "CREATE INDEX IF NOT EXISTS p2pd_names_owner ON p2pd_names (owner, expires_at)",
   "CREATE INDEX IF NOT EXISTS p2pd_names_binds ON p2pd_names (binds_until)",
+  // One row per key that ever put: the lock that serializes a key's puts
+  // (lock_owner).
+  "CREATE TABLE IF NOT EXISTS p2pd_name_owners (owner TEXT PRIMARY KEY)",
 };
 
 const std::string columns = "name, value, owner, version, time, expiry, deleted, sig";
@@ -53,6 +56,20 @@ const std::string replace_held =
   "UPDATE p2pd_names SET value = $2, owner = $3, version = $4, time = $5, expiry = $6,"
   " deleted = $7, sig = $8, expires_at = $9, binds_until = $10"
   " WHERE name = $1 AND owner = $11 AND version = $12 RETURNING name";
+
+// Takes the key's row lock until the transaction ends (a write lock on an
+// existing row, or the insert's on a new one): a second put of the key
+// waits here, then counts the first one's names. Without it, two new names
+// of one key on PostgreSQL (READ COMMITTED) each counted the other's
+// uncommitted insert as absent and both passed the cap. SQLite's BEGIN
+// IMMEDIATE serializes every writer anyway.
+const std::string lock_owner =
+  "INSERT INTO p2pd_name_owners (owner) VALUES ($1)"
+  " ON CONFLICT (owner) DO UPDATE SET owner = excluded.owner";
+
+// Keys that hold no row any more.
+const std::string purge_owners =
+  "DELETE FROM p2pd_name_owners WHERE owner NOT IN (SELECT owner FROM p2pd_names)";
 
 const std::string purge_rows = "DELETE FROM p2pd_names WHERE binds_until < $1 RETURNING name";
 
@@ -186,6 +203,10 @@ public:
       conn_->rollback();
       return rows.error();
     }
+    if (auto owners = conn_->exec(purge_owners, {}); !owners) {
+      conn_->rollback();
+      return owners.error();
+    }
     if (auto err = conn_->commit())
       return err;
     return rows->size();
@@ -202,6 +223,9 @@ private:
       conn_->rollback();
       return err;
     };
+    auto owner_hex = to_hex(r.owner.data(), r.owner.size());
+    if (auto locked = conn_->exec(lock_owner, {owner_hex}); !locked)
+      return fail(locked.error());
     auto rows = conn_->exec(select_one, {r.name});
     if (!rows)
       return fail(rows.error());
@@ -212,7 +236,6 @@ private:
         return fail(h.error());
       held = std::move(*h);
     }
-    auto owner_hex = to_hex(r.owner.data(), r.owner.size());
     auto count = conn_->exec(count_owner, {owner_hex, r.name, now});
     if (!count)
       return fail(count.error());
