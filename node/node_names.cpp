@@ -42,6 +42,11 @@ caf::timespan refresh_interval(const node_spec& spec) {
   return std::chrono::seconds(spec.name_expiry_s) / 2;
 }
 
+// A publish that some server did not store is sent again this soon (or at
+// the refresh interval, if sooner): a node that started before its name
+// servers does not wait half an expiry to be found.
+constexpr caf::timespan name_retry = std::chrono::seconds(30);
+
 caf::error no_name_servers(const std::string& what) {
   return make_error(errc::invalid_argument,
                     what + ": this node has no name servers (node_spec::name_servers, or a server "
@@ -67,17 +72,21 @@ std::string refusals(const name_publish& p) {
   return out;
 }
 
-void arm_refresh(node_actor_ptr self, const std::string& name, held_name& h) {
+void arm_refresh(node_actor_ptr self, const std::string& name, held_name& h, bool all_stored) {
   if (h.timer)
     self->send_exit(h.timer, caf::exit_reason::user_shutdown);
-  h.timer = actors::start_weak_timer(
-    self->home_system(), caf::weak_actor_ptr{self->ctrl()}, refresh_interval(self->state.spec),
-    caf::make_message(name_refresh_atom::value, name, h.generation));
+  auto after = refresh_interval(self->state.spec);
+  if (!all_stored)
+    after = std::min(after, name_retry);
+  h.timer = actors::start_weak_timer(self->home_system(), caf::weak_actor_ptr{self->ctrl()}, after,
+                                     caf::make_message(name_refresh_atom::value, name,
+                                                       h.generation));
 }
 
 // Signs `name` -> our address and sends it to every server; `rp` (if
 // valid) gets what the servers said. The refresh timer is armed again
-// whatever they said: a server that was down gets the record then.
+// whatever they said: a server that was down gets the record then (within
+// name_retry).
 void publish_held(node_actor_ptr self, const std::string& name, caf::response_promise rp) {
   auto& st = self->state;
   auto& h = st.held[name];
@@ -95,7 +104,7 @@ void publish_held(node_actor_ptr self, const std::string& name, caf::response_pr
         if (i != st.held.end() && i->second.generation == gen) {
           st.progress("name " + name + " registered on " + servers_said(p)
                       + (p.stored == 0 ? ": " + refusals(p) : ""));
-          arm_refresh(self, name, i->second);
+          arm_refresh(self, name, i->second, p.stored == p.replies.size());
         }
         if (rp.pending())
           rp.deliver(std::move(p));

@@ -51,6 +51,23 @@ protected:
   net::identity bob = std::move(*net::identity::generate());
 };
 
+/// Runs body(0..n-1) on n threads that start together (as servers sharing
+/// one database race), and waits for them.
+template <class F>
+void run_together(int n, F body) {
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < n) {
+      } // start together
+      body(i);
+    });
+  for (auto& t : threads)
+    t.join();
+}
+
 } // namespace
 
 TEST_P(NameStore, RegistersLooksUpUpdatesAndDeletes) {
@@ -143,20 +160,12 @@ TEST_P(NameStore, RacingRegistrationsOfOneNameHaveExactlyOneWinner) {
     keys.push_back(std::move(*net::identity::generate()));
   }
   std::vector<std::vector<status>> outcome(racers, std::vector<status>(names));
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < racers; ++i)
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (ready.load() < racers) {
-      } // start together
-      for (int n = 0; n < names; ++n) {
-        auto v = stores[i]->put(rec(keys[i], "race" + std::to_string(n), 1), t0, cfg);
-        outcome[i][n] = v ? v->code : status::internal;
-      }
-    });
-  for (auto& t : threads)
-    t.join();
+  run_together(racers, [&](int i) {
+    for (int n = 0; n < names; ++n) {
+      auto v = stores[i]->put(rec(keys[i], "race" + std::to_string(n), 1), t0, cfg);
+      outcome[i][n] = v ? v->code : status::internal;
+    }
+  });
   for (int n = 0; n < names; ++n) {
     int won = 0;
     int taken = 0;
@@ -189,18 +198,10 @@ TEST_P(NameStore, RacingNewNamesOfOneKeyDoNotPassTheCap) {
     for (uint32_t n = 0; n + 1 < cfg.max_names_per_key; ++n)
       ASSERT_EQ(put(rec(key, prefix + "held" + std::to_string(n), 1)).code, status::ok);
     std::vector<status> outcome(racers, status::internal);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < racers; ++i)
-      threads.emplace_back([&, i] {
-        ++ready;
-        while (ready.load() < racers) {
-        } // start together
-        auto v = stores[i]->put(rec(key, prefix + "new" + std::to_string(i), 1), t0, cfg);
-        outcome[i] = v ? v->code : status::internal;
-      });
-    for (auto& t : threads)
-      t.join();
+    run_together(racers, [&](int i) {
+      auto v = stores[i]->put(rec(key, prefix + "new" + std::to_string(i), 1), t0, cfg);
+      outcome[i] = v ? v->code : status::internal;
+    });
     int ok = 0;
     int refused = 0;
     for (auto o : outcome) {
