@@ -6,6 +6,7 @@
 #include "p2pd/node/address/peer_address.hpp"
 
 #include "node/node_fixture.hpp"
+#include "support/sockets.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace p2pd;
@@ -97,6 +98,59 @@ TEST_F(NodeNames, ANodeRegistersItsNameAtStartAndAnotherConnectsToItByName) {
   ASSERT_TRUE(addr.has_value());
   EXPECT_EQ(addr->id().to_string(), alice.id());
   EXPECT_EQ(rec->owner, addr->keys.sign);
+}
+
+TEST_F(NodeNames, AStaleAddressInTheRecordIsRefreshedOverSignallingBeforeConnecting) {
+  auto spec = spec_for();
+  auto key = spec.identity;
+  auto alice = start(std::move(spec));
+  // The record holds an older address of alice's: every route on a port
+  // where nothing listens. Only the address request finds her.
+  auto now = node::parse_peer_address(alice.address());
+  ASSERT_TRUE(now.has_value());
+  auto old = *now;
+  old.issued_ms -= 60'000;
+  auto closed = free_port(net::protocol::tcp);
+  for (auto& r : old.routes)
+    r.port = closed;
+  auto old_text = node::encode_peer_address(old, *key);
+  ASSERT_TRUE(old_text.has_value());
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto rec = net::names::make_record(
+    *key, "alice.p2p", std::vector<uint8_t>(old_text->begin(), old_text->end()), 1, now_s, 3600);
+  ASSERT_EQ(publish_name(rt, servers, rec, std::chrono::seconds(5)).stored, 2u);
+  auto bob = start(named());
+  auto conn = bob.connect_by_name("alice.p2p");
+  ASSERT_OK(conn);
+  EXPECT_EQ(conn->peer, alice.id());
+  auto* refresh = attempt_named(conn->report, "address request");
+  ASSERT_NE(refresh, nullptr);
+  EXPECT_EQ(refresh->outcome, "answered: a newer address");
+  // No attempt went to the record's stale port.
+  for (const auto& a : conn->report.attempts)
+    EXPECT_EQ(a.attempt.find(":" + std::to_string(closed)), std::string::npos) << a.attempt;
+  EXPECT_EQ(conn->report.remote.port, alice.info().port);
+}
+
+TEST_F(NodeNames, AnUnansweredAddressRequestFallsBackToTheRecordsAddress) {
+  caf::scoped_actor sub{rt.system()};
+  auto alice = start_watched(sub, named({"alice.p2p"}));
+  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered"));
+  // Bob signals through a hub of his own: his address request reaches
+  // nobody, and after its budget he connects to the address found.
+  auto spec = named();
+  spec.hub = spawn_signal_hub(rt.system());
+  spec.reverse_budget = std::chrono::milliseconds(500);
+  auto bob = start(std::move(spec));
+  auto conn = bob.connect_by_name("alice.p2p");
+  ASSERT_OK(conn);
+  EXPECT_EQ(conn->peer, alice.id());
+  auto* refresh = attempt_named(conn->report, "address request");
+  ASSERT_NE(refresh, nullptr);
+  EXPECT_EQ(refresh->outcome, "no answer within the budget: connecting to the address found");
+  EXPECT_GE(refresh->ms, 400);
 }
 
 TEST_F(NodeNames, ARecordWhoseOwnerIsNotTheNodeOfItsAddressIsRefused) {
