@@ -108,11 +108,13 @@ inline void print_connected(std::ostream& out, const node_connection& conn) {
 
 /// A server file's entries into a node's spec: STUN and NAT servers for the
 /// interface actors (resolved by them), NTP servers for the punch clock,
-/// MQTT brokers for signalling, TURN servers for the relay strategy. What
+/// MQTT brokers for signalling, TURN servers for the relay strategy, name
+/// servers for the node's names and connects by name. What
 /// cannot be a relay is said on `warn`, prefixed with `program`.
 inline void apply_server_list(node_spec& spec, const std::vector<net::server_entry>& list,
                               std::ostream& warn, const std::string& program) {
   add_servers(spec.iface, list);
+  add_name_servers(spec, list);
   ntp_clock_spec clock;
   add_ntp_servers(clock, list);
   if (!clock.servers.empty())
