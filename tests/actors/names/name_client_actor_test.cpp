@@ -150,6 +150,39 @@ TEST_P(NameClientActor, ServerFileLinesAreResolvedAndAskedOverTcp) {
   caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
 }
 
+TEST_P(NameClientActor, GarbageAndAnswersToOtherRequestsAreRepliesErrorsNotRecords) {
+  ASSERT_EQ(put(rec(alice, "alice.p2p", 1)), status::ok);
+  auto lo = *net::ip_address::parse("127.0.0.1");
+  auto garbage = rt.listen(net::protocol::udp, endpoint{lo, 0},
+                           [](pipe_io& io, std::string_view, const endpoint&) {
+                             io.reply(std::string_view{"\xff\xff\xff garbage"});
+                           });
+  ASSERT_OK(garbage);
+  // A valid answer with a record, but to request 424242.
+  auto other = rt.listen(net::protocol::udp, endpoint{lo, 0},
+                         [r = rec(alice, "alice.p2p", 9)](pipe_io& io, std::string_view,
+                                                         const endpoint&) {
+                           wire::names::response resp;
+                           resp.request_id = 424242;
+                           resp.record = r;
+                           auto out = wire::names::encode_response(resp);
+                           io.reply(std::string_view{reinterpret_cast<const char*>(out->data()),
+                                                     out->size()});
+                         });
+  ASSERT_OK(other);
+  auto c = client({{net::protocol::udp, garbage->local()}, {net::protocol::udp, other->local()},
+                   udp()});
+  auto got = look(c, "alice.p2p");
+  ASSERT_OK(got);
+  ASSERT_EQ(got->replies.size(), 3u);
+  EXPECT_ERRC(got->replies[0].answer, errc::malformed);
+  EXPECT_ERRC(got->replies[1].answer, errc::not_for_us);
+  EXPECT_EQ(got->answered, 1u);
+  ASSERT_TRUE(got->record);
+  EXPECT_EQ(got->record->version, 1u);
+  caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+}
+
 TEST_P(NameClientActor, AnInvalidNameIsRefusedWithoutAskingAnyone) {
   auto c = client({udp()});
   EXPECT_ERRC(look(c, "Not A Name"), errc::invalid_argument);
