@@ -50,7 +50,7 @@ json name_json(const state& st, const std::string& name, const named_conn& n) {
   }
   j["open"] = open;
   if (n.inbound || n.opening) {
-    j["strategy"] = n.inbound ? "inbound" : nullptr;
+    j["strategy"] = n.inbound ? json("inbound") : json(nullptr);
   } else {
     j["strategy"] = node::to_string(n.report.how);
     j["path"] = node::to_string(n.report.path);
