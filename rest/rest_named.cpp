@@ -74,22 +74,38 @@ named_conn* usable(server_actor* self, uint64_t id, const std::string& name) {
   return &i->second;
 }
 
+// Closes the node's connections to `peer` unless a name still holds it
+// (what a close does once the last name of a peer is gone).
+void close_unnamed_peer(server_actor* self, const std::string& peer) {
+  auto& st = self->state;
+  for (const auto& [n, c] : st.names)
+    if (c.peer == peer)
+      return;
+  self->send(st.node, caf::close_atom::value, peer);
+}
+
 } // namespace
 
 void connect_to(server_actor* self, uint64_t id, const std::string& name, std::string address) {
   auto& st = self->state;
   named_conn n;
+  n.gen = st.next_id++;
   n.address = address;
   n.opening = true;
   n.opened_ms = st.now_ms();
+  auto gen = n.gen;
   st.names[name] = n;
   self->request(st.node, timeouts::until_answered, connect_atom::value, address)
     .then(
-      [self, id, name](node_connection& c) {
+      [self, id, name, gen](node_connection& c) {
         auto& st = self->state;
         auto i = st.names.find(name);
-        if (i == st.names.end())
+        if (i == st.names.end() || i->second.gen != gen) {
+          // Closed while it opened (and maybe opened again under the name):
+          // the connection is nobody's, unless another name holds the peer.
+          close_unnamed_peer(self, c.peer);
           return fail(self, id, 410, "connection '" + name + "' was closed while it opened");
+        }
         i->second.opening = false;
         i->second.peer = c.peer;
         i->second.report = c.report;
@@ -103,8 +119,10 @@ void connect_to(server_actor* self, uint64_t id, const std::string& name, std::s
         j["name"] = name;
         reply(self, id, 200, j);
       },
-      [self, id, name](caf::error& err) {
-        self->state.names.erase(name);
+      [self, id, name, gen](caf::error& err) {
+        auto& names = self->state.names;
+        if (auto i = names.find(name); i != names.end() && i->second.gen == gen)
+          names.erase(i);
         reply(self, id, 502, {{"error", "connect failed: " + render(err)}, {"name", name}});
       });
 }
@@ -220,6 +238,8 @@ void post_close(server_actor* self, uint64_t id, const std::string& name) {
   for (const auto& [n, c] : st.names)
     if (c.peer == peer)
       return reply(self, id, 200, {{"closed", name}, {"peer_kept_for", n}});
+  // Still opening: its connect's answer, which finds the name gone, closes
+  // what it connected (connect_to).
   if (peer.empty())
     return reply(self, id, 200, {{"closed", name}});
   self->request(st.node, timeouts::until_answered, caf::close_atom::value, peer)

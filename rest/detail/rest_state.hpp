@@ -70,6 +70,9 @@ struct peer_state {
 
 /// A connection opened under a name through the API.
 struct named_conn {
+  /// Which open made it: a connect that answers late touches its own
+  /// open's entry only, not one opened under the same name after a close.
+  uint64_t gen = 0;
   std::string peer;      ///< node id; empty while the connect runs
   std::string address;   ///< what it was opened to (an address, a name, an id)
   bool opening = true;
