@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <utility>
 
-#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/http/response.hpp"
 #include "p2pd/net/names/name_rules.hpp"
@@ -95,7 +94,7 @@ void connect_to(server_actor* self, uint64_t id, const std::string& name, std::s
   n.opened_ms = st.now_ms();
   auto gen = n.gen;
   st.names[name] = n;
-  self->request(st.node, timeouts::until_answered, connect_atom::value, address)
+  self->request(st.node, st.spec.limits.connect_timeout, connect_atom::value, address)
     .then(
       [self, id, name, gen](node_connection& c) {
         auto& st = self->state;
@@ -123,7 +122,10 @@ void connect_to(server_actor* self, uint64_t id, const std::string& name, std::s
         auto& names = self->state.names;
         if (auto i = names.find(name); i != names.end() && i->second.gen == gen)
           names.erase(i);
-        reply(self, id, 502, {{"error", "connect failed: " + render(err)}, {"name", name}});
+        reply(self, id, node_error_status(err, 502),
+              {{"error", "connect failed: "
+                           + node_error_text(err, self->state.spec.limits.connect_timeout)},
+               {"name", name}});
       });
 }
 
@@ -175,7 +177,7 @@ void post_send(server_actor* self, uint64_t id, const std::string& name, std::st
     return fail(self, id, 400, "nothing to send: the body is empty");
   auto size = body.size();
   auto peer = n->peer;
-  self->request(st.node, timeouts::until_answered, send_atom::value, peer,
+  self->request(st.node, st.spec.limits.node_timeout, send_atom::value, peer,
                 bytes(body.begin(), body.end()))
     .then(
       [self, id, name, peer, size](caf::ok_atom) {
@@ -188,8 +190,11 @@ void post_send(server_actor* self, uint64_t id, const std::string& name, std::st
       },
       [self, id, name](caf::error& err) {
         // Above the node's max_message: the client's to fix, not the peer's.
-        int status = code_of(err) == errc::message_too_large ? 413 : 502;
-        reply(self, id, status, {{"error", "send failed: " + render(err)}, {"name", name}});
+        int status = code_of(err) == errc::message_too_large ? 413 : node_error_status(err, 502);
+        reply(self, id, status,
+              {{"error", "send failed: "
+                           + node_error_text(err, self->state.spec.limits.node_timeout)},
+               {"name", name}});
       });
 }
 
@@ -242,10 +247,16 @@ void post_close(server_actor* self, uint64_t id, const std::string& name) {
   // what it connected (connect_to).
   if (peer.empty())
     return reply(self, id, 200, {{"closed", name}});
-  self->request(st.node, timeouts::until_answered, caf::close_atom::value, peer)
+  // The name is gone whatever the node answers; the node's error is told.
+  self->request(st.node, st.spec.limits.node_timeout, caf::close_atom::value, peer)
     .then([self, id, name](caf::ok_atom) { reply(self, id, 200, {{"closed", name}}); },
           [self, id, name](caf::error& err) {
-            reply(self, id, 200, {{"closed", name}, {"node", render(err)}});
+            auto why = node_error_text(err, self->state.spec.limits.node_timeout);
+            int status = node_error_status(err, 200);
+            if (status == 200)
+              return reply(self, id, 200, {{"closed", name}, {"node", why}});
+            reply(self, id, status,
+                  {{"closed", name}, {"error", "the node did not close the connection: " + why}});
           });
 }
 

@@ -49,6 +49,17 @@ struct rest_limits {
   caf::timespan request_deadline = std::chrono::seconds(30);
   /// Each name server's answer to a name lookup.
   caf::timespan lookup_timeout = std::chrono::seconds(3);
+  /// The node's answer to the server's requests (/addr, /ifs, /nat, /peers,
+  /// /stats, /metrics, /send, /close): a node that runs answers at once, so
+  /// past this it hangs, and the client gets 504 and its connection slot
+  /// back. Kept to seconds: in CAF 0.17 a request's timeout holds the
+  /// server's memory until it fires, even after the server ended.
+  caf::timespan node_timeout = std::chrono::seconds(10);
+  /// A connect's answer (POST /open), answered 504 past it: the node tries
+  /// its strategies in turn, each within its budget (2 + 4 + 10 + 10 s by
+  /// default), so this only bounds a node that hangs. Raise it with the
+  /// node's budgets.
+  caf::timespan connect_timeout = std::chrono::seconds(45);
 
   net::http::limits http() const { return {max_header_bytes, max_body_bytes, max_headers}; }
 };

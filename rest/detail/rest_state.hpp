@@ -115,6 +115,13 @@ net::http::response json_response(int status, const std::string& json_text);
 net::http::response error_response(int status, const std::string& why);
 /// answer() with error_response().
 void fail(server_actor* self, uint64_t id, int status, const std::string& why);
+/// The status for a request of the server's that the node failed with
+/// `err`: 504 when it did not answer in time (limits.node_timeout,
+/// limits.connect_timeout), else `otherwise`.
+int node_error_status(const caf::error& err, int otherwise);
+/// Why the node failed a request, in words: "did not answer within N ms"
+/// for a timeout of `limit`.
+std::string node_error_text(const caf::error& err, caf::timespan limit);
 
 /// The named connections' endpoints (rest_named.cpp); each answers `id`
 /// at once or later.
