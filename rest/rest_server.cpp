@@ -87,6 +87,17 @@ void pump(server_actor* self, uint64_t id) {
 
 void on_up(server_actor* self, pipe_up& up) {
   auto& st = self->state;
+  auto key = std::make_pair(up.pipe.id(), up.peer);
+  if (auto old = st.conns.find(key); old != st.conns.end()) {
+    // A new client on the endpoint of one whose end did not come: the old
+    // one's id goes, so that an answer made for it later (a node's, a
+    // receive's) finds no connection instead of the new client. Not closed:
+    // a close names the endpoint, which is the new client's now.
+    auto old_id = old->second.id;
+    st.conns.erase(old);
+    st.by_id.erase(old_id);
+    forget_waiters(self, old_id);
+  }
   if (st.conns.size() >= st.spec.limits.max_connections) {
     ++st.stats.connections_refused;
     auto r = error_response(503, "too many connections to the REST API (at most "
@@ -97,10 +108,9 @@ void on_up(server_actor* self, pipe_up& up) {
     return;
   }
   ++st.stats.connections;
-  auto key = std::make_pair(up.pipe.id(), up.peer);
   http_conn c{st.next_id++, up.pipe, up.peer, request_parser{st.spec.limits.http()}};
   st.by_id[c.id] = key;
-  st.conns.insert_or_assign(key, std::move(c));
+  st.conns.emplace(key, std::move(c));
 }
 
 void on_msg(server_actor* self, pipe_msg& m) {

@@ -1,9 +1,12 @@
 // A node that never answers the REST server: each request to it is
 // answered 504 within the limits (node_timeout, connect_timeout) instead of
-// holding a connection slot until the idle timeout.
+// holding a connection slot until the idle timeout; and such a late answer
+// goes to the client that asked, not to a new one on the same endpoint.
 
 #include "caf/actor_cast.hpp"
 #include "caf/scoped_actor.hpp"
+
+#include "p2pd/messages/pipe.hpp"
 
 #include "rest_fixture.hpp"
 
@@ -51,6 +54,38 @@ TEST_F(RestNodeTimeout, AConnectTheNodeNeverAnswersIs504AndTheNameIsGone) {
             std::string::npos)
     << r.body;
   EXPECT_EQ(get(s, "/cons/c").status, 404);
+}
+
+TEST_F(RestNodeTimeout, ALateAnswerDoesNotReachANewClientOnTheSameEndpoint) {
+  auto s = serve_silent();
+  // The listener pipe of a client whose end the server never heard of, and
+  // then of a new client on the same endpoint: a real pipe reports every
+  // end, so a stand-in pipe tells the server of the two connects.
+  caf::scoped_actor pipe{rt.system()};
+  auto hdl = caf::actor_cast<pipe_actor>(pipe.ptr());
+  net::endpoint client{net::ip_address::loopback(net::family::v4), 40000};
+  auto request = [&](const std::string& path) {
+    auto text = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.rest.port)
+                + "\r\nAuthorization: Bearer " + s.rest.token + "\r\n\r\n";
+    pipe->send(s.rest.server, pipe_msg{bytes(text.begin(), text.end()), client, hdl});
+  };
+  pipe->send(s.rest.server, pipe_up{hdl, client, {}});
+  request("/addr"); // the silent node's answer is late: 504 after 300 ms
+  pipe->send(s.rest.server, pipe_up{hdl, client, {}});
+  request("/version");
+  // What the server sends the new client within twice the node's timeout.
+  std::vector<std::string> sent;
+  bool more = true;
+  while (more)
+    pipe->receive(
+      [&](send_atom, const bytes& data, const endpoint& to) {
+        EXPECT_EQ(to, client);
+        sent.emplace_back(data.begin(), data.end());
+      },
+      [](caf::message&) {}, caf::after(std::chrono::milliseconds(600)) >> [&] { more = false; });
+  ASSERT_EQ(sent.size(), 1u) << (sent.size() > 1 ? sent[1] : std::string{});
+  EXPECT_EQ(sent[0].rfind("HTTP/1.1 200 ", 0), 0u) << sent[0];
+  EXPECT_NE(sent[0].find("\"title\":\"p2pd\""), std::string::npos) << sent[0];
 }
 
 } // namespace p2pd::test
