@@ -216,7 +216,7 @@ void get_recv(server_actor* self, uint64_t id, const std::string& name, const re
                                             : std::chrono::duration_cast<caf::timespan>(ns);
   }
   auto& ps = st.peers[n->peer];
-  waiter w{st.next_id++, id, name, binary};
+  waiter w{st.next_id++, id, name, binary, {}};
   if (!ps.inbox.empty()) {
     auto m = std::move(ps.inbox.front());
     ps.inbox.pop_front();
@@ -229,8 +229,8 @@ void get_recv(server_actor* self, uint64_t id, const std::string& name, const re
     return reply(self, id, 504, {{"error", "no message"}, {"name", name}, {"timeout_ms", 0}});
   if (ps.waiting.size() >= lim.max_waiting_receives)
     return fail(self, id, 503, "too many receives waiting on '" + name + "'");
-  ps.waiting.push_back(w);
-  arm_receive_timeout(self, timeout, n->peer, w.id);
+  w.timer = arm_receive_timeout(self, timeout, n->peer, w.id);
+  ps.waiting.push_back(std::move(w));
 }
 
 void post_close(server_actor* self, uint64_t id, const std::string& name) {

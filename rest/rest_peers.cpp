@@ -49,6 +49,7 @@ void on_node_msg(server_actor* self, node_msg& m) {
   while (!ps.waiting.empty()) {
     auto w = std::move(ps.waiting.front());
     ps.waiting.pop_front();
+    w.cancel();
     if (st.conn(w.conn) == nullptr)
       continue; // its client went away
     return deliver(self, m.peer, w, m.data);
@@ -94,6 +95,8 @@ void on_peer_end(server_actor* self, node_peer_end& e) {
   // No connection left: nothing will come for the receives that wait.
   auto waiting = std::move(ps.waiting);
   ps.waiting.clear();
+  for (auto& w : waiting)
+    w.cancel();
   for (const auto& w : waiting)
     answer(self, w.conn, error_response(410, "connection '" + w.name + "' was closed"));
   drop_if_unused(st, e.peer);
@@ -108,7 +111,7 @@ void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t wa
   auto i = std::find_if(ws.begin(), ws.end(), [&](const waiter& w) { return w.id == waiter_id; });
   if (i == ws.end())
     return; // answered by a message
-  auto w = *i;
+  auto w = *i; // its timer fired and ended
   ws.erase(i);
   answer(self, w.conn, json_response(504, dump(json{{"error", "no message in time"},
                                                      {"name", w.name}})));
@@ -117,7 +120,12 @@ void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t wa
 void forget_waiters(server_actor* self, uint64_t id) {
   for (auto& [peer, ps] : self->state.peers)
     ps.waiting.erase(std::remove_if(ps.waiting.begin(), ps.waiting.end(),
-                                    [id](const waiter& w) { return w.conn == id; }),
+                                    [id](waiter& w) {
+                                      if (w.conn != id)
+                                        return false;
+                                      w.cancel();
+                                      return true;
+                                    }),
                      ps.waiting.end());
 }
 

@@ -227,6 +227,9 @@ caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, s
 }
 
 state::~state() {
+  for (auto& [peer, ps] : peers)
+    for (auto& w : ps.waiting)
+      w.cancel();
   if (sweeper)
     caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
   if (daemon)
@@ -270,11 +273,18 @@ net::http::response json_response(int status, const std::string& json_text) {
   return r;
 }
 
-void arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
-                         uint64_t waiter_id) {
-  // A plain delayed message: it holds the server until it fires, at most
-  // limits.max_receive_timeout, which is how long the answer is due anyway.
-  self->delayed_send(self, t, rest_tmo_atom::value, peer, waiter_id);
+caf::actor arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
+                               uint64_t waiter_id) {
+  // Not a delayed_send to self, which would hold the server up to
+  // max_receive_timeout after it ended (its node gone, say).
+  return actors::start_weak_timer(self->home_system(), self->ctrl(), t,
+                                  caf::make_message(rest_tmo_atom::value, peer, waiter_id));
+}
+
+void waiter::cancel() {
+  if (timer)
+    caf::anon_send_exit(timer, caf::exit_reason::user_shutdown);
+  timer = nullptr;
 }
 
 } // namespace detail

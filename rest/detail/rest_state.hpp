@@ -55,6 +55,11 @@ struct waiter {
   uint64_t conn = 0;     ///< the HTTP connection to answer
   std::string name;      ///< the named connection asked for
   bool binary = false;   ///< raw bytes (GET /binary) or JSON (GET /recv)
+  /// Its weak timer (arm_receive_timeout): ended by cancel() once the
+  /// receive is answered otherwise, or the server ends.
+  caf::actor timer;
+
+  void cancel();
 };
 
 /// One peer node as the server sees it: its connections, the messages it
@@ -141,9 +146,10 @@ void route(server_actor* self, uint64_t id, net::http::request& req);
 void on_node_msg(server_actor* self, node_msg& m);
 void on_peer_up(server_actor* self, node_peer_up& up);
 void on_peer_end(server_actor* self, node_peer_end& end);
-/// Answers `waiter_id` of `peer` after `t` unless a message comes first.
-void arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
-                         uint64_t waiter_id);
+/// Answers `waiter_id` of `peer` after `t` unless a message comes first:
+/// the timer it returns holds the server weakly.
+caf::actor arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
+                               uint64_t waiter_id);
 /// The server actor (start_rest_server spawns it).
 caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, std::string token);
 /// Answers receive `w` with `data` from `peer`.
