@@ -1,0 +1,36 @@
+// What the REST server holds, and for how long: a name while it is looked
+// up, and a peer's state only while a connection or a name needs it.
+
+#include "rest_fixture.hpp"
+#include "support/sockets.hpp"
+
+namespace p2pd::test {
+
+class RestHeldState : public rest_fixture {};
+
+TEST_F(RestHeldState, ANameIsHeldWhileItIsLookedUpAndACloseEndsTheOpen) {
+  // A name server that never answers: a UDP socket nobody reads.
+  auto lo = net::ip_address::loopback(net::family::v4);
+  auto silent = raw_udp({lo, 0});
+  ASSERT_TRUE(silent);
+  auto spec = rest_spec_for();
+  spec.name_servers = {{net::protocol::udp, raw_local(silent.get())}};
+  spec.limits.lookup_timeout = std::chrono::seconds(2);
+  auto a = serve(spec);
+  auto opening = start_curl(a, curl_call{"POST", "/open/c/bob.p2p", {}, {}, {}, "127.0.0.1"});
+  curl_result cons;
+  ASSERT_TRUE(eventually([&] {
+    cons = get(a, "/cons/c");
+    return cons.status == 200;
+  })) << cons.status << " " << cons.body;
+  EXPECT_EQ(cons.json()["opening"], true);
+  EXPECT_EQ(cons.json()["address"], "bob.p2p");
+  auto b = start();
+  EXPECT_EQ(post(a, "/open/c/" + b.address()).status, 409); // held
+  ASSERT_EQ(post(a, "/close/c").status, 200);
+  auto late = finish(opening);
+  EXPECT_EQ(late.status, 410) << late.body;
+  EXPECT_EQ(get(a, "/cons/c").status, 404);
+}
+
+} // namespace p2pd::test
