@@ -240,6 +240,7 @@ void post_close(server_actor* self, uint64_t id, const std::string& name) {
     return fail(self, id, 404, "no connection named '" + name + "'");
   auto peer = i->second.peer;
   st.names.erase(i);
+  drop_if_unused(st, peer); // a peer that left: its connection's end came before
   for (const auto& [n, c] : st.names)
     if (c.peer == peer)
       return reply(self, id, 200, {{"closed", name}, {"peer_kept_for", n}});

@@ -6,21 +6,18 @@
 
 namespace p2pd::rest::detail {
 
-namespace {
-
-// Whether anything still needs the peer's state: a name, a connection, or
-// messages not received yet.
 void drop_if_unused(state& st, const std::string& peer) {
   auto p = st.peers.find(peer);
-  if (p == st.peers.end() || !p->second.conns.empty() || !p->second.inbox.empty())
+  if (p == st.peers.end() || !p->second.conns.empty())
     return;
   for (const auto& [n, c] : st.names)
     if (c.peer == peer)
       return;
+  // Messages not received go too: with no connection, no name can be bound
+  // to the peer any more (POST /open by id needs one), so nothing could
+  // receive them, and every peer that came and went would stay for good.
   st.peers.erase(p);
 }
-
-} // namespace
 
 void deliver(server_actor* self, const std::string& peer, const waiter& w, const bytes& data) {
   if (w.binary) {

@@ -163,6 +163,9 @@ void connect_to(server_actor* self, uint64_t id, const std::string& conn_name,
                 std::string address);
 /// A waiting receive's time is up.
 void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t waiter_id);
+/// Forgets `peer` once nothing needs it: no connection and no name (its
+/// messages not received go with it: nothing could take them).
+void drop_if_unused(state& st, const std::string& peer);
 /// Connection `id` is gone: its waiting receives are dropped.
 void forget_waiters(server_actor* self, uint64_t id);
 

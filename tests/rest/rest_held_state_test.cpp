@@ -33,4 +33,41 @@ TEST_F(RestHeldState, ANameIsHeldWhileItIsLookedUpAndACloseEndsTheOpen) {
   EXPECT_EQ(get(a, "/cons/c").status, 404);
 }
 
+TEST_F(RestHeldState, APeerThatLeftWithMessagesNobodyNamedIsForgotten) {
+  auto a = serve();
+  auto b = start();
+  ASSERT_OK(b.connect(a.node.address()));
+  ASSERT_OK(b.send(a.node.id(), "never received"));
+  auto buffered = [&] {
+    auto peers = get(a, "/peers").json();
+    for (auto& p : peers["peers"])
+      if (p["id"] == b.id())
+        return p["buffered"].get<int>();
+    return -1;
+  };
+  ASSERT_TRUE(eventually([&] { return buffered() == 1; })) << get(a, "/peers").body;
+  ASSERT_OK(b.disconnect(a.node.id()));
+  // Nobody can bind a name to a peer that is gone: what it sent is
+  // unreachable, and its state would stay for good.
+  EXPECT_TRUE(eventually([&] { return buffered() == -1; }));
+}
+
+TEST_F(RestHeldState, ClosingTheLastNameOfAPeerThatLeftForgetsItsMessages) {
+  auto a = serve();
+  auto b = start();
+  ASSERT_EQ(post(a, "/open/c/" + b.address()).status, 200);
+  ASSERT_OK(b.send(a.node.id(), "one"));
+  ASSERT_OK(b.send(a.node.id(), "two"));
+  ASSERT_TRUE(eventually([&] { return get(a, "/cons/c").json().value("buffered", 0) == 2; }));
+  ASSERT_OK(b.disconnect(a.node.id()));
+  ASSERT_TRUE(eventually([&] { return get(a, "/cons/c").json().value("open", true) == false; }));
+  // The name keeps what came: it can still be received.
+  auto got = get(a, "/recv/c");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json()["data"], "one");
+  ASSERT_EQ(post(a, "/close/c").status, 200);
+  auto peers = get(a, "/peers").json()["peers"];
+  EXPECT_TRUE(peers.empty()) << peers.dump();
+}
+
 } // namespace p2pd::test
