@@ -8,7 +8,11 @@
 #   3. a line each way in one session (listen's stdin held open until it
 #      got connect's line, then answered);
 #   4. bytes that look like the program's control messages ("\0p2pd:bye",
-#      "\0p2pd:ping 1") pass through unchanged (tools/p2pd/control.hpp).
+#      "\0p2pd:ping 1") pass through unchanged (tools/p2pd/control.hpp);
+#   5. a stream of nothing but "\0p2pd:ping 1" (240 kB): stdin's 16 KiB
+#      chunks begin at a look-alike, inside one, or across two, and each
+#      chunk is one message (node links are length-prefixed), so it passes
+#      unchanged.
 P2PD=${1:-}; source "$(dirname "$0")/lib.sh"
 head -c 1000000 /dev/urandom >"$tmp/big"
 
@@ -65,4 +69,14 @@ for text in '\0p2pd:bye' '\0p2pd:ping 1' '\0p2pd:pong 7\n'; do
   check "'$text' passes unchanged (connect $rc, listen $lrc)" \
     eval 'test "$rc" = 0 -a "$lrc" = 0 && cmp -s "$tmp/ctl" "$tmp/got4"'
 done
+
+# 5. look-alikes at every cut of the stream.
+printf '\0p2pd:ping 1%.0s' $(seq 20000) >"$tmp/ctls"
+listen_bg "$tmp/got5" "$tmp/l5.err" --data-dir "$tmp/a" -d
+timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" <"$tmp/ctls" \
+  >/dev/null 2>"$tmp/c5.err"; rc=$?
+wait "$listen_pid"; lrc=$?
+check "240 kB of look-alikes pass unchanged (connect $rc, listen $lrc)" \
+  eval 'test "$rc" = 0 -a "$lrc" = 0 && cmp -s "$tmp/ctls" "$tmp/got5"'
+[ "$fails" = 0 ] || cat "$tmp/c5.err" "$tmp/l5.err"
 finish
