@@ -12,7 +12,9 @@
 #   5. a stream of nothing but "\0p2pd:ping 1" (240 kB): stdin's 16 KiB
 #      chunks begin at a look-alike, inside one, or across two, and each
 #      chunk is one message (node links are length-prefixed), so it passes
-#      unchanged.
+#      unchanged;
+#   6. stdin that cannot be read (a directory: EISDIR) ends the session as
+#      its end would, but connect exits 1, saying why.
 P2PD=${1:-}; source "$(dirname "$0")/lib.sh"
 head -c 1000000 /dev/urandom >"$tmp/big"
 
@@ -79,4 +81,14 @@ wait "$listen_pid"; lrc=$?
 check "240 kB of look-alikes pass unchanged (connect $rc, listen $lrc)" \
   eval 'test "$rc" = 0 -a "$lrc" = 0 && cmp -s "$tmp/ctls" "$tmp/got5"'
 [ "$fails" = 0 ] || cat "$tmp/c5.err" "$tmp/l5.err"
+
+# 6. a stdin read that fails.
+listen_bg "$tmp/got6" "$tmp/l6.err" --data-dir "$tmp/a" -d
+timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" <"$tmp" \
+  >/dev/null 2>"$tmp/c6.err"; rc=$?
+wait "$listen_pid"; lrc=$?
+check "connect exits 1 when stdin cannot be read (got $rc), listen 0 (got $lrc)" \
+  test "$rc" = 1 -a "$lrc" = 0
+check "connect says why" grep -q "^p2pd: read stdin: Is a directory" "$tmp/c6.err"
+[ "$fails" = 0 ] || cat "$tmp/c6.err" "$tmp/l6.err"
 finish

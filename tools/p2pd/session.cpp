@@ -81,6 +81,7 @@ int run_session(running_node& rn, const session_spec& s) {
   session_clock::time_point final_deadline{};
   session_clock::time_point final_sent{};
   uint64_t from_others = 0;
+  bool input_failed = false; // stdin's read failed: the session ends as at EOF, then exit 1
   int rc = -1;
   caf::error send_err;
 
@@ -109,14 +110,16 @@ int run_session(running_node& rn, const session_spec& s) {
       send(encode({control_kind::bye, 0}));
     if (auto err = n.disconnect(s.peer); err && code == exit_ok)
       std::cerr << "p2pd: close the connection to " << s.peer << ": " << render(err) << '\n';
-    rc = code;
+    rc = code == exit_ok && input_failed ? exit_failure : code;
   };
 
   while (rc < 0) {
     rn.self->receive(
       [&](stdin_atom, std::string& data, bool eof, std::string& error) {
-        if (!error.empty())
+        if (!error.empty()) {
           std::cerr << "p2pd: " << error << '\n';
+          input_failed = true;
+        }
         if (!eof) {
           if (looks_like_control(data)) { // never taken for a control message
             send(data.substr(0, 1));
@@ -178,7 +181,7 @@ int run_session(running_node& rn, const session_spec& s) {
                     << '\n';
           rc = exit_failure;
         } else {
-          rc = exit_ok;
+          rc = input_failed ? exit_failure : exit_ok;
         }
       },
       [&](stop_signal_atom, int) {
