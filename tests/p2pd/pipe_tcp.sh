@@ -14,7 +14,9 @@
 #      chunk is one message (node links are length-prefixed), so it passes
 #      unchanged;
 #   6. stdin that cannot be read (a directory: EISDIR) ends the session as
-#      its end would, but connect exits 1, saying why.
+#      its end would, but connect exits 1, saying why;
+#   7. a peer that ends the session before it confirmed our last bytes
+#      (its stdout is /dev/full: it ends at the first write) is exit 4.
 P2PD=${1:-}; source "$(dirname "$0")/lib.sh"
 head -c 1000000 /dev/urandom >"$tmp/big"
 
@@ -91,4 +93,14 @@ check "connect exits 1 when stdin cannot be read (got $rc), listen 0 (got $lrc)"
   test "$rc" = 1 -a "$lrc" = 0
 check "connect says why" grep -q "^p2pd: read stdin: Is a directory" "$tmp/c6.err"
 [ "$fails" = 0 ] || cat "$tmp/c6.err" "$tmp/l6.err"
+
+# 7. the peer ends before it confirmed: listen's first write fails.
+listen_bg /dev/full "$tmp/l7.err" --data-dir "$tmp/a" -d
+echo "never written" | timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" \
+  >/dev/null 2>"$tmp/c7.err"; rc=$?
+wait "$listen_pid"; lrc=$?
+check "connect exits 4 when the peer ended before confirming (got $rc), listen 0 (got $lrc)" \
+  test "$rc" = 4 -a "$lrc" = 0
+check "connect says so" grep -q "ended the session before confirming our last 14 bytes" "$tmp/c7.err"
+[ "$fails" = 0 ] || cat "$tmp/c7.err" "$tmp/l7.err"
 finish

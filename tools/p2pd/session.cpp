@@ -105,6 +105,16 @@ int run_session(running_node& rn, const session_spec& s) {
       stalled = session_clock::now();
     }
   };
+  // The peer ended the session (a bye, or it closed): after our input
+  // ended, bytes it never confirmed may be lost, which is no success.
+  auto peer_ended = [&] {
+    if (final_seq != 0 && acked < sent) {
+      std::cerr << "p2pd: " << s.peer << " ended the session before confirming our last "
+                << (sent - acked) << " bytes\n";
+      return exit_timeout;
+    }
+    return input_failed ? exit_failure : exit_ok;
+  };
   auto finish = [&](int code, bool say_bye) {
     if (say_bye)
       send(encode({control_kind::bye, 0}));
@@ -150,7 +160,7 @@ int run_session(running_node& rn, const session_spec& s) {
         }
         if (auto c = decode_control(view_of(m.data))) {
           if (c->kind == control_kind::bye)
-            return finish(exit_ok, false);
+            return finish(peer_ended(), false);
           // A pong: every byte sent before its ping has arrived.
           while (!marks.empty() && marks.front().first <= c->seq) {
             acked = std::max(acked, marks.front().second);
@@ -181,7 +191,7 @@ int run_session(running_node& rn, const session_spec& s) {
                     << '\n';
           rc = exit_failure;
         } else {
-          rc = input_failed ? exit_failure : exit_ok;
+          rc = peer_ended();
         }
       },
       [&](stop_signal_atom, int) {
