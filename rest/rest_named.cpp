@@ -218,9 +218,7 @@ void get_recv(server_actor* self, uint64_t id, const std::string& name, const re
   auto& ps = st.peers[n->peer];
   waiter w{st.next_id++, id, name, binary, {}};
   if (!ps.inbox.empty()) {
-    auto m = std::move(ps.inbox.front());
-    ps.inbox.pop_front();
-    ps.inbox_bytes -= m.data.size();
+    auto m = take_kept(st, ps);
     return deliver(self, n->peer, w, m.data);
   }
   if (ps.conns.empty())

@@ -6,6 +6,14 @@
 
 namespace p2pd::rest::detail {
 
+kept_msg take_kept(state& st, peer_state& ps) {
+  auto m = std::move(ps.inbox.front());
+  ps.inbox.pop_front();
+  ps.inbox_bytes -= m.data.size();
+  st.inbox_total -= m.data.size();
+  return m;
+}
+
 void drop_if_unused(state& st, const std::string& peer) {
   auto p = st.peers.find(peer);
   if (p == st.peers.end() || !p->second.conns.empty())
@@ -16,6 +24,7 @@ void drop_if_unused(state& st, const std::string& peer) {
   // Messages not received go too: with no connection, no name can be bound
   // to the peer any more (POST /open by id needs one), so nothing could
   // receive them, and every peer that came and went would stay for good.
+  st.inbox_total -= p->second.inbox_bytes;
   st.peers.erase(p);
 }
 
@@ -52,19 +61,25 @@ void on_node_msg(server_actor* self, node_msg& m) {
     return deliver(self, m.peer, w, m.data);
   }
   auto& lim = st.spec.limits;
-  if (m.data.size() > lim.max_buffered_bytes) {
+  auto size = m.data.size();
+  auto drop = [&] {
     ++ps.dropped;
     ++st.stats.messages_dropped;
-    return;
+  };
+  if (size > lim.max_buffered_bytes || size > lim.max_buffered_total_bytes)
+    return drop();
+  // Other peers' messages fill the total: theirs are not ours to push out.
+  if (st.inbox_total - ps.inbox_bytes + size > lim.max_buffered_total_bytes)
+    return drop();
+  while (!ps.inbox.empty()
+         && (ps.inbox.size() >= lim.max_buffered_msgs
+             || ps.inbox_bytes + size > lim.max_buffered_bytes
+             || st.inbox_total + size > lim.max_buffered_total_bytes)) {
+    take_kept(st, ps);
+    drop();
   }
-  while (!ps.inbox.empty() && (ps.inbox.size() >= lim.max_buffered_msgs
-                               || ps.inbox_bytes + m.data.size() > lim.max_buffered_bytes)) {
-    ps.inbox_bytes -= ps.inbox.front().data.size();
-    ps.inbox.pop_front();
-    ++ps.dropped;
-    ++st.stats.messages_dropped;
-  }
-  ps.inbox_bytes += m.data.size();
+  ps.inbox_bytes += size;
+  st.inbox_total += size;
   ps.inbox.push_back(kept_msg{std::move(m.data)});
 }
 

@@ -34,6 +34,12 @@ struct rest_limits {
   /// dropped (and counted) to make room.
   size_t max_buffered_msgs = 1024;
   size_t max_buffered_bytes = 4 * 1024 * 1024;
+  /// Bytes kept for receives over all peers: the node takes up to
+  /// max_connections peers (1024), which at max_buffered_bytes each would
+  /// be 4 GiB. A message beyond it pushes out its own peer's oldest ones
+  /// only, never another peer's; with none left to push, it is dropped
+  /// (and counted).
+  size_t max_buffered_total_bytes = 64 * 1024 * 1024;
   /// Receives waiting at once per peer; one beyond is answered 503.
   size_t max_waiting_receives = 64;
   /// A receive waits at most this long, whatever it asks for.

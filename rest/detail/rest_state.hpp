@@ -100,6 +100,7 @@ struct state {
   std::unordered_map<uint64_t, std::pair<caf::actor_id, endpoint>> by_id;
 
   std::map<std::string, peer_state> peers;
+  size_t inbox_total = 0;  ///< the bytes of every peer's inbox (max_buffered_total_bytes)
   std::map<std::string, named_conn> names;
   rest_stats stats;
 
@@ -163,6 +164,8 @@ void connect_to(server_actor* self, uint64_t id, const std::string& conn_name,
                 std::string address);
 /// A waiting receive's time is up.
 void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t waiter_id);
+/// Takes the oldest message kept of `ps` (which has one).
+kept_msg take_kept(state& st, peer_state& ps);
 /// Forgets `peer` once nothing needs it: no connection and no name (its
 /// messages not received go with it: nothing could take them).
 void drop_if_unused(state& st, const std::string& peer);

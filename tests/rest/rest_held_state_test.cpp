@@ -70,4 +70,38 @@ TEST_F(RestHeldState, ClosingTheLastNameOfAPeerThatLeftForgetsItsMessages) {
   EXPECT_TRUE(peers.empty()) << peers.dump();
 }
 
+TEST_F(RestHeldState, MessagesBeyondTheTotalBoundPushOutTheirOwnPeersOnly) {
+  auto spec = rest_spec_for();
+  spec.limits.max_buffered_total_bytes = 100;
+  auto a = serve(spec);
+  auto b = start();
+  auto c = start();
+  ASSERT_OK(b.connect(a.node.address()));
+  ASSERT_OK(c.connect(a.node.address()));
+  // {buffered, dropped} of `peer` in a's /peers.
+  auto kept = [&](const std::string& peer) {
+    auto peers = get(a, "/peers").json();
+    for (auto& p : peers["peers"])
+      if (p["id"] == peer)
+        return std::make_pair(p["buffered"].get<int>(), p["dropped"].get<int>());
+    return std::make_pair(-1, -1);
+  };
+  ASSERT_OK(b.send(a.node.id(), std::string(60, 'x')));
+  ASSERT_TRUE(eventually([&] { return kept(b.id()) == std::make_pair(1, 0); }));
+  // c's would pass the bound, and only b's could make room: c's is dropped.
+  ASSERT_OK(c.send(a.node.id(), std::string(50, 'z')));
+  ASSERT_TRUE(eventually([&] { return kept(c.id()) == std::make_pair(0, 1); }))
+    << get(a, "/peers").body;
+  EXPECT_EQ(kept(b.id()), std::make_pair(1, 0));
+  // b's next one pushes out b's own oldest.
+  ASSERT_OK(b.send(a.node.id(), std::string(60, 'y')));
+  ASSERT_TRUE(eventually([&] { return kept(b.id()) == std::make_pair(1, 1); }))
+    << get(a, "/peers").body;
+  ASSERT_EQ(post(a, "/open/nb/" + b.id()).status, 200);
+  auto got = get(a, "/recv/nb");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json()["data"], std::string(60, 'y'));
+  EXPECT_EQ(stats_of(a).messages_dropped, 2u);
+}
+
 } // namespace p2pd::test
