@@ -58,8 +58,10 @@ struct rest_limits {
   /// The node's answer to the server's requests (/addr, /ifs, /nat, /peers,
   /// /stats, /metrics, /send, /close): a node that runs answers at once, so
   /// past this it hangs, and the client gets 504 and its connection slot
-  /// back. Kept to seconds: in CAF 0.17 a request's timeout holds the
-  /// server's memory until it fires, even after the server ended.
+  /// back. Kept to seconds: in CAF 0.17 the timeout of a request not
+  /// answered holds the server (a strong reference in the clock) until it
+  /// fires, even after the server ended (an answered one is cancelled; the
+  /// RestLifetime test sees the server released at once).
   caf::timespan node_timeout = std::chrono::seconds(10);
   /// A connect's answer (POST /open), answered 504 past it: the node tries
   /// its strategies in turn, each within its budget (2 + 4 + 10 + 10 s by
