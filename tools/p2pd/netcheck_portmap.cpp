@@ -90,7 +90,8 @@ void check_port_mapping(runtime& rt, const net::interface_table& table,
   }
   // The answers come to `self` as messages, so that a stop signal can come
   // between them: from here until every mapper is closed, SIGINT and SIGTERM
-  // close the mappers (which deletes their mappings) instead of killing us.
+  // end the check once the mappers are closed (which deletes their
+  // mappings) instead of killing us.
   stop.guard(caf::actor{self.ptr()});
   auto deadline = portmap_deadline(portmap_timing{}) + std::chrono::seconds(1);
   std::vector<port_mapper_actor> asked;
@@ -100,8 +101,12 @@ void check_port_mapping(runtime& rt, const net::interface_table& table,
                                  sock->local(), deadline);
   std::vector<std::optional<portmap_probe>> got(mappers.size());
   size_t answers = 0;
-  bool stopped = false;
-  while (answers < mappers.size() && !stopped)
+  bool gave_up = false;
+  // A stop signal still waits for the requests in progress (each ends
+  // within its mapper's own deadline): a mapper closed while its UPnP job
+  // runs in miniupnpc would never learn of the mapping the job then adds,
+  // nor delete it.
+  while (answers < mappers.size() && !gave_up)
     self->receive(
       [&](probe_atom, size_t i, bool available, std::string& detail) {
         if (i < got.size() && !got[i]) {
@@ -109,14 +114,17 @@ void check_port_mapping(runtime& rt, const net::interface_table& table,
           ++answers;
         }
       },
-      [&](stop_signal_atom, int) { stopped = true; },
+      [&](stop_signal_atom, int) {
+        std::cerr << "p2pd: netcheck: stopping once the port mapping requests in progress "
+                     "ended, to delete what they got (a second signal ends it at once)\n";
+      },
       // The probe answers every mapper within `deadline`; this only
       // bounds a probe that is gone.
-      caf::after(deadline + std::chrono::seconds(1)) >> [&] { stopped = true; });
+      caf::after(deadline + std::chrono::seconds(1)) >> [&] { gave_up = true; });
   for (size_t i = 0; i < mappers.size(); ++i)
     out.portmap.push_back(got[i] ? std::move(*got[i])
                                  : portmap_probe{to_string(mappers[i].first), false,
-                                                 "not checked: stopped"});
+                                                 "no answer"});
   caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
   for (auto& [m, mapper] : mappers) // deletes what each got, then ends
     self->request(mapper, deadline, caf::close_atom::value)

@@ -4,10 +4,11 @@
 // short port mappings; a signal that killed the program then would leave
 // them at the gateway (for their lifetime, or for good at an IGD that keeps
 // leases). While mappers run, a signal goes to the check's actor instead
-// (stop_signal_atom), which closes them (each deletes what it got,
-// tools/p2pd/netcheck_portmap.cpp) and stops the check; the signal is
-// raised again once the runtime has ended. At any other time the signal
-// ends the program at once, as its default does.
+// (stop_signal_atom), which lets their requests end, closes them (each
+// deletes what it got, tools/p2pd/netcheck_portmap.cpp) and stops the
+// check; the signal is raised again once the runtime has ended. A second
+// signal, or one at any other time, ends the program at once, as its
+// default does.
 
 #include <atomic>
 #include <csignal>
