@@ -1,39 +1,21 @@
-// `p2pd netcheck` against miniupnpd in namespaces (support/miniupnpd_fixture):
+// `p2pd netcheck` against miniupnpd in namespaces (support/miniupnpd_fixture,
+// the router's table read as the port mapper's tests do):
 // a SIGINT while the check holds port mappings at the gateway deletes them
 // before the program ends. miniupnpd answers PCP and NAT-PMP and has UPnP
 // off, so the check waits for UPnP's discovery (2 s) with the others'
 // mappings made: the signal comes then.
 
 #include <csignal>
-#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "actors/portmap/portmap_fixture.hpp"
 #include "support/child_process.hpp"
 #include "support/files.hpp"
 #include "support/miniupnpd_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace p2pd::test {
-
-namespace {
-
-// True once `pred(lab.mappings())` holds, polled every 50 ms for at most
-// `limit` (the router's table tells no one when it changes).
-template <class Pred>
-bool mappings_become(miniupnpd_lab& lab, std::chrono::milliseconds limit, Pred pred) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto m = lab.mappings();
-    if (m && pred(*m))
-      return true;
-    if (std::chrono::steady_clock::now() > end)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-} // namespace
 
 TEST(NetcheckPortmap, ASigintWhileMappingsAreHeldDeletesThem) {
   std::string why;
@@ -50,7 +32,7 @@ TEST(NetcheckPortmap, ASigintWhileMappingsAreHeldDeletesThem) {
                               "--interfaces", "eth0"},
                              log, why))
     << why;
-  ASSERT_TRUE(mappings_become(*lab, std::chrono::seconds(10),
+  ASSERT_TRUE(router_table_becomes(*lab, std::chrono::seconds(10),
                               [](const std::vector<router_mapping>& m) { return !m.empty(); }))
     << read_file(log) << lab->log();
   ASSERT_TRUE(netcheck.alive()) << "the check ended before the signal: " << read_file(log);
@@ -59,7 +41,7 @@ TEST(NetcheckPortmap, ASigintWhileMappingsAreHeldDeletesThem) {
   EXPECT_NE(read_file(log).find("stopped by a signal"), std::string::npos) << read_file(log);
   // Deleted by the program (PCP/NAT-PMP with lifetime 0), not expired: the
   // mappings were asked for 30 s.
-  EXPECT_TRUE(mappings_become(*lab, std::chrono::seconds(3),
+  EXPECT_TRUE(router_table_becomes(*lab, std::chrono::seconds(3),
                               [](const std::vector<router_mapping>& m) { return m.empty(); }))
     << read_file(log) << lab->log();
 }
