@@ -23,6 +23,7 @@ namespace {
 namespace wn = wire::names;
 
 struct lookup_run {
+  uint64_t gen = 0;  ///< the named_conn it holds while it looks up
   std::string conn_name;
   std::string name;
   uint64_t http_id = 0;
@@ -34,8 +35,15 @@ struct lookup_run {
 void finish_one(server_actor* self, const std::shared_ptr<lookup_run>& run) {
   if (--run->left > 0)
     return;
+  auto& st = self->state;
+  auto held = st.names.find(run->conn_name);
+  if (held == st.names.end() || held->second.gen != run->gen)
+    return answer(self, run->http_id,
+                  error_response(410, "connection '" + run->conn_name
+                                        + "' was closed while its name was looked up"));
   auto pick = net::names::pick_newest(run->name, run->found, system_clock_ms() / 1000);
   if (!pick.record) {
+    st.names.erase(held);
     json j = {{"error", "no valid record of '" + run->name + "'"},
               {"servers_answered", run->answered},
               {"forged", pick.forged}};
@@ -43,13 +51,11 @@ void finish_one(server_actor* self, const std::shared_ptr<lookup_run>& run) {
   }
   auto& v = pick.record->value;
   std::string address(v.begin(), v.end());
-  if (address.rfind(node::peer_address_prefix, 0) != 0)
+  if (address.rfind(node::peer_address_prefix, 0) != 0) {
+    st.names.erase(held);
     return answer(self, run->http_id,
                   error_response(502, "the record of '" + run->name + "' is not a peer address"));
-  auto& st = self->state;
-  if (st.names.count(run->conn_name) > 0)
-    return answer(self, run->http_id,
-                  error_response(409, "a connection named '" + run->conn_name + "' exists"));
+  }
   connect_to(self, run->http_id, run->conn_name, std::move(address));
 }
 
@@ -96,7 +102,15 @@ void lookup_then_connect(server_actor* self, uint64_t id, const std::string& con
   auto data = wn::encode_request(req);
   if (!data)
     return answer(self, id, error_response(400, "cannot ask for '" + name + "': " + data.error().what));
+  // The name is held while it is looked up: a second open of it is 409, a
+  // close ends the open (its lookup's answer then finds another or none).
+  named_conn held;
+  held.gen = st.next_id++;
+  held.address = name;
+  held.opened_ms = st.now_ms();
+  st.names[conn_name] = held;
   auto run = std::make_shared<lookup_run>();
+  run->gen = held.gen;
   run->conn_name = conn_name;
   run->name = name;
   run->http_id = id;

@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <utility>
 
-#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/http/response.hpp"
 #include "p2pd/net/names/name_rules.hpp"
@@ -50,7 +49,7 @@ json name_json(const state& st, const std::string& name, const named_conn& n) {
   }
   j["open"] = open;
   if (n.inbound || n.opening) {
-    j["strategy"] = n.inbound ? "inbound" : nullptr;
+    j["strategy"] = n.inbound ? json("inbound") : json(nullptr);
   } else {
     j["strategy"] = node::to_string(n.report.how);
     j["path"] = node::to_string(n.report.path);
@@ -74,22 +73,39 @@ named_conn* usable(server_actor* self, uint64_t id, const std::string& name) {
   return &i->second;
 }
 
+// Closes the node's connections to `peer`, which a connect to `address`
+// made, unless a name holds the peer, or an open to the same address still
+// runs (the node may answer it with the same connection).
+void close_unnamed_peer(server_actor* self, const std::string& peer, const std::string& address) {
+  auto& st = self->state;
+  for (const auto& [n, c] : st.names)
+    if (c.peer == peer || (c.opening && c.address == address))
+      return;
+  self->send(st.node, caf::close_atom::value, peer);
+}
+
 } // namespace
 
 void connect_to(server_actor* self, uint64_t id, const std::string& name, std::string address) {
   auto& st = self->state;
   named_conn n;
+  n.gen = st.next_id++;
   n.address = address;
   n.opening = true;
   n.opened_ms = st.now_ms();
+  auto gen = n.gen;
   st.names[name] = n;
-  self->request(st.node, timeouts::until_answered, connect_atom::value, address)
+  self->request(st.node, st.spec.limits.connect_timeout, connect_atom::value, address)
     .then(
-      [self, id, name](node_connection& c) {
+      [self, id, name, gen, address](node_connection& c) {
         auto& st = self->state;
         auto i = st.names.find(name);
-        if (i == st.names.end())
+        if (i == st.names.end() || i->second.gen != gen) {
+          // Closed while it opened (and maybe opened again under the name):
+          // the connection is nobody's, unless another name holds the peer.
+          close_unnamed_peer(self, c.peer, address);
           return fail(self, id, 410, "connection '" + name + "' was closed while it opened");
+        }
         i->second.opening = false;
         i->second.peer = c.peer;
         i->second.report = c.report;
@@ -103,9 +119,14 @@ void connect_to(server_actor* self, uint64_t id, const std::string& name, std::s
         j["name"] = name;
         reply(self, id, 200, j);
       },
-      [self, id, name](caf::error& err) {
-        self->state.names.erase(name);
-        reply(self, id, 502, {{"error", "connect failed: " + render(err)}, {"name", name}});
+      [self, id, name, gen](caf::error& err) {
+        auto& names = self->state.names;
+        if (auto i = names.find(name); i != names.end() && i->second.gen == gen)
+          names.erase(i);
+        reply(self, id, node_error_status(err, 502),
+              {{"error", "connect failed: "
+                           + node_error_text(err, self->state.spec.limits.connect_timeout)},
+               {"name", name}});
       });
 }
 
@@ -157,7 +178,7 @@ void post_send(server_actor* self, uint64_t id, const std::string& name, std::st
     return fail(self, id, 400, "nothing to send: the body is empty");
   auto size = body.size();
   auto peer = n->peer;
-  self->request(st.node, timeouts::until_answered, send_atom::value, peer,
+  self->request(st.node, st.spec.limits.node_timeout, send_atom::value, peer,
                 bytes(body.begin(), body.end()))
     .then(
       [self, id, name, peer, size](caf::ok_atom) {
@@ -170,8 +191,11 @@ void post_send(server_actor* self, uint64_t id, const std::string& name, std::st
       },
       [self, id, name](caf::error& err) {
         // Above the node's max_message: the client's to fix, not the peer's.
-        int status = code_of(err) == errc::message_too_large ? 413 : 502;
-        reply(self, id, status, {{"error", "send failed: " + render(err)}, {"name", name}});
+        int status = code_of(err) == errc::message_too_large ? 413 : node_error_status(err, 502);
+        reply(self, id, status,
+              {{"error", "send failed: "
+                           + node_error_text(err, self->state.spec.limits.node_timeout)},
+               {"name", name}});
       });
 }
 
@@ -193,11 +217,9 @@ void get_recv(server_actor* self, uint64_t id, const std::string& name, const re
                                             : std::chrono::duration_cast<caf::timespan>(ns);
   }
   auto& ps = st.peers[n->peer];
-  waiter w{st.next_id++, id, name, binary};
+  waiter w{st.next_id++, id, name, binary, {}};
   if (!ps.inbox.empty()) {
-    auto m = std::move(ps.inbox.front());
-    ps.inbox.pop_front();
-    ps.inbox_bytes -= m.data.size();
+    auto m = take_kept(st, ps);
     return deliver(self, n->peer, w, m.data);
   }
   if (ps.conns.empty())
@@ -206,8 +228,8 @@ void get_recv(server_actor* self, uint64_t id, const std::string& name, const re
     return reply(self, id, 504, {{"error", "no message"}, {"name", name}, {"timeout_ms", 0}});
   if (ps.waiting.size() >= lim.max_waiting_receives)
     return fail(self, id, 503, "too many receives waiting on '" + name + "'");
-  ps.waiting.push_back(w);
-  arm_receive_timeout(self, timeout, n->peer, w.id);
+  w.timer = arm_receive_timeout(self, timeout, n->peer, w.id);
+  ps.waiting.push_back(std::move(w));
 }
 
 void post_close(server_actor* self, uint64_t id, const std::string& name) {
@@ -217,15 +239,24 @@ void post_close(server_actor* self, uint64_t id, const std::string& name) {
     return fail(self, id, 404, "no connection named '" + name + "'");
   auto peer = i->second.peer;
   st.names.erase(i);
+  drop_if_unused(st, peer); // a peer that left: its connection's end came before
   for (const auto& [n, c] : st.names)
     if (c.peer == peer)
       return reply(self, id, 200, {{"closed", name}, {"peer_kept_for", n}});
+  // Still opening: its connect's answer, which finds the name gone, closes
+  // what it connected (connect_to).
   if (peer.empty())
     return reply(self, id, 200, {{"closed", name}});
-  self->request(st.node, timeouts::until_answered, caf::close_atom::value, peer)
+  // The name is gone whatever the node answers; the node's error is told.
+  self->request(st.node, st.spec.limits.node_timeout, caf::close_atom::value, peer)
     .then([self, id, name](caf::ok_atom) { reply(self, id, 200, {{"closed", name}}); },
           [self, id, name](caf::error& err) {
-            reply(self, id, 200, {{"closed", name}, {"node", render(err)}});
+            auto why = node_error_text(err, self->state.spec.limits.node_timeout);
+            int status = node_error_status(err, 200);
+            if (status == 200)
+              return reply(self, id, 200, {{"closed", name}, {"node", why}});
+            reply(self, id, status,
+                  {{"closed", name}, {"error", "the node did not close the connection: " + why}});
           });
 }
 

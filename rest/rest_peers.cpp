@@ -6,21 +6,27 @@
 
 namespace p2pd::rest::detail {
 
-namespace {
+kept_msg take_kept(state& st, peer_state& ps) {
+  auto m = std::move(ps.inbox.front());
+  ps.inbox.pop_front();
+  ps.inbox_bytes -= m.data.size();
+  st.inbox_total -= m.data.size();
+  return m;
+}
 
-// Whether anything still needs the peer's state: a name, a connection, or
-// messages not received yet.
 void drop_if_unused(state& st, const std::string& peer) {
   auto p = st.peers.find(peer);
-  if (p == st.peers.end() || !p->second.conns.empty() || !p->second.inbox.empty())
+  if (p == st.peers.end() || !p->second.conns.empty())
     return;
   for (const auto& [n, c] : st.names)
     if (c.peer == peer)
       return;
+  // Messages not received go too: with no connection, no name can be bound
+  // to the peer any more (POST /open by id needs one), so nothing could
+  // receive them, and every peer that came and went would stay for good.
+  st.inbox_total -= p->second.inbox_bytes;
   st.peers.erase(p);
 }
-
-} // namespace
 
 void deliver(server_actor* self, const std::string& peer, const waiter& w, const bytes& data) {
   if (w.binary) {
@@ -49,24 +55,31 @@ void on_node_msg(server_actor* self, node_msg& m) {
   while (!ps.waiting.empty()) {
     auto w = std::move(ps.waiting.front());
     ps.waiting.pop_front();
+    w.cancel();
     if (st.conn(w.conn) == nullptr)
       continue; // its client went away
     return deliver(self, m.peer, w, m.data);
   }
   auto& lim = st.spec.limits;
-  if (m.data.size() > lim.max_buffered_bytes) {
+  auto size = m.data.size();
+  auto drop = [&] {
     ++ps.dropped;
     ++st.stats.messages_dropped;
-    return;
+  };
+  if (size > lim.max_buffered_bytes || size > lim.max_buffered_total_bytes)
+    return drop();
+  // Other peers' messages fill the total: theirs are not ours to push out.
+  if (st.inbox_total - ps.inbox_bytes + size > lim.max_buffered_total_bytes)
+    return drop();
+  while (!ps.inbox.empty()
+         && (ps.inbox.size() >= lim.max_buffered_msgs
+             || ps.inbox_bytes + size > lim.max_buffered_bytes
+             || st.inbox_total + size > lim.max_buffered_total_bytes)) {
+    take_kept(st, ps);
+    drop();
   }
-  while (!ps.inbox.empty() && (ps.inbox.size() >= lim.max_buffered_msgs
-                               || ps.inbox_bytes + m.data.size() > lim.max_buffered_bytes)) {
-    ps.inbox_bytes -= ps.inbox.front().data.size();
-    ps.inbox.pop_front();
-    ++ps.dropped;
-    ++st.stats.messages_dropped;
-  }
-  ps.inbox_bytes += m.data.size();
+  ps.inbox_bytes += size;
+  st.inbox_total += size;
   ps.inbox.push_back(kept_msg{std::move(m.data)});
 }
 
@@ -94,6 +107,8 @@ void on_peer_end(server_actor* self, node_peer_end& e) {
   // No connection left: nothing will come for the receives that wait.
   auto waiting = std::move(ps.waiting);
   ps.waiting.clear();
+  for (auto& w : waiting)
+    w.cancel();
   for (const auto& w : waiting)
     answer(self, w.conn, error_response(410, "connection '" + w.name + "' was closed"));
   drop_if_unused(st, e.peer);
@@ -108,7 +123,7 @@ void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t wa
   auto i = std::find_if(ws.begin(), ws.end(), [&](const waiter& w) { return w.id == waiter_id; });
   if (i == ws.end())
     return; // answered by a message
-  auto w = *i;
+  auto w = *i; // its timer fired and ended
   ws.erase(i);
   answer(self, w.conn, json_response(504, dump(json{{"error", "no message in time"},
                                                      {"name", w.name}})));
@@ -117,7 +132,12 @@ void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t wa
 void forget_waiters(server_actor* self, uint64_t id) {
   for (auto& [peer, ps] : self->state.peers)
     ps.waiting.erase(std::remove_if(ps.waiting.begin(), ps.waiting.end(),
-                                    [id](const waiter& w) { return w.conn == id; }),
+                                    [id](waiter& w) {
+                                      if (w.conn != id)
+                                        return false;
+                                      w.cancel();
+                                      return true;
+                                    }),
                      ps.waiting.end());
 }
 

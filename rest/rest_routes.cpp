@@ -39,15 +39,23 @@ std::optional<std::vector<std::string>> segments(std::string_view path) {
   return out;
 }
 
-// The answer when the node fails a request of the server's: 502, with why.
+// The answer when the node fails a request of the server's: 502 with why,
+// 504 when it did not answer within limits.node_timeout.
 auto node_failed(server_actor* self, uint64_t id) {
   return [self, id](caf::error& err) {
-    fail(self, id, 502, "the node did not answer: " + render(err));
+    fail(self, id, node_error_status(err, 502),
+         "the node did not answer: "
+           + node_error_text(err, self->state.spec.limits.node_timeout));
   };
 }
 
+// How long the server waits for the node's answer to an API request.
+caf::timespan node_wait(server_actor* self) {
+  return self->state.spec.limits.node_timeout;
+}
+
 void get_addr(server_actor* self, uint64_t id) {
-  self->request(self->state.node, timeouts::until_answered, info_atom::value)
+  self->request(self->state.node, node_wait(self), info_atom::value)
     .then(
       [self, id](node_info& info) {
         json ls = json::array();
@@ -62,10 +70,10 @@ void get_addr(server_actor* self, uint64_t id) {
 // /ifs and /nat: the node's signed address and its children.
 void get_interfaces(server_actor* self, uint64_t id, bool nat, std::string which) {
   auto node = self->state.node;
-  self->request(node, timeouts::until_answered, info_atom::value)
+  self->request(node, node_wait(self), info_atom::value)
     .then(
       [=](node_info& info) {
-        self->request(node, timeouts::until_answered, children_atom::value)
+        self->request(node, node_wait(self), children_atom::value)
           .then(
             [=](std::vector<node_child>& children) {
               auto a = node::parse_peer_address(info.address);
@@ -97,7 +105,7 @@ void get_interfaces(server_actor* self, uint64_t id, bool nat, std::string which
 }
 
 void get_peers(server_actor* self, uint64_t id, bool with_stats) {
-  self->request(self->state.node, timeouts::until_answered, stats_atom::value)
+  self->request(self->state.node, node_wait(self), stats_atom::value)
     .then(
       [self, id, with_stats](node_stats& ns) {
         auto& st = self->state;
@@ -136,10 +144,10 @@ void get_peers(server_actor* self, uint64_t id, bool with_stats) {
 // (bounded by timeouts::metrics_gather), the server only renders.
 void get_metrics(server_actor* self, uint64_t id) {
   auto failed = node_failed(self, id);
-  self->request(self->state.node, timeouts::until_answered, info_atom::value)
+  self->request(self->state.node, node_wait(self), info_atom::value)
     .then(
       [self, id, failed](node_info& info) {
-        self->request(self->state.node, timeouts::until_answered, metrics_atom::value)
+        self->request(self->state.node, node_wait(self), metrics_atom::value)
           .then(
             [self, id, node_id = std::move(info.id)](node_metrics& m) {
               net::http::response r;
@@ -165,6 +173,16 @@ void reply(server_actor* self, uint64_t id, int status, const json& j) {
 
 void fail(server_actor* self, uint64_t id, int status, const std::string& why) {
   answer(self, id, error_response(status, why));
+}
+
+int node_error_status(const caf::error& err, int otherwise) {
+  return err == caf::sec::request_timeout ? 504 : otherwise;
+}
+
+std::string node_error_text(const caf::error& err, caf::timespan limit) {
+  if (err == caf::sec::request_timeout)
+    return "no answer within " + timeouts::ms_text(limit);
+  return render(err);
 }
 
 net::http::response error_response(int status, const std::string& why) {

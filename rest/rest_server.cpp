@@ -87,6 +87,17 @@ void pump(server_actor* self, uint64_t id) {
 
 void on_up(server_actor* self, pipe_up& up) {
   auto& st = self->state;
+  auto key = std::make_pair(up.pipe.id(), up.peer);
+  if (auto old = st.conns.find(key); old != st.conns.end()) {
+    // A new client on the endpoint of one whose end did not come: the old
+    // one's id goes, so that an answer made for it later (a node's, a
+    // receive's) finds no connection instead of the new client. Not closed:
+    // a close names the endpoint, which is the new client's now.
+    auto old_id = old->second.id;
+    st.conns.erase(old);
+    st.by_id.erase(old_id);
+    forget_waiters(self, old_id);
+  }
   if (st.conns.size() >= st.spec.limits.max_connections) {
     ++st.stats.connections_refused;
     auto r = error_response(503, "too many connections to the REST API (at most "
@@ -97,10 +108,9 @@ void on_up(server_actor* self, pipe_up& up) {
     return;
   }
   ++st.stats.connections;
-  auto key = std::make_pair(up.pipe.id(), up.peer);
   http_conn c{st.next_id++, up.pipe, up.peer, request_parser{st.spec.limits.http()}};
   st.by_id[c.id] = key;
-  st.conns.insert_or_assign(key, std::move(c));
+  st.conns.emplace(key, std::move(c));
 }
 
 void on_msg(server_actor* self, pipe_msg& m) {
@@ -217,6 +227,9 @@ caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, s
 }
 
 state::~state() {
+  for (auto& [peer, ps] : peers)
+    for (auto& w : ps.waiting)
+      w.cancel();
   if (sweeper)
     caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
   if (daemon)
@@ -260,11 +273,18 @@ net::http::response json_response(int status, const std::string& json_text) {
   return r;
 }
 
-void arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
-                         uint64_t waiter_id) {
-  // A plain delayed message: it holds the server until it fires, at most
-  // limits.max_receive_timeout, which is how long the answer is due anyway.
-  self->delayed_send(self, t, rest_tmo_atom::value, peer, waiter_id);
+caf::actor arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
+                               uint64_t waiter_id) {
+  // Not a delayed_send to self, which would hold the server up to
+  // max_receive_timeout after it ended (its node gone, say).
+  return actors::start_weak_timer(self->home_system(), self->ctrl(), t,
+                                  caf::make_message(rest_tmo_atom::value, peer, waiter_id));
+}
+
+void waiter::cancel() {
+  if (timer)
+    caf::anon_send_exit(timer, caf::exit_reason::user_shutdown);
+  timer = nullptr;
 }
 
 } // namespace detail

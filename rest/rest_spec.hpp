@@ -34,6 +34,12 @@ struct rest_limits {
   /// dropped (and counted) to make room.
   size_t max_buffered_msgs = 1024;
   size_t max_buffered_bytes = 4 * 1024 * 1024;
+  /// Bytes kept for receives over all peers: the node takes up to
+  /// max_connections peers (1024), which at max_buffered_bytes each would
+  /// be 4 GiB. A message beyond it pushes out its own peer's oldest ones
+  /// only, never another peer's; with none left to push, it is dropped
+  /// (and counted).
+  size_t max_buffered_total_bytes = 64 * 1024 * 1024;
   /// Receives waiting at once per peer; one beyond is answered 503.
   size_t max_waiting_receives = 64;
   /// A receive waits at most this long, whatever it asks for.
@@ -49,6 +55,19 @@ struct rest_limits {
   caf::timespan request_deadline = std::chrono::seconds(30);
   /// Each name server's answer to a name lookup.
   caf::timespan lookup_timeout = std::chrono::seconds(3);
+  /// The node's answer to the server's requests (/addr, /ifs, /nat, /peers,
+  /// /stats, /metrics, /send, /close): a node that runs answers at once, so
+  /// past this it hangs, and the client gets 504 and its connection slot
+  /// back. Kept to seconds: in CAF 0.17 the timeout of a request not
+  /// answered holds the server (a strong reference in the clock) until it
+  /// fires, even after the server ended (an answered one is cancelled; the
+  /// RestLifetime test sees the server released at once).
+  caf::timespan node_timeout = std::chrono::seconds(10);
+  /// A connect's answer (POST /open), answered 504 past it: the node tries
+  /// its strategies in turn, each within its budget (2 + 4 + 10 + 10 s by
+  /// default), so this only bounds a node that hangs. Raise it with the
+  /// node's budgets.
+  caf::timespan connect_timeout = std::chrono::seconds(45);
 
   net::http::limits http() const { return {max_header_bytes, max_body_bytes, max_headers}; }
 };

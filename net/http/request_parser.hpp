@@ -69,10 +69,19 @@ private:
   parse_status fail(int status, std::string why);
   parse_status parse_head(size_t head_end, size_t body_start);
   parse_status head_too_long();
+  /// A new request begins at pos_: the scan starts over there.
+  void restart_scan();
 
   limits lim_;
   std::string buf_;
   size_t pos_ = 0;  ///< where the current request starts in buf_
+  /// The head's scan, kept across feeds (a rescan per feed would make a
+  /// request fed in n pieces cost n times its length): where the next line
+  /// not looked at begins, how far a '\n' was looked for from there, and
+  /// whether the request line was seen.
+  size_t scan_ = 0;
+  size_t searched_ = 0;
+  bool seen_request_line_ = false;
   state state_ = state::idle;
   request req_;
   size_t body_len_ = 0;

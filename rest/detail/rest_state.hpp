@@ -55,6 +55,11 @@ struct waiter {
   uint64_t conn = 0;     ///< the HTTP connection to answer
   std::string name;      ///< the named connection asked for
   bool binary = false;   ///< raw bytes (GET /binary) or JSON (GET /recv)
+  /// Its weak timer (arm_receive_timeout): ended by cancel() once the
+  /// receive is answered otherwise, or the server ends.
+  caf::actor timer;
+
+  void cancel();
 };
 
 /// One peer node as the server sees it: its connections, the messages it
@@ -70,6 +75,9 @@ struct peer_state {
 
 /// A connection opened under a name through the API.
 struct named_conn {
+  /// Which open made it: a connect that answers late touches its own
+  /// open's entry only, not one opened under the same name after a close.
+  uint64_t gen = 0;
   std::string peer;      ///< node id; empty while the connect runs
   std::string address;   ///< what it was opened to (an address, a name, an id)
   bool opening = true;
@@ -92,6 +100,7 @@ struct state {
   std::unordered_map<uint64_t, std::pair<caf::actor_id, endpoint>> by_id;
 
   std::map<std::string, peer_state> peers;
+  size_t inbox_total = 0;  ///< the bytes of every peer's inbox (max_buffered_total_bytes)
   std::map<std::string, named_conn> names;
   rest_stats stats;
 
@@ -112,6 +121,13 @@ net::http::response json_response(int status, const std::string& json_text);
 net::http::response error_response(int status, const std::string& why);
 /// answer() with error_response().
 void fail(server_actor* self, uint64_t id, int status, const std::string& why);
+/// The status for a request of the server's that the node failed with
+/// `err`: 504 when it did not answer in time (limits.node_timeout,
+/// limits.connect_timeout), else `otherwise`.
+int node_error_status(const caf::error& err, int otherwise);
+/// Why the node failed a request, in words: "did not answer within N ms"
+/// for a timeout of `limit`.
+std::string node_error_text(const caf::error& err, caf::timespan limit);
 
 /// The named connections' endpoints (rest_named.cpp); each answers `id`
 /// at once or later.
@@ -131,9 +147,10 @@ void route(server_actor* self, uint64_t id, net::http::request& req);
 void on_node_msg(server_actor* self, node_msg& m);
 void on_peer_up(server_actor* self, node_peer_up& up);
 void on_peer_end(server_actor* self, node_peer_end& end);
-/// Answers `waiter_id` of `peer` after `t` unless a message comes first.
-void arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
-                         uint64_t waiter_id);
+/// Answers `waiter_id` of `peer` after `t` unless a message comes first:
+/// the timer it returns holds the server weakly.
+caf::actor arm_receive_timeout(server_actor* self, caf::timespan t, const std::string& peer,
+                               uint64_t waiter_id);
 /// The server actor (start_rest_server spawns it).
 caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, std::string token);
 /// Answers receive `w` with `data` from `peer`.
@@ -147,6 +164,11 @@ void connect_to(server_actor* self, uint64_t id, const std::string& conn_name,
                 std::string address);
 /// A waiting receive's time is up.
 void on_receive_timeout(server_actor* self, const std::string& peer, uint64_t waiter_id);
+/// Takes the oldest message kept of `ps` (which has one).
+kept_msg take_kept(state& st, peer_state& ps);
+/// Forgets `peer` once nothing needs it: no connection and no name (its
+/// messages not received go with it: nothing could take them).
+void drop_if_unused(state& st, const std::string& peer);
 /// Connection `id` is gone: its waiting receives are dropped.
 void forget_waiters(server_actor* self, uint64_t id);
 

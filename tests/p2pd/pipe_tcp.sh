@@ -8,7 +8,15 @@
 #   3. a line each way in one session (listen's stdin held open until it
 #      got connect's line, then answered);
 #   4. bytes that look like the program's control messages ("\0p2pd:bye",
-#      "\0p2pd:ping 1") pass through unchanged (tools/p2pd/control.hpp).
+#      "\0p2pd:ping 1") pass through unchanged (tools/p2pd/control.hpp);
+#   5. a stream of nothing but "\0p2pd:ping 1" (240 kB): stdin's 16 KiB
+#      chunks begin at a look-alike, inside one, or across two, and each
+#      chunk is one message (node links are length-prefixed), so it passes
+#      unchanged;
+#   6. stdin that cannot be read (a directory: EISDIR) ends the session as
+#      its end would, but connect exits 1, saying why;
+#   7. a peer that ends the session before it confirmed our last bytes
+#      (its stdout is /dev/full: it ends at the first write) is exit 4.
 P2PD=${1:-}; source "$(dirname "$0")/lib.sh"
 head -c 1000000 /dev/urandom >"$tmp/big"
 
@@ -65,4 +73,34 @@ for text in '\0p2pd:bye' '\0p2pd:ping 1' '\0p2pd:pong 7\n'; do
   check "'$text' passes unchanged (connect $rc, listen $lrc)" \
     eval 'test "$rc" = 0 -a "$lrc" = 0 && cmp -s "$tmp/ctl" "$tmp/got4"'
 done
+
+# 5. look-alikes at every cut of the stream.
+printf '\0p2pd:ping 1%.0s' $(seq 20000) >"$tmp/ctls"
+listen_bg "$tmp/got5" "$tmp/l5.err" --data-dir "$tmp/a" -d
+timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" <"$tmp/ctls" \
+  >/dev/null 2>"$tmp/c5.err"; rc=$?
+wait "$listen_pid"; lrc=$?
+check "240 kB of look-alikes pass unchanged (connect $rc, listen $lrc)" \
+  eval 'test "$rc" = 0 -a "$lrc" = 0 && cmp -s "$tmp/ctls" "$tmp/got5"'
+[ "$fails" = 0 ] || cat "$tmp/c5.err" "$tmp/l5.err"
+
+# 6. a stdin read that fails.
+listen_bg "$tmp/got6" "$tmp/l6.err" --data-dir "$tmp/a" -d
+timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" <"$tmp" \
+  >/dev/null 2>"$tmp/c6.err"; rc=$?
+wait "$listen_pid"; lrc=$?
+check "connect exits 1 when stdin cannot be read (got $rc), listen 0 (got $lrc)" \
+  test "$rc" = 1 -a "$lrc" = 0
+check "connect says why" grep -q "^p2pd: read stdin: Is a directory" "$tmp/c6.err"
+[ "$fails" = 0 ] || cat "$tmp/c6.err" "$tmp/l6.err"
+
+# 7. the peer ends before it confirmed: listen's first write fails.
+listen_bg /dev/full "$tmp/l7.err" --data-dir "$tmp/a" -d
+echo "never written" | timeout 60 "$P2PD" connect --interfaces lo --data-dir "$tmp/b" "$addr" \
+  >/dev/null 2>"$tmp/c7.err"; rc=$?
+wait "$listen_pid"; lrc=$?
+check "connect exits 4 when the peer ended before confirming (got $rc), listen 0 (got $lrc)" \
+  test "$rc" = 4 -a "$lrc" = 0
+check "connect says so" grep -q "ended the session before confirming our last 14 bytes" "$tmp/c7.err"
+[ "$fails" = 0 ] || cat "$tmp/c7.err" "$tmp/l7.err"
 finish

@@ -257,6 +257,26 @@ TEST_F(RestApi, AConnectThatFailsIs502) {
   EXPECT_EQ(get(a, "/cons/c").status, 404);
 }
 
+TEST_F(RestApi, ANameStillOpeningIsListedWithoutAStrategy) {
+  auto a = serve();
+  // A connect to a node that is gone runs for seconds before it fails.
+  auto gone = start();
+  auto address = gone.address();
+  ASSERT_OK(gone.close());
+  auto opening = start_curl(a, curl_call{"POST", "/open/c/" + address, {}, {}, {}, "127.0.0.1"});
+  curl_result cons;
+  ASSERT_TRUE(eventually([&] {
+    cons = get(a, "/cons/c");
+    return cons.status != 404;
+  }));
+  ASSERT_EQ(cons.status, 200) << cons.log;
+  EXPECT_EQ(cons.json()["opening"], true) << cons.body;
+  EXPECT_TRUE(cons.json()["strategy"].is_null()) << cons.body;
+  EXPECT_EQ(get(a, "/cons").json()["connections"].size(), 1u);
+  EXPECT_EQ(finish(opening).status, 502);
+  EXPECT_EQ(get(a, "/version").status, 200); // the server runs on
+}
+
 TEST_F(RestApi, TwentyConcurrentRequestsAreAllAnswered) {
   auto s = serve();
   std::vector<running> runs;

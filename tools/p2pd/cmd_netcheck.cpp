@@ -8,7 +8,9 @@
 //    "stun_servers", "unresolved_servers", "ok"}
 // Exit 0; 1 when the server file or an interface cannot be read; 4 when
 // STUN servers are configured and none answered (UDP does not work, or
-// they are down): the report says which did not and why.
+// they are down): the report says which did not and why. SIGINT or SIGTERM
+// end it as they do by default, but not before the port mappings it got
+// are deleted (netcheck_stop.hpp).
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -112,7 +114,7 @@ void print_text(const netcheck_report& rep, std::ostream& out) {
     out << "unresolved server: " << u << '\n';
 }
 
-int run_netcheck(const netcheck_options& o) {
+int check_all(const netcheck_options& o, netcheck_stop& stop) {
   auto servers = load_servers(o.servers);
   if (!servers)
     return fail("servers", servers.error());
@@ -145,7 +147,11 @@ int run_netcheck(const netcheck_options& o) {
   runtime rt;
   for (auto& nic : nics) {
     progress("checking " + nic.name);
-    rep.interfaces.push_back(check_interface(rt, *table, nic, *servers, resolved));
+    rep.interfaces.push_back(check_interface(rt, *table, nic, *servers, resolved, stop));
+    if (stop.stopped() != 0) {
+      std::cerr << "p2pd: netcheck: stopped by a signal; the port mappings it got are deleted\n";
+      return exit_failure; // raised again by run_netcheck, once the runtime ended
+    }
   }
   bool any_answer = false;
   for (auto& i : rep.interfaces)
@@ -166,6 +172,13 @@ int run_netcheck(const netcheck_options& o) {
     return exit_timeout;
   }
   return exit_ok;
+}
+
+int run_netcheck(const netcheck_options& o) {
+  netcheck_stop stop; // before the runtime's threads, which inherit its mask
+  auto rc = check_all(o, stop);
+  stop.reraise_if_stopped();
+  return rc;
 }
 
 } // namespace

@@ -19,6 +19,7 @@
 #include "session.hpp"
 #include "target.hpp"
 
+#include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/rest/rest_server.hpp"
 
 namespace p2pd::cli {
@@ -89,9 +90,16 @@ int run_node_cmd(const node_cmd_options& o) {
       },
       [](caf::message&) {});
   }
-  if (api) // before the node, so that no request reaches a closing node
-    rn.self->request(api->server, caf::infinite, caf::close_atom::value)
-      .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  // Before the node, so that no request reaches a closing node. Bounded: the
+  // server answers once its daemon closed its listeners (each within
+  // timeouts::listener_close); one that hangs must not keep a stop signal
+  // from ending the program.
+  if (api)
+    rn.self->request(api->server, 2 * timeouts::listener_close, caf::close_atom::value)
+      .receive([](caf::ok_atom) {},
+               [](caf::error& err) {
+                 std::cerr << "p2pd: close the REST API: " << render(err) << '\n';
+               });
   rn.close();
   return exit_ok;
 }

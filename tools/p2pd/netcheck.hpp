@@ -15,6 +15,8 @@
 #include "p2pd/api/runtime.hpp"
 #include "p2pd/p2pd.hpp"
 
+#include "netcheck_stop.hpp"
+
 namespace p2pd::cli {
 
 /// One STUN server asked from one NIC address.
@@ -64,11 +66,13 @@ struct netcheck_report {
 interface_check check_interface(runtime& rt, const net::interface_table& table,
                                 const net::interface_info& nic,
                                 const std::vector<net::server_entry>& servers,
-                                const net::resolved_servers& resolved);
+                                const net::resolved_servers& resolved, netcheck_stop& stop);
 
 /// Asks the IPv4 default gateway via `nic` for a short UDP mapping by each
-/// method, all at once, and deletes what it got.
+/// method, all at once, and deletes what it got; a stop signal meanwhile
+/// (`stop`) ends the wait, and what was got is deleted all the same.
 void check_port_mapping(runtime& rt, const net::interface_table& table,
-                        const net::interface_info& nic, interface_check& out);
+                        const net::interface_info& nic, interface_check& out,
+                        netcheck_stop& stop);
 
 } // namespace p2pd::cli

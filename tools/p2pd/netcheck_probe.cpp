@@ -56,7 +56,7 @@ std::vector<stun_probe> ask_stun_servers(runtime& rt, const net::ip_address& nic
 interface_check check_interface(runtime& rt, const net::interface_table& table,
                                 const net::interface_info& nic,
                                 const std::vector<net::server_entry>& servers,
-                                const net::resolved_servers& resolved) {
+                                const net::resolved_servers& resolved, netcheck_stop& stop) {
   interface_check out;
   out.name = nic.name;
   interface_spec spec;
@@ -96,7 +96,7 @@ interface_check check_interface(runtime& rt, const net::interface_table& table,
     out.families.push_back(std::move(f));
   }
   out.notes = s.notes;
-  check_port_mapping(rt, table, nic, out);
+  check_port_mapping(rt, table, nic, out, stop);
   return out;
 }
 

@@ -81,6 +81,7 @@ int run_session(running_node& rn, const session_spec& s) {
   session_clock::time_point final_deadline{};
   session_clock::time_point final_sent{};
   uint64_t from_others = 0;
+  bool input_failed = false; // stdin's read failed: the session ends as at EOF, then exit 1
   int rc = -1;
   caf::error send_err;
 
@@ -104,19 +105,31 @@ int run_session(running_node& rn, const session_spec& s) {
       stalled = session_clock::now();
     }
   };
+  // The peer ended the session (a bye, or it closed): after our input
+  // ended, bytes it never confirmed may be lost, which is no success.
+  auto peer_ended = [&] {
+    if (final_seq != 0 && acked < sent) {
+      std::cerr << "p2pd: " << s.peer << " ended the session before confirming our last "
+                << (sent - acked) << " bytes\n";
+      return exit_timeout;
+    }
+    return input_failed ? exit_failure : exit_ok;
+  };
   auto finish = [&](int code, bool say_bye) {
     if (say_bye)
       send(encode({control_kind::bye, 0}));
     if (auto err = n.disconnect(s.peer); err && code == exit_ok)
       std::cerr << "p2pd: close the connection to " << s.peer << ": " << render(err) << '\n';
-    rc = code;
+    rc = code == exit_ok && input_failed ? exit_failure : code;
   };
 
   while (rc < 0) {
     rn.self->receive(
       [&](stdin_atom, std::string& data, bool eof, std::string& error) {
-        if (!error.empty())
+        if (!error.empty()) {
           std::cerr << "p2pd: " << error << '\n';
+          input_failed = true;
+        }
         if (!eof) {
           if (looks_like_control(data)) { // never taken for a control message
             send(data.substr(0, 1));
@@ -147,7 +160,7 @@ int run_session(running_node& rn, const session_spec& s) {
         }
         if (auto c = decode_control(view_of(m.data))) {
           if (c->kind == control_kind::bye)
-            return finish(exit_ok, false);
+            return finish(peer_ended(), false);
           // A pong: every byte sent before its ping has arrived.
           while (!marks.empty() && marks.front().first <= c->seq) {
             acked = std::max(acked, marks.front().second);
@@ -178,7 +191,7 @@ int run_session(running_node& rn, const session_spec& s) {
                     << '\n';
           rc = exit_failure;
         } else {
-          rc = exit_ok;
+          rc = peer_ended();
         }
       },
       [&](stop_signal_atom, int) {

@@ -21,7 +21,8 @@ struct session_spec {
 /// whose pong proves the peer has it all, then a bye, then the connection
 /// is closed), the peer says bye or closes, or a stop signal comes. Returns
 /// the exit code: 0, exit_timeout when the peer did not confirm our last
-/// bytes within close_wait, exit_failure when the connection broke.
+/// bytes within close_wait (or ended the session first), exit_failure when the connection broke or stdin
+/// could not be read (the session ends then as at the end of stdin).
 int run_session(running_node& rn, const session_spec& s);
 
 /// If `m` is a ping, answers it with its pong and returns true.

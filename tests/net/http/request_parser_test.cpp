@@ -208,3 +208,77 @@ TEST(HttpParser, PipelinedBytesBeyondTheBufferBoundAreAnErrorNotMemory) {
   ASSERT_EQ(p.next(), parse_status::error);
   EXPECT_EQ(p.error_status(), 431);
 }
+
+namespace {
+
+// Request i of a pipelined stream: GETs and POSTs with bodies, some after
+// an empty line, so that every kind of boundary is crossed.
+std::string pipelined(size_t i) {
+  auto n = std::to_string(i);
+  if (i % 3 == 0)
+    return "POST /send/" + n + " HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(n.size())
+           + "\r\n\r\n" + n;
+  return std::string(i % 7 == 0 ? "\r\n" : "") + "GET /recv/" + n + " HTTP/1.1\r\nHost: h\r\n\r\n";
+}
+
+// Takes every request `p` holds whole, checking each against the next
+// expected index; how many it took.
+size_t drain(request_parser& p, size_t& expected) {
+  size_t took = 0;
+  for (;;) {
+    auto st = p.next();
+    if (st == parse_status::need_more)
+      return took;
+    EXPECT_EQ(st, parse_status::complete) << p.error_text();
+    if (st != parse_status::complete)
+      return took;
+    auto r = p.take();
+    auto n = std::to_string(expected);
+    auto want = expected % 3 == 0 ? "/send/" + n : "/recv/" + n;
+    EXPECT_EQ(r.target, want);
+    EXPECT_EQ(r.body, expected % 3 == 0 ? n : "");
+    if (r.target != want)
+      return took; // one mismatch would repeat for every request after it
+    ++expected;
+    ++took;
+  }
+}
+
+constexpr size_t many_requests = 10000;
+
+} // namespace
+
+TEST(HttpParser, TenThousandPipelinedRequestsFedInSmallPiecesComeWholeAndInOrder) {
+  std::string stream;
+  for (size_t i = 0; i < many_requests; ++i)
+    stream += pipelined(i);
+  request_parser p;
+  size_t expected = 0;
+  // Pieces of 1 to 13 bytes: most requests are cut several times, and
+  // many pieces hold the end of one request and the start of the next.
+  for (size_t at = 0, k = 0; at < stream.size(); ++k) {
+    size_t len = std::min<size_t>(1 + k % 13, stream.size() - at);
+    p.feed(std::string_view{stream}.substr(at, len));
+    at += len;
+    drain(p, expected);
+    ASSERT_FALSE(::testing::Test::HasFailure()) << "at byte " << at;
+  }
+  EXPECT_EQ(expected, many_requests);
+  EXPECT_FALSE(p.mid_request());
+  EXPECT_EQ(p.buffered(), 0u);
+}
+
+TEST(HttpParser, TenThousandPipelinedRequestsFedAtOnceComeWholeAndInOrder) {
+  std::string stream;
+  for (size_t i = 0; i < many_requests; ++i)
+    stream += pipelined(i);
+  request_parser p;
+  ASSERT_LT(stream.size(), p.lim().max_header_bytes + p.lim().max_body_bytes);
+  p.feed(stream);
+  size_t expected = 0;
+  EXPECT_EQ(drain(p, expected), many_requests);
+  EXPECT_EQ(p.buffered(), 0u);
+  // The parser goes on after the burst.
+  p.feed(pipelined(many_requests));
+  EXPECT_EQ(drain(p, expected), 1u);
+}
