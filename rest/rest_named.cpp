@@ -84,6 +84,17 @@ void close_unnamed_peer(server_actor* self, const std::string& peer, const std::
   self->send(st.node, caf::close_atom::value, peer);
 }
 
+// A connect by name that found no valid record is the client's 404, one
+// to a name on a node without name servers its 400; the rest is the
+// peer's or the network's (502).
+int connect_failed_status(const caf::error& err) {
+  switch (code_of(err)) {
+    case errc::resolve_failed: return 404;
+    case errc::invalid_argument: return 400;
+    default: return 502;
+  }
+}
+
 } // namespace
 
 void connect_to(server_actor* self, uint64_t id, const std::string& name, std::string address) {
@@ -121,9 +132,11 @@ void connect_to(server_actor* self, uint64_t id, const std::string& name, std::s
       },
       [self, id, name, gen](caf::error& err) {
         auto& names = self->state.names;
-        if (auto i = names.find(name); i != names.end() && i->second.gen == gen)
-          names.erase(i);
-        reply(self, id, node_error_status(err, 502),
+        auto i = names.find(name);
+        if (i == names.end() || i->second.gen != gen)
+          return fail(self, id, 410, "connection '" + name + "' was closed while it opened");
+        names.erase(i);
+        reply(self, id, node_error_status(err, connect_failed_status(err)),
               {{"error", "connect failed: "
                            + node_error_text(err, self->state.spec.limits.connect_timeout)},
                {"name", name}});
@@ -158,12 +171,13 @@ void post_open(server_actor* self, uint64_t id, const std::string& name, const s
     return reply(self, id, 200, {{"name", name}, {"peer", to}, {"strategy", "inbound"},
                                  {"remote", p->second.conns.front().remote.to_string()}});
   }
-  if (!st.spec.name_servers.empty() && !net::names::check_name(to))
-    return lookup_then_connect(self, id, name, to);
+  // A name: the node looks it up on its name servers, checks that the
+  // record's owner is the node its address names, asks that node for its
+  // current address over signalling, then connects (node_names.cpp).
+  if (!net::names::check_name(to))
+    return connect_to(self, id, name, to);
   return fail(self, id, 400, "'" + to + "' is not a peer address (p2pd1_...), nor a connected "
-                             "peer's id" + std::string(st.spec.name_servers.empty()
-                                                         ? ", and no name servers are configured"
-                                                         : ", nor a name"));
+                             "peer's id, nor a name");
 }
 
 void post_send(server_actor* self, uint64_t id, const std::string& name, std::string body) {

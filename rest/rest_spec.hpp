@@ -9,7 +9,6 @@
 #include "caf/actor.hpp"
 #include "caf/timespan.hpp"
 
-#include "p2pd/api/names.hpp"
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/net/http/request_parser.hpp"
 
@@ -53,8 +52,6 @@ struct rest_limits {
   /// answered 408 and its connection closed: a client that sends a byte now
   /// and then cannot hold one of the max_connections for ever.
   caf::timespan request_deadline = std::chrono::seconds(30);
-  /// Each name server's answer to a name lookup.
-  caf::timespan lookup_timeout = std::chrono::seconds(3);
   /// The node's answer to the server's requests (/addr, /ifs, /nat, /peers,
   /// /stats, /metrics, /send, /close): a node that runs answers at once, so
   /// past this it hangs, and the client gets 504 and its connection slot
@@ -83,9 +80,6 @@ struct rest_spec {
   /// The directory of the token file (rest_token, 0600). Default: the data
   /// directory ($P2PD_DATA_DIR, else ~/.p2pd).
   std::optional<std::string> data_dir;
-  /// Name servers to resolve names given to /open (issue 16's names);
-  /// none: /open takes peer addresses and connected peers' ids only.
-  std::vector<name_server_addr> name_servers;
   rest_limits limits;
 };
 

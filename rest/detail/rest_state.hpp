@@ -155,11 +155,8 @@ caf::actor arm_receive_timeout(server_actor* self, caf::timespan t, const std::s
 caf::behavior rest_server(server_actor* self, node_actor node, rest_spec spec, std::string token);
 /// Answers receive `w` with `data` from `peer`.
 void deliver(server_actor* self, const std::string& peer, const waiter& w, const bytes& data);
-/// Looks `name` up on the spec's name servers, then connects to the peer
-/// address it holds under `conn_name` (as POST /open does for an address).
-void lookup_then_connect(server_actor* self, uint64_t id, const std::string& conn_name,
-                         const std::string& name);
-/// Opens `conn_name` to `address` (a peer address) and answers `id`.
+/// Opens `conn_name` to `address` (a peer address, or a name the node
+/// looks up) and answers `id`.
 void connect_to(server_actor* self, uint64_t id, const std::string& conn_name,
                 std::string address);
 /// A waiting receive's time is up.

@@ -466,43 +466,53 @@ TEST_F(RestApi, AMessageAboveTheNodesLimitIs413) {
   EXPECT_EQ(got.body, big);
 }
 
-TEST_F(RestApi, OpenByNameLooksTheNameUpOnTheNameServers) {
-  auto store = net::names::open_store("sqlite:" + dir.path() + "/names.db");
-  ASSERT_OK(store);
-  name_server_spec ns;
-  ns.store = std::move(*store);
-  daemon_spec base;
-  base.data_dir = dir.path();
-  auto lo = net::ip_address::loopback(net::family::v4);
-  auto srv = start_name_server(rt, std::move(ns),
-                               {{net::protocol::udp, endpoint{lo, 0}},
-                                {net::protocol::tcp, endpoint{lo, 0}}},
-                               base);
-  ASSERT_OK(srv);
-  std::vector<name_server_addr> servers;
-  for (const auto& l : srv->listeners)
-    servers.push_back({l.proto, l.local});
-
-  auto b = serve();
-  auto owner = make_identity();
-  auto rec = net::names::make_record(owner, "bob.p2p",
-                                     std::vector<uint8_t>(b.node.address().begin(),
-                                                          b.node.address().end()),
-                                     1, system_clock_ms() / 1000, 3600);
-  // One server on UDP and TCP, one store: the first put stores it, the
-  // second is refused as no newer.
-  ASSERT_GE(publish_name(rt, servers, rec, std::chrono::seconds(5)).stored, 1u);
-
-  auto spec = rest_spec_for();
-  spec.name_servers = servers;
-  auto a = serve(spec);
+TEST_F(RestApi, OpenByNameConnectsToTheNodeThatHoldsTheName) {
+  auto servers = start_name_servers();
+  auto bob_spec = spec_for();
+  bob_spec.name_servers = servers;
+  bob_spec.names = {"bob.p2p"};
+  auto b = start(std::move(bob_spec));
+  auto a_spec = spec_for();
+  a_spec.name_servers = servers;
+  auto a = serve(std::move(a_spec), rest_spec_for());
+  // Bob registers his name once he listens: wait until it can be found.
+  ASSERT_TRUE(eventually([&] {
+    auto l = a.node.lookup_name("bob.p2p");
+    return l && l->record.has_value();
+  }));
   auto r = post(a, "/open/c/bob.p2p");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.json()["peer"], b.node.id());
-  EXPECT_EQ(get(a, "/cons/c").json()["address"], b.node.address());
+  EXPECT_EQ(get(a, "/cons/c").json()["peer"], b.id());
+  EXPECT_EQ(get(a, "/cons/c").json()["address"], "bob.p2p");
   auto none = post(a, "/open/d/nobody.p2p");
   EXPECT_EQ(none.status, 404) << none.body;
-  EXPECT_EQ(none.json()["servers_answered"], 2);
+}
+
+TEST_F(RestApi, OpenByANameAnotherKeySignedForANodeIsRefused) {
+  auto servers = start_name_servers();
+  auto b = start();
+  // Mallory's key signs a record that points "bob.p2p" at Bob's address:
+  // Bob never claimed the name, so connecting by it is refused.
+  auto mallory = make_identity();
+  auto rec = net::names::make_record(mallory, "bob.p2p",
+                                     std::vector<uint8_t>(b.address().begin(), b.address().end()),
+                                     1, system_clock_ms() / 1000, 3600);
+  ASSERT_GE(publish_name(rt, servers, rec, std::chrono::seconds(5)).stored, 1u);
+  auto a_spec = spec_for();
+  a_spec.name_servers = servers;
+  auto a = serve(std::move(a_spec), rest_spec_for());
+  auto r = post(a, "/open/c/bob.p2p");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_NE(r.json()["error"].get<std::string>().find("not by node"), std::string::npos) << r.body;
+  EXPECT_EQ(get(a, "/cons/c").status, 404);
+}
+
+TEST_F(RestApi, OpenByNameOnANodeWithoutNameServersIsABadRequest) {
+  auto a = serve();
+  auto r = post(a, "/open/c/bob.p2p");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.json()["error"].get<std::string>().find("no name servers"), std::string::npos)
+    << r.body;
 }
 
 } // namespace p2pd::test

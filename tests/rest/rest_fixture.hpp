@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "p2pd/api/names.hpp"
+#include "p2pd/net/names/name_store.hpp"
 #include "p2pd/rest/rest_server.hpp"
 
 #include "node/node_fixture.hpp"
@@ -64,8 +66,11 @@ protected:
     return spec;
   }
 
-  served_node serve(rest::rest_spec spec) {
-    auto n = start();
+  served_node serve(rest::rest_spec spec) { return serve(spec_for(), std::move(spec)); }
+
+  /// A node of `node` with its REST server of `spec`.
+  served_node serve(node_spec node, rest::rest_spec spec) {
+    auto n = start(std::move(node));
     auto r = rest::start_rest_server(rt.system(), n.handle(), spec);
     EXPECT_OK(r);
     if (!r)
@@ -73,6 +78,32 @@ protected:
     return {std::move(n), std::move(*r)};
   }
   served_node serve() { return serve(rest_spec_for()); }
+
+  /// A name server of its own (SQLite in the test's directory) on UDP and
+  /// TCP of 127.0.0.1, up until the test ends: its addresses.
+  std::vector<name_server_addr> start_name_servers() {
+    std::vector<name_server_addr> out;
+    auto store = net::names::open_store("sqlite:" + dir.path() + "/names.db");
+    EXPECT_OK(store);
+    if (!store)
+      return out;
+    name_server_spec ns;
+    ns.store = std::move(*store);
+    daemon_spec base;
+    base.data_dir = dir.path();
+    auto lo = net::ip_address::loopback(net::family::v4);
+    auto srv = start_name_server(rt, std::move(ns),
+                                 {{net::protocol::udp, endpoint{lo, 0}},
+                                  {net::protocol::tcp, endpoint{lo, 0}}},
+                                 base);
+    EXPECT_OK(srv);
+    if (!srv)
+      return out;
+    for (const auto& l : srv->listeners)
+      out.push_back({l.proto, l.local});
+    name_servers_held.push_back(std::move(*srv));
+    return out;
+  }
 
   /// Starts curl for `c` against `s`; run() waits for it.
   struct running {
@@ -146,6 +177,7 @@ protected:
 
   temp_dir dir;
   int served_count = 0;
+  std::vector<name_server_handle> name_servers_held;
   int curl_count = 0;
 };
 

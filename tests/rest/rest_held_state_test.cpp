@@ -13,10 +13,10 @@ TEST_F(RestHeldState, ANameIsHeldWhileItIsLookedUpAndACloseEndsTheOpen) {
   auto lo = net::ip_address::loopback(net::family::v4);
   auto silent = raw_udp({lo, 0});
   ASSERT_TRUE(silent);
-  auto spec = rest_spec_for();
-  spec.name_servers = {{net::protocol::udp, raw_local(silent.get())}};
-  spec.limits.lookup_timeout = std::chrono::seconds(2);
-  auto a = serve(spec);
+  auto node = spec_for();
+  node.name_servers = {{net::protocol::udp, raw_local(silent.get())}};
+  node.name_timeout = std::chrono::seconds(2);
+  auto a = serve(std::move(node), rest_spec_for());
   auto opening = start_curl(a, curl_call{"POST", "/open/c/bob.p2p", {}, {}, {}, "127.0.0.1"});
   curl_result cons;
   ASSERT_TRUE(eventually([&] {

@@ -51,8 +51,9 @@ TEST_F(RestNamedRace, ALateFailedConnectLeavesTheNameOpenedAgainAlone) {
   auto again = post(a, "/open/c/" + b.address());
   ASSERT_EQ(again.status, 200) << again.body;
 
+  // Its open was closed: the first client is told so, as on success.
   auto late = finish(first);
-  EXPECT_EQ(late.status, 502) << late.body;
+  EXPECT_EQ(late.status, 410) << late.body;
   auto cons = get(a, "/cons/c");
   ASSERT_EQ(cons.status, 200) << "the late failure erased the second open: " << cons.body;
   EXPECT_EQ(cons.json()["peer"], b.id());

@@ -17,7 +17,6 @@
 #include "node_lines.hpp"
 #include "node_options.hpp"
 #include "session.hpp"
-#include "target.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/rest/rest_server.hpp"
@@ -52,8 +51,6 @@ int run_node_cmd(const node_cmd_options& o) {
     spec.port = o.api_port;
     if (!o.node.data_dir.empty())
       spec.data_dir = o.node.data_dir;
-    std::vector<std::string> unresolved;
-    spec.name_servers = name_servers_of(*servers, unresolved);
     auto started = rest::start_rest_server(rn.rt.system(), n.handle(), spec);
     if (!started) {
       rn.close();

@@ -4,7 +4,6 @@
 
 #include "cli.hpp"
 #include "node_lines.hpp"
-#include "target.hpp"
 
 namespace p2pd::cli {
 
@@ -61,9 +60,6 @@ connected start_and_connect(running_node& rn, const connect_cmd_options& o) {
     return {std::nullopt, fail("start the node", err)};
   // An address is a few hundred characters: messages name its start.
   auto label = o.target.size() > 24 ? o.target.substr(0, 20) + "..." : o.target;
-  auto address = resolve_target(rn.rt, o.target, *servers);
-  if (!address)
-    return {std::nullopt, fail("connect " + label, address.error(), exit_connect_failed)};
   node::connect_options opts;
   if (o.udp) {
     opts.kind = node::transport::datagram;
@@ -75,7 +71,9 @@ connected start_and_connect(running_node& rn, const connect_cmd_options& o) {
       opts.strategies.push_back(strategy_of(x));
   }
   progress("connecting to " + label);
-  auto conn = rn.node->connect(*address, opts);
+  // A name is looked up by the node on the server file's name servers; the
+  // record must be signed by the node its address names.
+  auto conn = rn.node->connect(o.target, opts);
   if (!conn)
     return {std::nullopt, fail("connect " + label, conn.error(), exit_connect_failed)};
   tools::print_connected(std::cerr, *conn);

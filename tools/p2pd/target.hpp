@@ -1,7 +1,7 @@
 #pragma once
 
-// What `p2pd connect` and `p2pd ping` connect to: a signed peer address as
-// given, or a name looked up on the name servers of the server file.
+// The name servers of a server file, for `p2pd name`.
+// (`p2pd connect NAME` and the REST API leave the lookup to the node.)
 
 #include <string>
 #include <vector>
@@ -17,12 +17,5 @@ namespace p2pd::cli {
 /// lines that did not resolve are added to `unresolved`.
 std::vector<name_server_addr> name_servers_of(const std::vector<net::server_entry>& servers,
                                               std::vector<std::string>& unresolved);
-
-/// `target` when it is a peer address ("p2pd1_..."), else the address the
-/// name `target` holds on the server file's name servers. Errors say why:
-/// no name server configured, none answered, no such name, a record that is
-/// no peer address.
-caf::expected<std::string> resolve_target(runtime& rt, const std::string& target,
-                                          const std::vector<net::server_entry>& servers);
 
 } // namespace p2pd::cli
