@@ -90,6 +90,8 @@ net::result<nat_profile> nat_profile::p2pd(net::nat_type nat, net::delta_result 
     return net::error{net::errc::invalid_argument,
                       "nat_profile::p2pd: nat_type unknown is a verdict, not a NAT to simulate"};
   if (!is_allocator(delta.type) && (translates || delta.type != net::delta_type::not_applicable))
+    // blocked does translate TCP, but not_applicable is what the classifier
+    // says of it: that keeps the default allocation.
     return net::error{net::errc::invalid_argument,
                       std::string{"nat_profile::p2pd: port allocation "} + to_string(delta.type)
                         + " is not an allocator (equal, preserving, independent, dependent, "
@@ -110,6 +112,7 @@ net::result<nat_profile> nat_profile::p2pd(net::nat_type nat, net::delta_result 
       break;
     case net::nat_type::blocked:
       p.mode = nat_mode::blocked;
+      p.mapping = dependence::endpoint_independent;
       p.filtering = dependence::address_and_port_dependent;
       break;
     case net::nat_type::full_cone:
@@ -172,7 +175,7 @@ net::error check(const nat_profile& p) {
 
 std::string describe(const nat_profile& p) {
   std::string s = to_string(p.mode);
-  if (p.mode == nat_mode::nat) {
+  if (p.mode == nat_mode::nat || p.mode == nat_mode::blocked) {
     s += std::string{" "} + short_name(p.mapping) + "M/" + short_name(p.filtering) + "F "
          + net::to_string(p.ports.type);
     if (p.ports.type == net::delta_type::independent || p.ports.type == net::delta_type::dependent)

@@ -11,12 +11,14 @@
 namespace p2pd::sim {
 
 /// What a box between a LAN and the Internet does, at the level a NAT table
-/// needs. `nat` translates; the others keep addresses.
+/// needs. `nat` and `blocked` translate; the others keep addresses.
 enum class nat_mode : uint8_t {
   open,     ///< no NAT, no filter: packets pass both ways untouched
   firewall, ///< no translation, stateful filter (profile.filtering) on what comes in
   nat,      ///< translation with mappings, filtering, allocation and hairpinning
-  blocked,  ///< UDP dropped both ways; TCP as through a firewall
+  blocked,  ///< UDP dropped both ways; TCP through the NAT the rest of the
+            ///< profile describes (the lab's udp-blocked site: a port-restricted
+            ///< NAT that drops UDP)
 };
 
 /// RFC 4787's three behaviours, for mapping (which destinations share a
@@ -107,10 +109,14 @@ struct nat_profile {
   /// open_internet = open; udp_firewall = firewall with address-and-port-
   /// dependent filtering; full_cone = EIM + EIF; restricted = EIM + ADF;
   /// port_restricted = EIM + APDF; symmetric = APDM + APDF; blocked = UDP
-  /// dropped. Without translation (open, udp_firewall, blocked) the
+  /// dropped, TCP through EIM + APDF with the allocation (as the lab's
+  /// udp-blocked site). Without translation (open, udp_firewall) the
   /// allocation is kept but unused. `delta.value` is the step of independent
-  /// and dependent (0 there means 1). Errors: nat_type::unknown, and a delta
-  /// type that is not an allocator (unknown; not_applicable for a NAT).
+  /// and dependent (0 there means 1). not_applicable (what the classifier
+  /// says of open, udp_firewall and blocked) is accepted for those three and
+  /// keeps the default allocation, equal (Linux's port-preserving
+  /// masquerade). Errors: nat_type::unknown, and a delta type that is not an
+  /// allocator (unknown; not_applicable for a NAT that is not blocked).
   static net::result<nat_profile> p2pd(net::nat_type nat, net::delta_result delta);
   /// The same with the step 1 for independent and dependent.
   static net::result<nat_profile> p2pd(net::nat_type nat, net::delta_type delta);

@@ -309,12 +309,11 @@ verdict nat_table::inbound(const packet& p, sim_time now) {
         return dropped(p, "UDP is blocked");
       break;
     case nat_mode::firewall:
-      break;
     case nat_mode::nat:
-      if (p.dst.ip != external_)
-        return dropped(p, "not addressed to the NAT's external address");
       break;
   }
+  if (translates() && p.dst.ip != external_)
+    return dropped(p, "not addressed to the NAT's external address");
   return filter_in(p, now);
 }
 

@@ -44,8 +44,8 @@ struct verdict {
 ///
 /// A mapping binds an inside endpoint (per destination, as profile.mapping
 /// says) to an external port; it lives while one of its flows (one per remote
-/// endpoint, conntrack's tuples) lives. Without translation (firewall,
-/// blocked) the mapping is the inside endpoint itself and only filters.
+/// endpoint, conntrack's tuples) lives. Without translation (firewall)
+/// the mapping is the inside endpoint itself and only filters.
 class nat_table {
 public:
   /// `external` is the box's public address (unused without translation);
@@ -91,7 +91,9 @@ private:
   using mapping_key = std::tuple<protocol, net::endpoint, net::endpoint>;
   using external_key = std::pair<protocol, net::endpoint>;
 
-  bool translates() const { return profile_.mode == nat_mode::nat; }
+  bool translates() const {
+    return profile_.mode == nat_mode::nat || profile_.mode == nat_mode::blocked;
+  }
   sim_time lifetime(flow_state s) const;
   sim_time expiry(const flow& f) const { return f.last + lifetime(f.state); }
   void expire(sim_time now);

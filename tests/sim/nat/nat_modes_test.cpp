@@ -51,22 +51,24 @@ TEST(NatModes, firewall_filters_by_address_and_port) {
 
 TEST(NatModes, blocked_drops_udp_both_ways) {
   auto t = box(in_mode(nat_mode::blocked));
-  EXPECT_EQ(t.outbound(packet::udp(public_host(5000), server(0)), ms(0)).action,
+  EXPECT_EQ(t.outbound(packet::udp(inside(0, 5000), server(0)), ms(0)).action,
             nat_action::drop);
-  EXPECT_EQ(t.inbound(packet::udp(server(0), public_host(5000)), ms(10)).action,
+  EXPECT_EQ(t.inbound(packet::udp(server(0), net::endpoint{nat_ip(), 5000}), ms(10)).action,
             nat_action::drop);
+  EXPECT_EQ(t.mapping_count(ms(10)), 0u);
 }
 
-TEST(NatModes, blocked_lets_tcp_through_as_a_firewall) {
+TEST(NatModes, blocked_translates_tcp_through_its_nat) {
+  // The lab's udp-blocked site: a port-restricted NAT that drops UDP.
   auto t = box(in_mode(nat_mode::blocked));
-  auto out = t.outbound(packet::tcp(public_host(5000), server(0, 443), tcp_flag::syn), ms(0));
+  auto out = t.outbound(packet::tcp(inside(0, 5000), server(0, 443), tcp_flag::syn), ms(0));
   ASSERT_EQ(out.action, nat_action::to_internet);
-  EXPECT_EQ(out.pkt.src, public_host(5000));
-  EXPECT_EQ(t.inbound(packet::tcp(server(0, 443), public_host(5000),
-                                  tcp_flag::syn | tcp_flag::ack), ms(10)).action,
-            nat_action::to_lan);
-  EXPECT_EQ(t.inbound(packet::tcp(server(1, 443), public_host(5001), tcp_flag::syn), ms(10))
-              .action,
+  EXPECT_EQ(out.pkt.src, (net::endpoint{nat_ip(), 5000}));
+  auto back = t.inbound(packet::tcp(server(0, 443), out.pkt.src, tcp_flag::syn | tcp_flag::ack),
+                        ms(10));
+  ASSERT_EQ(back.action, nat_action::to_lan);
+  EXPECT_EQ(back.pkt.dst, inside(0, 5000));
+  EXPECT_EQ(t.inbound(packet::tcp(server(1, 443), out.pkt.src, tcp_flag::syn), ms(10)).action,
             nat_action::drop);
 }
 

@@ -14,7 +14,7 @@ using net::nat_type;
 
 bool translating(nat_type n) {
   return n == nat_type::full_cone || n == nat_type::restricted || n == nat_type::port_restricted
-         || n == nat_type::symmetric;
+         || n == nat_type::symmetric || n == nat_type::blocked;
 }
 
 class NatPreset : public ::testing::TestWithParam<std::tuple<nat_type, delta_type>> {
@@ -28,7 +28,8 @@ TEST_P(NatPreset, constructs_and_passes_check) {
   ASSERT_TRUE(p) << net::to_string(p.error());
   EXPECT_FALSE(check(*p)) << net::to_string(check(*p));
   EXPECT_EQ(p->ports.type, delta());
-  EXPECT_EQ(p->mode == nat_mode::nat, translating(nat())) << describe(*p);
+  const bool translates = p->mode == nat_mode::nat || p->mode == nat_mode::blocked;
+  EXPECT_EQ(translates, translating(nat())) << describe(*p);
 }
 
 // What a peer sees of the preset after host 0 sent to server 0 port 3478:
@@ -37,7 +38,7 @@ TEST_P(NatPreset, behaves_as_its_type) {
   const auto n = nat();
   const bool open = n == nat_type::open_internet;
   auto t = box(preset(n, delta()), 5);
-  const auto host = open || !translating(n) ? at("203.0.113.50", 5000) : inside(0, 5000);
+  const auto host = translating(n) ? inside(0, 5000) : at("203.0.113.50", 5000);
   auto first = t.outbound(packet::udp(host, server(0, 3478)), ms(0));
   if (n == nat_type::blocked) {
     EXPECT_EQ(first.action, nat_action::drop);
@@ -94,7 +95,11 @@ TEST(NatPresets, the_study_maps_the_nat_types_to_these_behaviours) {
   auto fw = preset(nat_type::udp_firewall, delta_type::equal);
   EXPECT_EQ(fw.mode, nat_mode::firewall);
   EXPECT_EQ(fw.filtering, apd);
-  EXPECT_EQ(preset(nat_type::blocked, delta_type::equal).mode, nat_mode::blocked);
+  auto blocked = preset(nat_type::blocked, delta_type::random);
+  EXPECT_EQ(blocked.mode, nat_mode::blocked);
+  EXPECT_EQ(blocked.mapping, ei);
+  EXPECT_EQ(blocked.filtering, apd);
+  EXPECT_EQ(blocked.ports.type, delta_type::random);
 }
 
 TEST(NatPresets, independent_and_dependent_take_their_step_from_the_delta) {
@@ -137,6 +142,7 @@ TEST(NatPresets, a_box_without_translation_takes_not_applicable) {
     auto p = nat_profile::p2pd(n, delta_type::not_applicable);
     ASSERT_TRUE(p) << net::to_string(n);
     EXPECT_FALSE(check(*p));
+    EXPECT_EQ(p->ports.type, delta_type::equal);
   }
   EXPECT_FALSE(nat_profile::p2pd(nat_type::open_internet, delta_type::unknown));
 }
@@ -193,6 +199,8 @@ TEST(NatProfileDescribe, names_the_axes) {
   EXPECT_EQ(describe(p), "nat APDM/APDF independent+1 hairpin=none");
   EXPECT_EQ(describe(preset(nat_type::udp_firewall, delta_type::equal)), "firewall APDF");
   EXPECT_EQ(describe(preset(nat_type::open_internet, delta_type::equal)), "open");
+  EXPECT_EQ(describe(preset(nat_type::blocked, delta_type::equal)),
+            "blocked EIM/APDF equal hairpin=none");
 }
 
 } // namespace

@@ -17,9 +17,15 @@ using net::delta_type;
 using net::nat_type;
 using preset_param = std::tuple<nat_type, delta_type>;
 
+// The types with an allocation the classifier reports (blocked translates
+// TCP, but no UDP sample gets through: not_applicable).
 bool translates_type(nat_type n) {
   return n == nat_type::full_cone || n == nat_type::restricted || n == nat_type::port_restricted
          || n == nat_type::symmetric;
+}
+
+bool behind_nat(nat_type n) {
+  return translates_type(n) || n == nat_type::blocked;
 }
 
 stun_addresses stun_pair() {
@@ -30,7 +36,7 @@ stun_addresses stun_pair() {
 probe_result probe_preset(nat_type n, delta_type d, size_t consecutive, uint64_t seed = 3) {
   auto t = box(preset(n, d), seed);
   probe_plan plan;
-  plan.local = translates_type(n) ? inside(0, 5000) : at("203.0.113.50", 5000);
+  plan.local = behind_nat(n) ? inside(0, 5000) : at("203.0.113.50", 5000);
   plan.consecutive_samples = consecutive;
   plan.seed = seed;
   return probe_through(t, stun_pair(), plan);
