@@ -58,8 +58,7 @@ void nat_table::expire(sim_time now) {
     }
     if (m.flows.empty()) {
       by_external_.erase({m.proto, m.external});
-      for (auto k = by_key_.begin(); k != by_key_.end();)
-        k = k->second == it->first ? by_key_.erase(k) : std::next(k);
+      by_key_.erase(m.key);
       it = mappings_.erase(it);
     } else {
       ++it;
@@ -175,6 +174,7 @@ std::optional<verdict> nat_table::translate_out(const packet& p, sim_time now) {
     }
     auto id = next_id_++;
     m = &mappings_[id];
+    m->key = key;
     m->proto = p.proto;
     m->internal = p.src;
     m->external = ext;

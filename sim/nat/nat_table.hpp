@@ -80,16 +80,17 @@ private:
     sim_time last;     // the last packet that refreshed it
   };
 
+  // The part of the destination a mapping depends on (profile.mapping).
+  using mapping_key = std::tuple<protocol, net::endpoint, net::endpoint>;
+  using external_key = std::pair<protocol, net::endpoint>;
+
   struct mapping {
+    mapping_key key;
     protocol proto;
     net::endpoint internal;
     net::endpoint external;
     std::map<net::endpoint, flow> flows; // by remote endpoint
   };
-
-  // The part of the destination a mapping depends on (profile.mapping).
-  using mapping_key = std::tuple<protocol, net::endpoint, net::endpoint>;
-  using external_key = std::pair<protocol, net::endpoint>;
 
   bool translates() const {
     return profile_.mode == nat_mode::nat || profile_.mode == nat_mode::blocked;
