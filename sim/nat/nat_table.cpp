@@ -159,10 +159,10 @@ std::optional<verdict> nat_table::translate_out(const packet& p, sim_time now) {
   if (found != by_key_.end()) {
     m = &mappings_.at(found->second);
   } else {
-    // A TCP segment that opens nothing (an RST, or anything once the flow is
-    // gone) is INVALID to conntrack and leaves untranslated; with a private
-    // source it goes nowhere, so it is dropped here. FIN and ACK are picked
-    // up mid-stream, as Linux does (nf_conntrack_tcp_loose).
+    // An RST with no connection is INVALID to conntrack and leaves
+    // untranslated; with a private source it goes nowhere, so it is dropped
+    // here. Other segments (FIN, ACK, data) are picked up mid-stream, as
+    // Linux does (nf_conntrack_tcp_loose).
     if (p.proto == protocol::tcp && p.has(tcp_flag::rst))
       return dropped(p, "an RST with no connection is not tracked");
     net::endpoint ext = p.src;
@@ -236,6 +236,8 @@ verdict nat_table::filter_in(const packet& p, sim_time now) {
   if (f == m.flows.end()) {
     // Let in by the filter without a flow of its own: it starts one (a reply
     // from inside then finds it), as conntrack tracks any accepted packet.
+    // Inbound, only a SYN starts a TCP flow: conntrack's loose pickup is for
+    // the direction that was seen first.
     if (p.proto == protocol::tcp && !p.is_bare_syn())
       return dropped(p, "a TCP segment that opens nothing, to a mapping that allows it");
     flow fresh{p.proto == protocol::udp ? flow_state::udp_unreplied : flow_state::tcp_opening,
