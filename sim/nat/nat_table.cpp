@@ -236,8 +236,8 @@ verdict nat_table::filter_in(const packet& p, sim_time now) {
   if (f == m.flows.end()) {
     // Let in by the filter without a flow of its own: it starts one (a reply
     // from inside then finds it), as conntrack tracks any accepted packet.
-    // Inbound, only a SYN starts a TCP flow: conntrack's loose pickup is for
-    // the direction that was seen first.
+    // Inbound, only a SYN starts a TCP flow (a choice of the model): a
+    // mid-stream segment from a peer never talked to is no connection.
     if (p.proto == protocol::tcp && !p.is_bare_syn())
       return dropped(p, "a TCP segment that opens nothing, to a mapping that allows it");
     flow fresh{p.proto == protocol::udp ? flow_state::udp_unreplied : flow_state::tcp_opening,
