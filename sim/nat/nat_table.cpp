@@ -263,19 +263,18 @@ verdict nat_table::filter_in(const packet& p, sim_time now) {
   return {nat_action::to_lan, in, "accepted"};
 }
 
+std::optional<verdict> nat_table::by_mode(const packet& p, nat_action pass) const {
+  if (profile_.mode == nat_mode::open)
+    return verdict{pass, p, "no NAT"};
+  if (profile_.mode == nat_mode::blocked && p.proto == protocol::udp)
+    return dropped(p, "UDP is blocked");
+  return std::nullopt;
+}
+
 verdict nat_table::outbound(const packet& p, sim_time now) {
   expire(now);
-  switch (profile_.mode) {
-    case nat_mode::open:
-      return {nat_action::to_internet, p, "no NAT"};
-    case nat_mode::blocked:
-      if (p.proto == protocol::udp)
-        return dropped(p, "UDP is blocked");
-      break;
-    case nat_mode::firewall:
-    case nat_mode::nat:
-      break;
-  }
+  if (auto v = by_mode(p, nat_action::to_internet))
+    return *v;
   if (translates() && p.src.fam() != external_.fam())
     return dropped(p, "another address family than the NAT's");
   const bool hairpin = translates() && p.dst.ip == external_;
@@ -303,17 +302,8 @@ verdict nat_table::outbound(const packet& p, sim_time now) {
 
 verdict nat_table::inbound(const packet& p, sim_time now) {
   expire(now);
-  switch (profile_.mode) {
-    case nat_mode::open:
-      return {nat_action::to_lan, p, "no NAT"};
-    case nat_mode::blocked:
-      if (p.proto == protocol::udp)
-        return dropped(p, "UDP is blocked");
-      break;
-    case nat_mode::firewall:
-    case nat_mode::nat:
-      break;
-  }
+  if (auto v = by_mode(p, nat_action::to_lan))
+    return *v;
   if (translates() && p.dst.ip != external_)
     return dropped(p, "not addressed to the NAT's external address");
   return filter_in(p, now);

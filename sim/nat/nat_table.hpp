@@ -105,6 +105,9 @@ private:
   bool port_free(protocol proto, uint16_t port) const;
   uint16_t wrap(long port) const;
 
+  // What the mode decides before any table: open passes (as `pass`),
+  // blocked drops UDP; nullopt: the table decides.
+  std::optional<verdict> by_mode(const packet& p, nat_action pass) const;
   // Outbound through a mapping (created if needed); nullopt: no free port.
   std::optional<verdict> translate_out(const packet& p, sim_time now);
   // Inbound to a known external endpoint, filtered; the verdict for `p`.
