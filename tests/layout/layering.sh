@@ -12,6 +12,7 @@
 #  - node/, the interface actor, its STUN probes and the punch reach the OS only through
 #    their network stack (actors/stack/): no pipe spawned or opened directly,
 #    no interface listing or netlink, no socket, no random_device;
+#  - sim/ reads no clock and no random_device, and sim/nat/ includes no CAF;
 #  - every .cpp in a library folder is listed in a CMakeLists.txt.
 set -uo pipefail
 root=${1:?usage: layering.sh <source root>}
@@ -80,7 +81,17 @@ for f in $(grep -rlE '(system|steady|high_resolution)_clock::now|std::chrono::(s
   [ "$f" = actors/common/clock.cpp ] || fail "$f reads a clock directly (use the actor clock or a spec's clock)"
 done
 
-for dir in net actors messages node api proto rest; do
+# sim/ (the simulated network) replays a run from its seed: nothing in it
+# reads a clock or draws from random_device (comments left out), and its NAT
+# tables (sim/nat/) are pure: no CAF.
+if [ -d sim ]; then
+  hits=$(grep -rnE '_clock::now|random_device' sim | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(//|///)' || true)
+  [ -z "$hits" ] || fail "sim/ reads a clock or random_device (time and seeds are given): $hits"
+  hits=$(grep -rlE '#include [<"](caf/|p2pd/(actors|messages|api|proto)/)' sim/nat || true)
+  [ -z "$hits" ] || fail "sim/nat/ includes CAF or the actors (its tables are pure): $hits"
+fi
+
+for dir in net actors messages node api proto rest sim; do
   for f in $(find "$dir" -name '*.cpp' | sort); do
     base=${f#"$dir"/}
     grep -rqF "$base" "$dir"/CMakeLists.txt || fail "$f is in no CMakeLists.txt"

@@ -53,6 +53,10 @@ inline void PrintTo(nat_type x, std::ostream* os) {
   *os << to_string(x);
 }
 
+inline void PrintTo(delta_type x, std::ostream* os) {
+  *os << to_string(x);
+}
+
 inline void PrintTo(const delta_result& x, std::ostream* os) {
   *os << to_string(x.type) << "(" << x.value << ")";
 }
