@@ -42,8 +42,11 @@ struct interface_spec {
   size_t min_agree = 2;
   /// STUN timing of the probes (actors/stun/stun_timing.hpp says why).
   stun_timing timing = interface_stun_timing();
-  /// Mappings the port delta test makes; 0 skips it.
+  /// Mappings the port delta test makes from random local ports; 0 skips
+  /// the test.
   size_t delta_samples = 8;
+  /// Then mappings from consecutive local ports (nat_probe_spec says why).
+  size_t consecutive_samples = 6;
   /// How often the actor refreshes by itself; 0 only on request.
   caf::timespan refresh_interval = timeouts::interface_refresh;
   /// NATs given, at most one per family (check() refuses two; the

@@ -29,8 +29,13 @@ struct nat_probe_spec {
   std::optional<endpoint> local;
   /// STUN timing of every test (actors/stun/stun_timing.hpp says why).
   stun_timing timing = fast_stun_timing();
-  /// How many mappings the port delta test makes (one socket each); 0 skips it.
+  /// How many mappings the port delta test makes from random local ports
+  /// (one socket each); 0 skips the test (both rounds).
   size_t delta_samples = 8;
+  /// Then this many from consecutive local ports (p, p + 1, ...), so that a
+  /// dependent allocator, which steps only when the local port goes + 1,
+  /// shows (the random round alone makes it look random).
+  size_t consecutive_samples = 6;
   /// The inclusive range the delta sockets' explicit, random local ports are
   /// drawn from (random so that consecutive local ports do not make an
   /// independent allocator look dependent).
@@ -91,7 +96,8 @@ struct nat_report {
 ///
 /// The delta test then opens `delta_samples` pipes on random, explicit,
 /// non-consecutive local ports and makes one binding to the primary from
-/// each, one after the other (the order is what the step checks compare).
+/// each, one after the other (the order is what the step checks compare),
+/// then `consecutive_samples` more on a run of consecutive ports.
 /// It is skipped when test I got no answer (blocked): no sample could come
 /// back, and the delta is then classify_delta(blocked, {}).
 ///

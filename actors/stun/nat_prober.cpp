@@ -42,6 +42,7 @@ struct prober_state {
   std::mt19937_64 rng;
   std::vector<uint16_t> used;
   size_t sample = 0;  // which sample is being taken
+  uint16_t run_base = 0; // the consecutive round's first port (0: not drawn)
   size_t attempt = 0; // of binding its port
   caf::error last_bind_error;
   uint32_t order = 0;
@@ -114,10 +115,32 @@ void samples_done(prober self) {
   server_done(self, std::move(rep));
 }
 
-// The next try at binding the current sample's random port.
+// A random port in [min, max - span] such that none of [p, p + span] is
+// equal or adjacent to a port already used; none within the retries.
+std::optional<uint16_t> clear_port(prober self, uint16_t span) {
+  auto& st = self->state;
+  uint32_t lo = st.spec.sample_port_min;
+  uint32_t max = st.spec.sample_port_max;
+  uint32_t hi = std::max(lo, max > span ? max - span : 0u);
+  std::uniform_int_distribution<uint32_t> pick{lo, hi};
+  for (; st.attempt <= st.spec.bind_retries; ++st.attempt) {
+    auto p = static_cast<uint16_t>(pick(st.rng));
+    bool ok = true;
+    for (auto u : st.used)
+      if (p + span + 1 >= u && p <= u + 1)
+        ok = false;
+    if (ok)
+      return p;
+  }
+  return std::nullopt;
+}
+
+// The next try at binding the current sample's port: a random one in the
+// first round, the next of a run of consecutive ones in the second.
 void take_sample(prober self) {
   auto& st = self->state;
-  if (st.sample >= st.spec.delta_samples) {
+  const auto first_round = st.spec.delta_samples;
+  if (st.sample >= first_round + st.spec.consecutive_samples) {
     samples_done(self);
     return;
   }
@@ -128,18 +151,28 @@ void take_sample(prober self) {
     s.last_bind_error = caf::error{};
     take_sample(self);
   };
-  std::uniform_int_distribution<uint32_t> pick{st.spec.sample_port_min, st.spec.sample_port_max};
-  // Equal or adjacent to a port already used: consecutive local ports would
-  // make an independent allocator look dependent. Drawn without an open.
+  bool in_run = st.sample >= first_round;
   std::optional<uint16_t> port;
-  for (; st.attempt <= st.spec.bind_retries && !port; ++st.attempt) {
-    auto p = static_cast<uint16_t>(pick(st.rng));
-    bool ok = true;
-    for (auto u : st.used)
-      if (p + 1 >= u && p <= u + 1)
-        ok = false;
-    if (ok)
-      port = p;
+  if (!in_run) {
+    // Equal or adjacent to a port already used: consecutive local ports
+    // would make an independent allocator look dependent. Drawn without an
+    // open.
+    port = clear_port(self, 0);
+  } else {
+    // A dependent allocator steps only when the local port goes + 1, which
+    // the first round never does: without this run it looks random.
+    if (st.run_base == 0) {
+      auto span = static_cast<uint16_t>(st.spec.consecutive_samples);
+      st.run_base = clear_port(self, span).value_or(0);
+      if (st.run_base == 0) {
+        st.rep.notes.push_back("consecutive samples: no clear run of "
+                               + std::to_string(span) + " ports");
+        st.sample = first_round + st.spec.consecutive_samples;
+        take_sample(self);
+        return;
+      }
+    }
+    port = static_cast<uint16_t>(st.run_base + (st.sample - first_round));
   }
   if (!port) {
     st.rep.notes.push_back("delta sample " + std::to_string(st.sample) + ": no free port: "
@@ -149,8 +182,14 @@ void take_sample(prober self) {
     return;
   }
   open(self, server_spec(udp, endpoint{st.bind_at.ip, *port}),
-       [self, next_sample](caf::expected<pipe_info> sock) {
+       [self, next_sample, in_run](caf::expected<pipe_info> sock) {
          auto& s = self->state;
+         if (!sock && in_run) { // a run's port is that port or none
+           s.rep.notes.push_back("delta sample " + std::to_string(s.sample) + ": "
+                                 + render(sock.error()));
+           next_sample();
+           return;
+         }
          if (!sock) { // in use: another port, within the retries
            s.last_bind_error = std::move(sock.error());
            take_sample(self);
@@ -192,6 +231,7 @@ void tests_done(prober self) {
   st.rng.seed(st.stack->rng_seed());
   st.used.clear();
   st.sample = 0;
+  st.run_base = 0;
   st.attempt = 0;
   st.order = 0;
   take_sample(self);
@@ -369,7 +409,8 @@ caf::timespan nat_probe_deadline(size_t servers, const nat_probe_spec& spec) {
   // test I, then II and III together or the TCP fallback, then I'; each
   // delta sample: an open and a binding (failed binds answer at once).
   auto tests = open + udp_ask + std::max(udp_ask, open + tcp_ask) + udp_ask;
-  auto delta = static_cast<caf::timespan::rep>(spec.delta_samples) * (open + udp_ask);
+  auto samples = spec.delta_samples == 0 ? 0 : spec.delta_samples + spec.consecutive_samples;
+  auto delta = static_cast<caf::timespan::rep>(samples) * (open + udp_ask);
   return static_cast<caf::timespan::rep>(servers) * (tests + caf::timespan{delta})
          + timeouts::stun_margin;
 }

@@ -32,9 +32,9 @@ struct probe_plan {
   size_t delta_samples = 8;
   uint16_t sample_port_min = 20000;
   uint16_t sample_port_max = 60000;
-  /// Then this many mappings from consecutive local ports (upstream's round
-  /// 2, which the project's prober does not run); 0: none.
-  size_t consecutive_samples = 0;
+  /// Then this many mappings from consecutive local ports, as the prober's
+  /// second round (nat_probe_spec::consecutive_samples); 0: none.
+  size_t consecutive_samples = 6;
   /// Seeds the sample ports (the prober takes it from its stack).
   uint64_t seed = 1;
   /// When the first request leaves, and the time between requests.

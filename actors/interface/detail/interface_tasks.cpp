@@ -63,6 +63,7 @@ std::optional<nat_probe_args> nat_probe_for(const net::ip_address& local,
   args.spec.local = endpoint{local, 0};
   args.spec.timing = spec.timing;
   args.spec.delta_samples = spec.delta_samples;
+  args.spec.consecutive_samples = spec.consecutive_samples;
   args.spec.stack = spec.stack;
   return args;
 }

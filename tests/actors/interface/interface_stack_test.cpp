@@ -81,7 +81,8 @@ TEST(InterfaceStack, EveryProbeSocketIsAPipeOfTheStack) {
   // One socket for the external address, one for the NAT tests, one per
   // delta sample: all asked of the stack, all on the NIC it reported.
   auto specs = stack->specs();
-  EXPECT_EQ(specs.size(), 1u + 1u + spec.delta_samples) << s.to_string();
+  EXPECT_EQ(specs.size(), 1u + 1u + spec.delta_samples + spec.consecutive_samples)
+    << s.to_string();
   EXPECT_TRUE(std::all_of(specs.begin(), specs.end(), [](const pipe_spec& p) {
     return p.local && p.local->ip == ip("10.254.0.7");
   }));

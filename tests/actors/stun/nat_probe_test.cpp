@@ -96,14 +96,21 @@ TEST_F(NatProbe, LoopbackIsOpenInternet) {
   EXPECT_EQ(rep->tests.test3.reply, net::test_reply::replied);
   EXPECT_EQ(rep->tests.test1_alt.reply, net::test_reply::replied);
   EXPECT_EQ(rep->tests.local_port, rep->local.port);
-  ASSERT_EQ(rep->samples.size(), 5u);
+  // 5 random ports, then a run of consecutive_samples (6) consecutive ones.
+  const size_t first = 5;
+  const size_t run = nat_probe_spec{}.consecutive_samples;
+  ASSERT_EQ(rep->samples.size(), first + run);
   for (size_t i = 0; i < rep->samples.size(); ++i) {
     const auto& s = rep->samples[i];
     EXPECT_EQ(s.order, i);
     EXPECT_EQ(s.local_port, s.mapped_port);
     EXPECT_GE(s.local_port, 20000);
     EXPECT_LE(s.local_port, 60000);
-    for (size_t j = 0; j < i; ++j) // never equal or adjacent
+    if (i >= first + 1) { // the run: each the last + 1
+      EXPECT_EQ(s.local_port, rep->samples[i - 1].local_port + 1);
+      continue;
+    }
+    for (size_t j = 0; j < i; ++j) // never equal or adjacent to an earlier one
       EXPECT_GT(std::abs(int{s.local_port} - int{rep->samples[j].local_port}), 1);
   }
   EXPECT_TRUE(rep->mapped_ports);

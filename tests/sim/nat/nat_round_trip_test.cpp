@@ -57,46 +57,28 @@ std::string param_name(const ::testing::TestParamInfo<preset_param>& info) {
          + net::to_string(std::get<1>(info.param));
 }
 
-// All 35 but a NAT with dependent allocation, which the prober's sampling
-// cannot show (NatRoundTrip.dependent_allocation_looks_random_to_the_probers_sampling).
-std::vector<preset_param> probers_reach() {
-  std::vector<preset_param> xs;
-  for (auto n : simulated_types)
-    for (auto d : allocators)
-      if (!(translates_type(n) && d == delta_type::dependent))
-        xs.emplace_back(n, d);
-  return xs;
-}
-
 class ProberSampling : public ::testing::TestWithParam<preset_param> {};
 
+// The prober's sampling as it runs (nat_probe_spec's defaults: 8 random
+// ports, then a run of 6 consecutive ones).
 TEST_P(ProberSampling, classifies_as_itself) {
   auto [n, d] = GetParam();
-  auto r = probe_preset(n, d, 0);
+  probe_plan defaults;
+  auto r = probe_preset(n, d, defaults.consecutive_samples);
   EXPECT_EQ(r.nat, n);
   EXPECT_EQ(r.delta, expected_delta(n, d));
   EXPECT_FALSE(r.unreachable);
-  EXPECT_EQ(r.samples.size(), n == nat_type::blocked ? 0u : 8u);
+  EXPECT_EQ(r.samples.size(),
+            n == nat_type::blocked ? 0u : defaults.delta_samples + defaults.consecutive_samples);
 }
 
-INSTANTIATE_TEST_SUITE_P(NatRoundTrip, ProberSampling, ::testing::ValuesIn(probers_reach()),
-                         param_name);
-
-class WithConsecutiveRound : public ::testing::TestWithParam<preset_param> {};
-
-TEST_P(WithConsecutiveRound, classifies_as_itself) {
-  auto [n, d] = GetParam();
-  auto r = probe_preset(n, d, 6);
-  EXPECT_EQ(r.nat, n);
-  EXPECT_EQ(r.delta, expected_delta(n, d));
-}
-
-INSTANTIATE_TEST_SUITE_P(NatRoundTrip, WithConsecutiveRound,
+INSTANTIATE_TEST_SUITE_P(NatRoundTrip, ProberSampling,
                          ::testing::Combine(::testing::ValuesIn(simulated_types),
                                             ::testing::ValuesIn(allocators)),
                          param_name);
 
-TEST(NatRoundTrip, dependent_allocation_looks_random_to_the_probers_sampling) {
+// Why the prober has its run of consecutive ports.
+TEST(NatRoundTrip, without_the_consecutive_run_dependent_allocation_looks_random) {
   // The prober draws non-adjacent local ports (so that an independent NAT
   // does not look dependent); a dependent NAT steps only for local + 1, so
   // none of its samples shows the step.
