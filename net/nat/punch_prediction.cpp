@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "p2pd/net/util/splitmix64.hpp"
+
 namespace p2pd::net {
 
 namespace {
@@ -39,18 +41,12 @@ std::string describe(const nat_profile& p) {
   return std::string{to_string(p.nat)} + " with " + to_string(p.delta.type) + " allocation";
 }
 
-// splitmix64: a seeded sequence both for ports that may be anything and
-// for a spray's probes; no secrecy needed (the peer learns them anyway).
+// A seeded sequence both for ports that may be anything and for a spray's
+// probes; no secrecy needed (the peer learns them anyway).
 struct port_rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  splitmix64 gen;
   uint16_t port(uint16_t floor) {
-    return static_cast<uint16_t>(floor + next() % (65536u - floor));
+    return static_cast<uint16_t>(floor + gen.next() % (65536u - floor));
   }
 };
 
@@ -166,7 +162,7 @@ punch_side predict_own(const nat_profile& us, const punch_verdict& verdict,
   punch_side out;
   if (verdict.kind == punch_kind::impossible)
     return out;
-  port_rng rng{seed};
+  port_rng rng{splitmix64{seed}};
   auto floor = limits.port_floor;
   bool known = predictable_ports(us);
   if (verdict.kind == punch_kind::spray && !known) {

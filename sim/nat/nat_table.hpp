@@ -11,7 +11,7 @@
 #include "p2pd/net/addr/address.hpp"
 #include "p2pd/sim/nat/nat_profile.hpp"
 #include "p2pd/sim/nat/packet.hpp"
-#include "p2pd/sim/rng.hpp"
+#include "p2pd/net/util/splitmix64.hpp"
 #include "p2pd/sim/time.hpp"
 
 namespace p2pd::sim {
@@ -117,7 +117,7 @@ private:
 
   nat_profile profile_;
   net::ip_address external_;
-  splitmix64 rng_;
+  net::splitmix64 rng_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, mapping> mappings_;
   std::map<mapping_key, uint64_t> by_key_;

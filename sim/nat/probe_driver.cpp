@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "p2pd/sim/rng.hpp"
+#include "p2pd/net/util/splitmix64.hpp"
 
 namespace p2pd::sim {
 
@@ -74,7 +74,7 @@ probe_result probe_through(nat_table& nat, const stun_addresses& server, const p
   r.nat = net::classify_nat(r.tests);
 
   // The delta samples, one socket each, one after the other.
-  splitmix64 rng{plan.seed};
+  net::splitmix64 rng{plan.seed};
   std::vector<uint16_t> used{plan.local.port};
   uint32_t order = 0;
   auto sample = [&](uint16_t port) {

@@ -2,12 +2,13 @@
 
 #include <cstdint>
 
-namespace p2pd::sim {
+namespace p2pd::net {
 
-/// splitmix64: the simulation's seeded, deterministic sequence (never
-/// std::random_device: the same seed must replay the same run). Splits give
-/// each NAT or host a sequence of its own, so that adding one does not shift
-/// the others' draws.
+/// splitmix64: a seeded, deterministic sequence for choices that need no
+/// secrecy (sample and predicted ports, a spray's probes; the simulation's
+/// draws, where the same seed must replay the same run). Splits give each
+/// NAT or host a sequence of its own, so that adding one does not shift the
+/// others' draws.
 class splitmix64 {
 public:
   explicit splitmix64(uint64_t seed = 0) : state_(seed) {}
@@ -30,4 +31,4 @@ private:
   uint64_t state_;
 };
 
-} // namespace p2pd::sim
+} // namespace p2pd::net
