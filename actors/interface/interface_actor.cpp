@@ -10,6 +10,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/stun/external_prober.hpp"
 #include "p2pd/actors/stun/nat_prober.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
@@ -61,8 +62,9 @@ struct interface_state {
   std::vector<caf::typed_response_promise<interface_snapshot>> waiters;
   std::vector<caf::actor> subscribers;
   uint64_t refreshes = 0;
-  /// The NAT probers of refreshes: they end with the interface actor (one
-  /// that answered has ended already; an exit to it is dropped).
+  /// The STUN probers (external addresses, NAT) of refreshes: they end with
+  /// the interface actor (one that answered has ended already; an exit to
+  /// it is dropped).
   std::vector<caf::actor> probers;
 
   ~interface_state() {
@@ -152,19 +154,25 @@ void run_tasks(interface_impl self) {
     st.next.notes.push_back(no_nat_servers(st));
   auto& routes = st.next.routes;
   for (size_t i = 0; i < routes.size() && !spec.stun_servers.empty(); ++i) {
-    // The STUN tasks block on the network: each runs as a job of its own,
-    // all at once.
-    auto* sys = &self->home_system();
+    // Each route's prober is an actor of its own, not a job on a thread: it
+    // waits on the actor clock, so a simulated network runs it on virtual
+    // time. All routes at once.
     ++st.pending;
     auto what = routes[i].to_string();
-    run_blocking(self, timeouts::until_answered,
-                 [sys, r = routes[i], spec] { return learn_external(*sys, r, spec); })
+    auto prober = spawn_external_prober(self->home_system(), routes[i],
+                                        external_for(routes[i], spec));
+    st.probers.push_back(prober);
+    // No deadline of its own, as for the NAT prober below.
+    self->request(prober, timeouts::until_answered, external_probe_atom::value)
       .then(
-        [self, i](net::route& r) {
+        [self, i, prober](net::route& r) {
+          forget(self->state.probers, prober);
           self->state.next.routes[i].ext_ips = std::move(r.ext_ips);
           task_done(self);
         },
-        [self, what](caf::error& err) {
+        [self, what, prober](caf::error& err) {
+          caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
+          forget(self->state.probers, prober);
           self->state.next.notes.push_back("external address of " + what + ": "
                                            + render(err));
           task_done(self);
