@@ -11,7 +11,7 @@
 #  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
 #  - node/, the interface actor, its STUN probes and the punch reach the OS only through
 #    their network stack (actors/stack/): no pipe spawned or opened directly,
-#    no interface listing or netlink, no socket, no random_device;
+#    no interface listing or netlink, no socket, no name resolution, no random_device;
 #  - every .cpp in a library folder is listed in a CMakeLists.txt.
 set -uo pipefail
 root=${1:?usage: layering.sh <source root>}
@@ -41,8 +41,8 @@ hits=$(grep -rh '#include "p2pd/actors/' messages | grep -v 'actors/common/timeo
   || fail "actors/common/timeouts.hpp includes p2pd headers (it must stay a leaf)"
 
 # The seam for the simulation (actors/stack/net_stack.hpp): what node/ and
-# the interface actor start opens sockets, lists interfaces and draws seeds
-# through the stack it was given, so that a simulated stack replaces them
+# the interface actor start opens sockets, lists interfaces, resolves names
+# and draws seeds through the stack it was given, so that a simulated stack replaces them
 # all. Comments are left out; `stack->spawn_pipe(` and `open_pipe_on(` are
 # the ways through the stack.
 seam='node actors/interface actors/stun/nat_probe.cpp actors/stun/external_address.cpp actors/punch'
@@ -51,7 +51,7 @@ hits=$(grep -rnE '#include "p2pd/(actors/pipe/spawn_pipe|net/iface/detail/netlin
 # The STUN probers include spawn_pipe.hpp for open_timeout() only: they are
 # checked for calls.
 probers='actors/stun/nat_prober.cpp actors/stun/external_prober.cpp actors/stun/detail/probe_steps.hpp'
-hits=$(grep -rnE '(^|[^>.[:alnum:]_])spawn_pipe\(|(^|[^[:alnum:]_])open_pipe\(|spawn_broker|list_interfaces\(|netlink_dump|open_bound_socket|open_listener|random_device' $seam $probers \
+hits=$(grep -rnE '(^|[^>.[:alnum:]_])spawn_pipe\(|(^|[^[:alnum:]_])open_pipe\(|spawn_broker|list_interfaces\(|netlink_dump|open_bound_socket|open_listener|random_device|resolve_hosts?\(|resolve_servers\(|getaddrinfo' $seam $probers \
          | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
 [ -z "$hits" ] || fail "the seam's code reaches the OS around its net_stack: $hits"
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "support/coturn_fixture.hpp"
+#include "support/executors.hpp"
 #include "support/expect.hpp"
 #include "support/fake_dns.hpp"
 #include "support/netns.hpp"
@@ -14,7 +15,6 @@
 
 #include "p2pd/api/blocking.hpp"
 #include "p2pd/api/system_config.hpp"
-#include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/interface/interface_actor.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 
@@ -106,10 +106,7 @@ TEST(Interface, ARefreshOfServerAddressesRunsNoBlockingJob) {
   auto srv = own_server(rt);
   std::atomic<int> jobs{0};
   config cfg;
-  cfg.executor = [&jobs](blocking_job job) {
-    ++jobs;
-    inline_executor()(std::move(job));
-  };
+  cfg.executor = counting_inline_executor(jobs);
   caf::actor_system sys{cfg};
   auto li = load_interface(sys, loopback_spec(srv.addrs.address_of({}),
                                               srv.addrs.address_of({true, false})));
