@@ -8,7 +8,9 @@
 #  - only the worker procedures in actors/ block on a scoped_actor;
 #  - actors/ and node/ start threads only in run_blocking;
 #  - nothing below node/ includes it, and nothing of the library includes rest/;
-#  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
+#  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp), call
+#    it for wall time only in the OS stack, and draw from random_device only in the OS
+#    stack and the MQTT channel (a real transport);
 #  - node/, the interface actor, its STUN probes and the punch reach the OS only through
 #    their network stack (actors/stack/): no pipe spawned or opened directly,
 #    no interface listing or netlink, no socket, no name resolution, no random_device;
@@ -81,6 +83,31 @@ done
 # now() is a direct read all the same.
 for f in $(grep -rlE '(system|steady|high_resolution)_clock::now|std::chrono::(system|steady|high_resolution)_clock' actors messages node | sort); do
   [ "$f" = actors/common/clock.cpp ] || fail "$f reads a clock directly (use the actor clock or a spec's clock)"
+done
+
+# Wall time: the OS stack's unix_ms()/unix_ns() call the system clock (and
+# clock.hpp's functions may be a spec's default, not called); everything
+# else asks its stack or its spec's clock, which a simulation sets.
+for f in $(grep -rnE 'system_clock_(ms|ns)\(' actors messages node | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' \
+           | cut -d: -f1 | sort -u); do
+  case "$f" in
+    actors/common/clock.cpp | actors/common/clock.hpp | actors/stack/net_stack.cpp) ;;
+    *) fail "$f reads the wall clock (use its stack's unix_ms() or its spec's clock)";;
+  esac
+done
+
+# Non-secret randomness comes from the stack's rng_seed(), which a simulation
+# makes a function of its seed. random_device stays only in the OS stack and
+# in the real transports a simulation does not run: the MQTT channel (paho
+# owns its sockets and threads; its client id and reconnect jitter), whose
+# spec has no stack to seed from.
+for f in $(grep -rn 'random_device' actors messages node | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' \
+           | cut -d: -f1 | sort -u); do
+  case "$f" in
+    actors/stack/net_stack.cpp | actors/signal/mqtt/mqtt_channel.cpp \
+      | actors/signal/mqtt/detail/mqtt_channel_state.hpp) ;;
+    *) fail "$f draws from random_device (seed from its stack's rng_seed())";;
+  esac
 done
 
 for dir in net actors messages node api proto rest; do
