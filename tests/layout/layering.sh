@@ -47,7 +47,7 @@ hits=$(grep -rh '#include "p2pd/actors/' messages | grep -v 'actors/common/timeo
 # and draws seeds through the stack it was given, so that a simulated stack replaces them
 # all. Comments are left out; `stack->spawn_pipe(` and `open_pipe_on(` are
 # the ways through the stack.
-seam='node actors/interface actors/stun/nat_probe.cpp actors/stun/external_address.cpp actors/punch'
+seam='node actors/interface actors/stun/nat_probe.cpp actors/stun/external_address.cpp actors/stun/stun_server.cpp actors/punch'
 hits=$(grep -rnE '#include "p2pd/(actors/pipe/spawn_pipe|net/iface/detail/netlink|net/sock/socket)\.hpp"' $seam || true)
 [ -z "$hits" ] || fail "the seam's code includes an OS entry point (use its net_stack): $hits"
 # The STUN probers include spawn_pipe.hpp for open_timeout() only: they are
