@@ -102,6 +102,10 @@ void ask_all_servers(external_prober_ptr self) {
   auto& st = self->state;
   st.answers.assign(st.spec.servers.size(), std::nullopt);
   st.pending = st.spec.servers.size();
+  if (st.pending == 0) { // min_agree 0 with no server: nothing to wait for
+    tally_nic(self);
+    return;
+  }
   for (size_t i = 0; i < st.spec.servers.size(); ++i)
     detail::ask_then(self, st.client, st.spec.timing, net::protocol::udp,
                      stun_query{st.sock->pipe, st.spec.servers[i], {}, false},

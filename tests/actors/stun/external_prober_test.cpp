@@ -190,4 +190,17 @@ TEST_F(ExternalProber, TooFewServersOfTheRoutesFamilyAreRefusedAtOnce) {
     << render(r.error());
 }
 
+TEST_F(ExternalProber, NoServersToAskIsAnAnswerNotAWait) {
+  // min_agree 0 lets an empty server list through the check: the prober
+  // must still answer (no address), not wait for answers that never come.
+  external_spec spec = two_addresses();
+  spec.servers.clear();
+  spec.min_agree = 0;
+  auto r = ask(loopback_route(net::family::v4), spec);
+  ASSERT_FALSE(r);
+  EXPECT_ERRC(r, errc::recv_timeout);
+  EXPECT_NE(what_of(r.error()).find("0 of 0 servers answered"), std::string::npos)
+    << render(r.error());
+}
+
 } // namespace
