@@ -21,13 +21,53 @@ caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
   return discover_external(rt.system(), r, spec);
 }
 
+namespace {
+
+// The spec's addresses with its ports 0 replaced by free ones: a bare UDP
+// pipe on port 0 of the primary IP each, through the spec's stack (no socket
+// of our own), all held until every port is picked (so that they differ),
+// then closed. The alternate IP takes the same ports, where they may be
+// taken: the caller tries again.
+caf::expected<net::stun_server_addrs> pick_free_ports(runtime& rt,
+                                                      const stun_server_spec& spec) {
+  const auto& stack = stack_or_os(spec.stack);
+  auto out = spec.addrs;
+  std::vector<pipe_handle> probes;
+  auto pick = [&](uint16_t& port) -> caf::error {
+    if (port != 0)
+      return {};
+    auto s = server_spec(udp, endpoint{out.primary_ip, 0});
+    auto p = rt.open(stack.spawn_pipe(rt.system(), s), s);
+    if (!p)
+      return std::move(p.error());
+    port = p->local().port;
+    probes.push_back(std::move(*p));
+    return {};
+  };
+  auto err = pick(out.primary_port);
+  if (!err && out.alt_port)
+    err = pick(*out.alt_port);
+  for (auto& p : probes)
+    p.close();
+  if (err)
+    return err;
+  return out;
+}
+
+} // namespace
+
 caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec) {
   const auto& a = spec.addrs;
   caf::error last;
   // Free ports come from the primary IP and must be free on the alternate
   // one too: a few tries make that likely.
   for (int attempt = 0; attempt < 8; ++attempt) {
-    auto plan = plan_stun_server(rt.system(), spec);
+    auto addrs = pick_free_ports(rt, spec);
+    if (!addrs)
+      return std::move(addrs.error()); // the primary IP itself: no retry helps
+    auto picked = spec;
+    picked.addrs = *addrs;
+    auto plan = plan_stun_server(rt.system(), picked);
     if (!plan)
       return std::move(plan.error());
     stun_server out;

@@ -25,8 +25,10 @@ caf::expected<net::route> discover_external(runtime& rt, const net::route& r,
                                             const external_spec& spec);
 
 /// Opens a STUN server (plan_stun_server, then opens its pipes); its pipes
-/// belong to `rt`. Free ports that turn out to be taken on the alternate IP
-/// are picked again, up to 8 times.
+/// belong to `rt`. Ports 0 are replaced by free ones of the primary IP,
+/// found with pipes on port 0 through `spec.stack` (no socket of its own);
+/// free ports that turn out to be taken on the alternate IP are picked
+/// again, up to 8 times.
 caf::expected<stun_server> start_stun_server(runtime& rt, stun_server_spec spec);
 
 /// An interface actor and its first complete snapshot.

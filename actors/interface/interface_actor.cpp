@@ -1,6 +1,8 @@
 #include "p2pd/actors/interface/interface_actor.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -9,15 +11,13 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
-#include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/stun/external_prober.hpp"
 #include "p2pd/actors/stun/nat_prober.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/actors/interface/detail/interface_tasks.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/server_list.hpp"
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(p2pd::net::resolved_servers)
 
 namespace p2pd {
 
@@ -61,9 +61,13 @@ struct interface_state {
   std::vector<caf::typed_response_promise<interface_snapshot>> waiters;
   std::vector<caf::actor> subscribers;
   uint64_t refreshes = 0;
-  /// The NAT probers of refreshes: they end with the interface actor (one
-  /// that answered has ended already; an exit to it is dropped).
+  /// The STUN probers (external addresses, NAT) of refreshes: they end with
+  /// the interface actor (one that answered has ended already; an exit to
+  /// it is dropped).
   std::vector<caf::actor> probers;
+  /// The stack's resolver while it resolves the servers' names (held so
+  /// that it lives to answer; never ended by us: a stack may share it).
+  resolver_actor resolver;
 
   ~interface_state() {
     for (auto& p : probers)
@@ -152,19 +156,25 @@ void run_tasks(interface_impl self) {
     st.next.notes.push_back(no_nat_servers(st));
   auto& routes = st.next.routes;
   for (size_t i = 0; i < routes.size() && !spec.stun_servers.empty(); ++i) {
-    // The STUN tasks block on the network: each runs as a job of its own,
-    // all at once.
-    auto* sys = &self->home_system();
+    // Each route's prober is an actor of its own, not a job on a thread: it
+    // waits on the actor clock, so a simulated network runs it on virtual
+    // time. All routes at once.
     ++st.pending;
     auto what = routes[i].to_string();
-    run_blocking(self, timeouts::until_answered,
-                 [sys, r = routes[i], spec] { return learn_external(*sys, r, spec); })
+    auto prober = spawn_external_prober(self->home_system(), routes[i],
+                                        external_for(routes[i], spec));
+    st.probers.push_back(prober);
+    // No deadline of its own, as for the NAT prober below.
+    self->request(prober, timeouts::until_answered, external_probe_atom::value)
       .then(
-        [self, i](net::route& r) {
+        [self, i, prober](net::route& r) {
+          forget(self->state.probers, prober);
           self->state.next.routes[i].ext_ips = std::move(r.ext_ips);
           task_done(self);
         },
-        [self, what](caf::error& err) {
+        [self, what, prober](caf::error& err) {
+          caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
+          forget(self->state.probers, prober);
           self->state.next.notes.push_back("external address of " + what + ": "
                                            + render(err));
           task_done(self);
@@ -228,16 +238,24 @@ void start_refresh(interface_impl self) {
     return;
   }
   // Names are resolved again at every refresh (addresses change, a resolver
-  // that failed may answer now), as a blocking job: getaddrinfo blocks. The
-  // job answers within about dns_timeout whatever the resolver does.
-  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.dns_timeout);
-  run_blocking(self, timeouts::until_answered,
-               [servers = st.spec.servers, timeout] {
-                 return net::resolve_servers(servers, timeout);
-               })
+  // that failed may answer now), by the stack's resolver: on the OS a
+  // blocking job (getaddrinfo blocks) that answers within about dns_timeout
+  // whatever the name servers do, in a simulation its name table.
+  auto picked = net::servers_to_resolve(st.spec.servers,
+                                        {net::server_kind::stun, net::server_kind::nat});
+  std::vector<std::string> hosts;
+  for (const auto& e : picked)
+    hosts.push_back(e.host);
+  st.resolver = stack_or_os(st.spec.stack).resolver(self->home_system());
+  auto t0 = self->clock().now();
+  self->request(st.resolver, timeouts::until_answered, resolve_atom::value, std::move(hosts),
+                st.spec.dns_timeout)
     .then(
-      [self](net::resolved_servers& rs) {
+      [self, picked, t0](resolved_hosts& rh) {
         auto& st = self->state;
+        st.resolver = nullptr;
+        auto took = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - t0);
+        auto rs = net::collect_servers(picked, rh.answers, took);
         for (const auto& [kind, ep] : rs.endpoints)
           (kind == net::server_kind::stun ? st.run.stun_servers : st.run.nat_servers)
             .push_back(ep);
@@ -247,6 +265,7 @@ void start_refresh(interface_impl self) {
         run_tasks(self);
       },
       [self](caf::error& err) {
+        self->state.resolver = nullptr;
         self->state.next.notes.push_back("resolving server names: " + render(err));
         run_tasks(self);
       });

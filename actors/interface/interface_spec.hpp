@@ -31,8 +31,9 @@ struct interface_spec {
   /// answer at all. Empty: NAT type unknown.
   std::vector<endpoint> nat_servers;
   /// Servers of a server file (stun and nat entries; mqtt ones are ignored)
-  /// that the actor resolves itself at the start of every refresh: as a
-  /// blocking job (run_blocking), all names at once, within dns_timeout. Their addresses
+  /// that the actor resolves itself at the start of every refresh: by its
+  /// stack's resolver (net_stack::resolver()), all names at once, within
+  /// dns_timeout. Their addresses
   /// join stun_servers and nat_servers for that refresh; those that do not
   /// resolve are named in the snapshot (interface_snapshot::unresolved).
   std::vector<net::server_entry> servers;
@@ -57,7 +58,8 @@ struct interface_spec {
   /// External addresses are still asked of stun_servers.
   std::vector<nat_summary> nats;
   /// The network the actor watches (null: os_stack()): it lists the
-  /// interfaces, and every socket of the STUN probes is a pipe of it. A node
+  /// interfaces, resolves the servers' names, and every socket of the STUN
+  /// probes is a pipe of it. A node
   /// passes its own (node_spec::stack, in place of the one in
   /// node_spec::iface); a simulation passes a host's.
   stack_ptr stack = os_stack();

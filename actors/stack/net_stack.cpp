@@ -4,10 +4,15 @@
 
 #include "p2pd/actors/common/clock.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/actors/stack/os_resolver.hpp"
 
 namespace p2pd {
 
 net_stack::~net_stack() = default;
+
+resolver_actor net_stack::resolver(caf::actor_system& sys) const {
+  return spawn_os_resolver(sys);
+}
 
 namespace {
 

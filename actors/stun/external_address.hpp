@@ -32,8 +32,13 @@ struct external_spec {
 /// address `min_agree` servers agree on. Fails when no NIC address gets an
 /// agreed answer, saying how many servers answered what.
 ///
-/// Blocks the calling thread: a worker procedure, run through run_blocking
-/// (never on an actor's thread) or from the facade (api/blocking.hpp).
+/// Errors: fewer servers of the route's family than `min_agree`
+/// (errc::invalid_argument); no NIC address with an agreed answer
+/// (errc::recv_timeout, saying per NIC address what each server gave).
+///
+/// Blocks the calling thread until the prober actor that does the work
+/// (spawn_external_prober(), actors/stun/external_prober.hpp) answers: for
+/// code outside actors; an actor asks a prober itself.
 caf::expected<net::route> discover_external(caf::actor_system& sys, const net::route& r,
                                             const external_spec& spec);
 

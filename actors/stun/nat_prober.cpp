@@ -12,6 +12,7 @@
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/spawn_pipe.hpp"
+#include "p2pd/actors/stun/detail/probe_steps.hpp"
 #include "p2pd/actors/stun/detail/nat_probe_report.hpp"
 #include "p2pd/messages/errors.hpp"
 
@@ -19,7 +20,7 @@ namespace p2pd {
 
 namespace {
 
-using binding_result = caf::expected<stun_binding>;
+using detail::binding_result;
 
 // One prober runs the servers one after the other; `rep` is the report of
 // the server being probed. Every step is a request whose continuation starts
@@ -57,17 +58,13 @@ struct prober_state {
 
 using prober = caf::stateful_actor<prober_state>*;
 
-void close_pipe(const pipe_info& p) {
-  caf::anon_send(p.pipe, caf::close_atom::value);
-}
-
 void next_server(prober self);
 
 // The probe of the current server ended with `r`: on to the next, or answer.
 void server_done(prober self, caf::expected<nat_report> r) {
   auto& st = self->state;
   if (st.probe) {
-    close_pipe(*st.probe);
+    detail::close_probe_pipe(*st.probe);
     st.probe.reset();
   }
   bool decided = r && r->nat != net::nat_type::unknown;
@@ -90,20 +87,14 @@ void server_done(prober self, caf::expected<nat_report> r) {
 // Opens a pipe of `spec` owned by the prober, then calls `k` with it.
 template <class K>
 void open(prober self, pipe_spec spec, K k) {
-  auto timeout = open_timeout(spec);
-  auto pipe = self->state.stack->spawn_pipe(self->home_system(), std::move(spec));
-  self->request(pipe, timeout, caf::open_atom::value)
-    .then([k](pipe_info& info) mutable { k(caf::expected<pipe_info>{std::move(info)}); },
-          [k](caf::error& err) mutable { k(caf::expected<pipe_info>{std::move(err)}); });
+  detail::open_then(self, *self->state.stack, std::move(spec), std::move(k));
 }
 
 // One binding request through the prober's STUN client; `k` gets the answer.
 template <class K>
 void ask(prober self, stun_query q, net::protocol proto, K k) {
   auto& st = self->state;
-  self->request(st.client, stun_deadline(st.spec.timing, proto), stun_atom::value, std::move(q))
-    .then([k](stun_binding& b) mutable { k(binding_result{std::move(b)}); },
-          [k](caf::error& err) mutable { k(binding_result{std::move(err)}); });
+  detail::ask_then(self, st.client, st.spec.timing, proto, std::move(q), std::move(k));
 }
 
 void take_sample(prober self);
@@ -212,7 +203,7 @@ void take_sample(prober self) {
                  s2.rep.notes.push_back("delta sample " + std::to_string(s2.sample) + ": "
                                         + render(b.error()));
                }
-               close_pipe(pipe);
+               detail::close_probe_pipe(pipe);
                next_sample();
              });
        });
@@ -221,7 +212,7 @@ void take_sample(prober self) {
 void tests_done(prober self) {
   auto& st = self->state;
   st.rep.nat = net::classify_nat(st.rep.tests);
-  close_pipe(*st.probe);
+  detail::close_probe_pipe(*st.probe);
   st.probe.reset();
   if (st.spec.delta_samples == 0) {
     samples_done(self);
@@ -314,7 +305,7 @@ void over_tcp(prober self, caf::error udp_err) {
     auto c = *conn;
     ask(self, {c.pipe, self->state.spec.server, {}, false}, tcp,
         [answer, c](binding_result b) mutable {
-          close_pipe(c);
+          detail::close_probe_pipe(c);
           answer(std::move(b));
         });
   });

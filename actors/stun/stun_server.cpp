@@ -5,9 +5,7 @@
 
 #include "caf/send.hpp"
 
-#include "p2pd/actors/pipe/spawn_pipe.hpp"
 #include "p2pd/messages/errors.hpp"
-#include "p2pd/net/sock/socket.hpp"
 #include "p2pd/net/stun/stun_message.hpp"
 
 namespace p2pd {
@@ -90,18 +88,16 @@ caf::expected<stun_server_plan> plan_stun_server(caf::actor_system& sys,
     return make_error(errc::invalid_argument, "a STUN server needs UDP, TCP or both");
   if (a.alt_ip && a.alt_ip->fam() != a.primary_ip.fam())
     return make_error(errc::invalid_argument, "the alternate IP must be of the primary's family");
-  auto pick = [&](uint16_t port) -> uint16_t {
-    if (port != 0)
-      return port;
-    auto fd = net::open_bound_socket(net::protocol::udp, {a.primary_ip, 0});
-    return fd ? net::local_endpoint(fd->get())->port : 0;
-  };
+  // The handlers know every address before any socket serves: OTHER-ADDRESS
+  // names them, and a change request is sent from a sibling.
+  if (a.primary_port == 0 || (a.alt_port && *a.alt_port == 0))
+    return make_error(errc::invalid_argument,
+                      "a STUN server's plan needs its ports (0: pick free ones first, as "
+                      "start_stun_server does)");
+  const auto& stack = stack_or_os(spec.stack);
   auto ctx = std::make_shared<server_context>();
   ctx->software = spec.software;
   ctx->addrs = a;
-  ctx->addrs.primary_port = pick(a.primary_port);
-  if (a.alt_port)
-    ctx->addrs.alt_port = pick(*a.alt_port);
   stun_server_plan out;
   out.addrs = ctx->addrs;
   for (bool alt_ip : {false, true})
@@ -112,7 +108,7 @@ caf::expected<stun_server_plan> plan_stun_server(caf::actor_system& sys,
       auto local = ctx->addrs.address_of(id);
       if (spec.udp) {
         auto s = server_spec(udp, local, udp_handler(ctx, id));
-        auto h = spawn_pipe(sys, s);
+        auto h = stack.spawn_pipe(sys, s);
         ctx->udp[index_of(id)] = h;
         out.pipes.emplace_back(h, std::move(s));
       }
@@ -121,7 +117,7 @@ caf::expected<stun_server_plan> plan_stun_server(caf::actor_system& sys,
       // a TCP client sent there must find a server (RFC 5780 section 7.3).
       if (spec.tcp) {
         auto s = tcp_pipe_spec(ctx, id, spec.tcp_conf);
-        out.pipes.emplace_back(spawn_pipe(sys, s), std::move(s));
+        out.pipes.emplace_back(stack.spawn_pipe(sys, s), std::move(s));
       }
     }
   return out;

@@ -8,6 +8,7 @@
 #include "caf/expected.hpp"
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
+#include "p2pd/actors/stack/net_stack.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/net/stun/stun_responder.hpp"
 
@@ -27,6 +28,9 @@ struct stun_server_spec {
   /// Options of the TCP pipes; what matters most are the limits on clients
   /// (max_clients, idle_timeout, msg_deadline) and reader_limit.
   net_conf tcp_conf;
+  /// The network the server's pipes are spawned on (null: os_stack()); a
+  /// simulated host's, for a STUN server in a simulated world.
+  stack_ptr stack = os_stack();
 };
 
 /// A running STUN server: its pipes and the addresses they serve.
@@ -39,14 +43,15 @@ struct stun_server {
 /// its siblings (a change request answers from another socket) before any
 /// of them serves. Whoever opens them owns them.
 struct stun_server_plan {
-  net::stun_server_addrs addrs; ///< ports 0 of the spec replaced by free ones
+  net::stun_server_addrs addrs; ///< the spec's
   std::vector<std::pair<pipe_actor, pipe_spec>> pipes;
 };
 
-/// Checks `spec` and spawns the server's pipes; ports 0 become free ports of
-/// the primary IP (the same port on the alternate one, where it may be taken:
-/// opening then fails, and a new plan picks other ports). Errors: neither UDP
-/// nor TCP, an alternate IP of the other family (errc::invalid_argument).
+/// Checks `spec` and spawns the server's pipes on `spec.stack`. Its ports
+/// must be given: a caller that wants free ones picks them first
+/// (start_stun_server() opens port probes, pipes on port 0, through the
+/// stack). Errors: neither UDP nor TCP, an alternate IP of the other family,
+/// a port 0 (errc::invalid_argument).
 caf::expected<stun_server_plan> plan_stun_server(caf::actor_system& sys,
                                                  const stun_server_spec& spec);
 

@@ -149,31 +149,47 @@ size_t resolved_servers::unresolved_count(server_kind kind) const {
   return n;
 }
 
+std::vector<server_entry> servers_to_resolve(const std::vector<server_entry>& entries,
+                                             const std::vector<server_kind>& kinds) {
+  std::vector<server_entry> out;
+  for (const auto& e : entries)
+    if (e.kind != server_kind::mqtt
+        && std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end())
+      out.push_back(e);
+  return out;
+}
+
+resolved_servers collect_servers(const std::vector<server_entry>& picked,
+                                 const std::vector<result<std::vector<ip_address>>>& ips,
+                                 std::chrono::milliseconds took) {
+  resolved_servers out;
+  for (size_t i = 0; i < picked.size(); ++i) {
+    if (i >= ips.size()) {
+      out.unresolved.push_back({picked[i], error{errc::resolve_failed, "no answer given"}});
+      continue;
+    }
+    if (!ips[i]) {
+      out.unresolved.push_back({picked[i], ips[i].error()});
+      continue;
+    }
+    for (const auto& ip : *ips[i])
+      out.endpoints.emplace_back(picked[i].kind, endpoint{ip, picked[i].port});
+  }
+  out.took = took;
+  return out;
+}
+
 resolved_servers resolve_servers(const std::vector<server_entry>& entries,
                                  std::chrono::milliseconds dns_timeout,
                                  const std::vector<server_kind>& kinds) {
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<const server_entry*> picked;
+  auto picked = servers_to_resolve(entries, kinds);
   std::vector<std::string> hosts;
-  for (const auto& e : entries)
-    if (e.kind != server_kind::mqtt
-        && std::find(kinds.begin(), kinds.end(), e.kind) != kinds.end()) {
-      picked.push_back(&e);
-      hosts.push_back(e.host);
-    }
+  for (const auto& e : picked)
+    hosts.push_back(e.host);
   auto ips = resolve_hosts(hosts, dns_timeout);
-  resolved_servers out;
-  for (size_t i = 0; i < picked.size(); ++i) {
-    if (!ips[i]) {
-      out.unresolved.push_back({*picked[i], ips[i].error()});
-      continue;
-    }
-    for (const auto& ip : *ips[i])
-      out.endpoints.emplace_back(picked[i]->kind, endpoint{ip, picked[i]->port});
-  }
-  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::steady_clock::now() - t0);
-  return out;
+  return collect_servers(picked, ips, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - t0));
 }
 
 } // namespace p2pd::net

@@ -90,4 +90,17 @@ resolved_servers resolve_servers(const std::vector<server_entry>& entries,
                                  const std::vector<server_kind>& kinds = {server_kind::stun,
                                                                           server_kind::nat});
 
+/// The entries resolve_servers() resolves: those whose kind is in `kinds`,
+/// never mqtt ones, in file order. For a caller that resolves their hosts
+/// some other way (an actor through its network stack's resolver).
+std::vector<server_entry> servers_to_resolve(const std::vector<server_entry>& entries,
+                                             const std::vector<server_kind>& kinds);
+
+/// resolve_servers()'s answer from `picked` (servers_to_resolve()) and one
+/// result per entry of it, in order (resolve_hosts() of their hosts), the
+/// resolution having taken `took`. Entries beyond `ips` count as unresolved.
+resolved_servers collect_servers(const std::vector<server_entry>& picked,
+                                 const std::vector<result<std::vector<ip_address>>>& ips,
+                                 std::chrono::milliseconds took);
+
 } // namespace p2pd::net

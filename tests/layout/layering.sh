@@ -8,7 +8,10 @@
 #  - only the worker procedures in actors/ block on a scoped_actor;
 #  - actors/ and node/ start threads only in run_blocking;
 #  - nothing below node/ includes it, and nothing of the library includes rest/;
-#  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp);
+#  - actors/ and node/ read the system clock in one place (actors/common/clock.cpp), call
+#    it for wall time only in the OS stack, and draw from random_device only in the OS
+#    stack and the MQTT channel (a real transport); the seam's code below resolves no
+#    names around its stack either;
 #  - node/, the interface actor, its STUN probes and the punch reach the OS only through
 #    their network stack (actors/stack/): no pipe spawned or opened directly,
 #    no interface listing or netlink, no socket, no random_device;
@@ -42,14 +45,17 @@ hits=$(grep -rh '#include "p2pd/actors/' messages | grep -v 'actors/common/timeo
   || fail "actors/common/timeouts.hpp includes p2pd headers (it must stay a leaf)"
 
 # The seam for the simulation (actors/stack/net_stack.hpp): what node/ and
-# the interface actor start opens sockets, lists interfaces and draws seeds
-# through the stack it was given, so that a simulated stack replaces them
+# the interface actor start opens sockets, lists interfaces, resolves names
+# and draws seeds through the stack it was given, so that a simulated stack replaces them
 # all. Comments are left out; `stack->spawn_pipe(` and `open_pipe_on(` are
 # the ways through the stack.
-seam='node actors/interface actors/stun/nat_probe.cpp actors/stun/external_address.cpp actors/punch'
+seam='node actors/interface actors/stun/nat_probe.cpp actors/stun/external_address.cpp actors/stun/stun_server.cpp actors/punch'
 hits=$(grep -rnE '#include "p2pd/(actors/pipe/spawn_pipe|net/iface/detail/netlink|net/sock/socket)\.hpp"' $seam || true)
 [ -z "$hits" ] || fail "the seam's code includes an OS entry point (use its net_stack): $hits"
-hits=$(grep -rnE '(^|[^>.[:alnum:]_])spawn_pipe\(|(^|[^[:alnum:]_])open_pipe\(|spawn_broker|list_interfaces\(|netlink_dump|open_bound_socket|open_listener|random_device' $seam \
+# The STUN probers include spawn_pipe.hpp for open_timeout() only: they are
+# checked for calls.
+probers='actors/stun/nat_prober.cpp actors/stun/external_prober.cpp actors/stun/detail/probe_steps.hpp'
+hits=$(grep -rnE '(^|[^>.[:alnum:]_])spawn_pipe\(|(^|[^[:alnum:]_])open_pipe\(|spawn_broker|list_interfaces\(|netlink_dump|open_bound_socket|open_listener|random_device|resolve_hosts?\(|resolve_servers\(|getaddrinfo' $seam $probers \
          | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
 [ -z "$hits" ] || fail "the seam's code reaches the OS around its net_stack: $hits"
 
@@ -73,6 +79,31 @@ done
 # replaces: no thread or detached actor of its own elsewhere in actors/.
 for f in $(grep -rlE 'spawn<caf::detached>|std::thread[^:]|std::async' actors node | sort); do
   [ "$f" = actors/common/run_blocking.cpp ] || fail "$f starts a thread (use run_blocking)"
+done
+
+# Wall time: the OS stack's unix_ms()/unix_ns() call the system clock (and
+# clock.hpp's functions may be a spec's default, not called); everything
+# else asks its stack or its spec's clock, which a simulation sets.
+for f in $(grep -rnE 'system_clock_(ms|ns)\(' actors messages node | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' \
+           | cut -d: -f1 | sort -u); do
+  case "$f" in
+    actors/common/clock.cpp | actors/common/clock.hpp | actors/stack/net_stack.cpp) ;;
+    *) fail "$f reads the wall clock (use its stack's unix_ms() or its spec's clock)";;
+  esac
+done
+
+# Non-secret randomness comes from the stack's rng_seed(), which a simulation
+# makes a function of its seed. random_device stays only in the OS stack and
+# in the real transports a simulation does not run: the MQTT channel (paho
+# owns its sockets and threads; its client id and reconnect jitter), whose
+# spec has no stack to seed from.
+for f in $(grep -rn 'random_device' actors messages node | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' \
+           | cut -d: -f1 | sort -u); do
+  case "$f" in
+    actors/stack/net_stack.cpp | actors/signal/mqtt/mqtt_channel.cpp \
+      | actors/signal/mqtt/detail/mqtt_channel_state.hpp) ;;
+    *) fail "$f draws from random_device (seed from its stack's rng_seed())";;
+  esac
 done
 
 # An alias (`using clock_type = std::chrono::steady_clock`) counts too: its

@@ -1,7 +1,8 @@
 #pragma once
 
 // A network stack for tests: this host's (os_stack()) behind counters, with
-// an interface table and a pipe rewrite a test may put in its place. A test
+// an interface table, a name table and a pipe rewrite a test may put in its
+// place. A test
 // hands it to a component and sees what the component asks of its stack;
 // with a table the host does not have (an interface "sim0" on 10.254.0.7),
 // and a rewrite that binds that address's sockets on loopback, the component
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "p2pd/actors/stack/net_stack.hpp"
+#include "p2pd/actors/stack/table_resolver.hpp"
 
 namespace p2pd::test {
 
@@ -33,6 +35,9 @@ public:
     std::function<void(pipe_spec&)> rewrite;
     /// The seed to give instead of a random one.
     std::optional<uint64_t> seed;
+    /// Names to resolve from, instead of the host's resolver: what a
+    /// simulated network's DNS gives (spawn_table_resolver()).
+    std::optional<name_table> names;
   };
 
   explicit test_stack(config cfg = {}, stack_ptr real = os_stack())
@@ -57,6 +62,13 @@ public:
     return real_->interfaces();
   }
 
+  resolver_actor resolver(caf::actor_system& sys) const override {
+    ++resolver_calls_;
+    if (cfg_.names)
+      return spawn_table_resolver(sys, *cfg_.names);
+    return real_->resolver(sys);
+  }
+
   int64_t unix_ms() const override {
     ++clock_calls_;
     return real_->unix_ms();
@@ -70,6 +82,7 @@ public:
   size_t interface_calls() const { return interface_calls_; }
   size_t clock_calls() const { return clock_calls_; }
   size_t seed_calls() const { return seed_calls_; }
+  size_t resolver_calls() const { return resolver_calls_; }
   size_t pipe_calls() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return specs_.size();
@@ -86,6 +99,7 @@ private:
   mutable std::atomic<size_t> interface_calls_{0};
   mutable std::atomic<size_t> clock_calls_{0};
   mutable std::atomic<size_t> seed_calls_{0};
+  mutable std::atomic<size_t> resolver_calls_{0};
   mutable std::mutex mtx_;
   mutable std::vector<pipe_spec> specs_;
 };

@@ -37,14 +37,13 @@ interface_snapshot read_nic(const net::interface_info& nic) {
   return out;
 }
 
-caf::expected<net::route> learn_external(caf::actor_system& sys, const net::route& r,
-                                         const interface_spec& spec) {
+external_spec external_for(const net::route& r, const interface_spec& spec) {
   external_spec ext;
   ext.servers = of_family(spec.stun_servers, r.fam);
   ext.min_agree = spec.min_agree;
   ext.timing = spec.timing;
   ext.stack = spec.stack;
-  return discover_external(sys, r, ext);
+  return ext;
 }
 
 std::optional<nat_probe_args> nat_probe_for(const net::ip_address& local,

@@ -5,6 +5,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/expected.hpp"
 
+#include "p2pd/actors/stun/external_address.hpp"
 #include "p2pd/actors/stun/nat_probe.hpp"
 #include "p2pd/actors/interface/interface_spec.hpp"
 #include "p2pd/messages/interface.hpp"
@@ -14,18 +15,19 @@ namespace p2pd::actors {
 
 // The parts of an interface refresh. read_nic() is local and fast (the
 // stack's interface table); the two STUN tasks wait on the network, all at
-// once: the external addresses as a blocking job each (run_blocking), the
-// NAT probe as a prober actor (no thread). Everything goes through
-// spec.stack: no socket or netlink dump of their own.
+// once, each as a prober actor (no thread): the external addresses of every
+// route (spawn_external_prober()) and the NAT of every family
+// (spawn_nat_prober()). Everything goes through spec.stack: no socket or
+// netlink dump of their own.
 
 /// The NIC's name, addresses and routes of both families; ext_ips empty and
 /// one unknown nat_summary per family that has a route.
 interface_snapshot read_nic(const net::interface_info& nic);
 
-/// The route with the external addresses `spec.stun_servers` of its family
-/// agree on. Errors say why there are none (too few servers, no agreement).
-caf::expected<net::route> learn_external(caf::actor_system& sys, const net::route& r,
-                                         const interface_spec& spec);
+/// The spec of an external-address prober (spawn_external_prober()) of `r`:
+/// the servers of `spec.stun_servers` of its family, and the spec's
+/// agreement, timing and stack.
+external_spec external_for(const net::route& r, const interface_spec& spec);
 
 /// The servers and spec of a NAT probe (spawn_nat_prober()) in front of
 /// `local` (a NIC address): the RFC 5780 servers of its family in

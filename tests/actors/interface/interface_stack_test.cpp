@@ -5,8 +5,10 @@
 // the NIC, its external address and its NAT only if all of it goes through
 // the stack.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
+#include "support/executors.hpp"
 #include "support/expect.hpp"
 #include "support/stun_server.hpp"
 #include "support/test_stack.hpp"
@@ -14,6 +16,7 @@
 
 #include "p2pd/actors/interface/interface_actor.hpp"
 #include "p2pd/api/blocking.hpp"
+#include "p2pd/api/system_config.hpp"
 
 using namespace p2pd;
 using namespace p2pd::test;
@@ -89,4 +92,51 @@ TEST(InterfaceStack, EveryProbeSocketIsAPipeOfTheStack) {
   // The delta sample ports are drawn from the stack's seed.
   EXPECT_GE(stack->seed_calls(), 1u);
   EXPECT_GE(stack->interface_calls(), 1u);
+}
+
+TEST(InterfaceStack, ServerNamesAreResolvedByTheStacksResolver) {
+  // Names the host cannot resolve, in the stack's name table: the actor
+  // finds its servers only through the stack, and (with addresses and names
+  // both answered by actors) hands no job to the blocking executor.
+  runtime rt; // the STUN server's system
+  auto srv = start_loopback_stun_server(rt);
+  ASSERT_OK(srv);
+  auto port = std::to_string(srv->addrs.primary_port);
+  auto list = net::parse_server_list("stun stun-a.sim:" + port + "\nstun STUN-B.sim:" + port
+                                     + "\nnat nat.sim:" + port + "\nstun gone.sim:1\n");
+  ASSERT_TRUE(list) << list.error().what;
+  test_stack::config cfg;
+  cfg.table = one_nic_table("sim0", sim_index, {ip("10.254.0.7")});
+  cfg.rewrite = [](pipe_spec& s) {
+    if (s.local && s.local->ip == ip("10.254.0.7"))
+      s.local->ip = ip("127.0.0.1");
+  };
+  cfg.names = name_table{{"stun-a.sim", {ip("127.0.0.1")}},
+                         {"stun-b.sim", {ip("127.0.0.2")}},
+                         {"nat.sim", {ip("127.0.0.1")}}};
+  auto stack = std::make_shared<test_stack>(std::move(cfg));
+  interface_spec spec;
+  spec.name = "sim0";
+  spec.delta_samples = 2;
+  spec.refresh_interval = {};
+  spec.stack = stack;
+  add_servers(spec, *list);
+  std::atomic<int> jobs{0};
+  config sys_cfg;
+  sys_cfg.executor = counting_inline_executor(jobs);
+  caf::actor_system sys{sys_cfg};
+  auto li = load_interface(sys, spec);
+  ASSERT_OK(li);
+  auto& s = li->state;
+  auto* r = s.route(fam_v4);
+  ASSERT_NE(r, nullptr) << s.to_string();
+  ASSERT_EQ(r->ext_ips.size(), 1u) << s.to_string();
+  EXPECT_EQ(r->ext_ips[0].network(), ip("127.0.0.1"));
+  EXPECT_EQ(s.nat(fam_v4).nat, net::nat_type::open_internet) << s.to_string();
+  ASSERT_EQ(s.unresolved.size(), 1u) << s.to_string();
+  EXPECT_NE(s.unresolved[0].find("line 4: stun gone.sim:1: gone.sim: not in the name table"),
+            std::string::npos)
+    << s.unresolved[0];
+  EXPECT_GE(stack->resolver_calls(), 1u);
+  EXPECT_EQ(jobs.load(), 0);
 }

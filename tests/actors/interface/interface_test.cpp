@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "support/coturn_fixture.hpp"
+#include "support/executors.hpp"
 #include "support/expect.hpp"
 #include "support/fake_dns.hpp"
 #include "support/netns.hpp"
@@ -13,6 +14,7 @@
 #include "support/values.hpp"
 
 #include "p2pd/api/blocking.hpp"
+#include "p2pd/api/system_config.hpp"
 #include "p2pd/actors/interface/interface_actor.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
 
@@ -95,6 +97,26 @@ TEST(Interface, OwnServerOnLoopbackGivesExternalAddressAndOpenNat) {
   EXPECT_EQ(n.nat, net::nat_type::open_internet) << s.to_string();
   EXPECT_EQ(n.delta, net::delta_type::not_applicable) << s.to_string();
   EXPECT_EQ(n.server, srv.addrs.address_of({}));
+}
+
+TEST(Interface, ARefreshOfServerAddressesRunsNoBlockingJob) {
+  // The STUN probes are actors: with servers given as addresses (no name to
+  // resolve) a refresh hands no job to the system's blocking executor.
+  runtime rt; // the STUN server's system
+  auto srv = own_server(rt);
+  std::atomic<int> jobs{0};
+  config cfg;
+  cfg.executor = counting_inline_executor(jobs);
+  caf::actor_system sys{cfg};
+  auto li = load_interface(sys, loopback_spec(srv.addrs.address_of({}),
+                                              srv.addrs.address_of({true, false})));
+  ASSERT_OK(li);
+  auto& s = li->state;
+  auto* r = s.route(v4);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->ext_ips.size(), 1u) << s.to_string();
+  EXPECT_EQ(s.nat(v4).nat, net::nat_type::open_internet) << s.to_string();
+  EXPECT_EQ(jobs.load(), 0);
 }
 
 TEST(Interface, ServersOfAServerFileAreResolvedByTheActor) {

@@ -95,6 +95,30 @@ TEST(ServerList, ResolvesLiteralsAndSkipsNamesThatDoNotResolve) {
   EXPECT_LT(rs.took.count(), 1000); // no query: literals and .invalid
 }
 
+TEST(ServerList, AnotherResolversAnswersAreCollectedInFileOrder) {
+  // What an actor does with its stack's resolver: pick, resolve elsewhere,
+  // collect. A name without an answer is unresolved, never dropped.
+  auto xs = parse_server_list("mqtt tcp://127.0.0.1:1883\nstun a.sim:3478\nturn t.sim:3478\n"
+                              "nat b.sim:3479\nstun c.sim:1\n");
+  ASSERT_TRUE(xs);
+  auto picked = servers_to_resolve(*xs, {server_kind::stun, server_kind::nat});
+  ASSERT_EQ(picked.size(), 3u);
+  EXPECT_EQ(picked[0].host, "a.sim");
+  EXPECT_EQ(picked[1].host, "b.sim");
+  std::vector<result<std::vector<ip_address>>> ips;
+  ips.emplace_back(std::vector<ip_address>{*ip_address::parse("10.0.0.1")});
+  ips.emplace_back(error{errc::resolve_timeout, "no answer within 500 ms"});
+  auto rs = collect_servers(picked, ips, std::chrono::milliseconds{7});
+  auto stun = rs.of(server_kind::stun);
+  ASSERT_EQ(stun.size(), 1u);
+  EXPECT_EQ(stun[0].to_string(), "10.0.0.1:3478");
+  ASSERT_EQ(rs.unresolved.size(), 2u);
+  EXPECT_EQ(rs.unresolved[0].why.code, errc::resolve_timeout);
+  EXPECT_EQ(rs.unresolved[1].entry.host, "c.sim");
+  EXPECT_EQ(rs.unresolved[1].why.code, errc::resolve_failed);
+  EXPECT_EQ(rs.took.count(), 7);
+}
+
 TEST(ServerList, MissingFileIsAnError) {
   auto xs = load_server_list("/nonexistent/p2pd/servers.conf");
   ASSERT_FALSE(xs);
