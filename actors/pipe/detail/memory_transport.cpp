@@ -95,7 +95,9 @@ public:
   std::vector<char>& wr_buf() override { return end_->wr_buf; }
 
   void flush() override {
-    if (end_->wr_buf.empty() || !end_->open)
+    if (!end_->open)
+      end_->wr_buf.clear(); // nobody to take it: gone, as after a close
+    if (end_->wr_buf.empty())
       return;
     bytes out;
     out.swap(end_->wr_buf);

@@ -74,7 +74,7 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
                      });
   if (!consumed)
     st.queues->find_or_add(msg_filter::any());
-  self->set_down_handler([self, ps](caf::down_msg& dm) {
+  self->set_down_handler([ps](caf::down_msg& dm) {
     auto& st = *ps;
     if (dm.source == st.owner) {
       st.begin_close(caf::none);
@@ -89,7 +89,7 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
     st.stats.dead_subscribers += n - st.subs.size();
     remove_link(st.links, dm.source);
   });
-  self->set_exit_handler([self, ps](caf::exit_msg& em) {
+  self->set_exit_handler([ps](caf::exit_msg& em) {
     ps->finish_close(em.reason, true);
   });
   return {
@@ -133,20 +133,20 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
       }
       return caf::ok_atom::value;
     },
-    [self, ps](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
+    [ps](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
       auto& st = *ps;
       st.subs.erase(std::remove_if(st.subs.begin(), st.subs.end(),
                                    [&](const subscriber& s) { return s.hdl == sub; }),
                     st.subs.end());
       return caf::ok_atom::value;
     },
-    [self, ps](queue_atom, const msg_filter& f) -> caf::result<uint64_t> {
+    [ps](queue_atom, const msg_filter& f) -> caf::result<uint64_t> {
       auto id = ps->queues->find_or_add(f);
       if (!id)
         return std::move(id.error());
       return *id;
     },
-    [self, ps](caf::unsubscribe_atom, uint64_t id) -> caf::result<caf::ok_atom> {
+    [ps](caf::unsubscribe_atom, uint64_t id) -> caf::result<caf::ok_atom> {
       auto& st = *ps;
       if (!st.queues->remove(id, make_error(errc::unknown_subscription,
                                             "queue " + std::to_string(id) + " was removed")))
@@ -154,13 +154,13 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
                           "no receive queue " + std::to_string(id));
       return caf::ok_atom::value;
     },
-    [self, ps](recv_atom, uint64_t id, caf::timespan t) -> caf::result<pipe_msg> {
+    [ps](recv_atom, uint64_t id, caf::timespan t) -> caf::result<pipe_msg> {
       if (!ps->queues->contains(id))
         return make_error(errc::unknown_subscription,
                           "no receive queue " + std::to_string(id) + " on this pipe");
       return recv_from(ps, id, t);
     },
-    [self, ps](recv_atom, const msg_filter& f, caf::timespan t) -> caf::result<pipe_msg> {
+    [ps](recv_atom, const msg_filter& f, caf::timespan t) -> caf::result<pipe_msg> {
       auto id = ps->queues->find_or_add(f);
       if (!id)
         return std::move(id.error());
@@ -197,23 +197,23 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
       }
       return caf::ok_atom::value;
     },
-    [self, ps](caf::unlink_atom, const caf::actor& other) -> caf::ok_atom {
+    [ps](caf::unlink_atom, const caf::actor& other) -> caf::ok_atom {
       remove_link(ps->links, other.address());
       return caf::ok_atom::value;
     },
-    [self, ps](info_atom) -> caf::result<pipe_info> {
+    [ps](info_atom) -> caf::result<pipe_info> {
       auto& st = *ps;
       if (st.life.phase() == pipe_state::phase::idle
           || st.life.phase() == pipe_state::phase::opening)
         return make_error(errc::pipe_closed, "the pipe is not open yet");
       return st.info;
     },
-    [self, ps](stats_atom) -> pipe_stats {
+    [ps](stats_atom) -> pipe_stats {
       pipe_stats out;
       ps->fill_stats(out);
       return out;
     },
-    [self, ps](clients_atom) -> std::vector<endpoint> {
+    [ps](clients_atom) -> std::vector<endpoint> {
       return ps->clients();
     },
     [self, ps](caf::close_atom) -> caf::result<caf::ok_atom> {
@@ -246,11 +246,11 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
       return caf::ok_atom::value;
     },
     // -- internal ----------------------------------------------------------------
-    [self, ps](recv_tmo_atom, uint64_t q, uint64_t wid) {
+    [ps](recv_tmo_atom, uint64_t q, uint64_t wid) {
       auto& st = *ps;
       st.queues->expire(q, wid, recv_timeout_error(st.spec.conf.recv_timeout));
     },
-    [self, ps](ask_tmo_atom, uint64_t q, uint64_t wid, bytes& data, uint32_t tries_left) {
+    [ps](ask_tmo_atom, uint64_t q, uint64_t wid, bytes& data, uint32_t tries_left) {
       auto& st = *ps;
       if (!st.queues->waiting(q, wid))
         return; // answered

@@ -15,6 +15,7 @@
 #include "support/actors.hpp"
 #include "support/expect.hpp"
 #include "support/pipes.hpp"
+#include "support/tls_certs.hpp"
 #include "support/values.hpp"
 
 using namespace p2pd;
@@ -129,6 +130,66 @@ TEST_P(PipeConformance, TcpConnectWhereNothingListensIsRefused) {
   auto client = connect(tcp, gone);
   ASSERT_FALSE(client);
   EXPECT_ERRC(client, errc::connect_refused);
+}
+
+TEST_P(PipeConformance, ServerClosingAClientEndsTheClientPipeInOrder) {
+  auto server = listen(tcp);
+  ASSERT_OK(server);
+  caf::scoped_actor sub{rt.system()};
+  auto cspec = client_spec(tcp, "127.0.0.1", server->local().port);
+  cspec.subscribers.push_back({as_actor(sub), events::end});
+  auto client = open(cspec);
+  ASSERT_OK(client);
+  EXPECT_OK(client->send("hi")); // once it came, the server has the client
+  ASSERT_OK(server->recv(5s));
+  EXPECT_OK(server->close(client->local()));
+  auto end = next<pipe_end>(sub);
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->whole);
+  EXPECT_FALSE(end->reason) << "an orderly close has no reason";
+}
+
+TEST_P(PipeConformance, LengthPrefixedMessagesArriveOneByOne) {
+  auto spec = server_spec(tcp, any_port("127.0.0.1"));
+  spec.length_prefixed = true;
+  auto server = open(spec);
+  ASSERT_OK(server);
+  auto cspec = client_spec(tcp, "127.0.0.1", server->local().port);
+  cspec.length_prefixed = true;
+  auto client = open(cspec);
+  ASSERT_OK(client);
+  for (auto text : {"one", "two", "three"})
+    EXPECT_OK(client->send(text));
+  for (auto text : {"one", "two", "three"}) {
+    auto got = server->recv(5s);
+    ASSERT_OK(got);
+    EXPECT_EQ(to_string(got->data), text);
+  }
+}
+
+TEST_P(PipeConformance, TlsEchoesBothWays) {
+  std::string err;
+  auto certs = tls_test_certs::make(err);
+  ASSERT_TRUE(certs) << err;
+  auto spec = server_spec(tcp, any_port("127.0.0.1"), echo_handler());
+  net::tls_config stls;
+  stls.cert_file = certs->server.cert;
+  stls.key_file = certs->server.key;
+  spec.tls = stls;
+  auto server = open(spec);
+  ASSERT_OK(server);
+  auto cspec = client_spec(tcp, "127.0.0.1", server->local().port);
+  net::tls_config ctls;
+  ctls.ca_file = certs->ca.cert;
+  cspec.tls = ctls;
+  auto client = open(cspec);
+  ASSERT_OK(client);
+  for (auto text : {"first secret", "second secret"}) {
+    EXPECT_OK(client->send(text));
+    auto got = client->recv(5s);
+    ASSERT_OK(got);
+    EXPECT_EQ(to_string(got->data), text);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, ::testing::Values("epoll", "memory"));
