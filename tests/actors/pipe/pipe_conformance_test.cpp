@@ -44,6 +44,13 @@ protected:
     return open(client_spec(proto, to.ip.to_string(), to.port));
   }
 
+  /// A TCP client whose end `sub` is told of.
+  caf::expected<pipe_handle> connect_watched(const endpoint& to, caf::scoped_actor& sub) {
+    auto spec = client_spec(tcp, to.ip.to_string(), to.port);
+    spec.subscribers.push_back({as_actor(sub), events::end});
+    return open(spec);
+  }
+
   runtime rt;
   std::shared_ptr<actors::memory_net> net = std::make_shared<actors::memory_net>();
 };
@@ -111,9 +118,7 @@ TEST_P(PipeConformance, TcpClientResetByTheServerEndsWithConnectionReset) {
   auto server = open(spec);
   ASSERT_OK(server);
   caf::scoped_actor sub{rt.system()};
-  auto cspec = client_spec(tcp, "127.0.0.1", server->local().port);
-  cspec.subscribers.push_back({as_actor(sub), events::end});
-  auto client = open(cspec);
+  auto client = connect_watched(server->local(), sub);
   ASSERT_OK(client);
   EXPECT_OK(client->send("garbage"));
   auto end = next<pipe_end>(sub);
@@ -136,9 +141,7 @@ TEST_P(PipeConformance, ServerClosingAClientEndsTheClientPipeInOrder) {
   auto server = listen(tcp);
   ASSERT_OK(server);
   caf::scoped_actor sub{rt.system()};
-  auto cspec = client_spec(tcp, "127.0.0.1", server->local().port);
-  cspec.subscribers.push_back({as_actor(sub), events::end});
-  auto client = open(cspec);
+  auto client = connect_watched(server->local(), sub);
   ASSERT_OK(client);
   EXPECT_OK(client->send("hi")); // once it came, the server has the client
   ASSERT_OK(server->recv(5s));
