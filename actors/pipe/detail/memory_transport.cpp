@@ -126,8 +126,12 @@ public:
   caf::message_handler handlers() {
     return {
       [this](mem_dgram_atom, const endpoint& from, const bytes& data) {
-        if (udp_)
-          events_.on_datagram(data.data(), data.size(), from);
+        if (!udp_)
+          return;
+        // As a socket's read with MSG_TRUNC: dropped whole, and reported.
+        if (data.size() > read_limit_)
+          return events_.on_oversized(from, data.size());
+        events_.on_datagram(data.data(), data.size(), from);
       },
       [this](mem_accept_atom, stream_id peer_id, const caf::actor& peer_owner,
              const endpoint& peer) {
@@ -184,7 +188,8 @@ public:
 
   caf::error usable() const override { return caf::none; }
 
-  caf::expected<endpoint> bind_udp(const endpoint& local, const net_conf&) override {
+  caf::expected<endpoint> bind_udp(const endpoint& local, const net_conf& conf) override {
+    read_limit_ = conf.reader_limit;
     auto bound = net_->bind(false, local, me_);
     if (bound)
       udp_ = *bound;
@@ -276,6 +281,7 @@ private:
   std::shared_ptr<memory_net> net_;
   caf::weak_actor_ptr me_;
   std::optional<endpoint> udp_;
+  size_t read_limit_ = 0; ///< of the UDP socket: larger datagrams are dropped
   std::optional<endpoint> listener_;
   std::unordered_map<stream_id, mem_end_ptr> ends_;
   std::unordered_map<stream_id, uint64_t> attempts_; ///< client ends not yet accepted
