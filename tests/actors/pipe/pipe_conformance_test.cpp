@@ -4,55 +4,27 @@
 // on both, so that a simulated network built on the same seam cannot drift
 // from the real pipes.
 
-#include <memory>
-#include <string>
-
-#include <gtest/gtest.h>
-
-#include "p2pd/actors/pipe/detail/memory_transport.hpp"
-#include "p2pd/actors/pipe/spawn_pipe.hpp"
-
 #include "support/actors.hpp"
 #include "support/expect.hpp"
 #include "support/pipes.hpp"
 #include "support/tls_certs.hpp"
 #include "support/values.hpp"
 
+#include "transports.hpp"
+
 using namespace p2pd;
 using namespace p2pd::test;
 
 namespace {
 
-class PipeConformance : public ::testing::TestWithParam<const char*> {
+class PipeConformance : public on_transport {
 protected:
-  bool in_memory() const { return std::string{GetParam()} == "memory"; }
-
-  pipe_actor spawn(const pipe_spec& spec) {
-    return in_memory() ? actors::spawn_memory_pipe(rt.system(), spec, net)
-                       : spawn_pipe(rt.system(), spec);
-  }
-
-  caf::expected<pipe_handle> open(const pipe_spec& spec) {
-    return rt.open(spawn(spec), spec);
-  }
-
-  caf::expected<pipe_handle> listen(net::protocol proto, msg_handler on_msg = {}) {
-    return open(server_spec(proto, any_port("127.0.0.1"), std::move(on_msg)));
-  }
-
-  caf::expected<pipe_handle> connect(net::protocol proto, const endpoint& to) {
-    return open(client_spec(proto, to.ip.to_string(), to.port));
-  }
-
   /// A TCP client whose end `sub` is told of.
   caf::expected<pipe_handle> connect_watched(const endpoint& to, caf::scoped_actor& sub) {
     auto spec = client_spec(tcp, to.ip.to_string(), to.port);
     spec.subscribers.push_back({as_actor(sub), events::end});
     return open(spec);
   }
-
-  runtime rt;
-  std::shared_ptr<actors::memory_net> net = std::make_shared<actors::memory_net>();
 };
 
 } // namespace
@@ -76,7 +48,7 @@ TEST_P(PipeConformance, UdpDatagramsGoBothWaysWithTheirSenders) {
 }
 
 TEST_P(PipeConformance, TcpEchoesThroughAnInlineHandler) {
-  auto server = listen(tcp, echo_handler());
+  auto server = listen(tcp, {}, echo_handler());
   ASSERT_OK(server);
   auto client = connect(tcp, server->local());
   ASSERT_OK(client);
@@ -195,4 +167,4 @@ TEST_P(PipeConformance, TlsEchoesBothWays) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, ::testing::Values("epoll", "memory"));
+INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, transports());
