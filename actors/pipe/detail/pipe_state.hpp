@@ -26,8 +26,8 @@ namespace p2pd::actors {
 
 /// The core of one pipe: its subscribers, queues, links, framing, TLS,
 /// limits and close phases, over the sockets of a pipe_transport. Hosted by
-/// an actor (the pipe broker, with broker_transport); everything here runs
-/// on that actor's thread.
+/// an actor: the pipe broker with mux::broker_transport, or an event-based
+/// actor with memory_transport; everything here runs on that actor's thread.
 struct pipe_state : pipe_io, pipe_events {
   using phase = life_phase;
 
