@@ -27,7 +27,7 @@ bool positive(caf::timespan t) {
 // bytes still move. Looked at only when a client seems idle, and compared
 // with the last look, so a stalled client goes at most one idle_timeout late.
 bool took_bytes(pipe_state::conn& c, caf::actor_clock::time_point now) {
-  auto queued = c.stream->pending() + net::unacked_bytes(c.stream->native_fd());
+  auto queued = c.stream->pending() + c.stream->in_flight();
   if (queued == c.last_pending)
     return false;
   c.last_pending = queued;
@@ -37,7 +37,7 @@ bool took_bytes(pipe_state::conn& c, caf::actor_clock::time_point now) {
 
 } // namespace
 
-void pipe_state::on_plaintext(caf::io::connection_handle h, conn& c, const char* data,
+void pipe_state::on_plaintext(stream_id h, conn& c, const char* data,
                               size_t size) {
   auto peer = c.peer; // a handler may end the connection, and c with it
   if (!spec.framer)
@@ -129,7 +129,7 @@ void pipe_state::arm_sweep() {
   // table of thousands is walked a few times per limit, not per message.
   auto tick = std::clamp<caf::timespan>(limit / 4, timeouts::sweep_min, timeouts::sweep_max);
   sweeping = true;
-  self->delayed_send(self, tick, sweep_atom::value);
+  later(tick, sweep_atom::value);
 }
 
 void pipe_state::sweep() {
@@ -139,7 +139,7 @@ void pipe_state::sweep() {
   auto now = self->clock().now();
   auto idle = spec.conf.idle_timeout;
   auto deadline = spec.conf.msg_deadline;
-  std::vector<std::pair<caf::io::connection_handle, caf::error>> expired;
+  std::vector<std::pair<stream_id, caf::error>> expired;
   for (auto& [h, c] : conns) {
     if (c.rx_seq != c.swept_seq) { // it sent since the last sweep
       c.swept_seq = c.rx_seq;

@@ -15,10 +15,10 @@ void pipe_state::start_preamble(conn& c) {
   auto& buf = c.stream->wr_buf();
   buf.insert(buf.end(), req.begin(), req.end());
   c.stream->flush();
-  self->delayed_send(self, spec.conf.con_timeout, preamble_tmo_atom::value, c.stream->hdl());
+  later(spec.conf.con_timeout, preamble_tmo_atom::value, c.stream->id());
 }
 
-void pipe_state::on_preamble(caf::io::connection_handle h, const char* data, size_t size) {
+void pipe_state::on_preamble(stream_id h, const char* data, size_t size) {
   auto& c = conns.at(h);
   c.preamble_buf.append(data, size);
   auto fail = [&](caf::error err) {
@@ -53,7 +53,7 @@ void pipe_state::on_preamble(caf::io::connection_handle h, const char* data, siz
     on_stream_data(h, rest.data(), rest.size());
 }
 
-void pipe_state::preamble_timeout(caf::io::connection_handle h) {
+void pipe_state::preamble_timeout(stream_id h) {
   auto i = conns.find(h);
   if (i == conns.end() || !i->second.in_preamble || life.phase() != phase::opening)
     return;

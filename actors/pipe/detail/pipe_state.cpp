@@ -6,9 +6,6 @@
 #include "caf/actor_cast.hpp"
 #include "caf/detail/scope_guard.hpp"
 #include "caf/send.hpp"
-#include "caf/io/receive_policy.hpp"
-
-#include "p2pd/actors/mux/detail/close_mailbox.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/util/length_prefix.hpp"
 
@@ -32,7 +29,7 @@ caf::error conn_error(int err, const endpoint& peer) {
 
 } // namespace
 
-pipe_state::pipe_state(caf::io::broker* ptr) : self(ptr) {}
+pipe_state::pipe_state(caf::scheduled_actor* ptr) : self(ptr) {}
 
 caf::error pipe_state::closed_error() const {
   return make_error(errc::pipe_closed, "the " + std::string{net::to_string(spec.proto)}
@@ -72,7 +69,7 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
                                std::to_string(size) + " bytes do not fit in one "
                                  + net::to_string(dest->fam()) + " UDP datagram (at most "
                                  + std::to_string(most) + ")"));
-    if (auto err = udp->send_to(*dest, data, size); err != 0)
+    if (auto err = transport->send_datagram(*dest, data, size); err != 0)
       return refuse(make_error(
         net::sys_error(errc::send_failed, "send to " + dest->to_string() + " failed", err)));
     ++stats.tx_msgs;
@@ -124,7 +121,7 @@ caf::error pipe_state::send_to(const char* data, size_t size, const endpoint* to
                             + std::to_string(spec.conf.max_write_buffer)
                             + " bytes waiting); the connection is reset so that "
                               "no gap is left in the stream");
-    reset_conn(c->stream->hdl(), err);
+    reset_conn(c->stream->id(), err);
     return refuse(std::move(err));
   }
   if (c->tls) {
@@ -161,7 +158,7 @@ void pipe_state::deliver(const char* data, size_t size, const endpoint& from) {
         continue;
       if (msg.empty())
         msg = caf::make_message(pipe_msg{bytes(data, data + size), from, hdl});
-      self->send(s.hdl, msg);
+      tell(s.hdl, msg);
       claimed = true;
     }
   }
@@ -181,7 +178,7 @@ void pipe_state::deliver(const char* data, size_t size, const endpoint& from) {
 void pipe_state::notify(uint8_t ev, const caf::message& msg) {
   for (auto& s : subs)
     if ((s.events & ev) != 0)
-      self->send(s.hdl, msg);
+      tell(s.hdl, msg);
 }
 
 void pipe_state::track_udp_peer(const endpoint& from) {
@@ -194,28 +191,26 @@ void pipe_state::track_udp_peer(const endpoint& from) {
   }
 }
 
-void pipe_state::add_conn(const mux::tcp_stream_ptr& stream) {
-  auto h = stream->hdl();
+void pipe_state::add_conn(pipe_stream_ptr stream) {
+  auto h = stream->id();
   auto now = self->clock().now();
   auto seq = ++rx_count;
-  conns[h] = conn{stream, stream->peer(), std::nullopt, false, {}, now, seq, seq, 0, {}, {}, false, {}};
-  by_peer[stream->peer()] = h;
-  if (spec.conf.linger >= 0 || spec.conf.keep_alive.count() > 0) {
-    net::socket_options opts;
-    if (spec.conf.linger >= 0)
-      opts.linger = spec.conf.linger;
-    if (spec.conf.keep_alive.count() > 0)
-      opts.keep_alive = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::seconds>(spec.conf.keep_alive).count());
-    net::apply_late_options(stream->native_fd(), net::protocol::tcp, opts);
-  }
-  stream->set_watermarks(spec.conf.max_write_buffer / 2, spec.conf.max_write_buffer / 4);
-  stream->configure_read(caf::io::receive_policy::at_most(spec.conf.reader_limit));
+  auto peer = stream->peer();
+  stream->configure(spec.conf);
+  by_peer[peer] = h;
   auto& c = conns[h];
+  c = conn{std::move(stream), peer, std::nullopt, false, {}, now, seq, seq, 0, {}, {}, false, {}};
   arm_sweep();
   if (spec.preamble && spec.is_client())
     return start_preamble(c);
   secure_or_up(c);
+}
+
+void pipe_state::add_client_stream(pipe_stream_ptr stream) {
+  client_conn = stream->id();
+  info.local = stream->local();
+  info.remote = stream->peer();
+  add_conn(std::move(stream)); // opens the pipe now, or after the TLS handshake
 }
 
 void pipe_state::secure_or_up(conn& c) {
@@ -224,7 +219,7 @@ void pipe_state::secure_or_up(conn& c) {
     return conn_up(c);
   }
   if (auto err = start_tls(c))
-    tls_failed(c.stream->hdl(), err);
+    tls_failed(c.stream->id(), err);
 }
 
 void pipe_state::conn_up(const conn& c) {
@@ -243,13 +238,14 @@ void pipe_state::conn_up(const conn& c) {
 }
 
 void pipe_state::stop_listening() {
-  if (!acceptor)
+  if (!listening)
     return;
-  // Its counters live on in the pipe's (fill_stats adds the acceptor's).
-  stats.clients_shed += acceptor->stats().shed;
-  stats.rx_errors += acceptor->stats().errors;
-  self->close(acceptor->hdl()); // shuts the socket down now, closes it a loop round later
-  acceptor.reset();
+  // Its counters live on in the pipe's (fill_stats adds the listener's).
+  auto n = transport->counters();
+  stats.clients_shed += n.shed;
+  stats.rx_errors += n.accept_errors;
+  transport->stop_listening();
+  listening = false;
   listening_stopped = true;
 }
 
@@ -258,7 +254,7 @@ void pipe_state::end_if_unlistened() {
     finish_close(caf::none, true);
 }
 
-void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, size_t size) {
+void pipe_state::on_stream_data(stream_id h, const char* data, size_t size) {
   auto i = conns.find(h);
   if (i == conns.end())
     return;
@@ -292,30 +288,27 @@ void pipe_state::on_stream_data(caf::io::connection_handle h, const char* data, 
   if (!plain.empty())
     on_plaintext(h, c, plain.data(), plain.size());
   if (closed && conns.count(h) > 0) {
-    self->close(h); // close_notify: an orderly end
+    c.stream->close(); // close_notify: an orderly end
     drop_conn(h, 0);
   }
 }
 
-void pipe_state::drop_conn(caf::io::connection_handle h, int err) {
+void pipe_state::drop_conn(stream_id h, int err) {
   auto i = conns.find(h);
   if (i == conns.end())
     return;
   drop_conn(h, conn_error(err, i->second.peer));
 }
 
-void pipe_state::reset_conn(caf::io::connection_handle h, caf::error reason) {
+void pipe_state::reset_conn(stream_id h, caf::error reason) {
   auto i = conns.find(h);
   if (i == conns.end())
     return;
-  net::socket_options opts;
-  opts.linger = 0; // RST: the peer must not take the end for an orderly one
-  net::apply_late_options(i->second.stream->native_fd(), net::protocol::tcp, opts);
-  self->close(h);
+  i->second.stream->reset(); // RST: the peer must not take the end for an orderly one
   drop_conn(h, std::move(reason));
 }
 
-void pipe_state::drop_conn(caf::io::connection_handle h, caf::error reason) {
+void pipe_state::drop_conn(stream_id h, caf::error reason) {
   auto i = conns.find(h);
   if (i == conns.end())
     return;
@@ -357,10 +350,10 @@ void pipe_state::begin_close(caf::error reason) {
     return;
   }
   life.enter(phase::closing);
-  if (acceptor)
-    acceptor->remove_from_loop();
+  if (listening)
+    transport->pause_listening();
   for (auto& kvp : conns)
-    kvp.second.stream->ack_writes(true); // data_transferred_msg tells when drained
+    kvp.second.stream->notify_drained(true); // on_drained tells when drained
 }
 
 void pipe_state::finish_close(const caf::error& reason, bool quit) {
@@ -380,31 +373,34 @@ void pipe_state::finish_close(const caf::error& reason, bool quit) {
                                                         caf::error{}}));
     conns.clear();
     by_peer.clear();
-    self->close_all();
-    udp.reset();
-    acceptor.reset();
-    connector.reset();
+    if (transport)
+      transport->close_all();
+    udp = false;
+    listening = false;
     queues->fail_all(closed_error());
     notify(events::end, caf::make_message(pipe_end{hdl, info.remote, true, reason}));
   }
   life.closed(); // answers the close requests
   if (quit) {
     hdl = nullptr; // no self reference may outlive the actor
-    mux::close_mailbox(self, reason);
+    if (transport)
+      transport->before_quit(reason);
     self->quit(reason);
   }
 }
 
 void pipe_state::fill_stats(pipe_stats& out) const {
   out = stats;
+  if (!transport)
+    return;
+  auto n = transport->counters();
   if (udp) {
-    auto& s = udp->stats();
-    out.rx_errors = s.rx_errors;
-    out.dropped_send += s.tx_dropped;
+    out.rx_errors = n.udp_rx_errors;
+    out.dropped_send += n.udp_tx_dropped;
   }
-  if (acceptor) {
-    out.clients_shed += acceptor->stats().shed;
-    out.rx_errors += acceptor->stats().errors;
+  if (listening) {
+    out.clients_shed += n.shed;
+    out.rx_errors += n.accept_errors;
   }
 }
 

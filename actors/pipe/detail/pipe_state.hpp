@@ -9,30 +9,30 @@
 #include <unordered_set>
 #include <vector>
 
-#include "caf/io/broker.hpp"
+#include "caf/actor_cast.hpp"
 #include "caf/actor_clock.hpp"
-#include "caf/io/connection_handle.hpp"
+#include "caf/mailbox_element.hpp"
 #include "caf/response_promise.hpp"
+#include "caf/scheduled_actor.hpp"
 
 #include "p2pd/actors/common/lifecycle.hpp"
-#include "p2pd/actors/mux/detail/tcp_acceptor.hpp"
-#include "p2pd/actors/mux/detail/tcp_connector.hpp"
-#include "p2pd/actors/mux/detail/tcp_stream.hpp"
-#include "p2pd/actors/mux/detail/udp_servant.hpp"
 #include "p2pd/actors/pipe/detail/dedupe_cache.hpp"
+#include "p2pd/actors/pipe/detail/pipe_transport.hpp"
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/actors/pipe/detail/receive_queues.hpp"
 #include "p2pd/net/tls/tls.hpp"
 
 namespace p2pd::actors {
 
-/// The state of one pipe broker: its sockets, subscribers, queues and links.
-/// Everything here runs on the multiplexer thread.
-struct pipe_state : pipe_io {
+/// The core of one pipe: its subscribers, queues, links, framing, TLS,
+/// limits and close phases, over the sockets of a pipe_transport. Hosted by
+/// an actor: the pipe broker with mux::broker_transport, or an event-based
+/// actor with memory_transport; everything here runs on that actor's thread.
+struct pipe_state : pipe_io, pipe_events {
   using phase = life_phase;
 
   struct conn {
-    mux::tcp_stream_ptr stream;
+    pipe_stream_ptr stream;
     endpoint peer;
     std::optional<net::tls_session> tls; ///< with use_ssl
     bool secure = false;                 ///< the TLS handshake is done
@@ -55,9 +55,10 @@ struct pipe_state : pipe_io {
 
   static inline const char* name = "p2pd.pipe";
 
-  explicit pipe_state(caf::io::broker* self);
+  explicit pipe_state(caf::scheduled_actor* self);
 
-  caf::io::broker* self;
+  caf::scheduled_actor* self;
+  std::unique_ptr<pipe_transport> transport; ///< set by the hosting actor
   pipe_spec spec;
   /// The phase, and the close requests: answered once the pipe has closed.
   lifecycle life{phase::idle};
@@ -73,13 +74,12 @@ struct pipe_state : pipe_io {
   /// both ways would keep each other.
   std::vector<caf::weak_actor_ptr> links;
 
-  mux::udp_servant_ptr udp;
-  mux::tcp_acceptor_ptr acceptor;
-  std::unordered_map<caf::io::connection_handle, conn> conns;
-  std::unordered_map<endpoint, caf::io::connection_handle> by_peer;
-  caf::io::connection_handle client_conn;
-  std::unique_ptr<mux::tcp_connector> connector;
-  uint64_t connect_id = 0;
+  bool udp = false;       ///< the transport's UDP socket is open
+  bool listening = false; ///< the transport's listener is open
+  std::unordered_map<stream_id, conn> conns;
+  std::unordered_map<endpoint, stream_id> by_peer;
+  stream_id client_conn = 0;
+  uint64_t connect_id = 0; ///< the connect attempt the pipe waits for
   std::vector<net::ip_address> candidates; ///< resolved destination addresses
   size_t next_candidate = 0;
   caf::error last_connect_error;
@@ -97,6 +97,38 @@ struct pipe_state : pipe_io {
   caf::error send(std::string_view data, const endpoint& to) override;
   const pipe_actor& pipe() const override { return hdl; }
 
+  // pipe_events: what the transport reports
+  void on_datagram(const char* data, size_t size, const endpoint& from) override;
+  void on_oversized(const endpoint& from, uint64_t size) override;
+  void on_udp_failed() override;
+  void on_accepted(pipe_stream_ptr conn) override;
+  void on_listener_failed() override;
+  void on_data(stream_id id, const char* data, size_t size) override;
+  void on_stream_closed(stream_id id) override;
+  void on_drained() override;
+  void on_connected(uint64_t attempt, pipe_stream_ptr conn) override;
+  void on_connect_failed(uint64_t attempt, int err, const endpoint& remote) override;
+  void on_resolved(std::vector<net::ip_address> ips) override;
+  void on_resolve_failed(caf::error err) override;
+
+  /// Sends `xs` to `dest` as this pipe.
+  template <class Handle, class... Ts>
+  void tell(const Handle& dest, Ts&&... xs) {
+    if (dest)
+      dest->eq_impl(caf::make_message_id(), self->ctrl(), self->context(),
+                    std::forward<Ts>(xs)...);
+  }
+
+  /// Sends `xs` to this pipe after `delay` (on the actor clock: virtual
+  /// time where the system runs on one).
+  template <class... Ts>
+  void later(caf::timespan delay, Ts&&... xs) {
+    auto& clk = self->clock();
+    clk.schedule_message(clk.now() + delay, caf::actor_cast<caf::strong_actor_ptr>(self),
+                         caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), {},
+                                                   std::forward<Ts>(xs)...));
+  }
+
   /// Sends to `to`, or to the peer / default destination if `to` is null.
   caf::error send_to(const char* data, size_t size, const endpoint* to);
 
@@ -109,7 +141,10 @@ struct pipe_state : pipe_io {
   void track_udp_peer(const endpoint& from);
   /// Adds a connection; with TLS its handshake starts and it is up (up
   /// notification, or the client pipe open) only once the handshake is done.
-  void add_conn(const mux::tcp_stream_ptr& stream);
+  void add_conn(pipe_stream_ptr stream);
+  /// A client pipe's connection: the pipe opens on it (now, or after its
+  /// preamble and TLS handshake).
+  void add_client_stream(pipe_stream_ptr stream);
   /// The connection is ready for data: the pipe opens or a client is up.
   void conn_up(const conn& c);
   /// listen_until_up: closes the listening socket, keeping the connections.
@@ -118,12 +153,12 @@ struct pipe_state : pipe_io {
   /// connection (nothing could come to it any more).
   void end_if_unlistened();
   /// Bytes read from a connection: plaintext delivered, TLS records fed.
-  void on_stream_data(caf::io::connection_handle h, const char* data, size_t size);
+  void on_stream_data(stream_id h, const char* data, size_t size);
 
   // Limits on a server's clients (conn_limits.cpp)
   /// Plaintext from a connection: delivered as it came, or cut into whole
   /// messages by the framer.
-  void on_plaintext(caf::io::connection_handle h, conn& c, const char* data, size_t size);
+  void on_plaintext(stream_id h, conn& c, const char* data, size_t size);
   /// Resets the longest idle connection to make room for a new one; false
   /// when there is none.
   bool shed_longest_idle();
@@ -137,8 +172,8 @@ struct pipe_state : pipe_io {
   /// Sends the request and waits for its answer.
   void start_preamble(conn& c);
   /// Bytes of a connection still in its preamble.
-  void on_preamble(caf::io::connection_handle h, const char* data, size_t size);
-  void preamble_timeout(caf::io::connection_handle h);
+  void on_preamble(stream_id h, const char* data, size_t size);
+  void preamble_timeout(stream_id h);
   /// The connection is ready for TLS or data (no preamble, or its answer came).
   void secure_or_up(conn& c);
 
@@ -147,16 +182,16 @@ struct pipe_state : pipe_io {
   caf::error start_tls(conn& c);
   /// Writes what the TLS session has for the socket.
   void flush_tls(conn& c);
-  void tls_failed(caf::io::connection_handle h, caf::error err);
-  void tls_timeout(caf::io::connection_handle h);
+  void tls_failed(stream_id h, caf::error err);
+  void tls_timeout(stream_id h);
   /// Sends close_notify on every secure connection.
   void close_tls();
   /// A connection ended; `err` is the errno (0 = orderly close).
-  void drop_conn(caf::io::connection_handle hdl, int err);
+  void drop_conn(stream_id hdl, int err);
   /// A connection ended for `reason` (none: an orderly end).
-  void drop_conn(caf::io::connection_handle hdl, caf::error reason);
+  void drop_conn(stream_id hdl, caf::error reason);
   /// Ends a connection with a reset, for `reason`.
-  void reset_conn(caf::io::connection_handle hdl, caf::error reason);
+  void reset_conn(stream_id hdl, caf::error reason);
 
   /// Marks the pipe open and answers the open requests.
   void opened();

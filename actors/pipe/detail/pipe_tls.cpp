@@ -46,7 +46,7 @@ caf::error pipe_state::start_tls(conn& c) {
     session->expect_peer(*spec.expect_node);
   c.tls.emplace(std::move(*session));
   flush_tls(c); // a TLS client's ClientHello; a TLS server waits for it
-  self->delayed_send(self, spec.conf.ssl_handshake, tls_tmo_atom::value, c.stream->hdl());
+  later(spec.conf.ssl_handshake, tls_tmo_atom::value, c.stream->id());
   return caf::none;
 }
 
@@ -57,7 +57,7 @@ void pipe_state::flush_tls(conn& c) {
   c.stream->flush();
 }
 
-void pipe_state::tls_failed(caf::io::connection_handle h, caf::error err) {
+void pipe_state::tls_failed(stream_id h, caf::error err) {
   auto i = conns.find(h);
   if (i == conns.end())
     return;
@@ -70,14 +70,14 @@ void pipe_state::tls_failed(caf::io::connection_handle h, caf::error err) {
     return finish_close(err, false);
   }
   auto peer = i->second.peer;
+  i->second.stream->close();
   by_peer.erase(peer);
   conns.erase(i);
-  self->close(h);
   notify(events::end, caf::make_message(pipe_end{hdl, peer, false, err}));
   end_if_unlistened();
 }
 
-void pipe_state::tls_timeout(caf::io::connection_handle h) {
+void pipe_state::tls_timeout(stream_id h) {
   auto i = conns.find(h);
   if (i == conns.end() || i->second.secure)
     return;

@@ -2,19 +2,26 @@
 #include "support/pipes.hpp"
 #include "support/values.hpp"
 
+#include "transports.hpp"
+
 using namespace p2pd;
 using namespace p2pd::test;
 
-TEST(PipeLink, LinkedPipeSendsWhatItReceivesDownTheOther) {
-  runtime rt;
-  auto sink = rt.listen(udp, any_port("127.0.0.1"));
-  auto entry = rt.listen(udp, any_port("127.0.0.1"));
+namespace {
+
+class PipeLink : public on_transport {};
+
+} // namespace
+
+TEST_P(PipeLink, LinkedPipeSendsWhatItReceivesDownTheOther) {
+  auto sink = listen(udp, any_port("127.0.0.1"));
+  auto entry = listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(sink);
   ASSERT_OK(entry);
-  auto exit = rt.connect(udp, sink->local());
+  auto exit = connect(udp, sink->local());
   ASSERT_OK(exit);
   EXPECT_OK(entry->link(*exit));
-  auto sender = rt.connect(udp, entry->local());
+  auto sender = connect(udp, entry->local());
   ASSERT_OK(sender);
   EXPECT_OK(sender->send("pass it on"));
   auto got = sink->recv();
@@ -23,14 +30,13 @@ TEST(PipeLink, LinkedPipeSendsWhatItReceivesDownTheOther) {
   EXPECT_EQ(got->from.port, exit->local().port);
 }
 
-TEST(PipeLink, TwoWayLinkRelaysBetweenTwoTcpConnections) {
-  runtime rt;
-  auto left = rt.listen(tcp, any_port("127.0.0.1"));
-  auto right = rt.listen(tcp, any_port("::1"));
+TEST_P(PipeLink, TwoWayLinkRelaysBetweenTwoTcpConnections) {
+  auto left = listen(tcp, any_port("127.0.0.1"));
+  auto right = listen(tcp, any_port("::1"));
   ASSERT_OK(left);
   ASSERT_OK(right);
-  auto a = rt.connect(tcp, left->local());
-  auto b = rt.connect(tcp, right->local());
+  auto a = connect(tcp, left->local());
+  auto b = connect(tcp, right->local());
   ASSERT_OK(a);
   ASSERT_OK(b);
   EXPECT_OK(a->link(*b));
@@ -49,24 +55,22 @@ TEST(PipeLink, TwoWayLinkRelaysBetweenTwoTcpConnections) {
   ASSERT_OK(at_left);
 }
 
-TEST(PipeLink, LinkingAPipeToItselfIsRejected) {
-  runtime rt;
-  auto p = rt.listen(udp, any_port("127.0.0.1"));
+TEST_P(PipeLink, LinkingAPipeToItselfIsRejected) {
+  auto p = listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(p);
   EXPECT_ERRC(p->link(*p), errc::link_rejected);
 }
 
-TEST(PipeLink, UnlinkStopsForwarding) {
-  runtime rt;
-  auto sink = rt.listen(udp, any_port("127.0.0.1"));
-  auto entry = rt.listen(udp, any_port("127.0.0.1"));
+TEST_P(PipeLink, UnlinkStopsForwarding) {
+  auto sink = listen(udp, any_port("127.0.0.1"));
+  auto entry = listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(sink);
   ASSERT_OK(entry);
-  auto exit = rt.connect(udp, sink->local());
+  auto exit = connect(udp, sink->local());
   ASSERT_OK(exit);
   EXPECT_OK(entry->link(*exit));
   EXPECT_OK(entry->unlink(*exit));
-  auto sender = rt.connect(udp, entry->local());
+  auto sender = connect(udp, entry->local());
   ASSERT_OK(sender);
   EXPECT_OK(sender->send("stays here"));
   ASSERT_OK(entry->recv()); // arrived at the entry ...
@@ -74,3 +78,5 @@ TEST(PipeLink, UnlinkStopsForwarding) {
   ASSERT_OK(stats);
   EXPECT_EQ(stats->tx_msgs, 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, PipeLink, transports());

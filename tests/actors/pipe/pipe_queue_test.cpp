@@ -2,6 +2,8 @@
 #include "support/pipes.hpp"
 #include "support/values.hpp"
 
+#include "transports.hpp"
+
 using namespace p2pd;
 using namespace p2pd::test;
 
@@ -13,17 +15,18 @@ void await_msgs(caf::scoped_actor& sub, int n) {
     ASSERT_TRUE(next<pipe_msg>(sub));
 }
 
+class PipeQueue : public on_transport {};
+
 } // namespace
 
-TEST(PipeQueue, FullQueueDropsTheOldestAndCountsIt) {
-  runtime rt;
+TEST_P(PipeQueue, FullQueueDropsTheOldestAndCountsIt) {
   caf::scoped_actor sub{rt.system()};
   net_conf conf;
   conf.max_qsize = 2;
-  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  auto server = listen(udp, any_port("127.0.0.1"), {}, conf);
   ASSERT_OK(server);
   EXPECT_OK(server->subscribe(as_actor(sub), events::msgs));
-  auto client = rt.connect(udp, server->local());
+  auto client = connect(udp, server->local());
   ASSERT_OK(client);
   for (auto m : {"1", "2", "3"})
     EXPECT_OK(client->send(m));
@@ -40,12 +43,11 @@ TEST(PipeQueue, FullQueueDropsTheOldestAndCountsIt) {
   EXPECT_EQ(stats->dropped_queue_full, 1u);
 }
 
-TEST(PipeQueue, RecvFiltersByPatternAndBySender) {
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
+TEST_P(PipeQueue, RecvFiltersByPatternAndBySender) {
+  auto server = listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(server);
-  auto a = rt.connect(udp, server->local());
-  auto b = rt.connect(udp, server->local());
+  auto a = connect(udp, server->local());
+  auto b = connect(udp, server->local());
   ASSERT_OK(a);
   ASSERT_OK(b);
   EXPECT_OK(a->send("apple from a"));
@@ -58,21 +60,20 @@ TEST(PipeQueue, RecvFiltersByPatternAndBySender) {
   EXPECT_EQ(to_string(from_a->data), "apple from a");
 }
 
-TEST(PipeQueue, SenderFilterWithPortZeroMatchesAnyPort) {
+TEST_P(PipeQueue, SenderFilterWithPortZeroMatchesAnyPort) {
   msg_filter f = msg_filter::sender(*endpoint::parse("127.0.0.1:0"));
   auto data = std::string{"x"};
   EXPECT_TRUE(f.matches(data.data(), data.size(), *endpoint::parse("127.0.0.1:4000")));
   EXPECT_FALSE(f.matches(data.data(), data.size(), *endpoint::parse("127.0.0.2:4000")));
 }
 
-TEST(PipeQueue, RepeatedMessagesAreDroppedWithMsgIds) {
-  runtime rt;
+TEST_P(PipeQueue, RepeatedMessagesAreDroppedWithMsgIds) {
   caf::scoped_actor sub{rt.system()};
   net_conf conf;
   conf.enable_msg_ids = true;
-  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  auto server = listen(udp, any_port("127.0.0.1"), {}, conf);
   ASSERT_OK(server);
-  auto client = rt.connect(udp, server->local());
+  auto client = connect(udp, server->local());
   ASSERT_OK(client);
   for (auto m : {"same", "same", "other"})
     EXPECT_OK(client->send(m));
@@ -87,16 +88,15 @@ TEST(PipeQueue, RepeatedMessagesAreDroppedWithMsgIds) {
   EXPECT_EQ(stats->dropped_duplicate, 1u);
 }
 
-TEST(PipeQueue, NamedQueueCollectsOnlyItsMessages) {
-  runtime rt;
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
+TEST_P(PipeQueue, NamedQueueCollectsOnlyItsMessages) {
+  auto server = listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(server);
   caf::scoped_actor self{rt.system()};
   uint64_t id = 0;
   self->request(server->handle(), 5s, queue_atom::value, msg_filter::contains("keep"))
     .receive([&](uint64_t x) { id = x; }, [](caf::error&) {});
   ASSERT_NE(id, 0u);
-  auto client = rt.connect(udp, server->local());
+  auto client = connect(udp, server->local());
   ASSERT_OK(client);
   EXPECT_OK(client->send("drop me"));
   EXPECT_OK(client->send("keep me"));
@@ -110,18 +110,17 @@ TEST(PipeQueue, NamedQueueCollectsOnlyItsMessages) {
   EXPECT_OK(removed);
 }
 
-TEST(PipeQueue, MessagesWithNoTakerAreCounted) {
-  runtime rt;
+TEST_P(PipeQueue, MessagesWithNoTakerAreCounted) {
   caf::scoped_actor sub{rt.system()};
   // A message subscriber at open means no default queue; switched to error
   // reports only, nothing takes messages any more.
   auto spec = server_spec(udp, any_port("127.0.0.1"));
   spec.conf.reader_limit = 64;
   spec.subscribers.push_back({as_actor(sub), events::msgs});
-  auto server = rt.open(spec);
+  auto server = open(spec);
   ASSERT_OK(server);
   EXPECT_OK(server->subscribe(as_actor(sub), events::errors));
-  auto client = rt.connect(udp, server->local());
+  auto client = connect(udp, server->local());
   ASSERT_OK(client);
   EXPECT_OK(client->send("nobody wants me"));
   // The pipe reports an oversized datagram after handling the one before it.
@@ -132,13 +131,12 @@ TEST(PipeQueue, MessagesWithNoTakerAreCounted) {
   EXPECT_EQ(stats->dropped_unclaimed, 1u);
 }
 
-TEST(PipeQueue, UnsubscribedActorGetsNothingMore) {
-  runtime rt;
+TEST_P(PipeQueue, UnsubscribedActorGetsNothingMore) {
   caf::scoped_actor sub{rt.system()};
-  auto server = rt.listen(udp, any_port("127.0.0.1"));
+  auto server = listen(udp, any_port("127.0.0.1"));
   ASSERT_OK(server);
   EXPECT_OK(server->subscribe(as_actor(sub), events::msgs));
-  auto client = rt.connect(udp, server->local());
+  auto client = connect(udp, server->local());
   ASSERT_OK(client);
   EXPECT_OK(client->send("one"));
   ASSERT_TRUE(next<pipe_msg>(sub));
@@ -148,14 +146,13 @@ TEST(PipeQueue, UnsubscribedActorGetsNothingMore) {
   EXPECT_FALSE(next<pipe_msg>(sub, 50ms));                 // ... the actor does not
 }
 
-TEST(PipeQueue, MaxMsgIdsForgetsTheOldestId) {
-  runtime rt;
+TEST_P(PipeQueue, MaxMsgIdsForgetsTheOldestId) {
   net_conf conf;
   conf.enable_msg_ids = true;
   conf.max_msg_ids = 1;
-  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  auto server = listen(udp, any_port("127.0.0.1"), {}, conf);
   ASSERT_OK(server);
-  auto client = rt.connect(udp, server->local());
+  auto client = connect(udp, server->local());
   ASSERT_OK(client);
   for (auto m : {"a", "b", "a"}) // "a" is forgotten once "b" is remembered
     EXPECT_OK(client->send(m));
@@ -166,14 +163,13 @@ TEST(PipeQueue, MaxMsgIdsForgetsTheOldestId) {
   }
 }
 
-TEST(PipeQueue, UdpServerTracksAtMostMaxClientsSenders) {
-  runtime rt;
+TEST_P(PipeQueue, UdpServerTracksAtMostMaxClientsSenders) {
   net_conf conf;
   conf.max_clients = 1;
-  auto server = rt.listen(udp, any_port("127.0.0.1"), {}, conf);
+  auto server = listen(udp, any_port("127.0.0.1"), {}, conf);
   ASSERT_OK(server);
-  auto a = rt.connect(udp, server->local());
-  auto b = rt.connect(udp, server->local());
+  auto a = connect(udp, server->local());
+  auto b = connect(udp, server->local());
   ASSERT_OK(a);
   ASSERT_OK(b);
   EXPECT_OK(a->send("a"));
@@ -189,25 +185,24 @@ TEST(PipeQueue, UdpServerTracksAtMostMaxClientsSenders) {
 namespace {
 
 // A UDP server and a client of it, for the pattern filter tests.
-class PipeQueueRegex : public ::testing::Test {
+class PipeQueueRegex : public on_transport {
 protected:
   void SetUp() override {
-    auto s = rt.listen(udp, any_port("127.0.0.1"));
+    auto s = listen(udp, any_port("127.0.0.1"));
     ASSERT_OK(s);
     server = *s;
-    auto c = rt.connect(udp, server->local());
+    auto c = connect(udp, server->local());
     ASSERT_OK(c);
     client = *c;
   }
 
-  runtime rt;
   std::optional<p2pd::pipe_handle> server;
   std::optional<p2pd::pipe_handle> client;
 };
 
 } // namespace
 
-TEST_F(PipeQueueRegex, RegexFilterTakesOnlyMatchingMessages) {
+TEST_P(PipeQueueRegex, RegexFilterTakesOnlyMatchingMessages) {
   for (auto m : {"PING 12", "ping", "PONG 7", "PING x"})
     EXPECT_OK(client->send(m));
   auto f = msg_filter::regex(R"(^P[IO]NG \d+$)");
@@ -220,7 +215,7 @@ TEST_F(PipeQueueRegex, RegexFilterTakesOnlyMatchingMessages) {
   EXPECT_ERRC(server->recv(100ms, f), errc::recv_timeout);
 }
 
-TEST_F(PipeQueueRegex, RegexFilterMatchesBinaryBytesOneByOne) {
+TEST_P(PipeQueueRegex, RegexFilterMatchesBinaryBytesOneByOne) {
   EXPECT_OK(client->send(std::string("\x00\xff\x01", 3))); // not UTF-8
   EXPECT_OK(client->send(std::string("\x00\x01", 2)));
   auto got = server->recv(5s, msg_filter::regex(R"(\x00\xff)"));
@@ -228,9 +223,9 @@ TEST_F(PipeQueueRegex, RegexFilterMatchesBinaryBytesOneByOne) {
   EXPECT_EQ(got->data.size(), 3u);
 }
 
-TEST_F(PipeQueueRegex, RegexWithASenderTakesOnlyThatSendersMatches) {
-  auto a = rt.connect(udp, server->local());
-  auto b = rt.connect(udp, server->local());
+TEST_P(PipeQueueRegex, RegexWithASenderTakesOnlyThatSendersMatches) {
+  auto a = connect(udp, server->local());
+  auto b = connect(udp, server->local());
   ASSERT_OK(a);
   ASSERT_OK(b);
   EXPECT_OK(b->send("hello from b"));
@@ -242,7 +237,7 @@ TEST_F(PipeQueueRegex, RegexWithASenderTakesOnlyThatSendersMatches) {
   EXPECT_EQ(to_string(got->data), "hello from a");
 }
 
-TEST_F(PipeQueueRegex, AnInvalidRegexIsRefusedWhenAskedFor) {
+TEST_P(PipeQueueRegex, AnInvalidRegexIsRefusedWhenAskedFor) {
   auto got = server->recv(5s, msg_filter::regex("(unclosed"));
   ASSERT_FALSE(got);
   EXPECT_ERRC(got, errc::invalid_argument);
@@ -254,7 +249,7 @@ TEST_F(PipeQueueRegex, AnInvalidRegexIsRefusedWhenAskedFor) {
               errc::invalid_argument);
 }
 
-TEST_F(PipeQueueRegex, AShortRegexWhoseProgramIsTooLargeIsRefused) {
+TEST_P(PipeQueueRegex, AShortRegexWhoseProgramIsTooLargeIsRefused) {
   // 160 characters, but twenty counted repeats of a thousand compile to a
   // program above the 1 MiB RE2 may use: refused when asked for, so no
   // message is ever matched against it.
@@ -268,14 +263,14 @@ TEST_F(PipeQueueRegex, AShortRegexWhoseProgramIsTooLargeIsRefused) {
     << render(got.error());
 }
 
-TEST_F(PipeQueueRegex, AskWithAnInvalidRegexSendsNothing) {
+TEST_P(PipeQueueRegex, AskWithAnInvalidRegexSendsNothing) {
   auto got = client->ask("question", msg_filter::regex("[z-a]"));
   ASSERT_FALSE(got);
   EXPECT_ERRC(got, errc::invalid_argument);
   EXPECT_ERRC(server->recv(200ms), errc::recv_timeout);
 }
 
-TEST_F(PipeQueueRegex, ARegexThatWouldBacktrackExponentiallyStaysLinear) {
+TEST_P(PipeQueueRegex, ARegexThatWouldBacktrackExponentiallyStaysLinear) {
   // (a+)+$ against "aaaa...b" takes exponential time with a backtracking
   // engine; RE2 answers at once whatever the length.
   EXPECT_OK(client->send(std::string(60000, 'a') + "b"));
@@ -284,3 +279,6 @@ TEST_F(PipeQueueRegex, ARegexThatWouldBacktrackExponentiallyStaysLinear) {
   ASSERT_OK(got);
   EXPECT_EQ(to_string(got->data), "aaa");
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, PipeQueue, transports());
+INSTANTIATE_TEST_SUITE_P(Transports, PipeQueueRegex, transports());
