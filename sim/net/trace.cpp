@@ -81,8 +81,10 @@ void trace::record(sim_time t, trace_kind k, uint32_t where, const packet& p,
     ++log_dropped_;
     return;
   }
-  std::string line = std::to_string(t.count()) + "us " + to_string(k) + " @" +
-                     std::to_string(where) + " " + describe(p, payload.size());
+  // Places: hosts as their id, sites with the top bit set (fabric.hpp).
+  const bool site = (where & 0x80000000u) != 0;
+  std::string line = std::to_string(t.count()) + "us " + to_string(k) + (site ? " site " : " host ") +
+                     std::to_string(where & 0x7fffffffu) + " " + describe(p, payload.size());
   if (why != nullptr && *why != '\0') {
     line += ": ";
     line += why;

@@ -35,6 +35,7 @@ public:
   /// Keeps at most `log_limit` lines of text (0: none); the hash covers all.
   explicit trace(size_t log_limit = 0) : log_limit_(log_limit) {}
 
+  /// One event at `where` (a host id, or a site id with the top bit set).
   void record(sim_time t, trace_kind k, uint32_t where, const packet& p,
               const std::vector<uint8_t>& payload, const char* why);
 

@@ -110,6 +110,30 @@ TEST(SimFabricTcp, SimultaneousOpenThroughTwoPortRestrictedNats) {
   EXPECT_EQ(text(got[0].bytes), "over the punch");
 }
 
+TEST(SimFabricTcp, SimultaneousOpenSucceedsWhenTheFirstSynIsDroppedByThePeersNat) {
+  world w;
+  auto s1 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.1", "192.168.1.10");
+  auto s2 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.2", "192.168.2.10");
+  auto& a = w.inside(s1);
+  auto& b = w.inside(s2);
+  // A's SYN reaches B's NAT at 20 ms, before B's own SYN opened the hole:
+  // dropped. B's SYN finds A's hole (A's SYN left at 0), A answers from
+  // SYN_SENT with a SYN-ACK, and both are established.
+  auto sa = a.tcp->connect(ep("0.0.0.0:4000"), ep("203.0.113.2:5000"));
+  ASSERT_TRUE(sa);
+  w.run(ms(300));
+  EXPECT_EQ(w.net.stats().nat_dropped, 1u);
+  auto sb = b.tcp->connect(ep("0.0.0.0:5000"), ep("203.0.113.1:4000"));
+  ASSERT_TRUE(sb);
+  w.run(ms(200)); // before A's first retransmission at 1 s
+  ASSERT_EQ(a.of(tcp_event::connected).size(), 1u);
+  ASSERT_EQ(b.of(tcp_event::connected).size(), 1u);
+  EXPECT_EQ(w.net.stats().nat_dropped, 1u);
+  w.run(ms(2000)); // the stale SYN timer changes nothing
+  EXPECT_EQ(a.tcp->state(*sa), tcp_state::established);
+  EXPECT_EQ(a.events.size(), 1u);
+}
+
 TEST(SimFabricTcp, ANatWhoseProfileSaysRstRefusesAnUnsolicitedSyn) {
   world w;
   auto& c = w.public_host("198.51.100.20");

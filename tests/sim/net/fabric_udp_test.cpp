@@ -7,109 +7,131 @@
 namespace p2pd::sim::test {
 namespace {
 
-// Where `client`'s socket appears from the server: what a STUN server
-// would tell it.
-net::endpoint observed(world& w, node& client, int sock, node& server, int ssock) {
-  client.send(sock, ep("198.51.100.10:3478"), "where am I");
-  w.run(ms(500));
-  auto got = server.drain(ssock);
-  EXPECT_EQ(got.size(), 1u);
-  return got.empty() ? net::endpoint{} : got.back().from;
+// A server on the Internet (a STUN server's stand-in) and two peers, A on
+// port 4000 and B on port 5000, in two sites (or, for hairpins, one), each
+// with the mapping the server saw of it.
+struct peers {
+  world w;
+  node* server = nullptr;
+  node* a = nullptr;
+  node* b = nullptr;
+  int ss = 0, sa = 0, sb = 0;
+  net::endpoint ea, eb;
+
+  peers(const nat_profile& pa, const nat_profile& pb, bool one_site = false) {
+    server = &w.public_host("198.51.100.10");
+    ss = server->udp_socket(3478);
+    // Both LANs use the same private addresses: each site has its own.
+    auto s1 = w.site(pa, "203.0.113.1", "192.168.1.10");
+    auto s2 = one_site ? s1 : w.site(pb, "203.0.113.2", "192.168.1.10");
+    a = &w.inside(s1);
+    b = &w.inside(s2);
+    sa = a->udp_socket(4000);
+    sb = b->udp_socket(5000);
+    ea = observed(*a, sa);
+    eb = observed(*b, sb);
+  }
+
+  net::endpoint observed(node& client, int sock) {
+    client.send(sock, ep("198.51.100.10:3478"), "where am I");
+    w.run(ms(500));
+    auto got = server->drain(ss);
+    EXPECT_EQ(got.size(), 1u);
+    return got.empty() ? net::endpoint{} : got.back().from;
+  }
+};
+
+nat_profile of(net::nat_type t, net::delta_type d = net::delta_type::equal) {
+  return preset(t, d);
 }
 
 TEST(SimFabricUdp, FullConeSitesExchangeThroughAPublicServer) {
-  world w;
-  auto& server = w.public_host("198.51.100.10");
-  const int ss = server.udp_socket(3478);
-  // Both LANs use the same private addresses: each site has its own.
-  auto s1 = w.site(preset(net::nat_type::full_cone, net::delta_type::equal), "203.0.113.1", "192.168.1.10");
-  auto s2 = w.site(preset(net::nat_type::full_cone, net::delta_type::equal), "203.0.113.2", "192.168.1.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s2);
-  const int sa = a.udp_socket(4000);
-  const int sb = b.udp_socket(5000);
-  const auto ea = observed(w, a, sa, server, ss);
-  const auto eb = observed(w, b, sb, server, ss);
-  EXPECT_EQ(ea, ep("203.0.113.1:4000")); // equal allocation
-  EXPECT_EQ(eb, ep("203.0.113.2:5000"));
-  // The server tells each the other's mapping; full cone lets anyone in.
-  server.send(ss, ea, eb.to_string());
-  w.run(ms(500));
-  auto told = a.drain(sa);
+  peers p{of(net::nat_type::full_cone), of(net::nat_type::full_cone)};
+  EXPECT_EQ(p.ea, ep("203.0.113.1:4000")); // equal allocation
+  EXPECT_EQ(p.eb, ep("203.0.113.2:5000"));
+  // The server tells A of B's mapping; full cone lets anyone in.
+  p.server->send(p.ss, p.ea, p.eb.to_string());
+  p.w.run(ms(500));
+  auto told = p.a->drain(p.sa);
   ASSERT_EQ(told.size(), 1u);
   EXPECT_EQ(told[0].from, ep("198.51.100.10:3478"));
   EXPECT_EQ(text(told[0].payload), "203.0.113.2:5000");
-  a.send(sa, eb, "hello b");
-  w.run(ms(500));
-  auto got = b.drain(sb);
+  p.a->send(p.sa, p.eb, "hello b");
+  p.w.run(ms(500));
+  auto got = p.b->drain(p.sb);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].from, ea);
+  EXPECT_EQ(got[0].from, p.ea);
   EXPECT_EQ(got[0].to, ep("192.168.1.10:5000"));
   EXPECT_EQ(text(got[0].payload), "hello b");
 }
 
 TEST(SimFabricUdp, HolePunchBetweenPortRestrictedSitesWorksWhenBothSend) {
-  world w;
-  auto& server = w.public_host("198.51.100.10");
-  const int ss = server.udp_socket(3478);
-  auto s1 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.1", "192.168.1.10");
-  auto s2 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.2", "192.168.2.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s2);
-  const int sa = a.udp_socket(4000);
-  const int sb = b.udp_socket(5000);
-  const auto ea = observed(w, a, sa, server, ss);
-  const auto eb = observed(w, b, sb, server, ss);
+  peers p{of(net::nat_type::port_restricted), of(net::nat_type::port_restricted)};
   // Before the punch, the filter keeps a stranger out.
-  const auto dropped_before = w.net.stats().nat_dropped;
-  a.send(sa, eb, "too early");
-  w.run(ms(500));
-  EXPECT_TRUE(b.drain(sb).empty());
-  EXPECT_EQ(w.net.stats().nat_dropped, dropped_before + 1);
+  const auto dropped_before = p.w.net.stats().nat_dropped;
+  p.a->send(p.sa, p.eb, "too early");
+  p.w.run(ms(500));
+  EXPECT_TRUE(p.b->drain(p.sb).empty());
+  EXPECT_EQ(p.w.net.stats().nat_dropped, dropped_before + 1);
   // Both send at once: each packet finds the hole its peer's opened.
-  a.send(sa, eb, "punch from a");
-  b.send(sb, ea, "punch from b");
-  w.run(ms(500));
-  auto at_a = a.drain(sa);
-  auto at_b = b.drain(sb);
+  p.a->send(p.sa, p.eb, "punch from a");
+  p.b->send(p.sb, p.ea, "punch from b");
+  p.w.run(ms(500));
+  auto at_a = p.a->drain(p.sa);
+  auto at_b = p.b->drain(p.sb);
   ASSERT_EQ(at_a.size(), 1u);
   ASSERT_EQ(at_b.size(), 1u);
   EXPECT_EQ(text(at_a[0].payload), "punch from b");
-  EXPECT_EQ(at_a[0].from, eb);
+  EXPECT_EQ(at_a[0].from, p.eb);
   EXPECT_EQ(text(at_b[0].payload), "punch from a");
-  EXPECT_EQ(at_b[0].from, ea);
+  EXPECT_EQ(at_b[0].from, p.ea);
+}
+
+TEST(SimFabricUdp, AHoleThePeerOpensWhileOursIsInFlightCounts) {
+  peers p{of(net::nat_type::port_restricted), of(net::nat_type::port_restricted)};
+  // A's datagram reaches B's NAT 20 ms after it is sent (the core's
+  // latency); B opens its hole 15 ms in, before it arrives.
+  p.a->send(p.sa, p.eb, "in flight");
+  p.w.run(ms(15));
+  p.b->send(p.sb, p.ea, "opening");
+  p.w.run(ms(500));
+  auto at_b = p.b->drain(p.sb);
+  ASSERT_EQ(at_b.size(), 1u);
+  EXPECT_EQ(text(at_b[0].payload), "in flight");
+  EXPECT_EQ(p.a->drain(p.sa).size(), 1u);
+}
+
+TEST(SimFabricUdp, AHoleOpenedAfterTheArrivalIsTooLate) {
+  peers p{of(net::nat_type::port_restricted), of(net::nat_type::port_restricted)};
+  p.a->send(p.sa, p.eb, "in flight");
+  p.w.run(ms(25)); // arrived at 20 ms, dropped
+  p.b->send(p.sb, p.ea, "opening");
+  p.w.run(ms(500));
+  EXPECT_TRUE(p.b->drain(p.sb).empty());
+  EXPECT_EQ(p.a->drain(p.sa).size(), 1u); // B's got in through A's hole
 }
 
 TEST(SimFabricUdp, HolePunchBetweenSymmetricRandomSitesFails) {
-  world w;
-  auto& server = w.public_host("198.51.100.10");
-  const int ss = server.udp_socket(3478);
-  auto s1 = w.site(preset(net::nat_type::symmetric, net::delta_type::random), "203.0.113.1", "192.168.1.10");
-  auto s2 = w.site(preset(net::nat_type::symmetric, net::delta_type::random), "203.0.113.2", "192.168.2.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s2);
-  const int sa = a.udp_socket(4000);
-  const int sb = b.udp_socket(5000);
-  const auto ea = observed(w, a, sa, server, ss);
-  const auto eb = observed(w, b, sb, server, ss);
-  const auto dropped_before = w.net.stats().nat_dropped;
+  peers p{of(net::nat_type::symmetric, net::delta_type::random),
+          of(net::nat_type::symmetric, net::delta_type::random)};
+  const auto dropped_before = p.w.net.stats().nat_dropped;
   for (int round = 0; round < 3; ++round) {
-    a.send(sa, eb, "punch from a");
-    b.send(sb, ea, "punch from b");
-    w.run(ms(500));
+    p.a->send(p.sa, p.eb, "punch from a");
+    p.b->send(p.sb, p.ea, "punch from b");
+    p.w.run(ms(500));
   }
   // Each send to the peer left through a new mapping: the observed ones
   // were for the server only.
-  EXPECT_TRUE(a.drain(sa).empty());
-  EXPECT_TRUE(b.drain(sb).empty());
-  EXPECT_EQ(w.net.stats().nat_dropped, dropped_before + 6);
+  EXPECT_TRUE(p.a->drain(p.sa).empty());
+  EXPECT_TRUE(p.b->drain(p.sb).empty());
+  EXPECT_EQ(p.w.net.stats().nat_dropped, dropped_before + 6);
 }
 
 TEST(SimFabricUdp, ArrivalIsTheSumOfTheLinkLatencies) {
   world w{1, link_config{ms(20), {}, 0.0}};
   auto& server = w.public_host("198.51.100.10", link_config{ms(7), {}, 0.0});
   const int ss = server.udp_socket(3478);
-  auto s1 = w.site(preset(net::nat_type::full_cone, net::delta_type::equal), "203.0.113.1", "192.168.1.10",
+  auto s1 = w.site(of(net::nat_type::full_cone), "203.0.113.1", "192.168.1.10",
                    link_config{ms(5), {}, 0.0});
   auto& a = w.inside(s1, link_config{ms(3), {}, 0.0});
   auto& c = w.inside(s1, link_config{ms(2), {}, 0.0});
@@ -201,41 +223,24 @@ TEST(SimFabricUdp, BindingAPortInUseFails) {
 }
 
 TEST(SimFabricUdp, HairpinDeliversWithTheSendersExternalMapping) {
-  world w;
-  auto& server = w.public_host("198.51.100.10");
-  const int ss = server.udp_socket(3478);
-  auto p = preset(net::nat_type::full_cone, net::delta_type::equal);
-  p.hairpin = hairpin_mode::external_source;
-  auto s1 = w.site(p, "203.0.113.1", "192.168.1.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s1);
-  const int sa = a.udp_socket(4000);
-  const int sb = b.udp_socket(5000);
-  const auto ea = observed(w, a, sa, server, ss);
-  const auto eb = observed(w, b, sb, server, ss);
-  b.send(sb, ea, "via the box");
-  w.run(ms(100));
-  auto got = a.drain(sa);
+  auto hairpin = of(net::nat_type::full_cone);
+  hairpin.hairpin = hairpin_mode::external_source;
+  peers p{hairpin, hairpin, true};
+  p.b->send(p.sb, p.ea, "via the box");
+  p.w.run(ms(100));
+  auto got = p.a->drain(p.sa);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].from, eb);
+  EXPECT_EQ(got[0].from, p.eb);
   EXPECT_EQ(text(got[0].payload), "via the box");
 }
 
 TEST(SimFabricUdp, WithoutHairpinTheBoxDropsIt) {
-  world w;
-  auto& server = w.public_host("198.51.100.10");
-  const int ss = server.udp_socket(3478);
-  auto s1 = w.site(preset(net::nat_type::full_cone, net::delta_type::equal), "203.0.113.1", "192.168.1.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s1);
-  const int sa = a.udp_socket(4000);
-  const int sb = b.udp_socket(5000);
-  const auto ea = observed(w, a, sa, server, ss);
-  const auto dropped = w.net.stats().nat_dropped;
-  b.send(sb, ea, "via the box");
-  w.run(ms(100));
-  EXPECT_TRUE(a.drain(sa).empty());
-  EXPECT_EQ(w.net.stats().nat_dropped, dropped + 1);
+  peers p{of(net::nat_type::full_cone), of(net::nat_type::full_cone), true};
+  const auto dropped = p.w.net.stats().nat_dropped;
+  p.b->send(p.sb, p.ea, "via the box");
+  p.w.run(ms(100));
+  EXPECT_TRUE(p.a->drain(p.sa).empty());
+  EXPECT_EQ(p.w.net.stats().nat_dropped, dropped + 1);
 }
 
 TEST(SimFabricUdp, IPv6FirewallLetsRepliesInAndStrangersNot) {
@@ -245,7 +250,7 @@ TEST(SimFabricUdp, IPv6FirewallLetsRepliesInAndStrangersNot) {
   auto& server = w.add(*server_h);
   const int ss = server.udp_socket(3478, net::family::v6);
   site_config cfg;
-  cfg.nat = preset(net::nat_type::port_restricted, net::delta_type::equal);
+  cfg.nat = of(net::nat_type::port_restricted);
   cfg.external = ip("203.0.113.1");
   cfg.lan_base = ip("192.168.1.10");
   cfg.v6_base = ip("2001:db8:1::10");
