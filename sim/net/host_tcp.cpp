@@ -40,9 +40,25 @@ host_tcp::~host_tcp() {
   fabric_.attach(host_, protocol::tcp, nullptr);
 }
 
+void host_tcp::on_event(int sock, handler h) {
+  if (sockets_.count(sock) != 0)
+    socket_handlers_[sock] = std::move(h);
+}
+
 void host_tcp::emit(tcp_event e) {
-  if (handler_)
-    handler_(std::move(e));
+  const int key = e.kind == tcp_event::accepted ? e.listener : e.sock;
+  auto found = socket_handlers_.find(key);
+  if (found == socket_handlers_.end()) {
+    if (handler_)
+      handler_(std::move(e));
+    return;
+  }
+  // Copied out: the handler may replace or drop itself.
+  auto h = found->second;
+  const int sock = e.sock;
+  h(std::move(e));
+  if (sockets_.count(sock) == 0)
+    socket_handlers_.erase(sock); // its last event
 }
 
 void host_tcp::segment(const net::endpoint& from, const net::endpoint& to, uint8_t flags,
@@ -269,18 +285,22 @@ net::error host_tcp::close(int sock) {
       i = (i->second.parent == sock && i->second.state == tcp_state::syn_received) ? sockets_.erase(i)
                                                                                     : std::next(i);
     sockets_.erase(sock);
+    socket_handlers_.erase(sock);
     return {};
   }
   if (s.state != tcp_state::established) {
     sockets_.erase(found);
+    socket_handlers_.erase(sock);
     return {};
   }
   if (s.fin_sent)
     return {};
   s.fin_sent = true;
   segment(s.local, s.remote, tcp_flag::fin | tcp_flag::ack);
-  if (s.fin_received)
+  if (s.fin_received) {
     sockets_.erase(found);
+    socket_handlers_.erase(sock);
+  }
   return {};
 }
 
@@ -290,6 +310,7 @@ net::error host_tcp::abort(int sock) {
     return {net::errc::invalid_argument, "abort: no TCP socket " + std::to_string(sock)};
   const auto s = found->second;
   sockets_.erase(found);
+  socket_handlers_.erase(sock);
   if (s.state == tcp_state::established || s.state == tcp_state::syn_received)
     segment(s.local, s.remote, tcp_flag::rst);
   return {};

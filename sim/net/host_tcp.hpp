@@ -83,8 +83,11 @@ public:
   host_tcp(const host_tcp&) = delete;
   host_tcp& operator=(const host_tcp&) = delete;
 
-  /// Where events go (one handler per host).
+  /// Where events go that no socket handler takes (one per host).
   void on_event(handler h) { handler_ = std::move(h); }
+  /// Where one socket's events go (a listener's: its accepted events), for
+  /// a user per socket such as a pipe; dropped with the socket.
+  void on_event(int sock, handler h);
 
   /// Listens on `local` (port 0: an ephemeral one). Errors: bind_failed for
   /// an address not the host's or a port another listener has.
@@ -142,6 +145,7 @@ private:
   int next_id_ = 1;
   std::map<int, socket> sockets_;
   handler handler_;
+  std::map<int, handler> socket_handlers_;
   // Timers hold a weak reference: one that fires after the stack is gone
   // does nothing.
   std::shared_ptr<host_tcp*> alive_;

@@ -46,6 +46,35 @@ TEST(SimFabricTcp, ConnectAcceptDataAndFinToAPublicHost) {
   EXPECT_EQ(w.net.stats().nat_dropped, 0u);
 }
 
+TEST(SimFabricTcp, ASocketsOwnHandlerTakesItsEventsAndTheHostsTheRest) {
+  world w;
+  auto& server = w.public_host("198.51.100.10");
+  auto& c = w.public_host("198.51.100.20");
+  auto l = server.tcp->listen(ep("0.0.0.0:80"));
+  ASSERT_TRUE(l);
+  std::vector<tcp_event> at_listener;
+  server.tcp->on_event(*l, [&](tcp_event e) { at_listener.push_back(std::move(e)); });
+  auto sock = c.tcp->connect(ep("0.0.0.0:0"), ep("198.51.100.10:80"));
+  ASSERT_TRUE(sock);
+  std::vector<tcp_event> at_conn;
+  c.tcp->on_event(*sock, [&](tcp_event e) { at_conn.push_back(std::move(e)); });
+  w.run(ms(100));
+  ASSERT_EQ(at_listener.size(), 1u);
+  EXPECT_EQ(at_listener[0].kind, tcp_event::accepted);
+  EXPECT_TRUE(server.events.empty());
+  ASSERT_EQ(at_conn.size(), 1u);
+  EXPECT_EQ(at_conn[0].kind, tcp_event::connected);
+  EXPECT_TRUE(c.events.empty());
+  // The accepted connection has no handler of its own: the host's.
+  EXPECT_FALSE(c.tcp->send(*sock, bytes("hi")));
+  w.run(ms(100));
+  ASSERT_EQ(server.of(tcp_event::data).size(), 1u);
+  EXPECT_TRUE(c.tcp->abort(*sock).code == net::errc::none);
+  w.run(ms(100));
+  EXPECT_EQ(server.of(tcp_event::reset).size(), 1u);
+  EXPECT_EQ(at_conn.size(), 1u); // aborted: no more events for it
+}
+
 TEST(SimFabricTcp, ConnectToAPortNobodyListensOnIsRefused) {
   world w;
   auto& server = w.public_host("198.51.100.10");
