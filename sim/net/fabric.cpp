@@ -91,12 +91,18 @@ net::result<host_id> fabric::add_host(site_id site, link_config access) {
     addrs.push_back(offset_address(*s.cfg.v6_base, n));
   // Without translation the LAN addresses are the ones the Internet sees.
   const bool translates = s.cfg.nat.mode == nat_mode::nat || s.cfg.nat.mode == nat_mode::blocked;
+  std::vector<net::ip_address> routed;
   if (!translates)
-    if (auto err = claim(addrs[0], route{route::site_direct, id, site}))
-      return err;
+    routed.push_back(addrs[0]);
   if (s.cfg.v6_base)
-    if (auto err = claim(addrs.back(), route{route::site_direct, id, site}))
-      return err;
+    routed.push_back(addrs.back());
+  // All or nothing: checked before any is claimed.
+  for (const auto& ip : routed)
+    if (routes_.count(ip) != 0)
+      return net::error{net::errc::invalid_argument,
+                        "address " + ip.to_string() + " is in use in the fabric"};
+  for (const auto& ip : routed)
+    claim(ip, route{route::site_direct, id, site});
   lan_.emplace(std::make_pair(site, addrs[0]), id);
   hosts_.push_back(host_rec{std::move(addrs), site, link{access, rng_.split()}, nullptr, nullptr});
   return id;
