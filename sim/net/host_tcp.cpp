@@ -95,25 +95,19 @@ int host_tcp::find_listener(const net::endpoint& local) const {
 
 bool host_tcp::port_used(const net::endpoint& local) const {
   for (const auto& [id, s] : sockets_)
-    if (s.local.port == local.port && s.local.fam() == local.fam() &&
-        (s.local.ip.is_any() || local.ip.is_any() || s.local.ip == local.ip))
+    if (bindings_overlap(s.local, local))
       return true;
   return false;
 }
 
-net::result<int> host_tcp::listen(net::endpoint local) {
-  if (!local.ip.is_any() && !fabric_.owns(host_, local.ip))
-    return net::error{net::errc::bind_failed,
-                      "listen " + local.to_string() + ": not an address of this host (EADDRNOTAVAIL)"};
-  if (local.port == 0) {
-    auto p = ports_.pick([&](uint16_t port) { return port_used(net::endpoint{local.ip, port}); });
-    if (!p)
-      return net::error{net::errc::bind_failed, "listen: no free ephemeral port (EADDRINUSE)"};
-    local.port = *p;
-  }
+net::result<int> host_tcp::listen(net::endpoint requested) {
+  auto found_local = ports_.resolve(requested, fabric_.owns(host_, requested.ip), "listen",
+                                    [this](const net::endpoint& e) { return port_used(e); });
+  if (!found_local)
+    return found_local.error();
+  const auto local = *found_local;
   for (const auto& [id, s] : sockets_)
-    if (s.state == tcp_state::listen && s.local.port == local.port && s.local.fam() == local.fam() &&
-        (s.local.ip.is_any() || local.ip.is_any() || s.local.ip == local.ip))
+    if (s.state == tcp_state::listen && bindings_overlap(s.local, local))
       return net::error{net::errc::bind_failed,
                         "listen " + local.to_string() + ": another listener has the port (EADDRINUSE)"};
   const int id = next_id_++;
@@ -131,16 +125,14 @@ net::result<int> host_tcp::connect(net::endpoint local, net::endpoint remote) {
       return net::error{net::errc::family_unsupported,
                         "connect to " + remote.to_string() + ": the host has no address of that family"};
     local.ip = *ip;
-  } else if (!fabric_.owns(host_, local.ip)) {
-    return net::error{net::errc::bind_failed,
-                      "connect from " + local.to_string() + ": not an address of this host (EADDRNOTAVAIL)"};
   }
-  if (local.port == 0) {
-    auto p = ports_.pick([&](uint16_t port) { return port_used(net::endpoint{local.ip, port}); });
-    if (!p)
-      return net::error{net::errc::bind_failed, "connect: no free ephemeral port (EADDRNOTAVAIL)"};
-    local.port = *p;
-  } else if (find_connection(local, remote) != 0) {
+  const bool explicit_port = local.port != 0;
+  auto found_local = ports_.resolve(local, fabric_.owns(host_, local.ip), "connect",
+                                    [this](const net::endpoint& e) { return port_used(e); });
+  if (!found_local)
+    return found_local.error();
+  local = *found_local;
+  if (explicit_port && find_connection(local, remote) != 0) {
     return net::error{net::errc::bind_failed, "connect " + local.to_string() + " to " +
                                                 remote.to_string() + ": that connection exists (EADDRINUSE)"};
   }

@@ -14,28 +14,22 @@ host_udp::~host_udp() {
 
 bool host_udp::port_taken(const net::endpoint& local) const {
   for (const auto& [id, s] : sockets_)
-    if (s.local.port == local.port && s.local.fam() == local.fam() &&
-        (s.local.ip.is_any() || local.ip.is_any() || s.local.ip == local.ip))
+    if (bindings_overlap(s.local, local))
       return true;
   return false;
 }
 
-net::result<int> host_udp::bind(net::endpoint local) {
-  if (!local.ip.is_any() && !fabric_.owns(host_, local.ip))
+net::result<int> host_udp::bind(net::endpoint requested) {
+  const bool explicit_port = requested.port != 0;
+  auto local = ports_.resolve(requested, fabric_.owns(host_, requested.ip), "bind",
+                              [this](const net::endpoint& e) { return port_taken(e); });
+  if (!local)
+    return local.error();
+  if (explicit_port && port_taken(*local))
     return net::error{net::errc::bind_failed,
-                      "bind " + local.to_string() + ": not an address of this host (EADDRNOTAVAIL)"};
-  if (local.port == 0) {
-    auto p = ports_.pick([&](uint16_t port) { return port_taken(net::endpoint{local.ip, port}); });
-    if (!p)
-      return net::error{net::errc::bind_failed,
-                        "bind " + local.to_string() + ": no free ephemeral port (EADDRINUSE)"};
-    local.port = *p;
-  } else if (port_taken(local)) {
-    return net::error{net::errc::bind_failed,
-                      "bind " + local.to_string() + ": port in use (EADDRINUSE)"};
-  }
+                      "bind " + local->to_string() + ": port in use (EADDRINUSE)"};
   const int id = next_id_++;
-  sockets_.emplace(id, socket{local, nullptr, {}});
+  sockets_.emplace(id, socket{*local, nullptr, {}});
   return id;
 }
 

@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 
+#include "p2pd/net/addr/address.hpp"
+#include "p2pd/net/error.hpp"
 #include "p2pd/net/util/splitmix64.hpp"
 
 namespace p2pd::sim {
@@ -11,6 +14,13 @@ namespace p2pd::sim {
 /// Linux's default ephemeral range (net.ipv4.ip_local_port_range).
 constexpr uint16_t ephemeral_min = 32768;
 constexpr uint16_t ephemeral_max = 60999;
+
+/// Whether two local bindings claim the same port: one family, one port,
+/// and the same address or the any address on either side.
+inline bool bindings_overlap(const net::endpoint& x, const net::endpoint& y) {
+  return x.port == y.port && x.fam() == y.fam() &&
+         (x.ip.is_any() || y.ip.is_any() || x.ip == y.ip);
+}
 
 /// Hands out ephemeral ports: sequentially from a seeded start, skipping the
 /// ones `in_use` says are taken; deterministic for a seed.
@@ -28,6 +38,25 @@ public:
         return p;
     }
     return std::nullopt;
+  }
+
+  /// `local` with its port chosen when it is 0 (one that `in_use` says is
+  /// free). `ours`: whether the address is the host's (any always is).
+  /// Errors, as bind_failed with `what` ("bind", "listen", "connect") in
+  /// the text: not the host's address (EADDRNOTAVAIL), the range is full.
+  net::result<net::endpoint> resolve(net::endpoint local, bool ours, const char* what,
+                                     const std::function<bool(const net::endpoint&)>& in_use) {
+    if (!local.ip.is_any() && !ours)
+      return net::error{net::errc::bind_failed, std::string{what} + " " + local.to_string() +
+                                                  ": not an address of this host (EADDRNOTAVAIL)"};
+    if (local.port != 0)
+      return local;
+    auto p = pick([&](uint16_t port) { return in_use(net::endpoint{local.ip, port}); });
+    if (!p)
+      return net::error{net::errc::bind_failed, std::string{what} + " " + local.to_string() +
+                                                  ": no free ephemeral port (EADDRINUSE)"};
+    local.port = *p;
+    return local;
   }
 
 private:

@@ -6,6 +6,24 @@
 namespace p2pd::sim::test {
 namespace {
 
+// The node saw exactly one failed connect, with this code and errno.
+void expect_one_failure(const node& n, net::errc code, int sys_errno) {
+  auto failed = n.of(tcp_event::failed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].code, code);
+  EXPECT_EQ(failed[0].sys_errno, sys_errno);
+}
+
+// A and B, each behind a port-restricted NAT with equal allocation (the
+// mapping keeps the local port): 203.0.113.1 and 203.0.113.2.
+struct two_sites {
+  world w;
+  node& a = w.inside(w.site(preset(net::nat_type::port_restricted, net::delta_type::equal),
+                            "203.0.113.1", "192.168.1.10"));
+  node& b = w.inside(w.site(preset(net::nat_type::port_restricted, net::delta_type::equal),
+                            "203.0.113.2", "192.168.2.10"));
+};
+
 TEST(SimFabricTcp, ConnectAcceptDataAndFinToAPublicHost) {
   world w;
   auto& server = w.public_host("198.51.100.10");
@@ -82,10 +100,7 @@ TEST(SimFabricTcp, ConnectToAPortNobodyListensOnIsRefused) {
   auto sock = c.tcp->connect(ep("0.0.0.0:0"), ep("198.51.100.10:81"));
   ASSERT_TRUE(sock);
   w.run(ms(100));
-  auto failed = c.of(tcp_event::failed);
-  ASSERT_EQ(failed.size(), 1u);
-  EXPECT_EQ(failed[0].code, net::errc::connect_refused);
-  EXPECT_EQ(failed[0].sys_errno, ECONNREFUSED);
+  expect_one_failure(c, net::errc::connect_refused, ECONNREFUSED);
   EXPECT_EQ(c.tcp->socket_count(), 0u);
   EXPECT_TRUE(server.events.empty());
 }
@@ -104,19 +119,15 @@ TEST(SimFabricTcp, SynIsRetransmittedThenTimesOutThroughANatThatDropsIt) {
   EXPECT_TRUE(c.events.empty());
   EXPECT_EQ(w.net.stats().nat_dropped, 4u); // the SYN and 3 retransmissions
   w.run(ms(200));
-  auto failed = c.of(tcp_event::failed);
-  ASSERT_EQ(failed.size(), 1u);
-  EXPECT_EQ(failed[0].code, net::errc::connect_timeout);
-  EXPECT_EQ(failed[0].sys_errno, ETIMEDOUT);
+  expect_one_failure(c, net::errc::connect_timeout, ETIMEDOUT);
   EXPECT_TRUE(inner.events.empty());
 }
 
 TEST(SimFabricTcp, SimultaneousOpenThroughTwoPortRestrictedNats) {
-  world w;
-  auto s1 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.1", "192.168.1.10");
-  auto s2 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.2", "192.168.2.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s2);
+  two_sites t;
+  auto& w = t.w;
+  auto& a = t.a;
+  auto& b = t.b;
   // The punch pattern: each listens and connects from the same port, to the
   // other's mapping (equal allocation: the same port outside).
   ASSERT_TRUE(a.tcp->listen(ep("0.0.0.0:4000")));
@@ -140,11 +151,10 @@ TEST(SimFabricTcp, SimultaneousOpenThroughTwoPortRestrictedNats) {
 }
 
 TEST(SimFabricTcp, SimultaneousOpenSucceedsWhenTheFirstSynIsDroppedByThePeersNat) {
-  world w;
-  auto s1 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.1", "192.168.1.10");
-  auto s2 = w.site(preset(net::nat_type::port_restricted, net::delta_type::equal), "203.0.113.2", "192.168.2.10");
-  auto& a = w.inside(s1);
-  auto& b = w.inside(s2);
+  two_sites t;
+  auto& w = t.w;
+  auto& a = t.a;
+  auto& b = t.b;
   // A's SYN reaches B's NAT at 20 ms, before B's own SYN opened the hole:
   // dropped. B's SYN finds A's hole (A's SYN left at 0), A answers from
   // SYN_SENT with a SYN-ACK, and both are established.
@@ -173,9 +183,7 @@ TEST(SimFabricTcp, ANatWhoseProfileSaysRstRefusesAnUnsolicitedSyn) {
   auto sock = c.tcp->connect(ep("0.0.0.0:0"), ep("203.0.113.1:5000"));
   ASSERT_TRUE(sock);
   w.run(ms(100));
-  auto failed = c.of(tcp_event::failed);
-  ASSERT_EQ(failed.size(), 1u);
-  EXPECT_EQ(failed[0].code, net::errc::connect_refused);
+  expect_one_failure(c, net::errc::connect_refused, ECONNREFUSED);
   EXPECT_EQ(w.net.stats().nat_resets, 1u);
   EXPECT_TRUE(inner.events.empty());
 }
