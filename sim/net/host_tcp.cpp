@@ -160,6 +160,21 @@ void host_tcp::syn_timer(int sock, int tries) {
     return;
   auto& s = found->second;
   const bool simultaneous = s.state == tcp_state::syn_received && s.parent == 0;
+  const bool passive = s.state == tcp_state::syn_received && s.parent != 0;
+  if (passive) {
+    if (s.syn_tries >= cfg_.synack_retries) {
+      fabric_.note(host_, packet::tcp(s.local, s.remote, tcp_flag::syn | tcp_flag::ack),
+                   "SYN-ACK retries exhausted: passive open dropped");
+      sockets_.erase(found);
+      return;
+    }
+    ++s.syn_tries;
+    fabric_.note(host_, packet::tcp(s.local, s.remote, tcp_flag::syn | tcp_flag::ack),
+                 "SYN-ACK retransmission");
+    segment(s.local, s.remote, tcp_flag::syn | tcp_flag::ack);
+    arm_syn_timer(sock);
+    return;
+  }
   if (s.state != tcp_state::syn_sent && !simultaneous)
     return;
   if (s.syn_tries >= cfg_.syn_retries) {
@@ -199,6 +214,7 @@ void host_tcp::receive(frame f) {
         const int child = next_id_++;
         sockets_.emplace(child, socket{tcp_state::syn_received, p.dst, p.src, l});
         segment(p.dst, p.src, tcp_flag::syn | tcp_flag::ack);
+        arm_syn_timer(child);
         return;
       }
     }

@@ -60,6 +60,8 @@ const char* to_string(tcp_event::kind_t x);
 ///   a host may listen and connect from the same port (SO_REUSEADDR and
 ///   SO_REUSEPORT as the punching code sets them); only an identical
 ///   4-tuple or two listeners on one port conflict.
+/// - A passive open answers with a SYN-ACK, retransmitted like a SYN
+///   (synack_retries), and is dropped unseen when no ACK comes.
 /// - A segment that matches nothing gets an RST (not an RST itself).
 /// - close(): FIN, the peer sees EOF; both FINs end the connection (no
 ///   TIME_WAIT: the 4-tuple is free at once). abort(): RST (linger 0), the
@@ -74,6 +76,9 @@ public:
   struct config {
     std::chrono::microseconds syn_rto = std::chrono::seconds{1};
     int syn_retries = 6; ///< Linux's net.ipv4.tcp_syn_retries: fails after 127 s
+    /// Linux's net.ipv4.tcp_synack_retries: a passive open whose ACK never
+    /// comes is dropped, unseen, after 63 s.
+    int synack_retries = 5;
   };
   using handler = std::function<void(tcp_event)>;
 

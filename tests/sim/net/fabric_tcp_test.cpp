@@ -93,6 +93,22 @@ TEST(SimFabricTcp, ASocketsOwnHandlerTakesItsEventsAndTheHostsTheRest) {
   EXPECT_EQ(at_conn.size(), 1u); // aborted: no more events for it
 }
 
+TEST(SimFabricTcp, APassiveOpenWithoutAnAckIsRetriedThenDroppedUnseen) {
+  world w;
+  auto& server = w.public_host("198.51.100.10");
+  auto& c = w.public_host("198.51.100.20");
+  ASSERT_TRUE(server.tcp->listen(ep("0.0.0.0:80")));
+  ASSERT_TRUE(c.tcp->connect(ep("0.0.0.0:0"), ep("198.51.100.10:80")));
+  w.run(ms(10)); // the SYN is on its way
+  c.tcp.reset(); // the client's stack goes: its SYN-ACKs find no one
+  w.run(ms(62000)); // SYN-ACKs at 20 ms and 1, 3, 7, 15, 31 s later
+  EXPECT_EQ(server.tcp->socket_count(), 2u); // the listener and the half-open
+  EXPECT_EQ(w.net.stats().no_stack, 6u);
+  w.run(ms(2000)); // the last wait (32 s) is over
+  EXPECT_EQ(server.tcp->socket_count(), 1u);
+  EXPECT_TRUE(server.events.empty());
+}
+
 TEST(SimFabricTcp, ConnectToAPortNobodyListensOnIsRefused) {
   world w;
   auto& server = w.public_host("198.51.100.10");
