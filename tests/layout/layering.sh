@@ -15,7 +15,7 @@
 #  - node/, the interface actor, its STUN probes and the punch reach the OS only through
 #    their network stack (actors/stack/): no pipe spawned or opened directly,
 #    no interface listing or netlink, no socket, no random_device;
-#  - sim/ reads no clock and no random_device, and sim/nat/ includes no CAF;
+#  - sim/ reads no clock and no random_device, and sim/nat/ and sim/net/ include no CAF;
 #  - every .cpp in a library folder is listed in a CMakeLists.txt.
 set -uo pipefail
 root=${1:?usage: layering.sh <source root>}
@@ -114,12 +114,16 @@ done
 
 # sim/ (the simulated network) replays a run from its seed: nothing in it
 # reads a clock or draws from random_device (comments left out), and its NAT
-# tables (sim/nat/) are pure: no CAF.
+# tables and network (sim/nat/, sim/net/) are pure: no CAF (the world that
+# runs them on actors comes above them).
 if [ -d sim ]; then
   hits=$(grep -rnE '_clock::now|random_device' sim | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(//|///)' || true)
   [ -z "$hits" ] || fail "sim/ reads a clock or random_device (time and seeds are given): $hits"
-  hits=$(grep -rlE '#include [<"](caf/|p2pd/(actors|messages|api|proto)/)' sim/nat || true)
-  [ -z "$hits" ] || fail "sim/nat/ includes CAF or the actors (its tables are pure): $hits"
+  for d in sim/nat sim/net; do
+    [ -d "$d" ] || continue
+    hits=$(grep -rlE '#include [<"](caf/|p2pd/(actors|messages|api|proto)/)' "$d" || true)
+    [ -z "$hits" ] || fail "$d/ includes CAF or the actors (it is pure): $hits"
+  done
 fi
 
 for dir in net actors messages node api proto rest sim; do
