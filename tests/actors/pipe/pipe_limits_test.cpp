@@ -190,15 +190,17 @@ TEST_P(PipeLimits, AMessageNotWholeWithinMsgDeadlineResetsTheClient) {
 }
 
 TEST_P(PipeLimits, MsgDeadlineCountsFromTheMessagesFirstByte) {
-  // Whole messages keep coming, each sent in two halves: the deadline runs
-  // per message, so the client is never reset.
+  // Whole messages keep coming, each sent in two halves 100 ms apart: the
+  // deadline runs per message, so the client is never reset although the
+  // messages take longer than it in all. (The margin per message, 500 ms,
+  // is wide: a loaded machine once stretched a 100 ms pause past 300 ms.)
   net_conf conf;
-  conf.msg_deadline = 300ms;
+  conf.msg_deadline = 600ms;
   auto server = listen(conf, length_byte_framer);
   ASSERT_OK(server);
   auto fd = raw_connect(server->local());
   ASSERT_TRUE(fd.get() >= 0);
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 8; ++i) {
     ASSERT_EQ(::send(fd.get(), "\x03" "x", 2, 0), 2);
     std::this_thread::sleep_for(100ms);
     ASSERT_EQ(::send(fd.get(), "y", 1, 0), 1);
