@@ -248,8 +248,9 @@ void start_refresh(interface_impl self) {
     hosts.push_back(e.host);
   st.resolver = stack_or_os(st.spec.stack).resolver(self->home_system());
   auto t0 = self->clock().now();
-  self->request(st.resolver, timeouts::until_answered, resolve_atom::value, std::move(hosts),
-                st.spec.dns_timeout)
+  // Bounded even if a stack's resolver never answers: a refresh must end.
+  self->request(st.resolver, st.spec.dns_timeout + timeouts::call_margin, resolve_atom::value,
+                std::move(hosts), st.spec.dns_timeout)
     .then(
       [self, picked, t0](resolved_hosts& rh) {
         auto& st = self->state;

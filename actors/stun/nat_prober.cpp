@@ -120,8 +120,10 @@ std::optional<uint16_t> clear_port(prober self, uint16_t span) {
     for (auto u : st.used)
       if (p + span + 1 >= u && p <= u + 1)
         ok = false;
-    if (ok)
+    if (ok) {
+      ++st.attempt; // a port that then fails to bind uses up its try too
       return p;
+    }
   }
   return std::nullopt;
 }

@@ -247,7 +247,23 @@ public:
     return attempt;
   }
 
-  void connect_timeout(uint64_t) override {} // the outcome is never late
+  // A listener that ended before it took the connect never answers it: the
+  // attempt times out as a real connect would (ETIMEDOUT).
+  void connect_timeout(uint64_t attempt) override {
+    for (auto a = attempts_.begin(); a != attempts_.end(); ++a) {
+      if (a->second != attempt)
+        continue;
+      auto id = a->first;
+      attempts_.erase(a);
+      endpoint peer;
+      if (auto i = ends_.find(id); i != ends_.end()) {
+        peer = i->second->peer;
+        i->second->open = false;
+        ends_.erase(i);
+      }
+      return events_.on_connect_failed(attempt, ETIMEDOUT, peer);
+    }
+  }
 
   void resolve(resolver_fn, std::string host, std::optional<net::family>,
                caf::timespan) override {

@@ -160,6 +160,11 @@ void adopt(pipe_state& st) {
         st.info.remote = got->remote;
       return st.opened();
     case adopted_socket::listener:
+      // TLS asked of an adopted listener: its connections are TLS servers
+      // (without a context they would be served in the clear).
+      if (spec.use_tls())
+        if (auto err = st.make_tls_context())
+          return st.open_failed(err);
       st.listening = true;
       st.info.local = got->local;
       st.info.server = true;

@@ -27,7 +27,12 @@ void open_then(Self* self, const net_stack& stack, pipe_spec spec, K k) {
   auto pipe = stack.spawn_pipe(self->home_system(), std::move(spec));
   self->request(pipe, timeout, caf::open_atom::value)
     .then([k](pipe_info& info) mutable { k(caf::expected<pipe_info>{std::move(info)}); },
-          [k](caf::error& err) mutable { k(caf::expected<pipe_info>{std::move(err)}); });
+          [k, pipe](caf::error& err) mutable {
+            // Not opened in time (or refused): the pipe must not open later
+            // and hold its socket while the probe goes on without it.
+            caf::anon_send_exit(pipe, caf::exit_reason::user_shutdown);
+            k(caf::expected<pipe_info>{std::move(err)});
+          });
 }
 
 /// One binding request `q` through `client`; `k` gets the binding or the

@@ -54,6 +54,24 @@ TEST_F(PipeTls, EchoesBothWaysOverTls) {
   }
 }
 
+TEST_F(PipeTls, AnAdoptedListenerWithTlsServesTls) {
+  // Before: an adopted listening socket ignored use_ssl and served its
+  // connections in the clear, so a TLS client's handshake failed.
+  auto fd = net::open_listener(any_port("127.0.0.1"));
+  ASSERT_TRUE(fd);
+  auto spec = tls_server(certs->server);
+  spec.local.reset();
+  spec.adopt_fd = fd->release();
+  auto server = rt.open(spec);
+  ASSERT_OK(server);
+  auto client = rt.open(tls_client(server->local()));
+  ASSERT_OK(client);
+  EXPECT_OK(client->send("over tls"));
+  auto got = client->recv();
+  ASSERT_OK(got);
+  EXPECT_EQ(to_string(got->data), "over tls");
+}
+
 TEST_F(PipeTls, ServerSideSeesPlaintextAndRepliesByEndpoint) {
   auto spec = tls_server(certs->server, {});
   auto server = rt.open(spec);
