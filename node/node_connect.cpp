@@ -277,7 +277,8 @@ void connect(node_actor_ptr self, const std::string& text, connect_options opts,
              caf::response_promise rp) {
   auto& st = self->state;
   // Not an address but a name: looked up first (node_names.cpp).
-  if (text.rfind(peer_address_prefix, 0) != 0 && !net::names::check_name(text))
+  if (text.rfind(peer_address_prefix, 0) != 0 && !net::names::check_name(text)
+      && !net::node_id::parse(text)) // an id is 32 base32 letters, a name too
     return connect_by_name(self, text, std::move(opts), std::move(rp));
   auto peer = parse_peer_address(text);
   if (!peer) {
@@ -357,6 +358,13 @@ void on_address_reply(node_actor_ptr self, const signal_message& msg) {
     return;
   }
   auto job = i->second;
+  if (!job->awaiting_address) {
+    // Its budget ran out and the job went on without it: a late answer
+    // must not fail or re-plan the attempts now running.
+    st.refuse(&node_stats::refused_requests, "request", msg.sender,
+              make_error(errc::invalid_argument, "an address reply after its budget ran out"));
+    return;
+  }
   auto fresh = parse_peer_address(rep->peer_address());
   if (!fresh || fresh->id().to_string() != job->peer_id) {
     st.refuse(&node_stats::refused_addresses, "address", msg.sender,

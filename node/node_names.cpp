@@ -47,6 +47,17 @@ caf::timespan refresh_interval(const node_spec& spec) {
 // servers does not wait half an expiry to be found.
 constexpr caf::timespan name_retry = std::chrono::seconds(30);
 
+// How long the node waits for its name client: the client answers within
+// its own timeout (plus a server file's name resolution the first time);
+// past that it is gone, and the request must not wait for ever.
+caf::timespan name_wait(const node_state& st) {
+  return st.spec.name_timeout + timeouts::dns + timeouts::call_margin;
+}
+
+caf::error node_closing() {
+  return make_error(errc::pipe_closed, "the node is closing");
+}
+
 caf::error no_name_servers(const std::string& what) {
   return make_error(errc::invalid_argument,
                     what + ": this node has no name servers (node_spec::name_servers, or a server "
@@ -96,20 +107,27 @@ void publish_held(node_actor_ptr self, const std::string& name, caf::response_pr
   auto record = nn::make_record(*st.me, name,
                                 std::vector<uint8_t>(st.address_text.begin(), st.address_text.end()),
                                 h.version, st.now_ms() / 1000, st.spec.name_expiry_s);
-  self->request(st.names, timeouts::until_answered, name_put_atom::value, std::move(record))
+  self->request(st.names, name_wait(st), name_put_atom::value, std::move(record))
     .then(
       [=](name_publish& p) mutable {
         auto& st = self->state;
         auto i = st.held.find(name);
         if (i != st.held.end() && i->second.generation == gen) {
-          st.progress("name " + name + " registered on " + servers_said(p)
-                      + (p.stored == 0 ? ": " + refusals(p) : ""));
+          st.progress(p.stored == 0 ? "name " + name + " not registered: " + refusals(p)
+                                    : "name " + name + " registered on " + servers_said(p));
           arm_refresh(self, name, i->second, p.stored == p.replies.size());
         }
         if (rp.pending())
           rp.deliver(std::move(p));
       },
       [=](caf::error& err) mutable {
+        // Tried again soon: a name left without its timer would expire.
+        auto& st = self->state;
+        auto i = st.held.find(name);
+        if (i != st.held.end() && i->second.generation == gen && !st.life.closing()) {
+          st.progress("name " + name + " not registered: " + render(err));
+          arm_refresh(self, name, i->second, false);
+        }
         if (rp.pending())
           rp.deliver(std::move(err));
       });
@@ -174,6 +192,8 @@ void on_name_refresh(node_actor_ptr self, const std::string& name, uint64_t gene
 
 void register_name(node_actor_ptr self, const std::string& name, caf::response_promise rp) {
   auto& st = self->state;
+  if (st.life.closing())
+    return rp.deliver(node_closing()), void();
   if (!st.names)
     return rp.deliver(no_name_servers("register " + name)), void();
   if (auto err = nn::check_name(name))
@@ -190,6 +210,8 @@ void register_name(node_actor_ptr self, const std::string& name, caf::response_p
 
 void delete_name(node_actor_ptr self, const std::string& name, caf::response_promise rp) {
   auto& st = self->state;
+  if (st.life.closing())
+    return rp.deliver(node_closing()), void();
   if (!st.names)
     return rp.deliver(no_name_servers("delete " + name)), void();
   if (auto err = nn::check_name(name))
@@ -203,7 +225,7 @@ void delete_name(node_actor_ptr self, const std::string& name, caf::response_pro
   }
   auto tombstone = nn::make_record(*st.me, name, {}, next_version(st, last), st.now_ms() / 1000,
                                    st.spec.name_expiry_s, true);
-  self->request(st.names, timeouts::until_answered, name_put_atom::value, std::move(tombstone))
+  self->request(st.names, name_wait(st), name_put_atom::value, std::move(tombstone))
     .then(
       [=](name_publish& p) mutable {
         self->state.progress("name " + name + " deleted on " + servers_said(p));
@@ -214,9 +236,11 @@ void delete_name(node_actor_ptr self, const std::string& name, caf::response_pro
 
 void lookup_for(node_actor_ptr self, const std::string& name, caf::response_promise rp) {
   auto& st = self->state;
+  if (st.life.closing())
+    return rp.deliver(node_closing()), void();
   if (!st.names)
     return rp.deliver(no_name_servers("lookup " + name)), void();
-  self->request(st.names, timeouts::until_answered, name_lookup_atom::value, name_query{name, {}, {}})
+  self->request(st.names, name_wait(st), name_lookup_atom::value, name_query{name, {}, {}})
     .then([=](name_lookup& l) mutable { rp.deliver(std::move(l)); },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
 }
@@ -224,16 +248,20 @@ void lookup_for(node_actor_ptr self, const std::string& name, caf::response_prom
 void connect_by_name(node_actor_ptr self, const std::string& name, connect_options opts,
                      caf::response_promise rp) {
   auto& st = self->state;
+  if (st.life.closing())
+    return rp.deliver(node_closing()), void();
   if (!st.names) {
     auto err = no_name_servers("'" + name + "' is no peer address, and looking it up failed");
     st.refuse(&node_stats::refused_addresses, "address", "", err);
     return rp.deliver(std::move(err)), void();
   }
   auto started = self->clock().now();
-  self->request(st.names, timeouts::until_answered, name_lookup_atom::value, name_query{name, {}, {}})
+  self->request(st.names, name_wait(st), name_lookup_atom::value, name_query{name, {}, {}})
     .then(
       [=](name_lookup& found) mutable {
         auto& st = self->state;
+        if (st.life.closing()) // close_node answered the jobs; this one must not start
+          return rp.deliver(node_closing()), void();
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now()
                                                                         - started)
                     .count();

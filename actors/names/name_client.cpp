@@ -132,7 +132,9 @@ void with_servers(client_ptr self, std::function<void()> fn) {
     auto& st = self->state;
     for (auto& ep : eps)
       st.spec.servers.push_back({net::protocol::tcp, ep});
-    st.step = client_state::names_step::resolved;
+    // None resolved (no network yet at boot, a resolver down): the next
+    // request tries again rather than the client asking nobody for good.
+    st.step = eps.empty() ? client_state::names_step::none : client_state::names_step::resolved;
     auto waiting = std::move(st.waiting);
     st.waiting.clear();
     for (auto& w : waiting)

@@ -137,7 +137,7 @@ TEST_F(NodeNames, AStaleAddressInTheRecordIsRefreshedOverSignallingBeforeConnect
 TEST_F(NodeNames, AnUnansweredAddressRequestFallsBackToTheRecordsAddress) {
   caf::scoped_actor sub{rt.system()};
   auto alice = start_watched(sub, named({"alice.p2p"}));
-  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered"));
+  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered on 2 of 2"));
   // Bob signals through a hub of his own: his address request reaches
   // nobody, and after its budget he connects to the address found.
   auto spec = named();
@@ -180,20 +180,24 @@ TEST_F(NodeNames, AHeldNameIsPublishedAgainAtItsRefreshInterval) {
   auto spec = named({"alice.p2p"});
   spec.name_refresh = std::chrono::milliseconds(300);
   auto alice = start_watched(sub, std::move(spec));
-  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered"));
+  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered on 2 of 2"));
   auto first = record_of(alice, "alice.p2p");
   ASSERT_TRUE(first);
-  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered", std::chrono::seconds(3)));
-  auto second = record_of(alice, "alice.p2p");
+  // Polled, not counted in progress lines: a refresh may come between the
+  // first registration and the first lookup.
+  std::optional<net::names::name_record> second;
+  EXPECT_TRUE(eventually([&] {
+    second = record_of(alice, "alice.p2p");
+    return second && second->version > first->version;
+  }));
   ASSERT_TRUE(second);
-  EXPECT_GT(second->version, first->version);
   EXPECT_EQ(second->owner, first->owner);
 }
 
 TEST_F(NodeNames, AnAddressChangePublishesTheNameAgainWithTheNewAddress) {
   caf::scoped_actor sub{rt.system()};
   auto alice = start_watched(sub, named({"alice.p2p"}));
-  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered"));
+  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered on 2 of 2"));
   auto before = record_of(alice, "alice.p2p");
   ASSERT_TRUE(before);
   // The interface learns its NAT (as a refresh would find it): the route in
@@ -212,7 +216,7 @@ TEST_F(NodeNames, AnAddressChangePublishesTheNameAgainWithTheNewAddress) {
   self->request(lo, std::chrono::seconds(5), nat_atom::value, nat)
     .receive([](caf::ok_atom) {}, [](caf::error& err) { FAIL() << render(err); });
   ASSERT_TRUE(progress_seen(sub, "names: the address changed"));
-  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered"));
+  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered on 2 of 2"));
   auto after = record_of(alice, "alice.p2p");
   ASSERT_TRUE(after);
   EXPECT_GT(after->version, before->version);
@@ -229,10 +233,16 @@ TEST_F(NodeNames, ADeletedNameIsGoneAndNoLongerKeptCurrent) {
   auto spec = named({"alice.p2p"});
   spec.name_refresh = std::chrono::milliseconds(300);
   auto alice = start_watched(sub, std::move(spec));
-  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered"));
+  ASSERT_TRUE(progress_seen(sub, "name alice.p2p registered on 2 of 2"));
   auto gone = alice.delete_name("alice.p2p");
   ASSERT_OK(gone);
   EXPECT_EQ(gone->stored, 2u);
+  // A refresh's line sent before the delete was answered is in the mailbox
+  // by now (a send enqueues at once): drop those, bounded.
+  for (int i = 0; i < 10 && progress_seen(sub, "name alice.p2p registered",
+                                          std::chrono::milliseconds(20));
+       ++i) {
+  }
   auto bob = start(named());
   EXPECT_FALSE(record_of(bob, "alice.p2p"));
   auto conn = bob.connect_by_name("alice.p2p");
