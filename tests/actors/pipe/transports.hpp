@@ -3,8 +3,8 @@
 // Pipe tests that run on each transport under the pipe core: the broker's
 // epoll sockets ("epoll"), the in-memory network ("memory",
 // actors/pipe/detail/memory_transport.hpp) and the simulated network ("sim",
-// actors/pipe/detail/sim_transport.hpp: two public hosts of a sim::world at
-// zero latency, servers on one and clients on the other; 127.0.0.1 in a
+// actors/pipe/detail/sim_transport.hpp: two public hosts of a sim::world 4 ms
+// apart, servers on one and clients on the other; 127.0.0.1 in a
 // spec stands for the server host's address). A suite derives its fixture from
 // on_transport and is instantiated with transports(); its tests open pipes
 // through the fixture's open/listen/connect instead of the runtime's.
@@ -57,8 +57,8 @@ protected:
     if (!world) {
       world = sim::world::make(rt.system());
       world->with([this](sim::world& w) {
-        server_host = *w.fabric().add_public_host({{server_ip}, {}});
-        client_host = *w.fabric().add_public_host({{client_ip}, {}});
+        server_host = *w.fabric().add_public_host({{server_ip}, {sim_latency}});
+        client_host = *w.fabric().add_public_host({{client_ip}, {sim_latency}});
         return 0;
       });
     }
@@ -87,6 +87,9 @@ protected:
   sim::world_ptr world;
   net::ip_address server_ip = *net::ip_address::parse("198.51.100.1");
   net::ip_address client_ip = *net::ip_address::parse("198.51.100.2");
+  /// Each host's access link: small, so that every step waits on the
+  /// world's wake-ups in real time.
+  sim::sim_time sim_latency = std::chrono::milliseconds{2};
   sim::host_id server_host = 0;
   sim::host_id client_host = 0;
 };
