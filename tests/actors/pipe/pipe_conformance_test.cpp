@@ -167,4 +167,4 @@ TEST_P(PipeConformance, TlsEchoesBothWays) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, transports());
+INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, transports_with_sim());

@@ -1,0 +1,86 @@
+#include "p2pd/sim/world/world.hpp"
+
+#include "caf/atom.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/exit_reason.hpp"
+#include "caf/send.hpp"
+
+namespace p2pd::sim {
+
+namespace {
+
+using world_wake_atom = caf::atom_constant<caf::atom("p2swake")>;
+using world_arm_atom = caf::atom_constant<caf::atom("p2sarm")>;
+
+// Wakes the world at the times it asks for, on the actor clock: virtual
+// under the test coordinator, real otherwise.
+caf::behavior world_driver(caf::event_based_actor* self, std::weak_ptr<world> w) {
+  return {
+    [=](world_arm_atom, caf::timespan delay) {
+      if (delay <= caf::timespan{0})
+        self->send(self, world_wake_atom::value);
+      else
+        self->delayed_send(self, delay, world_wake_atom::value);
+    },
+    [=](world_wake_atom) {
+      if (auto strong = w.lock())
+        strong->on_wake();
+    },
+  };
+}
+
+} // namespace
+
+std::shared_ptr<world> world::make(caf::actor_system& sys, fabric::config cfg) {
+  std::shared_ptr<world> w{new world(sys, cfg)};
+  w->driver_ = sys.spawn(world_driver, std::weak_ptr<world>{w});
+  return w;
+}
+
+world::world(caf::actor_system& sys, fabric::config cfg)
+  : sys_(sys), start_(sys.clock().now()), fabric_(queue_, cfg) {}
+
+world::~world() {
+  if (driver_)
+    caf::anon_send_exit(driver_, caf::exit_reason::user_shutdown);
+}
+
+host_udp& world::udp(host_id h) {
+  auto& slot = udp_[h];
+  if (!slot)
+    slot = std::make_unique<host_udp>(fabric_, h);
+  return *slot;
+}
+
+host_tcp& world::tcp(host_id h) {
+  auto& slot = tcp_[h];
+  if (!slot)
+    slot = std::make_unique<host_tcp>(fabric_, h);
+  return *slot;
+}
+
+sim_time world::clock_now() const {
+  return std::chrono::duration_cast<sim_time>(sys_.clock().now() - start_);
+}
+
+void world::catch_up() {
+  queue_.run_until(clock_now());
+}
+
+void world::wake_at_next() {
+  auto next = queue_.next_time();
+  if (!next || (armed_ && *armed_ <= *next) || !driver_)
+    return;
+  armed_ = *next;
+  caf::anon_send(driver_, world_arm_atom::value,
+                 std::chrono::duration_cast<caf::timespan>(*next - clock_now()));
+}
+
+void world::on_wake() {
+  std::unique_lock<std::mutex> guard{mtx_};
+  armed_.reset();
+  catch_up();
+  wake_at_next();
+}
+
+} // namespace p2pd::sim

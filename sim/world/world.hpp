@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+
+#include "p2pd/sim/net/event_queue.hpp"
+#include "p2pd/sim/net/fabric.hpp"
+#include "p2pd/sim/net/host_tcp.hpp"
+#include "p2pd/sim/net/host_udp.hpp"
+
+namespace p2pd::sim {
+
+/// A simulated network driven from CAF: it owns an event_queue, the fabric
+/// on it and each host's UDP and TCP stacks, and an actor that runs the
+/// queue as the actor clock advances. Virtual time is the actor clock's time
+/// since the world was made: real time under the normal scheduler, the test
+/// coordinator's virtual time under scheduler.policy=testing.
+///
+/// Actors of any thread use the fabric through with(): it takes the world's
+/// lock, first runs what is due up to now (so that what the call schedules
+/// is relative to the present), then the call, then asks the world actor to
+/// wake at the next event. Stack handlers run under that lock, inside the
+/// queue: they must not call with() (send a message instead).
+class world : public std::enable_shared_from_this<world> {
+public:
+  /// Makes a world and its driving actor in `sys`.
+  static std::shared_ptr<world> make(caf::actor_system& sys, fabric::config cfg = {});
+  ~world();
+  world(const world&) = delete;
+  world& operator=(const world&) = delete;
+
+  /// Runs `f(*this)` under the lock, with the queue brought to now, and
+  /// re-arms the wake-up; returns what `f` returns.
+  template <class F>
+  auto with(F&& f) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    catch_up();
+    struct rearm {
+      world* w;
+      ~rearm() { w->wake_at_next(); }
+    } r{this};
+    return f(*this);
+  }
+
+  /// The fabric (use inside with()).
+  sim::fabric& fabric() { return fabric_; }
+  /// The host's UDP stack, made on first use (inside with()).
+  host_udp& udp(host_id h);
+  /// The host's TCP stack, made on first use (inside with()).
+  host_tcp& tcp(host_id h);
+
+  /// Virtual time now, by the actor clock.
+  sim_time clock_now() const;
+
+  /// The driving actor (it quits with the world).
+  const caf::actor& driver() const { return driver_; }
+
+  /// Called by the driving actor when woken: runs what is due, re-arms.
+  void on_wake();
+
+private:
+  world(caf::actor_system& sys, fabric::config cfg);
+  // Runs the queue up to the clock's now (lock held).
+  void catch_up();
+  // Asks the driver to wake at the queue's next event (lock held).
+  void wake_at_next();
+
+  caf::actor_system& sys_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mtx_;
+  event_queue queue_;
+  sim::fabric fabric_;
+  std::map<host_id, std::unique_ptr<host_udp>> udp_;
+  std::map<host_id, std::unique_ptr<host_tcp>> tcp_;
+  caf::actor driver_;
+  std::optional<sim_time> armed_; ///< the wake-up asked for, if any
+};
+
+using world_ptr = std::shared_ptr<world>;
+
+} // namespace p2pd::sim
