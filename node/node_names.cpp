@@ -28,12 +28,15 @@ namespace {
 
 namespace nn = net::names;
 
-// A version above `last` and above every version signed before now (the
-// CLI's rule too: microseconds of Unix time), so that a node restarted
-// without its state still outranks its earlier records.
-uint64_t next_version(const node_state& st, uint64_t last) {
+// A version above `last`, above every version this node signed (a name
+// deleted keeps no `last`, and its tombstone's version must be passed), and
+// above every version signed before now (the CLI's rule too: microseconds
+// of Unix time), so that a node restarted without its state still
+// outranks its earlier records.
+uint64_t next_version(node_state& st, uint64_t last) {
   auto now = static_cast<uint64_t>(st.now_ms()) * 1000;
-  return std::max(last + 1, now);
+  st.name_version = std::max({last + 1, st.name_version + 1, now});
+  return st.name_version;
 }
 
 caf::timespan refresh_interval(const node_spec& spec) {

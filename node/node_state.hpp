@@ -249,6 +249,9 @@ struct node_state {
   // (routes, channels) of the address they were last published with.
   name_client_actor names;
   std::map<std::string, held_name> held;
+  /// The last version this node signed, for any name: versions of a name
+  /// deleted and registered again within one millisecond still grow.
+  uint64_t name_version = 0;
   bool names_published = false;
   std::vector<peer_route> names_routes;
   std::vector<signal_channel> names_channels;

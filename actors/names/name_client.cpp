@@ -82,7 +82,10 @@ void ask_one(client_ptr self, const std::shared_ptr<ask_run>& run, size_t i, con
               if (!resp)
                 return done(make_error(resp.error().code, "an answer that does not decode: "
                                                             + resp.error().what));
-              if (resp->request_id != run->request_id && resp->request_id != 0)
+              // Id 0 is a server's answer to a request it could not decode:
+              // an error, never a record or a stored put of ours.
+              bool unread = resp->request_id == 0 && resp->code != net::names::status::ok;
+              if (resp->request_id != run->request_id && !unread)
                 return done(make_error(errc::not_for_us, "an answer to request "
                                                            + std::to_string(resp->request_id)));
               done(std::move(*resp));

@@ -253,6 +253,23 @@ TEST_F(NodeNames, ADeletedNameIsGoneAndNoLongerKeptCurrent) {
   EXPECT_FALSE(record_of(bob, "alice.p2p"));
 }
 
+TEST_F(NodeNames, ANameDeletedAndRegisteredAgainAtOnceIsStored) {
+  // Within one millisecond the clock gives the same version to the
+  // tombstone and the new record; the node's own counter keeps them apart.
+  auto alice = start(named());
+  for (int i = 0; i < 3; ++i) {
+    auto put = alice.register_name("alice-3.p2p");
+    ASSERT_OK(put);
+    EXPECT_EQ(put->stored, 2u) << "round " << i;
+    auto gone = alice.delete_name("alice-3.p2p");
+    ASSERT_OK(gone);
+    EXPECT_EQ(gone->stored, 2u) << "round " << i;
+  }
+  auto again = alice.register_name("alice-3.p2p");
+  ASSERT_OK(again);
+  EXPECT_EQ(again->stored, 2u);
+}
+
 TEST_F(NodeNames, ANameRegisteredByRequestIsHeldAndFoundByOthers) {
   auto alice = start(named());
   auto put = alice.register_name("alice-2.p2p");

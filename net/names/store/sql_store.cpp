@@ -203,6 +203,15 @@ public:
       conn_->rollback();
       return rows.error();
     }
+    if (auto err = conn_->commit())
+      return err;
+    // The keys' lock rows in a transaction of their own: a put takes its
+    // key's lock row, then the name row; one transaction deleting name rows
+    // and then lock rows took them the other way round, and PostgreSQL
+    // aborted one of the two as a deadlock. (A lock row deleted just as its
+    // key gains a name is harmless: the next put inserts it again.)
+    if (auto err = conn_->begin(true))
+      return err;
     if (auto owners = conn_->exec(purge_owners, {}); !owners) {
       conn_->rollback();
       return owners.error();
