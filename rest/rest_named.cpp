@@ -73,13 +73,15 @@ named_conn* usable(server_actor* self, uint64_t id, const std::string& name) {
   return &i->second;
 }
 
-// Closes the node's connections to `peer`, which a connect to `address`
-// made, unless a name holds the peer, or an open to the same address still
-// runs (the node may answer it with the same connection).
-void close_unnamed_peer(server_actor* self, const std::string& peer, const std::string& address) {
+// Closes the node's connections to `peer`, which a connect made, unless a
+// name holds the peer, or any open still runs: the node may answer it with
+// the same connection, and an open by name or by address does not say its
+// peer until it is answered. (An idle connection left open is cheaper than
+// one closed under a client.)
+void close_unnamed_peer(server_actor* self, const std::string& peer) {
   auto& st = self->state;
   for (const auto& [n, c] : st.names)
-    if (c.peer == peer || (c.opening && c.address == address))
+    if (c.peer == peer || c.opening)
       return;
   self->send(st.node, caf::close_atom::value, peer);
 }
@@ -108,13 +110,13 @@ void connect_to(server_actor* self, uint64_t id, const std::string& name, std::s
   st.names[name] = n;
   self->request(st.node, st.spec.limits.connect_timeout, connect_atom::value, address)
     .then(
-      [self, id, name, gen, address](node_connection& c) {
+      [self, id, name, gen](node_connection& c) {
         auto& st = self->state;
         auto i = st.names.find(name);
         if (i == st.names.end() || i->second.gen != gen) {
           // Closed while it opened (and maybe opened again under the name):
           // the connection is nobody's, unless another name holds the peer.
-          close_unnamed_peer(self, c.peer, address);
+          close_unnamed_peer(self, c.peer);
           return fail(self, id, 410, "connection '" + name + "' was closed while it opened");
         }
         i->second.opening = false;
