@@ -123,6 +123,11 @@ public:
     : self_(self), events_(events), net_(std::move(net)),
       me_(caf::actor_cast<caf::weak_actor_ptr>(self)) {}
 
+  // A pipe that ends without finish_close (killed, unreachable, an
+  // exception) still tells its peers, as a kernel closes a dead process's
+  // sockets; close_all is idempotent and touches no actor state.
+  ~memory_transport() override { close_all(); }
+
   caf::message_handler handlers() {
     return {
       [this](mem_dgram_atom, const endpoint& from, const bytes& data) {

@@ -124,6 +124,22 @@ TEST_P(PipeConformance, ServerClosingAClientEndsTheClientPipeInOrder) {
   EXPECT_FALSE(end->reason) << "an orderly close has no reason";
 }
 
+TEST_P(PipeConformance, ServerKilledWithoutClosingEndsItsClient) {
+  if (on_sim()) // sim_transport does not yet close its sockets when its actor dies
+    GTEST_SKIP() << "the sim transport keeps a dead pipe's connections open";
+  auto server = listen(tcp);
+  ASSERT_OK(server);
+  caf::scoped_actor sub{rt.system()};
+  auto client = connect_watched(server->local(), sub);
+  ASSERT_OK(client);
+  EXPECT_OK(client->send("hi")); // once it came, the server has the client
+  ASSERT_OK(server->recv(5s));
+  // No finish_close runs: the peer learns of it only as from a kernel.
+  caf::anon_send_exit(server->handle(), caf::exit_reason::kill);
+  auto end = next<pipe_end>(sub);
+  ASSERT_TRUE(end) << "the client never heard its server go";
+}
+
 TEST_P(PipeConformance, LengthPrefixedMessagesArriveOneByOne) {
   auto spec = server_spec(tcp, any_port("127.0.0.1"));
   spec.length_prefixed = true;
