@@ -17,8 +17,19 @@ caf::expected<endpoint> memory_net::bind(bool tcp, endpoint local,
                                          const caf::weak_actor_ptr& owner) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto& t = tcp ? listeners_ : udp_;
-  if (local.port == 0)
-    local.port = next_port_++;
+  if (local.port == 0) {
+    // One lap of the range at most: a bound port is skipped, never reused.
+    for (size_t tries = 0; tries <= 65535u - first_port && local.port == 0; ++tries) {
+      auto port = advance();
+      if (!taken(t, endpoint{local.ip, port}))
+        local.port = port;
+    }
+    if (local.port == 0)
+      return make_error(net::sys_error(errc::bind_failed,
+                                       "binding " + local.to_string()
+                                         + " failed: no free port in the memory network",
+                                       EADDRINUSE));
+  }
   if (auto i = t.find(local); i != t.end() && i->second.lock())
     return make_error(net::sys_error(errc::bind_failed,
                                      "binding " + local.to_string() + " failed", EADDRINUSE));
@@ -46,7 +57,20 @@ caf::actor memory_net::lookup(bool tcp, const endpoint& to) {
 
 uint16_t memory_net::ephemeral_port() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return next_port_++;
+  return advance();
+}
+
+uint16_t memory_net::advance() {
+  auto port = next_port_;
+  next_port_ = port == 65535 ? first_port : static_cast<uint16_t>(port + 1);
+  return port;
+}
+
+bool memory_net::taken(const table& t, const endpoint& local) {
+  for (auto& at : {local, endpoint{net::ip_address::any(local.fam()), local.port}})
+    if (auto i = t.find(at); i != t.end() && i->second.lock())
+      return true;
+  return false;
 }
 
 stream_id memory_net::new_stream() {
