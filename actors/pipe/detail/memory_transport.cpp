@@ -17,8 +17,19 @@ caf::expected<endpoint> memory_net::bind(bool tcp, endpoint local,
                                          const caf::weak_actor_ptr& owner) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto& t = tcp ? listeners_ : udp_;
-  if (local.port == 0)
-    local.port = next_port_++;
+  if (local.port == 0) {
+    // One lap of the range at most: a bound port is skipped, never reused.
+    for (size_t tries = 0; tries <= 65535u - first_port && local.port == 0; ++tries) {
+      auto port = advance();
+      if (!taken(t, endpoint{local.ip, port}))
+        local.port = port;
+    }
+    if (local.port == 0)
+      return make_error(net::sys_error(errc::bind_failed,
+                                       "binding " + local.to_string()
+                                         + " failed: no free port in the memory network",
+                                       EADDRINUSE));
+  }
   if (auto i = t.find(local); i != t.end() && i->second.lock())
     return make_error(net::sys_error(errc::bind_failed,
                                      "binding " + local.to_string() + " failed", EADDRINUSE));
@@ -46,7 +57,20 @@ caf::actor memory_net::lookup(bool tcp, const endpoint& to) {
 
 uint16_t memory_net::ephemeral_port() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return next_port_++;
+  return advance();
+}
+
+uint16_t memory_net::advance() {
+  auto port = next_port_;
+  next_port_ = port == 65535 ? first_port : static_cast<uint16_t>(port + 1);
+  return port;
+}
+
+bool memory_net::taken(const table& t, const endpoint& local) {
+  for (auto& at : {local, endpoint{net::ip_address::any(local.fam()), local.port}})
+    if (auto i = t.find(at); i != t.end() && i->second.lock())
+      return true;
+  return false;
 }
 
 stream_id memory_net::new_stream() {
@@ -67,7 +91,10 @@ using mem_fin_atom = caf::atom_constant<caf::atom("p2mfin")>;
 struct mem_end {
   stream_id id = 0;
   stream_id peer_id = 0;
-  caf::actor peer_owner; ///< the actor holding the other end
+  /// The actor holding the other end: weak, so that connected pipes hold
+  /// no reference cycle; a failed lock means the peer is gone (a reset).
+  caf::weak_actor_ptr peer_owner;
+  caf::weak_actor_ptr owner; ///< the actor holding this end
   endpoint local;
   endpoint peer;
   std::vector<char> wr_buf;
@@ -79,15 +106,19 @@ struct mem_end {
     if (!open)
       return;
     open = false;
-    caf::anon_send(peer_owner, mem_fin_atom::value, peer_id, err);
+    if (auto peer = caf::actor_cast<caf::actor>(peer_owner.lock()))
+      caf::anon_send(peer, mem_fin_atom::value, peer_id, err);
   }
 };
 
 using mem_end_ptr = std::shared_ptr<mem_end>;
+/// A transport's open ends by id; its streams erase themselves on close.
+using mem_end_map = std::unordered_map<stream_id, mem_end_ptr>;
 
 class mem_stream final : public pipe_stream {
 public:
-  explicit mem_stream(mem_end_ptr end) : end_(std::move(end)) {}
+  mem_stream(mem_end_ptr end, std::weak_ptr<mem_end_map> ends)
+    : end_(std::move(end)), ends_(std::move(ends)) {}
 
   stream_id id() const override { return end_->id; }
   const endpoint& peer() const override { return end_->peer; }
@@ -99,9 +130,17 @@ public:
       end_->wr_buf.clear(); // nobody to take it: gone, as after a close
     if (end_->wr_buf.empty())
       return;
+    auto peer = caf::actor_cast<caf::actor>(end_->peer_owner.lock());
+    if (!peer) { // the peer's pipe is gone: reset, told to this end's pipe once
+      end_->wr_buf.clear();
+      end_->open = false;
+      if (auto me = caf::actor_cast<caf::actor>(end_->owner.lock()))
+        caf::anon_send(me, mem_fin_atom::value, end_->id, ECONNRESET);
+      return;
+    }
     bytes out;
     out.swap(end_->wr_buf);
-    caf::anon_send(end_->peer_owner, mem_data_atom::value, end_->peer_id, std::move(out));
+    caf::anon_send(peer, mem_data_atom::value, end_->peer_id, std::move(out));
   }
 
   size_t pending() const override { return 0; }
@@ -109,11 +148,19 @@ public:
   int last_error() const override { return end_->last_error; }
   void configure(const net_conf&) override {}
   void notify_drained(bool) override {}
-  void close() override { end_->finish(0); }
-  void reset() override { end_->finish(ECONNRESET); }
+  void close() override { finish(0); }
+  void reset() override { finish(ECONNRESET); }
 
 private:
+  // As a closed socket: nothing more comes to it, so the transport forgets it.
+  void finish(int err) {
+    end_->finish(err);
+    if (auto ends = ends_.lock())
+      ends->erase(end_->id);
+  }
+
   mem_end_ptr end_;
+  std::weak_ptr<mem_end_map> ends_; ///< the transport's, which may be gone first
 };
 
 class memory_transport final : public pipe_transport {
@@ -122,6 +169,11 @@ public:
                    std::shared_ptr<memory_net> net)
     : self_(self), events_(events), net_(std::move(net)),
       me_(caf::actor_cast<caf::weak_actor_ptr>(self)) {}
+
+  // A pipe that ends without finish_close (killed, unreachable, an
+  // exception) still tells its peers, as a kernel closes a dead process's
+  // sockets; close_all is idempotent and touches no actor state.
+  ~memory_transport() override { close_all(); }
 
   caf::message_handler handlers() {
     return {
@@ -142,38 +194,39 @@ public:
         auto end = std::make_shared<mem_end>();
         end->id = net_->new_stream();
         end->peer_id = peer_id;
-        end->peer_owner = peer_owner;
+        end->peer_owner = caf::actor_cast<caf::weak_actor_ptr>(peer_owner);
+        end->owner = me_;
         end->local = *listener_;
         end->peer = peer;
-        ends_[end->id] = end;
+        (*ends_)[end->id] = end;
         // The client's end learns its peer's id from the first message.
         caf::anon_send(peer_owner, mem_conn_atom::value, peer_id, end->id,
                        caf::actor_cast<caf::actor>(self_));
-        events_.on_accepted(std::make_unique<mem_stream>(end));
+        events_.on_accepted(std::make_unique<mem_stream>(end, ends_));
       },
       [this](mem_conn_atom, stream_id id, stream_id peer_id, const caf::actor& peer_owner) {
-        auto i = ends_.find(id);
-        if (i == ends_.end() || !i->second->open) {
+        auto i = ends_->find(id);
+        if (i == ends_->end() || !i->second->open) {
           caf::anon_send(peer_owner, mem_fin_atom::value, peer_id, ECONNRESET);
           return;
         }
         auto end = i->second;
         end->peer_id = peer_id;
-        end->peer_owner = peer_owner;
+        end->peer_owner = caf::actor_cast<caf::weak_actor_ptr>(peer_owner);
         auto attempt = attempts_[id];
         attempts_.erase(id);
-        events_.on_connected(attempt, std::make_unique<mem_stream>(end));
+        events_.on_connected(attempt, std::make_unique<mem_stream>(end, ends_));
       },
       [this](mem_data_atom, stream_id id, const bytes& data) {
-        if (auto i = ends_.find(id); i != ends_.end() && i->second->open)
+        if (auto i = ends_->find(id); i != ends_->end() && i->second->open)
           events_.on_data(id, data.data(), data.size());
       },
       [this](mem_fin_atom, stream_id id, int err) {
-        auto i = ends_.find(id);
-        if (i == ends_.end())
+        auto i = ends_->find(id);
+        if (i == ends_->end())
           return;
         auto end = i->second;
-        ends_.erase(i);
+        ends_->erase(i);
         end->last_error = err;
         end->open = false;
         if (auto a = attempts_.find(id); a != attempts_.end()) { // refused while connecting
@@ -233,12 +286,13 @@ public:
       end->local.ip = net::ip_address::loopback(remote.fam());
     if (end->local.port == 0)
       end->local.port = net_->ephemeral_port();
+    end->owner = me_;
     auto attempt = next_attempt_++;
-    ends_[end->id] = end;
+    (*ends_)[end->id] = end;
     attempts_[end->id] = attempt;
     auto me = caf::actor_cast<caf::actor>(self_);
     if (auto listener = net_->lookup(true, remote)) {
-      end->peer_owner = listener; // until the accept names the server's end
+      end->peer_owner = caf::actor_cast<caf::weak_actor_ptr>(listener); // until the accept names the server's end
       caf::anon_send(listener, mem_accept_atom::value, end->id, me, end->local);
     } else {
       end->open = false; // nothing listens: refused, as a RST would say
@@ -256,10 +310,10 @@ public:
       auto id = a->first;
       attempts_.erase(a);
       endpoint peer;
-      if (auto i = ends_.find(id); i != ends_.end()) {
+      if (auto i = ends_->find(id); i != ends_->end()) {
         peer = i->second->peer;
         i->second->open = false;
-        ends_.erase(i);
+        ends_->erase(i);
       }
       return events_.on_connect_failed(attempt, ETIMEDOUT, peer);
     }
@@ -283,9 +337,9 @@ public:
       net_->unbind(false, *udp_, me_);
     udp_.reset();
     stop_listening();
-    for (auto& kvp : ends_)
+    for (auto& kvp : *ends_)
       kvp.second->finish(0);
-    ends_.clear();
+    ends_->clear();
     attempts_.clear();
   }
 
@@ -299,7 +353,7 @@ private:
   std::optional<endpoint> udp_;
   size_t read_limit_ = 0; ///< of the UDP socket: larger datagrams are dropped
   std::optional<endpoint> listener_;
-  std::unordered_map<stream_id, mem_end_ptr> ends_;
+  std::shared_ptr<mem_end_map> ends_ = std::make_shared<mem_end_map>();
   std::unordered_map<stream_id, uint64_t> attempts_; ///< client ends not yet accepted
   uint64_t next_attempt_ = 1;
 };

@@ -27,23 +27,31 @@ public:
   using table = std::unordered_map<endpoint, caf::weak_actor_ptr>;
 
   /// Binds `local` in the UDP (`tcp` false) or listener table to `owner`;
-  /// port 0 takes a free port. EADDRINUSE while another live actor has it.
+  /// port 0 takes the next free port of [40000, 65535], wrapping round once
+  /// (EADDRINUSE when none is free). EADDRINUSE while another live actor has it.
   caf::expected<endpoint> bind(bool tcp, endpoint local, const caf::weak_actor_ptr& owner);
   /// Frees `local` if `owner` holds it.
   void unbind(bool tcp, const endpoint& local, const caf::weak_actor_ptr& owner);
   /// Who receives what is sent to `to`: the exact endpoint, else a wildcard
   /// of its family on its port; null if nobody.
   caf::actor lookup(bool tcp, const endpoint& to);
-  /// A port no socket of this network has used yet.
+  /// The next port of [40000, 65535], wrapping round (never 0).
   uint16_t ephemeral_port();
   /// A stream id unique in this network.
   stream_id new_stream();
 
 private:
+  static constexpr uint16_t first_port = 40000;
+
+  /// Takes the next port of the range (mtx_ held).
+  uint16_t advance();
+  /// Whether a live actor holds `local` or the wildcard of its port in `t`.
+  static bool taken(const table& t, const endpoint& local);
+
   std::mutex mtx_;
   table udp_;
   table listeners_;
-  uint16_t next_port_ = 40000;
+  uint16_t next_port_ = first_port;
   stream_id next_stream_ = 1;
 };
 

@@ -124,6 +124,22 @@ TEST_P(PipeConformance, ServerClosingAClientEndsTheClientPipeInOrder) {
   EXPECT_FALSE(end->reason) << "an orderly close has no reason";
 }
 
+TEST_P(PipeConformance, ServerKilledWithoutClosingEndsItsClient) {
+  if (on_sim()) // sim_transport does not yet close its sockets when its actor dies
+    GTEST_SKIP() << "the sim transport keeps a dead pipe's connections open";
+  auto server = listen(tcp);
+  ASSERT_OK(server);
+  caf::scoped_actor sub{rt.system()};
+  auto client = connect_watched(server->local(), sub);
+  ASSERT_OK(client);
+  EXPECT_OK(client->send("hi")); // once it came, the server has the client
+  ASSERT_OK(server->recv(5s));
+  // No finish_close runs: the peer learns of it only as from a kernel.
+  caf::anon_send_exit(server->handle(), caf::exit_reason::kill);
+  auto end = next<pipe_end>(sub);
+  ASSERT_TRUE(end) << "the client never heard its server go";
+}
+
 TEST_P(PipeConformance, LengthPrefixedMessagesArriveOneByOne) {
   auto spec = server_spec(tcp, any_port("127.0.0.1"));
   spec.length_prefixed = true;
@@ -168,3 +184,33 @@ TEST_P(PipeConformance, TlsEchoesBothWays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, transports_with_sim());
+
+// The memory network's port-0 binds (actors/pipe/detail/memory_transport.hpp).
+
+TEST(MemoryNet, PortZeroBindSkipsAnExplicitlyBoundPort) {
+  runtime rt;
+  caf::scoped_actor owner{rt.system()};
+  auto me = caf::actor_cast<caf::weak_actor_ptr>(owner);
+  actors::memory_net net;
+  auto taken = net.bind(false, *endpoint::parse("127.0.0.1:40000"), me);
+  ASSERT_OK(taken);
+  auto picked = net.bind(false, *endpoint::parse("127.0.0.1:0"), me);
+  ASSERT_OK(picked);
+  EXPECT_NE(picked->port, 40000) << "a port-0 bind took a port already bound";
+}
+
+TEST(MemoryNet, PortZeroBindsWrapWithoutPortZeroAndRefuseAFullRange) {
+  runtime rt;
+  caf::scoped_actor owner{rt.system()};
+  auto me = caf::actor_cast<caf::weak_actor_ptr>(owner);
+  actors::memory_net net;
+  auto any = *endpoint::parse("127.0.0.1:0");
+  for (int i = 0; i < 65536 - 40000; ++i) {
+    auto bound = net.bind(false, any, me);
+    ASSERT_OK(bound);
+    ASSERT_NE(bound->port, 0);
+  }
+  auto full = net.bind(false, any, me);
+  ASSERT_FALSE(full) << "every port of the range is bound";
+  EXPECT_ERRC(full, errc::bind_failed);
+}
