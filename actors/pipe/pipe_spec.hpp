@@ -55,6 +55,14 @@ struct subscriber {
   uint8_t events = events::all;
 };
 
+/// Adds `sub` with `evs` to `subs`, or sets its events if it is there
+/// already (a second subscribe changes what it gets). True when it was
+/// added: the pipe then monitors it, to drop it when it ends.
+bool add_subscriber(std::vector<subscriber>& subs, const caf::actor& sub, uint8_t evs);
+
+/// Removes `sub` from `subs` (nothing if it is not there).
+void remove_subscriber(std::vector<subscriber>& subs, const caf::actor& sub);
+
 /// Which end of TLS a pipe's connections are (pipe_spec::tls_as).
 enum class tls_role : uint8_t {
   /// The TCP direction decides: a client pipe is the TLS client, a server

@@ -150,22 +150,12 @@ punch_impl::behavior_type udp_punch_fn(punch_ptr self, udp_punch_spec spec) {
       return answer(self, send_data(self, data, &to));
     },
     [self](caf::subscribe_atom, caf::actor& sub, uint8_t evs) -> caf::ok_atom {
-      auto& st = self->state;
-      auto i = std::find_if(st.subs.begin(), st.subs.end(),
-                            [&](const subscriber& s) { return s.hdl == sub; });
-      if (i != st.subs.end()) {
-        i->events = evs;
-      } else {
+      if (add_subscriber(self->state.subs, sub, evs))
         self->monitor(sub);
-        st.subs.push_back(subscriber{std::move(sub), evs});
-      }
       return caf::ok_atom::value;
     },
     [self](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
-      auto& st = self->state;
-      st.subs.erase(std::remove_if(st.subs.begin(), st.subs.end(),
-                                   [&](const subscriber& s) { return s.hdl == sub; }),
-                    st.subs.end());
+      remove_subscriber(self->state.subs, sub);
       return caf::ok_atom::value;
     },
     [](queue_atom, const msg_filter&) -> caf::result<uint64_t> { return no_queues(); },

@@ -193,22 +193,12 @@ turn_impl::behavior_type turn_pipe_fn(turn_ptr self, turn_pipe_spec spec) {
       return st.info;
     },
     [self](caf::subscribe_atom, caf::actor& sub, uint8_t evs) -> caf::ok_atom {
-      auto& st = self->state;
-      auto i = std::find_if(st.subs.begin(), st.subs.end(),
-                            [&](const subscriber& s) { return s.hdl == sub; });
-      if (i != st.subs.end()) {
-        i->events = evs;
-      } else {
+      if (add_subscriber(self->state.subs, sub, evs))
         self->monitor(sub);
-        st.subs.push_back(subscriber{std::move(sub), evs});
-      }
       return caf::ok_atom::value;
     },
     [self](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
-      auto& st = self->state;
-      st.subs.erase(std::remove_if(st.subs.begin(), st.subs.end(),
-                                   [&](const subscriber& s) { return s.hdl == sub; }),
-                    st.subs.end());
+      remove_subscriber(self->state.subs, sub);
       return caf::ok_atom::value;
     },
     [self](queue_atom, const msg_filter& f) -> caf::result<uint64_t> {

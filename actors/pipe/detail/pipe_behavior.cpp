@@ -122,22 +122,12 @@ caf::message_handler pipe_core_behavior(pipe_state* ps, pipe_spec spec) {
       return answer(self, ps->send_to(data.data(), data.size(), &to));
     },
     [self, ps](caf::subscribe_atom, caf::actor& sub, uint8_t evs) -> caf::ok_atom {
-      auto& st = *ps;
-      auto i = std::find_if(st.subs.begin(), st.subs.end(),
-                            [&](const subscriber& s) { return s.hdl == sub; });
-      if (i != st.subs.end()) {
-        i->events = evs;
-      } else {
+      if (add_subscriber(ps->subs, sub, evs))
         self->monitor(sub);
-        st.subs.push_back(subscriber{std::move(sub), evs});
-      }
       return caf::ok_atom::value;
     },
     [ps](caf::unsubscribe_atom, const caf::actor& sub) -> caf::ok_atom {
-      auto& st = *ps;
-      st.subs.erase(std::remove_if(st.subs.begin(), st.subs.end(),
-                                   [&](const subscriber& s) { return s.hdl == sub; }),
-                    st.subs.end());
+      remove_subscriber(ps->subs, sub);
       return caf::ok_atom::value;
     },
     [ps](queue_atom, const msg_filter& f) -> caf::result<uint64_t> {
