@@ -168,7 +168,8 @@ net::error check(const nat_profile& p) {
   if (a.type == net::delta_type::preserving && a.offset == 0)
     return bad("preserving allocation with offset 0 is equal allocation");
   if (p.udp.unreplied.count() <= 0 || p.udp.assured.count() <= 0
-      || p.tcp.established.count() <= 0 || p.tcp.transitory.count() <= 0)
+      || p.tcp.established.count() <= 0 || p.tcp.transitory.count() <= 0
+      || p.tcp.closed.count() <= 0)
     return bad("a flow lifetime is not positive");
   return {};
 }

@@ -87,6 +87,8 @@ struct udp_lifetimes {
 struct tcp_lifetimes {
   std::chrono::seconds established{432000};
   std::chrono::seconds transitory{120};
+  /// After an RST (nf_conntrack_tcp_timeout_close).
+  std::chrono::seconds closed{10};
 };
 
 /// A NAT box's behaviour on every axis the simulation models; a nat_table

@@ -33,6 +33,7 @@ sim_time nat_table::lifetime(flow_state s) const {
     case flow_state::tcp_established: return profile_.tcp.established;
     case flow_state::tcp_opening:
     case flow_state::tcp_closing: return profile_.tcp.transitory;
+    case flow_state::tcp_closed: return profile_.tcp.closed;
   }
   return sim_time::zero();
 }
@@ -196,9 +197,12 @@ std::optional<verdict> nat_table::translate_out(const packet& p, sim_time now) {
       if (fl.state == flow_state::udp_unreplied && fl.from_outside)
         fl.state = flow_state::udp_assured; // our reply to their datagram
     } else {
-      if (p.has(tcp_flag::rst) || p.has(tcp_flag::fin))
+      if (p.has(tcp_flag::rst))
+        fl.state = flow_state::tcp_closed;
+      else if (p.has(tcp_flag::fin))
         fl.state = flow_state::tcp_closing;
-      else if (p.is_bare_syn() && fl.state == flow_state::tcp_closing)
+      else if (p.is_bare_syn()
+               && (fl.state == flow_state::tcp_closing || fl.state == flow_state::tcp_closed))
         fl.state = flow_state::tcp_opening; // a new connection on the same tuple
       else if (fl.state == flow_state::tcp_opening && fl.from_outside)
         fl.state = flow_state::tcp_established; // our answer to their SYN
@@ -248,7 +252,16 @@ verdict nat_table::filter_in(const packet& p, sim_time now) {
     if (p.proto == protocol::udp) {
       if (fl.state == flow_state::udp_unreplied && !fl.from_outside)
         fl.state = flow_state::udp_assured;
-    } else if (p.has(tcp_flag::rst) || p.has(tcp_flag::fin)) {
+    } else if (p.is_bare_syn() && fl.state == flow_state::tcp_closed && !fl.from_outside) {
+      // Conntrack takes a SYN in the reply direction of a connection an RST
+      // closed as INVALID (tcp_conntracks: sCL -> sIV), and a router that
+      // accepts only established traffic drops it. This is what breaks the
+      // RST ping-pong of two peers punching TCP: the one that was refused
+      // keeps its socket waiting, and the other's next SYN meets it.
+      return dropped(p, "a SYN back on a connection an RST closed is invalid");
+    } else if (p.has(tcp_flag::rst)) {
+      fl.state = flow_state::tcp_closed;
+    } else if (p.has(tcp_flag::fin)) {
       fl.state = flow_state::tcp_closing;
     } else if (fl.state == flow_state::tcp_opening && !fl.from_outside) {
       // Their SYN-ACK, or their SYN meeting ours (simultaneous open).

@@ -72,7 +72,11 @@ public:
   const net::ip_address& external_ip() const { return external_; }
 
 private:
-  enum class flow_state : uint8_t { udp_unreplied, udp_assured, tcp_opening, tcp_established, tcp_closing };
+  // tcp_closing: after a FIN (conntrack's FIN_WAIT .. TIME_WAIT);
+  // tcp_closed: after an RST (conntrack's CLOSE).
+  enum class flow_state : uint8_t {
+    udp_unreplied, udp_assured, tcp_opening, tcp_established, tcp_closing, tcp_closed
+  };
 
   struct flow {
     flow_state state;

@@ -101,14 +101,27 @@ TEST(NatTcp, a_fin_moves_the_connection_to_the_transitory_lifetime) {
   EXPECT_EQ(t.mapping_count(secs(130)), 0u);
 }
 
-TEST(NatTcp, an_inbound_rst_moves_the_connection_to_the_transitory_lifetime) {
+TEST(NatTcp, an_inbound_rst_moves_the_connection_to_the_close_lifetime) {
   auto t = box(nat_profile{});
   auto out = tcp_out(t, inside(0, 5000), server(0, 443), syn, secs(0));
   tcp_in(t, server(0, 443), out.pkt.src, syn_ack, secs(1));
   auto rst = tcp_in(t, server(0, 443), out.pkt.src, tcp_flag::rst, secs(5));
   EXPECT_EQ(rst.action, nat_action::to_lan); // the host must hear of it
-  EXPECT_EQ(t.mapping_count(secs(124)), 1u);
-  EXPECT_EQ(t.mapping_count(secs(125)), 0u);
+  EXPECT_EQ(t.mapping_count(secs(14)), 1u); // conntrack's CLOSE: 10 s
+  EXPECT_EQ(t.mapping_count(secs(15)), 0u);
+}
+
+TEST(NatTcp, a_syn_back_on_a_connection_an_rst_closed_is_dropped) {
+  // Our SYN was refused (the peer's host had no socket yet): the peer's own
+  // SYN on that tuple is invalid to conntrack, not a simultaneous open.
+  auto t = box(nat_profile{});
+  auto out = tcp_out(t, inside(0, 5000), server(0, 443), syn, secs(0));
+  tcp_in(t, server(0, 443), out.pkt.src, static_cast<uint8_t>(tcp_flag::rst | tcp_flag::ack), ms(1010));
+  EXPECT_EQ(tcp_in(t, server(0, 443), out.pkt.src, syn, ms(1020)).action, nat_action::drop);
+  // Our next SYN opens the tuple again, and theirs then meets it.
+  EXPECT_EQ(tcp_out(t, inside(0, 5000), server(0, 443), syn, ms(1100)).action,
+            nat_action::to_internet);
+  EXPECT_EQ(tcp_in(t, server(0, 443), out.pkt.src, syn, ms(1110)).action, nat_action::to_lan);
 }
 
 TEST(NatTcp, an_rst_with_no_connection_is_not_translated) {
