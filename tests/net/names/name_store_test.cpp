@@ -87,9 +87,14 @@ TEST_P(NameStore, RegistersLooksUpUpdatesAndDeletes) {
   EXPECT_EQ((*got)->version, 2u);
 
   EXPECT_EQ(put(rec(alice, "alice.p2p", 3, t0, true)).code, status::ok);
+  // A lookup gets the deletion's tombstone: the proof that outranks v2 on a
+  // server that missed the deletion.
   got = store->lookup("alice.p2p", t0);
   ASSERT_OK(got);
-  EXPECT_FALSE(*got);
+  ASSERT_TRUE(*got);
+  EXPECT_TRUE((*got)->deleted);
+  EXPECT_EQ((*got)->version, 3u);
+  EXPECT_TRUE(verify_record(**got));
   // The deletion binds: Alice's old record replayed does not come back.
   EXPECT_EQ(put(v2).code, status::stale_version);
   // The name is free for Bob.
@@ -130,6 +135,49 @@ TEST_P(NameStore, ExpiredNamesAreFreedAndPurged) {
   got = store->lookup("alice.p2p", later);
   ASSERT_OK(got);
   EXPECT_FALSE(*got);
+}
+
+TEST_P(NameStore, ATombstoneIsServedAndBindsUntilItsOwnExpiryThenPurged) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2)).code, status::ok);
+  auto tomb = rec(alice, "alice.p2p", 3, t0, true); // expiry 3600 s, as its records
+  EXPECT_EQ(put(tomb).code, status::ok);
+  auto last = tombstone_until(tomb, cfg);
+  EXPECT_EQ(last, tomb.expires_at()); // longer than max_skew_s
+  // Past max_skew_s the tombstone still binds: the owner's older version is
+  // stale (the server's clock check would refuse its time anyway; the store
+  // decides on versions).
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2, t0 + cfg.max_skew_s + 1), t0 + cfg.max_skew_s + 1).code,
+            status::stale_version);
+  auto got = store->lookup("alice.p2p", last);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(**got, tomb);
+  got = store->lookup("alice.p2p", last + 1);
+  ASSERT_OK(got);
+  EXPECT_FALSE(*got);
+  auto purged = store->purge(last + 1);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1u);
+}
+
+TEST_P(NameStore, TheOwnerRegistersAgainOverItsTombstoneAndAnotherKeyMayToo) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 3, t0, true)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 3)).code, status::stale_version);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 4)).code, status::ok);
+  auto got = store->lookup("alice.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_FALSE((*got)->deleted);
+  EXPECT_EQ((*got)->version, 4u);
+  // A deleted name is free for another key at once, tombstone or not.
+  EXPECT_EQ(put(rec(alice, "carol.p2p", 1)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "carol.p2p", 2, t0, true)).code, status::ok);
+  EXPECT_EQ(put(rec(bob, "carol.p2p", 1)).code, status::ok);
+  got = store->lookup("carol.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->owner, bob.pub().sign);
 }
 
 TEST_P(NameStore, NothingIsLostOnReopen) {
