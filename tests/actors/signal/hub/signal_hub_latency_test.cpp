@@ -47,6 +47,14 @@ protected:
 
   void start_hub(signal_hub_spec spec) { hub = spawn_signal_hub(sys, spec); }
 
+  /// A hub of `spec`, a sender `a` and a channel `b` whose messages go to
+  /// `inbox`: what most tests need.
+  void start_pair(signal_hub_spec spec) {
+    start_hub(spec);
+    a = sender("a");
+    b = channel("b", inbox);
+  }
+
   /// A channel named `name` whose messages on its own topic go to `inbox`.
   signal_channel_actor channel(const std::string& name, caf::scoped_actor& inbox) {
     auto ch = hub_channel(sys, hub, name);
@@ -113,10 +121,7 @@ protected:
   /// clock 1 ms at a time for at most `steps` ms and returns the virtual
   /// millisecond at which each arrived (-1: never).
   std::vector<int> arrival_ms(signal_hub_spec spec, int n, int steps) {
-    start_hub(spec);
-    caf::scoped_actor inbox{sys};
-    auto a = sender("a");
-    channel("b", inbox);
+    start_pair(spec);
     for (int i = 0; i < n; ++i)
       publish(a, "b", std::to_string(i));
     std::vector<int> at(n, -1);
@@ -133,8 +138,11 @@ protected:
   caf::scheduler::test_coordinator& sched
     = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   caf::scoped_actor me{sys};
+  caf::scoped_actor inbox{sys};
   signal_hub_actor hub;
   std::vector<signal_channel_actor> channels;
+  signal_channel_actor a;
+  signal_channel_actor b;
 };
 
 } // namespace
@@ -142,10 +150,7 @@ protected:
 TEST_F(HubLatency, ADeliveryWaitsForTheLatencyOnTheVirtualClock) {
   signal_hub_spec spec;
   spec.latency = 250ms;
-  start_hub(spec);
-  caf::scoped_actor inbox{sys};
-  auto a = sender("a");
-  channel("b", inbox);
+  start_pair(spec);
   auto real_start = std::chrono::steady_clock::now();
   publish(a, "b", "hello");
   EXPECT_TRUE(arrived(inbox).empty()) << "delivered before the clock moved";
@@ -163,10 +168,7 @@ TEST_F(HubLatency, ADeliveryWaitsForTheLatencyOnTheVirtualClock) {
 }
 
 TEST_F(HubLatency, ZeroLatencyDeliversAtOnceWithoutTheClock) {
-  start_hub({});
-  caf::scoped_actor inbox{sys};
-  auto a = sender("a");
-  channel("b", inbox);
+  start_pair({});
   publish(a, "b", "now");
   EXPECT_EQ(arrived(inbox), std::vector<std::string>{"now"});
   auto st = hub_stats();
@@ -214,10 +216,7 @@ TEST_F(HubLatency, DeliveriesBeyondTheInFlightBoundAreDroppedAndCounted) {
   signal_hub_spec spec;
   spec.latency = 1s;
   spec.max_in_flight = 3;
-  start_hub(spec);
-  caf::scoped_actor inbox{sys};
-  auto a = sender("a");
-  channel("b", inbox);
+  start_pair(spec);
   for (int i = 0; i < 5; ++i)
     publish(a, "b", std::to_string(i));
   auto st = hub_stats();
@@ -240,10 +239,7 @@ TEST_F(HubLatency, LossDropsTheDrawnShareAndCountsIt) {
   signal_hub_spec spec;
   spec.loss = 0.5;
   spec.seed = 3;
-  start_hub(spec);
-  caf::scoped_actor inbox{sys};
-  auto a = sender("a");
-  channel("b", inbox);
+  start_pair(spec);
   for (int i = 0; i < 200; ++i)
     publish(a, "b", std::to_string(i));
   auto got = arrived(inbox);
@@ -260,10 +256,7 @@ TEST_F(HubLatency, LossDropsTheDrawnShareAndCountsIt) {
 TEST_F(HubLatency, ADeliveryToAChannelThatEndedMeanwhileGoesNowhere) {
   signal_hub_spec spec;
   spec.latency = 100ms;
-  start_hub(spec);
-  caf::scoped_actor inbox{sys};
-  auto a = sender("a");
-  auto b = channel("b", inbox);
+  start_pair(spec);
   publish(a, "b", "late");
   me->send(b, caf::close_atom::value);
   sched.run();
