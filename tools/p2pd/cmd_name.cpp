@@ -98,6 +98,11 @@ int lookup(const name_options& o) {
       return fail("lookup " + o.name, "none of the " + std::to_string(ns->size())
                                         + " name servers answered",
                   exit_timeout);
+    if (found->deleted)
+      return fail("lookup " + o.name,
+                  "deleted by its owner (version " + std::to_string(found->deleted->version)
+                    + ", from " + std::to_string(found->agreed) + " of "
+                    + std::to_string(ns->size()) + " name servers)");
     return fail("lookup " + o.name, "no live record");
   }
   auto& v = found->record->value;
