@@ -40,7 +40,8 @@ struct signal_hub_spec {
   /// The chance (0..1) that a delivery is lost (counted as `lost`).
   double loss = 0;
   /// Seeds the draws of jitter and loss: one seed, one sequence of draws
-  /// (one per delivery for each of jitter and loss that is set).
+  /// (per delivery, one for the loss if set, then one for the jitter if set
+  /// and the delivery was not lost).
   uint64_t seed = 1;
   /// Deliveries waiting at most; one more is dropped and counted as
   /// `dropped_full`.
