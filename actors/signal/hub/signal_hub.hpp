@@ -78,7 +78,9 @@ using signal_hub_actor = caf::typed_actor<
   caf::replies_to<stats_atom>::with<signal_stats>>;
 
 /// Spawns a hub. It lives as long as someone (a channel) holds it, and
-/// until its deliveries in flight are due.
+/// until its deliveries in flight are due (under the test coordinator,
+/// which moves no time by itself, a test ends by advancing the clock past
+/// them or cancelling it: `sched.clock().cancel_all()`).
 signal_hub_actor spawn_signal_hub(caf::actor_system& sys, signal_hub_spec spec = {});
 
 /// A channel to `hub` named `name` (the name in its signal_in messages and
