@@ -50,7 +50,9 @@ name_publish publish_name(runtime& rt, const std::vector<name_server_addr>& serv
 
 /// Looks `name` up on every server and keeps the newest record whose
 /// signature checks (net::names::pick_newest): a lying server can hide a
-/// record or serve an old one, but not forge one. `now_s`: Unix seconds
+/// record or serve an old one, but not forge one. A valid tombstone hides
+/// its owner's older records; with none left, `deleted` says the owner
+/// deleted the name. `now_s`: Unix seconds
 /// (default: the system clock). `owner`: only records of that key count
 /// (see pick_newest). Errors: an invalid name (errc::invalid_argument).
 caf::expected<name_lookup> lookup_name(runtime& rt, const std::vector<name_server_addr>& servers,

@@ -51,12 +51,13 @@ struct signal_stats {
   uint64_t acked = 0;             ///< publishes the broker acknowledged (PUBACK) / the hub took
   uint64_t resent = 0;            ///< sends of a publish after its first (after a reconnect)
   uint64_t received = 0;          ///< messages that came in within the size limit
-  uint64_t dropped_full = 0;      ///< publishes refused: the outbox was full
+  uint64_t dropped_full = 0;      ///< publishes refused: the outbox was full; the hub: deliveries dropped, max_in_flight were in flight
   uint64_t dropped_oversized = 0; ///< publishes refused and messages dropped: over the size limit
   uint64_t dropped_unclaimed = 0; ///< received with no subscriber; the hub: published to a topic nobody listens on
   uint64_t expired = 0;           ///< publishes not acknowledged within the ack timeout
   uint64_t reconnects = 0;        ///< connections made after the first one
-  uint64_t outbox = 0;            ///< publishes waiting for their acknowledgement now
+  uint64_t outbox = 0;            ///< publishes waiting for their acknowledgement now; the hub: deliveries in flight (signal_hub_spec::latency)
+  uint64_t lost = 0;              ///< the hub: deliveries dropped on purpose (signal_hub_spec::loss)
 };
 
 template <class Inspector>
@@ -69,7 +70,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, signal_stats& x) {
   return f(caf::meta::type_name("p2pd::signal_stats"), x.name, x.connected, x.published,
            x.acked, x.resent, x.received, x.dropped_full, x.dropped_oversized,
-           x.dropped_unclaimed, x.expired, x.reconnects, x.outbox);
+           x.dropped_unclaimed, x.expired, x.reconnects, x.outbox, x.lost);
 }
 
 /// A signalling channel: moves opaque messages between nodes over one MQTT

@@ -269,6 +269,12 @@ void connect_by_name(node_actor_ptr self, const std::string& name, connect_optio
                                                                         - started)
                     .count();
         auto asked = std::to_string(found.replies.size()) + " name servers";
+        if (!found.record && found.deleted)
+          return rp.deliver(make_error(errc::resolve_failed,
+                                       "'" + name + "' was deleted by its owner (version "
+                                         + std::to_string(found.deleted->version) + ", from "
+                                         + std::to_string(found.agreed) + " of " + asked + ")")),
+                 void();
         if (!found.record)
           return rp.deliver(make_error(
                    errc::resolve_failed,

@@ -171,14 +171,18 @@ name_lookup decide_lookup(const name_query& q, std::vector<name_reply> replies, 
     if (!r.answer)
       continue;
     ++out.answered;
-    if (r.answer->code == net::names::status::ok && r.answer->record)
-      found.push_back(*r.answer->record);
+    const auto& a = *r.answer;
+    bool tombstone = a.code == net::names::status::not_found && a.record && a.record->deleted;
+    if ((a.code == net::names::status::ok && a.record) || tombstone)
+      found.push_back(*a.record);
   }
   auto pick = net::names::pick_newest(q.name, found, now_s, q.owner);
   out.record = std::move(pick.record);
+  out.deleted = std::move(pick.deleted);
   out.forged = pick.forged;
+  out.overridden = pick.overridden;
   for (const auto& r : found) {
-    if (out.record && r == *out.record)
+    if ((out.record && r == *out.record) || (out.deleted && r == *out.deleted))
       ++out.agreed;
     else if (r.name == q.name && net::names::is_live(r, now_s) && (!q.owner || r.owner == *q.owner)
              && net::names::verify_record(r))

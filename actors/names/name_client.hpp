@@ -53,9 +53,15 @@ struct name_lookup {
   /// The newest live record whose signature checks, from any server: where
   /// servers disagree, the newest valid version wins (pick_newest).
   std::optional<net::names::name_record> record;
+  /// No `record`, and the name was deleted: the newest valid tombstone its
+  /// owner signed, which some server served (pick_newest).
+  std::optional<net::names::name_record> deleted;
   size_t answered = 0;  ///< servers that answered at all
   size_t forged = 0;    ///< records refused: their signature did not check
-  /// Servers that sent exactly `record`.
+  /// Live records left out for a newer tombstone of their owner: servers
+  /// that missed a deletion.
+  size_t overridden = 0;
+  /// Servers that sent exactly `record` (or, deleted, exactly `deleted`).
   size_t agreed = 0;
   /// Servers that sent another valid, live record of the name: an older
   /// version (a server that missed an update), or one of another key (a
@@ -94,8 +100,11 @@ struct name_client_spec {
 /// - ask (request): every server's raw answer to `request`.
 /// - put (record): sends it to every server: a put, or a deletion for a
 ///   record marked deleted.
-/// - lookup (query): the newest live record whose signature checks; an
-///   invalid name answers with errc::invalid_argument.
+/// - lookup (query): the newest live record whose signature checks, or
+///   the tombstone that says the name was deleted; an invalid name answers
+///   with errc::invalid_argument. Records come from "ok" answers, and
+///   tombstones also from "not_found" ones (a server serves a deletion's
+///   tombstone that way, which clients before it read as not found).
 using name_client_actor = caf::typed_actor<
   caf::replies_to<name_ask_atom, wire::names::request>::with<std::vector<name_reply>>,
   caf::replies_to<name_put_atom, net::names::name_record>::with<name_publish>,

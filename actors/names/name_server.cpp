@@ -111,6 +111,8 @@ void run_db(server_actor* self, pipe_msg m, uint64_t id, uint64_t name_server_st
         --self->state.pending;
         if (r.code == nn::status::ok)
           ++(self->state.stats.*served);
+        else if (r.code == nn::status::not_found && r.record)
+          ++self->state.stats.tombstones;
         count(self->state, r.code);
         reply(m, encode(std::move(r)));
       },
@@ -161,6 +163,14 @@ void on_lookup(server_actor* self, pipe_msg m, wn::request req) {
       return answer(id, nn::status::internal, db_failed);
     if (!*got)
       return answer(id, nn::status::not_found, "no record of '" + name + "'");
+    if ((*got)->deleted) {
+      // Not found, with the owner's signed deletion as proof: it outranks
+      // the older record a server that missed the deletion may still serve.
+      // Clients before tombstones were served read the status alone.
+      auto r = answer(id, nn::status::not_found, "'" + name + "' was deleted by its owner");
+      r.record = std::move(**got);
+      return r;
+    }
     auto r = answer(id, nn::status::ok);
     r.record = std::move(**got);
     return r;

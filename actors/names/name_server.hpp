@@ -50,6 +50,7 @@ struct name_server_stats {
   uint64_t requests = 0;
   uint64_t puts = 0;          ///< puts and deletions stored
   uint64_t lookups = 0;       ///< lookups that found a live record
+  uint64_t tombstones = 0;    ///< lookups answered not_found with a deletion's tombstone
   uint64_t refused = 0;       ///< by the rules: taken, stale, forged, invalid, too many
   uint64_t malformed = 0;     ///< requests that did not decode
   uint64_t rate_limited = 0;
@@ -61,7 +62,7 @@ struct name_server_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, name_server_stats& x) {
   return f(caf::meta::type_name("p2pd::name_server_stats"), x.requests, x.puts, x.lookups,
-           x.refused, x.malformed, x.rate_limited, x.dropped_busy, x.db_errors, x.purged);
+           x.tombstones, x.refused, x.malformed, x.rate_limited, x.dropped_busy, x.db_errors, x.purged);
 }
 
 /// Spawns a name server: an actor that answers the requests of

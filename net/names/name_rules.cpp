@@ -1,5 +1,7 @@
 #include "p2pd/net/names/name_rules.hpp"
 
+#include <algorithm>
+
 #include "p2pd/net/crypto/identity.hpp"
 
 namespace p2pd::net::names {
@@ -89,9 +91,13 @@ bool is_live(const name_record& held, int64_t now) {
   return !held.deleted && now < held.expires_at();
 }
 
+int64_t tombstone_until(const name_record& t, const rules_config& cfg) {
+  return std::max(t.time + cfg.max_skew_s, t.expires_at());
+}
+
 bool binds(const name_record& held, int64_t now, const rules_config& cfg) {
   if (held.deleted)
-    return now <= held.time + cfg.max_skew_s;
+    return now <= tombstone_until(held, cfg);
   return now < held.expires_at();
 }
 

@@ -46,8 +46,8 @@ struct rules_config {
   /// Names one key may hold at once.
   uint32_t max_names_per_key = 16;
   /// How far a record's time may be from the server's clock. Bounds how
-  /// long a record can be replayed at all: a deletion's tombstone is kept
-  /// that long, after which any record signed before it is stale.
+  /// long a record can be replayed at all: a deletion's tombstone is kept at
+  /// least that long, after which any record signed before it is stale.
   int64_t max_skew_s = 300;
 };
 
@@ -61,8 +61,17 @@ error check_name(std::string_view name);
 /// against `now` (Unix seconds) and its signature.
 verdict check_record(const name_record& r, int64_t now, const rules_config& cfg);
 
+/// The last second (Unix, inclusive) at which tombstone `t` binds its name
+/// and is served to lookups: max_skew_s after it was signed (until then a
+/// record signed before it could be replayed), and at least until its own
+/// expiry, which its owner signs as long as its records live (the node and
+/// the CLI do): so a server that missed the deletion cannot bring back an
+/// older record while that record lives, because another server still
+/// serves the tombstone that outranks it.
+int64_t tombstone_until(const name_record& t, const rules_config& cfg);
+
 /// Whether `held` still binds its name at `now`: a live record until it
-/// expires, a tombstone for max_skew_s after it was signed.
+/// expires, a tombstone until tombstone_until().
 bool binds(const name_record& held, int64_t now, const rules_config& cfg);
 
 /// Whether `held` is a record a lookup returns at `now`.

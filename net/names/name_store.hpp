@@ -32,7 +32,9 @@ public:
   /// (errc::io_failed).
   virtual result<verdict> put(const name_record& r, int64_t now, const rules_config& cfg) = 0;
 
-  /// The live record of `name` at `now`, or none.
+  /// The record that binds `name` at `now`: the live record, or the
+  /// tombstone of its deletion (`deleted` set) until tombstone_until() as
+  /// the rules were when it was stored; or none.
   virtual result<std::optional<name_record>> lookup(const std::string& name, int64_t now) = 0;
 
   /// Forgets the rows that no longer bind their name (expired records, old

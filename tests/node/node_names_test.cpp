@@ -153,6 +153,46 @@ TEST_F(NodeNames, AnUnansweredAddressRequestFallsBackToTheRecordsAddress) {
   EXPECT_GE(refresh->ms, 400);
 }
 
+TEST_F(NodeNames, ALateAddressReplyIsRefusedAndCountedAfterTheFallback) {
+  // A hub whose every delivery takes 400 ms: the address request and its
+  // reply take 800 ms there and back, past bob's budget of 300 ms. No sleep:
+  // the hub's latency is the delay.
+  signal_hub_spec slow;
+  slow.latency = std::chrono::milliseconds(400);
+  auto slow_hub = spawn_signal_hub(rt.system(), slow);
+  caf::scoped_actor alice_events{rt.system()};
+  auto alice_spec = named({"alice.p2p"});
+  alice_spec.hub = slow_hub;
+  auto alice = start_watched(alice_events, std::move(alice_spec));
+  ASSERT_TRUE(progress_seen(alice_events, "name alice.p2p registered on 2 of 2"));
+  caf::scoped_actor bob_events{rt.system()};
+  auto spec = named();
+  spec.hub = slow_hub;
+  spec.reverse_budget = std::chrono::milliseconds(300);
+  auto bob = start_watched(bob_events, std::move(spec));
+  auto before = bob.stats();
+  ASSERT_OK(before);
+  auto conn = bob.connect_by_name("alice.p2p");
+  ASSERT_OK(conn);
+  EXPECT_EQ(conn->peer, alice.id());
+  auto* refresh = attempt_named(conn->report, "address request");
+  ASSERT_NE(refresh, nullptr);
+  EXPECT_EQ(refresh->outcome, "no answer within the budget: connecting to the address found");
+  // The reply comes later and is refused: the connect went on without it
+  // (and here is over, so no attempt is left for it to re-plan).
+  auto refused = next_where<node_refused>(
+    bob_events, [](const node_refused& r) { return r.what == "request"; },
+    std::chrono::seconds(5));
+  ASSERT_TRUE(refused) << "the late address reply was not refused";
+  EXPECT_EQ(refused->peer, alice.id());
+  EXPECT_NE(render(refused->reason).find("an address reply"), std::string::npos)
+    << render(refused->reason);
+  auto after = bob.stats();
+  ASSERT_OK(after);
+  EXPECT_EQ(after->refused_requests, before->refused_requests + 1);
+  EXPECT_EQ(after->connections, 1u);
+}
+
 TEST_F(NodeNames, ARecordWhoseOwnerIsNotTheNodeOfItsAddressIsRefused) {
   auto alice = start();
   // Mallory registers a name that points at alice's address with his key.
@@ -245,9 +285,15 @@ TEST_F(NodeNames, ADeletedNameIsGoneAndNoLongerKeptCurrent) {
   }
   auto bob = start(named());
   EXPECT_FALSE(record_of(bob, "alice.p2p"));
+  auto found = bob.lookup_name("alice.p2p");
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->deleted); // both servers serve the tombstone
+  EXPECT_EQ(found->agreed, 2u);
   auto conn = bob.connect_by_name("alice.p2p");
   ASSERT_FALSE(conn);
   EXPECT_ERRC(conn.error(), errc::resolve_failed);
+  EXPECT_NE(render(conn.error()).find("deleted by its owner"), std::string::npos)
+    << render(conn.error());
   // Three refresh intervals pass without a registration.
   EXPECT_FALSE(progress_seen(sub, "name alice.p2p registered", std::chrono::milliseconds(900)));
   EXPECT_FALSE(record_of(bob, "alice.p2p"));

@@ -4,7 +4,7 @@
 # register` stores a listening node's address under a name, `lookup` prints
 # it, `p2pd connect NAME` reaches the node through it, another key cannot
 # take the name (exit 1, "taken"), `delete` frees it and lookup then finds
-# nothing (exit 1).
+# nothing (exit 1) and says the owner deleted it (the server's tombstone).
 P2PD=${1:-}; source "$(dirname "$0")/lib.sh"
 NS=${2:-}
 [ -x "$NS" ] || { echo "FAIL: usage: $0 <p2pd> <name_server>"; exit 1; }
@@ -36,4 +36,5 @@ check "delete exits 0" test $? = 0
 timeout 30 "$P2PD" name lookup "$name" --servers "$tmp/servers" >"$tmp/l2.out" 2>"$tmp/l2.err"; rc=$?
 check "after delete, lookup finds nothing: exit $rc, $(cat "$tmp/l2.err")" \
   test "$rc" = 1 -a ! -s "$tmp/l2.out"
+check "and says the owner deleted it" grep -q "deleted by its owner" "$tmp/l2.err"
 finish

@@ -62,9 +62,12 @@ int publish(const name_options& o, bool deleted) {
   auto version = static_cast<uint64_t>(
     std::chrono::duration_cast<std::chrono::microseconds>(now).count());
   auto time = std::chrono::duration_cast<std::chrono::seconds>(now).count();
+  // A tombstone is served until its expiry, and hides older records only
+  // while served: the longest expiry outlives a record of any --ttl.
+  auto expiry = deleted ? net::names::max_expiry_s : o.ttl_s;
   auto record = net::names::make_record(*me, o.name,
                                         std::vector<uint8_t>(o.address.begin(), o.address.end()),
-                                        version, time, o.ttl_s, deleted);
+                                        version, time, expiry, deleted);
   runtime rt;
   auto done = publish_name(rt, *ns, record, std::chrono::seconds(o.timeout_s));
   for (auto& r : done.replies) {
@@ -98,6 +101,11 @@ int lookup(const name_options& o) {
       return fail("lookup " + o.name, "none of the " + std::to_string(ns->size())
                                         + " name servers answered",
                   exit_timeout);
+    if (found->deleted)
+      return fail("lookup " + o.name,
+                  "deleted by its owner (version " + std::to_string(found->deleted->version)
+                    + ", from " + std::to_string(found->agreed) + " of "
+                    + std::to_string(ns->size()) + " name servers)");
     return fail("lookup " + o.name, "no live record");
   }
   auto& v = found->record->value;

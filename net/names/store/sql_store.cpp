@@ -39,6 +39,11 @@ const std::string columns = "name, value, owner, version, time, expiry, deleted,
 
 const std::string select_one = "SELECT " + columns + " FROM p2pd_names WHERE name = $1";
 
+// With the end of the row's binding, for a lookup to serve a tombstone
+// while it binds.
+const std::string select_binding =
+  "SELECT " + columns + ", binds_until FROM p2pd_names WHERE name = $1";
+
 const std::string count_owner =
   "SELECT COUNT(*) FROM p2pd_names"
   " WHERE owner = $1 AND name <> $2 AND deleted = 0 AND expires_at > $3";
@@ -97,8 +102,9 @@ error to_array(const std::string& hex, std::array<uint8_t, N>& out) {
   return {};
 }
 
+// The first 8 columns of `row` (columns), as a record.
 result<name_record> to_record(const sql_row& row) {
-  if (row.size() != 8)
+  if (row.size() < 8)
     return io("a stored row of " + std::to_string(row.size()) + " columns");
   name_record r;
   r.name = row[0];
@@ -124,7 +130,7 @@ result<name_record> to_record(const sql_row& row) {
 }
 
 std::vector<sql_param> row_params(const name_record& r, const rules_config& cfg) {
-  int64_t binds_until = r.deleted ? r.time + cfg.max_skew_s : r.expires_at();
+  int64_t binds_until = r.deleted ? tombstone_until(r, cfg) : r.expires_at();
   return {r.name,
           to_hex(r.value.data(), r.value.size()),
           to_hex(r.owner.data(), r.owner.size()),
@@ -180,16 +186,21 @@ public:
     std::lock_guard<std::mutex> guard{mtx_};
     if (auto err = conn_->begin(false))
       return err;
-    auto rows = conn_->exec(select_one, {name});
+    auto rows = conn_->exec(select_binding, {name});
     conn_->rollback(); // read only: nothing to commit
     if (!rows)
       return rows.error();
     if (rows->empty())
       return std::optional<name_record>{};
-    auto r = to_record(rows->front());
+    const auto& row = rows->front();
+    auto r = to_record(row);
     if (!r)
       return r.error();
-    if (!is_live(*r, now))
+    auto binds_until = row.size() > 8 ? to_int(row[8]) : result<int64_t>{0};
+    if (!binds_until)
+      return binds_until.error();
+    bool served = r->deleted ? now <= *binds_until : is_live(*r, now);
+    if (!served)
       return std::optional<name_record>{};
     return std::optional<name_record>{std::move(*r)};
   }

@@ -52,7 +52,48 @@ TEST_P(NameServerTest, RegistersLooksUpUpdatesAndDeletes) {
   auto s = stats(server);
   EXPECT_EQ(s.puts, 4u);
   EXPECT_EQ(s.lookups, 2u);
+  EXPECT_EQ(s.tombstones, 1u);
   EXPECT_EQ(s.refused, 0u);
+}
+
+TEST_P(NameServerTest, ALookupOfADeletedNameAnswersNotFoundWithTheSignedTombstone) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 1)), status::ok);
+  auto tomb = rec(alice, "alice.p2p", 2, true);
+  EXPECT_EQ(put(tomb), status::ok);
+  auto got = lookup("alice.p2p");
+  EXPECT_EQ(got.code, status::not_found);
+  ASSERT_TRUE(got.record);
+  EXPECT_EQ(*got.record, tomb);
+  EXPECT_TRUE(net::names::verify_record(*got.record));
+  // Past max_skew_s it is still served: it must outlive the record it deleted.
+  clock->fetch_add((rules.max_skew_s + 1) * 1000);
+  got = lookup("alice.p2p");
+  EXPECT_EQ(got.code, status::not_found);
+  ASSERT_TRUE(got.record);
+  EXPECT_TRUE(got.record->deleted);
+  // After its own expiry, nothing.
+  clock->store((tomb.expires_at() + 1) * 1000);
+  got = lookup("alice.p2p");
+  EXPECT_EQ(got.code, status::not_found);
+  EXPECT_FALSE(got.record);
+  EXPECT_EQ(stats(server).tombstones, 2u);
+}
+
+TEST_P(NameServerTest, TheOwnerRegistersAgainAfterDeletingAndAForgedTombstoneIsRefused) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 1)), status::ok);
+  // Bob's signature over a deletion claiming Alice's key.
+  auto forged = rec(bob, "alice.p2p", 2, true);
+  forged.owner = alice.pub().sign;
+  EXPECT_EQ(put(forged), status::forged);
+  EXPECT_EQ(lookup("alice.p2p").code, status::ok);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2, true)), status::ok);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2)), status::stale_version);
+  auto again = rec(alice, "alice.p2p", 3);
+  EXPECT_EQ(put(again), status::ok);
+  auto got = lookup("alice.p2p");
+  EXPECT_EQ(got.code, status::ok);
+  ASSERT_TRUE(got.record);
+  EXPECT_EQ(*got.record, again);
 }
 
 TEST_P(NameServerTest, ServesTheSameOverTcp) {

@@ -196,6 +196,54 @@ TEST_F(NameRules, APinnedOwnerLeavesOutAnotherKeysValidRecord) {
   EXPECT_EQ(pinned.foreign, 1u);
 }
 
+TEST_F(NameRules, ATombstoneBindsForTheSkewAndAtLeastUntilItsOwnExpiry) {
+  auto tomb = rec(*alice_, 6, "alice.p2p", true); // expiry 3600 s
+  EXPECT_EQ(tombstone_until(tomb, cfg), tomb.expires_at());
+  EXPECT_TRUE(binds(tomb, tomb.expires_at(), cfg));
+  EXPECT_FALSE(binds(tomb, tomb.expires_at() + 1, cfg));
+  auto brief = make_record(*alice_, "alice.p2p", {}, 6, now, min_expiry_s, true);
+  EXPECT_EQ(tombstone_until(brief, cfg), now + cfg.max_skew_s);
+  // Within it the owner's older records are stale, a newer one registers.
+  auto later = now + cfg.max_skew_s + 10;
+  EXPECT_EQ(decide_put(tomb, rec(*alice_, 5), 0, later, cfg).code, status::stale_version);
+  EXPECT_TRUE(decide_put(tomb, rec(*alice_, 7), 0, later, cfg).ok());
+}
+
+TEST_F(NameRules, ATombstoneHidesItsOwnersOlderRecordsFromServersThatMissedIt) {
+  auto v1 = rec(*alice_, 1);
+  auto tomb = rec(*alice_, 2, "alice.p2p", true);
+  auto got = pick_newest("alice.p2p", {v1, tomb, v1}, now);
+  EXPECT_FALSE(got.record);
+  ASSERT_TRUE(got.deleted);
+  EXPECT_EQ(*got.deleted, tomb);
+  EXPECT_EQ(got.overridden, 2u);
+  // An older tombstone hides nothing newer, whatever the order.
+  auto v3 = rec(*alice_, 3);
+  got = pick_newest("alice.p2p", {tomb, v3, v1}, now);
+  ASSERT_TRUE(got.record);
+  EXPECT_EQ(*got.record, v3);
+  EXPECT_FALSE(got.deleted);
+  EXPECT_EQ(got.overridden, 1u);
+}
+
+TEST_F(NameRules, ATombstoneHidesNoOtherKeysRecordAndAForgedOneHidesNothing) {
+  auto bobs = rec(*bob_, 1);
+  auto alices_tomb = rec(*alice_, 9, "alice.p2p", true);
+  auto got = pick_newest("alice.p2p", {alices_tomb, bobs}, now);
+  ASSERT_TRUE(got.record);
+  EXPECT_EQ(*got.record, bobs);
+  EXPECT_EQ(got.overridden, 0u);
+  // Bob's signature over a tombstone claiming Alice's key.
+  auto v1 = rec(*alice_, 1);
+  auto forged = rec(*bob_, 50, "alice.p2p", true);
+  forged.owner = alice_->pub().sign;
+  got = pick_newest("alice.p2p", {forged, v1}, now);
+  EXPECT_EQ(got.forged, 1u);
+  ASSERT_TRUE(got.record);
+  EXPECT_EQ(*got.record, v1);
+  EXPECT_FALSE(pick_newest("alice.p2p", {forged}, now).deleted);
+}
+
 TEST(NameHex, RoundTripsAndRefusesNonHex) {
   std::vector<uint8_t> b{0, 1, 0xab, 0xff};
   auto hex = to_hex(b.data(), b.size());

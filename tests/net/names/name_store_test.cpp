@@ -87,9 +87,14 @@ TEST_P(NameStore, RegistersLooksUpUpdatesAndDeletes) {
   EXPECT_EQ((*got)->version, 2u);
 
   EXPECT_EQ(put(rec(alice, "alice.p2p", 3, t0, true)).code, status::ok);
+  // A lookup gets the deletion's tombstone: the proof that outranks v2 on a
+  // server that missed the deletion.
   got = store->lookup("alice.p2p", t0);
   ASSERT_OK(got);
-  EXPECT_FALSE(*got);
+  ASSERT_TRUE(*got);
+  EXPECT_TRUE((*got)->deleted);
+  EXPECT_EQ((*got)->version, 3u);
+  EXPECT_TRUE(verify_record(**got));
   // The deletion binds: Alice's old record replayed does not come back.
   EXPECT_EQ(put(v2).code, status::stale_version);
   // The name is free for Bob.
@@ -130,6 +135,49 @@ TEST_P(NameStore, ExpiredNamesAreFreedAndPurged) {
   got = store->lookup("alice.p2p", later);
   ASSERT_OK(got);
   EXPECT_FALSE(*got);
+}
+
+TEST_P(NameStore, ATombstoneIsServedAndBindsUntilItsOwnExpiryThenPurged) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2)).code, status::ok);
+  auto tomb = rec(alice, "alice.p2p", 3, t0, true); // expiry 3600 s, as its records
+  EXPECT_EQ(put(tomb).code, status::ok);
+  auto last = tombstone_until(tomb, cfg);
+  EXPECT_EQ(last, tomb.expires_at()); // longer than max_skew_s
+  // Past max_skew_s the tombstone still binds: the owner's older version is
+  // stale (the server's clock check would refuse its time anyway; the store
+  // decides on versions).
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2, t0 + cfg.max_skew_s + 1), t0 + cfg.max_skew_s + 1).code,
+            status::stale_version);
+  auto got = store->lookup("alice.p2p", last);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(**got, tomb);
+  got = store->lookup("alice.p2p", last + 1);
+  ASSERT_OK(got);
+  EXPECT_FALSE(*got);
+  auto purged = store->purge(last + 1);
+  ASSERT_OK(purged);
+  EXPECT_EQ(*purged, 1u);
+}
+
+TEST_P(NameStore, TheOwnerRegistersAgainOverItsTombstoneAndAnotherKeyMayToo) {
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 2)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 3, t0, true)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 3)).code, status::stale_version);
+  EXPECT_EQ(put(rec(alice, "alice.p2p", 4)).code, status::ok);
+  auto got = store->lookup("alice.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_FALSE((*got)->deleted);
+  EXPECT_EQ((*got)->version, 4u);
+  // A deleted name is free for another key at once, tombstone or not.
+  EXPECT_EQ(put(rec(alice, "carol.p2p", 1)).code, status::ok);
+  EXPECT_EQ(put(rec(alice, "carol.p2p", 2, t0, true)).code, status::ok);
+  EXPECT_EQ(put(rec(bob, "carol.p2p", 1)).code, status::ok);
+  got = store->lookup("carol.p2p", t0);
+  ASSERT_OK(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->owner, bob.pub().sign);
 }
 
 TEST_P(NameStore, NothingIsLostOnReopen) {
@@ -210,6 +258,87 @@ TEST_P(NameStore, RacingNewNamesOfOneKeyDoNotPassTheCap) {
     }
     EXPECT_EQ(ok, 1) << "round " << round;
     EXPECT_EQ(refused, racers - 1) << "round " << round;
+  }
+}
+
+TEST_P(NameStore, APurgeRacingPutsDeletesNothingThatBindsAndTheCapHolds) {
+  // Servers sharing one database: one purges while the others register
+  // names of one key over its expired rows (which the purge deletes under
+  // them) and new names past the cap (while the purge deletes the key's
+  // lock row, the key holding nothing live). Bounded: 8 rounds of 3 putters
+  // with 2 puts each and one purger with 20 purges.
+  constexpr int putters = 3;
+  constexpr int rounds = 8;
+  cfg.max_names_per_key = 4;
+  const int64_t later = t0 + 61;
+  std::vector<std::string> stored;
+  std::vector<std::unique_ptr<name_store>> stores;
+  for (int i = 0; i <= putters; ++i) {
+    auto s = open_store(url);
+    ASSERT_OK(s);
+    stores.push_back(std::move(*s));
+  }
+  for (int round = 0; round < rounds; ++round) {
+    auto key = std::move(*net::identity::generate());
+    auto prefix = "p" + std::to_string(round) + "-";
+    // The key holds its cap of names, all expired at `later`.
+    for (uint32_t n = 0; n < cfg.max_names_per_key; ++n)
+      ASSERT_EQ(put(make_record(key, prefix + "e" + std::to_string(n), {1}, 1, t0, 60)).code,
+                status::ok);
+    // Each putter: one expired name again, then a new one; 6 new live names
+    // for a cap of 4.
+    std::vector<std::vector<std::string>> names(putters);
+    std::vector<std::vector<status>> outcome(putters);
+    size_t purged = 0;
+    bool purge_failed = false;
+    run_together(putters + 1, [&](int i) {
+      if (i == putters) {
+        // Later in each round, so that purges meet the puts at their
+        // several steps, not only before them (on PostgreSQL a purge at
+        // once deleted every expired row before any put read one).
+        std::this_thread::sleep_for(std::chrono::microseconds(400 * round));
+        for (int k = 0; k < 20; ++k) {
+          auto n = stores[i]->purge(later);
+          if (n)
+            purged += *n;
+          else
+            purge_failed = true;
+        }
+        return;
+      }
+      for (auto name : {prefix + "e" + std::to_string(i), prefix + "x" + std::to_string(i)}) {
+        auto v = stores[i]->put(make_record(key, name, {2}, 2, later, 3600), later, cfg);
+        names[i].push_back(name);
+        outcome[i].push_back(v ? v->code : status::internal);
+      }
+    });
+    EXPECT_FALSE(purge_failed) << "round " << round;
+    EXPECT_LE(purged, cfg.max_names_per_key) << "round " << round;
+    int ok = 0;
+    for (int i = 0; i < putters; ++i)
+      for (size_t k = 0; k < names[i].size(); ++k) {
+        auto o = outcome[i][k];
+        EXPECT_TRUE(o == status::ok || o == status::too_many_names)
+          << names[i][k] << ": " << to_string(o);
+        ok += o == status::ok;
+        if (o == status::ok)
+          stored.push_back(names[i][k]);
+        auto got = store->lookup(names[i][k], later);
+        ASSERT_OK(got);
+        // What was stored binds and survived every purge; what was refused
+        // is not there.
+        EXPECT_EQ(got->has_value() && (*got)->version == 2, o == status::ok)
+          << names[i][k] << " (round " << round << ")";
+      }
+    EXPECT_EQ(ok, static_cast<int>(cfg.max_names_per_key)) << "round " << round;
+  }
+  // A last purge leaves every stored name.
+  ASSERT_OK(store->purge(later));
+  EXPECT_EQ(stored.size(), static_cast<size_t>(rounds) * cfg.max_names_per_key);
+  for (const auto& name : stored) {
+    auto got = store->lookup(name, later);
+    ASSERT_OK(got);
+    EXPECT_TRUE(*got) << name;
   }
 }
 
