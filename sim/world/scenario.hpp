@@ -18,7 +18,10 @@
 #include "caf/scheduler/test_coordinator.hpp"
 
 #include "p2pd/actors/common/run_blocking.hpp"
+#include "p2pd/actors/signal/hub/signal_hub.hpp"
 #include "p2pd/messages/pipe.hpp"
+#include "p2pd/net/stun/stun_responder.hpp"
+#include "p2pd/node/node_actor.hpp"
 #include "p2pd/sim/nat/nat_profile.hpp"
 #include "p2pd/sim/world/sim_stack.hpp"
 #include "p2pd/sim/world/world.hpp"
@@ -140,6 +143,25 @@ public:
   /// closes with its owner); the pipe_info or the error lands in the box.
   answer_ptr<pipe_info> open(const pipe_actor& pipe, caf::timespan timeout = std::chrono::seconds(30));
 
+  // --- Servers and nodes (scenario_nodes.cpp) ---
+  /// Starts the project's STUN server (plan_stun_server, its pipes opened by
+  /// an owner actor: no blocking) on host `h`, on its first two addresses
+  /// (RFC 5780 needs two; one address gives a plain STUN server) and ports
+  /// 3478 and 3479. Nodes made later ask it for their external address and
+  /// NAT (node_spec_for). Run the world to let it open (run_until ready).
+  answer_ptr<std::vector<pipe_info>> add_stun_server(host_id h);
+  /// The servers add_stun_server started, as endpoints (primary addresses).
+  const std::vector<net::endpoint>& stun_servers() const { return stun_; }
+  /// The in-process signalling hub of the world (made on first use).
+  signal_hub_actor hub();
+  /// A node spec for host `h`: its stack, the world's hub, a deterministic
+  /// identity (from the seed and the node's number), the STUN servers for
+  /// external addresses and NAT tests (one must agree), no refresh timer.
+  node_spec node_spec_for(host_id h);
+  /// Spawns a node (spawn_node, as the api does) and keeps it for teardown
+  /// (closed first).
+  caf::expected<node_actor> add_node(node_spec spec);
+
   /// An actor to end at teardown (servers, nodes, owners of pipes).
   void keep(caf::actor hdl) { kept_.push_back(std::move(hdl)); }
   /// An actor to close (a close request) before the others end: nodes.
@@ -160,6 +182,9 @@ private:
   std::map<host_id, std::chrono::milliseconds> skews_;
   std::vector<caf::actor> kept_;
   std::vector<caf::actor> closing_;
+  std::vector<net::endpoint> stun_;
+  signal_hub_actor hub_;
+  uint32_t next_node_ = 0;
   uint32_t next_public_ = 0;
   uint32_t next_site_ = 0;
   bool down_ = false;

@@ -18,10 +18,6 @@ using namespace p2pd::test;
 
 namespace {
 
-net::ip_address ip(const char* text) {
-  return *net::ip_address::parse(text);
-}
-
 TEST(SimStack, APublicHostShowsItsAddressesAsOneNicWithDefaultRoutes) {
   sim::scenario_config cfg;
   cfg.seed = 3;
