@@ -163,6 +163,10 @@ uint64_t scenario::trace_hash() {
   return world_->with([](world& x) { return x.fabric().run_trace().hash(); });
 }
 
+uint64_t scenario::trace_shape_hash() {
+  return world_->with([](world& x) { return x.fabric().run_trace().shape_hash(); });
+}
+
 void scenario::shutdown() {
   if (down_)
     return;

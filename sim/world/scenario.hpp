@@ -122,6 +122,9 @@ public:
   run_report run_for(caf::timespan d) { return run_until([] { return false; }, d); }
   /// The fabric's trace hash: same seed and same scenario, same hash.
   uint64_t trace_hash();
+  /// The trace hash without payload bytes (trace::shape_hash): what stays
+  /// equal across runs of nodes, whose TLS and STUN draw random bytes.
+  uint64_t trace_shape_hash();
 
   /// Sends `xs...` to `hdl` as a request from a helper actor; the answer
   /// (or the error, a timeout after `timeout`) lands in the returned box

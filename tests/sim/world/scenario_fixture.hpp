@@ -11,7 +11,6 @@
 
 #include "p2pd/actors/pipe/pipe_spec.hpp"
 #include "p2pd/messages/pipe.hpp"
-#include "p2pd/node/node_messages.hpp"
 #include "p2pd/sim/world/scenario.hpp"
 
 namespace p2pd::test {
@@ -33,36 +32,6 @@ inline caf::actor spawn_collector(sim::scenario& sc, std::shared_ptr<collected> 
           into->texts.emplace_back(m.data.begin(), m.data.end());
           into->from.push_back(m.from);
         },
-      };
-    },
-    std::move(out));
-  sc.keep(hdl);
-  return hdl;
-}
-
-/// What a node told its subscriber.
-struct node_events {
-  std::vector<std::pair<std::string, std::string>> msgs; ///< (peer, text)
-  std::vector<node_connection> ups;
-  std::vector<std::string> progress;
-  std::vector<std::string> refused;
-};
-
-/// An actor that records a node's events (put it in node_spec::subscribers).
-inline caf::actor spawn_node_watcher(sim::scenario& sc, std::shared_ptr<node_events> out) {
-  auto hdl = sc.system().spawn(
-    [](caf::event_based_actor* self, std::shared_ptr<node_events> into) -> caf::behavior {
-      self->set_default_handler(caf::drop);
-      return {
-        [into](const node_msg& m) {
-          into->msgs.emplace_back(m.peer, std::string(m.data.begin(), m.data.end()));
-        },
-        [into](const node_peer_up& u) { into->ups.push_back(u.conn); },
-        [into](const node_progress& p) { into->progress.push_back(p.what); },
-        [into, self](const node_refused& r) {
-          into->refused.push_back(r.what + " " + r.peer + ": " + self->system().render(r.reason));
-        },
-        [](const node_peer_end&) {},
       };
     },
     std::move(out));
