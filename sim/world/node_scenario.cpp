@@ -111,7 +111,8 @@ void node_scenario::connect(size_t a, size_t b, node::strategy s, node::transpor
   connect(a, b, std::move(o));
 }
 
-connect_outcome node_scenario::run_case(const connect_case& c, caf::timespan per_case) {
+connect_outcome node_scenario::run_case(const connect_case& c, caf::timespan per_case,
+                                        caf::timespan settle) {
   connect_outcome out;
   auto& a = nodes_.at(c.a);
   auto& b = nodes_.at(c.b);
@@ -144,14 +145,15 @@ connect_outcome node_scenario::run_case(const connect_case& c, caf::timespan per
   auto ca = ask<caf::ok_atom>(a.hdl, std::chrono::seconds(10), caf::close_atom::value, b.info->id);
   auto cb = ask<caf::ok_atom>(b.hdl, std::chrono::seconds(10), caf::close_atom::value, a.info->id);
   run_until([&] { return ca->done() && cb->done(); }, std::chrono::seconds(11));
-  run_for(std::chrono::seconds(1));
+  run_for(settle);
   return out;
 }
 
-std::vector<connect_outcome> node_scenario::run_connects(caf::timespan per_case) {
+std::vector<connect_outcome> node_scenario::run_connects(caf::timespan per_case,
+                                                        caf::timespan settle) {
   std::vector<connect_outcome> out;
   for (auto& c : queued_)
-    out.push_back(run_case(c, per_case));
+    out.push_back(run_case(c, per_case, settle));
   queued_.clear();
   outcomes_.insert(outcomes_.end(), out.begin(), out.end());
   return out;

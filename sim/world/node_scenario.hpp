@@ -73,8 +73,12 @@ public:
   /// Queues a connect that may use `s` only, for `kind`.
   void connect(size_t a, size_t b, node::strategy s, node::transport kind);
   /// Runs the queued connects in order, each within `per_case` of virtual
-  /// time, and returns their outcomes (and keeps them: outcomes()).
-  std::vector<connect_outcome> run_connects(caf::timespan per_case);
+  /// time, and returns their outcomes (and keeps them: outcomes()). After
+  /// each, both sides close what it made and the world runs `settle` more:
+  /// past the NATs' lifetimes (UDP 120 s, TCP transitory 120 s), the next
+  /// case finds no mapping an earlier one left.
+  std::vector<connect_outcome> run_connects(caf::timespan per_case,
+                                            caf::timespan settle = std::chrono::seconds(1));
   const std::vector<connect_outcome>& outcomes() const { return outcomes_; }
 
   size_t size() const { return nodes_.size(); }
@@ -101,7 +105,7 @@ private:
     size_t a = 0, b = 0;
     node::connect_options opts;
   };
-  connect_outcome run_case(const connect_case& c, caf::timespan per_case);
+  connect_outcome run_case(const connect_case& c, caf::timespan per_case, caf::timespan settle);
 
   std::vector<sim_node> nodes_;
   std::vector<connect_case> queued_;
