@@ -3,11 +3,13 @@
 // passes, the same run for the same seed, and a teardown that ends.
 
 #include <chrono>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
 #include "caf/send.hpp"
 
+#include "p2pd/actors/pipe/detail/sim_transport.hpp"
 #include "sim/world/scenario_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -110,6 +112,49 @@ TEST(SimScenario, TheSameSeedReplaysTheSameRun) {
   auto first = run_exchange(7);
   EXPECT_EQ(run_exchange(7), first);
   EXPECT_NE(run_exchange(8), first) << "another seed draws other jitter and losses";
+}
+
+} // namespace
+
+namespace {
+
+TEST(SimScenario, AnAddressInUseIsRefusedWithTheReason) {
+  sim::scenario sc;
+  sc.add_public_host({ip("11.0.9.9")});
+  try {
+    sc.add_public_host({ip("11.0.9.9")});
+    ADD_FAILURE() << "a second host got 11.0.9.9";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string{e.what()}.find("11.0.9.9"), std::string::npos) << e.what();
+  }
+}
+
+// A sim pipe spawned past a stack, for a host name: the simulated world has
+// no getaddrinfo, and the open says so instead of asking the host's DNS.
+TEST(SimScenario, ASimPipeWithoutAStackResolvesNoNames) {
+  sim::scenario sc;
+  auto h = sc.add_public_host();
+  auto p = actors::spawn_sim_pipe(sc.system(), sc.net(), h,
+                                  client_spec(net::protocol::tcp, "example.org", 80));
+  auto opened = sc.open(p);
+  ASSERT_TRUE(sc.run_until([&] { return opened->done(); }, 10s));
+  ASSERT_FALSE(opened->ok());
+  auto what = sc.system().render(opened->value->error());
+  EXPECT_NE(what.find("through its stack"), std::string::npos) << what;
+  EXPECT_NE(what.find("example.org"), std::string::npos) << what;
+}
+
+// A request to an actor that is gone lands in its box as an error.
+TEST(SimScenario, AskingAnEndedActorAnswersWithAnError) {
+  sim::scenario sc;
+  auto h = sc.add_public_host();
+  auto p = sc.stack(h)->spawn_pipe(sc.system(), server_spec(net::protocol::udp,
+                                                            endpoint{sc.addresses(h)[0], 9}));
+  caf::anon_send_exit(p, caf::exit_reason::kill);
+  sc.run_for(1s);
+  auto got = sc.ask<pipe_info>(p, 5s, caf::open_atom::value);
+  ASSERT_TRUE(sc.run_until([&] { return got->done(); }, 10s));
+  EXPECT_FALSE(got->ok());
 }
 
 } // namespace

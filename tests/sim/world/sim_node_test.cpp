@@ -129,3 +129,41 @@ TEST(SimNode, AFullConeNodeConnectsOutDirectlyAndIsReachedInReverse) {
 }
 
 } // namespace
+
+namespace {
+
+// Teardown ends everything: nodes closed, servers, watchers and helpers
+// ended, the world's driver gone; nothing is left for the system to wait for.
+TEST(SimNode, ShutdownLeavesNoActorRunning) {
+  sim::node_scenario w;
+  w.add_public_node("a");
+  w.add_nat_node(net::nat_type::port_restricted, net::delta_type::equal, "b");
+  ASSERT_TRUE(w.wait_ready(120s)) << w.why();
+  w.connect(1, 0, node::strategy::direct, node::transport::stream);
+  ASSERT_TRUE(w.run_connects(30s).front().connected());
+  EXPECT_GT(w.system().registry().running(), 10u);
+  w.shutdown();
+  EXPECT_EQ(w.system().registry().running(), 0u);
+  EXPECT_FALSE(w.coordinator().clock().has_pending_timeout());
+}
+
+// Over IPv6 (global addresses, each site behind its IPv6 firewall) a node
+// connects directly to a public one.
+TEST(SimNode, NodesConnectOverIpv6) {
+  sim::scenario_config cfg;
+  cfg.ipv6 = true;
+  sim::node_scenario w{cfg};
+  w.add_nat_node(net::nat_type::port_restricted, net::delta_type::equal, "natted");
+  w.add_public_node("public");
+  ASSERT_TRUE(w.wait_ready(120s)) << w.why();
+  node::connect_options v6;
+  v6.strategies = {node::strategy::direct};
+  v6.families = {net::family::v6};
+  w.connect(0, 1, v6);
+  auto r = w.run_connects(30s).front();
+  ASSERT_TRUE(r.connected()) << r.error << "\n" << lines(w.events(0).progress);
+  EXPECT_EQ(r.report->fam, net::family::v6);
+  EXPECT_TRUE(r.report->remote.ip.is_v6()) << r.report->to_string();
+}
+
+} // namespace
