@@ -124,7 +124,9 @@ run_report scenario::run_until(const std::function<bool()>& pred, caf::timespan 
     return out;
   };
   for (;;) {
-    if (sched_->run(batch) == batch)
+    auto ran = sched_->run(batch);
+    jobs_ += ran;
+    if (ran == batch)
       continue; // more jobs: run them before the clock moves
     if (sys_->detached_actors() > 0)
       return done(false, "a detached actor joined the world (it would run on a thread of its own)");
@@ -139,6 +141,7 @@ run_report scenario::run_until(const std::function<bool()>& pred, caf::timespan 
     }
     clk.trigger_timeout();
     ++out.steps;
+    ++clock_events_;
   }
 }
 
@@ -161,6 +164,14 @@ answer_ptr<pipe_info> scenario::open(const pipe_actor& pipe, caf::timespan timeo
 
 uint64_t scenario::trace_hash() {
   return world_->with([](world& x) { return x.fabric().run_trace().hash(); });
+}
+
+scenario::run_counts scenario::counts() {
+  run_counts c;
+  c.jobs = jobs_;
+  c.clock_events = clock_events_;
+  c.packet_events = world_->with([](world& x) { return x.fabric().run_trace().events(); });
+  return c;
 }
 
 uint64_t scenario::trace_shape_hash() {

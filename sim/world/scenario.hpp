@@ -120,6 +120,14 @@ public:
                        size_t max_steps = 1'000'000);
   /// Runs for `d` of virtual time.
   run_report run_for(caf::timespan d) { return run_until([] { return false; }, d); }
+  /// What the scenario ran so far: actor jobs, clock events fired, and the
+  /// fabric's traced packet events.
+  struct run_counts {
+    uint64_t jobs = 0;
+    uint64_t clock_events = 0;
+    uint64_t packet_events = 0;
+  };
+  run_counts counts();
   /// The fabric's trace hash: same seed and same scenario, same hash.
   uint64_t trace_hash();
   /// The trace hash without payload bytes (trace::shape_hash): what stays
@@ -188,6 +196,8 @@ private:
   std::vector<net::endpoint> stun_;
   signal_hub_actor hub_;
   uint32_t next_node_ = 0;
+  uint64_t jobs_ = 0;
+  uint64_t clock_events_ = 0;
   uint32_t next_public_ = 0;
   uint32_t next_site_ = 0;
   bool down_ = false;
