@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "p2pd/actors/interface/interface_actor.hpp"
+#include "p2pd/sim/world/nat_matrix.hpp"
 #include "sim/world/scenario_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -19,14 +20,6 @@ namespace {
 
 using net::delta_type;
 using net::nat_type;
-
-const nat_type all_types[] = {nat_type::open_internet, nat_type::udp_firewall,
-                              nat_type::full_cone,     nat_type::restricted,
-                              nat_type::port_restricted, nat_type::symmetric,
-                              nat_type::blocked};
-const delta_type all_allocators[] = {delta_type::equal, delta_type::preserving,
-                                     delta_type::independent, delta_type::dependent,
-                                     delta_type::random};
 
 bool translates(nat_type n) {
   return n == nat_type::full_cone || n == nat_type::restricted || n == nat_type::port_restricted
@@ -45,20 +38,20 @@ TEST(SimNatActors, All35PresetsClassifyAsThemselvesThroughTheInterfaceActor) {
     sim::answer_ptr<interface_snapshot> snap;
   };
   std::vector<probe> probes;
-  for (auto n : all_types)
-    for (auto d : all_allocators) {
-      auto site = sc.add_site(*sim::nat_profile::p2pd(n, d));
-      auto h = sc.add_host(site);
-      interface_spec spec;
-      spec.stack = sc.stack(h);
-      spec.stun_servers = sc.stun_servers();
-      spec.nat_servers = sc.stun_servers();
-      spec.min_agree = 1;
-      spec.refresh_interval = caf::timespan{0};
-      auto iface = spawn_interface(sc.system(), spec);
-      sc.keep(caf::actor_cast<caf::actor>(iface));
-      probes.push_back({n, d, sc.ask<interface_snapshot>(iface, 10min, ready_atom::value)});
-    }
+  for (auto& preset : sim::all_presets()) {
+    auto site = sc.add_site(*sim::nat_profile::p2pd(preset.nat, preset.delta));
+    auto h = sc.add_host(site);
+    interface_spec spec;
+    spec.stack = sc.stack(h);
+    spec.stun_servers = sc.stun_servers();
+    spec.nat_servers = sc.stun_servers();
+    spec.min_agree = 1;
+    spec.refresh_interval = caf::timespan{0};
+    auto iface = spawn_interface(sc.system(), spec);
+    sc.keep(caf::actor_cast<caf::actor>(iface));
+    probes.push_back({preset.nat, preset.delta,
+                      sc.ask<interface_snapshot>(iface, 10min, ready_atom::value)});
+  }
   auto r = sc.run_until(
     [&] {
       return std::all_of(probes.begin(), probes.end(), [](auto& p) { return p.snap->done(); });
