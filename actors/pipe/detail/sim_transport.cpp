@@ -5,6 +5,7 @@
 
 #include "caf/actor_cast.hpp"
 #include "caf/atom.hpp"
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "p2pd/actors/pipe/detail/pipe_behavior.hpp"
