@@ -12,7 +12,6 @@
 #include <string>
 
 #include "p2pd/net/util/splitmix64.hpp"
-#include "p2pd/sim/world/nat_matrix.hpp"
 #include "p2pd/sim/world/node_scenario.hpp"
 
 using namespace std::chrono_literals;
@@ -42,11 +41,17 @@ int main(int argc, char** argv) {
   cfg.seed = seed;
   cfg.internet = {10ms};
   p2pd::sim::node_scenario w{cfg};
-  auto presets = p2pd::sim::all_presets();
-  for (size_t i = 0; i < nodes; ++i) {
-    auto& p = presets[i % presets.size()];
-    w.add_nat_node(p.nat, p.delta, p.label() + " #" + std::to_string(i));
-  }
+  using p2pd::net::delta_type;
+  using p2pd::net::nat_type;
+  const nat_type types[] = {nat_type::open_internet, nat_type::udp_firewall,
+                            nat_type::full_cone,     nat_type::restricted,
+                            nat_type::port_restricted, nat_type::symmetric,
+                            nat_type::blocked};
+  const delta_type allocations[] = {delta_type::equal, delta_type::preserving,
+                                    delta_type::independent, delta_type::dependent,
+                                    delta_type::random};
+  for (size_t i = 0; i < nodes; ++i) // the 35 configurations in turn
+    w.add_nat_node(types[i % 35 / 5], allocations[i % 5], "#" + std::to_string(i));
   auto ok = w.wait_ready(5min);
   auto started = w.now();
   auto c0 = w.counts();

@@ -62,10 +62,13 @@ size_t node_scenario::add_nat_node(net::nat_type nat, net::delta_type delta, std
   auto prof = nat_profile::p2pd(nat, delta);
   if (!prof)
     throw std::invalid_argument("add_nat_node: " + net::to_string(prof.error()));
-  auto s = add_site(*prof);
   if (label.empty())
     label = std::string{net::to_string(nat)} + "/" + net::to_string(delta);
-  return add_node(add_host(s), std::move(label));
+  return add_site_node(*prof, std::move(label));
+}
+
+size_t node_scenario::add_site_node(const nat_profile& nat, std::string label) {
+  return add_node(add_host(add_site(nat)), std::move(label));
 }
 
 size_t node_scenario::add_public_node(std::string label) {

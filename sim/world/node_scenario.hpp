@@ -60,6 +60,8 @@ public:
   /// a node there called `label` (or the NAT's name): add_site + add_host +
   /// add_node.
   size_t add_nat_node(net::nat_type nat, net::delta_type delta, std::string label = {});
+  /// A site behind `nat` (any profile) with one host, and a node there.
+  size_t add_site_node(const nat_profile& nat, std::string label);
   /// A node on a new public host.
   size_t add_public_node(std::string label = "public");
 

@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include "p2pd/actors/interface/interface_actor.hpp"
-#include "p2pd/sim/world/nat_matrix.hpp"
 #include "sim/world/scenario_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -20,6 +19,23 @@ namespace {
 
 using net::delta_type;
 using net::nat_type;
+
+struct preset {
+  nat_type nat;
+  delta_type delta;
+};
+
+// The 35 configurations: 7 NAT types x 5 allocations.
+std::vector<preset> all_presets() {
+  std::vector<preset> out;
+  for (auto n : {nat_type::open_internet, nat_type::udp_firewall, nat_type::full_cone,
+                 nat_type::restricted, nat_type::port_restricted, nat_type::symmetric,
+                 nat_type::blocked})
+    for (auto d : {delta_type::equal, delta_type::preserving, delta_type::independent,
+                   delta_type::dependent, delta_type::random})
+      out.push_back({n, d});
+  return out;
+}
 
 bool translates(nat_type n) {
   return n == nat_type::full_cone || n == nat_type::restricted || n == nat_type::port_restricted
@@ -38,7 +54,7 @@ TEST(SimNatActors, All35PresetsClassifyAsThemselvesThroughTheInterfaceActor) {
     sim::answer_ptr<interface_snapshot> snap;
   };
   std::vector<probe> probes;
-  for (auto& preset : sim::all_presets()) {
+  for (auto& preset : all_presets()) {
     auto site = sc.add_site(*sim::nat_profile::p2pd(preset.nat, preset.delta));
     auto h = sc.add_host(site);
     interface_spec spec;
