@@ -152,7 +152,8 @@ public:
 
   /// Opens `pipe` from an owner actor that lives until teardown (a pipe
   /// closes with its owner); the pipe_info or the error lands in the box.
-  answer_ptr<pipe_info> open(const pipe_actor& pipe, caf::timespan timeout = std::chrono::seconds(30));
+  answer_ptr<pipe_info> open(const pipe_actor& pipe,
+                             caf::timespan timeout = std::chrono::seconds(30));
 
   // --- Servers and nodes (scenario_nodes.cpp) ---
   /// Starts the project's STUN server (plan_stun_server, its pipes opened by

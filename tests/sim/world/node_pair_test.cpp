@@ -12,15 +12,15 @@ using namespace p2pd;
 
 namespace {
 
-sim::nat_profile preset(net::nat_type n, net::delta_type d) {
+sim::nat_profile profile_of(net::nat_type n, net::delta_type d) {
   return *sim::nat_profile::p2pd(n, d);
 }
 
-sim::node_pair_spec pair(net::nat_type from, net::delta_type fd, net::nat_type to,
+sim::node_pair_spec cell_spec(net::nat_type from, net::delta_type fd, net::nat_type to,
                          net::delta_type td, node::transport kind) {
   sim::node_pair_spec s;
-  s.from = preset(from, fd);
-  s.to = preset(to, td);
+  s.from = profile_of(from, fd);
+  s.to = profile_of(to, td);
   s.kind = kind;
   s.seed = 9;
   return s;
@@ -30,7 +30,7 @@ using net::delta_type;
 using net::nat_type;
 
 TEST(SimNodePair, ANatedNodeConnectsToAnOpenOneDirectlyOverTcp) {
-  auto r = sim::run_node_pair(pair(nat_type::port_restricted, delta_type::equal,
+  auto r = sim::run_node_pair(cell_spec(nat_type::port_restricted, delta_type::equal,
                                    nat_type::open_internet, delta_type::equal,
                                    node::transport::stream));
   EXPECT_EQ(r.how, "direct") << r.error;
@@ -38,7 +38,7 @@ TEST(SimNodePair, ANatedNodeConnectsToAnOpenOneDirectlyOverTcp) {
 }
 
 TEST(SimNodePair, AnOpenNodeReachesANatedOneInReverseOverTcp) {
-  auto r = sim::run_node_pair(pair(nat_type::open_internet, delta_type::equal,
+  auto r = sim::run_node_pair(cell_spec(nat_type::open_internet, delta_type::equal,
                                    nat_type::full_cone, delta_type::equal,
                                    node::transport::stream));
   EXPECT_EQ(r.how, "reverse") << r.error;
@@ -48,21 +48,22 @@ TEST(SimNodePair, AnOpenNodeReachesANatedOneInReverseOverTcp) {
 
 TEST(SimNodePair, TwoPortRestrictedNatsMeetByThePunchOverUdpAndTcp) {
   for (auto kind : {node::transport::datagram, node::transport::stream}) {
-    auto r = sim::run_node_pair(pair(nat_type::port_restricted, delta_type::equal,
+    auto r = sim::run_node_pair(cell_spec(nat_type::port_restricted, delta_type::equal,
                                      nat_type::port_restricted, delta_type::equal, kind));
     EXPECT_EQ(r.how, "punch") << node::to_string(kind) << ": " << r.error;
   }
 }
 
 TEST(SimNodePair, TwoRandomSymmetricNatsDoNotMeetWithoutARelay) {
-  auto r = sim::run_node_pair(pair(nat_type::symmetric, delta_type::random, nat_type::symmetric,
-                                   delta_type::random, node::transport::datagram));
+  auto r = sim::run_node_pair(cell_spec(nat_type::symmetric, delta_type::random,
+                                        nat_type::symmetric, delta_type::random,
+                                        node::transport::datagram));
   EXPECT_EQ(r.how, "none");
   EXPECT_NE(r.error.find("relay"), std::string::npos) << r.error;
 }
 
 TEST(SimNodePair, TheSameSeedGivesTheSameCell) {
-  auto spec = pair(nat_type::full_cone, delta_type::equal, nat_type::symmetric,
+  auto spec = cell_spec(nat_type::full_cone, delta_type::equal, nat_type::symmetric,
                    delta_type::independent, node::transport::stream);
   auto a = sim::run_node_pair(spec);
   auto b = sim::run_node_pair(spec);

@@ -117,7 +117,8 @@ TEST(SimStack, APipeConnectsToANameFromTheBookAndAnUnknownNameFails) {
   auto srv = sc.add_public_host();
   auto cli = sc.add_public_host();
   sc.names().add("echo.sim", sc.addresses(srv));
-  auto sspec = server_spec(net::protocol::tcp, endpoint{sc.addresses(srv)[0], 7000}, echo_handler());
+  auto sspec =
+    server_spec(net::protocol::tcp, endpoint{sc.addresses(srv)[0], 7000}, echo_handler());
   auto server = sc.stack(srv)->spawn_pipe(sc.system(), sspec);
   auto opened = sc.open(server);
   auto box = std::make_shared<collected>();
@@ -125,8 +126,8 @@ TEST(SimStack, APipeConnectsToANameFromTheBookAndAnUnknownNameFails) {
   cspec.subscribers.push_back({spawn_collector(sc, box), events::msgs});
   auto client = sc.stack(cli)->spawn_pipe(sc.system(), cspec);
   auto connected = sc.open(client);
-  auto bad = sc.open(sc.stack(cli)->spawn_pipe(sc.system(),
-                                               client_spec(net::protocol::tcp, "nobody.sim", 7000)));
+  auto nobody = client_spec(net::protocol::tcp, "nobody.sim", 7000);
+  auto bad = sc.open(sc.stack(cli)->spawn_pipe(sc.system(), nobody));
   ASSERT_TRUE(sc.run_until([&] { return opened->done() && connected->done() && bad->done(); },
                            30s));
   ASSERT_TRUE(opened->ok());
