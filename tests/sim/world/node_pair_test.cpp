@@ -31,16 +31,16 @@ using net::nat_type;
 
 TEST(SimNodePair, ANatedNodeConnectsToAnOpenOneDirectlyOverTcp) {
   auto r = sim::run_node_pair(cell_spec(nat_type::port_restricted, delta_type::equal,
-                                   nat_type::open_internet, delta_type::equal,
-                                   node::transport::stream));
+                                        nat_type::open_internet, delta_type::equal,
+                                        node::transport::stream));
   EXPECT_EQ(r.how, "direct") << r.error;
   EXPECT_GT(r.ms, 0);
 }
 
 TEST(SimNodePair, AnOpenNodeReachesANatedOneInReverseOverTcp) {
   auto r = sim::run_node_pair(cell_spec(nat_type::open_internet, delta_type::equal,
-                                   nat_type::full_cone, delta_type::equal,
-                                   node::transport::stream));
+                                        nat_type::full_cone, delta_type::equal,
+                                        node::transport::stream));
   EXPECT_EQ(r.how, "reverse") << r.error;
   // The direct attempt waits out its budget (2 s) first.
   EXPECT_GE(r.ms, 2000);
@@ -49,7 +49,8 @@ TEST(SimNodePair, AnOpenNodeReachesANatedOneInReverseOverTcp) {
 TEST(SimNodePair, TwoPortRestrictedNatsMeetByThePunchOverUdpAndTcp) {
   for (auto kind : {node::transport::datagram, node::transport::stream}) {
     auto r = sim::run_node_pair(cell_spec(nat_type::port_restricted, delta_type::equal,
-                                     nat_type::port_restricted, delta_type::equal, kind));
+                                          nat_type::port_restricted, delta_type::equal,
+                                          kind));
     EXPECT_EQ(r.how, "punch") << node::to_string(kind) << ": " << r.error;
   }
 }
@@ -64,7 +65,7 @@ TEST(SimNodePair, TwoRandomSymmetricNatsDoNotMeetWithoutARelay) {
 
 TEST(SimNodePair, TheSameSeedGivesTheSameCell) {
   auto spec = cell_spec(nat_type::full_cone, delta_type::equal, nat_type::symmetric,
-                   delta_type::independent, node::transport::stream);
+                        delta_type::independent, node::transport::stream);
   auto a = sim::run_node_pair(spec);
   auto b = sim::run_node_pair(spec);
   EXPECT_EQ(a.how, b.how);
