@@ -41,11 +41,15 @@ std::string describe(const packet& p, size_t payload_size) {
   return s;
 }
 
-void trace::mix(const void* data, size_t n) {
+void trace::mix(const void* data, size_t n, bool payload) {
   auto bytes = static_cast<const uint8_t*>(data);
   for (size_t i = 0; i < n; ++i) {
     hash_ ^= bytes[i];
     hash_ *= 0x100000001b3ULL; // FNV-1a 64-bit prime
+    if (!payload) {
+      shape_hash_ ^= bytes[i];
+      shape_hash_ *= 0x100000001b3ULL;
+    }
   }
 }
 
@@ -74,7 +78,7 @@ void trace::record(sim_time t, trace_kind k, uint32_t where, const packet& p,
   for (int shift = 24; shift >= 0; shift -= 8)
     mix_value(static_cast<uint8_t>(size >> shift));
   if (!payload.empty())
-    mix(payload.data(), payload.size());
+    mix(payload.data(), payload.size(), true);
   if (log_limit_ == 0)
     return;
   if (log_.size() >= log_limit_) {

@@ -38,7 +38,7 @@ std::shared_ptr<world> world::make(caf::actor_system& sys, fabric::config cfg) {
 }
 
 world::world(caf::actor_system& sys, fabric::config cfg)
-  : sys_(sys), start_(sys.clock().now()), fabric_(queue_, cfg) {}
+  : sys_(sys), seed_(cfg.seed), start_(sys.clock().now()), fabric_(queue_, cfg) {}
 
 world::~world() {
   if (driver_)

@@ -57,6 +57,10 @@ public:
   /// Virtual time now, by the actor clock.
   sim_time clock_now() const;
 
+  /// The seed the world was made with (fabric::config::seed): what the
+  /// hosts' stacks derive theirs from.
+  uint64_t seed() const { return seed_; }
+
   /// The driving actor (it quits with the world).
   const caf::actor& driver() const { return driver_; }
 
@@ -71,6 +75,7 @@ private:
   void wake_at_next();
 
   caf::actor_system& sys_;
+  uint64_t seed_;
   std::chrono::steady_clock::time_point start_;
   std::mutex mtx_;
   event_queue queue_;

@@ -5,11 +5,13 @@
 
 #include "caf/actor_cast.hpp"
 #include "caf/atom.hpp"
+#include "caf/event_based_actor.hpp"
 #include "caf/stateful_actor.hpp"
 
 #include "p2pd/actors/pipe/detail/pipe_behavior.hpp"
 #include "p2pd/actors/pipe/detail/pipe_state.hpp"
 #include "p2pd/messages/errors.hpp"
+#include "p2pd/net/addr/resolver.hpp"
 
 namespace p2pd::actors {
 
@@ -207,11 +209,23 @@ public:
     }
   }
 
-  void resolve(resolver_fn, std::string host, std::optional<net::family>,
+  void resolve(resolver_fn fn, std::string host, std::optional<net::family> fam,
                caf::timespan) override {
-    events_.on_resolve_failed(make_error(errc::invalid_argument,
-                                         "the simulated transport resolves no names ('" + host
-                                           + "')"));
+    // A spec's own resolver (a sim stack's name book) answers from a model,
+    // so it runs here, inline. The core's default is getaddrinfo: the host's
+    // DNS has no say in a simulated world.
+    using os_fn = net::result<std::vector<net::ip_address>> (*)(const std::string&,
+                                                                std::optional<net::family>);
+    auto* os = fn.target<os_fn>();
+    if (!fn || (os != nullptr && *os == &net::resolve_host))
+      return events_.on_resolve_failed(
+        make_error(errc::invalid_argument,
+                   "the simulated transport resolves names only through its stack ('" + host
+                     + "': spawn the pipe with a sim stack, or give pipe_spec::resolver)"));
+    auto ips = fn(host, fam);
+    if (!ips)
+      return events_.on_resolve_failed(make_error(ips.error()));
+    events_.on_resolved(std::move(*ips));
   }
 
   caf::expected<adopted_socket> adopt(pipe_spec&) override {
