@@ -1,0 +1,146 @@
+#include "driver.hpp"
+
+#include "client.hpp"
+
+namespace p2pd::harness {
+
+namespace {
+
+// Bounds of the controller's asks beyond what it asks the agent for: the
+// agent answers within its own bound; this covers the middleman's hops.
+constexpr auto ask_margin = std::chrono::seconds(5);
+constexpr uint32_t hello_s = 10;
+constexpr uint32_t stop_s = 15;
+constexpr uint32_t echo_s = 10;
+
+} // namespace
+
+driver::driver(caf::actor_system& sys, scenario s, std::string token, std::ostream& log)
+  : sys_(sys), s_(std::move(s)), token_(std::move(token)), log_(log) {
+}
+
+caf::timespan driver::bound(uint32_t seconds) const {
+  return std::chrono::seconds(seconds) + ask_margin;
+}
+
+std::vector<std::string> driver::connect_all(std::chrono::milliseconds wait) {
+  std::vector<std::string> failed;
+  for (auto& a : s_.agents) {
+    auto fail = [&](const caf::error& err) {
+      why_not_[a.name] = render(err);
+      failed.push_back("agent " + a.name + " (" + a.where.to_string() + "): " + render(err));
+    };
+    auto hdl = connect_agent(sys_, a.where, wait);
+    if (!hdl) {
+      fail(hdl.error());
+      continue;
+    }
+    auto hello = ask_now<agent_hello>(sys_, *hdl, bound(hello_s), hello_atom::value, token_);
+    if (!hello) {
+      fail(hello.error());
+      continue;
+    }
+    log_ << "agent " << a.name << " at " << a.where.to_string() << ": " << hello->name
+         << ", pid " << hello->pid << (hello->node_running ? ", a node runs" : "") << std::endl;
+    agents_.emplace(a.name, *hdl);
+  }
+  return failed;
+}
+
+run_row driver::run_one(const pair_entry& p, const std::string& transport, uint32_t run) {
+  run_row row;
+  row.pair = s_.agent(p.first)->label + " - " + s_.agent(p.second)->label;
+  row.first = p.first;
+  row.second = p.second;
+  row.from = run % 2 == 1 ? p.first : p.second;
+  row.to = run % 2 == 1 ? p.second : p.first;
+  row.transport = transport;
+  row.run = run;
+  for (auto& name : {row.from, row.to})
+    if (agents_.count(name) == 0) {
+      row.error = "agent " + name + " not connected: " + why_not_[name];
+      return row;
+    }
+  auto from = agents_.at(row.from);
+  auto to = agents_.at(row.to);
+  // Fresh nodes on both sides, started side by side.
+  auto start_wait = bound(s_.node.timeout_s);
+  auto fs = ask<node_facts>(sys_, from, start_wait, start_atom::value, token_, s_.node);
+  auto ts = ask<node_facts>(sys_, to, start_wait, start_atom::value, token_, s_.node);
+  auto grab = [&](std::future<caf::expected<node_facts>>& f) -> caf::expected<node_facts> {
+    if (f.wait_for(start_wait + std::chrono::seconds(1)) != std::future_status::ready)
+      return make_error(errc::recv_timeout, "no answer in time");
+    return f.get();
+  };
+  auto from_facts = grab(fs);
+  auto to_facts = grab(ts);
+  auto stop_both = [&] {
+    auto a = ask<caf::ok_atom>(sys_, from, bound(stop_s), stop_atom::value, token_);
+    auto b = ask<caf::ok_atom>(sys_, to, bound(stop_s), stop_atom::value, token_);
+    for (auto* f : {&a, &b})
+      if (f->wait_for(bound(stop_s) + std::chrono::seconds(1)) == std::future_status::ready) {
+        if (auto r = f->get(); !r)
+          log_ << "  stop: " << render(r.error()) << std::endl;
+      }
+  };
+  if (!from_facts || !to_facts) {
+    row.error = !from_facts ? "start " + row.from + ": " + render(from_facts.error())
+                            : "start " + row.to + ": " + render(to_facts.error());
+    stop_both();
+    return row;
+  }
+  for (auto* f : {&*from_facts, &*to_facts})
+    for (auto& l : f->lines)
+      log_ << "  " << f->agent << ": " << l << '\n';
+  connect_request req{to_facts->address, p.strategies, p.families, transport, 60};
+  auto conn = ask_now<connect_result>(sys_, from, bound(req.timeout_s), connect_atom::value,
+                                      token_, req);
+  if (!conn) {
+    row.error = "connect: " + render(conn.error());
+  } else {
+    row.connect = std::move(*conn);
+    if (row.connect.ok) {
+      echo_request er{row.connect.peer, "hello " + std::to_string(run) + " " + transport,
+                      echo_s};
+      auto echo = ask_now<echo_result>(sys_, from, bound(echo_s), echo_atom::value, token_, er);
+      if (echo) {
+        row.answered = true;
+        row.rtt_ms = echo->rtt_ms;
+      } else {
+        row.error = "echo: " + render(echo.error());
+      }
+    }
+  }
+  stop_both();
+  return row;
+}
+
+std::vector<run_row> driver::run() {
+  std::vector<run_row> rows;
+  for (auto& p : s_.pairs)
+    for (uint32_t r = 1; r <= p.runs; ++r)
+      for (auto& t : p.transports) {
+        auto row = run_one(p, t, r);
+        log_ << "run " << r << ' ' << t << ' ' << row.from << " -> " << row.to << ": ";
+        if (row.ok())
+          log_ << row.connect.strategy << (row.connect.punch.empty() ? "" : " ")
+               << row.connect.punch << ' ' << row.connect.path << " in " << row.connect.ms
+               << " ms, answered in " << row.rtt_ms << " ms";
+        else
+          log_ << "failed: "
+               << (row.error.empty() ? row.connect.error : row.error);
+        log_ << std::endl;
+        rows.push_back(std::move(row));
+      }
+  return rows;
+}
+
+void driver::quit_all() {
+  for (auto& [name, hdl] : agents_) {
+    auto r = ask_now<caf::ok_atom>(sys_, hdl, bound(stop_s), quit_atom::value, token_);
+    if (!r)
+      log_ << "quit " << name << ": " << render(r.error()) << std::endl;
+  }
+}
+
+} // namespace p2pd::harness
