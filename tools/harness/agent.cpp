@@ -109,6 +109,7 @@ caf::behavior harness_keeper(caf::stateful_actor<keeper_state>* self) {
 struct agent_state {
   agent_config cfg;
   std::optional<node_actor> node;
+  bool ready = false;  ///< the node answered its ready request
   caf::actor keeper;
   uint64_t refused = 0;
   static inline const char* name = "p2pd_agent";
@@ -155,6 +156,7 @@ void drop_node(agent_pointer self) {
   if (st.keeper)
     self->send_exit(st.keeper, caf::exit_reason::user_shutdown);
   st.node.reset();
+  st.ready = false;
   st.keeper = nullptr;
 }
 
@@ -240,6 +242,7 @@ agent_actor::behavior_type harness_agent(agent_pointer self, agent_config cfg) {
       self->request(*n, bound(req.timeout_s), ready_atom::value)
         .then(
           [=](node_info& info) mutable {
+            self->state.ready = true;
             node_facts f;
             f.agent = self->state.cfg.name;
             f.id = info.id;
@@ -320,6 +323,13 @@ agent_actor::behavior_type harness_agent(agent_pointer self, agent_config cfg) {
       if (!st.node)
         return caf::ok_atom::value;
       auto hdl = *st.node;
+      if (!st.ready) {
+        // Still starting (waiting on its servers): it would answer a close
+        // only once started. Its start request fails with its end.
+        self->send_exit(hdl, caf::exit_reason::user_shutdown);
+        drop_node(self);
+        return caf::ok_atom::value;
+      }
       auto rp = self->make_response_promise<caf::ok_atom>();
       auto done = [=]() mutable {
         if (self->state.node && *self->state.node == hdl)

@@ -2,6 +2,9 @@
 
 #include "client.hpp"
 
+#include <optional>
+#include <utility>
+
 namespace p2pd::harness {
 
 namespace {
@@ -61,19 +64,34 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
       row.error = "agent " + name + " not connected: " + why_not_[name];
       return row;
     }
+  // An agent gone (its process ended) is not asked again: its later runs
+  // are error rows at once.
+  auto note = [&](const std::string& name, const caf::error& err) {
+    if (code_of(err) == errc::connection_reset && agents_.erase(name) > 0)
+      why_not_[name] = render(err);
+  };
   auto from = agents_.at(row.from);
   auto to = agents_.at(row.to);
   // Fresh nodes on both sides, started side by side.
   auto start_wait = bound(s_.node.timeout_s);
-  auto fs = ask<node_facts>(sys_, from, start_wait, start_atom::value, token_, s_.node);
-  auto ts = ask<node_facts>(sys_, to, start_wait, start_atom::value, token_, s_.node);
-  auto grab = [&](std::future<caf::expected<node_facts>>& f) -> caf::expected<node_facts> {
-    if (f.wait_for(start_wait + std::chrono::seconds(1)) != std::future_status::ready)
-      return make_error(errc::recv_timeout, "no answer in time");
-    return f.get();
-  };
-  auto from_facts = grab(fs);
-  auto to_facts = grab(ts);
+  caf::actor fh, th;
+  auto fs = ask_as<node_facts>(sys_, &fh, from, start_wait, start_atom::value, token_, s_.node);
+  auto ts = ask_as<node_facts>(sys_, &th, to, start_wait, start_atom::value, token_, s_.node);
+  // Both answers, or the first failure: the other start is then stopped
+  // rather than waited for (an agent gone must not hold the run up).
+  auto deadline = std::chrono::steady_clock::now() + start_wait + std::chrono::seconds(1);
+  std::optional<caf::expected<node_facts>> from_facts, to_facts;
+  auto failed = [](const std::optional<caf::expected<node_facts>>& x) { return x && !*x; };
+  while ((!from_facts || !to_facts) && !failed(from_facts) && !failed(to_facts)
+         && std::chrono::steady_clock::now() < deadline) {
+    for (auto [f, out] : {std::pair{&fs, &from_facts}, std::pair{&ts, &to_facts}})
+      if (!*out && f->wait_for(std::chrono::milliseconds(20)) == std::future_status::ready)
+        *out = f->get();
+  }
+  // A start not waited for: its ask ends here (the stop below ends the start).
+  for (auto [x, h] : {std::pair{&from_facts, &fh}, std::pair{&to_facts, &th}})
+    if (!*x)
+      caf::anon_send_exit(*h, caf::exit_reason::user_shutdown);
   auto stop_both = [&] {
     auto a = ask<caf::ok_atom>(sys_, from, bound(stop_s), stop_atom::value, token_);
     auto b = ask<caf::ok_atom>(sys_, to, bound(stop_s), stop_atom::value, token_);
@@ -83,19 +101,27 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
           log_ << "  stop: " << render(r.error()) << std::endl;
       }
   };
-  if (!from_facts || !to_facts) {
-    row.error = !from_facts ? "start " + row.from + ": " + render(from_facts.error())
-                            : "start " + row.to + ": " + render(to_facts.error());
+  auto why_not = [](const std::optional<caf::expected<node_facts>>& x) {
+    return !x ? std::string{"no answer in time"} : render(x->error());
+  };
+  for (auto [name, x] : {std::pair{row.from, &from_facts}, std::pair{row.to, &to_facts}})
+    if (*x && !**x)
+      note(name, (*x)->error());
+  if (!from_facts || !*from_facts || !to_facts || !*to_facts) {
+    row.error = failed(to_facts) || (from_facts && *from_facts)
+                  ? "start " + row.to + ": " + why_not(to_facts)
+                  : "start " + row.from + ": " + why_not(from_facts);
     stop_both();
     return row;
   }
-  for (auto* f : {&*from_facts, &*to_facts})
+  for (auto* f : {&**from_facts, &**to_facts})
     for (auto& l : f->lines)
       log_ << "  " << f->agent << ": " << l << '\n';
-  connect_request req{to_facts->address, p.strategies, p.families, transport, 60};
+  connect_request req{(*to_facts)->address, p.strategies, p.families, transport, 60};
   auto conn = ask_now<connect_result>(sys_, from, bound(req.timeout_s), connect_atom::value,
                                       token_, req);
   if (!conn) {
+    note(row.from, conn.error());
     row.error = "connect: " + render(conn.error());
   } else {
     row.connect = std::move(*conn);
@@ -107,6 +133,7 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
         row.answered = true;
         row.rtt_ms = echo->rtt_ms;
       } else {
+        note(row.from, echo.error());
         row.error = "echo: " + render(echo.error());
       }
     }

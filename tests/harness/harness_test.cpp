@@ -1,0 +1,343 @@
+// The distributed harness on loopback: agent processes (tools/harness
+// p2pd_agent, started here on free ports and stopped after) driven by the
+// controller's library over CAF's middleman. Agents connect directly and
+// their reports are collected; the middleman listens only where it is told;
+// a wrong token is refused; an agent killed mid-run gives an error row, not
+// a hang. And the scenario's text format, with bad input.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include "client.hpp"
+#include "driver.hpp"
+#include "host_port.hpp"
+#include "matrix.hpp"
+#include "messages.hpp"
+#include "scenario.hpp"
+#include "token.hpp"
+
+#include "p2pd/p2pd.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string random_hex(size_t bytes) {
+  std::ifstream in{"/dev/urandom", std::ios::binary};
+  std::string out;
+  const char* digits = "0123456789abcdef";
+  for (size_t i = 0; i < bytes; ++i) {
+    auto c = static_cast<unsigned char>(in.get());
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string text_of(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The controller's actor system: p2pd's config with the harness's types.
+struct controller_config : p2pd::config {
+  controller_config() { harness::register_harness_types(*this); }
+};
+
+struct agent_proc {
+  std::string name;
+  std::string log;
+  harness::host_port where;
+  child_process proc;
+};
+
+class HarnessLoopback : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir);
+    token = random_hex(16);
+    token_file = dir.path() + "/token";
+    std::ofstream{token_file} << token << '\n';
+  }
+
+  // An agent on 127.0.0.1 and a free port, once it says where it listens.
+  agent_proc* start_agent(const std::string& name, std::vector<std::string> extra = {}) {
+    auto a = std::make_unique<agent_proc>();
+    a->name = name;
+    a->log = dir.path() + "/" + name + ".log";
+    std::vector<std::string> argv{P2PD_AGENT_BIN, "--listen", "127.0.0.1:0", "--name", name,
+                                  "--token-file", token_file, "--data-dir",
+                                  dir.path() + "/" + name, "--interfaces", "lo",
+                                  "--max-wait", "60"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    std::string why;
+    if (!a->proc.start(argv, a->log, why)) {
+      ADD_FAILURE() << why;
+      return nullptr;
+    }
+    if (!a->proc.wait_for_text(a->log, "listening ", 0, 10000)) {
+      ADD_FAILURE() << name << " did not say where it listens: " << text_of(a->log);
+      return nullptr;
+    }
+    auto log = text_of(a->log);
+    auto at = log.find("listening ") + 10;
+    auto where = harness::parse_host_port(log.substr(at, log.find(' ', at) - at), false, why);
+    if (!where) {
+      ADD_FAILURE() << why << " in " << log;
+      return nullptr;
+    }
+    a->where = *where;
+    agents.push_back(std::move(a));
+    return agents.back().get();
+  }
+
+  harness::scenario plan(const std::vector<std::pair<std::string, std::string>>& pairs,
+                         uint32_t runs) {
+    harness::scenario s;
+    for (auto& a : agents)
+      s.agents.push_back({a->name, a->where, a->name});
+    for (auto& [x, y] : pairs) {
+      harness::pair_entry p;
+      p.first = x;
+      p.second = y;
+      p.strategies = "direct";
+      p.runs = runs;
+      s.pairs.push_back(p);
+    }
+    return s;
+  }
+
+  temp_dir dir{"p2pd-harness-"};
+  std::string token;
+  std::string token_file;
+  std::vector<std::unique_ptr<agent_proc>> agents;
+  controller_config cfg;
+  caf::actor_system sys{cfg};
+  std::ostringstream log; // the driver's progress, printed on failure
+};
+
+TEST_F(HarnessLoopback, AgentsConnectDirectlyAndTheirReportsAreCollected) {
+  for (auto name : {"a1", "a2", "a3"})
+    ASSERT_NE(start_agent(name), nullptr);
+  harness::driver d{sys, plan({{"a1", "a2"}, {"a2", "a3"}, {"a1", "a3"}}, 2), token, log};
+  ASSERT_TRUE(d.connect_all(3s).empty()) << log.str();
+  auto rows = d.run();
+  ASSERT_EQ(rows.size(), 6u) << log.str();
+  for (auto& r : rows) {
+    SCOPED_TRACE(harness::result_line(r));
+    EXPECT_TRUE(r.ok()) << log.str();
+    EXPECT_EQ(r.connect.strategy, "direct");
+    EXPECT_EQ(r.connect.path, "same-host");
+    EXPECT_EQ(r.connect.transport, "tcp");
+    EXPECT_FALSE(r.connect.attempts.empty());
+    EXPECT_TRUE(r.answered);
+    // Odd runs from the pair's first agent, even runs from its second.
+    EXPECT_EQ(r.from, r.run % 2 == 1 ? r.first : r.second);
+  }
+  std::vector<std::string> differences;
+  auto md = harness::matrix_markdown(rows, d.plan(), nullptr, differences);
+  EXPECT_NE(md.find("| a1 - a2 | - | 2/2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| a1 |  | - ✓ | - ✓ |"), std::string::npos) << md; // the glance row of a1
+  EXPECT_NE(harness::result_line(rows[0]).find(" ok=1 strategy=direct "), std::string::npos);
+  // Quit: every agent process ends, with exit code 0.
+  d.quit_all();
+  for (auto& a : agents)
+    EXPECT_TRUE(a->proc.wait_exit(10000)) << a->name << " still runs after quit";
+}
+
+TEST_F(HarnessLoopback, TheMiddlemanListensOnlyOnTheAddressAsked) {
+  auto a = start_agent("a1");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->where.host, "127.0.0.1");
+  // 127.0.0.2 is loopback too, but not the address the agent was given.
+  auto other = a->where;
+  other.host = "127.0.0.2";
+  auto refused = harness::connect_agent(sys, other, 2000ms);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(code_of(refused.error()), errc::connect_refused) << render(refused.error());
+  EXPECT_TRUE(harness::connect_agent(sys, a->where, 2000ms));
+  // A wildcard is refused before anything listens.
+  child_process wild;
+  std::string why;
+  auto log = dir.path() + "/wild.log";
+  ASSERT_TRUE(wild.start({P2PD_AGENT_BIN, "--listen", "0.0.0.0:0", "--token-file", token_file,
+                          "--data-dir", dir.path() + "/wild"},
+                         log, why))
+    << why;
+  ASSERT_TRUE(wild.wait_exit(10000));
+  EXPECT_NE(text_of(log).find("wildcard"), std::string::npos) << text_of(log);
+}
+
+TEST_F(HarnessLoopback, AWrongTokenIsRefusedAndChangesNothing) {
+  auto a = start_agent("a1");
+  ASSERT_NE(a, nullptr);
+  auto hdl = harness::connect_agent(sys, a->where, 2000ms);
+  ASSERT_TRUE(hdl) << render(hdl.error());
+  auto wrong = random_hex(16);
+  auto hello = harness::ask_now<harness::agent_hello>(sys, *hdl, 5s, harness::hello_atom::value,
+                                                      wrong);
+  ASSERT_FALSE(hello);
+  EXPECT_EQ(code_of(hello.error()), errc::auth_refused) << render(hello.error());
+  auto start = harness::ask_now<harness::node_facts>(sys, *hdl, 5s, harness::start_atom::value,
+                                                     wrong, harness::node_request{});
+  ASSERT_FALSE(start);
+  EXPECT_EQ(code_of(start.error()), errc::auth_refused) << render(start.error());
+  auto quit = harness::ask_now<caf::ok_atom>(sys, *hdl, 5s, harness::quit_atom::value,
+                                             std::string{});
+  ASSERT_FALSE(quit);
+  EXPECT_EQ(code_of(quit.error()), errc::auth_refused);
+  // Nothing happened: no node runs, the agent is still there.
+  auto right = harness::ask_now<harness::agent_hello>(sys, *hdl, 5s, harness::hello_atom::value,
+                                                      token);
+  ASSERT_TRUE(right) << render(right.error());
+  EXPECT_EQ(right->name, "a1");
+  EXPECT_FALSE(right->node_running);
+  EXPECT_NE(text_of(a->log).find("refused a request with a wrong token (3 so far)"),
+            std::string::npos)
+    << text_of(a->log);
+  // The controller with a wrong token: the agent is not reached, its runs
+  // are error rows.
+  ASSERT_NE(start_agent("a2"), nullptr);
+  harness::driver d{sys, plan({{"a1", "a2"}}, 1), wrong, log};
+  auto failed = d.connect_all(2000ms);
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_NE(failed[0].find("auth_refused"), std::string::npos) << failed[0];
+  auto rows = d.run();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows[0].ok());
+  EXPECT_NE(rows[0].error.find("not connected"), std::string::npos) << rows[0].error;
+}
+
+TEST_F(HarnessLoopback, AnAgentKilledMidRunGivesAnErrorRowNotAHang) {
+  // A broker that accepts and never answers: each node's start waits for
+  // its signalling (half a minute), so the kill comes mid-request.
+  int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sa);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&sa), len), 0);
+  ASSERT_EQ(::listen(silent, 8), 0);
+  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  auto servers = dir.path() + "/silent.conf";
+  std::ofstream{servers} << "mqtt tcp://127.0.0.1:" << ntohs(sa.sin_port) << '\n';
+  ASSERT_NE(start_agent("a1", {"--servers", servers}), nullptr);
+  auto victim = start_agent("a2", {"--servers", servers});
+  ASSERT_NE(victim, nullptr);
+  harness::driver d{sys, plan({{"a1", "a2"}}, 2), token, log};
+  ASSERT_TRUE(d.connect_all(3s).empty()) << log.str();
+  auto running = std::async(std::launch::async, [&] { return d.run(); });
+  std::this_thread::sleep_for(1s); // both starts are waiting on the broker
+  ASSERT_EQ(running.wait_for(0s), std::future_status::timeout) << "the run ended before the kill";
+  ::kill(victim->proc.pid(), SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  ASSERT_EQ(running.wait_for(20s), std::future_status::ready) << "the run hangs: " << log.str();
+  auto rows = running.get();
+  auto took = std::chrono::steady_clock::now() - killed;
+  ::close(silent);
+  EXPECT_LT(took, 15s) << log.str();
+  ASSERT_EQ(rows.size(), 2u);
+  for (auto& r : rows) {
+    SCOPED_TRACE(harness::result_line(r));
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(r.error.find("the agent is gone") != std::string::npos
+                || r.error.find("not connected") != std::string::npos)
+      << r.error;
+  }
+  std::vector<std::string> differences;
+  auto md = harness::matrix_markdown(rows, d.plan(), nullptr, differences);
+  EXPECT_NE(md.find("| a1 - a2 | - | 0/2 | - / - | failed: "), std::string::npos) << md;
+}
+
+TEST(HarnessScenario, ReadsAgentsNodeOptionsAndPairs) {
+  auto s = harness::parse_scenario("# two sites\n"
+                                   "agent a1 10.0.3.2:4100 label full-cone\n"
+                                   "agent a2 [::1]:4101\n"
+                                   "node servers /tmp/s.conf interfaces eth0 timeout 30\n"
+                                   "pair a1 a2 transports udp,tcp strategies punch,relay "
+                                   "families 4 runs 3  # both ways\n");
+  ASSERT_TRUE(s) << render(s.error());
+  ASSERT_EQ(s->agents.size(), 2u);
+  EXPECT_EQ(s->agents[0].label, "full-cone");
+  EXPECT_EQ(s->agents[1].label, "a2");
+  EXPECT_EQ(s->agents[1].where.host, "::1");
+  EXPECT_EQ(s->agents[1].where.to_string(), "[::1]:4101");
+  EXPECT_EQ(s->node.servers, "/tmp/s.conf");
+  EXPECT_EQ(s->node.interfaces, std::vector<std::string>{"eth0"});
+  EXPECT_EQ(s->node.timeout_s, 30u);
+  ASSERT_EQ(s->pairs.size(), 1u);
+  EXPECT_EQ(s->pairs[0].transports, (std::vector<std::string>{"udp", "tcp"}));
+  EXPECT_EQ(s->pairs[0].strategies, "punch,relay");
+  EXPECT_EQ(s->pairs[0].runs, 3u);
+}
+
+TEST(HarnessScenario, RefusesBadInputNamingTheLine) {
+  struct bad_case {
+    const char* text;
+    const char* says;
+  };
+  for (auto& c : std::vector<bad_case>{
+         {"agent a1 127.0.0.1\n", "line 1"},
+         {"agent a1 127.0.0.1:4100\nagent a1 127.0.0.1:4101\n", "twice"},
+         {"agent a1 0.0.0.0:4100\n", "wildcard"},
+         {"agent a1 example.org:4100\n", "not an IP address"},
+         {"agent a1 127.0.0.1:70000\n", "not a port"},
+         {"agent a1 127.0.0.1:4100 colour red\n", "unknown option"},
+         {"agent a1 127.0.0.1:4100\nfrobnicate\n", "line 2: unknown statement"},
+         {"agent a1 127.0.0.1:4100\npair a1 a9\n", "not declared"},
+         {"agent a1 127.0.0.1:4100\npair a1 a1\n", "with itself"},
+         {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 runs 0\n", "1..9"},
+         {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 transports sctp\n",
+          "neither tcp nor udp"},
+         {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 strategies fly\n",
+          "'fly' is not one"},
+         {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 runs\n", "no value"},
+         {"agent a1 127.0.0.1:4100\n", "no pairs"},
+         {"", "no agents"},
+       }) {
+    auto s = harness::parse_scenario(c.text);
+    ASSERT_FALSE(s) << c.text;
+    EXPECT_NE(render(s.error()).find(c.says), std::string::npos)
+      << c.text << " -> " << render(s.error());
+  }
+}
+
+TEST(HarnessScenario, TokensAreLongEnoughAndComparedWhole) {
+  temp_dir dir;
+  auto file = dir.path() + "/token";
+  std::ofstream{file} << "short\n";
+  auto t = harness::load_token(file);
+  ASSERT_FALSE(t);
+  EXPECT_NE(render(t.error()).find("at least 16"), std::string::npos) << render(t.error());
+  EXPECT_FALSE(harness::load_token(dir.path() + "/missing"));
+  std::ofstream{file} << "  0123456789abcdef0123  \n";
+  t = harness::load_token(file);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, "0123456789abcdef0123");
+  EXPECT_TRUE(harness::token_matches(*t, "0123456789abcdef0123"));
+  EXPECT_FALSE(harness::token_matches(*t, "0123456789abcdef012"));
+  EXPECT_FALSE(harness::token_matches(*t, "0123456789abcdef01234"));
+  EXPECT_FALSE(harness::token_matches(*t, "1123456789abcdef0123"));
+  EXPECT_FALSE(harness::token_matches(*t, ""));
+}
+
+} // namespace
