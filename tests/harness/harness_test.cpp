@@ -163,6 +163,24 @@ TEST_F(HarnessLoopback, AgentsConnectDirectlyAndTheirReportsAreCollected) {
     EXPECT_TRUE(a->proc.wait_exit(10000)) << a->name << " still runs after quit";
 }
 
+TEST_F(HarnessLoopback, PairsOnDistinctAgentsRunSideBySideAndKeepTheirOrder) {
+  for (auto name : {"a1", "a2", "a3", "a4"})
+    ASSERT_NE(start_agent(name), nullptr);
+  // a1 - a2 and a3 - a4 go side by side; a1 - a3 waits for both.
+  harness::driver d{sys, plan({{"a1", "a2"}, {"a3", "a4"}, {"a1", "a3"}}, 2), token, log};
+  ASSERT_TRUE(d.connect_all(3s).empty()) << log.str();
+  auto rows = d.run(2);
+  ASSERT_EQ(rows.size(), 6u) << log.str();
+  const char* pairs[] = {"a1 - a2", "a1 - a2", "a3 - a4", "a3 - a4", "a1 - a3", "a1 - a3"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(harness::result_line(rows[i]));
+    EXPECT_TRUE(rows[i].ok()) << log.str();
+    EXPECT_EQ(rows[i].pair, pairs[i]);
+    EXPECT_EQ(rows[i].run, i % 2 + 1);
+  }
+  d.quit_all();
+}
+
 TEST_F(HarnessLoopback, TheMiddlemanListensOnlyOnTheAddressAsked) {
   auto a = start_agent("a1");
   ASSERT_NE(a, nullptr);

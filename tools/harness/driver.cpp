@@ -2,7 +2,11 @@
 
 #include "client.hpp"
 
+#include <condition_variable>
 #include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
 #include <utility>
 
 namespace p2pd::harness {
@@ -50,8 +54,8 @@ std::vector<std::string> driver::connect_all(std::chrono::milliseconds wait) {
   return failed;
 }
 
-run_row driver::run_one(const pair_entry& p, const std::string& transport, uint32_t run) {
-  run_row row;
+void driver::run_steps(run_row& row, const pair_entry& p, const std::string& transport,
+                       uint32_t run, std::ostream& log) {
   row.pair = s_.agent(p.first)->label + " - " + s_.agent(p.second)->label;
   row.first = p.first;
   row.second = p.second;
@@ -59,19 +63,22 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
   row.to = run % 2 == 1 ? p.second : p.first;
   row.transport = transport;
   row.run = run;
+  std::unique_lock<std::mutex> guard{mu_};
   for (auto& name : {row.from, row.to})
     if (agents_.count(name) == 0) {
       row.error = "agent " + name + " not connected: " + why_not_[name];
-      return row;
+      return;
     }
   // An agent gone (its process ended) is not asked again: its later runs
   // are error rows at once.
   auto note = [&](const std::string& name, const caf::error& err) {
+    std::lock_guard<std::mutex> lock{mu_};
     if (code_of(err) == errc::connection_reset && agents_.erase(name) > 0)
       why_not_[name] = render(err);
   };
   auto from = agents_.at(row.from);
   auto to = agents_.at(row.to);
+  guard.unlock();
   // Fresh nodes on both sides, started side by side.
   auto start_wait = bound(s_.node.timeout_s);
   caf::actor fh, th;
@@ -98,7 +105,7 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
     for (auto* f : {&a, &b})
       if (f->wait_for(bound(stop_s) + std::chrono::seconds(1)) == std::future_status::ready) {
         if (auto r = f->get(); !r)
-          log_ << "  stop: " << render(r.error()) << std::endl;
+          log << "  stop: " << render(r.error()) << '\n';
       }
   };
   auto why_not = [](const std::optional<caf::expected<node_facts>>& x) {
@@ -112,11 +119,11 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
                   ? "start " + row.to + ": " + why_not(to_facts)
                   : "start " + row.from + ": " + why_not(from_facts);
     stop_both();
-    return row;
+    return;
   }
   for (auto* f : {&**from_facts, &**to_facts})
     for (auto& l : f->lines)
-      log_ << "  " << f->agent << ": " << l << '\n';
+      log << "  " << f->agent << ": " << l << '\n';
   connect_request req{(*to_facts)->address, p.strategies, p.families, transport, 60};
   auto conn = ask_now<connect_result>(sys_, from, bound(req.timeout_s), connect_atom::value,
                                       token_, req);
@@ -139,26 +146,69 @@ run_row driver::run_one(const pair_entry& p, const std::string& transport, uint3
     }
   }
   stop_both();
+}
+
+run_row driver::run_one(const pair_entry& p, const std::string& transport, uint32_t run) {
+  run_row row;
+  std::ostringstream log; // this run's lines, written at its end (runs go side by side)
+  run_steps(row, p, transport, run, log);
+  log << "run " << run << ' ' << transport << ' ' << row.from << " -> " << row.to << ": ";
+  if (row.ok())
+    log << row.connect.strategy << (row.connect.punch.empty() ? "" : " ") << row.connect.punch
+        << ' ' << row.connect.path << " in " << row.connect.ms << " ms, answered in "
+        << row.rtt_ms << " ms\n";
+  else
+    log << "failed: " << (row.error.empty() ? row.connect.error : row.error) << '\n';
+  std::lock_guard<std::mutex> lock{mu_};
+  log_ << log.str() << std::flush;
   return row;
 }
 
-std::vector<run_row> driver::run() {
-  std::vector<run_row> rows;
-  for (auto& p : s_.pairs)
-    for (uint32_t r = 1; r <= p.runs; ++r)
-      for (auto& t : p.transports) {
-        auto row = run_one(p, t, r);
-        log_ << "run " << r << ' ' << t << ' ' << row.from << " -> " << row.to << ": ";
-        if (row.ok())
-          log_ << row.connect.strategy << (row.connect.punch.empty() ? "" : " ")
-               << row.connect.punch << ' ' << row.connect.path << " in " << row.connect.ms
-               << " ms, answered in " << row.rtt_ms << " ms";
-        else
-          log_ << "failed: "
-               << (row.error.empty() ? row.connect.error : row.error);
-        log_ << std::endl;
-        rows.push_back(std::move(row));
+std::vector<run_row> driver::run(size_t jobs) {
+  // Pairs side by side, at most `jobs`, never two on one agent (a node at
+  // a time); each pair's runs one after another.
+  std::vector<std::vector<run_row>> out(s_.pairs.size());
+  std::vector<size_t> pending(s_.pairs.size());
+  for (size_t i = 0; i < pending.size(); ++i)
+    pending[i] = i;
+  std::set<std::string> busy;
+  std::vector<std::thread> threads;
+  std::condition_variable cv;
+  size_t running = 0;
+  std::unique_lock<std::mutex> lock{sched_};
+  while (!pending.empty() || running > 0) {
+    for (auto it = pending.begin(); it != pending.end() && running < std::max<size_t>(jobs, 1);) {
+      auto& p = s_.pairs[*it];
+      if (busy.count(p.first) > 0 || busy.count(p.second) > 0) {
+        ++it;
+        continue;
       }
+      busy.insert(p.first);
+      busy.insert(p.second);
+      ++running;
+      threads.emplace_back([this, &out, &busy, &running, &cv, i = *it] {
+        auto& p = s_.pairs[i];
+        for (uint32_t r = 1; r <= p.runs; ++r)
+          for (auto& t : p.transports)
+            out[i].push_back(run_one(p, t, r));
+        std::lock_guard<std::mutex> done{sched_};
+        busy.erase(p.first);
+        busy.erase(p.second);
+        --running;
+        cv.notify_all();
+      });
+      it = pending.erase(it);
+    }
+    if (running > 0)
+      cv.wait(lock);
+  }
+  lock.unlock();
+  for (auto& t : threads)
+    t.join();
+  std::vector<run_row> rows;
+  for (auto& pair_rows : out)
+    for (auto& r : pair_rows)
+      rows.push_back(std::move(r));
   return rows;
 }
 

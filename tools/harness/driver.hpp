@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -47,8 +48,9 @@ public:
   /// that failed give error rows.
   std::vector<std::string> connect_all(std::chrono::milliseconds wait);
 
-  /// Runs every pair, every transport, every run.
-  std::vector<run_row> run();
+  /// Runs every pair, every transport, every run; up to `jobs` pairs side
+  /// by side on distinct agents. Rows in the scenario's order.
+  std::vector<run_row> run(size_t jobs = 1);
 
   /// Asks every connected agent to quit (bounded; errors are logged).
   void quit_all();
@@ -57,6 +59,8 @@ public:
 
 private:
   run_row run_one(const pair_entry& p, const std::string& transport, uint32_t run);
+  void run_steps(run_row& row, const pair_entry& p, const std::string& transport, uint32_t run,
+                 std::ostream& log);
   caf::timespan bound(uint32_t seconds) const;
 
   caf::actor_system& sys_;
@@ -65,6 +69,8 @@ private:
   std::ostream& log_;
   std::map<std::string, agent_actor> agents_;  ///< the connected ones
   std::map<std::string, std::string> why_not_; ///< the others: why
+  std::mutex mu_;     ///< agents_, why_not_ and log_, for runs side by side
+  std::mutex sched_;  ///< run()'s schedule
 };
 
 } // namespace p2pd::harness

@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
     .option("--expected", "FILE", "check the matrix against tests/lab/punch_expected.txt")
     .option("--out", "FILE", "write the matrix (markdown) there too")
     .option("--connect-wait", "MS", "bound of each agent's TCP connect (default 3000)")
+    .option("--jobs", "N", "pairs run side by side, on distinct agents (default 1)")
     .flag("--quit", "ask every agent to quit at the end");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
@@ -126,6 +127,13 @@ int main(int argc, char** argv) {
       return cli.fail("--connect-wait: '" + *w + "' is not a number of ms in 1..60000");
     connect_wait = std::chrono::milliseconds(*n);
   }
+  size_t jobs = 1;
+  if (auto j = cli.value("--jobs")) {
+    auto n = examples::parse_count(*j, 1, 64);
+    if (!n)
+      return cli.fail("--jobs: '" + *j + "' is not a number in 1..64");
+    jobs = static_cast<size_t>(*n);
+  }
   std::optional<harness::expectations> expected;
   if (auto e = cli.value("--expected")) {
     auto x = harness::load_expectations(*e);
@@ -143,7 +151,7 @@ int main(int argc, char** argv) {
     auto unreached = d.connect_all(connect_wait);
     for (auto& why : unreached)
       std::cerr << "p2pd_harness: " << why << '\n';
-    auto rows = d.run();
+    auto rows = d.run(jobs);
     if (cli.has("--quit"))
       d.quit_all();
     for (auto& r : rows)
