@@ -327,7 +327,7 @@ TEST(HarnessScenario, RefusesBadInputNamingTheLine) {
          {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 transports sctp\n",
           "neither tcp nor udp"},
          {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 strategies fly\n",
-          "'fly' is not one"},
+          "'fly' is not a strategy"},
          {"agent a1 127.0.0.1:4100\nagent a2 127.0.0.1:4101\npair a1 a2 runs\n", "no value"},
          {"agent a1 127.0.0.1:4100\n", "no pairs"},
          {"", "no agents"},

@@ -16,30 +16,51 @@
 # cannot reach each other through it), the agents listen only there (checked
 # with ss), and the nodes use only the site's NIC (eth0).
 #
-# A subset of the pairs, to stay well under two minutes: six sites (open,
+# Without --all, a subset of the pairs for a quick check: six sites (open,
 # full-cone, restricted, port-restricted, symmetric, udp-blocked) and the
 # pairs open - full-cone, full-cone - restricted, restricted - symmetric,
 # port-restricted - symmetric, open - udp-blocked, port-restricted -
 # udp-blocked (punch simultaneous, punch spray or relay, relay for a refused
-# punch), one run each (from the first to the second), both transports.
+# punch), one run each (from the first to the second), both transports, 3
+# pairs at a time.
+# --all (CTest runs it so, with --runs 2: about 55 s): the whole matrix, as
+# lab_punch_matrix runs it: two sites of every mode (a pair "X - X" is two
+# separate NATs), all 45 pairs, 6 at a time (--jobs), --runs N each
+# (default 1; directions alternate). docs/harness-matrix.md is
+# `harness_lab.sh ... --all --runs 3 --doc docs/harness-matrix.md`.
 # --doc FILE: the matrix goes there too.
 # Exit 0 = pass, 1 = fail, 77 = skipped (not root, no mosquitto in the lab).
 set -uo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 LAB=$HERE/lab.sh
 AGENT=${1:-} HARNESS=${2:-}; shift 2 2>/dev/null
-DOC=
+DOC= ALL=0 RUNS=1
 while [ $# -gt 0 ]; do
-  case $1 in --doc) DOC=$2; shift 2;; *) echo "FAIL: unknown argument $1"; exit 2;; esac
+  case $1 in
+    --doc) DOC=$2; shift 2;; --all) ALL=1; shift;; --runs) RUNS=$2; shift 2;;
+    *) echo "FAIL: unknown argument $1"; exit 2;;
+  esac
 done
+[[ $RUNS =~ ^[1-9]$ ]] || { echo "FAIL: --runs must be 1..9"; exit 2; }
 if [ "$(id -u)" != 0 ]; then echo "SKIP: lab_harness needs root (network namespaces)"; exit 77; fi
 [ -x "$AGENT" ] && [ -x "$HARNESS" ] || { echo "FAIL: usage: $0 <p2pd_agent> <p2pd_harness> [--doc FILE]"; exit 1; }
 AGENT=$(readlink -f "$AGENT"); HARNESS=$(readlink -f "$HARNESS")
 PORT=4100          # each agent's middleman port, on its management address
-BUDGET=150         # s: the controller's bound (the runs take about 40)
+BUDGET=150         # s: the controller's bound (the subset's runs take about 10)
 
-export P2PDLAB_SITES="open full-cone restricted port-restricted symmetric udp-blocked"
-PAIRS=("1 2" "2 3" "3 5" "4 5" "1 6" "4 6")
+if [ $ALL = 1 ]; then
+  MODES=(open udp-firewall full-cone restricted port-restricted symmetric symmetric-sequential udp-blocked masquerade)
+  export P2PDLAB_SITES="${MODES[*]} ${MODES[*]}"
+  PAIRS=()   # mode x's first site, mode y's second: distinct sites even for x = y
+  for ((x = 1; x <= ${#MODES[@]}; x++)); do
+    for ((y = x; y <= ${#MODES[@]}; y++)); do PAIRS+=("$x $((y + ${#MODES[@]}))"); done
+  done
+  JOBS=6 BUDGET=400
+else
+  export P2PDLAB_SITES="open full-cone restricted port-restricted symmetric udp-blocked"
+  PAIRS=("1 2" "2 3" "3 5" "4 5" "1 6" "4 6")
+  JOBS=3
+fi
 tmp=$(mktemp -d /tmp/p2pdlab-harness.XXXXXX)
 MGMT=${P2PDLAB_PREFIX:-p2pdlab-}mgmt
 pids=()
@@ -99,21 +120,21 @@ for ((i = 1; i <= P2PDLAB_NSITES; i++)); do
 done
 for p in "${PAIRS[@]}"; do
   read -r a b <<< "$p"
-  echo "pair site$a site$b transports udp,tcp strategies punch,relay families 4 runs 1" >> "$scenario"
+  echo "pair site$a site$b transports udp,tcp strategies punch,relay families 4 runs $RUNS" >> "$scenario"
 done
 echo "== scenario"; cat "$scenario"
 
 # ------------------------------------------------------------------ the controller
 echo "== p2pd_harness (in $MGMT)"
 timeout $BUDGET ip netns exec "$MGMT" "$HARNESS" --scenario "$scenario" --token-file "$tmp/token" \
-  --expected "$HERE/punch_expected.txt" --out "$tmp/matrix.md" --quit \
+  --expected "$HERE/punch_expected.txt" --out "$tmp/matrix.md" --quit --jobs $JOBS \
   > "$tmp/harness.out" 2> "$tmp/harness.err"
 rc=$?
 grep -v '^  site' "$tmp/harness.err"   # progress, without the nodes' facts
 cat "$tmp/harness.out"
 fail=0
 [ $rc = 0 ] || { echo "FAIL: p2pd_harness exit $rc"; fail=1; }
-want=$(( ${#PAIRS[@]} * 2 ))
+want=$(( ${#PAIRS[@]} * 2 * RUNS ))
 got=$(grep -c '^result ' "$tmp/harness.out")
 [ "$got" = "$want" ] || { echo "FAIL: $got result lines, want $want"; fail=1; }
 # Each agent quit when asked (--quit).
@@ -128,7 +149,8 @@ if [ -n "$DOC" ]; then
     echo
     echo "Written by \`tests/lab/harness_lab.sh\` (CTest \`lab_harness\`) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
     echo "commit $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown): p2pd_agent in each site's host"
-    echo "namespace, p2pd_harness in a management namespace, $(( EPOCHSECONDS - t0 )) s in all."
+    echo "namespace, p2pd_harness in a management namespace (--jobs $JOBS), runs per pair: $RUNS"
+    echo "(directions alternate: odd runs from the first mode's site), $(( EPOCHSECONDS - t0 )) s in all."
     echo
     cat "$tmp/matrix.md"
   } > "$DOC" && echo "(written to $DOC)"

@@ -13,7 +13,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "node_lines.hpp"
-#include "options.hpp"
+#include "connect_options.hpp"
 #include "token.hpp"
 
 #include "p2pd/messages/errors.hpp"
@@ -115,6 +115,7 @@ struct agent_state {
   static inline const char* name = "p2pd_agent";
 };
 
+using tools::parse_connect_words;
 using agent_pointer = agent_actor::stateful_pointer<agent_state>;
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -269,7 +270,9 @@ agent_actor::behavior_type harness_agent(agent_pointer self, agent_config cfg) {
         return refusal();
       if (!self->state.node)
         return no_node("connect");
-      auto opts = parse_connect_options(req.strategies, req.families, req.transport);
+      auto opts = parse_connect_words(tools::word_if_any(req.strategies),
+                                      tools::word_if_any(req.families),
+                                      tools::word_if_any(req.transport));
       if (!opts)
         return make_error(errc::invalid_argument, "connect: " + render(opts.error()));
       auto t0 = steady::now();

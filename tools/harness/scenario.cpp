@@ -4,7 +4,7 @@
 
 #include "args.hpp"
 #include "node_lines.hpp"
-#include "options.hpp"
+#include "connect_options.hpp"
 
 #include "p2pd/messages/errors.hpp"
 
@@ -133,7 +133,10 @@ caf::error check_scenario(const scenario& s) {
     if (p.transports.empty())
       return bad(name + "no transports");
     for (auto& t : p.transports)
-      if (auto opts = parse_connect_options(p.strategies, p.families, t); !opts)
+      if (auto opts = tools::parse_connect_words(tools::word_if_any(p.strategies),
+                                                 tools::word_if_any(p.families),
+                                                 tools::word_if_any(t));
+          !opts)
         return bad(name + what_of(opts.error()));
   }
   return {};
