@@ -84,6 +84,7 @@ grep -q '^turn ' "$P2PDLAB_SERVERS" || { echo "FAIL: the lab's server file names
 
 # ------------------------------------------------------------------ management network
 mgmt_ip() { echo "10.254.0.$((4 * $1 + $2))"; }   # <site> <1: management side, 2: host side>
+ip netns del "$MGMT" 2>/dev/null   # left by a run that was killed
 ip netns add "$MGMT" || { echo "FAIL: cannot make namespace $MGMT"; exit 1; }
 ip -n "$MGMT" link set lo up
 for ((i = 1; i <= P2PDLAB_NSITES; i++)); do
