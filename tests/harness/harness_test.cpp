@@ -244,6 +244,63 @@ TEST_F(HarnessLoopback, AWrongTokenIsRefusedAndChangesNothing) {
   EXPECT_NE(rows[0].error.find("not connected"), std::string::npos) << rows[0].error;
 }
 
+TEST_F(HarnessLoopback, AnAgentRefusesBadRequestsAndAFailedConnectIsARow) {
+  auto a = start_agent("a1");
+  ASSERT_NE(a, nullptr);
+  auto hdl = harness::connect_agent(sys, a->where, 2000ms);
+  ASSERT_TRUE(hdl) << render(hdl.error());
+  auto connect = [&](harness::connect_request req) {
+    return harness::ask_now<harness::connect_result>(sys, *hdl, 20s, harness::connect_atom::value,
+                                                     token, req);
+  };
+  // No node yet.
+  auto early = connect({"p2pd1_x", "direct", "", "", 5});
+  ASSERT_FALSE(early);
+  EXPECT_NE(render(early.error()).find("no node runs"), std::string::npos)
+    << render(early.error());
+  auto facts = harness::ask_now<harness::node_facts>(sys, *hdl, 30s, harness::start_atom::value,
+                                                     token, harness::node_request{});
+  ASSERT_TRUE(facts) << render(facts.error());
+  EXPECT_EQ(facts->agent, "a1");
+  EXPECT_EQ(facts->address.rfind("p2pd1_", 0), 0u) << facts->address;
+  ASSERT_FALSE(facts->lines.empty());
+  EXPECT_EQ(facts->lines[0].rfind("ready id=" + facts->id, 0), 0u) << facts->lines[0];
+  // One node at a time.
+  auto twice = harness::ask_now<harness::node_facts>(sys, *hdl, 30s, harness::start_atom::value,
+                                                     token, harness::node_request{});
+  ASSERT_FALSE(twice);
+  EXPECT_NE(render(twice.error()).find("a node runs already"), std::string::npos);
+  // Options that are not words of p2p_node's.
+  auto fly = connect({facts->address, "fly", "", "", 5});
+  ASSERT_FALSE(fly);
+  EXPECT_NE(render(fly.error()).find("'fly' is not a strategy"), std::string::npos)
+    << render(fly.error());
+  auto sctp = connect({facts->address, "direct", "", "sctp", 5});
+  ASSERT_FALSE(sctp);
+  EXPECT_EQ(code_of(sctp.error()), errc::invalid_argument);
+  // An address that does not parse: the node refuses the connect, and that
+  // is a result (a row of the matrix), with the reason.
+  auto junk = connect({"p2pd1_not-an-address", "direct", "", "", 5});
+  ASSERT_TRUE(junk) << render(junk.error());
+  EXPECT_FALSE(junk->ok);
+  EXPECT_FALSE(junk->error.empty());
+  // An echo to a peer it has no connection with fails with the reason.
+  auto echo = harness::ask_now<harness::echo_result>(
+    sys, *hdl, 15s, harness::echo_atom::value, token, harness::echo_request{"nobody", "hi", 5});
+  ASSERT_FALSE(echo);
+  EXPECT_NE(render(echo.error()).find("echo"), std::string::npos) << render(echo.error());
+  // Stop, and stop again: both fine; the node is gone.
+  for (int i = 0; i < 2; ++i) {
+    auto stopped = harness::ask_now<caf::ok_atom>(sys, *hdl, 20s, harness::stop_atom::value,
+                                                  token);
+    EXPECT_TRUE(stopped) << render(stopped.error());
+  }
+  auto hello = harness::ask_now<harness::agent_hello>(sys, *hdl, 5s, harness::hello_atom::value,
+                                                      token);
+  ASSERT_TRUE(hello);
+  EXPECT_FALSE(hello->node_running);
+}
+
 TEST_F(HarnessLoopback, AnAgentKilledMidRunGivesAnErrorRowNotAHang) {
   // A broker that accepts and never answers: each node's start waits for
   // its signalling (half a minute), so the kill comes mid-request.
