@@ -157,6 +157,9 @@ TEST_F(HarnessLoopback, AgentsConnectDirectlyAndTheirReportsAreCollected) {
   EXPECT_NE(md.find("| a1 - a2 | - | 2/2 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| a1 |  | - ✓ | - ✓ |"), std::string::npos) << md; // the glance row of a1
   EXPECT_NE(harness::result_line(rows[0]).find(" ok=1 strategy=direct "), std::string::npos);
+  // Each agent's node on loopback: no NAT seen (no servers).
+  auto sites = harness::sites_markdown(d.plan(), d.facts());
+  EXPECT_NE(sites.find("| a2 | a2 | unknown | unknown/0 | none | "), std::string::npos) << sites;
   // Quit: every agent process ends, with exit code 0.
   d.quit_all();
   for (auto& a : agents)

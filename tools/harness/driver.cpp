@@ -124,6 +124,11 @@ void driver::run_steps(run_row& row, const pair_entry& p, const std::string& tra
   for (auto* f : {&**from_facts, &**to_facts})
     for (auto& l : f->lines)
       log << "  " << f->agent << ": " << l << '\n';
+  {
+    std::lock_guard<std::mutex> lock{mu_};
+    facts_[row.from] = **from_facts;
+    facts_[row.to] = **to_facts;
+  }
   connect_request req{(*to_facts)->address, p.strategies, p.families, transport, 60};
   auto conn = ask_now<connect_result>(sys_, from, bound(req.timeout_s), connect_atom::value,
                                       token_, req);
@@ -210,6 +215,11 @@ std::vector<run_row> driver::run(size_t jobs) {
     for (auto& r : pair_rows)
       rows.push_back(std::move(r));
   return rows;
+}
+
+std::map<std::string, node_facts> driver::facts() const {
+  std::lock_guard<std::mutex> lock{mu_};
+  return facts_;
 }
 
 void driver::quit_all() {

@@ -57,6 +57,9 @@ public:
 
   const scenario& plan() const { return s_; }
 
+  /// What each agent's node learnt at its last start, by agent name.
+  std::map<std::string, node_facts> facts() const;
+
 private:
   run_row run_one(const pair_entry& p, const std::string& transport, uint32_t run);
   void run_steps(run_row& row, const pair_entry& p, const std::string& transport, uint32_t run,
@@ -69,7 +72,8 @@ private:
   std::ostream& log_;
   std::map<std::string, agent_actor> agents_;  ///< the connected ones
   std::map<std::string, std::string> why_not_; ///< the others: why
-  std::mutex mu_;     ///< agents_, why_not_ and log_, for runs side by side
+  std::map<std::string, node_facts> facts_;    ///< each agent's last start
+  mutable std::mutex mu_; ///< agents_, why_not_, facts_ and log_, for runs side by side
   std::mutex sched_;  ///< run()'s schedule
 };
 

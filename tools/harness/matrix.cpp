@@ -219,4 +219,34 @@ std::string matrix_markdown(const std::vector<run_row>& rows, const scenario& s,
   return o.str();
 }
 
+std::string sites_markdown(const scenario& s, const std::map<std::string, node_facts>& facts) {
+  // "route if=0 fam=v4 nic=... ext=198.51.100.13 port=... nat=full_cone delta=equal/0"
+  auto field = [](const std::string& line, const std::string& key) {
+    auto at = line.find(" " + key + "=");
+    if (at == std::string::npos)
+      return std::string{"-"};
+    at += key.size() + 2;
+    return line.substr(at, line.find(' ', at) - at);
+  };
+  std::ostringstream o;
+  o << "## Sites\n\nWhat each agent's node saw at its last start (its first IPv4 route).\n\n"
+    << "| agent | label | NAT | delta | external | start ms |\n|---|---|---|---|---|---|\n";
+  for (auto& a : s.agents) {
+    std::string nat = "-", delta = "-", ext = "-", start = "-";
+    if (auto it = facts.find(a.name); it != facts.end()) {
+      start = std::to_string(it->second.start_ms);
+      for (auto& l : it->second.lines)
+        if (l.rfind("route ", 0) == 0 && l.find(" fam=v4 ") != std::string::npos) {
+          nat = field(l, "nat");
+          delta = field(l, "delta");
+          ext = field(l, "ext");
+          break;
+        }
+    }
+    o << "| " << a.name << " | " << a.label << " | " << nat << " | " << delta << " | " << ext
+      << " | " << start << " |\n";
+  }
+  return o.str();
+}
+
 } // namespace p2pd::harness

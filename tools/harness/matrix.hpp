@@ -42,4 +42,9 @@ std::string result_line(const run_row& row);
 std::string matrix_markdown(const std::vector<run_row>& rows, const scenario& s,
                             const expectations* expected, std::vector<std::string>& differences);
 
+/// The agents and what their nodes saw (`facts`: driver::facts()): a table
+/// of agent, label, IPv4 NAT type and port allocation, external address,
+/// start time; "-" for an agent whose node never started.
+std::string sites_markdown(const scenario& s, const std::map<std::string, node_facts>& facts);
+
 } // namespace p2pd::harness

@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
       std::cout << harness::result_line(r) << '\n';
     std::vector<std::string> differences;
     auto md = harness::matrix_markdown(rows, d.plan(), expected ? &*expected : nullptr,
-                                       differences);
+                                       differences)
+              + '\n' + harness::sites_markdown(d.plan(), d.facts());
     std::cout << '\n' << md << std::flush;
     if (auto out = cli.value("--out")) {
       std::ofstream f{*out};
