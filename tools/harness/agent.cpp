@@ -52,7 +52,9 @@ struct keeper_state {
   static inline const char* name = "harness_keeper";
 };
 
-caf::behavior harness_keeper(caf::stateful_actor<keeper_state>* self) {
+// `agent` names it in what it logs (and gives the spawn an argument: CAF
+// 0.17 wants one for a stateful function-based actor).
+caf::behavior harness_keeper(caf::stateful_actor<keeper_state>* self, std::string agent) {
   self->set_default_handler(caf::drop); // node events it does not use
   return {
     [=](node_atom, node_actor n) { self->state.node = std::move(n); },
@@ -75,8 +77,9 @@ caf::behavior harness_keeper(caf::stateful_actor<keeper_state>* self) {
         self->request(*self->state.node, node_send_wait, send_atom::value, m.peer,
                       to_bytes("re: " + text))
           .then([](caf::ok_atom) {},
-                [peer = m.peer](caf::error& err) {
-                  std::cerr << "p2pd_agent: answer " << peer << ": " << render(err) << '\n';
+                [agent, peer = m.peer](caf::error& err) {
+                  std::cerr << "p2pd_agent " << agent << ": answer " << peer << ": "
+                            << render(err) << '\n';
                 });
     },
     [=](await_atom, std::string& peer, std::string& text,
@@ -221,7 +224,7 @@ agent_actor::behavior_type harness_agent(agent_pointer self, agent_config cfg) {
       auto spec = spec_of(st.cfg, req);
       if (!spec)
         return spec.error();
-      auto keeper = self->spawn(harness_keeper);
+      auto keeper = self->spawn(harness_keeper, st.cfg.name);
       spec->subscribers.push_back(keeper);
       auto n = spawn_node(self->home_system(), std::move(*spec));
       if (!n) {

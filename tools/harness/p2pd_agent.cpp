@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "args.hpp"
 #include "stop_signals.hpp"
