@@ -57,6 +57,28 @@ std::string text_of(const std::string& path) {
   return s.str();
 }
 
+// A TCP listener on 127.0.0.1 that never accepts and never speaks: the
+// kernel completes connects to it (its backlog), nothing answers.
+struct silent_listener {
+  silent_listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) != 0 || ::listen(fd, 8) != 0
+        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+      return;
+    port = ntohs(sa.sin_port);
+  }
+  ~silent_listener() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  int fd = -1;
+  uint16_t port = 0; ///< 0: it could not be made
+};
+
 // The controller's actor system: p2pd's config with the harness's types.
 struct controller_config : p2pd::config {
   controller_config() { harness::register_harness_types(*this); }
@@ -207,6 +229,17 @@ TEST_F(HarnessLoopback, TheMiddlemanListensOnlyOnTheAddressAsked) {
   EXPECT_NE(text_of(log).find("wildcard"), std::string::npos) << text_of(log);
 }
 
+TEST_F(HarnessLoopback, APeerThatNeverSpeaksTheMiddlemansProtocolDoesNotHoldTheController) {
+  silent_listener peer;
+  ASSERT_NE(peer.port, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto hdl = harness::connect_agent(sys, {"127.0.0.1", peer.port}, 1500ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(hdl);
+  EXPECT_EQ(code_of(hdl.error()), errc::connect_timeout) << render(hdl.error());
+  EXPECT_LT(took, 5s);
+}
+
 TEST_F(HarnessLoopback, AWrongTokenIsRefusedAndChangesNothing) {
   auto a = start_agent("a1");
   ASSERT_NE(a, nullptr);
@@ -307,17 +340,10 @@ TEST_F(HarnessLoopback, AnAgentRefusesBadRequestsAndAFailedConnectIsARow) {
 TEST_F(HarnessLoopback, AnAgentKilledMidRunGivesAnErrorRowNotAHang) {
   // A broker that accepts and never answers: each node's start waits for
   // its signalling (half a minute), so the kill comes mid-request.
-  int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(sa);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&sa), len), 0);
-  ASSERT_EQ(::listen(silent, 8), 0);
-  ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  silent_listener broker;
+  ASSERT_NE(broker.port, 0);
   auto servers = dir.path() + "/silent.conf";
-  std::ofstream{servers} << "mqtt tcp://127.0.0.1:" << ntohs(sa.sin_port) << '\n';
+  std::ofstream{servers} << "mqtt tcp://127.0.0.1:" << broker.port << '\n';
   ASSERT_NE(start_agent("a1", {"--servers", servers}), nullptr);
   auto victim = start_agent("a2", {"--servers", servers});
   ASSERT_NE(victim, nullptr);
@@ -331,7 +357,6 @@ TEST_F(HarnessLoopback, AnAgentKilledMidRunGivesAnErrorRowNotAHang) {
   ASSERT_EQ(running.wait_for(20s), std::future_status::ready) << "the run hangs: " << log.str();
   auto rows = running.get();
   auto took = std::chrono::steady_clock::now() - killed;
-  ::close(silent);
   EXPECT_LT(took, 15s) << log.str();
   ASSERT_EQ(rows.size(), 2u);
   for (auto& r : rows) {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "caf/io/middleman.hpp"
+#include "caf/node_id.hpp"
 
 namespace p2pd::harness {
 
@@ -67,11 +68,43 @@ caf::expected<agent_actor> connect_agent(caf::actor_system& sys, const host_port
                                          std::chrono::milliseconds wait) {
   if (auto err = probe_tcp(where, wait))
     return err;
-  auto hdl = sys.middleman().remote_actor<agent_actor>(where.host, where.port);
-  if (!hdl)
-    return make_error(errc::connect_failed,
-                      "agent " + where.to_string() + ": middleman: " + render(hdl.error()));
-  return *hdl;
+  // What middleman::remote_actor does, but bounded: a peer that accepts
+  // and never speaks BASP would hold remote_actor for good.
+  auto out = std::make_shared<std::promise<caf::expected<agent_actor>>>();
+  auto fut = out->get_future();
+  auto mm = sys.middleman().actor_handle();
+  auto name = "agent " + where.to_string();
+  sys.spawn(
+    [out, mm, name](caf::event_based_actor* self, std::string host, uint16_t port,
+                    caf::timespan wait) -> caf::behavior {
+      auto timer = actors::start_weak_timer(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
+                                            wait, caf::make_message(ask_expired_atom::value));
+      self->attach_functor([timer] { caf::anon_send_exit(timer, caf::exit_reason::user_shutdown); });
+      auto done = [=](caf::expected<agent_actor> x) {
+        out->set_value(std::move(x));
+        self->quit();
+      };
+      self->request(mm, caf::infinite, caf::connect_atom::value, host, port)
+        .then(
+          [=](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+            if (!ptr)
+              done(make_error(errc::connect_failed, name + ": no actor published there"));
+            else if (!self->home_system().assignable<agent_actor>(ifs))
+              done(make_error(errc::connect_failed,
+                              name + ": not a harness agent (another interface)"));
+            else
+              done(caf::actor_cast<agent_actor>(std::move(ptr)));
+          },
+          [=](caf::error& err) { done(make_error(errc::connect_failed,
+                                                 name + ": middleman: " + render(err))); });
+      return {[=](ask_expired_atom) {
+        done(make_error(errc::connect_timeout, name + ": no middleman handshake in time"));
+      }};
+    },
+    where.host, where.port, caf::timespan{wait});
+  if (fut.wait_for(wait + std::chrono::seconds(1)) != std::future_status::ready)
+    return make_error(errc::connect_timeout, name + ": no middleman handshake in time");
+  return fut.get();
 }
 
 } // namespace p2pd::harness

@@ -24,10 +24,11 @@ namespace p2pd::harness {
 
 /// The agent published at `where`: a TCP connect within `wait` first (a
 /// closed port or an unreachable address fails there), then the
-/// middleman's remote_actor, which checks the agent's typed interface.
-/// Errors: errc::connect_refused, errc::connect_timeout,
-/// errc::connect_failed (the middleman's reason, e.g. an interface that
-/// differs).
+/// middleman's connect (as remote_actor does it, but within `wait` too),
+/// whose answer must be an actor of the agent's typed interface. Errors:
+/// errc::connect_refused, errc::connect_timeout (no answer, no handshake),
+/// errc::connect_failed (the middleman's reason, nothing published there,
+/// another interface).
 caf::expected<agent_actor> connect_agent(caf::actor_system& sys, const host_port& where,
                                          std::chrono::milliseconds wait);
 
