@@ -82,6 +82,10 @@ expect_usage "wildcard" "$AGENT" --listen 0.0.0.0:0 --token-file "$tmp/token" --
 expect_usage "is needed" "$AGENT" --token-file "$tmp/token" --data-dir "$tmp/x"
 echo short > "$tmp/short"
 expect_usage "at least 16" "$AGENT" --listen 127.0.0.1:0 --token-file "$tmp/short" --data-dir "$tmp/x"
+expect_usage "cert.pem" "$AGENT" --listen 127.0.0.1:0 --token-file "$tmp/token" --data-dir "$tmp/x" \
+  --tls-dir "$tmp/nowhere"
+expect_usage "cert.pem" "$HARNESS" --agents a=127.0.0.1:1,b=127.0.0.1:2 --pairs a:b \
+  --token-file "$tmp/token" --tls-dir "$tmp/nowhere"
 printf 'agent a1 127.0.0.1:1\nbogus line\n' > "$tmp/bad.scenario"
 expect_usage "line 2" "$HARNESS" --scenario "$tmp/bad.scenario" --token-file "$tmp/token"
 expect_usage "not first:second" "$HARNESS" --agents a=127.0.0.1:1,b=127.0.0.1:2 --pairs ab --token-file "$tmp/token"

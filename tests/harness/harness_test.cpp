@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -21,6 +22,7 @@
 
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tls_certs.hpp"
 
 #include "client.hpp"
 #include "driver.hpp"
@@ -28,6 +30,7 @@
 #include "matrix.hpp"
 #include "messages.hpp"
 #include "scenario.hpp"
+#include "tls.hpp"
 #include "token.hpp"
 
 #include "p2pd/p2pd.hpp"
@@ -83,6 +86,24 @@ struct silent_listener {
 struct controller_config : p2pd::config {
   controller_config() { harness::register_harness_types(*this); }
 };
+
+// A controller over TLS: its certificate files in `dir` (use_tls).
+struct tls_controller_config : controller_config {
+  explicit tls_controller_config(const std::string& dir) { err = harness::use_tls(*this, dir); }
+  caf::error err;
+};
+
+// DIR/cert.pem, key.pem, ca.pem from a test PKI's files.
+std::string tls_dir(const std::string& parent, const std::string& name,
+                    const test::cert_pair& own, const std::string& ca) {
+  namespace fs = std::filesystem;
+  auto dir = parent + "/" + name;
+  fs::create_directories(dir);
+  fs::copy_file(own.cert, dir + "/cert.pem");
+  fs::copy_file(own.key, dir + "/key.pem");
+  fs::copy_file(ca, dir + "/ca.pem");
+  return dir;
+}
 
 struct agent_proc {
   std::string name;
@@ -238,6 +259,52 @@ TEST_F(HarnessLoopback, APeerThatNeverSpeaksTheMiddlemansProtocolDoesNotHoldTheC
   ASSERT_FALSE(hdl);
   EXPECT_EQ(code_of(hdl.error()), errc::connect_timeout) << render(hdl.error());
   EXPECT_LT(took, 5s);
+}
+
+TEST_F(HarnessLoopback, OverTlsOnlyAControllerCertifiedByTheAgentsCaGetsIn) {
+  std::string why;
+  auto pki = tls_test_certs::make(why);
+  ASSERT_TRUE(pki) << why;
+  auto agent_dir = tls_dir(dir.path(), "agent-tls", pki->server, pki->ca.cert);
+  for (auto name : {"a1", "a2"})
+    ASSERT_NE(start_agent(name, {"--tls-dir", agent_dir}), nullptr);
+  EXPECT_NE(text_of(agents[0]->log).find(" name=a1 tls"), std::string::npos);
+  {
+    tls_controller_config tls_cfg{tls_dir(dir.path(), "controller", pki->client, pki->ca.cert)};
+    ASSERT_FALSE(tls_cfg.err) << render(tls_cfg.err);
+    caf::actor_system tls_sys{tls_cfg};
+    harness::driver d{tls_sys, plan({{"a1", "a2"}}, 1), token, log};
+    ASSERT_TRUE(d.connect_all(3s).empty()) << log.str();
+    auto rows = d.run();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_TRUE(rows[0].ok()) << harness::result_line(rows[0]) << log.str();
+    // The controller checks the agent too: one whose certificate the CA
+    // did not sign is refused.
+    auto impostor = start_agent(
+      "a3", {"--tls-dir", tls_dir(dir.path(), "impostor", pki->self_signed, pki->ca.cert)});
+    ASSERT_NE(impostor, nullptr);
+    auto refused = harness::connect_agent(tls_sys, impostor->where, 3000ms);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(render(refused.error()).find("handshake"), std::string::npos)
+      << render(refused.error());
+  }
+  // Without TLS, and with a certificate no CA of the agent's signed: the
+  // middleman's handshake fails, in time.
+  auto plain = harness::connect_agent(sys, agents[0]->where, 3000ms);
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(code_of(plain.error()), errc::connect_failed) << render(plain.error());
+  tls_controller_config rogue_cfg{
+    tls_dir(dir.path(), "rogue", pki->self_signed, pki->ca.cert)};
+  ASSERT_FALSE(rogue_cfg.err);
+  caf::actor_system rogue_sys{rogue_cfg};
+  auto rogue = harness::connect_agent(rogue_sys, agents[0]->where, 3000ms);
+  ASSERT_FALSE(rogue);
+  EXPECT_NE(render(rogue.error()).find("handshake"), std::string::npos) << render(rogue.error());
+  // A missing file is said before anything starts.
+  controller_config bad;
+  auto err = harness::use_tls(bad, dir.path() + "/nowhere");
+  ASSERT_TRUE(err);
+  EXPECT_NE(render(err).find("cert.pem"), std::string::npos) << render(err);
 }
 
 TEST_F(HarnessLoopback, AWrongTokenIsRefusedAndChangesNothing) {

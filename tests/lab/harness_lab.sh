@@ -14,7 +14,9 @@
 # namespace reaches each host through a veth of its own (10.254.0.4i+1/30 ->
 # 10.254.0.4i+2/30, no forwarding in the management namespace, so hosts
 # cannot reach each other through it), the agents listen only there (checked
-# with ss), and the nodes use only the site's NIC (eth0).
+# with ss), and the nodes use only the site's NIC (eth0). The middleman's
+# connections are TLS (a CA made for the run; the agents and the controller
+# each trust only it) and carry the token inside.
 #
 # Without --all, a subset of the pairs for a quick check: six sites (open,
 # full-cone, restricted, port-restricted, symmetric, udp-blocked) and the
@@ -99,19 +101,33 @@ done
 
 # ------------------------------------------------------------------ agents
 head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$tmp/token"
+# TLS for the middleman: a CA of this run's own, a certificate for the
+# agents and one for the controller, each side trusting the CA only.
+pki=$tmp/pki
+mkdir -p "$pki/agent" "$pki/controller"
+ec() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "$@" 2>/dev/null; }
+ec -x509 -keyout "$pki/ca.key" -out "$pki/ca.pem" -days 2 -subj "/CN=p2pd lab harness CA" \
+  || { echo "FAIL: openssl cannot make the CA"; exit 1; }
+for who in agent controller; do
+  ec -keyout "$pki/$who/key.pem" -out "$pki/$who.csr" -subj "/CN=p2pd lab $who" \
+    && openssl x509 -req -in "$pki/$who.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
+         -CAcreateserial -out "$pki/$who/cert.pem" -days 2 2>/dev/null \
+    && cp "$pki/ca.pem" "$pki/$who/ca.pem" || { echo "FAIL: openssl cannot make the $who's certificate"; exit 1; }
+done
 scenario=$tmp/scenario
 echo "# the lab's sites, one agent each (label: the site's NAT mode)" > "$scenario"
 for ((i = 1; i <= P2PDLAB_NSITES; i++)); do
   h=P2PDLAB_SITE${i}_NS_HOST; m=P2PDLAB_SITE${i}_MODE
   timeout $((BUDGET + 30)) ip netns exec "${!h}" "$AGENT" --listen "$(mgmt_ip $i 2):$PORT" \
     --name "site$i" --token-file "$tmp/token" --data-dir "$tmp/site$i" \
-    --servers "$P2PDLAB_SERVERS" --interfaces eth0 > "$tmp/site$i.out" 2> "$tmp/site$i.err" &
+    --servers "$P2PDLAB_SERVERS" --interfaces eth0 --tls-dir "$pki/agent" \
+    > "$tmp/site$i.out" 2> "$tmp/site$i.err" &
   pids+=($!)
   echo "agent site$i $(mgmt_ip $i 2):$PORT label ${!m}" >> "$scenario"
 done
 for ((i = 1; i <= P2PDLAB_NSITES; i++)); do
   for _ in $(seq 100); do grep -q '^listening ' "$tmp/site$i.out" && break; sleep 0.1; done
-  grep -q "^listening $(mgmt_ip $i 2):$PORT " "$tmp/site$i.out" \
+  grep -q "^listening $(mgmt_ip $i 2):$PORT name=site$i tls$" "$tmp/site$i.out" \
     || { echo "FAIL: agent site$i did not come up"; cat "$tmp/site$i.err"; exit 1; }
   # The middleman listens on the management address only.
   h=P2PDLAB_SITE${i}_NS_HOST
@@ -129,6 +145,7 @@ echo "== scenario"; cat "$scenario"
 echo "== p2pd_harness (in $MGMT)"
 timeout $BUDGET ip netns exec "$MGMT" "$HARNESS" --scenario "$scenario" --token-file "$tmp/token" \
   --expected "$HERE/punch_expected.txt" --out "$tmp/matrix.md" --quit --jobs $JOBS \
+  --tls-dir "$pki/controller" \
   > "$tmp/harness.out" 2> "$tmp/harness.err"
 rc=$?
 grep -v '^  site' "$tmp/harness.err"   # progress, without the nodes' facts
@@ -150,7 +167,7 @@ if [ -n "$DOC" ]; then
     echo
     echo "Written by \`tests/lab/harness_lab.sh\` (CTest \`lab_harness\`) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
     echo "commit $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo unknown): p2pd_agent in each site's host"
-    echo "namespace, p2pd_harness in a management namespace (--jobs $JOBS), runs per pair: $RUNS"
+    echo "namespace, p2pd_harness in a management namespace (--jobs $JOBS, the middleman over TLS), runs per pair: $RUNS"
     echo "(directions alternate: odd runs from the first mode's site), $(( EPOCHSECONDS - t0 )) s in all."
     echo
     cat "$tmp/matrix.md"

@@ -12,6 +12,8 @@
 #include "caf/io/middleman.hpp"
 #include "caf/node_id.hpp"
 
+#include "tls.hpp"
+
 namespace p2pd::harness {
 
 namespace {
@@ -72,7 +74,7 @@ caf::expected<agent_actor> connect_agent(caf::actor_system& sys, const host_port
   // and never speaks BASP would hold remote_actor for good.
   auto out = std::make_shared<std::promise<caf::expected<agent_actor>>>();
   auto fut = out->get_future();
-  auto mm = sys.middleman().actor_handle();
+  auto mm = connector_of(sys); // TLS when the system has CAF's openssl module
   auto name = "agent " + where.to_string();
   sys.spawn(
     [out, mm, name](caf::event_based_actor* self, std::string host, uint16_t port,

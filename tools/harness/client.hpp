@@ -28,7 +28,8 @@ namespace p2pd::harness {
 /// whose answer must be an actor of the agent's typed interface. Errors:
 /// errc::connect_refused, errc::connect_timeout (no answer, no handshake),
 /// errc::connect_failed (the middleman's reason, nothing published there,
-/// another interface).
+/// another interface). Over TLS when `sys` has CAF's openssl module
+/// (use_tls).
 caf::expected<agent_actor> connect_agent(caf::actor_system& sys, const host_port& where,
                                          std::chrono::milliseconds wait);
 

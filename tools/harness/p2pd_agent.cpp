@@ -17,12 +17,14 @@
 #include "stop_signals.hpp"
 
 #include "caf/io/middleman.hpp"
+#include "caf/openssl/publish.hpp"
 #include "caf/scoped_actor.hpp"
 
 #include "agent.hpp"
 #include "host_port.hpp"
 #include "messages.hpp"
 #include "node_lines.hpp"
+#include "tls.hpp"
 #include "token.hpp"
 
 #include "p2pd/p2pd.hpp"
@@ -39,7 +41,9 @@ int main(int argc, char** argv) {
     .option("--data-dir", "DIR", "where the node keeps its key (DIR/node)")
     .option("--servers", "FILE", "the nodes' server file (default none: offline)")
     .option("--interfaces", "NAMES", "the nodes' NICs, comma-separated (default: the filter's)")
-    .option("--max-wait", "SEC", "bound of every request (default 120)");
+    .option("--max-wait", "SEC", "bound of every request (default 120)")
+    .option("--tls-dir", "DIR", "TLS for the middleman: DIR/cert.pem, key.pem, ca.pem (the "
+                                "controller's certificate must be signed by ca.pem)");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   auto listen = cli.value("--listen");
@@ -71,17 +75,23 @@ int main(int argc, char** argv) {
   auto stop = examples::block_stop_signals();
   p2pd::config sys_cfg;
   harness::register_harness_types(sys_cfg);
+  auto tls = cli.value("--tls-dir");
+  if (tls)
+    if (auto err = harness::use_tls(sys_cfg, *tls))
+      return cli.fail(what_of(err));
   caf::actor_system sys{sys_cfg};
   cfg.name = cli.value("--name").value_or(where->to_string());
   auto name = cfg.name;
   auto agent = harness::spawn_agent(sys, std::move(cfg));
-  auto port = sys.middleman().publish(agent, where->port, where->host.c_str(), false);
+  auto port = tls ? caf::openssl::publish(agent, where->port, where->host.c_str(), false)
+                  : sys.middleman().publish(agent, where->port, where->host.c_str(), false);
   if (!port) {
     caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
     return cli.error("publish on " + where->to_string(), port.error());
   }
   where->port = *port;
-  std::cout << "listening " << where->to_string() << " name=" << name << std::endl;
+  std::cout << "listening " << where->to_string() << " name=" << name << (tls ? " tls" : "")
+            << std::endl;
 
   // Until the agent quits (a controller's quit) or a stop signal comes.
   caf::scoped_actor self{sys};

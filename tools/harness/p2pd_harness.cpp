@@ -24,6 +24,7 @@
 #include "messages.hpp"
 #include "node_lines.hpp"
 #include "scenario.hpp"
+#include "tls.hpp"
 #include "token.hpp"
 
 #include "p2pd/p2pd.hpp"
@@ -97,6 +98,8 @@ int main(int argc, char** argv) {
     .option("--out", "FILE", "write the matrix (markdown) there too")
     .option("--connect-wait", "MS", "bound of each agent's TCP connect (default 3000)")
     .option("--jobs", "N", "pairs run side by side, on distinct agents (default 1)")
+    .option("--tls-dir", "DIR", "TLS for the middleman: DIR/cert.pem, key.pem, ca.pem (the "
+                                "agents' certificates must be signed by ca.pem)")
     .flag("--quit", "ask every agent to quit at the end");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
@@ -144,6 +147,9 @@ int main(int argc, char** argv) {
 
   p2pd::config cfg;
   harness::register_harness_types(cfg);
+  if (auto tls = cli.value("--tls-dir"))
+    if (auto err = harness::use_tls(cfg, *tls))
+      return cli.fail(what_of(err));
   caf::actor_system sys{cfg};
   int rc = 0;
   {
