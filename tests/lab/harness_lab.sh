@@ -27,7 +27,7 @@
 # pairs at a time.
 # --all (CTest runs it so, with --runs 2: about 55 s): the whole matrix, as
 # lab_punch_matrix runs it: two sites of every mode (a pair "X - X" is two
-# separate NATs), all 45 pairs, 6 at a time (--jobs), --runs N each
+# separate NATs), all 45 pairs, 4 at a time (--jobs N), --runs N each
 # (default 1; directions alternate). docs/harness-matrix.md is
 # `harness_lab.sh ... --all --runs 3 --doc docs/harness-matrix.md`.
 # --doc FILE: the matrix goes there too.
@@ -36,14 +36,16 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 LAB=$HERE/lab.sh
 AGENT=${1:-} HARNESS=${2:-}; shift 2 2>/dev/null
-DOC= ALL=0 RUNS=1
+DOC= ALL=0 RUNS=1 JOBS=
 while [ $# -gt 0 ]; do
   case $1 in
     --doc) DOC=$2; shift 2;; --all) ALL=1; shift;; --runs) RUNS=$2; shift 2;;
+    --jobs) JOBS=$2; shift 2;;
     *) echo "FAIL: unknown argument $1"; exit 2;;
   esac
 done
 [[ $RUNS =~ ^[1-9]$ ]] || { echo "FAIL: --runs must be 1..9"; exit 2; }
+[[ -z $JOBS || $JOBS =~ ^[1-9]$ ]] || { echo "FAIL: --jobs must be 1..9"; exit 2; }
 if [ "$(id -u)" != 0 ]; then echo "SKIP: lab_harness needs root (network namespaces)"; exit 77; fi
 [ -x "$AGENT" ] && [ -x "$HARNESS" ] || { echo "FAIL: usage: $0 <p2pd_agent> <p2pd_harness> [--doc FILE]"; exit 1; }
 AGENT=$(readlink -f "$AGENT"); HARNESS=$(readlink -f "$HARNESS")
@@ -57,11 +59,11 @@ if [ $ALL = 1 ]; then
   for ((x = 1; x <= ${#MODES[@]}; x++)); do
     for ((y = x; y <= ${#MODES[@]}; y++)); do PAIRS+=("$x $((y + ${#MODES[@]}))"); done
   done
-  JOBS=6 BUDGET=400
+  JOBS=${JOBS:-4} BUDGET=400
 else
   export P2PDLAB_SITES="open full-cone restricted port-restricted symmetric udp-blocked"
   PAIRS=("1 2" "2 3" "3 5" "4 5" "1 6" "4 6")
-  JOBS=3
+  JOBS=${JOBS:-3}
 fi
 tmp=$(mktemp -d /tmp/p2pdlab-harness.XXXXXX)
 MGMT=${P2PDLAB_PREFIX:-p2pdlab-}mgmt
