@@ -25,7 +25,7 @@
 # udp-blocked (punch simultaneous, punch spray or relay, relay for a refused
 # punch), one run each (from the first to the second), both transports, 3
 # pairs at a time.
-# --all (CTest runs it so, with --runs 2: about 55 s): the whole matrix, as
+# --all (CTest runs it so, with --runs 2: about 70 s): the whole matrix, as
 # lab_punch_matrix runs it: two sites of every mode (a pair "X - X" is two
 # separate NATs), all 45 pairs, 4 at a time (--jobs N), --runs N each
 # (default 1; directions alternate). docs/harness-matrix.md is
