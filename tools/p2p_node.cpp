@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "connect_options.hpp"
 #include "node_lines.hpp"
 
 #include "caf/scoped_actor.hpp"
@@ -136,44 +137,13 @@ bool pump(caf::scoped_actor& self, steady::time_point deadline, Stop stop) {
 }
 
 node::connect_options parse_options(const examples::args& cli, std::string& why) {
-  node::connect_options opts;
-  if (auto s = cli.value("--strategies")) {
-    opts.strategies.clear();
-    for (auto& x : split(*s, ','))
-      if (x == "direct")
-        opts.strategies.push_back(node::strategy::direct);
-      else if (x == "reverse")
-        opts.strategies.push_back(node::strategy::reverse);
-      else if (x == "punch")
-        opts.strategies.push_back(node::strategy::punch);
-      else if (x == "relay")
-        opts.strategies.push_back(node::strategy::relay);
-      else
-        why = "--strategies: '" + x + "' is not a strategy (direct, reverse, punch, relay)";
-    if (opts.strategies.empty() && why.empty())
-      why = "--strategies: none given";
+  auto opts = tools::parse_connect_words(cli.value("--strategies"), cli.value("--families"),
+                                         cli.value("--transport"));
+  if (!opts) {
+    why = "--" + what_of(opts.error());
+    return {};
   }
-  if (auto t = cli.value("--transport")) {
-    if (*t == "tcp")
-      opts.kind = node::transport::stream;
-    else if (*t == "udp")
-      opts.kind = node::transport::datagram;
-    else
-      why = "--transport: '" + *t + "' is neither tcp nor udp";
-  }
-  if (auto f = cli.value("--families")) {
-    opts.families.clear();
-    for (auto& x : split(*f, ','))
-      if (x == "4" || x == "v4")
-        opts.families.push_back(net::family::v4);
-      else if (x == "6" || x == "v6")
-        opts.families.push_back(net::family::v6);
-      else
-        why = "--families: '" + x + "' is not a family (4, 6)";
-    if (opts.families.empty() && why.empty())
-      why = "--families: none given";
-  }
-  return opts;
+  return *opts;
 }
 
 // --port-mapping LIST, --portmap-lease SEC, --portmap-gateway IP.
