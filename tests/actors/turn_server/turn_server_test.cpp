@@ -1,0 +1,400 @@
+// Our TURN server actor on loopback with the project's TURN client
+// (turn_pipe) and a raw client: relaying both ways through channels and
+// indications, credentials, nonces, quotas, bad input, lifetimes.
+#include "actors/turn_server/turn_server_fixture.hpp"
+
+#include "p2pd/net/stun/stun_builder.hpp"
+#include "p2pd/net/turn/channel_data.hpp"
+
+using namespace p2pd;
+using namespace p2pd::test;
+
+namespace {
+
+using TurnServer = turn_server_fixture;
+
+std::vector<uint8_t> signed_permission(const raw_turn_client& c, const endpoint& peer) {
+  auto r = net::build_turn_permission(net::stun_txid::random(), {peer}, &*c.auth);
+  return r ? *r : std::vector<uint8_t>{};
+}
+
+TEST_F(TurnServer, TurnPipeRelaysToAPeerAndBackThroughAChannel) {
+  start();
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  turn_pipe_actor p;
+  auto info = open_client(client_spec(), &p);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->local.ip, ip("127.0.0.1"));
+  EXPECT_NE(info->local.port, 0);
+  caf::anon_send(p, send_atom::value, to_bytes("hello peer"), peer_addr);
+  auto got = raw_recv_from(peer.get(), std::chrono::milliseconds{3000});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, "hello peer");
+  EXPECT_EQ(got->from, info->local); // it left from the relayed address
+  ASSERT_TRUE(raw_send_to(peer.get(), info->local, "hello client"));
+  auto m = next_msg();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(to_string(m->data), "hello client");
+  EXPECT_EQ(m->from, peer_addr);
+  auto s = stats();
+  EXPECT_EQ(s.allocations, 1u);
+  EXPECT_EQ(s.channels, 1u);
+  EXPECT_EQ(s.to_peers, 1u);
+  EXPECT_EQ(s.to_clients, 1u);
+  EXPECT_EQ(s.unauthenticated, 1u); // the first Allocate, as RFC 8489 has it
+}
+
+TEST_F(TurnServer, APermittedPeerReachesTheTurnPipeByDataIndication) {
+  start();
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  turn_pipe_actor p;
+  auto info = open_client(client_spec(), &p);
+  ASSERT_OK(info);
+  bool ok = false;
+  self->request(p, 5s, permit_atom::value, peer_addr)
+    .receive([&](caf::ok_atom) { ok = true; }, [&](caf::error& e) { FAIL() << render(e); });
+  ASSERT_TRUE(ok);
+  // The permission is installed once the server counts it (the request
+  // above answers when asked, not when granted).
+  auto s = stats_when([](const turn_server_stats& x) { return x.permissions == 1; });
+  ASSERT_EQ(s.permissions, 1u);
+  ASSERT_TRUE(raw_send_to(peer.get(), info->local, "no channel yet"));
+  auto m = next_msg();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(to_string(m->data), "no channel yet");
+  EXPECT_EQ(m->from, peer_addr);
+  EXPECT_EQ(stats().channels, 0u);
+}
+
+TEST_F(TurnServer, SendIndicationsReachAPermittedPeerOnly) {
+  start();
+  raw_turn_client c{addr};
+  auto a = c.allocate(user, password);
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto relayed = net::turn_relayed(*a, net::family::v4);
+  ASSERT_TRUE(relayed);
+  EXPECT_EQ(a->xor_mapped_address(), c.local());
+  EXPECT_TRUE(net::turn_lifetime(*a));
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  std::string text = "by indication";
+  auto send = [&] {
+    auto ind = net::build_turn_send(net::stun_txid::random(), peer_addr,
+                                    reinterpret_cast<const uint8_t*>(text.data()), text.size());
+    return c.send_raw(*ind);
+  };
+  // Without a permission: dropped and counted.
+  ASSERT_TRUE(send());
+  auto s = stats_when([](const turn_server_stats& x) { return x.dropped_no_permission == 1; });
+  EXPECT_EQ(s.dropped_no_permission, 1u);
+  EXPECT_FALSE(raw_recv_from(peer.get(), std::chrono::milliseconds{50}));
+  auto r = c.ask(signed_permission(c, peer_addr));
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success) << error_of(r);
+  EXPECT_TRUE(r->integrity_ok(c.auth->key));
+  ASSERT_TRUE(send());
+  auto got = raw_recv_from(peer.get(), std::chrono::milliseconds{3000});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, text);
+  EXPECT_EQ(got->from, *relayed);
+  // And back, as a Data indication with the peer's address.
+  ASSERT_TRUE(raw_send_to(peer.get(), *relayed, "back"));
+  auto back = c.next();
+  ASSERT_TRUE(back);
+  auto d = net::decode_stun(reinterpret_cast<const uint8_t*>(back->data()), back->size());
+  ASSERT_OK(d);
+  EXPECT_EQ(d->cls(), net::stun_class::indication);
+  EXPECT_EQ(d->method(), net::stun_method::data);
+  EXPECT_EQ(d->address(net::stun_attr::xor_peer_address), peer_addr);
+  auto data = d->find(net::stun_attr::data);
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(std::string(data->value.begin(), data->value.end()), "back");
+}
+
+TEST_F(TurnServer, ChannelDataFromTheRawClientGoesToTheBoundPeer) {
+  start();
+  raw_turn_client c{addr};
+  auto a = c.allocate(user, password);
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto relayed = *net::turn_relayed(*a, net::family::v4);
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  auto bind = net::build_turn_channel_bind(net::stun_txid::random(), 0x4001, peer_addr, &*c.auth);
+  auto r = c.ask(*bind);
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success) << error_of(r);
+  std::string text = "on channel";
+  auto cd = net::encode_channel_data(0x4001, reinterpret_cast<const uint8_t*>(text.data()),
+                                     text.size(), false);
+  ASSERT_TRUE(c.send_raw(*cd));
+  auto got = raw_recv_from(peer.get(), std::chrono::milliseconds{3000});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, text);
+  ASSERT_TRUE(raw_send_to(peer.get(), relayed, "reply"));
+  auto back = c.next();
+  ASSERT_TRUE(back);
+  auto v = net::decode_channel_data(reinterpret_cast<const uint8_t*>(back->data()), back->size());
+  ASSERT_OK(v);
+  EXPECT_EQ(v->channel, 0x4001);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(v->data), v->size), "reply");
+  // The same number for another peer is refused (RFC 8656 §12.2).
+  auto other = net::build_turn_channel_bind(net::stun_txid::random(), 0x4001,
+                                            at("127.0.0.1", 9), &*c.auth);
+  EXPECT_EQ(error_of(c.ask(*other)), 400);
+  // And a channel never bound carries nothing.
+  auto stray = net::encode_channel_data(0x4002, reinterpret_cast<const uint8_t*>(text.data()),
+                                        text.size(), false);
+  ASSERT_TRUE(c.send_raw(*stray));
+  auto s = stats_when([](const turn_server_stats& x) { return x.dropped_unknown_channel == 1; });
+  EXPECT_EQ(s.dropped_unknown_channel, 1u);
+}
+
+TEST_F(TurnServer, AWrongPasswordGets401AndTheTurnPipeFailsWithAuthRefused) {
+  start();
+  auto info = open_client(client_spec(user, "not the password"));
+  ASSERT_FALSE(info);
+  EXPECT_EQ(code_of(info.error()), errc::auth_refused) << render(info.error());
+  auto s = stats();
+  EXPECT_EQ(s.unauthenticated, 1u);
+  EXPECT_GE(s.auth_failed, 1u);
+  EXPECT_EQ(s.allocations, 0u);
+}
+
+TEST_F(TurnServer, AnUnknownUserGets401) {
+  start();
+  raw_turn_client c{addr};
+  auto r = c.allocate("mallory", password);
+  EXPECT_EQ(error_of(r), 401);
+  EXPECT_EQ(stats().auth_failed, 1u);
+}
+
+TEST_F(TurnServer, AStaleNonceGets438WithANewNonce) {
+  auto spec = base_spec();
+  spec.nonce_lifetime = std::chrono::nanoseconds{1}; // stale at once
+  start(spec);
+  raw_turn_client c{addr};
+  auto r = c.allocate(user, password);
+  ASSERT_EQ(error_of(r), 438);
+  EXPECT_TRUE(r->realm());
+  ASSERT_TRUE(r->nonce());
+  EXPECT_NE(*r->nonce(), c.auth->nonce);
+  EXPECT_EQ(stats().stale_nonce, 1u);
+}
+
+TEST_F(TurnServer, AForgedNonceGets438) {
+  start();
+  raw_turn_client c{addr};
+  auto first = c.allocate(user, password);
+  ASSERT_TRUE(first && first->cls() == net::stun_class::success);
+  auto auth = *c.auth;
+  auth.nonce[auth.nonce.size() - 1] ^= 1;
+  auto req = net::build_turn_refresh(net::stun_txid::random(), 600, &auth);
+  EXPECT_EQ(error_of(c.ask(*req)), 438);
+}
+
+TEST_F(TurnServer, ASecondAllocationOfAUserOverItsQuotaGets486) {
+  auto spec = base_spec();
+  spec.max_allocations_per_user = 1;
+  start(spec);
+  ASSERT_OK(open_client(client_spec()));
+  auto second = open_client(client_spec());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(code_of(second.error()), errc::quota_exceeded) << render(second.error());
+  // Another user still has room.
+  EXPECT_OK(open_client(client_spec("bob", "builder")));
+  auto s = stats();
+  EXPECT_EQ(s.refused_quota, 1u);
+  EXPECT_EQ(s.allocations, 2u);
+}
+
+TEST_F(TurnServer, AllocationsOverTheServersCapacityGet508) {
+  auto spec = base_spec();
+  spec.max_allocations = 1;
+  start(spec);
+  ASSERT_OK(open_client(client_spec()));
+  auto second = open_client(client_spec("bob", "builder"));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(code_of(second.error()), errc::quota_exceeded) << render(second.error());
+  EXPECT_EQ(stats().refused_capacity, 1u);
+}
+
+TEST_F(TurnServer, AnAllocateOnAnAllocatedFiveTupleGets437ButARetransmissionItsAnswer) {
+  start();
+  raw_turn_client c{addr};
+  auto a = c.allocate(user, password);
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success);
+  // The very same request again (a retransmission): the same answer.
+  net::turn_allocate_params p;
+  auto again = net::build_turn_allocate(a->txid(), p, &*c.auth, "test");
+  auto r = c.ask(*again);
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success);
+  EXPECT_EQ(net::turn_relayed(*r, net::family::v4), net::turn_relayed(*a, net::family::v4));
+  auto fresh = net::build_turn_allocate(net::stun_txid::random(), p, &*c.auth, "test");
+  EXPECT_EQ(error_of(c.ask(*fresh)), 437);
+  EXPECT_EQ(stats().allocations, 1u);
+}
+
+TEST_F(TurnServer, MalformedPacketsAreDroppedAndCountedAndTheServerGoesOn) {
+  start();
+  raw_turn_client c{addr};
+  // Neither STUN nor ChannelData; a STUN header cut short; a length field
+  // past the end; ChannelData of a client without an allocation; a success
+  // response nobody asked for; an empty datagram.
+  ASSERT_TRUE(c.send_raw(std::string("\xff\xff garbage", 10)));
+  auto req = *net::build_turn_refresh(net::stun_txid::random(), 600, nullptr);
+  ASSERT_TRUE(c.send_raw(std::string(req.begin(), req.begin() + 12)));
+  auto bad_len = req;
+  bad_len[3] = static_cast<uint8_t>(bad_len[3] + 8);
+  ASSERT_TRUE(c.send_raw(bad_len));
+  ASSERT_TRUE(c.send_raw(std::string("\x40\x01\x00\x02hi", 6)));
+  net::stun_builder resp{net::stun_class::success, net::stun_method::binding,
+                         net::stun_txid::random()};
+  ASSERT_TRUE(c.send_raw(*resp.finish()));
+  ASSERT_TRUE(c.send_raw(std::string{}));
+  // A binding request last: answered after the rest were handled.
+  net::stun_builder binding{net::stun_class::request, net::stun_method::binding,
+                            net::stun_txid::random()};
+  auto r = c.ask(*binding.finish());
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success);
+  EXPECT_EQ(r->xor_mapped_address(), c.local());
+  auto s = stats();
+  EXPECT_EQ(s.malformed, 5u);
+  EXPECT_EQ(s.dropped_no_allocation, 1u);
+  // An unsigned Refresh is answered 401, a Connect (RFC 6062) 400.
+  EXPECT_EQ(error_of(c.ask(req)), 401);
+  net::stun_builder connect{net::stun_class::request, net::stun_method::connect,
+                            net::stun_txid::random()};
+  EXPECT_EQ(error_of(c.ask(*connect.finish())), 400);
+}
+
+TEST_F(TurnServer, UnsupportedTransportFamilyAndPeerFamilyAreRefused) {
+  start();
+  raw_turn_client c{addr};
+  ASSERT_TRUE(c.allocate(user, password)); // for the auth; allocated
+  raw_turn_client d{addr};
+  d.auth = c.auth;
+  net::turn_allocate_params tcp;
+  tcp.relay_transport = net::protocol::tcp;
+  EXPECT_EQ(error_of(d.ask(*net::build_turn_allocate(net::stun_txid::random(), tcp, &*d.auth,
+                                                     ""))),
+            442);
+  net::turn_allocate_params v6;
+  v6.relay_family = net::family::v6;
+  EXPECT_EQ(error_of(d.ask(*net::build_turn_allocate(net::stun_txid::random(), v6, &*d.auth,
+                                                     ""))),
+            440);
+  EXPECT_EQ(error_of(c.ask(signed_permission(c, ep("[::1]:5000")))), 443);
+  // A request on no allocation: 437.
+  EXPECT_EQ(error_of(d.ask(*net::build_turn_refresh(net::stun_txid::random(), 600, &*d.auth))),
+            437);
+}
+
+TEST_F(TurnServer, AnAllocationNotRefreshedExpiresAndItsRelayCloses) {
+  auto spec = base_spec();
+  spec.default_lifetime = std::chrono::milliseconds{300};
+  spec.max_lifetime = std::chrono::milliseconds{300};
+  spec.sweep_interval = std::chrono::milliseconds{50};
+  start(spec);
+  raw_turn_client c{addr};
+  auto a = c.allocate(user, password);
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success);
+  EXPECT_EQ(net::turn_lifetime(*a), 1u); // 300 ms, rounded up
+  auto relayed = *net::turn_relayed(*a, net::family::v4);
+  auto s = stats_when([](const turn_server_stats& x) { return x.expired == 1; });
+  EXPECT_EQ(s.expired, 1u);
+  EXPECT_EQ(s.allocations, 0u);
+  // Gone: a Refresh finds nothing, and the relayed port is free again.
+  EXPECT_EQ(error_of(c.ask(*net::build_turn_refresh(net::stun_txid::random(), 600, &*c.auth))),
+            437);
+  bool freed = false;
+  for (int i = 0; i < 100 && !freed; ++i) {
+    freed = bindable(udp, relayed);
+    if (!freed)
+      self->receive(caf::after(std::chrono::milliseconds{20}) >> [] {});
+  }
+  EXPECT_TRUE(freed);
+}
+
+TEST_F(TurnServer, PermissionsExpireAndThenThePeerIsDropped) {
+  auto spec = base_spec();
+  spec.permission_lifetime = std::chrono::milliseconds{200};
+  spec.sweep_interval = std::chrono::milliseconds{50};
+  start(spec);
+  raw_turn_client c{addr};
+  auto a = c.allocate(user, password);
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success);
+  auto relayed = *net::turn_relayed(*a, net::family::v4);
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  auto r = c.ask(signed_permission(c, peer_addr));
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success);
+  auto s = stats_when([](const turn_server_stats& x) { return x.permissions == 0; });
+  ASSERT_EQ(s.permissions, 0u);
+  ASSERT_TRUE(raw_send_to(peer.get(), relayed, "too late"));
+  s = stats_when([](const turn_server_stats& x) { return x.dropped_no_permission == 1; });
+  EXPECT_EQ(s.dropped_no_permission, 1u);
+  EXPECT_EQ(s.to_clients, 0u);
+}
+
+TEST_F(TurnServer, ClosingTheTurnPipeDeletesItsAllocation) {
+  start();
+  turn_pipe_actor p;
+  ASSERT_OK(open_client(client_spec(), &p));
+  self->request(p, 5s, caf::close_atom::value).receive([](caf::ok_atom) {},
+                                                        [](caf::error&) {});
+  auto s = stats_when([](const turn_server_stats& x) { return x.deleted == 1; });
+  EXPECT_EQ(s.deleted, 1u);
+  EXPECT_EQ(s.allocations, 0u);
+}
+
+TEST_F(TurnServer, RelayedPortsComeFromTheConfiguredRange) {
+  auto spec = base_spec();
+  auto lo = free_port(udp);
+  spec.relay_port_min = lo;
+  spec.relay_port_max = lo;
+  start(spec);
+  auto first = open_client(client_spec());
+  ASSERT_OK(first);
+  EXPECT_EQ(first->local.port, lo);
+  // The range is used up: the next Allocate is refused (508).
+  auto second = open_client(client_spec("bob", "builder"));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(code_of(second.error()), errc::quota_exceeded);
+  EXPECT_EQ(stats().refused_capacity, 1u);
+}
+
+TEST_F(TurnServer, RelayedBandwidthOverTheLimitIsDropped) {
+  auto spec = base_spec();
+  spec.max_bytes_per_s = 1000;
+  start(spec);
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  turn_pipe_actor p;
+  ASSERT_OK(open_client(client_spec(), &p));
+  std::string chunk(400, 'x');
+  for (int i = 0; i < 10; ++i)
+    caf::anon_send(p, send_atom::value, to_bytes(chunk), peer_addr);
+  auto s = stats_when([](const turn_server_stats& x) {
+    return x.to_peers + x.dropped_bandwidth == 10;
+  });
+  EXPECT_EQ(s.to_peers + s.dropped_bandwidth, 10u);
+  // One second's worth (1000 bytes: two datagrams of 400) and what the
+  // time it took refilled: far fewer than ten.
+  EXPECT_GE(s.to_peers, 2u);
+  EXPECT_LE(s.to_peers, 5u);
+}
+
+TEST(TurnServerSpec, RefusesWhatCannotWork) {
+  turn_server_spec s;
+  EXPECT_EQ(code_of(s.check()), errc::invalid_argument); // no users
+  s.users = {{"a", "b"}};
+  EXPECT_FALSE(s.check());
+  s.relay_port_min = 2000;
+  s.relay_port_max = 1000;
+  EXPECT_EQ(code_of(s.check()), errc::invalid_argument);
+  s.relay_port_max = 3000;
+  s.users = {{"a", "bad\x01password"}};
+  EXPECT_EQ(code_of(s.check()), errc::invalid_argument);
+}
+
+} // namespace
