@@ -12,6 +12,7 @@
 #include "p2pd/actors/turn_server/detail/turn_server_state.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/stun/stun_auth.hpp"
+#include "p2pd/net/turn/channel_data.hpp"
 
 namespace p2pd {
 
@@ -42,6 +43,10 @@ caf::error turn_server_spec::check() const {
       || permission_lifetime <= zero || channel_lifetime <= zero || sweep_interval <= zero)
     return bad("the lifetimes and the sweep interval must be positive");
   return {};
+}
+
+uint16_t turn_server_spec::max_channel() const {
+  return rfc5766_channels ? net::turn_channel_max_rfc5766 : net::turn_channel_max;
 }
 
 namespace actors::turn_srv {

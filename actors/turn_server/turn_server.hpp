@@ -54,6 +54,9 @@ struct turn_server_spec {
   /// Permissions (peer IPs) and channels per allocation at most (then 508).
   size_t max_permissions = 64;
   size_t max_channels = 64;
+  /// Channel numbers up to 0x7FFF, as RFC 5766 allowed (coturn's clients
+  /// pick them there); false: RFC 8656's 0x4000..0x4FFF only.
+  bool rfc5766_channels = true;
   /// Bytes a second each allocation relays at most (both ways together;
   /// a bucket of one second's worth); 0: no limit. More is dropped.
   uint64_t max_bytes_per_s = 0;
@@ -63,6 +66,9 @@ struct turn_server_spec {
 
   /// errc::invalid_argument, saying what, for a spec that cannot work.
   caf::error check() const;
+
+  /// The highest channel number served (rfc5766_channels).
+  uint16_t max_channel() const;
 };
 
 /// What a TURN server did; every refusal and drop has a counter.

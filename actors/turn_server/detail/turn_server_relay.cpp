@@ -54,7 +54,7 @@ void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& fr
   net::result<std::vector<uint8_t>> frame = std::vector<uint8_t>{};
   auto ch = a.channel_of.find(from);
   if (ch != a.channel_of.end() && a.channels.at(ch->second).expires > now) {
-    frame = net::encode_channel_data(ch->second, p, data.size(), false);
+    frame = net::encode_channel_data(ch->second, p, data.size(), false, st.spec.max_channel());
   } else {
     net::stun_builder b{net::stun_class::indication, net::stun_method::data,
                         net::stun_txid::random()};

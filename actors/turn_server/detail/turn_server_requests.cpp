@@ -410,7 +410,7 @@ void on_channel_bind(server_ptr self, const net::stun_message& m, const endpoint
   }
   auto ch = net::stun_detail::get16(num->value.data());
   auto& peer = peers.front();
-  if (!net::turn_valid_channel(ch)) {
+  if (!net::turn_valid_channel(ch, st.spec.max_channel())) {
     reply_error(self, m, from, 400, &cred.key);
     return;
   }
@@ -468,7 +468,8 @@ void on_send_indication(server_ptr self, const net::stun_message& m, const endpo
 
 void on_channel_data(server_ptr self, const bytes& raw, const endpoint& from) {
   auto& st = self->state;
-  auto cd = net::decode_channel_data(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  auto cd = net::decode_channel_data(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(),
+                                     st.spec.max_channel());
   if (!cd) {
     ++st.stats.malformed;
     return;

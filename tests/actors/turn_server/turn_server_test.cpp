@@ -18,6 +18,24 @@ std::vector<uint8_t> signed_permission(const raw_turn_client& c, const endpoint&
   return r ? *r : std::vector<uint8_t>{};
 }
 
+// A ChannelBind of any number (the builder refuses numbers RFC 8656 does not
+// allow), signed with the client's credentials.
+std::vector<uint8_t> channel_bind_any_number(const raw_turn_client& c, uint16_t number,
+                                             const endpoint& peer) {
+  net::stun_builder b{net::stun_class::request, net::stun_method::channel_bind,
+                      net::stun_txid::random()};
+  uint8_t num[4] = {static_cast<uint8_t>(number >> 8), static_cast<uint8_t>(number), 0, 0};
+  b.add_raw(net::stun_attr::channel_number, num, sizeof(num));
+  b.add_xor_address(net::stun_attr::xor_peer_address, peer);
+  b.add_text(net::stun_attr::username, c.auth->username);
+  b.add_text(net::stun_attr::realm, c.auth->realm);
+  b.add_text(net::stun_attr::nonce, c.auth->nonce);
+  b.add_integrity(c.auth->key);
+  b.add_fingerprint();
+  auto out = b.finish();
+  return out ? *out : std::vector<uint8_t>{};
+}
+
 TEST_F(TurnServer, TurnPipeRelaysToAPeerAndBackThroughAChannel) {
   start();
   auto peer = raw_udp(any_port("127.0.0.1"));
@@ -147,6 +165,34 @@ TEST_F(TurnServer, ChannelDataFromTheRawClientGoesToTheBoundPeer) {
   ASSERT_TRUE(c.send_raw(*stray));
   auto s = stats_when([](const turn_server_stats& x) { return x.dropped_unknown_channel == 1; });
   EXPECT_EQ(s.dropped_unknown_channel, 1u);
+}
+
+TEST_F(TurnServer, Rfc5766ChannelNumbersAreServed) {
+  start();
+  raw_turn_client c{addr};
+  ASSERT_TRUE(c.allocate(user, password));
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  // coturn's clients pick numbers up to 0x7FFF, as RFC 5766 allowed.
+  auto r = c.ask(channel_bind_any_number(c, 0x61ab, peer_addr));
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success) << error_of(r);
+  std::string text = "high channel";
+  auto cd = net::encode_channel_data(0x61ab, reinterpret_cast<const uint8_t*>(text.data()),
+                                     text.size(), false, net::turn_channel_max_rfc5766);
+  ASSERT_TRUE(c.send_raw(*cd));
+  auto got = raw_recv_from(peer.get(), std::chrono::milliseconds{3000});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, text);
+}
+
+TEST_F(TurnServer, OnlyRfc8656ChannelNumbersWhenRfc5766IsOff) {
+  auto spec = base_spec();
+  spec.rfc5766_channels = false;
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_TRUE(c.allocate(user, password));
+  EXPECT_EQ(error_of(c.ask(channel_bind_any_number(c, 0x61ab, at("127.0.0.1", 9)))), 400);
+  EXPECT_EQ(error_of(c.ask(channel_bind_any_number(c, 0x3fff, at("127.0.0.1", 9)))), 400);
 }
 
 TEST_F(TurnServer, AWrongPasswordGets401AndTheTurnPipeFailsWithAuthRefused) {
