@@ -3,6 +3,12 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+
+#include "caf/actor.hpp"
+#include "caf/actor_cast.hpp"
+#include "caf/send.hpp"
+#include "caf/weak_intrusive_ptr.hpp"
 
 namespace p2pd {
 
@@ -32,5 +38,20 @@ struct bounded_inbox {
   std::atomic<size_t> queued{0};
   std::atomic<uint64_t> dropped{0};
 };
+
+/// From a pipe's inline handler: sends `xs` to `to` (held weakly, so the
+/// handler does not keep its actor alive) when `inbox` has room; the
+/// receiver calls inbox.leave() as it takes each one.
+template <class... Ts>
+void tell_bounded(const caf::weak_actor_ptr& to, bounded_inbox& inbox, Ts&&... xs) {
+  if (!inbox.enter())
+    return;
+  auto hdl = caf::actor_cast<caf::actor>(to.lock());
+  if (!hdl) {
+    inbox.leave();
+    return;
+  }
+  caf::anon_send(hdl, std::forward<Ts>(xs)...);
+}
 
 } // namespace p2pd

@@ -11,7 +11,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/common/bounded_inbox.hpp"
-#include "p2pd/actors/common/lifecycle.hpp"
+#include "p2pd/actors/common/open_once.hpp"
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/names/rate_limiter.hpp"
@@ -43,9 +43,7 @@ struct responder_state {
   std::shared_ptr<bounded_inbox> inbox;
   std::optional<net::names::rate_limiter> rate;
   pipe_actor pipe;
-  std::optional<pipe_info> info;
-  actors::waiters open_waiters;
-  caf::actor_addr owner;
+  actors::open_once opening;
   ntp_responder_stats stats;
 };
 
@@ -57,14 +55,7 @@ msg_handler query_handler(responder_ptr self) {
   return [weak = caf::weak_actor_ptr{self->ctrl()}, inbox = self->state.inbox,
           stack = self->state.stack](pipe_io&, std::string_view data, const endpoint& from) {
     auto t2 = stack->unix_ns();
-    if (!inbox->enter())
-      return;
-    auto hdl = caf::actor_cast<caf::actor>(weak.lock());
-    if (!hdl) {
-      inbox->leave();
-      return;
-    }
-    caf::anon_send(hdl, ntp_query_atom::value, bytes(data.begin(), data.end()), from, t2);
+    tell_bounded(weak, *inbox, ntp_query_atom::value, bytes(data.begin(), data.end()), from, t2);
   };
 }
 
@@ -118,12 +109,9 @@ void open_pipe_of(responder_ptr self) {
   // timeout would only hold the responder alive after its end (CAF 0.17).
   self->request(st.pipe, timeouts::until_answered, caf::open_atom::value)
     .then(
-      [self](pipe_info& i) {
-        self->state.info = i;
-        self->state.open_waiters.deliver_all(i);
-      },
+      [self](pipe_info& i) { self->state.opening.opened(i); },
       [self](caf::error& err) {
-        self->state.open_waiters.deliver_all(err);
+        self->state.opening.failed(err);
         self->quit(err);
       });
 }
@@ -139,25 +127,14 @@ responder_impl::behavior_type responder_fn(responder_ptr self, ntp_responder_spe
     st.rate.emplace(st.spec.max_answers_per_s, st.spec.max_answers_per_s, 1);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    if (dm.source == st.owner)
+    if (st.opening.owned_by(dm.source))
       self->quit(caf::exit_reason::user_shutdown);
     else if (dm.source == st.pipe.address())
       self->quit(dm.reason);
   });
   return {
-    [self](caf::open_atom) -> caf::result<pipe_info> {
-      auto& st = self->state;
-      if (st.info)
-        return *st.info;
-      auto rp = st.open_waiters.add(self);
-      if (st.pipe)
-        return rp; // opening
-      if (auto sender = self->current_sender()) {
-        st.owner = caf::actor_cast<caf::actor_addr>(sender);
-        self->monitor(sender);
-      }
-      open_pipe_of(self);
-      return rp;
+    [self](caf::open_atom) {
+      return self->state.opening.open(self, [self] { open_pipe_of(self); });
     },
     [self](stats_atom) {
       auto out = self->state.stats;

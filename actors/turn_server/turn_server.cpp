@@ -5,10 +5,12 @@
 #include "p2pd/actors/turn_server/turn_server.hpp"
 
 #include "caf/actor_cast.hpp"
+#include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/common/weak_timer.hpp"
+#include "p2pd/actors/turn/turn_pipe_spec.hpp"
 #include "p2pd/actors/turn_server/detail/turn_server_state.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/stun/stun_auth.hpp"
@@ -55,41 +57,70 @@ namespace {
 
 // Runs on the control pipe's thread: at most max_queued datagrams wait in
 // the actor's mailbox, more are dropped (counted in dropped_flood).
-msg_handler control_handler(server_ptr self) {
-  return [weak = caf::weak_actor_ptr{self->ctrl()},
-          inbox = self->state.control_inbox](pipe_io&, std::string_view data,
-                                             const endpoint& from) {
-    if (!inbox->enter())
-      return;
-    auto hdl = caf::actor_cast<caf::actor>(weak.lock());
-    if (!hdl) {
-      inbox->leave();
-      return;
-    }
-    caf::anon_send(hdl, ctrl_atom::value, bytes(data.begin(), data.end()), from);
+msg_handler control_handler(server_ptr self, net::protocol proto) {
+  return [weak = caf::weak_actor_ptr{self->ctrl()}, inbox = self->state.control_inbox,
+          proto](pipe_io&, std::string_view data, const endpoint& from) {
+    tell_bounded(weak, *inbox, ctrl_atom::value, proto, bytes(data.begin(), data.end()), from);
   };
+}
+
+void opened(server_ptr self, const pipe_info& udp_info) {
+  auto& st = self->state;
+  st.ticker = start_weak_ticker(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
+                                st.spec.sweep_interval, caf::make_message(sweep_atom::value));
+  st.opening.opened(udp_info);
+}
+
+void open_failed(server_ptr self, const caf::error& err) {
+  self->state.opening.failed(err);
+  self->quit(err);
+}
+
+// The TCP pipe's ends reach the server through this forwarder, which holds
+// it weakly: a pipe holds its subscribers strongly, and the server holds
+// its pipe, so subscribing the server itself would keep it alive for ever.
+// The forwarder ends with the pipe (nothing else holds it).
+caf::behavior end_forwarder(caf::event_based_actor*, caf::weak_actor_ptr server) {
+  return {
+    [server](pipe_end& e) {
+      if (auto s = caf::actor_cast<caf::actor>(server.lock()))
+        caf::anon_send(s, std::move(e));
+    },
+  };
+}
+
+// TCP on the UDP pipe's port (RFC 8656 §3.1: clients behind networks that
+// block UDP), each message cut by the TURN stream framer; its clients'
+// ends reach the actor, which deletes their allocations.
+void open_tcp(server_ptr self, const pipe_info& udp_info) {
+  auto& st = self->state;
+  auto spec = server_spec(tcp, udp_info.local, control_handler(self, tcp));
+  spec.framer = turn_stream_framer();
+  spec.conf = st.spec.tcp_conf;
+  auto fwd = self->home_system().spawn(end_forwarder, caf::weak_actor_ptr{self->ctrl()});
+  spec.subscribers.push_back(subscriber{fwd, events::end});
+  st.control_tcp = st.stack->spawn_pipe(self->home_system(), std::move(spec));
+  self->monitor(st.control_tcp);
+  self->request(st.control_tcp, timeouts::until_answered, caf::open_atom::value)
+    .then([self, udp_info](pipe_info&) { opened(self, udp_info); },
+          [self](caf::error& err) { open_failed(self, err); });
 }
 
 void open_control(server_ptr self) {
   auto& st = self->state;
   st.control = st.stack->spawn_pipe(self->home_system(),
-                                    server_spec(udp, st.spec.listen, control_handler(self)));
+                                    server_spec(udp, st.spec.listen, control_handler(self, udp)));
   self->monitor(st.control);
   // A UDP server pipe answers open at once (bound, or the bind's error).
   self->request(st.control, timeouts::until_answered, caf::open_atom::value)
     .then(
       [self](pipe_info& i) {
-        auto& st = self->state;
-        st.info = i;
-        st.ticker = start_weak_ticker(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
-                                      st.spec.sweep_interval,
-                                      caf::make_message(sweep_atom::value));
-        st.open_waiters.deliver_all(i);
+        if (self->state.spec.tcp)
+          open_tcp(self, i);
+        else
+          opened(self, i);
       },
-      [self](caf::error& err) {
-        self->state.open_waiters.deliver_all(err);
-        self->quit(err);
-      });
+      [self](caf::error& err) { open_failed(self, err); });
 }
 
 turn_server_stats stats_of(server_ptr self) {
@@ -120,9 +151,9 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    if (dm.source == st.owner || dm.source == st.control.address()) {
-      self->quit(dm.source == st.owner ? caf::error{caf::exit_reason::user_shutdown}
-                                       : dm.reason);
+    bool owner = st.opening.owned_by(dm.source);
+    if (owner || dm.source == st.control.address() || dm.source == st.control_tcp.address()) {
+      self->quit(owner ? caf::error{caf::exit_reason::user_shutdown} : dm.reason);
       return;
     }
     // A relay pipe that ended by itself takes its allocation with it.
@@ -134,19 +165,8 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
       }
   });
   return {
-    [self](caf::open_atom) -> caf::result<pipe_info> {
-      auto& st = self->state;
-      if (st.info)
-        return *st.info;
-      auto rp = st.open_waiters.add(self);
-      if (st.control)
-        return rp; // opening
-      if (auto sender = self->current_sender()) {
-        st.owner = caf::actor_cast<caf::actor_addr>(sender);
-        self->monitor(sender);
-      }
-      open_control(self);
-      return rp;
+    [self](caf::open_atom) {
+      return self->state.opening.open(self, [self] { open_control(self); });
     },
     [self](stats_atom) { return stats_of(self); },
     [self](caf::close_atom) {
@@ -154,14 +174,24 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
       for (auto& [client, a] : st.allocs)
         if (a.relay)
           caf::anon_send(a.relay, caf::close_atom::value);
-      if (st.control)
-        caf::anon_send(st.control, caf::close_atom::value);
+      for (auto& pipe : {st.control, st.control_tcp})
+        if (pipe)
+          caf::anon_send(pipe, caf::close_atom::value);
       self->quit(caf::exit_reason::user_shutdown);
       return caf::ok_atom::value;
     },
-    [self](ctrl_atom, const bytes& data, const endpoint& from) {
+    [self](ctrl_atom, net::protocol proto, const bytes& data, const endpoint& from) {
       self->state.control_inbox->leave();
-      on_client(self, data, from);
+      on_client(self, data, client_id{proto, from});
+    },
+    [self](pipe_end& e) {
+      // RFC 8656 §3.1: a TCP client's allocation ends with its connection.
+      auto& st = self->state;
+      if (e.whole || e.pipe != st.control_tcp)
+        return;
+      auto it = st.allocs.find(client_id{tcp, e.peer});
+      if (it != st.allocs.end())
+        remove_allocation(self, it, end_reason::deleted);
     },
     [self](peer_atom, uint64_t id, const bytes& data, const endpoint& from) {
       self->state.relay_inbox->leave();

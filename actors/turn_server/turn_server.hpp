@@ -21,8 +21,15 @@ struct turn_server_spec {
   /// Sockets (the control pipe, one relay pipe per allocation) are spawned
   /// on it. Default: os_stack().
   stack_ptr stack;
-  /// Where clients reach the server (UDP); port 0: a free port.
+  /// Where clients reach the server (UDP, and TCP on the same port);
+  /// port 0: a free port.
   endpoint listen = endpoint{net::ip_address::loopback(net::family::v4), 0};
+  /// Also serve TCP toward the server (RFC 8656 §3.1; the relays are UDP
+  /// either way). An allocation made over TCP ends with its connection.
+  bool tcp = true;
+  /// The TCP pipe's options: the limits on clients (max_clients,
+  /// idle_timeout, msg_deadline) and reader_limit.
+  net_conf tcp_conf;
   /// The relayed addresses' IP (its family is the only one relayed: an
   /// Allocate asking for the other is answered 440).
   net::ip_address relay_ip = net::ip_address::loopback(net::family::v4);
@@ -107,12 +114,14 @@ typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
            x.dropped_flood);
 }
 
-/// A TURN server (RFC 8656, UDP relays over UDP, long-term credentials):
+/// A TURN server (RFC 8656: UDP relays, reached over UDP or TCP, long-term
+/// credentials):
 /// the relay the simulated world's nodes use, and a lab's without coturn.
 ///
-/// - open: opens the control pipe on the spec's stack and answers its info
-///   (local = the address clients use); the opener becomes the owner and
-///   the server ends with it. A second open answers the same.
+/// - open: opens the control pipes on the spec's stack (UDP, then TCP on
+///   its port) and answers the UDP one's info (local = the address clients
+///   use); the opener becomes the owner and the server ends with it. A
+///   second open answers the same.
 /// - stats: the counters.
 /// - close: closes every pipe and ends the server.
 ///

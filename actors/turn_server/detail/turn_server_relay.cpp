@@ -11,8 +11,11 @@
 
 namespace p2pd::actors::turn_srv {
 
-void to_client(server_ptr self, const endpoint& to, bytes data) {
-  self->send(self->state.control, send_atom::value, std::move(data), to);
+void to_client(server_ptr self, const client_id& to, bytes data) {
+  auto& st = self->state;
+  auto& pipe = to.stream() ? st.control_tcp : st.control;
+  if (pipe)
+    self->send(pipe, send_atom::value, std::move(data), to.ep);
 }
 
 bool permitted(const allocation& a, const net::ip_address& ip, srv_time now) {
@@ -54,7 +57,8 @@ void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& fr
   net::result<std::vector<uint8_t>> frame = std::vector<uint8_t>{};
   auto ch = a.channel_of.find(from);
   if (ch != a.channel_of.end() && a.channels.at(ch->second).expires > now) {
-    frame = net::encode_channel_data(ch->second, p, data.size(), false, st.spec.max_channel());
+    frame = net::encode_channel_data(ch->second, p, data.size(), a.client.stream(),
+                                     st.spec.max_channel());
   } else {
     net::stun_builder b{net::stun_class::indication, net::stun_method::data,
                         net::stun_txid::random()};
@@ -71,7 +75,7 @@ void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& fr
   to_client(self, a.client, bytes(frame->begin(), frame->end()));
 }
 
-void remove_allocation(server_ptr self, std::map<endpoint, allocation>::iterator it,
+void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterator it,
                        end_reason why) {
   auto& st = self->state;
   auto& a = it->second;

@@ -60,7 +60,7 @@ void count_error(turn_server_stats& s, uint16_t code) {
 // An error response to `req`. 401 and 438 carry REALM and a fresh NONCE
 // (and no integrity: the client has no good key yet); the others are
 // signed with `key` when the request was authenticated.
-void reply_error(server_ptr self, const net::stun_message& req, const endpoint& to,
+void reply_error(server_ptr self, const net::stun_message& req, const client_id& to,
                  uint16_t code, const net::stun_key* key = nullptr,
                  const std::vector<uint16_t>& unknown = {}) {
   auto& st = self->state;
@@ -72,7 +72,7 @@ void reply_error(server_ptr self, const net::stun_message& req, const endpoint& 
   if (code == 401 || code == 438) {
     b.add_text(net::stun_attr::realm, st.spec.realm);
     auto expires = self->clock().now() + st.spec.nonce_lifetime;
-    b.add_text(net::stun_attr::nonce, st.nonces->mint(to.ip, ns_of(expires)));
+    b.add_text(net::stun_attr::nonce, st.nonces->mint(to.ep.ip, ns_of(expires)));
   }
   if (!st.spec.software.empty())
     b.add_software(st.spec.software);
@@ -84,7 +84,7 @@ void reply_error(server_ptr self, const net::stun_message& req, const endpoint& 
 }
 
 // A success response of `b`'s attributes, signed and fingerprinted.
-void reply_success(server_ptr self, net::stun_builder& b, const endpoint& to,
+void reply_success(server_ptr self, net::stun_builder& b, const client_id& to,
                    const net::stun_key& key, bytes* keep = nullptr) {
   auto& st = self->state;
   if (!st.spec.software.empty())
@@ -108,7 +108,7 @@ struct credentials {
 // RFC 8489 §9.2.4: the request's long-term credentials, or nothing once
 // the error is answered.
 std::optional<credentials> authenticate(server_ptr self, const net::stun_message& m,
-                                        const endpoint& from) {
+                                        const client_id& from) {
   auto& st = self->state;
   if (!m.has_integrity()) {
     ++st.stats.unauthenticated;
@@ -122,7 +122,7 @@ std::optional<credentials> authenticate(server_ptr self, const net::stun_message
     reply_error(self, m, from, 400);
     return std::nullopt;
   }
-  switch (st.nonces->check(*nonce, from.ip, ns_of(self->clock().now()))) {
+  switch (st.nonces->check(*nonce, from.ep.ip, ns_of(self->clock().now()))) {
     case turn_nonces::verdict::ok: break;
     case turn_nonces::verdict::stale:
     case turn_nonces::verdict::forged:
@@ -217,7 +217,7 @@ void relay_opened(server_ptr self, uint64_t id, const pipe_info& info) {
   net::stun_builder b{net::stun_class::success, net::stun_method::allocate, a.allocate_txid};
   b.add_xor_address(net::stun_attr::xor_relayed_address, a.relayed);
   add_lifetime(b, seconds_of(std::max(life, caf::timespan{0})));
-  b.add_xor_address(net::stun_attr::xor_mapped_address, a.client);
+  b.add_xor_address(net::stun_attr::xor_mapped_address, a.client.ep);
   reply_success(self, b, a.client, a.key, &a.allocate_answer);
 }
 
@@ -228,14 +228,7 @@ void open_relay(server_ptr self, uint64_t id) {
   endpoint local{st.spec.relay_ip, next_port(self, a.even_port)};
   auto handler = [weak = caf::weak_actor_ptr{self->ctrl()}, inbox = st.relay_inbox,
                   id](pipe_io&, std::string_view data, const endpoint& from) {
-    if (!inbox->enter())
-      return;
-    auto hdl = caf::actor_cast<caf::actor>(weak.lock());
-    if (!hdl) {
-      inbox->leave();
-      return;
-    }
-    caf::anon_send(hdl, peer_atom::value, id, bytes(data.begin(), data.end()), from);
+    tell_bounded(weak, *inbox, peer_atom::value, id, bytes(data.begin(), data.end()), from);
   };
   a.relay = st.stack->spawn_pipe(self->home_system(), server_spec(udp, local, handler));
   self->monitor(a.relay);
@@ -245,7 +238,7 @@ void open_relay(server_ptr self, uint64_t id) {
           [self, id](caf::error&) { relay_failed(self, id); });
 }
 
-void on_allocate(server_ptr self, const net::stun_message& m, const endpoint& from,
+void on_allocate(server_ptr self, const net::stun_message& m, const client_id& from,
                  const credentials& cred) {
   auto& st = self->state;
   if (auto it = st.allocs.find(from); it != st.allocs.end()) {
@@ -318,7 +311,7 @@ void on_allocate(server_ptr self, const net::stun_message& m, const endpoint& fr
 
 // The client's ready allocation, checked against the request's user; or
 // nothing once the error is answered.
-allocation* allocation_for(server_ptr self, const net::stun_message& m, const endpoint& from,
+allocation* allocation_for(server_ptr self, const net::stun_message& m, const client_id& from,
                            const credentials& cred) {
   auto& st = self->state;
   auto it = st.allocs.find(from);
@@ -333,7 +326,7 @@ allocation* allocation_for(server_ptr self, const net::stun_message& m, const en
   return &it->second;
 }
 
-void on_refresh(server_ptr self, const net::stun_message& m, const endpoint& from,
+void on_refresh(server_ptr self, const net::stun_message& m, const client_id& from,
                 const credentials& cred) {
   auto& st = self->state;
   auto* a = allocation_for(self, m, from, cred);
@@ -356,7 +349,7 @@ void on_refresh(server_ptr self, const net::stun_message& m, const endpoint& fro
 // The peers of a CreatePermission or ChannelBind, all of the relay's
 // family; or nothing once the error is answered.
 std::optional<std::vector<endpoint>> peers_of(server_ptr self, const net::stun_message& m,
-                                              const endpoint& from, const credentials& cred) {
+                                              const client_id& from, const credentials& cred) {
   auto peers = m.addresses(xor_peer_address);
   size_t n = 0;
   for (auto& a : m.attributes())
@@ -373,7 +366,7 @@ std::optional<std::vector<endpoint>> peers_of(server_ptr self, const net::stun_m
   return peers;
 }
 
-void on_permission(server_ptr self, const net::stun_message& m, const endpoint& from,
+void on_permission(server_ptr self, const net::stun_message& m, const client_id& from,
                    const credentials& cred) {
   auto& st = self->state;
   auto* a = allocation_for(self, m, from, cred);
@@ -396,7 +389,7 @@ void on_permission(server_ptr self, const net::stun_message& m, const endpoint& 
   reply_success(self, b, from, cred.key);
 }
 
-void on_channel_bind(server_ptr self, const net::stun_message& m, const endpoint& from,
+void on_channel_bind(server_ptr self, const net::stun_message& m, const client_id& from,
                      const credentials& cred) {
   auto& st = self->state;
   auto* a = allocation_for(self, m, from, cred);
@@ -441,7 +434,7 @@ void on_channel_bind(server_ptr self, const net::stun_message& m, const endpoint
   reply_success(self, b, from, cred.key);
 }
 
-void on_send_indication(server_ptr self, const net::stun_message& m, const endpoint& from) {
+void on_send_indication(server_ptr self, const net::stun_message& m, const client_id& from) {
   auto& st = self->state;
   auto it = st.allocs.find(from);
   if (it == st.allocs.end() || !it->second.ready) {
@@ -466,7 +459,7 @@ void on_send_indication(server_ptr self, const net::stun_message& m, const endpo
   self->send(a.relay, send_atom::value, bytes(data->value.begin(), data->value.end()), *peer);
 }
 
-void on_channel_data(server_ptr self, const bytes& raw, const endpoint& from) {
+void on_channel_data(server_ptr self, const bytes& raw, const client_id& from) {
   auto& st = self->state;
   auto cd = net::decode_channel_data(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(),
                                      st.spec.max_channel());
@@ -498,17 +491,18 @@ void on_channel_data(server_ptr self, const bytes& raw, const endpoint& from) {
   self->send(a.relay, send_atom::value, bytes(p, p + cd->size), ch->second.peer);
 }
 
-void on_request(server_ptr self, const net::stun_message& m, const endpoint& from,
+void on_request(server_ptr self, const net::stun_message& m, const client_id& from,
                 const bytes& raw) {
   auto& st = self->state;
   ++st.stats.requests;
   if (m.method() == net::stun_method::binding) {
     // What a client's keep-alive or a STUN check asks: answered unsigned.
     net::stun_server_addrs addrs;
-    addrs.primary_ip = st.info ? st.info->local.ip : st.spec.listen.ip;
-    addrs.primary_port = st.info ? st.info->local.port : st.spec.listen.port;
-    auto r = net::stun_respond(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), from,
-                               {}, addrs, st.spec.software);
+    auto& info = st.opening.info();
+    addrs.primary_ip = info ? info->local.ip : st.spec.listen.ip;
+    addrs.primary_port = info ? info->local.port : st.spec.listen.port;
+    auto r = net::stun_respond(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(),
+                               from.ep, {}, addrs, st.spec.software, from.stream());
     if (r && *r)
       to_client(self, from, as_bytes((*r)->bytes));
     return;
@@ -538,7 +532,7 @@ void on_request(server_ptr self, const net::stun_message& m, const endpoint& fro
 
 } // namespace
 
-void on_client(server_ptr self, const bytes& data, const endpoint& from) {
+void on_client(server_ptr self, const bytes& data, const client_id& from) {
   auto& st = self->state;
   auto p = reinterpret_cast<const uint8_t*>(data.data());
   switch (net::turn_frame_of(p, data.size())) {

@@ -10,7 +10,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "p2pd/actors/common/bounded_inbox.hpp"
-#include "p2pd/actors/common/lifecycle.hpp"
+#include "p2pd/actors/common/open_once.hpp"
 #include "p2pd/actors/turn_server/detail/turn_nonces.hpp"
 #include "p2pd/actors/turn_server/turn_server.hpp"
 #include "p2pd/net/stun/stun_auth.hpp"
@@ -28,20 +28,34 @@ using peer_atom = caf::atom_constant<caf::atom("p2tspeer")>;
 using sweep_atom = caf::atom_constant<caf::atom("p2tssweep")>;
 
 using server_impl = turn_server_actor::extend<
-  caf::reacts_to<ctrl_atom, bytes, endpoint>,           // from a client
-  caf::reacts_to<peer_atom, uint64_t, bytes, endpoint>, // to an allocation's relay
-  caf::reacts_to<sweep_atom>>;
+  caf::reacts_to<ctrl_atom, net::protocol, bytes, endpoint>, // from a client
+  caf::reacts_to<peer_atom, uint64_t, bytes, endpoint>,      // to an allocation's relay
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<pipe_end>>; // a TCP client left
+
+/// A client: the transport it reached us on and its address (with ours,
+/// the 5-tuple of RFC 8656).
+struct client_id {
+  net::protocol proto = net::protocol::udp;
+  endpoint ep;
+
+  /// Over TCP: ChannelData is padded to 4 bytes.
+  bool stream() const { return proto == net::protocol::tcp; }
+
+  friend bool operator<(const client_id& x, const client_id& y) {
+    return x.proto != y.proto ? x.proto < y.proto : x.ep < y.ep;
+  }
+};
 
 struct relay_channel {
   endpoint peer;
   srv_time expires;
 };
 
-/// One client's allocation (its 5-tuple: the client's address on the UDP
-/// control pipe).
+/// One client's allocation.
 struct allocation {
   uint64_t id = 0;
-  endpoint client;
+  client_id client;
   std::string username;
   net::stun_key key;
   /// The Allocate that made it and the answer, for its retransmissions.
@@ -64,16 +78,15 @@ struct allocation {
 struct turn_server_state {
   turn_server_spec spec;
   const net_stack* stack = nullptr;
-  pipe_actor control;
-  std::optional<pipe_info> info;
-  waiters open_waiters;
-  caf::actor_addr owner;
+  pipe_actor control;     ///< UDP
+  pipe_actor control_tcp; ///< TCP (spec.tcp), on the UDP pipe's port
+  open_once opening;
   caf::actor ticker;
   std::shared_ptr<bounded_inbox> control_inbox;
   std::shared_ptr<bounded_inbox> relay_inbox;
   std::unique_ptr<turn_nonces> nonces;
-  std::map<endpoint, allocation> allocs; ///< by client
-  std::map<uint64_t, endpoint> client_of; ///< allocation id -> client
+  std::map<client_id, allocation> allocs; ///< by client
+  std::map<uint64_t, client_id> client_of; ///< allocation id -> client
   std::map<std::string, size_t> per_user;
   uint64_t next_id = 1;
   uint32_t port_cursor = 0;
@@ -86,7 +99,7 @@ using server_ptr = server_impl::stateful_pointer<turn_server_state>;
 
 /// A datagram from a client on the control pipe: a request, an indication
 /// or ChannelData.
-void on_client(server_ptr self, const bytes& data, const endpoint& from);
+void on_client(server_ptr self, const bytes& data, const client_id& from);
 
 /// A datagram from a peer to allocation `id`'s relayed address.
 void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& from);
@@ -102,11 +115,11 @@ enum class end_reason : uint8_t {
 };
 
 /// Ends allocation `it` (its relay pipe closes).
-void remove_allocation(server_ptr self, std::map<endpoint, allocation>::iterator it,
+void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterator it,
                        end_reason why);
 
-/// Sends `data` to client `to` on the control pipe.
-void to_client(server_ptr self, const endpoint& to, bytes data);
+/// Sends `data` to client `to` on the control pipe of its transport.
+void to_client(server_ptr self, const client_id& to, bytes data);
 
 /// Whether `a` may relay `size` more bytes now (max_bytes_per_s).
 bool take_bandwidth(server_ptr self, allocation& a, size_t size);

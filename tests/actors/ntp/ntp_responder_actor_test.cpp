@@ -167,4 +167,20 @@ TEST_F(NtpResponder, AFloodIsAnsweredAtTheConfiguredRateAndTheRestCounted) {
   EXPECT_GE(s.dropped_rate, batch * batches - s.answered);
 }
 
+TEST_F(NtpResponder, EndsWithTheActorThatOpenedIt) {
+  auto r = spawn_ntp_responder(rt.system(), {});
+  ASSERT_OK(r);
+  self->monitor(*r);
+  {
+    caf::scoped_actor owner{rt.system()};
+    bool opened = false;
+    owner->request(*r, 5s, caf::open_atom::value)
+      .receive([&](pipe_info&) { opened = true; }, [&](caf::error& e) { FAIL() << render(e); });
+    ASSERT_TRUE(opened);
+  }
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
+  EXPECT_TRUE(down);
+}
+
 } // namespace

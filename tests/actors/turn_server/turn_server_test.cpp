@@ -430,6 +430,77 @@ TEST_F(TurnServer, RelayedBandwidthOverTheLimitIsDropped) {
   EXPECT_LE(s.to_peers, 5u);
 }
 
+TEST_F(TurnServer, TurnPipeOverTcpRelaysToAPeerAndBack) {
+  start();
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  auto peer_addr = raw_local(peer.get());
+  auto spec = client_spec();
+  spec.server.transport = net::protocol::tcp;
+  spec.timing.tcp_timeout = std::chrono::seconds(2);
+  turn_pipe_actor p;
+  auto info = open_client(spec, &p);
+  ASSERT_OK(info);
+  caf::anon_send(p, send_atom::value, to_bytes("over tcp"), peer_addr);
+  auto got = raw_recv_from(peer.get(), std::chrono::milliseconds{3000});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, "over tcp");
+  EXPECT_EQ(got->from, info->local);
+  ASSERT_TRUE(raw_send_to(peer.get(), info->local, "odd size")); // padded on the stream
+  auto m = next_msg();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(to_string(m->data), "odd size");
+  EXPECT_EQ(stats().channels, 1u);
+}
+
+TEST_F(TurnServer, ATcpClientsAllocationEndsWithItsConnection) {
+  start();
+  auto fd = raw_connect(addr);
+  ASSERT_TRUE(fd.get() >= 0);
+  set_timeouts(fd.get(), std::chrono::seconds(2));
+  // One request, one response: each whole in one read on loopback.
+  auto ask = [&](const std::vector<uint8_t>& req) -> std::optional<net::stun_message> {
+    if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+      return std::nullopt;
+    uint8_t buf[2048];
+    auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
+    if (n <= 0)
+      return std::nullopt;
+    auto m = net::decode_stun(buf, static_cast<size_t>(n));
+    if (!m)
+      return std::nullopt;
+    return std::move(*m);
+  };
+  net::turn_allocate_params p;
+  auto first = ask(*net::build_turn_allocate(net::stun_txid::random(), p, nullptr, ""));
+  ASSERT_EQ(error_of(first), 401);
+  net::turn_auth auth{user, *first->realm(), *first->nonce(),
+                      *net::stun_key::long_term(user, *first->realm(), password)};
+  auto a = ask(*net::build_turn_allocate(net::stun_txid::random(), p, &auth, ""));
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  EXPECT_EQ(a->xor_mapped_address(), raw_local(fd.get()));
+  ASSERT_EQ(stats().allocations, 1u);
+  fd = net::unique_fd{}; // an orderly close
+  auto s = stats_when([](const turn_server_stats& x) { return x.allocations == 0; });
+  EXPECT_EQ(s.allocations, 0u);
+  EXPECT_EQ(s.deleted, 1u);
+}
+
+TEST_F(TurnServer, EndsWithTheActorThatOpenedIt) {
+  auto r = spawn_turn_server(rt.system(), base_spec());
+  ASSERT_OK(r);
+  self->monitor(*r);
+  {
+    caf::scoped_actor owner{rt.system()};
+    bool opened = false;
+    owner->request(*r, 5s, caf::open_atom::value)
+      .receive([&](pipe_info&) { opened = true; }, [&](caf::error& e) { FAIL() << render(e); });
+    ASSERT_TRUE(opened);
+  }
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
+  EXPECT_TRUE(down);
+}
+
 TEST(TurnServerSpec, RefusesWhatCannotWork) {
   turn_server_spec s;
   EXPECT_EQ(code_of(s.check()), errc::invalid_argument); // no users
