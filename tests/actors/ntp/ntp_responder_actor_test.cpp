@@ -3,8 +3,10 @@
 // are dropped and counted.
 #include <gtest/gtest.h>
 
+#include "actors/ntp/quick_clock.hpp"
 #include "net/ntp/ntp_units.hpp"
 #include "support/actors.hpp"
+#include "support/opener.hpp"
 #include "support/expect.hpp"
 #include "support/sockets.hpp"
 #include "support/values.hpp"
@@ -71,20 +73,7 @@ TEST_F(NtpResponder, TheNtpClockMeasuresTheConfiguredSkew) {
   spec.skew_ns = 250 * ms;
   auto addr = start(spec);
   ASSERT_NE(addr.port, 0);
-  ntp_clock_spec cs;
-  cs.endpoints = {addr};
-  cs.samples = 3;
-  cs.retries = 1;
-  cs.reply_timeout = 500ms;
-  cs.spacing = caf::timespan{0};
-  cs.refresh_interval = caf::timespan{0};
-  cs.local = {any_port("127.0.0.1")};
-  auto clock = spawn_ntp_clock(rt.system(), cs);
-  ASSERT_OK(clock);
-  caf::expected<clock_offset> got{make_error(errc::io_failed, "no answer")};
-  self->request(*clock, cs.measurement_time() + 5s, caf::get_atom::value)
-    .receive([&](clock_offset& x) { got = x; }, [&](caf::error& e) { got = e; });
-  caf::anon_send_exit(*clock, caf::exit_reason::user_shutdown);
+  auto got = measure_once(rt.system(), quick_clock_spec({addr}, any_port("127.0.0.1")));
   ASSERT_OK(got);
   // Loopback and one actor hop each way: the skew within 5 ms.
   EXPECT_NEAR(got->offset_ns, 250 * ms, 5 * ms) << got->to_string();
@@ -170,17 +159,7 @@ TEST_F(NtpResponder, AFloodIsAnsweredAtTheConfiguredRateAndTheRestCounted) {
 TEST_F(NtpResponder, EndsWithTheActorThatOpenedIt) {
   auto r = spawn_ntp_responder(rt.system(), {});
   ASSERT_OK(r);
-  self->monitor(*r);
-  {
-    caf::scoped_actor owner{rt.system()};
-    bool opened = false;
-    owner->request(*r, 5s, caf::open_atom::value)
-      .receive([&](pipe_info&) { opened = true; }, [&](caf::error& e) { FAIL() << render(e); });
-    ASSERT_TRUE(opened);
-  }
-  bool down = false;
-  self->receive([&](caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
-  EXPECT_TRUE(down);
+  EXPECT_TRUE(ends_with_its_opener(rt.system(), *r));
 }
 
 } // namespace

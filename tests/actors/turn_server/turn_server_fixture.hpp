@@ -152,6 +152,17 @@ protected:
     return s;
   }
 
+  /// `c`'s allocation as the fixture's user: the success, or nothing (and
+  /// a failure said) when the server refused.
+  std::optional<net::stun_message> allocate_ok(raw_turn_client& c) {
+    auto a = c.allocate(user, password);
+    if (!a || a->cls() != net::stun_class::success) {
+      ADD_FAILURE() << "Allocate refused: " << error_of(a);
+      return std::nullopt;
+    }
+    return a;
+  }
+
   /// The project's TURN client toward our server as `u`:`pw`.
   turn_pipe_spec client_spec(const std::string& u = user, const std::string& pw = password) {
     turn_pipe_spec s;

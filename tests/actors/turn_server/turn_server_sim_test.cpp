@@ -6,6 +6,7 @@
 // wake-ups), with 2 ms access links.
 #include <gtest/gtest.h>
 
+#include "actors/ntp/quick_clock.hpp"
 #include "net/ntp/ntp_units.hpp"
 #include "support/actors.hpp"
 #include "support/expect.hpp"
@@ -123,21 +124,8 @@ TEST_F(OnSimHosts, TheNtpClockMeasuresTheResponderHostsSkew) {
   self->request(*responder, 5s, caf::open_atom::value)
     .receive([&](pipe_info& i) { addr = i.local; }, [&](caf::error& e) { FAIL() << render(e); });
   ASSERT_EQ(addr, at("198.51.100.1", 123));
-  ntp_clock_spec cs;
-  cs.stack = stack_of(1);
-  cs.endpoints = {addr};
-  cs.samples = 3;
-  cs.retries = 1;
-  cs.reply_timeout = 500ms;
-  cs.spacing = caf::timespan{0};
-  cs.refresh_interval = caf::timespan{0};
-  cs.local = {at("198.51.100.2", 0)};
-  auto clock = spawn_ntp_clock(rt.system(), cs);
-  ASSERT_OK(clock);
-  caf::expected<clock_offset> got{make_error(errc::io_failed, "no answer")};
-  self->request(*clock, cs.measurement_time() + 5s, caf::get_atom::value)
-    .receive([&](clock_offset& x) { got = x; }, [&](caf::error& e) { got = e; });
-  caf::anon_send_exit(*clock, caf::exit_reason::user_shutdown);
+  auto got =
+    measure_once(rt.system(), quick_clock_spec({addr}, at("198.51.100.2", 0), stack_of(1)));
   ASSERT_OK(got);
   // Symmetric 2 ms links: the skew to within the wake-ups' jitter.
   EXPECT_NEAR(got->offset_ns, 250 * ms, 5 * ms) << got->to_string();

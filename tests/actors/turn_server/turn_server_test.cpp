@@ -3,6 +3,8 @@
 // indications, credentials, nonces, quotas, bad input, lifetimes.
 #include "actors/turn_server/turn_server_fixture.hpp"
 
+#include "support/opener.hpp"
+
 #include "p2pd/net/stun/stun_builder.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
 
@@ -89,8 +91,8 @@ TEST_F(TurnServer, APermittedPeerReachesTheTurnPipeByDataIndication) {
 TEST_F(TurnServer, SendIndicationsReachAPermittedPeerOnly) {
   start();
   raw_turn_client c{addr};
-  auto a = c.allocate(user, password);
-  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto a = allocate_ok(c);
+  ASSERT_TRUE(a);
   auto relayed = net::turn_relayed(*a, net::family::v4);
   ASSERT_TRUE(relayed);
   EXPECT_EQ(a->xor_mapped_address(), c.local());
@@ -133,8 +135,8 @@ TEST_F(TurnServer, SendIndicationsReachAPermittedPeerOnly) {
 TEST_F(TurnServer, ChannelDataFromTheRawClientGoesToTheBoundPeer) {
   start();
   raw_turn_client c{addr};
-  auto a = c.allocate(user, password);
-  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto a = allocate_ok(c);
+  ASSERT_TRUE(a);
   auto relayed = *net::turn_relayed(*a, net::family::v4);
   auto peer = raw_udp(any_port("127.0.0.1"));
   auto peer_addr = raw_local(peer.get());
@@ -230,8 +232,8 @@ TEST_F(TurnServer, AStaleNonceGets438WithANewNonce) {
 TEST_F(TurnServer, AForgedNonceGets438) {
   start();
   raw_turn_client c{addr};
-  auto first = c.allocate(user, password);
-  ASSERT_TRUE(first && first->cls() == net::stun_class::success);
+  auto first = allocate_ok(c);
+  ASSERT_TRUE(first);
   auto auth = *c.auth;
   auth.nonce[auth.nonce.size() - 1] ^= 1;
   auto req = net::build_turn_refresh(net::stun_txid::random(), 600, &auth);
@@ -267,8 +269,8 @@ TEST_F(TurnServer, AllocationsOverTheServersCapacityGet508) {
 TEST_F(TurnServer, AnAllocateOnAnAllocatedFiveTupleGets437ButARetransmissionItsAnswer) {
   start();
   raw_turn_client c{addr};
-  auto a = c.allocate(user, password);
-  ASSERT_TRUE(a && a->cls() == net::stun_class::success);
+  auto a = allocate_ok(c);
+  ASSERT_TRUE(a);
   // The very same request again (a retransmission): the same answer.
   net::turn_allocate_params p;
   auto again = net::build_turn_allocate(a->txid(), p, &*c.auth, "test");
@@ -342,8 +344,8 @@ TEST_F(TurnServer, AnAllocationNotRefreshedExpiresAndItsRelayCloses) {
   spec.sweep_interval = std::chrono::milliseconds{50};
   start(spec);
   raw_turn_client c{addr};
-  auto a = c.allocate(user, password);
-  ASSERT_TRUE(a && a->cls() == net::stun_class::success);
+  auto a = allocate_ok(c);
+  ASSERT_TRUE(a);
   EXPECT_EQ(net::turn_lifetime(*a), 1u); // 300 ms, rounded up
   auto relayed = *net::turn_relayed(*a, net::family::v4);
   auto s = stats_when([](const turn_server_stats& x) { return x.expired == 1; });
@@ -367,8 +369,8 @@ TEST_F(TurnServer, PermissionsExpireAndThenThePeerIsDropped) {
   spec.sweep_interval = std::chrono::milliseconds{50};
   start(spec);
   raw_turn_client c{addr};
-  auto a = c.allocate(user, password);
-  ASSERT_TRUE(a && a->cls() == net::stun_class::success);
+  auto a = allocate_ok(c);
+  ASSERT_TRUE(a);
   auto relayed = *net::turn_relayed(*a, net::family::v4);
   auto peer = raw_udp(any_port("127.0.0.1"));
   auto peer_addr = raw_local(peer.get());
@@ -488,17 +490,7 @@ TEST_F(TurnServer, ATcpClientsAllocationEndsWithItsConnection) {
 TEST_F(TurnServer, EndsWithTheActorThatOpenedIt) {
   auto r = spawn_turn_server(rt.system(), base_spec());
   ASSERT_OK(r);
-  self->monitor(*r);
-  {
-    caf::scoped_actor owner{rt.system()};
-    bool opened = false;
-    owner->request(*r, 5s, caf::open_atom::value)
-      .receive([&](pipe_info&) { opened = true; }, [&](caf::error& e) { FAIL() << render(e); });
-    ASSERT_TRUE(opened);
-  }
-  bool down = false;
-  self->receive([&](caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
-  EXPECT_TRUE(down);
+  EXPECT_TRUE(ends_with_its_opener(rt.system(), *r));
 }
 
 TEST(TurnServerSpec, RefusesWhatCannotWork) {
