@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
     spec.relay_port_min = *lo;
     spec.relay_port_max = *hi;
   }
-  if (auto err = spec.check())
-    return cli.error("spec", err);
+  if (auto err = spec.check()) // what the arguments asked for cannot work
+    return cli.fail(render(err));
   auto stop = examples::block_stop_signals();
   runtime rt;
   auto srv = spawn_turn_server(rt.system(), spec);
