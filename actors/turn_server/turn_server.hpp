@@ -76,6 +76,10 @@ struct turn_server_spec {
 
   /// The highest channel number served (rfc5766_channels).
   uint16_t max_channel() const;
+
+  /// Relay ports {0, 0}: the stack picks a free one for each allocation
+  /// (no range to walk, and a failed open is not tried again).
+  bool free_relay_ports() const { return relay_port_min == 0 && relay_port_max == 0; }
 };
 
 /// What a TURN server did; every refusal and drop has a counter.

@@ -1,11 +1,11 @@
-// The TURN server's data path (peers to clients; clients to peers is in
-// turn_server_requests.cpp with the indications it decodes), the limits it
+// The TURN server's data path both ways (Send indications and ChannelData
+// to peers, ChannelData and Data indications to clients), the limits it
 // applies, and the sweep of what expired.
 #include <algorithm>
 
 #include "caf/send.hpp"
 
-#include "p2pd/actors/turn_server/detail/turn_server_state.hpp"
+#include "p2pd/actors/turn_server/detail/turn_server_replies.hpp"
 #include "p2pd/net/stun/stun_builder.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
 
@@ -73,6 +73,63 @@ void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& fr
   ++st.stats.to_clients;
   st.stats.relayed_bytes += data.size();
   to_client(self, a.client, bytes(frame->begin(), frame->end()));
+}
+
+void on_send_indication(server_ptr self, const net::stun_message& m, const client_id& from) {
+  auto& st = self->state;
+  auto it = st.allocs.find(from);
+  if (it == st.allocs.end() || !it->second.ready) {
+    ++st.stats.dropped_no_allocation;
+    return;
+  }
+  auto& a = it->second;
+  auto peer = m.address(net::stun_attr::xor_peer_address);
+  auto data = m.find(net::stun_attr::data);
+  if (!peer || data == nullptr) {
+    ++st.stats.malformed;
+    return;
+  }
+  if (!permitted(a, peer->ip, self->clock().now())) {
+    ++st.stats.dropped_no_permission;
+    return;
+  }
+  if (!take_bandwidth(self, a, data->value.size()))
+    return;
+  ++st.stats.to_peers;
+  st.stats.relayed_bytes += data->value.size();
+  self->send(a.relay, send_atom::value, bytes(data->value.begin(), data->value.end()), *peer);
+}
+
+void on_channel_data(server_ptr self, const bytes& raw, const client_id& from) {
+  auto& st = self->state;
+  auto cd = net::decode_channel_data(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(),
+                                     st.spec.max_channel());
+  if (!cd) {
+    ++st.stats.malformed;
+    return;
+  }
+  auto it = st.allocs.find(from);
+  if (it == st.allocs.end() || !it->second.ready) {
+    ++st.stats.dropped_no_allocation;
+    return;
+  }
+  auto& a = it->second;
+  auto now = self->clock().now();
+  auto ch = a.channels.find(cd->channel);
+  if (ch == a.channels.end() || ch->second.expires <= now) {
+    ++st.stats.dropped_unknown_channel;
+    return;
+  }
+  if (!permitted(a, ch->second.peer.ip, now)) {
+    ++st.stats.dropped_no_permission;
+    return;
+  }
+  if (!take_bandwidth(self, a, cd->size))
+    return;
+  ++st.stats.to_peers;
+  st.stats.relayed_bytes += cd->size;
+  auto p = reinterpret_cast<const char*>(cd->data);
+  self->send(a.relay, send_atom::value, bytes(p, p + cd->size), ch->second.peer);
 }
 
 void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterator it,
