@@ -229,6 +229,24 @@ TEST_F(TurnServer, AStaleNonceGets438WithANewNonce) {
   EXPECT_EQ(stats().stale_nonce, 1u);
 }
 
+TEST_F(TurnServer, TheTurnPipeSignsAgainWithTheNewNonceAfterA438) {
+  auto spec = base_spec();
+  spec.nonce_lifetime = std::chrono::milliseconds{300};
+  start(spec);
+  auto peer = raw_udp(any_port("127.0.0.1"));
+  turn_pipe_actor p;
+  ASSERT_OK(open_client(client_spec(), &p));
+  // Past the nonce's life (the server's clock decides; a bounded wait).
+  self->receive(caf::after(std::chrono::milliseconds{400}) >> [] {});
+  bool ok = false;
+  self->request(p, 5s, permit_atom::value, raw_local(peer.get()))
+    .receive([&](caf::ok_atom) { ok = true; }, [&](caf::error& e) { FAIL() << render(e); });
+  ASSERT_TRUE(ok);
+  auto s = stats_when([](const turn_server_stats& x) { return x.permissions == 1; });
+  EXPECT_EQ(s.permissions, 1u);
+  EXPECT_GE(s.stale_nonce, 1u); // the CreatePermission's first try
+}
+
 TEST_F(TurnServer, AForgedNonceGets438) {
   start();
   raw_turn_client c{addr};
