@@ -3,6 +3,8 @@
 // indications, credentials, nonces, quotas, bad input, lifetimes.
 #include "actors/turn_server/turn_server_fixture.hpp"
 
+#include <random>
+
 #include "support/opener.hpp"
 
 #include "p2pd/net/stun/stun_builder.hpp"
@@ -331,6 +333,45 @@ TEST_F(TurnServer, MalformedPacketsAreDroppedAndCountedAndTheServerGoesOn) {
   net::stun_builder connect{net::stun_class::request, net::stun_method::connect,
                             net::stun_txid::random()};
   EXPECT_EQ(error_of(c.ask(*connect.finish())), 400);
+}
+
+TEST_F(TurnServer, MutatedRequestsNeverStopTheServer) {
+  start();
+  raw_turn_client c{addr};
+  auto a = allocate_ok(c);
+  ASSERT_TRUE(a);
+  // Signed requests of every kind, with bytes flipped at random (seeded),
+  // cut short or grown; in batches, each followed by a Binding request that
+  // must be answered (one socket, one mailbox, in order).
+  std::vector<std::vector<uint8_t>> seeds{
+    *net::build_turn_refresh(net::stun_txid::random(), 600, &*c.auth),
+    *net::build_turn_permission(net::stun_txid::random(), {at("127.0.0.1", 9)}, &*c.auth),
+    *net::build_turn_channel_bind(net::stun_txid::random(), 0x4002, at("127.0.0.1", 9),
+                                  &*c.auth),
+    *net::build_turn_allocate(net::stun_txid::random(), {}, &*c.auth, "x"),
+    *net::encode_channel_data(0x4002, a->raw().data(), 16, false)};
+  std::mt19937 rng{14};
+  for (int batch = 0; batch < 20; ++batch) {
+    for (int i = 0; i < 50; ++i) {
+      auto m = seeds[rng() % seeds.size()];
+      switch (rng() % 3) {
+        case 0:
+          for (int k = 0; k < 3; ++k)
+            m[rng() % m.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+          break;
+        case 1: m.resize(rng() % m.size()); break;
+        default: m.resize(m.size() + 1 + rng() % 8, static_cast<uint8_t>(rng())); break;
+      }
+      ASSERT_TRUE(c.send_raw(m));
+    }
+    net::stun_builder binding{net::stun_class::request, net::stun_method::binding,
+                              net::stun_txid::random()};
+    auto r = c.ask(*binding.finish());
+    ASSERT_TRUE(r && r->cls() == net::stun_class::success) << "batch " << batch;
+  }
+  auto s = stats();
+  EXPECT_GT(s.malformed, 0u);
+  EXPECT_EQ(s.allocations, 1u);
 }
 
 TEST_F(TurnServer, UnsupportedTransportFamilyAndPeerFamilyAreRefused) {
