@@ -42,7 +42,8 @@ caf::error turn_server_spec::check() const {
                "at least 1");
   auto zero = caf::timespan{0};
   if (nonce_lifetime <= zero || default_lifetime <= zero || max_lifetime <= zero
-      || permission_lifetime <= zero || channel_lifetime <= zero || sweep_interval <= zero)
+      || permission_lifetime <= zero || channel_lifetime <= zero || sweep_interval <= zero
+      || reservation_lifetime <= zero)
     return bad("the lifetimes and the sweep interval must be positive");
   return {};
 }
@@ -133,6 +134,7 @@ turn_server_stats stats_of(server_ptr self) {
     out.permissions += a.perms.size();
     out.channels += a.channels.size();
   }
+  out.reservations = st.reservations.size();
   out.dropped_flood = st.control_inbox->dropped.load() + st.relay_inbox->dropped.load();
   return out;
 }
@@ -163,6 +165,11 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
         remove_allocation(self, it, end_reason::expired);
         return;
       }
+    for (auto it = st.reservations.begin(); it != st.reservations.end(); ++it)
+      if (it->second.pipe.address() == dm.source) {
+        st.reservations.erase(it);
+        return;
+      }
   });
   return {
     [self](caf::open_atom) {
@@ -174,6 +181,8 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
       for (auto& [client, a] : st.allocs)
         if (a.relay)
           caf::anon_send(a.relay, caf::close_atom::value);
+      for (auto& [token, r] : st.reservations)
+        caf::anon_send(r.pipe, caf::close_atom::value);
       for (auto& pipe : {st.control, st.control_tcp})
         if (pipe)
           caf::anon_send(pipe, caf::close_atom::value);

@@ -53,6 +53,9 @@ struct turn_server_spec {
   /// RFC 8656 §9, §12: 300 s and 600 s.
   caf::timespan permission_lifetime = std::chrono::seconds(300);
   caf::timespan channel_lifetime = std::chrono::seconds(600);
+  /// How long the port an EVEN-PORT with its R bit reserves waits for the
+  /// Allocate that claims it with the RESERVATION-TOKEN (RFC 8656 §7.2: 30 s).
+  caf::timespan reservation_lifetime = std::chrono::seconds(30);
   /// How often expired allocations, permissions and channels are removed.
   caf::timespan sweep_interval = std::chrono::seconds(1);
   /// Allocations at most in all (then 508) and per username (then 486).
@@ -87,6 +90,7 @@ struct turn_server_stats {
   uint64_t allocations = 0;        ///< now
   uint64_t permissions = 0;        ///< now, in all allocations
   uint64_t channels = 0;           ///< now, in all allocations
+  uint64_t reservations = 0;       ///< ports reserved now (EVEN-PORT with R)
   uint64_t allocated = 0;          ///< allocations made since the start
   uint64_t expired = 0;            ///< allocations that ran out of lifetime
   uint64_t deleted = 0;            ///< allocations deleted (Refresh 0, close)
@@ -111,7 +115,7 @@ struct turn_server_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
   return f(caf::meta::type_name("p2pd::turn_server_stats"), x.allocations, x.permissions,
-           x.channels, x.allocated, x.expired, x.deleted, x.requests, x.unauthenticated,
+           x.channels, x.reservations, x.allocated, x.expired, x.deleted, x.requests, x.unauthenticated,
            x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other,
            x.malformed, x.to_peers, x.to_clients, x.relayed_bytes, x.dropped_no_allocation,
            x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth,

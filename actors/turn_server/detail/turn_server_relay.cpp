@@ -154,6 +154,15 @@ void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterato
 void sweep(server_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
+  for (auto it = st.reservations.begin(); it != st.reservations.end();) {
+    if (it->second.expires <= now) {
+      self->demonitor(it->second.pipe.address());
+      caf::anon_send(it->second.pipe, caf::close_atom::value);
+      it = st.reservations.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto it = st.allocs.begin(); it != st.allocs.end();) {
     auto& a = it->second;
     // One still opening its relay has an answer coming; it expires after.

@@ -63,6 +63,7 @@ struct allocation {
   bytes allocate_answer;
   bool ready = false; ///< the relay pipe is open
   bool even_port = false;
+  bool reserve = false; ///< EVEN-PORT's R bit: keep the port above for later
   uint32_t tries = 0; ///< ports tried
   pipe_actor relay;
   endpoint relayed;
@@ -73,6 +74,16 @@ struct allocation {
   /// Bytes it may still relay (max_bytes_per_s), as of tokens_at.
   double tokens = 0;
   srv_time tokens_at;
+};
+
+/// The port above an even relayed one, kept open for the Allocate that
+/// claims it with its RESERVATION-TOKEN (RFC 8656 §7.2). Its pipe already
+/// reports its datagrams as allocation `id`'s, dropped until one claims it.
+struct reservation {
+  uint64_t id = 0;
+  pipe_actor pipe;
+  endpoint local;
+  srv_time expires;
 };
 
 struct turn_server_state {
@@ -88,6 +99,7 @@ struct turn_server_state {
   std::map<client_id, allocation> allocs; ///< by client
   std::map<uint64_t, client_id> client_of; ///< allocation id -> client
   std::map<std::string, size_t> per_user;
+  std::map<uint64_t, reservation> reservations; ///< by token
   uint64_t next_id = 1;
   uint32_t port_cursor = 0;
   turn_server_stats stats;

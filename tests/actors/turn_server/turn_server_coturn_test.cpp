@@ -1,8 +1,7 @@
 // coturn's client, turnutils_uclient, against our TURN server on loopback:
 // client-to-client sessions (-y) relayed through our allocations, with
-// channels and with Send/Data indications (-s). RTCP allocations are left
-// out (-c): they ask for EVEN-PORT reservations, which our server does not
-// keep.
+// channels and with Send/Data indications (-s), without and with RTCP
+// allocations (which reserve the port above with EVEN-PORT, then claim it).
 #include "actors/turn_server/turn_server_fixture.hpp"
 
 #include <regex>
@@ -52,7 +51,12 @@ protected:
   void SetUp() override {
     if (!have_program("turnutils_uclient"))
       GTEST_SKIP() << "turnutils_uclient is not installed (coturn, scripts/install-deps.sh)";
-    start();
+    // A range, so that EVEN-PORT finds even ports with a free one above.
+    auto spec = base_spec();
+    auto lo = free_port(udp);
+    spec.relay_port_min = static_cast<uint16_t>(std::min<int>(lo, 60000) & ~1);
+    spec.relay_port_max = static_cast<uint16_t>(spec.relay_port_min + 199);
+    start(spec);
   }
 
   temp_dir dir{"p2pd-uclient-"};
@@ -71,6 +75,21 @@ TEST_F(TurnServerCoturn, UclientSessionsRelayEveryMessageThroughChannels) {
   EXPECT_GE(s.allocated, 4u); // one per session at least
   EXPECT_GE(s.to_peers, 40u);
   EXPECT_GE(s.to_clients, 40u);
+}
+
+TEST_F(TurnServerCoturn, UclientSessionsWithRtcpAllocationsRelayEveryMessage) {
+  auto log = run_uclient({"-y"}, 2);
+  ASSERT_TRUE(log);
+  auto t = totals(*log);
+  ASSERT_TRUE(t) << *log;
+  // RTP and RTCP: twice the messages of the sessions without -c.
+  EXPECT_EQ(t->first, 40) << *log;
+  EXPECT_EQ(t->second, 40) << *log;
+  EXPECT_TRUE(contains(*log, "Total lost packets 0 ")) << *log;
+  EXPECT_FALSE(contains(*log, "ERROR")) << *log;
+  auto s = stats();
+  EXPECT_EQ(s.refused_capacity, 0u);
+  EXPECT_GE(s.allocated, 4u);
 }
 
 TEST_F(TurnServerCoturn, UclientSessionsRelayEveryMessageThroughIndications) {

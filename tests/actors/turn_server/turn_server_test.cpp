@@ -374,6 +374,80 @@ TEST_F(TurnServer, MutatedRequestsNeverStopTheServer) {
   EXPECT_EQ(s.allocations, 1u);
 }
 
+// A signed Allocate with EVEN-PORT (`flags`: 0x80, the R bit, reserves the
+// port above) or a RESERVATION-TOKEN, which the request builder has no
+// parameters for.
+std::vector<uint8_t> allocate_with(const net::turn_auth& auth, std::optional<uint8_t> even,
+                                   std::optional<std::vector<uint8_t>> token) {
+  net::stun_builder b{net::stun_class::request, net::stun_method::allocate,
+                      net::stun_txid::random()};
+  uint8_t transport[4] = {17, 0, 0, 0};
+  b.add_raw(net::stun_attr::requested_transport, transport, sizeof(transport));
+  if (even) {
+    uint8_t v[1] = {*even};
+    b.add_raw(net::stun_attr::even_port, v, sizeof(v));
+  }
+  if (token)
+    b.add_raw(net::stun_attr::reservation_token, token->data(), token->size());
+  b.add_text(net::stun_attr::username, auth.username);
+  b.add_text(net::stun_attr::realm, auth.realm);
+  b.add_text(net::stun_attr::nonce, auth.nonce);
+  b.add_integrity(auth.key);
+  b.add_fingerprint();
+  auto out = b.finish();
+  return out ? *out : std::vector<uint8_t>{};
+}
+
+TEST_F(TurnServer, EvenPortWithItsRBitReservesThePortAboveForATokensAllocate) {
+  auto spec = base_spec();
+  auto lo = free_port(udp);
+  spec.relay_port_min = static_cast<uint16_t>(lo & ~1u);
+  spec.relay_port_max = static_cast<uint16_t>(spec.relay_port_min + 9);
+  start(spec);
+  raw_turn_client rtp{addr};
+  ASSERT_EQ(error_of(rtp.allocate(user, password)), 0); // for the credentials
+  raw_turn_client rtp2{addr};
+  rtp2.auth = rtp.auth;
+  auto a = rtp2.ask(allocate_with(*rtp.auth, uint8_t{0x80}, std::nullopt));
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto relayed = net::turn_relayed(*a, net::family::v4);
+  ASSERT_TRUE(relayed);
+  EXPECT_EQ(relayed->port % 2, 0);
+  auto token = a->find(net::stun_attr::reservation_token);
+  ASSERT_NE(token, nullptr);
+  EXPECT_EQ(stats().reservations, 1u);
+  raw_turn_client rtcp{addr};
+  auto b = rtcp.ask(allocate_with(*rtp.auth, std::nullopt, token->value));
+  ASSERT_TRUE(b && b->cls() == net::stun_class::success) << error_of(b);
+  EXPECT_EQ(net::turn_relayed(*b, net::family::v4)->port, relayed->port + 1);
+  EXPECT_EQ(stats().reservations, 0u);
+  // A token is good once; EVEN-PORT and a token together are refused.
+  raw_turn_client again{addr};
+  EXPECT_EQ(error_of(again.ask(allocate_with(*rtp.auth, std::nullopt, token->value))), 508);
+  EXPECT_EQ(error_of(again.ask(allocate_with(*rtp.auth, uint8_t{0}, token->value))), 400);
+}
+
+TEST_F(TurnServer, AnUnclaimedReservationExpires) {
+  auto spec = base_spec();
+  auto lo = free_port(udp);
+  spec.relay_port_min = static_cast<uint16_t>(lo & ~1u);
+  spec.relay_port_max = static_cast<uint16_t>(spec.relay_port_min + 9);
+  spec.reservation_lifetime = std::chrono::milliseconds{200};
+  spec.sweep_interval = std::chrono::milliseconds{50};
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_EQ(error_of(c.allocate(user, password)), 0);
+  raw_turn_client d{addr};
+  auto a = d.ask(allocate_with(*c.auth, uint8_t{0x80}, std::nullopt));
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto token = a->find(net::stun_attr::reservation_token);
+  ASSERT_NE(token, nullptr);
+  auto s = stats_when([](const turn_server_stats& x) { return x.reservations == 0; });
+  EXPECT_EQ(s.reservations, 0u);
+  raw_turn_client late{addr};
+  EXPECT_EQ(error_of(late.ask(allocate_with(*c.auth, std::nullopt, token->value))), 508);
+}
+
 TEST_F(TurnServer, UnsupportedTransportFamilyAndPeerFamilyAreRefused) {
   start();
   raw_turn_client c{addr};
