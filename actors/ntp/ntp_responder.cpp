@@ -30,7 +30,9 @@ caf::error ntp_responder_spec::check() const {
   return {};
 }
 
-namespace {
+// Named, not anonymous: a unity build puts this file in one translation unit
+// with others of namespace p2pd.
+namespace actors::ntp_responder_detail {
 
 using ntp_query_atom = caf::atom_constant<caf::atom("p2ntpq")>;
 
@@ -43,7 +45,7 @@ struct responder_state {
   std::shared_ptr<bounded_inbox> inbox;
   std::optional<net::names::rate_limiter> rate;
   pipe_actor pipe;
-  actors::open_once opening;
+  open_once opening;
   ntp_responder_stats stats;
 };
 
@@ -155,13 +157,14 @@ responder_impl::behavior_type responder_fn(responder_ptr self, ntp_responder_spe
   };
 }
 
-} // namespace
+} // namespace actors::ntp_responder_detail
 
 caf::expected<ntp_responder_actor> spawn_ntp_responder(caf::actor_system& sys,
                                                        ntp_responder_spec spec) {
   if (auto err = spec.check())
     return err;
-  return caf::actor_cast<ntp_responder_actor>(sys.spawn(responder_fn, std::move(spec)));
+  return caf::actor_cast<ntp_responder_actor>(
+    sys.spawn(actors::ntp_responder_detail::responder_fn, std::move(spec)));
 }
 
 } // namespace p2pd
