@@ -199,6 +199,32 @@ TEST_F(TurnServer, OnlyRfc8656ChannelNumbersWhenRfc5766IsOff) {
   EXPECT_EQ(error_of(c.ask(channel_bind_any_number(c, 0x3fff, at("127.0.0.1", 9)))), 400);
 }
 
+TEST_F(TurnServer, AnIpv6RelayServesAnIpv6AllocationOverIpv4) {
+  auto spec = base_spec();
+  spec.relay_ip = ip("::1");
+  start(spec);
+  auto peer = raw_udp(any_port("::1"));
+  auto peer_addr = raw_local(peer.get());
+  auto cs = client_spec();
+  cs.relay_family = net::family::v6; // REQUESTED-ADDRESS-FAMILY (RFC 6156)
+  turn_pipe_actor p;
+  auto info = open_client(cs, &p);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->local.ip, ip("::1"));
+  caf::anon_send(p, send_atom::value, to_bytes("six"), peer_addr);
+  auto got = raw_recv_from(peer.get(), std::chrono::milliseconds{3000});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, "six");
+  ASSERT_TRUE(raw_send_to(peer.get(), info->local, "back"));
+  auto m = next_msg();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->from, peer_addr);
+  // An IPv4 allocation from this server: 440.
+  auto v4 = open_client(client_spec("bob", "builder"));
+  ASSERT_FALSE(v4);
+  EXPECT_EQ(code_of(v4.error()), errc::family_unsupported) << render(v4.error());
+}
+
 TEST_F(TurnServer, AWrongPasswordGets401AndTheTurnPipeFailsWithAuthRefused) {
   start();
   auto info = open_client(client_spec(user, "not the password"));
