@@ -6,6 +6,16 @@
 
 namespace p2pd::net {
 
+namespace {
+
+std::string channel_hex(uint16_t x) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  return std::string{"0x"} + digits[x >> 12] + digits[(x >> 8) & 15] + digits[(x >> 4) & 15]
+         + digits[x & 15];
+}
+
+} // namespace
+
 turn_frame_kind turn_frame_of(const uint8_t* data, size_t size) {
   if (size == 0)
     return turn_frame_kind::unknown;
@@ -17,10 +27,10 @@ turn_frame_kind turn_frame_of(const uint8_t* data, size_t size) {
 }
 
 result<std::vector<uint8_t>> encode_channel_data(uint16_t channel, const uint8_t* data,
-                                                 size_t size, bool stream) {
-  if (!turn_valid_channel(channel))
-    return error{errc::invalid_argument,
-                 "channel number " + std::to_string(channel) + " is outside 0x4000..0x4FFF"};
+                                                 size_t size, bool stream, uint16_t max_channel) {
+  if (!turn_valid_channel(channel, max_channel))
+    return error{errc::invalid_argument, "channel number " + std::to_string(channel)
+                                           + " is outside 0x4000.." + channel_hex(max_channel)};
   if (size > 0xFFFF)
     return error{errc::message_too_large,
                  "ChannelData carries at most 65535 bytes, not " + std::to_string(size)};
@@ -35,15 +45,16 @@ result<std::vector<uint8_t>> encode_channel_data(uint16_t channel, const uint8_t
   return out;
 }
 
-result<channel_data_view> decode_channel_data(const uint8_t* data, size_t size) {
+result<channel_data_view> decode_channel_data(const uint8_t* data, size_t size,
+                                              uint16_t max_channel) {
   if (size < turn_channel_header)
     return error{errc::malformed, "ChannelData of " + std::to_string(size)
                                     + " bytes is shorter than its 4-byte header"};
   uint16_t channel = static_cast<uint16_t>(data[0] << 8 | data[1]);
   size_t len = static_cast<size_t>(data[2] << 8 | data[3]);
-  if (!turn_valid_channel(channel))
-    return error{errc::malformed,
-                 "ChannelData channel " + std::to_string(channel) + " is outside 0x4000..0x4FFF"};
+  if (!turn_valid_channel(channel, max_channel))
+    return error{errc::malformed, "ChannelData channel " + std::to_string(channel)
+                                    + " is outside 0x4000.." + channel_hex(max_channel)};
   if (len > size - turn_channel_header)
     return error{errc::malformed, "ChannelData length " + std::to_string(len) + " at offset 2 runs "
                                     + std::to_string(len - (size - turn_channel_header))

@@ -19,8 +19,13 @@ constexpr uint16_t turn_channel_min = 0x4000;
 constexpr uint16_t turn_channel_max = 0x4FFF;
 constexpr size_t turn_channel_header = 4;
 
-constexpr bool turn_valid_channel(uint16_t c) {
-  return c >= turn_channel_min && c <= turn_channel_max;
+/// RFC 5766 (TURN before RFC 8656) allowed 0x4000..0x7FFF, and its
+/// clients (coturn's) still pick numbers above 0x4FFF: a server that serves
+/// them takes this bound.
+constexpr uint16_t turn_channel_max_rfc5766 = 0x7FFF;
+
+constexpr bool turn_valid_channel(uint16_t c, uint16_t max = turn_channel_max) {
+  return c >= turn_channel_min && c <= max;
 }
 
 /// What came from a TURN server: a STUN message, ChannelData, or neither
@@ -38,16 +43,18 @@ struct channel_data_view {
 };
 
 /// Encodes ChannelData for `channel` (errc::invalid_argument outside
-/// 0x4000..0x4FFF, errc::message_too_large past 65535 data bytes); padded to
-/// 4 bytes when `stream`.
+/// 0x4000..`max_channel`, errc::message_too_large past 65535 data bytes);
+/// padded to 4 bytes when `stream`.
 result<std::vector<uint8_t>> encode_channel_data(uint16_t channel, const uint8_t* data,
-                                                 size_t size, bool stream);
+                                                 size_t size, bool stream,
+                                                 uint16_t max_channel = turn_channel_max);
 
 /// Decodes one ChannelData message that fills `size` bytes (a datagram):
 /// errc::malformed for a header shorter than 4 bytes, a channel number out
-/// of range or a length field that runs past the end. Bytes past the length
-/// (padding; RFC 8656 lets a datagram carry it) are ignored.
-result<channel_data_view> decode_channel_data(const uint8_t* data, size_t size);
+/// of 0x4000..`max_channel` or a length field that runs past the end. Bytes
+/// past the length (padding; RFC 8656 lets a datagram carry it) are ignored.
+result<channel_data_view> decode_channel_data(const uint8_t* data, size_t size,
+                                              uint16_t max_channel = turn_channel_max);
 
 /// For a stream from the server: the size of the frame (STUN message or
 /// ChannelData with its padding) that starts at `data`, or nothing while its

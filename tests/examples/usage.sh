@@ -36,6 +36,16 @@ case "$NAME" in
     expect 2 err not-an-ip
     expect 2 err 127.0.0.1 127.0.0.2 127.0.0.3
     ;;
+  turn_server)
+    for p in abc 70000 -1 ""; do expect 2 err 127.0.0.1 a:b --port "$p"; done
+    expect 2 err 127.0.0.1                 # no user
+    expect 2 err 127.0.0.1 alice           # not user:password
+    expect 2 err 127.0.0.1 :pw
+    expect 2 err not-an-ip a:b
+    expect 2 err 0.0.0.0 a:b               # relays need an address peers reach
+    for r in 5- -5 abc 2000-1000 0-5 1-70000; do expect 2 err 127.0.0.1 a:b --relay-ports "$r"; done
+    expect 2 err 127.0.0.1 a:b --realm
+    ;;
   echo_daemon)
     for p in abc 70000 0 -1 ""; do expect 2 err --port "$p"; done
     expect 2 err --port

@@ -46,6 +46,22 @@ TEST(ChannelData, ChannelNumbersOutsideTheRangeAreRefusedBothWays) {
   EXPECT_ERRC(decode_channel_data(bad, sizeof(bad)), errc::malformed);
 }
 
+TEST(ChannelData, Rfc5766NumbersUpTo0x7fffPassWhenTheCallerAllowsThem) {
+  auto d = bytes_of("x");
+  EXPECT_FALSE(encode_channel_data(0x61ab, d.data(), d.size(), false));
+  auto cd = encode_channel_data(0x61ab, d.data(), d.size(), false, turn_channel_max_rfc5766);
+  ASSERT_OK(cd);
+  auto strict = decode_channel_data(cd->data(), cd->size());
+  ASSERT_FALSE(strict);
+  EXPECT_TRUE(p2pd::test::contains(strict.error().what, "outside 0x4000..0x4FFF"))
+    << strict.error().what;
+  auto v = decode_channel_data(cd->data(), cd->size(), turn_channel_max_rfc5766);
+  ASSERT_OK(v);
+  EXPECT_EQ(v->channel, 0x61ab);
+  uint8_t top[5] = {0x80, 0x00, 0x00, 0x01, 'x'}; // 0x8000 is no channel either way
+  EXPECT_FALSE(decode_channel_data(top, sizeof(top), turn_channel_max_rfc5766));
+}
+
 TEST(ChannelData, ALengthRunningPastTheEndIsMalformed) {
   uint8_t lying[] = {0x40, 0x00, 0x00, 0x09, 1, 2, 3};
   auto v = decode_channel_data(lying, sizeof(lying));
