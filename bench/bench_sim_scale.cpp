@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     .option("--nodes", "N", "nodes in the world (default 1000; at least 70)")
     .option("--connects", "K", "connects sampled over the 35 x 35 pairs (default 350)")
     .option("--seed", "S", "the world's seed (default 1)")
+    .option("--settle", "S", "virtual seconds between two connects (default 300)")
     .option("--matrix", "PATH", "the matrix to compare with (default docs/sim-matrix.md)");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
@@ -125,11 +126,13 @@ int main(int argc, char** argv) {
   auto nodes = number("--nodes", o.nodes, 70, 100'000);
   auto connects = number("--connects", o.connects, 0, 1'000'000);
   auto seed = number("--seed", o.seed, 0, UINT64_MAX);
-  if (!nodes || !connects || !seed)
+  auto settle = number("--settle", o.settle_s, 0, 3600);
+  if (!nodes || !connects || !seed || !settle)
     return examples::exit_usage;
   o.nodes = *nodes;
   o.connects = *connects;
   o.seed = *seed;
+  o.settle_s = *settle;
   o.matrix_doc = cli.value("--matrix").value_or(P2PD_SOURCE_DIR "/docs/sim-matrix.md");
 
   std::printf("bench_sim_scale%s: %u cores, load average %s (other work skews wall times)\n",

@@ -18,6 +18,9 @@ struct scale_options {
   /// Connects sampled over the 35 x 35 pairs of NAT configurations.
   size_t connects = 350;
   uint64_t seed = 1;
+  /// Virtual time between two connects (past the NATs' lifetimes: no
+  /// connect finds an earlier one's mappings).
+  uint64_t settle_s = 300;
   /// docs/sim-matrix.md, to compare the sample's outcomes with (empty: no
   /// comparison).
   std::string matrix_doc;

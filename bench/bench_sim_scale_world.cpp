@@ -176,10 +176,8 @@ world_result run_node_world(const scale_options& o) {
   r.cols = cols.size();
   auto v0 = w->now();
   auto t1 = clk::now();
-  // 30 virtual s per connect, as the matrix; 5 virtual minutes between
-  // two, past the NATs' lifetimes, so that none finds an earlier one's
-  // mappings.
-  auto rows_out = w->run_connects(30s, 5min);
+  // 30 virtual s per connect, as the matrix.
+  auto rows_out = w->run_connects(30s, std::chrono::seconds(o.settle_s));
   r.connect_wall_s = seconds_d(clk::now() - t1).count();
   r.connect_virtual_s = virtual_s(w->now() - v0);
   r.connect = snapshot(*w) - r.start;
