@@ -4,7 +4,7 @@
 //
 //   bench_sim_scale           full run: 1,000 nodes, 350 connects
 //   bench_sim_scale --quick   smoke run (CTest): 100 nodes, 50 connects
-//   [--nodes N] [--connects K] [--seed S] [--matrix PATH]
+//   [--nodes N] [--connects K] [--seed S] [--settle S] [--matrix PATH]
 //
 // The node world (sim::node_scenario on CAF's test coordinator): node i
 // alone behind a site of NAT configuration i mod 35, a STUN server on two
@@ -14,9 +14,10 @@
 // (b) connects, one after another, a stratified sample of the 35 x 35
 //     pairs (every round of 35 has every row and every column once), TCP
 //     (direct, reverse, punch) and UDP (punch) alternating, 30 virtual s
-//     each, 5 virtual minutes between (past the NATs' lifetimes). The
-//     outcomes are compared with docs/sim-matrix.md (a world per pair):
-//     information, not a failure (the UDP spray is a birthday search).
+//     each, 5 virtual minutes between (past the NATs' lifetimes;
+//     --settle). The outcomes are compared with docs/sim-matrix.md (a
+//     world per pair): information, not a failure (the UDP spray is a
+//     birthday search).
 // Events: actor jobs + actor clock events + the fabric's queue events (a
 // packet's hops, TCP timers); a job may run queue events, so the sum counts
 // some work twice: it is what the world did, not a cost unit.
@@ -196,8 +197,9 @@ int main(int argc, char** argv) {
   row("  packets sent (of which TCP)", count(packets) + " (" + count(packets_tcp) + ")",
       count(b.counts.packets) + " (" + count(b.counts.packets_tcp) + ")");
   row("  wall time", fixed(world_wall, 2) + " s", fixed(b.wall_s, 2) + " s");
-  std::printf("(bare fabric, the median of 5 runs: %s UDP echoes and %s TCP sessions from %zu sites; the packets "
-              "ratio is the node world's wall time the network model alone would take)\n\n",
+  std::printf("(bare fabric, the median of 5 runs: %s UDP echoes and %s TCP sessions from %zu "
+              "sites; the packets ratio is the node world's wall time the network model alone "
+              "would take)\n\n",
               count(b.exchanges_udp).c_str(), count(b.sessions_tcp).c_str(), o.nodes);
 
   bool failed = false;

@@ -75,7 +75,8 @@ struct world_result {
 /// configuration i mod 35, all started; then `o.connects` connects one after
 /// another, the pairs a stratified sample of the 35 x 35 (row r = k mod 35,
 /// the column a shifted permutation per round of 35), TCP and UDP
-/// alternating.
+/// alternating. At least 70 nodes (two per configuration), or it throws
+/// std::invalid_argument.
 world_result run_node_world(const scale_options& o);
 
 /// The baseline's run.

@@ -48,7 +48,8 @@ fabric_result run_bare_fabric(size_t sites, uint64_t udp, uint64_t tcp, uint64_t
   auto configs = sim::all_35_configs();
   std::vector<sim::host_id> hosts;
   for (size_t i = 0; i < sites; ++i) {
-    auto s = f.add_site(site_for(configs[i % configs.size()].profile, static_cast<uint32_t>(i + 1)));
+    auto n = static_cast<uint32_t>(i + 1);
+    auto s = f.add_site(site_for(configs[i % configs.size()].profile, n));
     auto h = s ? f.add_host(*s) : net::result<sim::host_id>{s.error()};
     if (!h) {
       r.problem = "site " + std::to_string(i) + ": " + net::to_string(h.error());

@@ -5,6 +5,7 @@
 #include <memory>
 #include <numeric>
 #include <set>
+#include <stdexcept>
 #include <sstream>
 
 #include "p2pd/net/util/splitmix64.hpp"
@@ -124,6 +125,9 @@ world_result run_node_world(const scale_options& o) {
   r.nodes = o.nodes;
   auto configs = sim::all_35_configs();
   const auto n_cfg = configs.size();
+  if (o.nodes < 2 * n_cfg) // a pair of one configuration needs two nodes of it
+    throw std::invalid_argument("bench_sim_scale: at least " + std::to_string(2 * n_cfg)
+                                + " nodes");
   auto t0 = clk::now();
   sim::scenario_config cfg;
   cfg.seed = o.seed;
@@ -158,8 +162,6 @@ world_result run_node_world(const scale_options& o) {
   for (auto& p : sample) {
     auto& from = by_config[p.row];
     auto& to = by_config[p.col];
-    if (from.empty() || to.empty())
-      continue; // fewer nodes than configurations: main() refuses that
     auto ia = rng.next() % from.size();
     auto ib = rng.next() % to.size();
     if (from[ia] == to[ib]) // the same configuration: another node of it
@@ -183,13 +185,9 @@ world_result run_node_world(const scale_options& o) {
   r.connect = snapshot(*w) - r.start;
   r.peak_rss_kib = peak_rss_kib();
   r.connects = rows_out.size();
-  for (size_t k = 0, j = 0; k < rows_out.size(); ++k) {
-    auto& out = rows_out[k];
-    // The outcomes come in the order queued, which is the sample's order
-    // (none was skipped: every configuration has a node).
-    while (j < sample.size() && (by_config[sample[j].row].empty() || by_config[sample[j].col].empty()))
-      ++j;
-    const auto& p = sample[j++];
+  for (size_t k = 0; k < rows_out.size(); ++k) {
+    auto& out = rows_out[k]; // in the order queued: the sample's
+    const auto& p = sample[k];
     auto kind = out.kind == node::transport::stream ? "TCP " : "UDP ";
     ++r.outcomes[kind + out.how];
     if (out.error.rfind("no answer", 0) == 0 || out.error == "a node is not ready")
