@@ -111,23 +111,12 @@ int main(int argc, char** argv) {
     o.nodes = 100;
     o.connects = 50;
   }
-  auto number = [&](const char* name, uint64_t fallback, uint64_t min,
-                    uint64_t max) -> std::optional<uint64_t> {
-    auto v = cli.value(name);
-    if (!v)
-      return fallback;
-    auto n = examples::parse_count(*v, min, max);
-    if (!n)
-      cli.fail(std::string{name} + ": '" + *v + "' is not a number in " + std::to_string(min)
-               + ".." + std::to_string(max));
-    return n;
-  };
   // 70: every configuration has two nodes, so a pair of one configuration
   // has two ends.
-  auto nodes = number("--nodes", o.nodes, 70, 100'000);
-  auto connects = number("--connects", o.connects, 0, 1'000'000);
-  auto seed = number("--seed", o.seed, 0, UINT64_MAX);
-  auto settle = number("--settle", o.settle_s, 0, 3600);
+  auto nodes = cli.count("--nodes", o.nodes, 70, 100'000);
+  auto connects = cli.count("--connects", o.connects, 0, 1'000'000);
+  auto seed = cli.count("--seed", o.seed, 0, UINT64_MAX);
+  auto settle = cli.count("--settle", o.settle_s, 0, 3600);
   if (!nodes || !connects || !seed || !settle)
     return examples::exit_usage;
   o.nodes = *nodes;
