@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   // has two ends.
   auto nodes = cli.count("--nodes", o.nodes, 70, 100'000);
   auto connects = cli.count("--connects", o.connects, 0, 1'000'000);
-  auto seed = cli.count("--seed", o.seed, 0, UINT64_MAX);
+  auto seed = cli.count("--seed", o.seed, 0, UINT64_MAX >> 8);
   auto settle = cli.count("--settle", o.settle_s, 0, 3600);
   if (!nodes || !connects || !seed || !settle)
     return examples::exit_usage;
