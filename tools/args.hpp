@@ -159,6 +159,21 @@ public:
     return p;
   }
 
+  /// The option's decimal number in min..max, `fallback` if not given. A
+  /// bad one prints why with the usage on stderr and gives nothing: return
+  /// exit_usage then.
+  std::optional<uint64_t> count(std::string_view name, uint64_t fallback, uint64_t min,
+                                uint64_t max) const {
+    auto text = value(name);
+    if (!text)
+      return fallback;
+    auto n = parse_count(*text, min, max);
+    if (!n)
+      fail(std::string{name} + ": '" + *text + "' is not a number in " + std::to_string(min)
+           + ".." + std::to_string(max));
+    return n;
+  }
+
   const std::vector<std::string>& positionals() const { return pos_; }
 
   /// Prints "program: why" and the usage on stderr; returns exit_usage.

@@ -171,6 +171,8 @@ net::error fabric::send(host_id from, frame f) {
     return {net::errc::invalid_argument,
             "source " + f.pkt.src.to_string() + " is not an address of host " + std::to_string(from)};
   ++stats_.sent;
+  if (f.pkt.proto == protocol::tcp)
+    ++stats_.sent_tcp;
   record(trace_kind::send, from, f, "");
   auto& h = hosts_[from];
   sim_time delay{0};

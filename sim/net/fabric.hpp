@@ -30,6 +30,7 @@ struct frame {
 /// What the fabric counted (every packet that does not arrive is in one).
 struct fabric_stats {
   uint64_t sent = 0;
+  uint64_t sent_tcp = 0;   ///< of `sent`, TCP segments (the rest: UDP)
   uint64_t delivered = 0;  ///< handed to a host's stack
   uint64_t lost = 0;       ///< by a link's loss rate
   uint64_t no_route = 0;   ///< to an address nobody has

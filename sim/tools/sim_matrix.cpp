@@ -84,20 +84,9 @@ int main(int argc, char** argv) {
     return *rc;
   if (cli.has("--out") == cli.has("--check"))
     return cli.fail("give one of --out and --check");
-  auto number = [&](const char* name, uint64_t fallback, uint64_t min,
-                    uint64_t max) -> std::optional<uint64_t> {
-    auto v = cli.value(name);
-    if (!v)
-      return fallback;
-    auto n = examples::parse_count(*v, min, max);
-    if (!n)
-      cli.fail(std::string{name} + ": '" + *v + "' is not a number in " + std::to_string(min)
-               + ".." + std::to_string(max));
-    return n;
-  };
-  auto jobs = number("--jobs", std::max(1u, std::thread::hardware_concurrency()), 1, 64);
-  auto seed = number("--seed", 1, 0, UINT64_MAX >> 8);
-  auto count = number("--configs", 35, 2, 35);
+  auto jobs = cli.count("--jobs", std::max(1u, std::thread::hardware_concurrency()), 1, 64);
+  auto seed = cli.count("--seed", 1, 0, UINT64_MAX >> 8);
+  auto count = cli.count("--configs", 35, 2, 35);
   if (!jobs || !seed || !count)
     return examples::exit_usage;
 

@@ -264,5 +264,18 @@ TEST(SimFabricTcp, AConnectionThatExistsCannotBeOpenedTwiceAndListenersConflict)
   EXPECT_EQ(c.tcp->send(12345, bytes("x")).code, net::errc::invalid_argument);
 }
 
+TEST(SimFabricTcp, SentTcpCountsTheSegmentsOfTheSentPacketsAndNoDatagram) {
+  world w;
+  auto& server = w.public_host("198.51.100.10");
+  auto& c = w.public_host("198.51.100.20");
+  ASSERT_TRUE(server.tcp->listen(ep("0.0.0.0:80")));
+  auto sock = c.tcp->connect(ep("0.0.0.0:0"), ep("198.51.100.10:80"));
+  ASSERT_TRUE(sock);
+  c.send(c.udp_socket(), ep("198.51.100.10:53"), "query"); // no socket there: sent all the same
+  w.run(ms(100));
+  ASSERT_EQ(c.of(tcp_event::connected).size(), 1u);
+  EXPECT_EQ(w.net.stats().sent, 4u);     // SYN, SYN-ACK, ACK and the datagram
+  EXPECT_EQ(w.net.stats().sent_tcp, 3u);
+}
 } // namespace
 } // namespace p2pd::sim::test
