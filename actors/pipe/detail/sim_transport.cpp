@@ -1,7 +1,9 @@
 #include "p2pd/actors/pipe/detail/sim_transport.hpp"
 
 #include <cerrno>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "caf/actor_cast.hpp"
 #include "caf/atom.hpp"
@@ -97,6 +99,14 @@ public:
     : events_(events), w_(std::move(w)), host_(host),
       me_(caf::actor_cast<caf::weak_actor_ptr>(self)) {}
 
+  // A pipe that ends without finish_close (killed, unreachable, an
+  // exception) still closes its sockets, as a kernel closes a dead
+  // process's: its peers get FIN. Posted rather than done under with(): the
+  // state dies in on_exit, which CAF runs wherever the actor's last
+  // reference goes, and that may be inside the world's queue, under its
+  // lock (a stack handler's strong reference to this pipe).
+  ~sim_transport() override { post_close_all(); }
+
   caf::message_handler handlers() {
     return {
       [this](sim_dgram_atom, int sock, const endpoint& from, const bytes& data) {
@@ -155,10 +165,17 @@ public:
       if (!sock)
         return sock.error();
       // An accepted socket gets its handler at once, inside the queue: its
-      // first bytes may follow in the same run.
-      tcp.on_event(*sock, [fwd, t = &tcp](sim::tcp_event e) {
-        if (e.kind == sim::tcp_event::accepted)
+      // first bytes may follow in the same run. A dead pipe's listener, not
+      // yet closed by the close its transport posted, resets newcomers as a
+      // kernel would once the process is gone.
+      tcp.on_event(*sock, [fwd, me = me_, t = &tcp](sim::tcp_event e) {
+        if (e.kind == sim::tcp_event::accepted) {
+          if (!me.lock()) {
+            t->abort(e.sock);
+            return;
+          }
           t->on_event(e.sock, fwd);
+        }
         fwd(std::move(e));
       });
       listener_sock_ = *sock;
@@ -257,6 +274,39 @@ public:
   void before_quit(const caf::error&) override {}
 
 private:
+  // close_all() without the world's lock: the sockets still open are closed
+  // at the world's next with() or wake-up.
+  void post_close_all() {
+    std::optional<int> udp;
+    if (udp_)
+      udp = udp_sock_;
+    std::optional<int> listener;
+    if (listener_)
+      listener = listener_sock_;
+    std::vector<int> socks; // ends, then connects in progress
+    for (auto& kvp : ends_)
+      if (kvp.second->open) {
+        kvp.second->open = false;
+        socks.push_back(kvp.first);
+      }
+    for (auto& kvp : attempts_)
+      socks.push_back(kvp.first);
+    udp_.reset();
+    listener_.reset();
+    ends_.clear();
+    attempts_.clear();
+    if (!udp && !listener && socks.empty())
+      return;
+    w_->post([host = host_, udp, listener, socks = std::move(socks)](sim::world& x) {
+      if (udp)
+        x.udp(host).close(*udp);
+      if (listener)
+        x.tcp(host).close(*listener);
+      for (auto sock : socks)
+        x.tcp(host).close(sock);
+    });
+  }
+
   sim_end_ptr make_end(int sock, const endpoint& remote) {
     auto end = std::make_shared<sim_end>();
     end->w = w_;

@@ -1,6 +1,7 @@
 // Pipes over the simulated network on virtual time: under CAF's test
 // coordinator, a datagram between two sim pipes takes the path's latency
-// of the actor clock, and no real time.
+// of the actor clock, and no real time; a killed pipe's sockets close as a
+// dead process's do.
 
 #include <chrono>
 
@@ -11,6 +12,8 @@
 
 #include "p2pd/actors/pipe/detail/sim_transport.hpp"
 #include "p2pd/api/system_config.hpp"
+
+#include "support/actors.hpp"
 
 using namespace std::chrono_literals;
 using namespace p2pd;
@@ -87,6 +90,116 @@ TEST(SimPipeVirtual, DatagramWaitsForTheVirtualClock) {
   sched.run();
   sched.clock().cancel_all();
   sched.run();
+}
+
+// Runs the coordinator and fires its timeouts one by one, in time order,
+// until `done` holds or `max_steps` timeouts have fired.
+template <class F>
+bool run_until(caf::scheduler::test_coordinator& sched, F done, int max_steps = 200) {
+  for (int i = 0; i < max_steps; ++i) {
+    sched.run();
+    if (done())
+      return true;
+    if (!sched.trigger_timeout())
+      break;
+  }
+  sched.run();
+  return done();
+}
+
+TEST(SimPipeVirtual, AKilledServerEndsItsClientByFin) {
+  p2pd::config cfg;
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  caf::actor_system sys{cfg};
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  // What the test holds, let go on every way out (a failed ASSERT too): the
+  // test coordinator runs nothing by itself, so the pipes and the world's
+  // driver must be let quit before the system waits for them.
+  struct held {
+    caf::scheduler::test_coordinator& sched;
+    sim::world_ptr w;
+    pipe_actor server;
+    pipe_actor client;
+    ~held() {
+      for (auto* p : {&server, &client})
+        if (*p)
+          caf::anon_send_exit(*p, caf::exit_reason::user_shutdown);
+      server = nullptr;
+      client = nullptr;
+      w.reset();
+      sched.run();
+      sched.clock().cancel_all();
+      sched.run();
+    }
+  } h{sched, sim::world::make(sys), {}, {}};
+  auto server_ip = *net::ip_address::parse("198.51.100.1");
+  auto client_ip = *net::ip_address::parse("198.51.100.2");
+  sim::host_id a = 0, b = 0;
+  h.w->with([&](sim::world& x) {
+    a = *x.fabric().add_public_host({{server_ip}, {100ms}});
+    b = *x.fabric().add_public_host({{client_ip}, {100ms}});
+    return 0;
+  });
+  caf::scoped_actor self{sys};
+  pipe_spec sspec;
+  sspec.proto = net::protocol::tcp;
+  sspec.local = endpoint{server_ip, 7000};
+  sspec.subscribers.push_back({test::as_actor(self), events::up});
+  pipe_spec cspec;
+  cspec.proto = net::protocol::tcp;
+  cspec.host = server_ip.to_string();
+  cspec.port = 7000;
+  cspec.subscribers.push_back({test::as_actor(self), events::end});
+  h.server = actors::spawn_sim_pipe(sys, h.w, a, sspec);
+  h.client = actors::spawn_sim_pipe(sys, h.w, b, cspec);
+  int opened = 0;
+  for (auto& p : {h.server, h.client}) {
+    self->send(p, caf::open_atom::value);
+    // The client's handshake takes 400 virtual ms (two links each way).
+    run_until(sched, [&] {
+      bool answered = false;
+      self->receive(
+        [&](const pipe_info&) {
+          answered = true;
+          ++opened;
+        },
+        [&](const caf::error& err) {
+          answered = true;
+          ADD_FAILURE() << sys.render(err);
+        },
+        caf::after(0s) >> [] {});
+      return answered;
+    });
+  }
+  ASSERT_EQ(opened, 2);
+  // The server has its client once the handshake's last ACK is there (a
+  // client still in the accept queue of a dead listener is reset).
+  std::optional<pipe_up> up;
+  ASSERT_TRUE(run_until(sched, [&] {
+    if (!up)
+      up = test::next<pipe_up>(self, 0s);
+    return up.has_value();
+  })) << "the server never had its client";
+  // Killed: no finish_close runs; the transport's destructor posts the
+  // close to the world, which sends the client a FIN.
+  caf::anon_send_exit(h.server, caf::exit_reason::kill);
+  h.server = nullptr;
+  std::optional<pipe_end> end;
+  EXPECT_TRUE(run_until(sched, [&] {
+    if (!end)
+      end = test::next<pipe_end>(self, 0s);
+    return end.has_value();
+  })) << "the client never heard its server go";
+  if (end) {
+    EXPECT_TRUE(end->whole);
+    EXPECT_FALSE(end->reason) << "a dead process's socket closes in order: "
+                              << sys.render(end->reason);
+  }
+  // The client's pipe answers with its FIN; once it is there, the server
+  // host keeps no socket of the dead pipe (its listener went at once).
+  EXPECT_TRUE(run_until(sched, [&] {
+    return h.w->with([&](sim::world& x) { return x.tcp(a).socket_count(); }) == 0;
+  })) << "the dead server's sockets stay open";
 }
 
 } // namespace
