@@ -56,8 +56,8 @@ public:
   /// Has `f(*this)` run under the lock at the world's next with() or
   /// wake-up (it wakes the driver for it), without taking the lock now.
   /// For destructors: an actor's state dies in on_exit, which CAF runs
-  /// wherever the actor's last reference goes, and that may be inside the
-  /// queue, under the lock (a stack handler's strong reference to its
+  /// wherever the actor's last reference goes, and that could be inside
+  /// the queue, under the lock (a stack handler's strong reference to its
   /// pipe). Posted calls run in order, before the with() call that finds
   /// them; they are dropped unrun if the world goes first.
   void post(std::function<void(world&)> f);

@@ -1,6 +1,8 @@
 #include "p2pd/actors/pipe/detail/sim_transport.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -99,12 +101,14 @@ public:
     : events_(events), w_(std::move(w)), host_(host),
       me_(caf::actor_cast<caf::weak_actor_ptr>(self)) {}
 
-  // A pipe that ends without finish_close (killed, unreachable, an
-  // exception) still closes its sockets, as a kernel closes a dead
-  // process's: its peers get FIN. Posted rather than done under with(): the
-  // state dies in on_exit, which CAF runs wherever the actor's last
-  // reference goes, and that may be inside the world's queue, under its
-  // lock (a stack handler's strong reference to this pipe).
+  // A pipe that ends without finish_close (killed, an exception) still
+  // closes its sockets, as a kernel closes a dead process's: its peers get
+  // FIN. Posted to the world rather than done under with(), so that no
+  // destructor takes the world's lock: CAF runs on_exit wherever an actor's
+  // last reference goes, which could be inside the queue (a stack
+  // handler's strong reference). Today an open pipe holds its own handle
+  // (pipe_state::hdl), so its state dies on its own thread; posting does
+  // not rely on that.
   ~sim_transport() override { post_close_all(); }
 
   caf::message_handler handlers() {
@@ -168,9 +172,9 @@ public:
       // first bytes may follow in the same run. A dead pipe's listener, not
       // yet closed by the close its transport posted, resets newcomers as a
       // kernel would once the process is gone.
-      tcp.on_event(*sock, [fwd, me = me_, t = &tcp](sim::tcp_event e) {
+      tcp.on_event(*sock, [fwd, alive = alive_, t = &tcp](sim::tcp_event e) {
         if (e.kind == sim::tcp_event::accepted) {
-          if (!me.lock()) {
+          if (!alive->load(std::memory_order_acquire)) {
             t->abort(e.sock);
             return;
           }
@@ -277,6 +281,7 @@ private:
   // close_all() without the world's lock: the sockets still open are closed
   // at the world's next with() or wake-up.
   void post_close_all() {
+    alive_->store(false, std::memory_order_release);
     std::optional<int> udp;
     if (udp_)
       udp = udp_sock_;
@@ -376,6 +381,10 @@ private:
   sim::world_ptr w_;
   sim::host_id host_;
   caf::weak_actor_ptr me_;
+  /// False once the transport is gone: its listener's handler, which may
+  /// still run until the posted close does, then resets newcomers. (A weak
+  /// reference to the actor would still lock while handles to it remain.)
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   std::optional<endpoint> udp_;
   int udp_sock_ = 0;
   size_t read_limit_ = 0; ///< of the UDP socket: larger datagrams are dropped

@@ -14,6 +14,7 @@
 #include "p2pd/api/system_config.hpp"
 
 #include "support/actors.hpp"
+#include "support/expect.hpp"
 
 using namespace std::chrono_literals;
 using namespace p2pd;
@@ -92,77 +93,87 @@ TEST(SimPipeVirtual, DatagramWaitsForTheVirtualClock) {
   sched.run();
 }
 
-// Runs the coordinator and fires its timeouts one by one, in time order,
-// until `done` holds or `max_steps` timeouts have fired.
-template <class F>
-bool run_until(caf::scheduler::test_coordinator& sched, F done, int max_steps = 200) {
-  for (int i = 0; i < max_steps; ++i) {
-    sched.run();
-    if (done())
-      return true;
-    if (!sched.trigger_timeout())
-      break;
+// A TCP server on one host and a client on another, 100 ms per access
+// link, on the test coordinator; the test thread owns both pipes and
+// subscribes to the client's end.
+class SimPipeDeath : public ::testing::Test {
+protected:
+  static p2pd::config& on_test_coordinator(p2pd::config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    return cfg;
   }
-  sched.run();
-  return done();
-}
 
-TEST(SimPipeVirtual, AKilledServerEndsItsClientByFin) {
-  p2pd::config cfg;
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  caf::actor_system sys{cfg};
-  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
-  // What the test holds, let go on every way out (a failed ASSERT too): the
-  // test coordinator runs nothing by itself, so the pipes and the world's
-  // driver must be let quit before the system waits for them.
-  struct held {
-    caf::scheduler::test_coordinator& sched;
-    sim::world_ptr w;
-    pipe_actor server;
-    pipe_actor client;
-    ~held() {
-      for (auto* p : {&server, &client})
-        if (*p)
-          caf::anon_send_exit(*p, caf::exit_reason::user_shutdown);
-      server = nullptr;
-      client = nullptr;
-      w.reset();
+  SimPipeDeath() {
+    w->with([&](sim::world& x) {
+      a = *x.fabric().add_public_host({{server_ip}, {100ms}});
+      b = *x.fabric().add_public_host({{client_ip}, {100ms}});
+      return 0;
+    });
+    pipe_spec sspec;
+    sspec.proto = net::protocol::tcp;
+    sspec.local = endpoint{server_ip, 7000};
+    sspec.subscribers.push_back({test::as_actor(self), events::up});
+    server = actors::spawn_sim_pipe(sys, w, a, sspec);
+    pipe_spec cspec;
+    cspec.proto = net::protocol::tcp;
+    cspec.host = server_ip.to_string();
+    cspec.port = 7000;
+    cspec.subscribers.push_back({test::as_actor(self), events::end});
+    client = actors::spawn_sim_pipe(sys, w, b, cspec);
+  }
+
+  // The test coordinator runs nothing by itself: the pipes and the world's
+  // driver must be let quit before the system waits for them (on every way
+  // out, a failed ASSERT too).
+  ~SimPipeDeath() override {
+    for (auto* p : {&server, &client})
+      if (*p)
+        caf::anon_send_exit(*p, caf::exit_reason::user_shutdown);
+    server = nullptr;
+    client = nullptr;
+    w.reset();
+    sched.run();
+    sched.clock().cancel_all();
+    sched.run();
+  }
+
+  // Runs the coordinator and fires its timeouts one by one, in time order,
+  // until `done` holds or `max_steps` timeouts have fired.
+  template <class F>
+  bool run_until(F done, int max_steps = 200) {
+    for (int i = 0; i < max_steps; ++i) {
       sched.run();
-      sched.clock().cancel_all();
-      sched.run();
+      if (done())
+        return true;
+      if (!sched.trigger_timeout())
+        break;
     }
-  } h{sched, sim::world::make(sys), {}, {}};
-  auto server_ip = *net::ip_address::parse("198.51.100.1");
-  auto client_ip = *net::ip_address::parse("198.51.100.2");
-  sim::host_id a = 0, b = 0;
-  h.w->with([&](sim::world& x) {
-    a = *x.fabric().add_public_host({{server_ip}, {100ms}});
-    b = *x.fabric().add_public_host({{client_ip}, {100ms}});
-    return 0;
-  });
-  caf::scoped_actor self{sys};
-  pipe_spec sspec;
-  sspec.proto = net::protocol::tcp;
-  sspec.local = endpoint{server_ip, 7000};
-  sspec.subscribers.push_back({test::as_actor(self), events::up});
-  pipe_spec cspec;
-  cspec.proto = net::protocol::tcp;
-  cspec.host = server_ip.to_string();
-  cspec.port = 7000;
-  cspec.subscribers.push_back({test::as_actor(self), events::end});
-  h.server = actors::spawn_sim_pipe(sys, h.w, a, sspec);
-  h.client = actors::spawn_sim_pipe(sys, h.w, b, cspec);
-  int opened = 0;
-  for (auto& p : {h.server, h.client}) {
-    self->send(p, caf::open_atom::value);
-    // The client's handshake takes 400 virtual ms (two links each way).
-    run_until(sched, [&] {
-      bool answered = false;
+    sched.run();
+    return done();
+  }
+
+  // Waits, in virtual time, for a message of type T to the test thread.
+  template <class T>
+  std::optional<T> await() {
+    std::optional<T> got;
+    run_until([&] {
+      if (!got)
+        got = test::next<T>(self, 0s);
+      return got.has_value();
+    });
+    return got;
+  }
+
+  // Sends open to `p` without running anything.
+  void ask_open(const pipe_actor& p) { self->send(p, caf::open_atom::value); }
+
+  // Waits for the answer to an open.
+  bool opened() {
+    bool ok = false;
+    bool answered = false;
+    run_until([&] {
       self->receive(
-        [&](const pipe_info&) {
-          answered = true;
-          ++opened;
-        },
+        [&](const pipe_info&) { answered = ok = true; },
         [&](const caf::error& err) {
           answered = true;
           ADD_FAILURE() << sys.render(err);
@@ -170,36 +181,67 @@ TEST(SimPipeVirtual, AKilledServerEndsItsClientByFin) {
         caf::after(0s) >> [] {});
       return answered;
     });
+    return ok;
   }
-  ASSERT_EQ(opened, 2);
+
+  size_t server_host_sockets() {
+    return w->with([&](sim::world& x) { return x.tcp(a).socket_count(); });
+  }
+
+  p2pd::config cfg;
+  caf::actor_system sys{on_test_coordinator(cfg)};
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scoped_actor self{sys};
+  sim::world_ptr w = sim::world::make(sys);
+  net::ip_address server_ip = *net::ip_address::parse("198.51.100.1");
+  net::ip_address client_ip = *net::ip_address::parse("198.51.100.2");
+  sim::host_id a = 0;
+  sim::host_id b = 0;
+  pipe_actor server;
+  pipe_actor client;
+};
+
+TEST_F(SimPipeDeath, AKilledServerEndsItsClientByFin) {
+  ask_open(server);
+  ASSERT_TRUE(opened());
+  ask_open(client); // the handshake: 400 virtual ms
+  ASSERT_TRUE(opened());
   // The server has its client once the handshake's last ACK is there (a
   // client still in the accept queue of a dead listener is reset).
-  std::optional<pipe_up> up;
-  ASSERT_TRUE(run_until(sched, [&] {
-    if (!up)
-      up = test::next<pipe_up>(self, 0s);
-    return up.has_value();
-  })) << "the server never had its client";
+  ASSERT_TRUE(await<pipe_up>()) << "the server never had its client";
   // Killed: no finish_close runs; the transport's destructor posts the
   // close to the world, which sends the client a FIN.
-  caf::anon_send_exit(h.server, caf::exit_reason::kill);
-  h.server = nullptr;
-  std::optional<pipe_end> end;
-  EXPECT_TRUE(run_until(sched, [&] {
-    if (!end)
-      end = test::next<pipe_end>(self, 0s);
-    return end.has_value();
-  })) << "the client never heard its server go";
-  if (end) {
-    EXPECT_TRUE(end->whole);
-    EXPECT_FALSE(end->reason) << "a dead process's socket closes in order: "
-                              << sys.render(end->reason);
-  }
+  caf::anon_send_exit(server, caf::exit_reason::kill);
+  auto end = await<pipe_end>();
+  ASSERT_TRUE(end) << "the client never heard its server go";
+  EXPECT_TRUE(end->whole);
+  EXPECT_FALSE(end->reason) << "a dead process's socket closes in order: "
+                            << sys.render(end->reason);
   // The client's pipe answers with its FIN; once it is there, the server
   // host keeps no socket of the dead pipe (its listener went at once).
-  EXPECT_TRUE(run_until(sched, [&] {
-    return h.w->with([&](sim::world& x) { return x.tcp(a).socket_count(); }) == 0;
-  })) << "the dead server's sockets stay open";
+  EXPECT_TRUE(run_until([&] { return server_host_sockets() == 0; }))
+    << "the dead server's sockets stay open";
+}
+
+TEST_F(SimPipeDeath, ADeadServersListenerResetsAHandshakeItCompletesBeforeItsClose) {
+  ask_open(server);
+  ASSERT_TRUE(opened());
+  ask_open(client);
+  sched.run(); // the client's SYN is on its way
+  // The server dies (its exit alone is run) while a handle to it remains;
+  // its posted close waits in the driver's mailbox.
+  caf::anon_send_exit(server, caf::exit_reason::kill);
+  ASSERT_TRUE(sched.try_run_once());
+  // Past the handshake's last ACK (600 ms): the world catches up to now,
+  // completing the handshake at the dead listener, before the posted close.
+  sched.advance_time(700ms);
+  ASSERT_TRUE(opened()) << "the client's handshake did not complete";
+  auto end = await<pipe_end>();
+  ASSERT_TRUE(end) << "the connection the dead listener completed stays open";
+  EXPECT_ERRC(end->reason, net::errc::connection_reset);
+  EXPECT_TRUE(run_until([&] { return server_host_sockets() == 0; }))
+    << "the dead server's sockets stay open";
 }
 
 } // namespace
