@@ -4,6 +4,9 @@
 // dead process's do.
 
 #include <chrono>
+#include <initializer_list>
+#include <tuple>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +24,49 @@ using namespace p2pd;
 
 namespace {
 
+const net::ip_address sim_pipe_server_ip = *net::ip_address::parse("198.51.100.1");
+const net::ip_address sim_pipe_client_ip = *net::ip_address::parse("198.51.100.2");
+
+// The server's and the client's public hosts, each behind an access link
+// of `latency`.
+std::pair<sim::host_id, sim::host_id> sim_pipe_hosts(sim::world& w, sim::sim_time latency) {
+  return w.with([&](sim::world& x) {
+    return std::pair{*x.fabric().add_public_host({{sim_pipe_server_ip}, {latency}}),
+                     *x.fabric().add_public_host({{sim_pipe_client_ip}, {latency}})};
+  });
+}
+
+// A server on port 7000 of the server's host, and a client of it.
+pipe_spec sim_pipe_server_spec(net::protocol proto) {
+  pipe_spec spec;
+  spec.proto = proto;
+  spec.local = endpoint{sim_pipe_server_ip, 7000};
+  return spec;
+}
+
+pipe_spec sim_pipe_client_spec(net::protocol proto) {
+  pipe_spec spec;
+  spec.proto = proto;
+  spec.host = sim_pipe_server_ip.to_string();
+  spec.port = 7000;
+  return spec;
+}
+
+// Lets the pipes and the world's driver quit before the system waits for
+// them: the test coordinator runs nothing by itself.
+void sim_pipe_let_quit(caf::scheduler::test_coordinator& sched, sim::world_ptr& w,
+                       std::initializer_list<pipe_actor*> pipes) {
+  for (auto* p : pipes) {
+    if (*p)
+      caf::anon_send_exit(*p, caf::exit_reason::user_shutdown);
+    *p = nullptr;
+  }
+  w.reset();
+  sched.run();
+  sched.clock().cancel_all();
+  sched.run();
+}
+
 TEST(SimPipeVirtual, DatagramWaitsForTheVirtualClock) {
   p2pd::config cfg;
   cfg.set("scheduler.policy", caf::atom("testing"));
@@ -28,23 +74,9 @@ TEST(SimPipeVirtual, DatagramWaitsForTheVirtualClock) {
   auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   auto real_start = std::chrono::steady_clock::now();
   auto w = sim::world::make(sys);
-  auto server_ip = *net::ip_address::parse("198.51.100.1");
-  auto client_ip = *net::ip_address::parse("198.51.100.2");
-  sim::host_id a = 0, b = 0;
-  w->with([&](sim::world& x) {
-    a = *x.fabric().add_public_host({{server_ip}, {5s}});
-    b = *x.fabric().add_public_host({{client_ip}, {5s}});
-    return 0;
-  });
-  pipe_spec sspec;
-  sspec.proto = net::protocol::udp;
-  sspec.local = endpoint{server_ip, 7000};
-  pipe_spec cspec;
-  cspec.proto = net::protocol::udp;
-  cspec.host = server_ip.to_string();
-  cspec.port = 7000;
-  auto server = actors::spawn_sim_pipe(sys, w, a, sspec);
-  auto client = actors::spawn_sim_pipe(sys, w, b, cspec);
+  auto [a, b] = sim_pipe_hosts(*w, 5s);
+  auto server = actors::spawn_sim_pipe(sys, w, a, sim_pipe_server_spec(net::protocol::udp));
+  auto client = actors::spawn_sim_pipe(sys, w, b, sim_pipe_client_spec(net::protocol::udp));
   {
     caf::scoped_actor self{sys};
     int opened = 0;
@@ -74,23 +106,14 @@ TEST(SimPipeVirtual, DatagramWaitsForTheVirtualClock) {
       [&](const pipe_msg& m) {
         got = true;
         EXPECT_EQ(std::string(m.data.begin(), m.data.end()), "hi");
-        EXPECT_EQ(m.from.ip, client_ip);
+        EXPECT_EQ(m.from.ip, sim_pipe_client_ip);
       },
       [&](const caf::error& err) { ADD_FAILURE() << sys.render(err); },
       caf::after(0s) >> [] {});
     EXPECT_TRUE(got) << "the datagram did not come at 10 s";
     EXPECT_LT(std::chrono::steady_clock::now() - real_start, 5s);
   }
-  // Let every actor quit before the system waits for them: the test
-  // coordinator runs nothing by itself.
-  caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
-  server = nullptr;
-  client = nullptr;
-  w.reset();
-  sched.run();
-  sched.clock().cancel_all();
-  sched.run();
+  sim_pipe_let_quit(sched, w, {&server, &client});
 }
 
 // A TCP server on one host and a client on another, 100 ms per access
@@ -104,38 +127,17 @@ protected:
   }
 
   SimPipeDeath() {
-    w->with([&](sim::world& x) {
-      a = *x.fabric().add_public_host({{server_ip}, {100ms}});
-      b = *x.fabric().add_public_host({{client_ip}, {100ms}});
-      return 0;
-    });
-    pipe_spec sspec;
-    sspec.proto = net::protocol::tcp;
-    sspec.local = endpoint{server_ip, 7000};
+    std::tie(a, b) = sim_pipe_hosts(*w, 100ms);
+    auto sspec = sim_pipe_server_spec(net::protocol::tcp);
     sspec.subscribers.push_back({test::as_actor(self), events::up});
     server = actors::spawn_sim_pipe(sys, w, a, sspec);
-    pipe_spec cspec;
-    cspec.proto = net::protocol::tcp;
-    cspec.host = server_ip.to_string();
-    cspec.port = 7000;
+    auto cspec = sim_pipe_client_spec(net::protocol::tcp);
     cspec.subscribers.push_back({test::as_actor(self), events::end});
     client = actors::spawn_sim_pipe(sys, w, b, cspec);
   }
 
-  // The test coordinator runs nothing by itself: the pipes and the world's
-  // driver must be let quit before the system waits for them (on every way
-  // out, a failed ASSERT too).
-  ~SimPipeDeath() override {
-    for (auto* p : {&server, &client})
-      if (*p)
-        caf::anon_send_exit(*p, caf::exit_reason::user_shutdown);
-    server = nullptr;
-    client = nullptr;
-    w.reset();
-    sched.run();
-    sched.clock().cancel_all();
-    sched.run();
-  }
+  // On every way out, a failed ASSERT too.
+  ~SimPipeDeath() override { sim_pipe_let_quit(sched, w, {&server, &client}); }
 
   // Runs the coordinator and fires its timeouts one by one, in time order,
   // until `done` holds or `max_steps` timeouts have fired.
@@ -194,8 +196,6 @@ protected:
     dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   caf::scoped_actor self{sys};
   sim::world_ptr w = sim::world::make(sys);
-  net::ip_address server_ip = *net::ip_address::parse("198.51.100.1");
-  net::ip_address client_ip = *net::ip_address::parse("198.51.100.2");
   sim::host_id a = 0;
   sim::host_id b = 0;
   pipe_actor server;
