@@ -11,6 +11,7 @@ namespace {
 
 using world_wake_atom = caf::atom_constant<caf::atom("p2swake")>;
 using world_arm_atom = caf::atom_constant<caf::atom("p2sarm")>;
+using world_post_atom = caf::atom_constant<caf::atom("p2spost")>;
 
 // Wakes the world at the times it asks for, on the actor clock: virtual
 // under the test coordinator, real otherwise.
@@ -25,6 +26,10 @@ caf::behavior world_driver(caf::event_based_actor* self, std::weak_ptr<world> w)
     [=](world_wake_atom) {
       if (auto strong = w.lock())
         strong->on_wake();
+    },
+    [=](world_post_atom) { // with() runs what was posted
+      if (auto strong = w.lock())
+        strong->with([](world&) { return 0; });
     },
   };
 }
@@ -80,7 +85,33 @@ void world::on_wake() {
   std::unique_lock<std::mutex> guard{mtx_};
   armed_.reset();
   catch_up();
+  run_posted();
   wake_at_next();
+}
+
+void world::post(std::function<void(world&)> f) {
+  {
+    std::lock_guard<std::mutex> guard{posted_mtx_};
+    posted_.push_back(std::move(f));
+    has_posted_.store(true, std::memory_order_release);
+  }
+  if (driver_)
+    caf::anon_send(driver_, world_post_atom::value);
+}
+
+void world::run_posted() {
+  // Calls posted while these run (a handler's pipe dying) wait for the next
+  // round: the driver has a message for them.
+  if (!has_posted_.load(std::memory_order_acquire))
+    return;
+  std::vector<std::function<void(world&)>> due;
+  {
+    std::lock_guard<std::mutex> guard{posted_mtx_};
+    due.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& f : due)
+    f(*this);
 }
 
 } // namespace p2pd::sim

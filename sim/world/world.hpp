@@ -1,9 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "caf/actor.hpp"
 #include "caf/actor_system.hpp"
@@ -25,7 +28,9 @@ namespace p2pd::sim {
 /// lock, first runs what is due up to now (so that what the call schedules
 /// is relative to the present), then the call, then asks the world actor to
 /// wake at the next event. Stack handlers run under that lock, inside the
-/// queue: they must not call with() (send a message instead).
+/// queue: they must not call with() (send a message instead). Code that may
+/// run where the lock is already held (destructors: see post()) posts its
+/// calls instead.
 class world : public std::enable_shared_from_this<world> {
 public:
   /// Makes a world and its driving actor in `sys`.
@@ -40,12 +45,22 @@ public:
   auto with(F&& f) {
     std::unique_lock<std::mutex> guard{mtx_};
     catch_up();
+    run_posted();
     struct rearm {
       world* w;
       ~rearm() { w->wake_at_next(); }
     } r{this};
     return f(*this);
   }
+
+  /// Has `f(*this)` run under the lock at the world's next with() or
+  /// wake-up (it wakes the driver for it), without taking the lock now.
+  /// For destructors: an actor's state dies in on_exit, which CAF runs
+  /// wherever the actor's last reference goes, and that could be inside
+  /// the queue, under the lock (a stack handler's strong reference to its
+  /// pipe). Posted calls run in order, before the with() call that finds
+  /// them; they are dropped unrun if the world goes first.
+  void post(std::function<void(world&)> f);
 
   /// The fabric (use inside with()).
   sim::fabric& fabric() { return fabric_; }
@@ -73,6 +88,8 @@ private:
   void catch_up();
   // Asks the driver to wake at the queue's next event (lock held).
   void wake_at_next();
+  // Runs the posted calls (lock held).
+  void run_posted();
 
   caf::actor_system& sys_;
   uint64_t seed_;
@@ -84,6 +101,11 @@ private:
   std::map<host_id, std::unique_ptr<host_tcp>> tcp_;
   caf::actor driver_;
   std::optional<sim_time> armed_; ///< the wake-up asked for, if any
+  // Posted calls: behind a lock of their own, which is taken last (inside
+  // mtx_ or alone) and never held while anything else runs.
+  std::mutex posted_mtx_;
+  std::vector<std::function<void(world&)>> posted_;
+  std::atomic<bool> has_posted_{false}; ///< spares with() the posted lock
 };
 
 using world_ptr = std::shared_ptr<world>;

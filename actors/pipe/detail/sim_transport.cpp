@@ -1,7 +1,11 @@
 #include "p2pd/actors/pipe/detail/sim_transport.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <memory>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "caf/actor_cast.hpp"
 #include "caf/atom.hpp"
@@ -97,6 +101,16 @@ public:
     : events_(events), w_(std::move(w)), host_(host),
       me_(caf::actor_cast<caf::weak_actor_ptr>(self)) {}
 
+  // A pipe that ends without finish_close (killed, an exception) still
+  // closes its sockets, as a kernel closes a dead process's: its peers get
+  // FIN. Posted to the world rather than done under with(), so that no
+  // destructor takes the world's lock: CAF runs on_exit wherever an actor's
+  // last reference goes, which could be inside the queue (a stack
+  // handler's strong reference). Today an open pipe holds its own handle
+  // (pipe_state::hdl), so its state dies on its own thread; posting does
+  // not rely on that.
+  ~sim_transport() override { post_close_all(); }
+
   caf::message_handler handlers() {
     return {
       [this](sim_dgram_atom, int sock, const endpoint& from, const bytes& data) {
@@ -155,10 +169,17 @@ public:
       if (!sock)
         return sock.error();
       // An accepted socket gets its handler at once, inside the queue: its
-      // first bytes may follow in the same run.
-      tcp.on_event(*sock, [fwd, t = &tcp](sim::tcp_event e) {
-        if (e.kind == sim::tcp_event::accepted)
+      // first bytes may follow in the same run. A dead pipe's listener, not
+      // yet closed by the close its transport posted, resets newcomers as a
+      // kernel would once the process is gone.
+      tcp.on_event(*sock, [fwd, alive = alive_, t = &tcp](sim::tcp_event e) {
+        if (e.kind == sim::tcp_event::accepted) {
+          if (!alive->load(std::memory_order_acquire)) {
+            t->abort(e.sock);
+            return;
+          }
           t->on_event(e.sock, fwd);
+        }
         fwd(std::move(e));
       });
       listener_sock_ = *sock;
@@ -257,6 +278,40 @@ public:
   void before_quit(const caf::error&) override {}
 
 private:
+  // close_all() without the world's lock: the sockets still open are closed
+  // at the world's next with() or wake-up.
+  void post_close_all() {
+    alive_->store(false, std::memory_order_release);
+    std::optional<int> udp;
+    if (udp_)
+      udp = udp_sock_;
+    std::optional<int> listener;
+    if (listener_)
+      listener = listener_sock_;
+    std::vector<int> socks; // ends, then connects in progress
+    for (auto& kvp : ends_)
+      if (kvp.second->open) {
+        kvp.second->open = false;
+        socks.push_back(kvp.first);
+      }
+    for (auto& kvp : attempts_)
+      socks.push_back(kvp.first);
+    udp_.reset();
+    listener_.reset();
+    ends_.clear();
+    attempts_.clear();
+    if (!udp && !listener && socks.empty())
+      return;
+    w_->post([host = host_, udp, listener, socks = std::move(socks)](sim::world& x) {
+      if (udp)
+        x.udp(host).close(*udp);
+      if (listener)
+        x.tcp(host).close(*listener);
+      for (auto sock : socks)
+        x.tcp(host).close(sock);
+    });
+  }
+
   sim_end_ptr make_end(int sock, const endpoint& remote) {
     auto end = std::make_shared<sim_end>();
     end->w = w_;
@@ -326,6 +381,10 @@ private:
   sim::world_ptr w_;
   sim::host_id host_;
   caf::weak_actor_ptr me_;
+  /// False once the transport is gone: its listener's handler, which may
+  /// still run until the posted close does, then resets newcomers. (A weak
+  /// reference to the actor would still lock while handles to it remain.)
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   std::optional<endpoint> udp_;
   int udp_sock_ = 0;
   size_t read_limit_ = 0; ///< of the UDP socket: larger datagrams are dropped

@@ -1,8 +1,8 @@
-// One pipe core, two transports: a slice of the pipe tests run against the
-// broker's epoll sockets and against the in-memory network
-// (actors/pipe/detail/memory_transport.hpp). Each behaviour must be the same
-// on both, so that a simulated network built on the same seam cannot drift
-// from the real pipes.
+// One pipe core, three transports: a slice of the pipe tests run against
+// the broker's epoll sockets, the in-memory network
+// (actors/pipe/detail/memory_transport.hpp) and the simulated network
+// (actors/pipe/detail/sim_transport.hpp). Each behaviour must be the same on
+// all, so that the simulated network cannot drift from the real pipes.
 
 #include "support/actors.hpp"
 #include "support/expect.hpp"
@@ -125,8 +125,6 @@ TEST_P(PipeConformance, ServerClosingAClientEndsTheClientPipeInOrder) {
 }
 
 TEST_P(PipeConformance, ServerKilledWithoutClosingEndsItsClient) {
-  if (on_sim()) // sim_transport does not yet close its sockets when its actor dies
-    GTEST_SKIP() << "the sim transport keeps a dead pipe's connections open";
   auto server = listen(tcp);
   ASSERT_OK(server);
   caf::scoped_actor sub{rt.system()};
@@ -183,7 +181,7 @@ TEST_P(PipeConformance, TlsEchoesBothWays) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, transports_with_sim());
+INSTANTIATE_TEST_SUITE_P(Transports, PipeConformance, transports());
 
 // The memory network's port-0 binds (actors/pipe/detail/memory_transport.hpp).
 

@@ -79,4 +79,4 @@ TEST_P(PipeLink, UnlinkStopsForwarding) {
   EXPECT_EQ(stats->tx_msgs, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, PipeLink, transports_with_sim());
+INSTANTIATE_TEST_SUITE_P(Transports, PipeLink, transports());

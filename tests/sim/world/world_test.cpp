@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -105,6 +107,69 @@ TEST(SimWorld, RunsOnVirtualTimeUnderTheTestCoordinator) {
   ASSERT_TRUE(arrived);
   EXPECT_EQ(*arrived, 20s);
   EXPECT_LT(std::chrono::steady_clock::now() - real_start, 5s) << "20 virtual seconds, not real ones";
+}
+
+// world::post: calls from where the world's lock may already be held (a
+// sim pipe's destructor), run later under the lock.
+class SimWorldPost : public ::testing::Test {
+protected:
+  static caf::actor_system_config& on_test_coordinator(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    return cfg;
+  }
+
+  // The test coordinator runs nothing by itself: the world's driver must be
+  // let quit before the system waits for it.
+  ~SimWorldPost() override {
+    net.w.reset();
+    sched.run();
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{on_test_coordinator(cfg)};
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  two_hosts net{sys, 1s, [](sim::sim_time) {}};
+};
+
+TEST_F(SimWorldPost, ACallPostedUnderTheLockRunsAtTheDriversTurn) {
+  int ran = 0;
+  sim::world* seen = nullptr;
+  net.w->with([&](sim::world& x) {
+    // As a destructor inside the queue: with() here would deadlock.
+    x.post([&](sim::world& y) {
+      ++ran;
+      seen = &y;
+    });
+    return 0;
+  });
+  EXPECT_EQ(ran, 0) << "a posted call ran inside the call that posted it";
+  sched.run(); // the driver's message
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(seen, net.w.get());
+}
+
+TEST_F(SimWorldPost, PostedCallsRunInOrderBeforeTheNextWith) {
+  std::vector<int> order;
+  net.w->post([&](sim::world&) { order.push_back(1); });
+  net.w->post([&](sim::world&) { order.push_back(2); });
+  net.w->with([&](sim::world&) {
+    order.push_back(3);
+    return 0;
+  });
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  sched.run(); // the driver's messages find nothing left to run
+  EXPECT_EQ(order.size(), 3u);
+}
+
+TEST_F(SimWorldPost, CallsPostedToAWorldThatGoesFirstAreDroppedUnrun) {
+  bool ran = false;
+  auto capture = std::make_shared<int>(0);
+  net.w->post([&ran, capture](sim::world&) { ran = true; });
+  net.w.reset();
+  EXPECT_EQ(capture.use_count(), 1) << "the world kept the posted call";
+  sched.run(); // the driver's message finds no world
+  EXPECT_FALSE(ran);
 }
 
 } // namespace
