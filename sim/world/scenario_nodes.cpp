@@ -1,12 +1,14 @@
-// The scenario's servers and nodes: the real STUN server and node code on
-// simulated hosts.
+// The scenario's servers and nodes: the real STUN and TURN servers, NTP
+// responder and node code on simulated hosts.
 #include "p2pd/sim/world/scenario.hpp"
 
 #include <array>
 
 #include "caf/event_based_actor.hpp"
 
+#include "p2pd/actors/ntp/ntp_responder.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
+#include "p2pd/actors/turn_server/turn_server.hpp"
 #include "p2pd/net/crypto/identity.hpp"
 #include "p2pd/net/util/splitmix64.hpp"
 
@@ -76,6 +78,41 @@ answer_ptr<std::vector<pipe_info>> scenario::add_stun_server(host_id h) {
   return box;
 }
 
+answer_ptr<pipe_info> scenario::add_turn_server(host_id h) {
+  auto ip = addresses(h).at(0);
+  turn_server_spec spec;
+  spec.stack = stack(h);
+  spec.listen = net::endpoint{ip, 3478};
+  spec.relay_ip = ip;
+  spec.relay_port_min = 50000;
+  spec.relay_port_max = 50999;
+  spec.users = {{turn_user, turn_password}};
+  auto server = spawn_turn_server(system(), spec);
+  if (!server) {
+    auto box = std::make_shared<answer<pipe_info>>();
+    box->value = std::move(server.error());
+    return box;
+  }
+  keep(caf::actor_cast<caf::actor>(*server));
+  turn_.push_back(turn_server{spec.listen, net::protocol::udp, turn_user, turn_password});
+  return open_owned(*server);
+}
+
+answer_ptr<pipe_info> scenario::add_ntp_responder(host_id h) {
+  ntp_responder_spec spec;
+  spec.stack = stack(h);
+  spec.local = net::endpoint{addresses(h).at(0), 123};
+  auto responder = spawn_ntp_responder(system(), spec);
+  if (!responder) {
+    auto box = std::make_shared<answer<pipe_info>>();
+    box->value = std::move(responder.error());
+    return box;
+  }
+  keep(caf::actor_cast<caf::actor>(*responder));
+  ntp_.push_back(spec.local);
+  return open_owned(*responder);
+}
+
 signal_hub_actor scenario::hub() {
   if (!hub_) {
     hub_ = spawn_signal_hub(system());
@@ -94,6 +131,12 @@ node_spec scenario::node_spec_for(host_id h) {
   spec.iface.min_agree = 1;
   // A refresh only on request: periodic NAT probes would fill every run.
   spec.iface.refresh_interval = caf::timespan{0};
+  spec.turn = turn_;
+  if (!ntp_.empty()) {
+    ntp_clock_spec clock;
+    clock.endpoints = ntp_;
+    spec.clock = std::move(clock);
+  }
   return spec;
 }
 
