@@ -33,6 +33,20 @@ std::shared_ptr<const net::identity> seeded_identity(uint64_t seed, uint32_t n) 
   return std::make_shared<const net::identity>(std::move(*id));
 }
 
+// A server that opens like a pipe (open -> pipe_info, the opener its
+// owner), spawned or not: kept for teardown and opened by an owner actor;
+// a failed spawn's error is in the box at once.
+template <class Handle>
+answer_ptr<pipe_info> start_served(scenario& sc, caf::expected<Handle> hdl) {
+  if (!hdl) {
+    auto box = std::make_shared<answer<pipe_info>>();
+    box->value = std::move(hdl.error());
+    return box;
+  }
+  sc.keep(caf::actor_cast<caf::actor>(*hdl));
+  return sc.open_owned(*hdl);
+}
+
 } // namespace
 
 answer_ptr<std::vector<pipe_info>> scenario::add_stun_server(host_id h) {
@@ -87,30 +101,20 @@ answer_ptr<pipe_info> scenario::add_turn_server(host_id h) {
   spec.relay_port_min = 50000;
   spec.relay_port_max = 50999;
   spec.users = {{turn_user, turn_password}};
-  auto server = spawn_turn_server(system(), spec);
-  if (!server) {
-    auto box = std::make_shared<answer<pipe_info>>();
-    box->value = std::move(server.error());
-    return box;
-  }
-  keep(caf::actor_cast<caf::actor>(*server));
-  turn_.push_back(turn_server{spec.listen, net::protocol::udp, turn_user, turn_password});
-  return open_owned(*server);
+  auto box = start_served(*this, spawn_turn_server(system(), spec));
+  if (!box->done()) // spawned: nodes may name it
+    turn_.push_back(turn_server{spec.listen, net::protocol::udp, turn_user, turn_password});
+  return box;
 }
 
 answer_ptr<pipe_info> scenario::add_ntp_responder(host_id h) {
   ntp_responder_spec spec;
   spec.stack = stack(h);
   spec.local = net::endpoint{addresses(h).at(0), 123};
-  auto responder = spawn_ntp_responder(system(), spec);
-  if (!responder) {
-    auto box = std::make_shared<answer<pipe_info>>();
-    box->value = std::move(responder.error());
-    return box;
-  }
-  keep(caf::actor_cast<caf::actor>(*responder));
-  ntp_.push_back(spec.local);
-  return open_owned(*responder);
+  auto box = start_served(*this, spawn_ntp_responder(system(), spec));
+  if (!box->done())
+    ntp_.push_back(spec.local);
+  return box;
 }
 
 signal_hub_actor scenario::hub() {
