@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
 
   auto configs = all_35_configs();
   configs.resize(*count);
-  const bool relay = false; // no TURN server in the world yet
+  // Every pair's world has the project's TURN server (node_scenario).
+  const bool relay = true;
   auto runner = [relay](const matrix_pair& p) {
     node_pair_spec spec;
     spec.from = p.from->profile;
@@ -115,12 +116,16 @@ int main(int argc, char** argv) {
   m.provenance = "Written by `p2pd_sim_matrix --out docs/sim-matrix` (seed "
                  + std::to_string(*seed)
                  + "); checked by the CTest `sim_matrix_doc`. Each cell is a world of its "
-                   "own: a STUN server on two public addresses, the in-process signalling "
-                   "hub, Internet latency 10 ms, and two nodes, each alone behind a site "
-                   "of its configuration. The row's node connects to the column's with "
-                   "every strategy it has for the transport, in the node's order "
-                   "(TCP: direct, reverse, TCP punch; UDP: UDP punch"
-                 + std::string{relay ? "; then the relay" : "; no relay: the world has no TURN server yet"}
+                   "own: a STUN server on two public addresses, the project's TURN server "
+                   "(UDP relays, reached over UDP or TCP) on another public host, the "
+                   "in-process signalling hub, Internet latency 10 ms, and two nodes, each "
+                   "alone behind a site of its configuration. The row's node connects to "
+                   "the column's with every strategy it has for the transport, in the "
+                   "node's order (TCP: direct, reverse, TCP punch; UDP: UDP punch"
+                 + std::string{relay ? "; then the relay (for TCP a relayed stream needs RFC "
+                                       "6062 TCP allocations, which this TURN server does "
+                                       "not have: it answers 442)"
+                                     : "; no relay"}
                  + "), within 30 virtual seconds.";
   auto md = to_markdown(m);
   auto svg = to_svg(m);

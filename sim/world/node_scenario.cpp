@@ -32,9 +32,24 @@ node_scenario::node_scenario(scenario_config cfg) : scenario(cfg) {
   // change requests and NATs can be classified.
   auto h = add_public_host({net::ip_address::v4(0x0B00C801u), net::ip_address::v4(0x0B00C802u)});
   auto up = add_stun_server(h);
-  run_until([&] { return up->done(); }, std::chrono::seconds(10));
+  // The TURN server's host: the relay every node's spec names.
+  auto relay = add_turn_server(add_public_host({net::ip_address::v4(0x0B00C901u)}));
+  run_until([&] { return up->done() && relay->done(); }, std::chrono::seconds(10));
   if (!up->ok())
-    why_ = "the STUN server did not open";
+    why_ = "the STUN server did not open; ";
+  if (!relay->ok())
+    why_ += "the TURN server did not open; ";
+}
+
+bool node_scenario::add_time_server() {
+  auto h = add_public_host({net::ip_address::v4(0x0B00CA01u)});
+  auto up = add_ntp_responder(h);
+  run_until([&] { return up->done(); }, std::chrono::seconds(10));
+  if (up->ok())
+    return true;
+  why_ = "the NTP responder did not open: "
+         + (up->done() ? system().render(up->value->error()) : std::string{"no answer"});
+  return false;
 }
 
 size_t node_scenario::add_node(host_id h, std::string label,

@@ -44,8 +44,10 @@ struct connect_outcome {
 /// A scenario for nodes, as simulation.md's sketch reads: sites with NAT
 /// profiles, nodes on their hosts, wait until ready, connects of pairs with
 /// given strategies, and their outcomes. It starts a STUN server (two
-/// addresses) on a public host of its own, which every node asks for its
-/// external address and NAT. Connects run one after another, each on fresh
+/// addresses, 11.0.200.1 and .2) on a public host of its own, which every
+/// node asks for its external address and NAT, and the project's TURN
+/// server (11.0.201.1:3478) on another, which every node's relay strategy
+/// uses. add_time_server() adds an NTP responder. Connects run one after another, each on fresh
 /// ground: the connection a case made is closed on both sides before the
 /// next begins, so a later case never shares an earlier one's connection.
 class node_scenario : public scenario {
@@ -64,6 +66,11 @@ public:
   size_t add_site_node(const nat_profile& nat, std::string label);
   /// A node on a new public host.
   size_t add_public_node(std::string label = "public");
+
+  /// Starts an NTP responder on a public host of its own (11.0.202.1:123,
+  /// no skew); nodes added afterwards run an NTP clock that asks it (the
+  /// punch meeting time is set on it). False (why()) if it did not open.
+  bool add_time_server();
 
   /// Runs until every node is ready (listening, signalling online), within
   /// `horizon` of virtual time; false if one failed or the horizon passed

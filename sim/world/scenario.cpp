@@ -145,23 +145,6 @@ run_report scenario::run_until(const std::function<bool()>& pred, caf::timespan 
   }
 }
 
-answer_ptr<pipe_info> scenario::open(const pipe_actor& pipe, caf::timespan timeout) {
-  auto box = std::make_shared<answer<pipe_info>>();
-  auto owner = system().spawn(
-    [pipe, timeout](caf::event_based_actor* self, answer_ptr<pipe_info> out) -> caf::behavior {
-      self->request(pipe, timeout, caf::open_atom::value)
-        .then([out](pipe_info& info) { out->value = std::move(info); },
-              [out](caf::error& err) { out->value = std::move(err); });
-      // Stays (as the pipe's owner) until the scenario ends it; what the
-      // pipe sends it is dropped.
-      self->set_default_handler(caf::drop);
-      return {[](caf::ok_atom) {}};
-    },
-    box);
-  keep(owner);
-  return box;
-}
-
 uint64_t scenario::trace_hash() {
   return world_->with([](world& x) { return x.fabric().run_trace().hash(); });
 }

@@ -19,6 +19,7 @@
 
 #include "p2pd/actors/common/run_blocking.hpp"
 #include "p2pd/actors/signal/hub/signal_hub.hpp"
+#include "p2pd/actors/turn/turn_pipe_spec.hpp"
 #include "p2pd/messages/pipe.hpp"
 #include "p2pd/net/stun/stun_responder.hpp"
 #include "p2pd/node/node_actor.hpp"
@@ -153,7 +154,29 @@ public:
   /// Opens `pipe` from an owner actor that lives until teardown (a pipe
   /// closes with its owner); the pipe_info or the error lands in the box.
   answer_ptr<pipe_info> open(const pipe_actor& pipe,
-                             caf::timespan timeout = std::chrono::seconds(30));
+                             caf::timespan timeout = std::chrono::seconds(30)) {
+    return open_owned(pipe, timeout);
+  }
+  /// open() for anything that opens like a pipe (open -> pipe_info, the
+  /// opener its owner): servers.
+  template <class Handle>
+  answer_ptr<pipe_info> open_owned(const Handle& hdl,
+                                   caf::timespan timeout = std::chrono::seconds(30)) {
+    auto box = std::make_shared<answer<pipe_info>>();
+    auto owner = system().spawn(
+      [hdl, timeout](caf::event_based_actor* self, answer_ptr<pipe_info> out) -> caf::behavior {
+        self->request(hdl, timeout, caf::open_atom::value)
+          .then([out](pipe_info& info) { out->value = std::move(info); },
+                [out](caf::error& err) { out->value = std::move(err); });
+        // Stays (as the owner) until the scenario ends it; what the pipe
+        // or server sends it is dropped.
+        self->set_default_handler(caf::drop);
+        return {[](caf::ok_atom) {}};
+      },
+      box);
+    keep(owner);
+    return box;
+  }
 
   // --- Servers and nodes (scenario_nodes.cpp) ---
   /// Starts the project's STUN server (plan_stun_server, its pipes opened by
@@ -164,11 +187,31 @@ public:
   answer_ptr<std::vector<pipe_info>> add_stun_server(host_id h);
   /// The servers add_stun_server started, as endpoints (primary addresses).
   const std::vector<net::endpoint>& stun_servers() const { return stun_; }
+  /// Starts the project's TURN server (spawn_turn_server, opened by an
+  /// owner actor: no blocking) on host `h`'s first address, port 3478, UDP
+  /// and TCP toward it, UDP relays on ports 50000..50999 of that address,
+  /// one user (turn_user()). Nodes made later get it in node_spec::turn.
+  /// Run the world to let it open.
+  answer_ptr<pipe_info> add_turn_server(host_id h);
+  /// The servers add_turn_server started, with their credentials.
+  const std::vector<turn_server>& turn_servers() const { return turn_; }
+  /// Starts the project's NTP responder (opened by an owner actor) on host
+  /// `h`'s first address, port 123; its timestamps are that host's clock
+  /// (set_skew). Nodes made later get an NTP clock (node_spec::clock) that
+  /// asks it. Run the world to let it open.
+  answer_ptr<pipe_info> add_ntp_responder(host_id h);
+  /// The responders add_ntp_responder started.
+  const std::vector<net::endpoint>& ntp_servers() const { return ntp_; }
+  /// The TURN servers' one user and password.
+  static constexpr const char* turn_user = "sim";
+  static constexpr const char* turn_password = "relay";
   /// The in-process signalling hub of the world (made on first use).
   signal_hub_actor hub();
   /// A node spec for host `h`: its stack, the world's hub, a deterministic
   /// identity (from the seed and the node's number), the STUN servers for
-  /// external addresses and NAT tests (one must agree), no refresh timer.
+  /// external addresses and NAT tests (one must agree), no refresh timer,
+  /// the TURN servers (add_turn_server) for the relay strategy, and an NTP
+  /// clock asking the responders (add_ntp_responder), if any.
   node_spec node_spec_for(host_id h);
   /// Spawns a node (spawn_node, as the api does) and keeps it for teardown
   /// (closed first).
@@ -195,6 +238,8 @@ private:
   std::vector<caf::actor> kept_;
   std::vector<caf::actor> closing_;
   std::vector<net::endpoint> stun_;
+  std::vector<turn_server> turn_;
+  std::vector<net::endpoint> ntp_;
   signal_hub_actor hub_;
   uint32_t next_node_ = 0;
   uint64_t jobs_ = 0;

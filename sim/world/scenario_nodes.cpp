@@ -1,12 +1,14 @@
-// The scenario's servers and nodes: the real STUN server and node code on
-// simulated hosts.
+// The scenario's servers and nodes: the real STUN and TURN servers, NTP
+// responder and node code on simulated hosts.
 #include "p2pd/sim/world/scenario.hpp"
 
 #include <array>
 
 #include "caf/event_based_actor.hpp"
 
+#include "p2pd/actors/ntp/ntp_responder.hpp"
 #include "p2pd/actors/stun/stun_server.hpp"
+#include "p2pd/actors/turn_server/turn_server.hpp"
 #include "p2pd/net/crypto/identity.hpp"
 #include "p2pd/net/util/splitmix64.hpp"
 
@@ -29,6 +31,20 @@ std::shared_ptr<const net::identity> seeded_identity(uint64_t seed, uint32_t n) 
   if (!id)
     return nullptr;
   return std::make_shared<const net::identity>(std::move(*id));
+}
+
+// A server that opens like a pipe (open -> pipe_info, the opener its
+// owner), spawned or not: kept for teardown and opened by an owner actor;
+// a failed spawn's error is in the box at once.
+template <class Handle>
+answer_ptr<pipe_info> start_served(scenario& sc, caf::expected<Handle> hdl) {
+  if (!hdl) {
+    auto box = std::make_shared<answer<pipe_info>>();
+    box->value = std::move(hdl.error());
+    return box;
+  }
+  sc.keep(caf::actor_cast<caf::actor>(*hdl));
+  return sc.open_owned(*hdl);
 }
 
 } // namespace
@@ -76,6 +92,31 @@ answer_ptr<std::vector<pipe_info>> scenario::add_stun_server(host_id h) {
   return box;
 }
 
+answer_ptr<pipe_info> scenario::add_turn_server(host_id h) {
+  auto ip = addresses(h).at(0);
+  turn_server_spec spec;
+  spec.stack = stack(h);
+  spec.listen = net::endpoint{ip, 3478};
+  spec.relay_ip = ip;
+  spec.relay_port_min = 50000;
+  spec.relay_port_max = 50999;
+  spec.users = {{turn_user, turn_password}};
+  auto box = start_served(*this, spawn_turn_server(system(), spec));
+  if (!box->done()) // spawned: nodes may name it
+    turn_.push_back(turn_server{spec.listen, net::protocol::udp, turn_user, turn_password});
+  return box;
+}
+
+answer_ptr<pipe_info> scenario::add_ntp_responder(host_id h) {
+  ntp_responder_spec spec;
+  spec.stack = stack(h);
+  spec.local = net::endpoint{addresses(h).at(0), 123};
+  auto box = start_served(*this, spawn_ntp_responder(system(), spec));
+  if (!box->done())
+    ntp_.push_back(spec.local);
+  return box;
+}
+
 signal_hub_actor scenario::hub() {
   if (!hub_) {
     hub_ = spawn_signal_hub(system());
@@ -94,6 +135,12 @@ node_spec scenario::node_spec_for(host_id h) {
   spec.iface.min_agree = 1;
   // A refresh only on request: periodic NAT probes would fill every run.
   spec.iface.refresh_interval = caf::timespan{0};
+  spec.turn = turn_;
+  if (!ntp_.empty()) {
+    ntp_clock_spec clock;
+    clock.endpoints = ntp_;
+    spec.clock = std::move(clock);
+  }
   return spec;
 }
 
