@@ -1,6 +1,7 @@
 // Names (issue 16): the node registers the names it holds with its key as
 // owner and its peer address as value, keeps them current, deletes and looks
 // names up through its name client, and connects by name.
+#include "p2pd/net/util/digits.hpp"
 #include "p2pd/node/node_state.hpp"
 
 #include <algorithm>
@@ -271,7 +272,8 @@ void connect_by_name(node_actor_ptr self, const std::string& name, connect_optio
         auto asked = std::to_string(found.replies.size()) + " name servers";
         if (!found.record && found.deleted)
           return rp.deliver(make_error(errc::resolve_failed,
-                                       "'" + name + "' was deleted by its owner (version "
+                                       "'" + name + "' was deleted by the holder of key "
+                                         + net::to_hex(found.deleted->owner.data(), 8) + " (version "
                                          + std::to_string(found.deleted->version) + ", from "
                                          + std::to_string(found.agreed) + " of " + asked + ")")),
                  void();

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "p2pd/net/util/splitmix64.hpp"
@@ -49,10 +50,21 @@ nat_matrix run_matrix(const std::vector<matrix_config>& configs, uint64_t seed, 
   std::mutex mtx;
   std::condition_variable cv;
   size_t done = 0;
+  std::string failed; // the first pair whose run threw, and why
   auto worker = [&] {
     for (size_t k = next++; k < work.size(); k = next++) {
-      cells[k] = run(work[k]);
+      std::string why;
+      try {
+        cells[k] = run(work[k]);
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
       std::lock_guard<std::mutex> guard{mtx};
+      if (!why.empty() && failed.empty()) {
+        auto& p = work[k];
+        failed = std::string{p.transport == matrix_transport::tcp ? "tcp " : "udp "}
+                 + p.from->label + " -> " + p.to->label + ": " + why;
+      }
       ++done;
       cv.notify_one();
     }
@@ -76,6 +88,8 @@ nat_matrix run_matrix(const std::vector<matrix_config>& configs, uint64_t seed, 
   }
   for (auto& t : threads)
     t.join();
+  if (!failed.empty())
+    throw std::runtime_error("the run of " + failed);
   for (size_t k = 0; k < work.size(); ++k) {
     auto& p = work[k];
     auto& v = p.transport == matrix_transport::tcp ? m.tcp : m.udp;

@@ -47,7 +47,8 @@ using pair_runner = std::function<matrix_cell(const matrix_pair&)>;
 /// threads (each pair is independent: a runner must share nothing between
 /// calls but what is immutable), and returns the matrix. `progress`, when
 /// given, is called after each pair with the pairs done and the total, from
-/// the calling thread only.
+/// the calling thread only. A runner that throws does not end the process:
+/// the other pairs still run, then std::runtime_error names the pair.
 nat_matrix run_matrix(const std::vector<matrix_config>& configs, uint64_t seed, unsigned jobs,
                       const pair_runner& run,
                       const std::function<void(size_t, size_t)>& progress = {});

@@ -197,6 +197,10 @@ std::optional<verdict> nat_table::translate_out(const packet& p, sim_time now) {
       if (fl.state == flow_state::udp_unreplied && fl.from_outside)
         fl.state = flow_state::udp_assured; // our reply to their datagram
     } else {
+      // Their connection, reset: our SYN on it is in conntrack's reply
+      // direction, INVALID as in filter_in, and leaves untranslated.
+      if (p.is_bare_syn() && fl.state == flow_state::tcp_closed && fl.from_outside)
+        return dropped(p, "a SYN back on a connection an RST closed is invalid");
       if (p.has(tcp_flag::rst))
         fl.state = flow_state::tcp_closed;
       else if (p.has(tcp_flag::fin))
@@ -259,6 +263,9 @@ verdict nat_table::filter_in(const packet& p, sim_time now) {
       // RST ping-pong of two peers punching TCP: the one that was refused
       // keeps its socket waiting, and the other's next SYN meets it.
       return dropped(p, "a SYN back on a connection an RST closed is invalid");
+    } else if (p.is_bare_syn() && fl.from_outside
+               && (fl.state == flow_state::tcp_closing || fl.state == flow_state::tcp_closed)) {
+      fl.state = flow_state::tcp_opening; // they open their tuple again (sCL/sTW -> sSS)
     } else if (p.has(tcp_flag::rst)) {
       fl.state = flow_state::tcp_closed;
     } else if (p.has(tcp_flag::fin)) {

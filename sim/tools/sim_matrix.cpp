@@ -105,14 +105,19 @@ int main(int argc, char** argv) {
     return cell_of(run_node_pair(spec), spec.kind);
   };
   size_t shown = 0;
-  auto m = run_matrix(configs, *seed, static_cast<unsigned>(*jobs), runner,
-                      [&](size_t done, size_t total) {
-                        if (done * 10 / total > shown) {
-                          shown = done * 10 / total;
-                          std::cerr << "p2pd_sim_matrix: " << done << " of " << total
-                                    << " pairs\n";
-                        }
-                      });
+  nat_matrix m;
+  try {
+    m = run_matrix(configs, *seed, static_cast<unsigned>(*jobs), runner,
+                   [&](size_t done, size_t total) {
+                     if (done * 10 / total > shown) {
+                       shown = done * 10 / total;
+                       std::cerr << "p2pd_sim_matrix: " << done << " of " << total << " pairs\n";
+                     }
+                   });
+  } catch (const std::exception& e) {
+    std::cerr << "p2pd_sim_matrix: " << e.what() << '\n';
+    return examples::exit_failure;
+  }
   m.provenance = "Written by `p2pd_sim_matrix --out docs/sim-matrix` (seed "
                  + std::to_string(*seed)
                  + "); checked by the CTest `sim_matrix_doc`. Each cell is a world of its "

@@ -36,9 +36,10 @@ node_scenario::node_scenario(scenario_config cfg) : scenario(cfg) {
   auto relay = add_turn_server(add_public_host({net::ip_address::v4(0x0B00C901u)}));
   run_until([&] { return up->done() && relay->done(); }, std::chrono::seconds(10));
   if (!up->ok())
-    why_ = "the STUN server did not open; ";
+    setup_why_ = "the STUN server did not open; ";
   if (!relay->ok())
-    why_ += "the TURN server did not open; ";
+    setup_why_ += "the TURN server did not open; ";
+  why_ = setup_why_;
 }
 
 bool node_scenario::add_time_server() {
@@ -47,8 +48,10 @@ bool node_scenario::add_time_server() {
   run_until([&] { return up->done(); }, std::chrono::seconds(10));
   if (up->ok())
     return true;
-  why_ = "the NTP responder did not open: "
-         + (up->done() ? system().render(up->value->error()) : std::string{"no answer"});
+  setup_why_ += "the NTP responder did not open: "
+                + (up->done() ? system().render(up->value->error()) : std::string{"no answer"})
+                + "; ";
+  why_ = setup_why_;
   return false;
 }
 
@@ -98,7 +101,8 @@ bool node_scenario::wait_ready(caf::timespan horizon) {
     return std::all_of(rs.begin(), rs.end(), [](auto& r) { return !r || r->done(); });
   };
   auto r = run_until(all, horizon);
-  why_.clear();
+  // A server that did not open fails every wait: nodes would wait on it.
+  why_ = setup_why_;
   for (size_t i = 0; i < rs.size(); ++i) {
     auto& n = nodes_[i];
     if (!rs[i]) {

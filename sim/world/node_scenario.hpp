@@ -87,7 +87,7 @@ public:
   /// past the NATs' lifetimes (UDP 120 s, TCP transitory 120 s), the next
   /// case finds no mapping an earlier one left.
   std::vector<connect_outcome> run_connects(caf::timespan per_case,
-                                            caf::timespan settle = std::chrono::seconds(1));
+                                            caf::timespan settle = std::chrono::minutes(5));
   const std::vector<connect_outcome>& outcomes() const { return outcomes_; }
 
   size_t size() const { return nodes_.size(); }
@@ -120,6 +120,7 @@ private:
   std::vector<connect_case> queued_;
   std::vector<connect_outcome> outcomes_;
   std::string why_;
+  std::string setup_why_; ///< servers of the world that did not open
 };
 
 } // namespace p2pd::sim

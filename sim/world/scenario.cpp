@@ -123,11 +123,21 @@ run_report scenario::run_until(const std::function<bool()>& pred, caf::timespan 
     out.at = now();
     return out;
   };
+  // Full batches in a row: actors that only message each other would never
+  // let the clock move; past this many the run ends ("job limit").
+  constexpr size_t max_full_batches = 10;
+  size_t full_batches = 0;
   for (;;) {
     auto ran = sched_->run(batch);
     jobs_ += ran;
-    if (ran == batch)
-      continue; // more jobs: run them before the clock moves
+    if (ran == batch) { // more jobs: run them before the clock moves
+      if (pred())
+        return done(true, "predicate held");
+      if (++full_batches >= max_full_batches)
+        return done(false, "job limit: 1 M jobs without the clock moving");
+      continue;
+    }
+    full_batches = 0;
     if (sys_->detached_actors() > 0)
       return done(false, "a detached actor joined the world (it would run on a thread of its own)");
     if (pred())

@@ -116,7 +116,8 @@ public:
   /// Runs jobs, then fires the next clock event, and so on, until `pred`
   /// holds (checked after every batch of jobs), `horizon` of virtual time
   /// has passed (the clock then stands at the horizon), nothing is left to
-  /// run, or `max_steps` clock events fired.
+  /// run, `max_steps` clock events fired, or a million jobs ran without
+  /// the clock moving (actors that only message each other: "job limit").
   run_report run_until(const std::function<bool()>& pred, caf::timespan horizon,
                        size_t max_steps = 1'000'000);
   /// Runs for `d` of virtual time.

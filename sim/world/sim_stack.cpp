@@ -48,8 +48,9 @@ net::result<std::vector<net::ip_address>> name_book::look_up(const std::string& 
                              [&](const net::ip_address& ip) { return ip.fam() != *fam; }),
               ips.end());
   if (ips.empty())
-    return net::error{net::errc::resolve_failed, host + ": no " + net::to_string(*fam)
-                                                   + " address in the simulated name table"};
+    return net::error{net::errc::resolve_failed,
+                      host + ": no " + (fam ? std::string{net::to_string(*fam)} + " " : "")
+                        + "address in the simulated name table"};
   std::stable_partition(ips.begin(), ips.end(),
                         [](const net::ip_address& ip) { return ip.is_v4(); });
   return ips;

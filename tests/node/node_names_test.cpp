@@ -292,7 +292,7 @@ TEST_F(NodeNames, ADeletedNameIsGoneAndNoLongerKeptCurrent) {
   auto conn = bob.connect_by_name("alice.p2p");
   ASSERT_FALSE(conn);
   EXPECT_ERRC(conn.error(), errc::resolve_failed);
-  EXPECT_NE(render(conn.error()).find("deleted by its owner"), std::string::npos)
+  EXPECT_NE(render(conn.error()).find("deleted by the holder of key"), std::string::npos)
     << render(conn.error());
   // Three refresh intervals pass without a registration.
   EXPECT_FALSE(progress_seen(sub, "name alice.p2p registered", std::chrono::milliseconds(900)));

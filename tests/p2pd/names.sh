@@ -36,5 +36,5 @@ check "delete exits 0" test $? = 0
 timeout 30 "$P2PD" name lookup "$name" --servers "$tmp/servers" >"$tmp/l2.out" 2>"$tmp/l2.err"; rc=$?
 check "after delete, lookup finds nothing: exit $rc, $(cat "$tmp/l2.err")" \
   test "$rc" = 1 -a ! -s "$tmp/l2.out"
-check "and says the owner deleted it" grep -q "deleted by its owner" "$tmp/l2.err"
+check "and says who deleted it" grep -q "deleted by the holder of key" "$tmp/l2.err"
 finish

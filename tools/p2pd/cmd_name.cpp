@@ -15,6 +15,7 @@
 #include "node_options.hpp"
 #include "target.hpp"
 
+#include "p2pd/net/util/digits.hpp"
 #include "p2pd/api/names.hpp"
 #include "p2pd/net/crypto/key_file.hpp"
 #include "p2pd/net/names/name_record.hpp"
@@ -103,7 +104,8 @@ int lookup(const name_options& o) {
                   exit_timeout);
     if (found->deleted)
       return fail("lookup " + o.name,
-                  "deleted by its owner (version " + std::to_string(found->deleted->version)
+                  "deleted by the holder of key " + net::to_hex(found->deleted->owner.data(), 8)
+                    + " (version " + std::to_string(found->deleted->version)
                     + ", from " + std::to_string(found->agreed) + " of "
                     + std::to_string(ns->size()) + " name servers)");
     return fail("lookup " + o.name, "no live record");

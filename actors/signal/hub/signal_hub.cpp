@@ -36,6 +36,8 @@ struct hub_state {
   std::mt19937_64 rng;
   /// Due time -> delivery; equal times keep their insertion order.
   std::multimap<hub_time, in_flight> waiting;
+  /// Bytes (topic and payload) of the deliveries waiting.
+  size_t waiting_bytes = 0;
   /// The latest due time given to each channel's deliveries: a later
   /// delivery is due no earlier, so one channel's order holds under jitter.
   std::map<caf::actor_addr, hub_time> last_due;
@@ -92,10 +94,13 @@ void deliver(hub_ptr self, const caf::actor& ch, const std::string& topic, const
   if (!st.delays())
     return send_now(st, ch, topic, data);
   auto delay = draw_delay(st);
-  if (st.waiting.size() >= st.spec.max_in_flight) {
+  auto size = topic.size() + data.size();
+  if (st.waiting.size() >= st.spec.max_in_flight
+      || st.waiting_bytes + size > st.spec.max_in_flight_bytes) {
     ++st.stats.dropped_full;
     return;
   }
+  st.waiting_bytes += size;
   auto now = self->clock().now();
   auto due = now + delay;
   auto addr = ch.address();
@@ -115,6 +120,7 @@ void on_tick(hub_ptr self) {
   while (!st.waiting.empty() && st.waiting.begin()->first <= now) {
     auto node = st.waiting.extract(st.waiting.begin());
     auto& d = node.mapped();
+    st.waiting_bytes -= d.topic.size() + d.data.size();
     auto i = st.last_due.find(d.to);
     if (i != st.last_due.end() && i->second <= now)
       st.last_due.erase(i);
@@ -165,6 +171,7 @@ signal_hub_actor::behavior_type hub(hub_ptr self, signal_hub_spec spec) {
     for (auto i = st.waiting.begin(); i != st.waiting.end();) {
       if (i->second.to == dm.source) {
         ++st.stats.dropped_unclaimed;
+        st.waiting_bytes -= i->second.topic.size() + i->second.data.size();
         i = st.waiting.erase(i);
       } else {
         ++i;

@@ -46,6 +46,9 @@ struct signal_hub_spec {
   /// Deliveries waiting at most; one more is dropped and counted as
   /// `dropped_full`.
   size_t max_in_flight = 4096;
+  /// Bytes (topics and payloads) of the deliveries waiting at most; one
+  /// more that would pass it is dropped and counted as `dropped_full`.
+  size_t max_in_flight_bytes = 16 * 1024 * 1024;
 };
 
 using hub_deliver_atom = caf::atom_constant<caf::atom("p2hubdlv")>;

@@ -1,4 +1,6 @@
+#include <atomic>
 #include <set>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -59,4 +61,25 @@ TEST(MatrixRun, PairSeedsDifferByPairAndTransportAndRepeat) {
   EXPECT_EQ(seeds.size(), 35u * 35u * 2u);
   EXPECT_EQ(pair_seed(1, 3, 4, matrix_transport::udp), pair_seed(1, 3, 4, matrix_transport::udp));
   EXPECT_NE(pair_seed(1, 3, 4, matrix_transport::udp), pair_seed(2, 3, 4, matrix_transport::udp));
+}
+
+TEST(MatrixRun, APairWhoseRunThrowsIsNamedAfterTheOthersRan) {
+  auto all = all_35_configs();
+  std::vector<matrix_config> three(all.begin(), all.begin() + 3);
+  std::atomic<size_t> ran{0};
+  auto runner = [&](const matrix_pair& p) {
+    ++ran;
+    if (p.row == 1 && p.col == 2 && p.transport == matrix_transport::udp)
+      throw std::invalid_argument("an address in use");
+    return matrix_cell{};
+  };
+  try {
+    run_matrix(three, 1, 2, runner);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string{e.what()},
+              "the run of udp open_internet/preserving -> open_internet/independent: an address "
+              "in use");
+  }
+  EXPECT_EQ(ran.load(), 18u);
 }

@@ -143,3 +143,36 @@ TEST(NatTcp, a_new_syn_reopens_a_closing_connection) {
 
 } // namespace
 } // namespace p2pd::sim::test
+
+namespace p2pd::sim::test {
+namespace {
+
+TEST(NatTcp, a_peer_reopening_its_reset_connection_gets_the_established_lifetime) {
+  // Full cone: their SYN comes in, is answered, then reset by them; their
+  // next SYN on the tuple opens it again (conntrack's original direction).
+  auto t = box(preset(net::nat_type::full_cone, net::delta_type::equal));
+  auto out = tcp_out(t, inside(0, 5000), server(0, 3478), syn, secs(0)); // the mapping
+  const auto ext = out.pkt.src;
+  ASSERT_EQ(tcp_in(t, server(1, 443), ext, syn, secs(1)).action, nat_action::to_lan);
+  tcp_out(t, inside(0, 5000), server(1, 443), syn_ack, secs(1));
+  tcp_in(t, server(1, 443), ext, tcp_flag::ack, secs(1));
+  tcp_in(t, server(1, 443), ext, tcp_flag::rst, secs(2));
+  ASSERT_EQ(tcp_in(t, server(1, 443), ext, syn, secs(3)).action, nat_action::to_lan);
+  tcp_out(t, inside(0, 5000), server(1, 443), syn_ack, secs(3));
+  tcp_in(t, server(1, 443), ext, tcp_flag::ack, secs(3));
+  // Established (5 days), not the 10 s of a reset connection.
+  EXPECT_EQ(tcp_in(t, server(1, 443), ext, tcp_flag::ack, secs(63)).action, nat_action::to_lan);
+}
+
+TEST(NatTcp, our_syn_back_on_their_reset_connection_is_dropped) {
+  auto t = box(preset(net::nat_type::full_cone, net::delta_type::equal));
+  auto out = tcp_out(t, inside(0, 5000), server(0, 3478), syn, secs(0));
+  const auto ext = out.pkt.src;
+  ASSERT_EQ(tcp_in(t, server(1, 443), ext, syn, secs(1)).action, nat_action::to_lan);
+  tcp_out(t, inside(0, 5000), server(1, 443), static_cast<uint8_t>(tcp_flag::rst | tcp_flag::ack),
+          secs(1));
+  EXPECT_EQ(tcp_out(t, inside(0, 5000), server(1, 443), syn, secs(2)).action, nat_action::drop);
+}
+
+} // namespace
+} // namespace p2pd::sim::test

@@ -108,6 +108,21 @@ uint64_t run_exchange(uint64_t seed) {
   return sc.trace_hash();
 }
 
+TEST(SimScenario, RunUntilEndsActorsThatOnlyMessageEachOther) {
+  sim::scenario sc;
+  // No timer, no packet: the clock never moves, jobs never run out.
+  auto spinner = sc.system().spawn([](caf::event_based_actor* self, int) -> caf::behavior {
+    return {[self](caf::ok_atom) { self->send(self, caf::ok_atom::value); }};
+  }, 0);
+  caf::anon_send(spinner, caf::ok_atom::value);
+  auto r = sc.run_until([] { return false; }, 1h);
+  EXPECT_FALSE(r.met);
+  EXPECT_EQ(r.why, "job limit: 1 M jobs without the clock moving");
+  EXPECT_EQ(sc.now(), sim::sim_time{0});
+  caf::anon_send_exit(spinner, caf::exit_reason::user_shutdown);
+  EXPECT_TRUE(sc.run_until([] { return false; }, 1s).why == "horizon");
+}
+
 TEST(SimScenario, TheSameSeedReplaysTheSameRun) {
   auto first = run_exchange(7);
   EXPECT_EQ(run_exchange(7), first);

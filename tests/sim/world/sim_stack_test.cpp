@@ -112,6 +112,17 @@ TEST(SimStack, TheResolverAnswersFromTheWorldsNameBook) {
   EXPECT_EQ(a[2]->front(), ip("11.0.0.4"));
 }
 
+TEST(SimStack, ANameWithNoAddressesFailsWithTheReason) {
+  sim::name_book book;
+  book.add("empty.sim", {});
+  auto any = book.look_up("empty.sim", std::nullopt);
+  ASSERT_FALSE(any);
+  EXPECT_EQ(any.error().what, "empty.sim: no address in the simulated name table");
+  auto v6 = book.look_up("empty.sim", net::family::v6);
+  ASSERT_FALSE(v6);
+  EXPECT_NE(v6.error().what.find("no IPv6 address"), std::string::npos) << v6.error().what;
+}
+
 TEST(SimStack, APipeConnectsToANameFromTheBookAndAnUnknownNameFails) {
   sim::scenario sc;
   auto srv = sc.add_public_host();
