@@ -51,6 +51,9 @@ struct scenario_config {
   /// Hosts get an IPv6 address too (public: 2a00::<n>, sites: behind the
   /// site's IPv6 firewall).
   bool ipv6 = false;
+  /// The in-process signalling hub: its latency, jitter and loss are the
+  /// signalling network's (the default delivers at once).
+  signal_hub_spec hub;
 };
 
 /// How a run_until() ended.

@@ -119,7 +119,10 @@ answer_ptr<pipe_info> scenario::add_ntp_responder(host_id h) {
 
 signal_hub_actor scenario::hub() {
   if (!hub_) {
-    hub_ = spawn_signal_hub(system());
+    auto spec = cfg_.hub;
+    if (spec.seed == signal_hub_spec{}.seed)
+      spec.seed = cfg_.seed; // the world's seed draws its jitter and loss too
+    hub_ = spawn_signal_hub(system(), spec);
     keep(caf::actor_cast<caf::actor>(hub_));
   }
   return hub_;

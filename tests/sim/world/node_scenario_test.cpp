@@ -72,4 +72,27 @@ TEST(SimNodeScenario, DirectAndReverseOverTcpBetweenFourNatsReadLikeTheSketch) {
   }
 }
 
+// A reverse connect asks over signalling: the hub's latency is in its time.
+int64_t reverse_ms(caf::timespan hub_latency) {
+  sim::scenario_config cfg;
+  cfg.hub.latency = hub_latency;
+  sim::node_scenario w{cfg};
+  auto open = w.add_public_node("open");
+  auto natted = w.add_nat_node(nat_type::port_restricted, delta_type::equal, "natted");
+  EXPECT_TRUE(w.wait_ready(60s)) << w.why();
+  w.connect(open, natted, strategy::reverse, transport::stream);
+  auto rows = w.run_connects(30s);
+  EXPECT_EQ(rows.at(0).how, "reverse") << rows.at(0).error;
+  return rows.at(0).ms;
+}
+
+TEST(SimNodeScenario, TheSignallingHubsLatencyIsInAReverseConnectsTime) {
+  auto quick = reverse_ms(0ms);
+  auto slow = reverse_ms(300ms);
+  // The request to connect back crosses the hub once (300 ms more); the
+  // rest is the same network.
+  EXPECT_GE(slow - quick, 300) << quick << " ms, then " << slow << " ms";
+  EXPECT_LT(slow - quick, 1000) << quick << " ms, then " << slow << " ms";
+}
+
 } // namespace
