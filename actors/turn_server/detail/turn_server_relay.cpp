@@ -151,6 +151,17 @@ void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterato
   st.allocs.erase(it);
 }
 
+size_t slots_taken(const turn_server_state& st, const std::string* user) {
+  size_t n = 0;
+  for (auto& [client, a] : st.allocs)
+    if (user == nullptr || a.username == *user)
+      n += a.reserve && !a.ready ? 2 : 1;
+  for (auto& [token, r] : st.reservations)
+    if (user == nullptr || r.username == *user)
+      ++n;
+  return n;
+}
+
 void sweep(server_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();

@@ -474,6 +474,64 @@ TEST_F(TurnServer, AnUnclaimedReservationExpires) {
   EXPECT_EQ(error_of(late.ask(allocate_with(*c.auth, std::nullopt, token->value))), 508);
 }
 
+// Allocate with EVEN-PORT's R bit, then Refresh 0, `rounds` times from
+// fresh 5-tuples with `auth`: each Allocate's error code (0: allocated).
+std::vector<uint16_t> reserve_and_delete(const endpoint& server, const net::turn_auth& auth,
+                                         int rounds) {
+  std::vector<uint16_t> out;
+  for (int i = 0; i < rounds; ++i) {
+    raw_turn_client c{server};
+    auto a = c.ask(allocate_with(auth, uint8_t{0x80}, std::nullopt));
+    out.push_back(a ? error_of(a) : uint16_t{1});
+    if (a && a->cls() == net::stun_class::success) {
+      auto del = net::build_turn_refresh(net::stun_txid::random(), 0, &auth);
+      auto r = c.ask(*del);
+      EXPECT_TRUE(r && r->cls() == net::stun_class::success) << error_of(r);
+    }
+  }
+  return out;
+}
+
+// Spec with a range of even ports for reservations.
+turn_server_spec even_range(turn_server_spec spec) {
+  auto lo = free_port(udp);
+  spec.relay_port_min = static_cast<uint16_t>(lo & ~1u);
+  spec.relay_port_max = static_cast<uint16_t>(spec.relay_port_min + 39);
+  return spec;
+}
+
+TEST_F(TurnServer, ReservedPortsCountTowardTheUsersQuota) {
+  auto spec = even_range(base_spec());
+  spec.max_allocations_per_user = 3;
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_EQ(error_of(c.allocate(user, password)), 0); // for the credentials
+  auto del = net::build_turn_refresh(net::stun_txid::random(), 0, &*c.auth);
+  ASSERT_EQ(error_of(c.ask(*del)), 0);
+  // Each round leaves its reservation: two fit (2 + 1 = 3), then no room
+  // for an allocation and its reservation.
+  auto codes = reserve_and_delete(addr, *c.auth, 5);
+  EXPECT_EQ(codes, (std::vector<uint16_t>{0, 0, 486, 486, 486}));
+  auto s = stats();
+  EXPECT_EQ(s.reservations, 2u);
+  EXPECT_EQ(s.refused_quota, 3u);
+}
+
+TEST_F(TurnServer, ReservedPortsCountTowardTheServersCapacity) {
+  auto spec = even_range(base_spec());
+  spec.max_allocations = 3;
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_EQ(error_of(c.allocate(user, password)), 0);
+  auto del = net::build_turn_refresh(net::stun_txid::random(), 0, &*c.auth);
+  ASSERT_EQ(error_of(c.ask(*del)), 0);
+  auto codes = reserve_and_delete(addr, *c.auth, 4);
+  EXPECT_EQ(codes, (std::vector<uint16_t>{0, 0, 508, 508}));
+  auto s = stats();
+  EXPECT_EQ(s.reservations, 2u);
+  EXPECT_EQ(s.refused_capacity, 2u);
+}
+
 TEST_F(TurnServer, UnsupportedTransportFamilyAndPeerFamilyAreRefused) {
   start();
   raw_turn_client c{addr};
