@@ -69,6 +69,9 @@ void opened(server_ptr self, const pipe_info& udp_info) {
   auto& st = self->state;
   st.ticker = start_weak_ticker(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
                                 st.spec.sweep_interval, caf::make_message(sweep_atom::value));
+  // The handle by value: CAF 0.17 destroys the state in on_exit, before
+  // it runs attached functors.
+  self->attach_functor([t = st.ticker] { caf::anon_send_exit(t, caf::exit_reason::user_shutdown); });
   st.opening.opened(udp_info);
 }
 
@@ -147,10 +150,6 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
   st.relay_inbox = std::make_shared<bounded_inbox>(st.spec.max_queued);
   st.nonces = std::make_unique<turn_nonces>();
   st.port_cursor = static_cast<uint32_t>(st.stack->rng_seed());
-  self->attach_functor([t = &st.ticker] {
-    if (*t)
-      caf::anon_send_exit(*t, caf::exit_reason::user_shutdown);
-  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     bool owner = st.opening.owned_by(dm.source);
