@@ -101,6 +101,12 @@ void open_tcp(server_ptr self, const pipe_info& udp_info) {
   auto spec = server_spec(tcp, udp_info.local, control_handler(self, tcp));
   spec.framer = turn_stream_framer();
   spec.conf = st.spec.tcp_conf;
+  // A client may say nothing between its refreshes, which come within the
+  // lifetime granted (at most max_lifetime): a shorter idle timeout would
+  // end its connection, and so its allocation.
+  auto& idle = spec.conf.idle_timeout;
+  if (idle > caf::timespan{0} && idle < st.spec.max_lifetime)
+    idle = st.spec.max_lifetime;
   auto fwd = self->home_system().spawn(end_forwarder, caf::weak_actor_ptr{self->ctrl()});
   spec.subscribers.push_back(subscriber{fwd, events::end});
   st.control_tcp = st.stack->spawn_pipe(self->home_system(), std::move(spec));

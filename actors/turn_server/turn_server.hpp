@@ -28,7 +28,8 @@ struct turn_server_spec {
   /// either way). An allocation made over TCP ends with its connection.
   bool tcp = true;
   /// The TCP pipe's options: the limits on clients (max_clients,
-  /// idle_timeout, msg_deadline) and reader_limit.
+  /// idle_timeout, msg_deadline) and reader_limit. An idle_timeout below
+  /// max_lifetime is raised to it (a client may be quiet between refreshes).
   net_conf tcp_conf;
   /// The relayed addresses' IP (its family is the only one relayed: an
   /// Allocate asking for the other is answered 440).

@@ -671,24 +671,27 @@ TEST_F(TurnServer, TurnPipeOverTcpRelaysToAPeerAndBack) {
   EXPECT_EQ(stats().channels, 1u);
 }
 
+// One request on a TCP connection, one response: each whole in one read
+// on loopback.
+std::optional<net::stun_message> tcp_ask(int fd, const std::vector<uint8_t>& req) {
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+    return std::nullopt;
+  uint8_t buf[2048];
+  auto n = ::recv(fd, buf, sizeof(buf), 0);
+  if (n <= 0)
+    return std::nullopt;
+  auto m = net::decode_stun(buf, static_cast<size_t>(n));
+  if (!m)
+    return std::nullopt;
+  return std::move(*m);
+}
+
 TEST_F(TurnServer, ATcpClientsAllocationEndsWithItsConnection) {
   start();
   auto fd = raw_connect(addr);
   ASSERT_TRUE(fd.get() >= 0);
   set_timeouts(fd.get(), std::chrono::seconds(2));
-  // One request, one response: each whole in one read on loopback.
-  auto ask = [&](const std::vector<uint8_t>& req) -> std::optional<net::stun_message> {
-    if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
-      return std::nullopt;
-    uint8_t buf[2048];
-    auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
-    if (n <= 0)
-      return std::nullopt;
-    auto m = net::decode_stun(buf, static_cast<size_t>(n));
-    if (!m)
-      return std::nullopt;
-    return std::move(*m);
-  };
+  auto ask = [&](const std::vector<uint8_t>& req) { return tcp_ask(fd.get(), req); };
   net::turn_allocate_params p;
   auto first = ask(*net::build_turn_allocate(net::stun_txid::random(), p, nullptr, ""));
   ASSERT_EQ(error_of(first), 401);
@@ -702,6 +705,39 @@ TEST_F(TurnServer, ATcpClientsAllocationEndsWithItsConnection) {
   auto s = stats_when([](const turn_server_stats& x) { return x.allocations == 0; });
   EXPECT_EQ(s.allocations, 0u);
   EXPECT_EQ(s.deleted, 1u);
+}
+
+// A client says nothing between its refreshes: the TCP pipe's idle timeout
+// (asked shorter here) is raised to max_lifetime, else the connection,
+// and with it the allocation, would end before the next refresh.
+TEST_F(TurnServer, AQuietTcpClientThatRefreshesKeepsItsAllocationPastTheIdleTimeout) {
+  auto spec = base_spec();
+  spec.tcp_conf.idle_timeout = std::chrono::milliseconds{200};
+  spec.default_lifetime = std::chrono::milliseconds{1500};
+  spec.max_lifetime = std::chrono::milliseconds{1500};
+  start(spec);
+  auto fd = raw_connect(addr);
+  ASSERT_TRUE(fd.get() >= 0);
+  set_timeouts(fd.get(), std::chrono::seconds(2));
+  net::turn_allocate_params p;
+  auto first = tcp_ask(fd.get(), *net::build_turn_allocate(net::stun_txid::random(), p, nullptr, ""));
+  ASSERT_EQ(error_of(first), 401);
+  net::turn_auth auth{user, *first->realm(), *first->nonce(),
+                      *net::stun_key::long_term(user, *first->realm(), password)};
+  auto a = tcp_ask(fd.get(), *net::build_turn_allocate(net::stun_txid::random(), p, &auth, ""));
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  // Quiet for three idle timeouts: the read times out (the connection is
+  // open) instead of seeing its end.
+  timeval quiet{0, 600'000};
+  ASSERT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet)), 0);
+  uint8_t buf[64];
+  auto n = ::recv(fd.get(), buf, sizeof(buf), 0);
+  EXPECT_EQ(n, -1) << "the server ended the connection of a quiet client";
+  EXPECT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << errno;
+  set_timeouts(fd.get(), std::chrono::seconds(2));
+  auto r = tcp_ask(fd.get(), *net::build_turn_refresh(net::stun_txid::random(), 1, &auth));
+  ASSERT_TRUE(r && r->cls() == net::stun_class::success) << error_of(r);
+  EXPECT_EQ(stats().allocations, 1u);
 }
 
 TEST_F(TurnServer, EndsWithTheActorThatOpenedIt) {
