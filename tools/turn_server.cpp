@@ -1,7 +1,8 @@
 // turn_server <ip> <user:password>... [--port N] [--realm R]
-// [--relay-ports LO-HI]: the project's TURN server actor as a program
+// [--relay-ports LO-HI] [--allow-loopback-peers]: the project's TURN server actor as a program
 // (RFC 8656 UDP relays over UDP, long-term credentials). Relays from <ip>
-// on ports of the range (default 49152-65535; 0-0: free ports). Prints
+// on ports of the range (default 49152-65535; 0-0: free ports), to peers
+// that are not loopback (unless allowed), multicast, link-local or itself. Prints
 // "serving udp IP:PORT" and runs until SIGINT or SIGTERM.
 // Example: turn_server 127.0.0.1 alice:wonderland --port 3478
 #include <iostream>
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   cli.option("--port", "N", "port clients use (default 3478; 0: a free port)")
     .option("--realm", "R", "realm of the long-term credentials (default p2pd)")
     .option("--relay-ports", "LO-HI", "relayed ports (default 49152-65535; 0-0: free ports)")
+    .flag("--allow-loopback-peers", "relay to loopback peers (tests on one host)")
     .positional("<ip> <user:password>...", 2, 256);
   if (auto rc = cli.parse(argc, argv))
     return *rc;
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
       return cli.fail("'" + u + "' is not user:password");
     spec.users[u.substr(0, colon)] = u.substr(colon + 1);
   }
+  spec.allow_loopback_peers = cli.has("--allow-loopback-peers");
   if (auto r = cli.value("--realm"))
     spec.realm = *r;
   if (auto r = cli.value("--relay-ports")) {

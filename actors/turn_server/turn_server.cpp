@@ -72,6 +72,7 @@ void opened(server_ptr self, const pipe_info& udp_info) {
   // The handle by value: CAF 0.17 destroys the state in on_exit, before
   // it runs attached functors.
   self->attach_functor([t = st.ticker] { caf::anon_send_exit(t, caf::exit_reason::user_shutdown); });
+  st.listening = udp_info.local;
   st.opening.opened(udp_info);
 }
 

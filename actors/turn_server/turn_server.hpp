@@ -68,6 +68,11 @@ struct turn_server_spec {
   /// Channel numbers up to 0x7FFF, as RFC 5766 allowed (coturn's clients
   /// pick them there); false: RFC 8656's 0x4000..0x4FFF only.
   bool rfc5766_channels = true;
+  /// Relay to loopback peers (127.0.0.0/8, ::1): tests on one host. Off,
+  /// a CreatePermission or ChannelBind for one is answered 403. Multicast,
+  /// unspecified, link-local and broadcast peers and the server's own
+  /// listen endpoint are refused always.
+  bool allow_loopback_peers = false;
   /// Bytes a second each allocation relays at most (both ways together;
   /// a bucket of one second's worth); 0: no limit. More is dropped.
   uint64_t max_bytes_per_s = 0;
@@ -102,6 +107,7 @@ struct turn_server_stats {
   uint64_t refused_quota = 0;      ///< 486: a user's allocations
   uint64_t refused_capacity = 0;   ///< 508: all allocations, permissions, channels, ports
   uint64_t refused_other = 0;      ///< 400, 420, 437, 440, 441, 442, 443
+  uint64_t refused_peer = 0;       ///< 403: a peer address not relayed to
   uint64_t malformed = 0;          ///< dropped: neither STUN nor ChannelData, or broken
   uint64_t to_peers = 0;           ///< datagrams relayed from clients to peers
   uint64_t to_clients = 0;         ///< datagrams relayed from peers to clients
@@ -117,7 +123,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
   return f(caf::meta::type_name("p2pd::turn_server_stats"), x.allocations, x.permissions,
            x.channels, x.reservations, x.allocated, x.expired, x.deleted, x.requests, x.unauthenticated,
-           x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other,
+           x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other, x.refused_peer,
            x.malformed, x.to_peers, x.to_clients, x.relayed_bytes, x.dropped_no_allocation,
            x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth,
            x.dropped_flood);

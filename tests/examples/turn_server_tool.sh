@@ -15,7 +15,7 @@ pid=
 cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$PROG" 127.0.0.1 alice:wonderland --port 0 --relay-ports 0-0 >"$work/out" 2>"$work/err" &
+"$PROG" 127.0.0.1 alice:wonderland --port 0 --relay-ports 0-0 --allow-loopback-peers >"$work/out" 2>"$work/err" &
 pid=$!
 port=
 for ((i = 0; i < 100; i++)); do   # at most 10 s

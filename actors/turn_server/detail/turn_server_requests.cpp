@@ -52,8 +52,30 @@ void on_refresh(server_ptr self, const net::stun_message& m, const client_id& fr
   reply_success(self, b, from, cred.key);
 }
 
+// Whether the server relays to `peer`: never to addresses no peer has
+// (unspecified, multicast, broadcast), to this link's (link-local), nor to
+// the server itself; to loopback only when the spec allows it (tests).
+bool peer_allowed(const turn_server_state& st, const endpoint& peer) {
+  auto ip = peer.ip.unmapped();
+  auto& b = ip.bytes();
+  if (ip.is_any())
+    return false;
+  if (ip.is_loopback())
+    return st.spec.allow_loopback_peers;
+  if (ip.is_v4()) {
+    auto v = ip.v4_value();
+    if ((v >> 28) == 0xE || v == 0xFFFFFFFFu || (v >> 16) == 0xA9FE || (v >> 24) == 0)
+      return false; // multicast, broadcast, 169.254/16, 0/8
+  } else if (b[0] == 0xFF || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80)) {
+    return false; // multicast, fe80::/10
+  }
+  auto& own = st.listening;
+  return !(peer.port == own.port && (own.ip.is_any() || own.ip.unmapped() == ip));
+}
+
 // The peers of a CreatePermission or ChannelBind, all of the relay's
-// family; or nothing once the error is answered.
+// family and allowed (peer_allowed, else 403); or nothing once the error is
+// answered.
 std::optional<std::vector<endpoint>> peers_of(server_ptr self, const net::stun_message& m,
                                               const client_id& from, const credentials& cred) {
   auto peers = m.addresses(xor_peer_address);
@@ -67,6 +89,11 @@ std::optional<std::vector<endpoint>> peers_of(server_ptr self, const net::stun_m
   for (auto& p : peers)
     if (p.fam() != self->state.spec.relay_ip.fam()) {
       reply_error(self, m, from, 443, &cred.key);
+      return std::nullopt;
+    }
+  for (auto& p : peers)
+    if (!peer_allowed(self->state, p)) {
+      reply_error(self, m, from, 403, &cred.key);
       return std::nullopt;
     }
   return peers;
@@ -115,6 +142,10 @@ void on_channel_bind(server_ptr self, const net::stun_message& m, const client_i
   }
   if (peer.fam() != st.spec.relay_ip.fam()) {
     reply_error(self, m, from, 443, &cred.key);
+    return;
+  }
+  if (!peer_allowed(st, peer)) {
+    reply_error(self, m, from, 403, &cred.key);
     return;
   }
   auto bound = a->channels.find(ch);

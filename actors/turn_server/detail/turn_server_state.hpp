@@ -94,6 +94,7 @@ struct turn_server_state {
   const net_stack* stack = nullptr;
   pipe_actor control;     ///< UDP
   pipe_actor control_tcp; ///< TCP (spec.tcp), on the UDP pipe's port
+  endpoint listening;     ///< the control pipes' bound address (no peer may be it)
   open_once opening;
   caf::actor ticker;
   std::shared_ptr<bounded_inbox> control_inbox;

@@ -134,6 +134,33 @@ TEST_F(TurnServer, SendIndicationsReachAPermittedPeerOnly) {
   EXPECT_EQ(std::string(data->value.begin(), data->value.end()), "back");
 }
 
+// The server is no open proxy into its own host and network: loopback
+// peers unless allowed (here: not), multicast, unspecified, link-local and
+// broadcast ones never, nor the server's own listen endpoint; each 403 and
+// counted, for CreatePermission and ChannelBind alike.
+TEST_F(TurnServer, PeersTheServerMustNotReachAreRefusedWith403) {
+  auto spec = base_spec();
+  spec.allow_loopback_peers = false;
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_TRUE(allocate_ok(c));
+  auto at = [](const char* text) { return *endpoint::parse(text); };
+  std::vector<endpoint> refused{at("127.0.0.1:4000"), at("127.1.2.3:4000"), at("224.0.0.1:4000"),
+                                at("0.0.0.0:4000"),   at("169.254.1.1:4000"),
+                                at("255.255.255.255:4000"), addr};
+  for (auto& peer : refused) {
+    EXPECT_EQ(error_of(c.ask(signed_permission(c, peer))), 403) << peer.to_string();
+    EXPECT_EQ(error_of(c.ask(channel_bind_any_number(c, 0x4000, peer))), 403)
+      << peer.to_string();
+  }
+  // A public address is relayed to.
+  EXPECT_EQ(error_of(c.ask(signed_permission(c, at("192.0.2.7:4000")))), 0);
+  auto s = stats();
+  EXPECT_EQ(s.refused_peer, 2 * refused.size());
+  EXPECT_EQ(s.permissions, 1u);
+  EXPECT_EQ(s.channels, 0u);
+}
+
 TEST_F(TurnServer, ChannelDataFromTheRawClientGoesToTheBoundPeer) {
   start();
   raw_turn_client c{addr};
