@@ -30,6 +30,15 @@ uint16_t next_port(server_ptr self, bool even) {
 
 void open_relay(server_ptr self, uint64_t id);
 
+// Whether the range has an even port (and, to reserve, the port above it
+// too). Free ports ({0, 0}) are the stack's pick: no even one promised.
+bool even_port_possible(const turn_server_spec& spec, bool reserve) {
+  if (spec.free_relay_ports())
+    return false;
+  uint32_t first_even = spec.relay_port_min + spec.relay_port_min % 2u;
+  return first_even + (reserve ? 1u : 0u) <= spec.relay_port_max;
+}
+
 void relay_failed(server_ptr self, uint64_t id) {
   auto& st = self->state;
   auto c = st.client_of.find(id);
@@ -218,6 +227,10 @@ void on_allocate(server_ptr self, const net::stun_message& m, const client_id& f
   // Allocate that reserves needs two slots, one that claims frees its
   // reservation's.
   bool reserve = even != nullptr && !even->value.empty() && (even->value[0] & 0x80) != 0;
+  if (even != nullptr && !even_port_possible(st.spec, reserve)) {
+    reply_error(self, m, from, 508, &cred.key); // RFC 8656 §7.2: no such port
+    return;
+  }
   size_t need = reserve ? 2 : 1;
   bool claiming = claimed != st.reservations.end();
   size_t own = claiming && claimed->second.username == cred.username ? 1 : 0;

@@ -501,6 +501,34 @@ TEST_F(TurnServer, AnUnclaimedReservationExpires) {
   EXPECT_EQ(error_of(late.ask(allocate_with(*c.auth, std::nullopt, token->value))), 508);
 }
 
+// RFC 8656 §7.2: an EVEN-PORT the server cannot honour is answered 508,
+// not ignored.
+TEST_F(TurnServer, EvenPortWithFreeRelayPortsGets508) {
+  start(); // relay ports {0, 0}: the stack picks them
+  raw_turn_client c{addr};
+  ASSERT_EQ(error_of(c.allocate(user, password)), 0);
+  raw_turn_client d{addr};
+  EXPECT_EQ(error_of(d.ask(allocate_with(*c.auth, uint8_t{0}, std::nullopt))), 508);
+  EXPECT_EQ(error_of(d.ask(allocate_with(*c.auth, uint8_t{0x80}, std::nullopt))), 508);
+  auto s = stats();
+  EXPECT_EQ(s.refused_capacity, 2u);
+  EXPECT_EQ(s.allocations, 1u);
+}
+
+TEST_F(TurnServer, EvenPortWithoutAnEvenPortInTheRangeGets508) {
+  auto spec = base_spec();
+  auto lo = static_cast<uint16_t>(free_port(udp) | 1u); // one odd port
+  spec.relay_port_min = lo;
+  spec.relay_port_max = lo;
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_EQ(error_of(c.allocate(user, password)), 0);
+  ASSERT_EQ(error_of(c.ask(*net::build_turn_refresh(net::stun_txid::random(), 0, &*c.auth))), 0);
+  raw_turn_client d{addr};
+  EXPECT_EQ(error_of(d.ask(allocate_with(*c.auth, uint8_t{0}, std::nullopt))), 508);
+  EXPECT_EQ(stats().allocations, 0u);
+}
+
 // Allocate with EVEN-PORT's R bit, then Refresh 0, `rounds` times from
 // fresh 5-tuples with `auth`: each Allocate's error code (0: allocated).
 std::vector<uint16_t> reserve_and_delete(const endpoint& server, const net::turn_auth& auth,
