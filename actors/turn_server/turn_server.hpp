@@ -116,6 +116,7 @@ struct turn_server_stats {
   uint64_t dropped_no_permission = 0; ///< to or from a peer IP not permitted
   uint64_t dropped_unknown_channel = 0;
   uint64_t dropped_bandwidth = 0;  ///< over max_bytes_per_s
+  uint64_t dropped_too_large = 0;  ///< a peer's datagram too large to frame for its client
   uint64_t dropped_flood = 0;      ///< over max_queued
 };
 
@@ -125,7 +126,7 @@ typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
            x.channels, x.reservations, x.allocated, x.expired, x.deleted, x.requests, x.unauthenticated,
            x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other, x.refused_peer,
            x.malformed, x.to_peers, x.to_clients, x.relayed_bytes, x.dropped_no_allocation,
-           x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth,
+           x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth, x.dropped_too_large,
            x.dropped_flood);
 }
 

@@ -67,7 +67,7 @@ void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& fr
     frame = b.finish();
   }
   if (!frame) {
-    ++st.stats.dropped_bandwidth; // too large to frame: 65535 bytes at most
+    ++st.stats.dropped_too_large; // a STUN message or ChannelData: 65535 bytes at most
     return;
   }
   ++st.stats.to_clients;

@@ -161,6 +161,32 @@ TEST_F(TurnServer, PeersTheServerMustNotReachAreRefusedWith403) {
   EXPECT_EQ(s.channels, 0u);
 }
 
+// A peer's datagram that no Data indication can carry (a STUN length of
+// 65535 at most: an IPv6 peer's largest, with its 24-byte XOR-PEER-ADDRESS)
+// is dropped and counted as such, not as bandwidth.
+TEST_F(TurnServer, APeersDatagramTooLargeToFrameIsDroppedAndCounted) {
+  auto spec = base_spec();
+  spec.relay_ip = ip("::1");
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_EQ(error_of(c.allocate(user, password)), 440); // an IPv4 one; the credentials
+  net::turn_allocate_params p;
+  p.relay_family = net::family::v6;
+  auto a = c.ask(*net::build_turn_allocate(net::stun_txid::random(), p, &*c.auth, "test"));
+  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
+  auto relayed = net::turn_relayed(*a, net::family::v6);
+  ASSERT_TRUE(relayed);
+  auto peer = raw_udp(any_port("::1"));
+  auto peer_addr = raw_local(peer.get());
+  ASSERT_EQ(error_of(c.ask(signed_permission(c, peer_addr))), 0);
+  ASSERT_TRUE(raw_send_to(peer.get(), *relayed, std::string(65527, 'x')));
+  ASSERT_TRUE(raw_send_to(peer.get(), *relayed, "small"));
+  auto s = stats_when([](const turn_server_stats& x) { return x.to_clients == 1; });
+  EXPECT_EQ(s.to_clients, 1u);
+  EXPECT_EQ(s.dropped_too_large, 1u);
+  EXPECT_EQ(s.dropped_bandwidth, 0u);
+}
+
 TEST_F(TurnServer, ChannelDataFromTheRawClientGoesToTheBoundPeer) {
   start();
   raw_turn_client c{addr};
