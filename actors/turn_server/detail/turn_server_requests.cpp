@@ -1,6 +1,7 @@
 // The TURN server's requests other than Allocate (RFC 8656 §8-§12) and
 // the dispatch of what a client sends: requests, indications, ChannelData.
 #include <algorithm>
+#include <set>
 
 #include "p2pd/actors/turn_server/detail/turn_server_replies.hpp"
 #include "p2pd/net/stun/detail/stun_detail.hpp"
@@ -109,10 +110,12 @@ void on_permission(server_ptr self, const net::stun_message& m, const client_id&
   if (!peers)
     return;
   auto now = self->clock().now();
-  size_t fresh = 0;
+  // A permission is per IP: one peer IP given twice (other ports) is one.
+  std::set<net::ip_address> fresh;
   for (auto& p : *peers)
-    fresh += a->perms.count(p.ip) == 0 ? 1 : 0;
-  if (a->perms.size() + fresh > st.spec.max_permissions) {
+    if (a->perms.count(p.ip) == 0)
+      fresh.insert(p.ip);
+  if (a->perms.size() + fresh.size() > st.spec.max_permissions) {
     reply_error(self, m, from, 508, &cred.key);
     return;
   }

@@ -187,6 +187,25 @@ TEST_F(TurnServer, APeersDatagramTooLargeToFrameIsDroppedAndCounted) {
   EXPECT_EQ(s.dropped_bandwidth, 0u);
 }
 
+// A permission is per IP: one CreatePermission naming an IP twice (two
+// ports) takes one of max_permissions.
+TEST_F(TurnServer, APeerIpNamedTwiceInOneCreatePermissionTakesOnePermission) {
+  auto spec = base_spec();
+  spec.max_permissions = 1;
+  start(spec);
+  raw_turn_client c{addr};
+  ASSERT_TRUE(allocate_ok(c));
+  auto req = net::build_turn_permission(net::stun_txid::random(),
+                                        {*endpoint::parse("192.0.2.7:4000"),
+                                         *endpoint::parse("192.0.2.7:4001")},
+                                        &*c.auth);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(error_of(c.ask(*req)), 0);
+  auto s = stats();
+  EXPECT_EQ(s.permissions, 1u);
+  EXPECT_EQ(s.refused_capacity, 0u);
+}
+
 TEST_F(TurnServer, ChannelDataFromTheRawClientGoesToTheBoundPeer) {
   start();
   raw_turn_client c{addr};
