@@ -1,9 +1,13 @@
-// turn_server <ip> <user:password>... [--port N] [--realm R]
-// [--relay-ports LO-HI]: the project's TURN server actor as a program
+// turn_server <ip> [<user:password>...] [--users-file FILE] [--port N] [--realm R]
+// [--relay-ports LO-HI] [--allow-loopback-peers]: the project's TURN server actor as a program
 // (RFC 8656 UDP relays over UDP, long-term credentials). Relays from <ip>
-// on ports of the range (default 49152-65535; 0-0: free ports). Prints
+// on ports of the range (default 49152-65535; 0-0: free ports), to peers
+// that are not loopback (unless allowed), multicast, link-local or itself. Prints
 // "serving udp IP:PORT" and runs until SIGINT or SIGTERM.
+// --users-file keeps the passwords off the command line (which `ps`
+// shows): one user:password a line; blank lines and '#' lines skipped.
 // Example: turn_server 127.0.0.1 alice:wonderland --port 3478
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -20,7 +24,9 @@ int main(int argc, char** argv) {
   cli.option("--port", "N", "port clients use (default 3478; 0: a free port)")
     .option("--realm", "R", "realm of the long-term credentials (default p2pd)")
     .option("--relay-ports", "LO-HI", "relayed ports (default 49152-65535; 0-0: free ports)")
-    .positional("<ip> <user:password>...", 2, 256);
+    .flag("--allow-loopback-peers", "relay to loopback peers (tests on one host)")
+    .option("--users-file", "FILE", "user:password lines (kept off the command line)")
+    .positional("<ip> [<user:password>...]", 1, 256);
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   turn_server_spec spec;
@@ -32,13 +38,33 @@ int main(int argc, char** argv) {
     return cli.fail("'" + cli.positionals()[0] + "' is not an IP address");
   spec.listen = endpoint{*ip, *port};
   spec.relay_ip = *ip;
-  for (size_t i = 1; i < cli.positionals().size(); ++i) {
-    const auto& u = cli.positionals()[i];
+  auto add_user = [&](const std::string& u) {
     auto colon = u.find(':');
     if (colon == std::string::npos || colon == 0)
-      return cli.fail("'" + u + "' is not user:password");
+      return false;
     spec.users[u.substr(0, colon)] = u.substr(colon + 1);
+    return true;
+  };
+  for (size_t i = 1; i < cli.positionals().size(); ++i)
+    if (!add_user(cli.positionals()[i]))
+      return cli.fail("'" + cli.positionals()[i] + "' is not user:password");
+  if (auto f = cli.value("--users-file")) {
+    std::ifstream in{*f};
+    if (!in)
+      return cli.fail("--users-file " + *f + ": cannot be read");
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++n;
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      if (line.empty() || line[0] == '#')
+        continue;
+      if (!add_user(line)) // the line itself not said: it may hold a password
+        return cli.fail("--users-file " + *f + ": line " + std::to_string(n)
+                        + " is not user:password");
+    }
   }
+  spec.allow_loopback_peers = cli.has("--allow-loopback-peers");
   if (auto r = cli.value("--realm"))
     spec.realm = *r;
   if (auto r = cli.value("--relay-ports")) {

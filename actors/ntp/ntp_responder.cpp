@@ -52,10 +52,11 @@ struct responder_state {
 using responder_ptr = responder_impl::stateful_pointer<responder_state>;
 
 // Runs on the pipe's thread for each datagram: T2 is read here, before the
-// hop to the actor, and at most max_queued wait in its mailbox.
+// hop to the actor, and at most max_queued wait in its mailbox. It holds
+// the stack by its shared pointer: the pipe may outlive the actor's state.
 msg_handler query_handler(responder_ptr self) {
   return [weak = caf::weak_actor_ptr{self->ctrl()}, inbox = self->state.inbox,
-          stack = self->state.stack](pipe_io&, std::string_view data, const endpoint& from) {
+          stack = self->state.spec.stack](pipe_io&, std::string_view data, const endpoint& from) {
     auto t2 = stack->unix_ns();
     tell_bounded(weak, *inbox, ntp_query_atom::value, bytes(data.begin(), data.end()), from, t2);
   };

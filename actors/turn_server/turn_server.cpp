@@ -69,6 +69,10 @@ void opened(server_ptr self, const pipe_info& udp_info) {
   auto& st = self->state;
   st.ticker = start_weak_ticker(self->home_system(), caf::weak_actor_ptr{self->ctrl()},
                                 st.spec.sweep_interval, caf::make_message(sweep_atom::value));
+  // The handle by value: CAF 0.17 destroys the state in on_exit, before
+  // it runs attached functors.
+  self->attach_functor([t = st.ticker] { caf::anon_send_exit(t, caf::exit_reason::user_shutdown); });
+  st.listening = udp_info.local;
   st.opening.opened(udp_info);
 }
 
@@ -98,6 +102,12 @@ void open_tcp(server_ptr self, const pipe_info& udp_info) {
   auto spec = server_spec(tcp, udp_info.local, control_handler(self, tcp));
   spec.framer = turn_stream_framer();
   spec.conf = st.spec.tcp_conf;
+  // A client may say nothing between its refreshes, which come within the
+  // lifetime granted (at most max_lifetime): a shorter idle timeout would
+  // end its connection, and so its allocation.
+  auto& idle = spec.conf.idle_timeout;
+  if (idle > caf::timespan{0} && idle < st.spec.max_lifetime)
+    idle = st.spec.max_lifetime;
   auto fwd = self->home_system().spawn(end_forwarder, caf::weak_actor_ptr{self->ctrl()});
   spec.subscribers.push_back(subscriber{fwd, events::end});
   st.control_tcp = st.stack->spawn_pipe(self->home_system(), std::move(spec));
@@ -147,10 +157,6 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
   st.relay_inbox = std::make_shared<bounded_inbox>(st.spec.max_queued);
   st.nonces = std::make_unique<turn_nonces>();
   st.port_cursor = static_cast<uint32_t>(st.stack->rng_seed());
-  self->attach_functor([t = &st.ticker] {
-    if (*t)
-      caf::anon_send_exit(*t, caf::exit_reason::user_shutdown);
-  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     bool owner = st.opening.owned_by(dm.source);

@@ -28,7 +28,8 @@ struct turn_server_spec {
   /// either way). An allocation made over TCP ends with its connection.
   bool tcp = true;
   /// The TCP pipe's options: the limits on clients (max_clients,
-  /// idle_timeout, msg_deadline) and reader_limit.
+  /// idle_timeout, msg_deadline) and reader_limit. An idle_timeout below
+  /// max_lifetime is raised to it (a client may be quiet between refreshes).
   net_conf tcp_conf;
   /// The relayed addresses' IP (its family is the only one relayed: an
   /// Allocate asking for the other is answered 440).
@@ -67,6 +68,11 @@ struct turn_server_spec {
   /// Channel numbers up to 0x7FFF, as RFC 5766 allowed (coturn's clients
   /// pick them there); false: RFC 8656's 0x4000..0x4FFF only.
   bool rfc5766_channels = true;
+  /// Relay to loopback peers (127.0.0.0/8, ::1): tests on one host. Off,
+  /// a CreatePermission or ChannelBind for one is answered 403. Multicast,
+  /// unspecified, link-local and broadcast peers and the server's own
+  /// listen endpoint are refused always.
+  bool allow_loopback_peers = false;
   /// Bytes a second each allocation relays at most (both ways together;
   /// a bucket of one second's worth); 0: no limit. More is dropped.
   uint64_t max_bytes_per_s = 0;
@@ -101,6 +107,7 @@ struct turn_server_stats {
   uint64_t refused_quota = 0;      ///< 486: a user's allocations
   uint64_t refused_capacity = 0;   ///< 508: all allocations, permissions, channels, ports
   uint64_t refused_other = 0;      ///< 400, 420, 437, 440, 441, 442, 443
+  uint64_t refused_peer = 0;       ///< 403: a peer address not relayed to
   uint64_t malformed = 0;          ///< dropped: neither STUN nor ChannelData, or broken
   uint64_t to_peers = 0;           ///< datagrams relayed from clients to peers
   uint64_t to_clients = 0;         ///< datagrams relayed from peers to clients
@@ -109,6 +116,7 @@ struct turn_server_stats {
   uint64_t dropped_no_permission = 0; ///< to or from a peer IP not permitted
   uint64_t dropped_unknown_channel = 0;
   uint64_t dropped_bandwidth = 0;  ///< over max_bytes_per_s
+  uint64_t dropped_too_large = 0;  ///< a peer's datagram too large to frame for its client
   uint64_t dropped_flood = 0;      ///< over max_queued
 };
 
@@ -116,9 +124,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
   return f(caf::meta::type_name("p2pd::turn_server_stats"), x.allocations, x.permissions,
            x.channels, x.reservations, x.allocated, x.expired, x.deleted, x.requests, x.unauthenticated,
-           x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other,
+           x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other, x.refused_peer,
            x.malformed, x.to_peers, x.to_clients, x.relayed_bytes, x.dropped_no_allocation,
-           x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth,
+           x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth, x.dropped_too_large,
            x.dropped_flood);
 }
 

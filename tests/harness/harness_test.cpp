@@ -347,6 +347,46 @@ TEST_F(HarnessLoopback, AWrongTokenIsRefusedAndChangesNothing) {
   EXPECT_NE(rows[0].error.find("not connected"), std::string::npos) << rows[0].error;
 }
 
+// A middleman peer needs no token to send an exit message: the agent drops
+// one from another process, even exit_reason::kill (which no exit handler
+// traps), and counts it.
+TEST_F(HarnessLoopback, AnExitMessageFromAnotherProcessLeavesTheAgentRunning) {
+  auto a = start_agent("a1");
+  ASSERT_NE(a, nullptr);
+  auto hdl = harness::connect_agent(sys, a->where, 2000ms);
+  ASSERT_TRUE(hdl) << render(hdl.error());
+  caf::anon_send_exit(*hdl, caf::exit_reason::kill);
+  {
+    caf::scoped_actor self{sys};
+    self->send_exit(*hdl, caf::exit_reason::user_shutdown);
+  }
+  // Sent after the exits on the same connection: answered only if they
+  // did not end the agent.
+  auto hello = harness::ask_now<harness::agent_hello>(sys, *hdl, 5s, harness::hello_atom::value,
+                                                      token);
+  ASSERT_TRUE(hello) << render(hello.error()) << text_of(a->log);
+  EXPECT_EQ(hello->name, "a1");
+  EXPECT_TRUE(a->proc.wait_for_text(a->log, "message from outside this process (2 so far)", 0,
+                                    5000))
+    << text_of(a->log);
+  EXPECT_EQ(text_of(a->log).find("ended"), std::string::npos) << text_of(a->log);
+}
+
+// Without TLS the token would cross the network in clear: the agent
+// listens elsewhere than on loopback only with --tls-dir or --insecure.
+TEST_F(HarnessLoopback, AnAgentRefusesANonLoopbackListenWithoutTls) {
+  auto log = dir.path() + "/open.log";
+  child_process p;
+  std::string why;
+  ASSERT_TRUE(p.start({P2PD_AGENT_BIN, "--listen", "192.0.2.1:0", "--token-file", token_file,
+                       "--data-dir", dir.path() + "/open"},
+                      log, why))
+    << why;
+  ASSERT_TRUE(p.wait_exit(10000)) << text_of(log);
+  EXPECT_EQ(text_of(log).find("listening"), std::string::npos) << text_of(log);
+  EXPECT_NE(text_of(log).find("not loopback"), std::string::npos) << text_of(log);
+}
+
 TEST_F(HarnessLoopback, AnAgentRefusesBadRequestsAndAFailedConnectIsARow) {
   auto a = start_agent("a1");
   ASSERT_NE(a, nullptr);

@@ -115,6 +115,7 @@ struct agent_state {
   bool ready = false;  ///< the node answered its ready request
   caf::actor keeper;
   uint64_t refused = 0;
+  uint64_t refused_exits = 0; ///< exit and down messages from outside this process
   static inline const char* name = "p2pd_agent";
 };
 
@@ -367,8 +368,46 @@ agent_actor::behavior_type harness_agent(agent_pointer self, agent_config cfg) {
 
 } // namespace
 
+namespace {
+
+// The agent's actor class: CAF's, with a guard before the mailbox's
+// dispatch. The middleman delivers whatever a peer sends, tokenless, and
+// an exit message ends an actor before any handler sees it
+// (exit_reason::kill cannot be trapped with set_exit_handler): only an
+// exit sent from this process (its stop signal's) ends the agent. A down
+// message from another node is dropped too (the agent monitors only its
+// own node).
+class agent_impl : public agent_actor::stateful_base<agent_state> {
+public:
+  using super = agent_actor::stateful_base<agent_state>;
+
+  agent_impl(caf::actor_config& cfg, agent_config conf) : super(cfg), conf_(std::move(conf)) {}
+
+  behavior_type make_behavior() override { return harness_agent(this, std::move(conf_)); }
+
+  caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    auto& msg = x.content();
+    bool local = x.sender != nullptr && x.sender->node() == node();
+    bool exit = msg.match_elements<caf::exit_msg>();
+    bool foreign_down = msg.match_elements<caf::down_msg>() && x.sender != nullptr && !local;
+    if ((exit && !local) || foreign_down) {
+      ++state.refused_exits;
+      std::cerr << "p2pd_agent: refused " << (exit ? "an exit" : "a down")
+                << " message from outside this process (" << state.refused_exits
+                << " so far)\n";
+      return caf::invoke_message_result::dropped;
+    }
+    return super::consume(x);
+  }
+
+private:
+  agent_config conf_;
+};
+
+} // namespace
+
 agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg) {
-  return sys.spawn(harness_agent, std::move(cfg));
+  return sys.spawn<agent_impl>(std::move(cfg));
 }
 
 } // namespace p2pd::harness

@@ -27,7 +27,8 @@ struct agent_config {
 };
 
 /// Spawns the agent. It ends after a quit request (closing its node) or
-/// an exit message.
+/// an exit message sent from this process; exit messages from other nodes
+/// (a middleman peer needs no token to send one) are dropped and counted.
 agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg);
 
 } // namespace p2pd::harness

@@ -1,6 +1,6 @@
 // p2pd_agent: the harness's agent. It publishes a typed actor (agent.hpp)
 // with CAF's middleman on --listen (one address: loopback, or a lab
-// namespace's address; never a wildcard) and runs one P2P node at a time
+// namespace's address with --tls-dir; never a wildcard) and runs one P2P node at a time
 // for a controller (p2pd_harness) that knows the shared token.
 //
 // stdout, for scripts and tests:
@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
     .option("--interfaces", "NAMES", "the nodes' NICs, comma-separated (default: the filter's)")
     .option("--max-wait", "SEC", "bound of every request (default 120)")
     .option("--tls-dir", "DIR", "TLS for the middleman: DIR/cert.pem, key.pem, ca.pem (the "
-                                "controller's certificate must be signed by ca.pem)");
+                                "controller's certificate must be signed by ca.pem)")
+    .flag("--insecure", "allow a non-loopback --listen without --tls-dir (the token then "
+                        "crosses the network in clear)");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   auto listen = cli.value("--listen");
@@ -53,6 +55,13 @@ int main(int argc, char** argv) {
   auto where = harness::parse_host_port(*listen, true, why);
   if (!where)
     return cli.fail("--listen: " + why);
+  // Without TLS the token crosses the network in clear: only loopback,
+  // unless asked for.
+  auto host_ip = net::ip_address::parse(where->host);
+  bool loopback = host_ip && host_ip->is_loopback();
+  if (!loopback && !cli.has("--tls-dir") && !cli.has("--insecure"))
+    return cli.fail("--listen " + where->host + " is not loopback: give --tls-dir (or "
+                    "--insecure to send the token in clear)");
   auto data_dir = cli.value("--data-dir");
   if (!data_dir)
     return cli.fail("--data-dir is needed");
@@ -83,10 +92,13 @@ int main(int argc, char** argv) {
   cfg.name = cli.value("--name").value_or(where->to_string());
   auto name = cfg.name;
   auto agent = harness::spawn_agent(sys, std::move(cfg));
+  // The agent takes exit messages only from actors of this process (not
+  // anonymous ones): this one sends them.
+  caf::scoped_actor self{sys};
   auto port = tls ? caf::openssl::publish(agent, where->port, where->host.c_str(), false)
                   : sys.middleman().publish(agent, where->port, where->host.c_str(), false);
   if (!port) {
-    caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+    self->send_exit(agent, caf::exit_reason::user_shutdown);
     return cli.error("publish on " + where->to_string(), port.error());
   }
   where->port = *port;
@@ -94,7 +106,6 @@ int main(int argc, char** argv) {
             << std::endl;
 
   // Until the agent quits (a controller's quit) or a stop signal comes.
-  caf::scoped_actor self{sys};
   self->monitor(agent);
   bool ended = false;
   timespec tick{0, 200'000'000};

@@ -30,6 +30,15 @@ uint16_t next_port(server_ptr self, bool even) {
 
 void open_relay(server_ptr self, uint64_t id);
 
+// Whether the range has an even port (and, to reserve, the port above it
+// too). Free ports ({0, 0}) are the stack's pick: no even one promised.
+bool even_port_possible(const turn_server_spec& spec, bool reserve) {
+  if (spec.free_relay_ports())
+    return false;
+  uint32_t first_even = spec.relay_port_min + spec.relay_port_min % 2u;
+  return first_even + (reserve ? 1u : 0u) <= spec.relay_port_max;
+}
+
 void relay_failed(server_ptr self, uint64_t id) {
   auto& st = self->state;
   auto c = st.client_of.find(id);
@@ -122,7 +131,7 @@ void reserve_above(server_ptr self, uint64_t id) {
         for (int i = 0; i < 8; ++i)
           t = t << 8 | token.data()[i];
         self->monitor(pipe);
-        st.reservations[t] = reservation{rid, pipe, info.local,
+        st.reservations[t] = reservation{rid, a->username, pipe, info.local,
                                          self->clock().now() + st.spec.reservation_lifetime};
         allocated(self, *a, t);
       },
@@ -213,16 +222,27 @@ void on_allocate(server_ptr self, const net::stun_message& m, const client_id& f
     reply_error(self, m, from, 440, &cred.key);
     return;
   }
-  if (st.allocs.size() >= st.spec.max_allocations) {
+  // A reserved port counts as an allocation (else Allocate with EVEN-PORT
+  // R and Refresh 0, again and again, would hold ports without limit): an
+  // Allocate that reserves needs two slots, one that claims frees its
+  // reservation's.
+  bool reserve = even != nullptr && !even->value.empty() && (even->value[0] & 0x80) != 0;
+  if (even != nullptr && !even_port_possible(st.spec, reserve)) {
+    reply_error(self, m, from, 508, &cred.key); // RFC 8656 §7.2: no such port
+    return;
+  }
+  size_t need = reserve ? 2 : 1;
+  bool claiming = claimed != st.reservations.end();
+  size_t own = claiming && claimed->second.username == cred.username ? 1 : 0;
+  if (slots_taken(st, nullptr) - (claiming ? 1 : 0) + need > st.spec.max_allocations) {
     reply_error(self, m, from, 508, &cred.key);
     return;
   }
-  auto& used = st.per_user[cred.username];
-  if (used >= st.spec.max_allocations_per_user) {
+  if (slots_taken(st, &cred.username) - own + need > st.spec.max_allocations_per_user) {
     reply_error(self, m, from, 486, &cred.key);
     return;
   }
-  ++used;
+  ++st.per_user[cred.username];
   auto id = claimed != st.reservations.end() ? claimed->second.id : st.next_id++;
   auto now = self->clock().now();
   allocation a;
@@ -232,7 +252,7 @@ void on_allocate(server_ptr self, const net::stun_message& m, const client_id& f
   a.key = cred.key;
   a.allocate_txid = m.txid();
   a.even_port = even != nullptr;
-  a.reserve = even != nullptr && !even->value.empty() && (even->value[0] & 0x80) != 0;
+  a.reserve = reserve;
   a.expires = now + granted(st.spec, net::turn_lifetime(m));
   a.tokens = static_cast<double>(st.spec.max_bytes_per_s);
   a.tokens_at = now;

@@ -67,7 +67,7 @@ void on_peer(server_ptr self, uint64_t id, const bytes& data, const endpoint& fr
     frame = b.finish();
   }
   if (!frame) {
-    ++st.stats.dropped_bandwidth; // too large to frame: 65535 bytes at most
+    ++st.stats.dropped_too_large; // a STUN message or ChannelData: 65535 bytes at most
     return;
   }
   ++st.stats.to_clients;
@@ -149,6 +149,17 @@ void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterato
     st.per_user.erase(u);
   st.client_of.erase(a.id);
   st.allocs.erase(it);
+}
+
+size_t slots_taken(const turn_server_state& st, const std::string* user) {
+  size_t n = 0;
+  for (auto& [client, a] : st.allocs)
+    if (user == nullptr || a.username == *user)
+      n += a.reserve && !a.ready ? 2 : 1;
+  for (auto& [token, r] : st.reservations)
+    if (user == nullptr || r.username == *user)
+      ++n;
+  return n;
 }
 
 void sweep(server_ptr self) {

@@ -15,6 +15,7 @@ const char* reason_of(uint16_t code) {
   switch (code) {
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 420: return "Unknown Attribute";
     case 437: return "Allocation Mismatch";
     case 438: return "Stale Nonce";
@@ -31,6 +32,7 @@ const char* reason_of(uint16_t code) {
 void count_error(turn_server_stats& s, uint16_t code) {
   switch (code) {
     case 401: break; // counted where the reason is known
+    case 403: ++s.refused_peer; break;
     case 438: ++s.stale_nonce; break;
     case 486: ++s.refused_quota; break;
     case 508: ++s.refused_capacity; break;

@@ -1,6 +1,7 @@
 // The TURN server's requests other than Allocate (RFC 8656 §8-§12) and
 // the dispatch of what a client sends: requests, indications, ChannelData.
 #include <algorithm>
+#include <set>
 
 #include "p2pd/actors/turn_server/detail/turn_server_replies.hpp"
 #include "p2pd/net/stun/detail/stun_detail.hpp"
@@ -52,8 +53,30 @@ void on_refresh(server_ptr self, const net::stun_message& m, const client_id& fr
   reply_success(self, b, from, cred.key);
 }
 
+// Whether the server relays to `peer`: never to addresses no peer has
+// (unspecified, multicast, broadcast), to this link's (link-local), nor to
+// the server itself; to loopback only when the spec allows it (tests).
+bool peer_allowed(const turn_server_state& st, const endpoint& peer) {
+  auto ip = peer.ip.unmapped();
+  auto& b = ip.bytes();
+  if (ip.is_any())
+    return false;
+  if (ip.is_loopback())
+    return st.spec.allow_loopback_peers;
+  if (ip.is_v4()) {
+    auto v = ip.v4_value();
+    if ((v >> 28) == 0xE || v == 0xFFFFFFFFu || (v >> 16) == 0xA9FE || (v >> 24) == 0)
+      return false; // multicast, broadcast, 169.254/16, 0/8
+  } else if (b[0] == 0xFF || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80)) {
+    return false; // multicast, fe80::/10
+  }
+  auto& own = st.listening;
+  return !(peer.port == own.port && (own.ip.is_any() || own.ip.unmapped() == ip));
+}
+
 // The peers of a CreatePermission or ChannelBind, all of the relay's
-// family; or nothing once the error is answered.
+// family and allowed (peer_allowed, else 403); or nothing once the error is
+// answered.
 std::optional<std::vector<endpoint>> peers_of(server_ptr self, const net::stun_message& m,
                                               const client_id& from, const credentials& cred) {
   auto peers = m.addresses(xor_peer_address);
@@ -69,6 +92,11 @@ std::optional<std::vector<endpoint>> peers_of(server_ptr self, const net::stun_m
       reply_error(self, m, from, 443, &cred.key);
       return std::nullopt;
     }
+  for (auto& p : peers)
+    if (!peer_allowed(self->state, p)) {
+      reply_error(self, m, from, 403, &cred.key);
+      return std::nullopt;
+    }
   return peers;
 }
 
@@ -82,10 +110,12 @@ void on_permission(server_ptr self, const net::stun_message& m, const client_id&
   if (!peers)
     return;
   auto now = self->clock().now();
-  size_t fresh = 0;
+  // A permission is per IP: one peer IP given twice (other ports) is one.
+  std::set<net::ip_address> fresh;
   for (auto& p : *peers)
-    fresh += a->perms.count(p.ip) == 0 ? 1 : 0;
-  if (a->perms.size() + fresh > st.spec.max_permissions) {
+    if (a->perms.count(p.ip) == 0)
+      fresh.insert(p.ip);
+  if (a->perms.size() + fresh.size() > st.spec.max_permissions) {
     reply_error(self, m, from, 508, &cred.key);
     return;
   }
@@ -115,6 +145,10 @@ void on_channel_bind(server_ptr self, const net::stun_message& m, const client_i
   }
   if (peer.fam() != st.spec.relay_ip.fam()) {
     reply_error(self, m, from, 443, &cred.key);
+    return;
+  }
+  if (!peer_allowed(st, peer)) {
+    reply_error(self, m, from, 403, &cred.key);
     return;
   }
   auto bound = a->channels.find(ch);

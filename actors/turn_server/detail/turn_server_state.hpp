@@ -81,6 +81,9 @@ struct allocation {
 /// reports its datagrams as allocation `id`'s, dropped until one claims it.
 struct reservation {
   uint64_t id = 0;
+  /// Who reserved it: a reserved port counts toward the user's quota and
+  /// max_allocations until it is claimed or expires.
+  std::string username;
   pipe_actor pipe;
   endpoint local;
   srv_time expires;
@@ -91,6 +94,7 @@ struct turn_server_state {
   const net_stack* stack = nullptr;
   pipe_actor control;     ///< UDP
   pipe_actor control_tcp; ///< TCP (spec.tcp), on the UDP pipe's port
+  endpoint listening;     ///< the control pipes' bound address (no peer may be it)
   open_once opening;
   caf::actor ticker;
   std::shared_ptr<bounded_inbox> control_inbox;
@@ -129,6 +133,11 @@ enum class end_reason : uint8_t {
 /// Ends allocation `it` (its relay pipe closes).
 void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterator it,
                        end_reason why);
+
+/// Allocations and reserved ports (made, or to come from an Allocate with
+/// EVEN-PORT's R bit still opening its relay), in all or of `user` only:
+/// each holds a port, and counts toward max_allocations and the quota.
+size_t slots_taken(const turn_server_state& st, const std::string* user);
 
 /// Sends `data` to client `to` on the control pipe of its transport.
 void to_client(server_ptr self, const client_id& to, bytes data);

@@ -118,6 +118,7 @@ protected:
     s.realm = "p2pd.test";
     s.relay_port_min = 0;
     s.relay_port_max = 0;
+    s.allow_loopback_peers = true; // the peers are raw sockets on 127.0.0.1
     return s;
   }
 
