@@ -8,6 +8,7 @@
 //                                             files, exit 1 naming the
 //                                             cells that changed
 //   [--jobs N] [--seed S] [--configs K]       K < 35: the first K only
+//   [--no-relay]                              without the relay strategy
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
     .option("--check", "PREFIX", "regenerate and compare with PREFIX.md and PREFIX.svg")
     .option("--jobs", "N", "worlds run at once (default: the machine's cores)")
     .option("--seed", "S", "the matrix's seed (default 1)")
-    .option("--configs", "K", "the first K configurations only (default 35)");
+    .option("--configs", "K", "the first K configurations only (default 35)")
+    .flag("--no-relay", "connect without the relay strategy");
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   if (cli.has("--out") == cli.has("--check"))
@@ -93,7 +95,7 @@ int main(int argc, char** argv) {
   auto configs = all_35_configs();
   configs.resize(*count);
   // Every pair's world has the project's TURN server (node_scenario).
-  const bool relay = true;
+  const bool relay = !cli.has("--no-relay");
   auto runner = [relay](const matrix_pair& p) {
     node_pair_spec spec;
     spec.from = p.from->profile;
