@@ -69,6 +69,8 @@ void drop_conn(server_ptr self, std::map<uint32_t, tcp_peer_conn>::iterator it) 
   auto& st = self->state;
   close_peer(it->second);
   if (auto d = it->second.data) {
+    // Framed again if the address comes back as a new connection.
+    st.tcp.raw->remove(*d);
     st.tcp.by_data.erase(*d);
     if (st.control_tcp)
       caf::anon_send(st.control_tcp, caf::close_atom::value, *d);
@@ -257,6 +259,19 @@ void on_tcp_peer_bytes(server_ptr self, uint64_t alloc, const bytes& data, const
     }
     return;
   }
+  // Its pipe_up is still on the way: kept for it, within the same bounds.
+  auto* a = tcp_alloc_by_id(self, alloc);
+  if (a == nullptr || !a->tcp)
+    return;
+  auto& early = st.tcp.early[{alloc, from}];
+  if (st.tcp.early.size() > st.spec.max_queued
+      || early.size() + data.size() > st.spec.max_tcp_buffered) {
+    ++st.stats.tcp_dropped_buffer;
+    st.tcp.early.erase({alloc, from});
+    caf::anon_send(a->relay, caf::close_atom::value, from);
+    return;
+  }
+  early.insert(early.end(), data.begin(), data.end());
 }
 
 void on_tcp_peer_up(server_ptr self, const pipe_up& up) {
@@ -265,6 +280,13 @@ void on_tcp_peer_up(server_ptr self, const pipe_up& up) {
   for (auto& [client, x] : st.allocs)
     if (x.tcp && x.relay == up.pipe)
       a = &x;
+  bytes early;
+  if (a != nullptr) {
+    if (auto e = st.tcp.early.find({a->id, up.peer}); e != st.tcp.early.end()) {
+      early = std::move(e->second);
+      st.tcp.early.erase(e);
+    }
+  }
   if (a == nullptr) {
     caf::anon_send(up.pipe, caf::close_atom::value, up.peer);
     return;
@@ -280,6 +302,7 @@ void on_tcp_peer_up(server_ptr self, const pipe_up& up) {
   c.peer = up.peer;
   c.pipe = up.pipe;
   c.accepted = true;
+  c.buffered = std::move(early);
   auto id = add_conn(self, std::move(c));
   ++st.stats.tcp_attempts;
   net::stun_builder b{net::stun_class::indication, net::stun_method::connection_attempt,
@@ -309,6 +332,12 @@ bool on_tcp_end(server_ptr self, const pipe_end& e) {
     return true;
   }
   // A peer's connection, or a pipe of peers' connections, ended.
+  for (auto it = st.tcp.early.begin(); it != st.tcp.early.end();) {
+    auto* a = tcp_alloc_by_id(self, it->first.first);
+    bool gone = a == nullptr
+                || (a->relay == e.pipe && (e.whole || it->first.second == e.peer));
+    it = gone ? st.tcp.early.erase(it) : std::next(it);
+  }
   bool found = false;
   for (auto it = st.tcp.conns.begin(); it != st.tcp.conns.end();) {
     auto next = std::next(it);
@@ -325,6 +354,8 @@ bool on_tcp_end(server_ptr self, const pipe_end& e) {
 
 void tcp_allocation_gone(server_ptr self, uint64_t alloc) {
   auto& st = self->state;
+  for (auto it = st.tcp.early.begin(); it != st.tcp.early.end();)
+    it = it->first.first == alloc ? st.tcp.early.erase(it) : std::next(it);
   for (auto it = st.tcp.conns.begin(); it != st.tcp.conns.end();) {
     auto next = std::next(it);
     if (it->second.alloc == alloc)

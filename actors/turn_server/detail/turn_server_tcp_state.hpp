@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include "caf/actor_clock.hpp"
 
@@ -57,6 +58,10 @@ struct tcp_peer_conn {
 struct tcp_relay_state {
   std::map<uint32_t, tcp_peer_conn> conns; ///< by CONNECTION-ID
   std::map<endpoint, uint32_t> by_data;    ///< bound client data connection -> id
+  /// A peer's bytes that reached the actor before its connection's
+  /// pipe_up (that comes through a forwarder, the bytes straight from the
+  /// pipe): by allocation and peer, bounded like `buffered`.
+  std::map<std::pair<uint64_t, endpoint>, bytes> early;
   std::shared_ptr<raw_conns> raw = std::make_shared<raw_conns>();
   uint32_t next_id = 1;
 };

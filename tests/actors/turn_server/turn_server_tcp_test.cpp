@@ -141,6 +141,31 @@ protected:
       return std::nullopt;
     return net::turn_auth{user, *r->realm(), *r->nonce(), *key};
   }
+
+  // A raw TCP allocation on control connection `c` with a permission for
+  // 127.0.0.1: its relayed address.
+  std::optional<endpoint> raw_tcp_allocation(int c, net::turn_auth& auth) {
+    net::turn_allocate_params p;
+    p.relay_transport = net::protocol::tcp;
+    auto alloc = net::build_turn_allocate(net::stun_txid::random(), p, &auth, "test");
+    if (!alloc || !tcp_write(c, *alloc))
+      return std::nullopt;
+    auto a = tcp_read_stun(c);
+    if (!a || a->cls() != net::stun_class::success) {
+      ADD_FAILURE() << "TCP Allocate refused: " << error_of(a);
+      return std::nullopt;
+    }
+    auto relayed = a->addresses(net::stun_attr::xor_relayed_address);
+    auto perm = net::build_turn_permission(net::stun_txid::random(), {ep("127.0.0.1:1")}, &auth);
+    if (relayed.size() != 1 || !perm || !tcp_write(c, *perm))
+      return std::nullopt;
+    auto pr = tcp_read_stun(c);
+    if (!pr || pr->cls() != net::stun_class::success) {
+      ADD_FAILURE() << "CreatePermission refused: " << error_of(pr);
+      return std::nullopt;
+    }
+    return relayed.front();
+  }
 };
 
 } // namespace
@@ -244,22 +269,9 @@ TEST_F(TurnServerTcp, APeersConnectionLeftUnboundIsClosedAfterTheBindTimeout) {
   ASSERT_TRUE(static_cast<bool>(c));
   auto auth = raw_auth(c.get());
   ASSERT_TRUE(auth);
-  net::turn_allocate_params p;
-  p.relay_transport = net::protocol::tcp;
-  auto alloc = net::build_turn_allocate(net::stun_txid::random(), p, &*auth, "test");
-  ASSERT_OK(alloc);
-  ASSERT_TRUE(tcp_write(c.get(), *alloc));
-  auto a = tcp_read_stun(c.get());
-  ASSERT_TRUE(a && a->cls() == net::stun_class::success) << error_of(a);
-  auto relayed_all = a->addresses(net::stun_attr::xor_relayed_address);
-  ASSERT_EQ(relayed_all.size(), 1u);
-  auto relayed = relayed_all.front();
-  auto perm = net::build_turn_permission(net::stun_txid::random(), {ep("127.0.0.1:1")}, &*auth);
-  ASSERT_OK(perm);
-  ASSERT_TRUE(tcp_write(c.get(), *perm));
-  auto pr = tcp_read_stun(c.get());
-  ASSERT_TRUE(pr && pr->cls() == net::stun_class::success) << error_of(pr);
-  auto peer = raw_connect(relayed);
+  auto relayed = raw_tcp_allocation(c.get(), *auth);
+  ASSERT_TRUE(relayed);
+  auto peer = raw_connect(*relayed);
   ASSERT_TRUE(static_cast<bool>(peer));
   auto attempt = tcp_read_stun(c.get());
   ASSERT_TRUE(attempt);
@@ -270,4 +282,45 @@ TEST_F(TurnServerTcp, APeersConnectionLeftUnboundIsClosedAfterTheBindTimeout) {
   auto st = stats_when([](auto& x) { return x.tcp_unbound_expired == 1; });
   EXPECT_EQ(st.tcp_unbound_expired, 1u);
   EXPECT_EQ(st.tcp_connections, 0u);
+}
+
+TEST_F(TurnServerTcp, APeersBytesBeforeTheBindComeFirstOnTheBoundDataConnection) {
+  start();
+  auto c = raw_connect(addr);
+  ASSERT_TRUE(static_cast<bool>(c));
+  auto auth = raw_auth(c.get());
+  ASSERT_TRUE(auth);
+  auto relayed = raw_tcp_allocation(c.get(), *auth);
+  ASSERT_TRUE(relayed);
+  auto peer = raw_connect(*relayed);
+  ASSERT_TRUE(static_cast<bool>(peer));
+  ASSERT_TRUE(tcp_write(peer.get(), "early"));
+  auto attempt = tcp_read_stun(c.get());
+  ASSERT_TRUE(attempt);
+  auto cid = net::turn_connection_id(*attempt);
+  ASSERT_TRUE(cid);
+  // Wait until the server holds the early bytes, then bind.
+  stats_when([](auto& x) { return x.tcp_attempts == 1; });
+  self->receive(caf::after(std::chrono::milliseconds{100}) >> [] {});
+  auto data = raw_connect(addr);
+  ASSERT_TRUE(static_cast<bool>(data));
+  auto bind = net::build_turn_connection_bind(net::stun_txid::random(), *cid, *auth);
+  ASSERT_OK(bind);
+  ASSERT_TRUE(tcp_write(data.get(), *bind));
+  auto ok = tcp_read_stun(data.get());
+  ASSERT_TRUE(ok && ok->cls() == net::stun_class::success) << error_of(ok);
+  EXPECT_EQ(tcp_read_n(data.get(), 5, 3000ms), "early");
+  // Raw both ways now: bytes that are no TURN message pass as they are.
+  ASSERT_TRUE(tcp_write(data.get(), std::string("\x40\x01\xff\xffhi", 6)));
+  EXPECT_EQ(tcp_read_n(peer.get(), 6, 3000ms), std::string("\x40\x01\xff\xffhi", 6));
+  // A second bind of the same id: 400.
+  auto data2 = raw_connect(addr);
+  ASSERT_TRUE(static_cast<bool>(data2));
+  auto bind2 = net::build_turn_connection_bind(net::stun_txid::random(), *cid, *auth);
+  ASSERT_OK(bind2);
+  ASSERT_TRUE(tcp_write(data2.get(), *bind2));
+  EXPECT_EQ(error_of(tcp_read_stun(data2.get())), 400);
+  // The peer leaves: its data connection closes.
+  peer = net::unique_fd{};
+  EXPECT_TRUE(raw_wait_closed(data.get(), 3000ms));
 }
