@@ -18,40 +18,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Up to `n` bytes read within `timeout`; what came ("" on nothing).
-std::string tcp_read_n(int fd, size_t n, std::chrono::milliseconds timeout) {
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.size() < n) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
-      break;
-    char buf[4096];
-    auto got = ::recv(fd, buf, std::min(sizeof(buf), n - out.size()), 0);
-    if (got <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(got));
-  }
-  return out;
-}
-
-bool tcp_write(int fd, const std::string& text) {
-  return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
-}
-
 bool tcp_write(int fd, const std::vector<uint8_t>& b) {
-  return tcp_write(fd, std::string(b.begin(), b.end()));
+  return raw_write(fd, std::string(b.begin(), b.end()));
 }
 
 // One STUN message from a stream within 2 s.
 std::optional<net::stun_message> tcp_read_stun(int fd) {
-  auto head = tcp_read_n(fd, 20, 2000ms);
+  auto head = raw_read(fd, 20, 2000ms);
   if (head.size() != 20)
     return std::nullopt;
   size_t len = (uint8_t(head[2]) << 8) | uint8_t(head[3]);
-  auto body = tcp_read_n(fd, len, 2000ms);
+  auto body = raw_read(fd, len, 2000ms);
   if (body.size() != len)
     return std::nullopt;
   auto all = head + body;
@@ -59,24 +36,6 @@ std::optional<net::stun_message> tcp_read_stun(int fd) {
   if (!m)
     return std::nullopt;
   return std::move(*m);
-}
-
-net::unique_fd tcp_listener(endpoint& bound) {
-  net::unique_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  auto local = ep("127.0.0.1:0");
-  sockaddr_storage ss;
-  auto len = local.to_sockaddr(ss);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd.get(), 4) != 0)
-    return {};
-  bound = raw_local(fd.get());
-  return fd;
-}
-
-net::unique_fd tcp_accept(int fd, std::chrono::milliseconds timeout) {
-  pollfd p{fd, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1)
-    return {};
-  return net::unique_fd{::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)};
 }
 
 class TurnServerTcp : public turn_server_fixture {
@@ -181,11 +140,11 @@ TEST_F(TurnServerTcp, APeersConnectionToTheRelayedAddressReachesTheStreamRelayBo
   auto s = next<turn_stream>(self, 5s);
   ASSERT_TRUE(s) << "the peer's connection did not reach the owner";
   EXPECT_EQ(s->peer, raw_local(peer.get()));
-  ASSERT_TRUE(tcp_write(peer.get(), "first from the peer"));
+  ASSERT_TRUE(raw_write(peer.get(), "first from the peer"));
   EXPECT_EQ(next_text(s->pipe), "first from the peer");
   self->send(s->pipe, send_atom::value, to_bytes("and back"));
-  EXPECT_EQ(tcp_read_n(peer.get(), 8, 3000ms), "and back");
-  ASSERT_TRUE(tcp_write(peer.get(), "again"));
+  EXPECT_EQ(raw_read(peer.get(), 8, 3000ms), "and back");
+  ASSERT_TRUE(raw_write(peer.get(), "again"));
   EXPECT_EQ(next_text(s->pipe), "again");
   auto st = stats_when([](auto& x) { return x.tcp_bound == 1; });
   EXPECT_EQ(st.tcp_attempts, 1u);
@@ -196,18 +155,18 @@ TEST_F(TurnServerTcp, APeersConnectionToTheRelayedAddressReachesTheStreamRelayBo
 TEST_F(TurnServerTcp, AConnectThroughTheRelayReachesAListeningPeerBothWays) {
   start();
   endpoint at;
-  auto lst = tcp_listener(at);
+  auto lst = raw_listener(at);
   ASSERT_TRUE(static_cast<bool>(lst));
   turn_stream_relay_actor r;
   ASSERT_OK(open_relay(r));
   ASSERT_FALSE(permit(r, at));
   auto s = connect(r, at);
   ASSERT_OK(s);
-  auto peer = tcp_accept(lst.get(), 3000ms);
+  auto peer = raw_accept(lst.get(), 3000ms);
   ASSERT_TRUE(static_cast<bool>(peer));
   self->send(s->pipe, send_atom::value, to_bytes("to the peer"));
-  EXPECT_EQ(tcp_read_n(peer.get(), 11, 3000ms), "to the peer");
-  ASSERT_TRUE(tcp_write(peer.get(), "from the peer"));
+  EXPECT_EQ(raw_read(peer.get(), 11, 3000ms), "to the peer");
+  ASSERT_TRUE(raw_write(peer.get(), "from the peer"));
   EXPECT_EQ(next_text(s->pipe), "from the peer");
   // A second connect to the same peer: 446.
   auto again = connect(r, at);
@@ -220,7 +179,7 @@ TEST_F(TurnServerTcp, AConnectToARefusedPortFailsWith447) {
   start();
   endpoint at;
   {
-    auto lst = tcp_listener(at); // bound, then closed: nothing listens there
+    auto lst = raw_listener(at); // bound, then closed: nothing listens there
   }
   turn_stream_relay_actor r;
   ASSERT_OK(open_relay(r));
@@ -294,7 +253,7 @@ TEST_F(TurnServerTcp, APeersBytesBeforeTheBindComeFirstOnTheBoundDataConnection)
   ASSERT_TRUE(relayed);
   auto peer = raw_connect(*relayed);
   ASSERT_TRUE(static_cast<bool>(peer));
-  ASSERT_TRUE(tcp_write(peer.get(), "early"));
+  ASSERT_TRUE(raw_write(peer.get(), "early"));
   auto attempt = tcp_read_stun(c.get());
   ASSERT_TRUE(attempt);
   auto cid = net::turn_connection_id(*attempt);
@@ -309,10 +268,10 @@ TEST_F(TurnServerTcp, APeersBytesBeforeTheBindComeFirstOnTheBoundDataConnection)
   ASSERT_TRUE(tcp_write(data.get(), *bind));
   auto ok = tcp_read_stun(data.get());
   ASSERT_TRUE(ok && ok->cls() == net::stun_class::success) << error_of(ok);
-  EXPECT_EQ(tcp_read_n(data.get(), 5, 3000ms), "early");
+  EXPECT_EQ(raw_read(data.get(), 5, 3000ms), "early");
   // Raw both ways now: bytes that are no TURN message pass as they are.
-  ASSERT_TRUE(tcp_write(data.get(), std::string("\x40\x01\xff\xffhi", 6)));
-  EXPECT_EQ(tcp_read_n(peer.get(), 6, 3000ms), std::string("\x40\x01\xff\xffhi", 6));
+  ASSERT_TRUE(raw_write(data.get(), std::string("\x40\x01\xff\xffhi", 6)));
+  EXPECT_EQ(raw_read(peer.get(), 6, 3000ms), std::string("\x40\x01\xff\xffhi", 6));
   // A second bind of the same id: 400.
   auto data2 = raw_connect(addr);
   ASSERT_TRUE(static_cast<bool>(data2));
