@@ -3,6 +3,8 @@
 // relay between a peer data connection and its client data connection.
 #include "p2pd/actors/turn_server/detail/turn_server_tcp_relay.hpp"
 
+#include <algorithm>
+
 #include "caf/actor_cast.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
@@ -173,10 +175,17 @@ void on_connect(server_ptr self, const net::stun_message& m, const client_id& fr
   auto pipe = st.stack->spawn_pipe(self->home_system(), std::move(ps));
   auto alloc = a.id;
   auto key = cred.key;
+  st.tcp.connecting.emplace_back(alloc, pipe);
+  auto done = [self, pipe] {
+    auto& v = self->state.tcp.connecting;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](auto& x) { return x.second == pipe; }),
+            v.end());
+  };
   self->request(pipe, timeouts::until_answered, caf::open_atom::value)
     .then(
-      [self, m, from, key, alloc, peer, pipe](pipe_info&) {
+      [self, m, from, key, alloc, peer, pipe, done](pipe_info&) {
         auto& st = self->state;
+        done();
         if (tcp_alloc_by_id(self, alloc) == nullptr) {
           caf::anon_send(pipe, caf::close_atom::value); // deleted meanwhile
           return;
@@ -191,7 +200,8 @@ void on_connect(server_ptr self, const net::stun_message& m, const client_id& fr
         add_connection_id(b, id);
         reply_success(self, b, from, key);
       },
-      [self, m, from, key](caf::error&) {
+      [self, m, from, key, done](caf::error&) {
+        done();
         ++self->state.stats.tcp_connect_failed;
         reply_error(self, m, from, 447, &key);
       });
@@ -354,6 +364,12 @@ bool on_tcp_end(server_ptr self, const pipe_end& e) {
 
 void tcp_allocation_gone(server_ptr self, uint64_t alloc) {
   auto& st = self->state;
+  auto& v = st.tcp.connecting;
+  for (auto& [id, pipe] : v)
+    if (id == alloc)
+      caf::anon_send(pipe, caf::close_atom::value);
+  v.erase(std::remove_if(v.begin(), v.end(), [&](auto& x) { return x.first == alloc; }),
+          v.end());
   for (auto it = st.tcp.early.begin(); it != st.tcp.early.end();)
     it = it->first.first == alloc ? st.tcp.early.erase(it) : std::next(it);
   for (auto it = st.tcp.conns.begin(); it != st.tcp.conns.end();) {

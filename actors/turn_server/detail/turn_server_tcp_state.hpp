@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "caf/actor_clock.hpp"
 
@@ -62,6 +63,8 @@ struct tcp_relay_state {
   /// pipe_up (that comes through a forwarder, the bytes straight from the
   /// pipe): by allocation and peer, bounded like `buffered`.
   std::map<std::pair<uint64_t, endpoint>, bytes> early;
+  /// Connects under way (allocation, pipe): closed with their allocation.
+  std::vector<std::pair<uint64_t, pipe_actor>> connecting;
   std::shared_ptr<raw_conns> raw = std::make_shared<raw_conns>();
   uint32_t next_id = 1;
 };
