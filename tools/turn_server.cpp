@@ -1,6 +1,7 @@
 // turn_server <ip> <user:password>... [--port N] [--realm R]
 // [--relay-ports LO-HI]: the project's TURN server actor as a program
-// (RFC 8656 UDP relays over UDP, long-term credentials). Relays from <ip>
+// (RFC 8656 UDP relays over UDP or TCP, RFC 6062 TCP relays over TCP,
+// long-term credentials). Relays from <ip>
 // on ports of the range (default 49152-65535; 0-0: free ports). Prints
 // "serving udp IP:PORT" and runs until SIGINT or SIGTERM.
 // Example: turn_server 127.0.0.1 alice:wonderland --port 3478
@@ -16,7 +17,7 @@
 using namespace p2pd;
 
 int main(int argc, char** argv) {
-  examples::args cli{"turn_server", "TURN server (UDP relays) until SIGINT or SIGTERM"};
+  examples::args cli{"turn_server", "TURN server (UDP relays; TCP relays over TCP) until SIGINT or SIGTERM"};
   cli.option("--port", "N", "port clients use (default 3478; 0: a free port)")
     .option("--realm", "R", "realm of the long-term credentials (default p2pd)")
     .option("--relay-ports", "LO-HI", "relayed ports (default 49152-65535; 0-0: free ports)")

@@ -109,7 +109,7 @@ struct turn_server_stats {
   uint64_t stale_nonce = 0;        ///< 438
   uint64_t refused_quota = 0;      ///< 486: a user's allocations
   uint64_t refused_capacity = 0;   ///< 508: all allocations, permissions, channels, ports
-  uint64_t refused_other = 0;      ///< 400, 420, 437, 440, 441, 442, 443
+  uint64_t refused_other = 0;      ///< 400, 403, 420, 437, 440-443, 446, 447
   uint64_t malformed = 0;          ///< dropped: neither STUN nor ChannelData, or broken
   uint64_t to_peers = 0;           ///< datagrams relayed from clients to peers
   uint64_t to_clients = 0;         ///< datagrams relayed from peers to clients
@@ -141,8 +141,8 @@ typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
            x.tcp_dropped_buffer);
 }
 
-/// A TURN server (RFC 8656: UDP relays, reached over UDP or TCP, long-term
-/// credentials):
+/// A TURN server (RFC 8656: UDP relays, reached over UDP or TCP; RFC 6062
+/// TCP relays over TCP; long-term credentials):
 /// the relay the simulated world's nodes use, and a lab's without coturn.
 ///
 /// - open: opens the control pipes on the spec's stack (UDP, then TCP on
@@ -160,6 +160,9 @@ typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
 /// from the client go to peers with a permission, datagrams from permitted
 /// peers come back as ChannelData (a channel bound) or Data indications.
 /// Allocations, permissions and channels expire on the actor clock.
+/// Over TCP, TCP allocations too (RFC 6062): Connect, ConnectionAttempt
+/// indications for permitted peers' connections to the relayed address,
+/// ConnectionBind on a new connection, whose bytes then are the peer's.
 /// Retransmitted Allocates get the first answer again.
 using turn_server_actor =
   caf::typed_actor<caf::replies_to<caf::open_atom>::with<pipe_info>,

@@ -15,6 +15,7 @@ const char* reason_of(uint16_t code) {
   switch (code) {
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 420: return "Unknown Attribute";
     case 437: return "Allocation Mismatch";
     case 438: return "Stale Nonce";
@@ -22,6 +23,8 @@ const char* reason_of(uint16_t code) {
     case 441: return "Wrong Credentials";
     case 442: return "Unsupported Transport Protocol";
     case 443: return "Peer Address Family Mismatch";
+    case 446: return "Connection Already Exists"; // RFC 6062
+    case 447: return "Connection Timeout or Failure";
     case 486: return "Allocation Quota Reached";
     case 508: return "Insufficient Capacity";
     default: return "Error";
