@@ -1,6 +1,7 @@
 // turn_server <ip> [<user:password>...] [--users-file FILE] [--port N] [--realm R]
 // [--relay-ports LO-HI] [--allow-loopback-peers]: the project's TURN server actor as a program
-// (RFC 8656 UDP relays over UDP, long-term credentials). Relays from <ip>
+// (RFC 8656 UDP relays over UDP or TCP, RFC 6062 TCP relays over TCP,
+// long-term credentials). Relays from <ip>
 // on ports of the range (default 49152-65535; 0-0: free ports), to peers
 // that are not loopback (unless allowed), multicast, link-local or itself. Prints
 // "serving udp IP:PORT" and runs until SIGINT or SIGTERM.
@@ -20,7 +21,7 @@
 using namespace p2pd;
 
 int main(int argc, char** argv) {
-  examples::args cli{"turn_server", "TURN server (UDP relays) until SIGINT or SIGTERM"};
+  examples::args cli{"turn_server", "TURN server (UDP relays; TCP relays over TCP) until SIGINT or SIGTERM"};
   cli.option("--port", "N", "port clients use (default 3478; 0: a free port)")
     .option("--realm", "R", "realm of the long-term credentials (default p2pd)")
     .option("--relay-ports", "LO-HI", "relayed ports (default 49152-65535; 0-0: free ports)")

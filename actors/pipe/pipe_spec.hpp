@@ -44,6 +44,12 @@ using msg_handler = std::function<void(pipe_io& io, std::string_view data,
 /// resets a client whose message is not whole within net_conf::msg_deadline.
 using framer_fn = std::function<net::result<size_t>(std::string_view buffered)>;
 
+/// A framer told which connection's bytes it cuts (pipe_spec::peer_framer):
+/// for a server whose connections change framing as they go (TURN's client
+/// data connections carry raw bytes once bound, RFC 6062).
+using peer_framer_fn =
+  std::function<net::result<size_t>(const endpoint& peer, std::string_view buffered)>;
+
 /// Resolves host names; blocking, so pipes call it off the I/O thread.
 using resolver_fn = std::function<net::result<std::vector<net::ip_address>>(
   const std::string& host, std::optional<net::family> fam)>;
@@ -155,6 +161,9 @@ struct pipe_spec {
   /// TCP only. Unset, each read is delivered as it came (a stream has no
   /// message boundaries of its own).
   framer_fn framer;
+  /// TCP only: a framer that is also told the connection; replaces `framer`
+  /// when set. It runs on the I/O thread, as `framer` does.
+  peer_framer_fn peer_framer;
   /// Default: net::resolve_host.
   resolver_fn resolver;
   /// TCP clients: an exchange before the stream is the pipe's (see

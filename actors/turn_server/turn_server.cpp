@@ -12,6 +12,7 @@
 #include "p2pd/actors/common/weak_timer.hpp"
 #include "p2pd/actors/turn/turn_pipe_spec.hpp"
 #include "p2pd/actors/turn_server/detail/turn_server_state.hpp"
+#include "p2pd/actors/turn_server/detail/turn_server_tcp_relay.hpp"
 #include "p2pd/messages/errors.hpp"
 #include "p2pd/net/stun/stun_auth.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
@@ -100,7 +101,7 @@ caf::behavior end_forwarder(caf::event_based_actor*, caf::weak_actor_ptr server)
 void open_tcp(server_ptr self, const pipe_info& udp_info) {
   auto& st = self->state;
   auto spec = server_spec(tcp, udp_info.local, control_handler(self, tcp));
-  spec.framer = turn_stream_framer();
+  spec.peer_framer = control_framer(self); // TURN messages; bound data connections raw
   spec.conf = st.spec.tcp_conf;
   // A client may say nothing between its refreshes, which come within the
   // lifetime granted (at most max_lifetime): a shorter idle timeout would
@@ -145,6 +146,7 @@ turn_server_stats stats_of(server_ptr self) {
     out.channels += a.channels.size();
   }
   out.reservations = st.reservations.size();
+  out.tcp_connections = st.tcp.conns.size();
   out.dropped_flood = st.control_inbox->dropped.load() + st.relay_inbox->dropped.load();
   return out;
 }
@@ -187,6 +189,8 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
       for (auto& [client, a] : st.allocs)
         if (a.relay)
           caf::anon_send(a.relay, caf::close_atom::value);
+      for (auto& [client, a] : st.allocs)
+        tcp_allocation_gone(self, a.id);
       for (auto& [token, r] : st.reservations)
         caf::anon_send(r.pipe, caf::close_atom::value);
       for (auto& pipe : {st.control, st.control_tcp})
@@ -197,12 +201,14 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
     },
     [self](ctrl_atom, net::protocol proto, const bytes& data, const endpoint& from) {
       self->state.control_inbox->leave();
+      if (proto == tcp && on_tcp_client_bytes(self, data, from))
+        return; // a bound client data connection's (RFC 6062)
       on_client(self, data, client_id{proto, from});
     },
     [self](pipe_end& e) {
       // RFC 8656 §3.1: a TCP client's allocation ends with its connection.
       auto& st = self->state;
-      if (e.whole || e.pipe != st.control_tcp)
+      if (on_tcp_end(self, e) || e.whole || e.pipe != st.control_tcp)
         return;
       auto it = st.allocs.find(client_id{tcp, e.peer});
       if (it != st.allocs.end())
@@ -212,7 +218,15 @@ server_impl::behavior_type turn_server_fn(server_ptr self, turn_server_spec spec
       self->state.relay_inbox->leave();
       on_peer(self, id, data, from);
     },
-    [self](sweep_atom) { sweep(self); },
+    [self](tcp_data_atom, uint64_t id, const bytes& data, const endpoint& from) {
+      self->state.relay_inbox->leave();
+      on_tcp_peer_bytes(self, id, data, from);
+    },
+    [self](pipe_up& up) { on_tcp_peer_up(self, up); },
+    [self](sweep_atom) {
+      sweep(self);
+      tcp_sweep(self);
+    },
   };
 }
 

@@ -76,6 +76,15 @@ struct turn_server_spec {
   /// Bytes a second each allocation relays at most (both ways together;
   /// a bucket of one second's worth); 0: no limit. More is dropped.
   uint64_t max_bytes_per_s = 0;
+  /// TCP allocations (RFC 6062): peer data connections per allocation at
+  /// most (then 508 to a Connect, a peer's connection closed); a peer's
+  /// bytes buffered before its connection is bound at most (then it is
+  /// closed); how long the server's connect to a peer may take (then 447);
+  /// how long a peer data connection waits for its ConnectionBind (§5.3).
+  size_t max_tcp_connections = 64;
+  size_t max_tcp_buffered = 64 * 1024;
+  caf::timespan tcp_connect_timeout = std::chrono::seconds(30);
+  caf::timespan tcp_bind_timeout = std::chrono::seconds(30);
   /// Datagrams waiting for the actor at most, from clients and from peers
   /// (each its own bound); more are dropped (a flood).
   size_t max_queued = 1024;
@@ -106,7 +115,7 @@ struct turn_server_stats {
   uint64_t stale_nonce = 0;        ///< 438
   uint64_t refused_quota = 0;      ///< 486: a user's allocations
   uint64_t refused_capacity = 0;   ///< 508: all allocations, permissions, channels, ports
-  uint64_t refused_other = 0;      ///< 400, 420, 437, 440, 441, 442, 443
+  uint64_t refused_other = 0;      ///< 400, 420, 437, 440-443, 446, 447
   uint64_t refused_peer = 0;       ///< 403: a peer address not relayed to
   uint64_t malformed = 0;          ///< dropped: neither STUN nor ChannelData, or broken
   uint64_t to_peers = 0;           ///< datagrams relayed from clients to peers
@@ -118,6 +127,14 @@ struct turn_server_stats {
   uint64_t dropped_bandwidth = 0;  ///< over max_bytes_per_s
   uint64_t dropped_too_large = 0;  ///< a peer's datagram too large to frame for its client
   uint64_t dropped_flood = 0;      ///< over max_queued
+  uint64_t tcp_connections = 0;    ///< peer data connections now (RFC 6062)
+  uint64_t tcp_connected = 0;      ///< Connects that connected
+  uint64_t tcp_connect_failed = 0; ///< Connects answered 447
+  uint64_t tcp_attempts = 0;       ///< ConnectionAttempts sent for peers' connections
+  uint64_t tcp_bound = 0;          ///< ConnectionBinds that bound
+  uint64_t tcp_unbound_expired = 0; ///< peer connections closed unbound after tcp_bind_timeout
+  uint64_t tcp_refused = 0;        ///< peers' connections closed: no permission, over max
+  uint64_t tcp_dropped_buffer = 0; ///< closed: over max_tcp_buffered before the bind
 };
 
 template <class Inspector>
@@ -127,11 +144,13 @@ typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
            x.auth_failed, x.stale_nonce, x.refused_quota, x.refused_capacity, x.refused_other, x.refused_peer,
            x.malformed, x.to_peers, x.to_clients, x.relayed_bytes, x.dropped_no_allocation,
            x.dropped_no_permission, x.dropped_unknown_channel, x.dropped_bandwidth, x.dropped_too_large,
-           x.dropped_flood);
+           x.dropped_flood, x.tcp_connections, x.tcp_connected, x.tcp_connect_failed,
+           x.tcp_attempts, x.tcp_bound, x.tcp_unbound_expired, x.tcp_refused,
+           x.tcp_dropped_buffer);
 }
 
-/// A TURN server (RFC 8656: UDP relays, reached over UDP or TCP, long-term
-/// credentials):
+/// A TURN server (RFC 8656: UDP relays, reached over UDP or TCP; RFC 6062
+/// TCP relays over TCP; long-term credentials):
 /// the relay the simulated world's nodes use, and a lab's without coturn.
 ///
 /// - open: opens the control pipes on the spec's stack (UDP, then TCP on
@@ -149,6 +168,9 @@ typename Inspector::result_type inspect(Inspector& f, turn_server_stats& x) {
 /// from the client go to peers with a permission, datagrams from permitted
 /// peers come back as ChannelData (a channel bound) or Data indications.
 /// Allocations, permissions and channels expire on the actor clock.
+/// Over TCP, TCP allocations too (RFC 6062): Connect, ConnectionAttempt
+/// indications for permitted peers' connections to the relayed address,
+/// ConnectionBind on a new connection, whose bytes then are the peer's.
 /// Retransmitted Allocates get the first answer again.
 using turn_server_actor =
   caf::typed_actor<caf::replies_to<caf::open_atom>::with<pipe_info>,

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -40,6 +41,53 @@ inline net::unique_fd raw_connect(const net::endpoint& to) {
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
     return net::unique_fd{};
   return fd;
+}
+
+/// Up to `n` bytes read from a plain stream socket within `timeout`: what
+/// came ("" on nothing; less when the peer ended).
+inline std::string raw_read(int fd, size_t n, std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < n) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
+      break;
+    char buf[4096];
+    auto got = ::recv(fd, buf, std::min(sizeof(buf), n - out.size()), 0);
+    if (got <= 0)
+      break;
+    out.append(buf, static_cast<size_t>(got));
+  }
+  return out;
+}
+
+/// Writes all of `text` to a plain stream socket (no SIGPIPE).
+inline bool raw_write(int fd, const std::string& text) {
+  return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
+}
+
+/// A plain TCP listener on 127.0.0.1 (a free port, put in `bound`); empty
+/// if it could not listen.
+inline net::unique_fd raw_listener(net::endpoint& bound) {
+  net::unique_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  net::endpoint local{net::ip_address::loopback(net::family::v4), 0};
+  sockaddr_storage ss;
+  auto len = local.to_sockaddr(ss);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd.get(), 4) != 0)
+    return {};
+  auto ep = net::local_endpoint(fd.get());
+  bound = ep ? *ep : net::endpoint{};
+  return fd;
+}
+
+/// A connection accepted on a plain listener within `timeout`; empty if none came.
+inline net::unique_fd raw_accept(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1)
+    return {};
+  return net::unique_fd{::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)};
 }
 
 /// A UDP socket from a plain socket, bound to `local`.

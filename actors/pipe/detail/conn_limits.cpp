@@ -40,7 +40,7 @@ bool took_bytes(pipe_state::conn& c, caf::actor_clock::time_point now) {
 void pipe_state::on_plaintext(stream_id h, conn& c, const char* data,
                               size_t size) {
   auto peer = c.peer; // a handler may end the connection, and c with it
-  if (!spec.framer)
+  if (!spec.framer && !spec.peer_framer)
     return deliver(data, size, peer);
   auto malformed = [&](const std::string& why) {
     ++stats.clients_malformed;
@@ -58,7 +58,7 @@ void pipe_state::on_plaintext(stream_id h, conn& c, const char* data,
   }
   bool consumed = false;
   while (!rest.empty()) {
-    auto need = spec.framer(rest);
+    auto need = spec.peer_framer ? spec.peer_framer(peer, rest) : spec.framer(rest);
     if (!need)
       return malformed(need.error().what);
     auto limit = spec.conf.reader_limit;
@@ -121,7 +121,7 @@ void pipe_state::arm_sweep() {
   if (sweeping || spec.is_client() || life.phase() == phase::closed)
     return;
   auto idle = spec.conf.idle_timeout;
-  auto deadline = spec.framer ? spec.conf.msg_deadline : caf::timespan{0};
+  auto deadline = spec.framer || spec.peer_framer ? spec.conf.msg_deadline : caf::timespan{0};
   if (!positive(idle) && !positive(deadline))
     return;
   auto limit = !positive(idle) ? deadline : !positive(deadline) ? idle : std::min(idle, deadline);
@@ -149,7 +149,7 @@ void pipe_state::sweep() {
       expired.emplace_back(h, make_error(errc::idle_timeout,
                                          c.peer.to_string() + " sent nothing and took nothing for "
                                            + timeouts::ms_text(idle) + " (idle_timeout); reset"));
-    else if (spec.framer && positive(deadline) && !c.partial.empty()
+    else if ((spec.framer || spec.peer_framer) && positive(deadline) && !c.partial.empty()
              && now - c.partial_since >= deadline)
       expired.emplace_back(
         h, make_error(errc::idle_timeout,

@@ -9,6 +9,7 @@
 
 #include "p2pd/actors/common/timeouts.hpp"
 #include "p2pd/actors/turn_server/detail/turn_server_replies.hpp"
+#include "p2pd/actors/turn_server/detail/turn_server_tcp_relay.hpp"
 #include "p2pd/net/turn/turn_requests.hpp"
 
 namespace p2pd::actors::turn_srv {
@@ -157,9 +158,10 @@ void open_relay(server_ptr self, uint64_t id) {
   ++a.tries;
   endpoint local{st.spec.relay_ip, next_port(self, a.even_port)};
   a.relay = st.stack->spawn_pipe(self->home_system(),
-                                 server_spec(udp, local, relay_handler(self, id)));
+                                 a.tcp ? tcp_relay_listener(self, local, id)
+                                       : server_spec(udp, local, relay_handler(self, id)));
   self->monitor(a.relay);
-  // A UDP server pipe answers open at once (bound, or the bind's error).
+  // A server pipe answers open at once (bound, or the bind's error).
   self->request(a.relay, timeouts::until_answered, caf::open_atom::value)
     .then([self, id](pipe_info& info) { relay_opened(self, id, info); },
           [self, id](caf::error&) { relay_failed(self, id); });
@@ -185,7 +187,9 @@ void on_allocate(server_ptr self, const net::stun_message& m, const client_id& f
     reply_error(self, m, from, 400, &cred.key);
     return;
   }
-  if (transport->value[0] != 17) {
+  // TCP (6) only over a stream to us (RFC 6062 §5.1).
+  bool tcp_relay = transport->value[0] == 6 && from.stream();
+  if (transport->value[0] != 17 && !tcp_relay) {
     reply_error(self, m, from, 442, &cred.key);
     return;
   }
@@ -195,7 +199,8 @@ void on_allocate(server_ptr self, const net::stun_message& m, const client_id& f
   }
   auto token_attr = m.find(net::stun_attr::reservation_token);
   auto even = m.find(net::stun_attr::even_port);
-  if (token_attr != nullptr && (even != nullptr || token_attr->value.size() != 8)) {
+  if ((token_attr != nullptr && (even != nullptr || token_attr->value.size() != 8))
+      || (tcp_relay && (token_attr != nullptr || even != nullptr))) {
     reply_error(self, m, from, 400, &cred.key); // RFC 8656 §7.2: not both
     return;
   }
@@ -251,6 +256,7 @@ void on_allocate(server_ptr self, const net::stun_message& m, const client_id& f
   a.username = cred.username;
   a.key = cred.key;
   a.allocate_txid = m.txid();
+  a.tcp = tcp_relay;
   a.even_port = even != nullptr;
   a.reserve = reserve;
   a.expires = now + granted(st.spec, net::turn_lifetime(m));

@@ -6,6 +6,7 @@
 #include "caf/send.hpp"
 
 #include "p2pd/actors/turn_server/detail/turn_server_replies.hpp"
+#include "p2pd/actors/turn_server/detail/turn_server_tcp_relay.hpp"
 #include "p2pd/net/stun/stun_builder.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
 
@@ -141,6 +142,7 @@ void remove_allocation(server_ptr self, std::map<client_id, allocation>::iterato
     case end_reason::deleted: ++st.stats.deleted; break;
     case end_reason::refused: break;
   }
+  tcp_allocation_gone(self, a.id);
   if (a.relay) {
     self->demonitor(a.relay.address());
     caf::anon_send(a.relay, caf::close_atom::value);

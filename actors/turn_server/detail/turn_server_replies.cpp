@@ -23,6 +23,8 @@ const char* reason_of(uint16_t code) {
     case 441: return "Wrong Credentials";
     case 442: return "Unsupported Transport Protocol";
     case 443: return "Peer Address Family Mismatch";
+    case 446: return "Connection Already Exists"; // RFC 6062
+    case 447: return "Connection Timeout or Failure";
     case 486: return "Allocation Quota Reached";
     case 508: return "Insufficient Capacity";
     default: return "Error";

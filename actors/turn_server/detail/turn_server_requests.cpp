@@ -4,6 +4,7 @@
 #include <set>
 
 #include "p2pd/actors/turn_server/detail/turn_server_replies.hpp"
+#include "p2pd/actors/turn_server/detail/turn_server_tcp_relay.hpp"
 #include "p2pd/net/stun/detail/stun_detail.hpp"
 #include "p2pd/net/stun/stun_responder.hpp"
 #include "p2pd/net/turn/channel_data.hpp"
@@ -193,8 +194,7 @@ void on_request(server_ptr self, const net::stun_message& m, const client_id& fr
   using namespace net::stun_method;
   auto method = m.method();
   if (method != allocate && method != refresh && method != create_permission
-      && method != channel_bind) {
-    // Connect and the others of TCP allocations (RFC 6062) included.
+      && method != channel_bind && method != connect && method != connection_bind) {
     reply_error(self, m, from, 400);
     return;
   }
@@ -209,6 +209,8 @@ void on_request(server_ptr self, const net::stun_message& m, const client_id& fr
     case allocate: on_allocate(self, m, from, *cred); break;
     case refresh: on_refresh(self, m, from, *cred); break;
     case create_permission: on_permission(self, m, from, *cred); break;
+    case connect: on_connect(self, m, from, *cred); break;
+    case connection_bind: on_connection_bind(self, m, from, *cred); break;
     default: on_channel_bind(self, m, from, *cred); break;
   }
 }

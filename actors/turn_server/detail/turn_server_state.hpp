@@ -12,6 +12,7 @@
 #include "p2pd/actors/common/bounded_inbox.hpp"
 #include "p2pd/actors/common/open_once.hpp"
 #include "p2pd/actors/turn_server/detail/turn_nonces.hpp"
+#include "p2pd/actors/turn_server/detail/turn_server_tcp_state.hpp"
 #include "p2pd/actors/turn_server/turn_server.hpp"
 #include "p2pd/net/stun/stun_auth.hpp"
 #include "p2pd/net/stun/stun_message.hpp"
@@ -26,12 +27,15 @@ using srv_time = caf::actor_clock::time_point;
 using ctrl_atom = caf::atom_constant<caf::atom("p2tsctrl")>;
 using peer_atom = caf::atom_constant<caf::atom("p2tspeer")>;
 using sweep_atom = caf::atom_constant<caf::atom("p2tssweep")>;
+using tcp_data_atom = caf::atom_constant<caf::atom("p2tstcpd")>;
 
 using server_impl = turn_server_actor::extend<
   caf::reacts_to<ctrl_atom, net::protocol, bytes, endpoint>, // from a client
   caf::reacts_to<peer_atom, uint64_t, bytes, endpoint>,      // to an allocation's relay
   caf::reacts_to<sweep_atom>,
-  caf::reacts_to<pipe_end>>; // a TCP client left
+  caf::reacts_to<tcp_data_atom, uint64_t, bytes, endpoint>, // a TCP allocation's peer
+  caf::reacts_to<pipe_up>,   // a peer connected to a TCP allocation
+  caf::reacts_to<pipe_end>>; // a TCP client or peer left
 
 /// A client: the transport it reached us on and its address (with ours,
 /// the 5-tuple of RFC 8656).
@@ -64,6 +68,7 @@ struct allocation {
   bool ready = false; ///< the relay pipe is open
   bool even_port = false;
   bool reserve = false; ///< EVEN-PORT's R bit: keep the port above for later
+  bool tcp = false; ///< RFC 6062: `relay` listens for peers' TCP connections
   uint32_t tries = 0; ///< ports tried
   pipe_actor relay;
   endpoint relayed;
@@ -106,6 +111,7 @@ struct turn_server_state {
   std::map<uint64_t, reservation> reservations; ///< by token
   uint64_t next_id = 1;
   uint32_t port_cursor = 0;
+  tcp_relay_state tcp; ///< TCP allocations' connections (RFC 6062)
   turn_server_stats stats;
 
   static inline const char* name = "p2pd.turn_server";

@@ -16,47 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A blocking read of up to `n` bytes within `timeout`; "" on nothing.
-std::string raw_read(int fd, size_t n, std::chrono::milliseconds timeout) {
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.size() < n) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
-      break;
-    char buf[4096];
-    auto got = ::recv(fd, buf, std::min(sizeof(buf), n - out.size()), 0);
-    if (got <= 0)
-      break;
-    out.append(buf, static_cast<size_t>(got));
-  }
-  return out;
-}
-
-bool raw_write(int fd, const std::string& text) {
-  return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
-}
-
-net::unique_fd raw_listener(endpoint& bound) {
-  net::unique_fd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  auto local = ep("127.0.0.1:0");
-  sockaddr_storage ss;
-  auto len = local.to_sockaddr(ss);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd.get(), 4) != 0)
-    return {};
-  bound = raw_local(fd.get());
-  return fd;
-}
-
-net::unique_fd raw_accept(int fd, std::chrono::milliseconds timeout) {
-  pollfd p{fd, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1)
-    return {};
-  return net::unique_fd{::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)};
-}
-
 class TurnStreamRelay : public turn_fixture {
 protected:
   // A relay on our account; the test is its acceptor and hears its data

@@ -426,11 +426,11 @@ TEST_F(TurnServer, MalformedPacketsAreDroppedAndCountedAndTheServerGoesOn) {
   auto s = stats();
   EXPECT_EQ(s.malformed, 5u);
   EXPECT_EQ(s.dropped_no_allocation, 1u);
-  // An unsigned Refresh is answered 401, a Connect (RFC 6062) 400.
+  // An unsigned Refresh is answered 401, and so is a Connect (RFC 6062).
   EXPECT_EQ(error_of(c.ask(req)), 401);
   net::stun_builder connect{net::stun_class::request, net::stun_method::connect,
                             net::stun_txid::random()};
-  EXPECT_EQ(error_of(c.ask(*connect.finish())), 400);
+  EXPECT_EQ(error_of(c.ask(*connect.finish())), 401);
 }
 
 TEST_F(TurnServer, MutatedRequestsNeverStopTheServer) {
