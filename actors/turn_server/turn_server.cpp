@@ -98,6 +98,8 @@ caf::behavior end_forwarder(caf::event_based_actor*, caf::weak_actor_ptr server)
 // TCP on the UDP pipe's port (RFC 8656 §3.1: clients behind networks that
 // block UDP), each message cut by the TURN stream framer; its clients'
 // ends reach the actor, which deletes their allocations.
+void open_control(server_ptr self);
+
 void open_tcp(server_ptr self, const pipe_info& udp_info) {
   auto& st = self->state;
   auto spec = server_spec(tcp, udp_info.local, control_handler(self, tcp));
@@ -115,7 +117,21 @@ void open_tcp(server_ptr self, const pipe_info& udp_info) {
   self->monitor(st.control_tcp);
   self->request(st.control_tcp, timeouts::until_answered, caf::open_atom::value)
     .then([self, udp_info](pipe_info&) { opened(self, udp_info); },
-          [self](caf::error& err) { open_failed(self, err); });
+          [self](caf::error& err) {
+            auto& st = self->state;
+            // Port 0: the free UDP port may be taken for TCP. Another pair,
+            // as the STUN server's port search does, port_tries times.
+            if (st.spec.listen.port == 0 && code_of(err) == errc::bind_failed
+                && ++st.listen_tries < st.spec.port_tries) {
+              for (auto* p : {&st.control, &st.control_tcp}) {
+                self->demonitor(p->address());
+                caf::anon_send_exit(*p, caf::exit_reason::user_shutdown);
+                *p = nullptr;
+              }
+              return open_control(self);
+            }
+            open_failed(self, err);
+          });
 }
 
 void open_control(server_ptr self) {

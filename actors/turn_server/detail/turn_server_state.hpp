@@ -99,6 +99,7 @@ struct turn_server_state {
   const net_stack* stack = nullptr;
   pipe_actor control;     ///< UDP
   pipe_actor control_tcp; ///< TCP (spec.tcp), on the UDP pipe's port
+  uint32_t listen_tries = 0; ///< port 0: UDP and TCP pairs tried so far
   endpoint listening;     ///< the control pipes' bound address (no peer may be it)
   open_once opening;
   caf::actor ticker;
