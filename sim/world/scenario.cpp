@@ -101,6 +101,7 @@ stack_ptr scenario::stack(host_id h) {
     if (auto i = skews_.find(h); i != skews_.end())
       sc.skew = i->second;
     sc.seed = cfg_.seed;
+    sc.spawned = spawned_;
     slot = std::make_shared<sim_stack>(sc);
   }
   return slot;
@@ -189,6 +190,10 @@ void scenario::shutdown() {
   for (auto& hdl : closing_)
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   for (auto& hdl : kept_)
+    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  // Pipes whose owner lives on (one the scenario was not told of) would
+  // keep themselves and the world to the process's exit.
+  for (auto& hdl : spawned_->alive())
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   closing_.clear();
   kept_.clear();

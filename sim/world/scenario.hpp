@@ -238,6 +238,7 @@ private:
   world_ptr world_;
   name_book_ptr names_ = std::make_shared<name_book>();
   std::map<host_id, stack_ptr> stacks_;
+  spawned_actors_ptr spawned_ = std::make_shared<spawned_actors>();
   std::map<host_id, std::chrono::milliseconds> skews_;
   std::vector<caf::actor> kept_;
   std::vector<caf::actor> closing_;

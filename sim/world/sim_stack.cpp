@@ -74,7 +74,32 @@ pipe_actor sim_stack::spawn_pipe(caf::actor_system& sys, pipe_spec spec) const {
       return names->look_up(host, fam);
     };
   }
-  return actors::spawn_sim_pipe(sys, cfg_.w, cfg_.host, std::move(spec));
+  auto pipe = actors::spawn_sim_pipe(sys, cfg_.w, cfg_.host, std::move(spec));
+  if (cfg_.spawned && pipe)
+    cfg_.spawned->add(pipe.address());
+  return pipe;
+}
+
+void spawned_actors::add(caf::actor_addr a) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  addrs_.push_back(std::move(a));
+  if (addrs_.size() >= compact_at_) { // forget those that ended
+    addrs_.erase(std::remove_if(addrs_.begin(), addrs_.end(),
+                                [](const caf::actor_addr& x) {
+                                  return !caf::actor_cast<caf::actor>(x);
+                                }),
+                 addrs_.end());
+    compact_at_ = std::max<size_t>(64, addrs_.size() * 2);
+  }
+}
+
+std::vector<caf::actor> spawned_actors::alive() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<caf::actor> out;
+  for (auto& a : addrs_)
+    if (auto h = caf::actor_cast<caf::actor>(a))
+      out.push_back(std::move(h));
+  return out;
 }
 
 net::interface_table sim_interface_table(host_id host,

@@ -34,7 +34,26 @@ private:
 using name_book_ptr = std::shared_ptr<name_book>;
 
 /// What makes one simulated host's stack.
+/// The pipes the stacks of one world spawned (weakly), so that a teardown
+/// can end those still running: a pipe lives as long as its owner, and an
+/// owner that a test never ends would keep it (and the world) to the exit.
+class spawned_actors {
+public:
+  void add(caf::actor_addr a);
+  /// Those still running.
+  std::vector<caf::actor> alive() const;
+
+private:
+  mutable std::mutex mtx_;
+  std::vector<caf::actor_addr> addrs_;
+  size_t compact_at_ = 64;
+};
+
+using spawned_actors_ptr = std::shared_ptr<spawned_actors>;
+
 struct sim_stack_config {
+  /// Where the stack notes what it spawned (none: nowhere).
+  spawned_actors_ptr spawned;
   world_ptr w;
   host_id host = 0;
   name_book_ptr names;
