@@ -40,6 +40,8 @@ public:
 
   sim_time now() const { return now_; }
   size_t pending() const { return events_.size(); }
+  /// Drops every pending event (a teardown: what they hold is released).
+  void clear() { events_.clear(); }
   /// Events run since the start.
   uint64_t executed() const { return executed_; }
 

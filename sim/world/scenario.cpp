@@ -191,13 +191,22 @@ void scenario::shutdown() {
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   for (auto& hdl : kept_)
     caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
-  // Pipes whose owner lives on (one the scenario was not told of) would
-  // keep themselves and the world to the process's exit.
-  for (auto& hdl : spawned_->alive())
-    caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   closing_.clear();
   kept_.clear();
   stacks_.clear();
+  // What ends gracefully (a TURN pipe's last Refresh, a node's goodbyes)
+  // finishes on virtual time, bounded; an answer that never comes times
+  // out within it.
+  run_until([] { return false; }, std::chrono::minutes(1), 100'000);
+  // Pipes whose owner lives on (one the scenario was not told of) would
+  // keep themselves and the world to the process's exit.
+  for (auto& hdl : spawned_->alive())
+    caf::anon_send_exit(hdl, caf::exit_reason::kill);
+  // Pipes that ended may still be held by their sockets' handlers in the
+  // world, and hold the world in turn: the cycle is cut here.
+  sched_->run();
+  if (world_)
+    world_->clear();
   // The world quits its driver when the last pipe lets it go.
   world_.reset();
   // What is left on the clock (stale request timeouts, tickers of actors

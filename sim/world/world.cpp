@@ -50,6 +50,25 @@ world::~world() {
     caf::anon_send_exit(driver_, caf::exit_reason::user_shutdown);
 }
 
+void world::clear() {
+  std::map<host_id, std::unique_ptr<host_udp>> udp;
+  std::map<host_id, std::unique_ptr<host_tcp>> tcp;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    udp.swap(udp_);
+    tcp.swap(tcp_);
+    queue_.clear();
+  }
+  std::vector<std::function<void(world&)>> posted;
+  {
+    std::lock_guard<std::mutex> guard{posted_mtx_};
+    posted.swap(posted_);
+    has_posted_ = false;
+  }
+  // Destroyed here, outside the lock: releasing a handler may end a pipe,
+  // whose transport then posts to the world.
+}
+
 host_udp& world::udp(host_id h) {
   auto& slot = udp_[h];
   if (!slot)

@@ -79,6 +79,12 @@ public:
   /// The driving actor (it quits with the world).
   const caf::actor& driver() const { return driver_; }
 
+  /// Drops every host's stacks and every pending event, releasing the
+  /// handlers (and the actor handles they hold) that would otherwise keep
+  /// pipes and the world alive in a cycle. For a teardown, with nothing
+  /// else running: the world serves no more packets after it.
+  void clear();
+
   /// Called by the driving actor when woken: runs what is due, re-arms.
   void on_wake();
 
