@@ -6,6 +6,7 @@
 // a hang. And the scenario's text format, with bad input.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -75,10 +76,28 @@ struct silent_listener {
     port = ntohs(sa.sin_port);
   }
   ~silent_listener() {
+    for (int c : clients)
+      ::close(c);
     if (fd >= 0)
       ::close(fd);
   }
+  /// Accepts (and keeps, silent) until `n` clients came, within `limit`.
+  bool await_clients(size_t n, std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (clients.size() < n) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return false;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) > 0)
+        if (int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); c >= 0)
+          clients.push_back(c);
+    }
+    return true;
+  }
   int fd = -1;
+  std::vector<int> clients;
   uint16_t port = 0; ///< 0: it could not be made
 };
 
@@ -457,7 +476,8 @@ TEST_F(HarnessLoopback, AnAgentKilledMidRunGivesAnErrorRowNotAHang) {
   harness::driver d{sys, plan({{"a1", "a2"}}, 2), token, log};
   ASSERT_TRUE(d.connect_all(3s).empty()) << log.str();
   auto running = std::async(std::launch::async, [&] { return d.run(); });
-  std::this_thread::sleep_for(1s); // both starts are waiting on the broker
+  // Both nodes' starts are under way once both reached the broker.
+  ASSERT_TRUE(broker.await_clients(2, 20s)) << "the nodes did not reach the broker";
   ASSERT_EQ(running.wait_for(0s), std::future_status::timeout) << "the run ended before the kill";
   ::kill(victim->proc.pid(), SIGKILL);
   auto killed = std::chrono::steady_clock::now();
