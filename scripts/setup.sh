@@ -62,10 +62,12 @@ case "$what" in
     if nice -n 19 cmake --build build-asan -j "$(nproc)"; then
       step "built build-asan"
       # Not here: the lab (the build above runs it, with its tools), the
-      # examples' and the package's tests (not about memory).
+      # examples' and the package's tests (not about memory). At the lowest
+      # priority too: the lab's servers and nodes, which may still be
+      # running beside them, keep their timing.
       (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
         LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp" \
-        ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 -LE lab \
+        nice -n 19 ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 -LE lab \
           -E '^examples_|^install_') || rc=1
       step "tested build-asan"
     else
