@@ -291,12 +291,17 @@ TEST_P(NameStore, APurgeRacingPutsDeletesNothingThatBindsAndTheCapHolds) {
     std::vector<std::vector<status>> outcome(putters);
     size_t purged = 0;
     bool purge_failed = false;
+    std::atomic<int> puts_done{0};
     run_together(putters + 1, [&](int i) {
       if (i == putters) {
-        // Later in each round, so that purges meet the puts at their
-        // several steps, not only before them (on PostgreSQL a purge at
-        // once deleted every expired row before any put read one).
-        std::this_thread::sleep_for(std::chrono::microseconds(400 * round));
+        // After a different number of finished puts in each round (0 to 6),
+        // so that purges meet the puts at their several steps, not only
+        // before them (on PostgreSQL a purge at once deleted every expired
+        // row before any put read one). Bounded: the puts end by themselves.
+        const int after = round % (2 * putters + 1);
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (puts_done.load() < after && std::chrono::steady_clock::now() < until)
+          std::this_thread::yield();
         for (int k = 0; k < 20; ++k) {
           auto n = stores[i]->purge(later);
           if (n)
@@ -310,6 +315,7 @@ TEST_P(NameStore, APurgeRacingPutsDeletesNothingThatBindsAndTheCapHolds) {
         auto v = stores[i]->put(make_record(key, name, {2}, 2, later, 3600), later, cfg);
         names[i].push_back(name);
         outcome[i].push_back(v ? v->code : status::internal);
+        ++puts_done;
       }
     });
     EXPECT_FALSE(purge_failed) << "round " << round;
